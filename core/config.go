@@ -1,0 +1,259 @@
+package core
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config configures one node. Start from DefaultConfig and change fields;
+// Validate names the first bad field.
+type Config struct {
+	// Name is this node's name, unique in the cluster.
+	Name NodeID
+	// Incarnation tells restarts of the same Name apart; a restarted node
+	// must use a higher value (the runtime uses its start time).
+	Incarnation uint64
+	// Seeds are nodes contacted to join the cluster.
+	Seeds []NodeID
+	// HubID names the hub; nodes of different hubs ignore each other.
+	HubID string
+	// RandSeed seeds the node's private PRNG (gossip peers, jitter).
+	RandSeed uint64
+
+	Distribution DistributionConfig
+	Redundancy   RedundancyConfig
+	Migration    MigrationConfig
+	Sync         SyncConfig
+	Partition    PartitionConfig
+	Restart      RestartLimits
+	Timing       Timing
+	Limits       Limits
+}
+
+// DistributionKind selects how children are mapped to nodes.
+type DistributionKind string
+
+// Distribution strategies.
+const (
+	ConsistentHashing DistributionKind = "consistent_hashing"
+	Guided            DistributionKind = "guided"
+)
+
+// DistributionConfig configures the distribution strategy.
+type DistributionConfig struct {
+	Kind DistributionKind
+	// VirtualNodes per node on the hash ring (default 128).
+	VirtualNodes int
+}
+
+// RedundancyMode selects active/active or active/passive replication.
+type RedundancyMode string
+
+// Replication modes.
+const (
+	ActiveActive  RedundancyMode = "active_active"
+	ActivePassive RedundancyMode = "active_passive"
+)
+
+// SignalMode selects which redundancy signals children receive.
+type SignalMode string
+
+// Redundancy signal modes (ProcessHub's redundancy_signal).
+const (
+	SignalNone    SignalMode = "none"
+	SignalActive  SignalMode = "active"
+	SignalPassive SignalMode = "passive"
+	SignalAll     SignalMode = "all"
+)
+
+// RedundancyConfig configures singularity (Factor 1) or replication.
+type RedundancyConfig struct {
+	// Factor is the number of replicas; 1 is singularity. ClusterSize
+	// (-1) means one replica on every node.
+	Factor int
+	Mode   RedundancyMode
+	Signal SignalMode
+}
+
+// ClusterSize as a replication factor places a replica on every node.
+const ClusterSize = -1
+
+// MigrationKind selects how children move when a node joins.
+type MigrationKind string
+
+// Migration strategies.
+const (
+	ColdSwap MigrationKind = "cold_swap"
+	HotSwap  MigrationKind = "hot_swap"
+)
+
+// MigrationConfig configures migration on join and graceful leave.
+type MigrationConfig struct {
+	Kind MigrationKind
+	// Retention bounds how long the old instance waits for its handover
+	// state (hot swap). Default 5s.
+	Retention time.Duration
+	// Handover asks the old instance for state and delivers it to the new
+	// instance (hot swap), including on graceful shutdown.
+	Handover bool
+	// ConfirmHandover keeps the old instance until the new one confirms
+	// it received the state (bounded by Retention).
+	ConfirmHandover bool
+}
+
+// SyncKind selects how registry changes spread.
+type SyncKind string
+
+// Synchronization strategies.
+const (
+	PubSub SyncKind = "pubsub"
+	Gossip SyncKind = "gossip"
+)
+
+// SyncConfig configures propagation and periodic anti-entropy.
+type SyncConfig struct {
+	Kind SyncKind
+	// Interval between anti-entropy rounds (default 15s).
+	Interval time.Duration
+	// FanOut is the number of peers a gossip round sends to (default 3).
+	FanOut int
+}
+
+// PartitionKind selects the partition-tolerance strategy.
+type PartitionKind string
+
+// Partition-tolerance strategies.
+const (
+	Divergence     PartitionKind = "divergence"
+	StaticQuorum   PartitionKind = "static_quorum"
+	DynamicQuorum  PartitionKind = "dynamic_quorum"
+	MajorityQuorum PartitionKind = "majority_quorum"
+)
+
+// PartitionConfig configures the partition-tolerance strategy.
+type PartitionConfig struct {
+	Kind PartitionKind
+	// QuorumSize: nodes for StaticQuorum, percent for DynamicQuorum.
+	QuorumSize int
+	// Window is DynamicQuorum's threshold time (default 30s).
+	Window time.Duration
+	// InitialClusterSize seeds MajorityQuorum's max-seen size (default 1).
+	InitialClusterSize int
+	// TrackMaxSize lets MajorityQuorum raise max-seen on joins (default true
+	// via DefaultConfig).
+	TrackMaxSize bool
+}
+
+// RestartLimits is the restart intensity: more than MaxRestarts restarts
+// of one child within Window gives up on it (the child is reported failed).
+type RestartLimits struct {
+	MaxRestarts int
+	Window      time.Duration
+}
+
+// Timing holds the protocol's periods and timeouts.
+type Timing struct {
+	// TickInterval is how often the driver should call Tick (default 50ms).
+	TickInterval time.Duration
+	// HeartbeatInterval between heartbeats to every member (default 200ms).
+	HeartbeatInterval time.Duration
+	// DownAfter: a member not heard from for this long is declared down
+	// (default 1s).
+	DownAfter time.Duration
+	// RequestTimeout is the default await timeout (default 10s, as ProcessHub).
+	RequestTimeout time.Duration
+	// RetryInterval between retries of unacknowledged protocol messages
+	// (default 300ms).
+	RetryInterval time.Duration
+	// TombstoneTTL: how long stopped entries are kept (default 5m).
+	TombstoneTTL time.Duration
+	// ForgetDownAfter: how long a down member is remembered and probed
+	// (default 10m).
+	ForgetDownAfter time.Duration
+}
+
+// Limits bounds queues and tables.
+type Limits struct {
+	// MaxPendingRequests bounds awaited requests in flight per node.
+	MaxPendingRequests int
+	// MaxBatch bounds entries per protocol message.
+	MaxBatch int
+}
+
+// DefaultConfig returns a config with ProcessHub's default strategies
+// (consistent hashing, singularity, cold swap, pubsub, divergence).
+func DefaultConfig(name NodeID) Config {
+	return Config{
+		Name:         name,
+		Incarnation:  1,
+		HubID:        "phub",
+		Distribution: DistributionConfig{Kind: ConsistentHashing, VirtualNodes: 128},
+		Redundancy:   RedundancyConfig{Factor: 1, Mode: ActiveActive, Signal: SignalNone},
+		Migration:    MigrationConfig{Kind: ColdSwap, Retention: 5 * time.Second},
+		Sync:         SyncConfig{Kind: PubSub, Interval: 15 * time.Second, FanOut: 3},
+		Partition:    PartitionConfig{Kind: Divergence, Window: 30 * time.Second, InitialClusterSize: 1, TrackMaxSize: true},
+		Restart:      RestartLimits{MaxRestarts: 3, Window: 5 * time.Second},
+		Timing: Timing{
+			TickInterval:      50 * time.Millisecond,
+			HeartbeatInterval: 200 * time.Millisecond,
+			DownAfter:         time.Second,
+			RequestTimeout:    10 * time.Second,
+			RetryInterval:     300 * time.Millisecond,
+			TombstoneTTL:      5 * time.Minute,
+			ForgetDownAfter:   10 * time.Minute,
+		},
+		Limits: Limits{MaxPendingRequests: 100000, MaxBatch: 5000},
+	}
+}
+
+// Validate returns an error naming the first invalid field.
+func (c *Config) Validate() error {
+	bad := func(field, why string) error { return fmt.Errorf("config: %s: %s", field, why) }
+	switch {
+	case c.Name == "":
+		return bad("Name", "empty")
+	case c.HubID == "":
+		return bad("HubID", "empty")
+	case c.Distribution.Kind != ConsistentHashing && c.Distribution.Kind != Guided:
+		return bad("Distribution.Kind", fmt.Sprintf("unknown %q", c.Distribution.Kind))
+	case c.Distribution.VirtualNodes < 1 || c.Distribution.VirtualNodes > 4096:
+		return bad("Distribution.VirtualNodes", "must be in 1..4096")
+	case c.Redundancy.Factor == 0 || c.Redundancy.Factor < ClusterSize:
+		return bad("Redundancy.Factor", "must be >= 1 or ClusterSize")
+	case c.Redundancy.Mode != ActiveActive && c.Redundancy.Mode != ActivePassive:
+		return bad("Redundancy.Mode", fmt.Sprintf("unknown %q", c.Redundancy.Mode))
+	case c.Redundancy.Signal != SignalNone && c.Redundancy.Signal != SignalActive && c.Redundancy.Signal != SignalPassive && c.Redundancy.Signal != SignalAll:
+		return bad("Redundancy.Signal", fmt.Sprintf("unknown %q", c.Redundancy.Signal))
+	case c.Migration.Kind != ColdSwap && c.Migration.Kind != HotSwap:
+		return bad("Migration.Kind", fmt.Sprintf("unknown %q", c.Migration.Kind))
+	case c.Migration.Retention <= 0:
+		return bad("Migration.Retention", "must be > 0")
+	case c.Sync.Kind != PubSub && c.Sync.Kind != Gossip:
+		return bad("Sync.Kind", fmt.Sprintf("unknown %q", c.Sync.Kind))
+	case c.Sync.Interval <= 0:
+		return bad("Sync.Interval", "must be > 0")
+	case c.Sync.FanOut < 1:
+		return bad("Sync.FanOut", "must be >= 1")
+	case c.Partition.Kind != Divergence && c.Partition.Kind != StaticQuorum && c.Partition.Kind != DynamicQuorum && c.Partition.Kind != MajorityQuorum:
+		return bad("Partition.Kind", fmt.Sprintf("unknown %q", c.Partition.Kind))
+	case c.Partition.Kind == StaticQuorum && c.Partition.QuorumSize < 1:
+		return bad("Partition.QuorumSize", "static quorum needs a size >= 1")
+	case c.Partition.Kind == DynamicQuorum && (c.Partition.QuorumSize < 1 || c.Partition.QuorumSize > 100):
+		return bad("Partition.QuorumSize", "dynamic quorum needs a percentage in 1..100")
+	case c.Partition.Kind == DynamicQuorum && c.Partition.Window <= 0:
+		return bad("Partition.Window", "must be > 0")
+	case c.Partition.Kind == MajorityQuorum && c.Partition.InitialClusterSize < 1:
+		return bad("Partition.InitialClusterSize", "must be >= 1")
+	case c.Restart.MaxRestarts < 0 || c.Restart.Window <= 0:
+		return bad("Restart", "MaxRestarts must be >= 0 and Window > 0")
+	case c.Timing.TickInterval <= 0 || c.Timing.HeartbeatInterval <= 0 || c.Timing.RetryInterval <= 0:
+		return bad("Timing", "intervals must be > 0")
+	case c.Timing.DownAfter <= c.Timing.HeartbeatInterval:
+		return bad("Timing.DownAfter", "must exceed HeartbeatInterval")
+	case c.Timing.RequestTimeout <= 0 || c.Timing.TombstoneTTL <= 0 || c.Timing.ForgetDownAfter <= 0:
+		return bad("Timing", "timeouts must be > 0")
+	case c.Limits.MaxPendingRequests < 1 || c.Limits.MaxBatch < 1:
+		return bad("Limits", "must be >= 1")
+	}
+	return nil
+}

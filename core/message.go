@@ -1,0 +1,159 @@
+package core
+
+import "fmt"
+
+// MsgKind names a peer protocol message.
+type MsgKind uint8
+
+// Peer protocol messages.
+const (
+	// MsgJoin asks a seed to admit the sender.
+	MsgJoin MsgKind = iota + 1
+	// MsgWelcome answers a join with the member list.
+	MsgWelcome
+	// MsgHeartbeat proves liveness and gossips the member list.
+	MsgHeartbeat
+	// MsgLeave announces a graceful leave.
+	MsgLeave
+	// MsgRequest carries a client operation routed to the child's owner.
+	MsgRequest
+	// MsgResult answers a MsgRequest.
+	MsgResult
+	// MsgReplicate carries registry entries (upserts and tombstones).
+	MsgReplicate
+	// MsgReplicateAck acknowledges a MsgReplicate by Seq.
+	MsgReplicateAck
+	// MsgClaims states which instances the sender runs (Full: all of them).
+	MsgClaims
+	// MsgDigest carries a registry digest for anti-entropy.
+	MsgDigest
+	// MsgSyncRequest asks for the full registry after a digest mismatch.
+	MsgSyncRequest
+	// MsgWhich asks a node for its local children.
+	MsgWhich
+	// MsgWhichReply answers MsgWhich.
+	MsgWhichReply
+	// MsgHandover carries an old instance's state to the new holder.
+	MsgHandover
+	// MsgHandoverAck confirms a handover was delivered.
+	MsgHandoverAck
+	// MsgGossip carries registry entries and claims along a gossip round.
+	MsgGossip
+	msgKindEnd
+)
+
+var msgNames = [...]string{"?", "join", "welcome", "heartbeat", "leave", "request", "result",
+	"replicate", "replicate_ack", "claims", "digest", "sync_request", "which", "which_reply",
+	"handover", "handover_ack", "gossip"}
+
+// String returns the message kind's name.
+func (k MsgKind) String() string {
+	if int(k) < len(msgNames) {
+		return msgNames[k]
+	}
+	return fmt.Sprintf("msg(%d)", uint8(k))
+}
+
+// MemberStatus is a member's state in the membership view.
+type MemberStatus uint8
+
+// Member states.
+const (
+	StatusAlive MemberStatus = iota + 1
+	StatusLeft
+	StatusDown
+)
+
+// String returns the status name.
+func (s MemberStatus) String() string {
+	switch s {
+	case StatusAlive:
+		return "alive"
+	case StatusLeft:
+		return "left"
+	case StatusDown:
+		return "down"
+	}
+	return "?"
+}
+
+// Member is one node as gossiped in the membership view.
+type Member struct {
+	Name        NodeID       `json:"name"`
+	Incarnation uint64       `json:"inc"`
+	Status      MemberStatus `json:"status"`
+	// Addr is where the member listens (empty in the simulator).
+	Addr string `json:"addr,omitempty"`
+}
+
+// Claim is a node's statement that it runs (or is starting) an instance.
+type Claim struct {
+	ID       ChildID `json:"id"`
+	Epoch    uint64  `json:"epoch"`
+	Instance uint64  `json:"instance"`
+	Active   bool    `json:"active"`
+	// Removed retracts an earlier claim (delta messages only).
+	Removed bool `json:"removed,omitempty"`
+}
+
+// StartItem is one child of a routed start request.
+type StartItem struct {
+	Spec     ChildSpec `json:"spec"`
+	Metadata Metadata  `json:"meta,omitempty"`
+}
+
+// Message is one peer protocol message. Which fields are set depends on Kind.
+type Message struct {
+	Kind MsgKind `json:"k"`
+	Hub  string  `json:"hub"`
+	From NodeID  `json:"from"`
+	// Inc is the sender's incarnation.
+	Inc uint64 `json:"inc"`
+	// Seq identifies a request, replication batch or gossip round.
+	Seq uint64 `json:"seq,omitempty"`
+	Op  Op     `json:"op,omitempty"`
+	// Hops counts forwards of a routed request (bounded by maxHops).
+	Hops          uint8         `json:"hops,omitempty"`
+	Members       []Member      `json:"members,omitempty"`
+	Items         []StartItem   `json:"items,omitempty"`
+	IDs           []ChildID     `json:"ids,omitempty"`
+	Entries       []Entry       `json:"entries,omitempty"`
+	Claims        []Claim       `json:"claims,omitempty"`
+	Full          bool          `json:"full,omitempty"`
+	Results       []ChildResult `json:"results,omitempty"`
+	Children      []LocalChild  `json:"children,omitempty"`
+	State         []byte        `json:"state,omitempty"`
+	Epoch         uint64        `json:"epoch,omitempty"`
+	Err           ErrCode       `json:"err,omitempty"`
+	Digest        uint64        `json:"digest,omitempty"`
+	Count         int           `json:"count,omitempty"`
+	Acks          []NodeID      `json:"acks,omitempty"`
+	CheckExisting bool          `json:"check,omitempty"`
+}
+
+// Validate rejects messages no correct peer sends: unknown kinds, empty
+// sender, oversize batches, invalid specs. Drivers call it on decoded
+// input; Step also calls it and drops invalid messages.
+func (m *Message) Validate(maxBatch int) error {
+	if m.Kind == 0 || m.Kind >= msgKindEnd {
+		return fmt.Errorf("message: unknown kind %d", m.Kind)
+	}
+	if m.From == "" {
+		return fmt.Errorf("message %s: empty sender", m.Kind)
+	}
+	n := len(m.Members) + len(m.Items) + len(m.IDs) + len(m.Entries) + len(m.Claims) + len(m.Results) + len(m.Children) + len(m.Acks)
+	if n > 4*maxBatch+1024 {
+		return fmt.Errorf("message %s: %d items exceeds batch limit", m.Kind, n)
+	}
+	for i := range m.Items {
+		if err := m.Items[i].Spec.Validate(); err != nil {
+			return fmt.Errorf("message %s: %w", m.Kind, err)
+		}
+	}
+	for i := range m.Entries {
+		if err := m.Entries[i].Spec.Validate(); err != nil {
+			return fmt.Errorf("message %s: %w", m.Kind, err)
+		}
+	}
+	return nil
+}

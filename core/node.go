@@ -1,0 +1,101 @@
+package core
+
+import (
+	"fmt"
+)
+
+// Node is one hub node as a deterministic state machine. The driver owns
+// it exclusively: it feeds inputs (Tick, Step, Request, ChildEvent, Leave)
+// and drains outputs with Ready. Node starts no goroutines, reads no clock,
+// does no I/O and needs no locks.
+type Node struct {
+	cfg Config
+	rng rng
+	now Instant
+	out Ready
+
+	members  *membership
+	ring     *ring
+	reg      *registry
+	local    map[ChildID]*localChild
+	pending  *pendingTable
+	repl     *replicator
+	migr     *migrations
+	quorum   *quorumState
+	gossip   *gossipState
+	leaving  bool
+	left     bool
+	nextInst uint64
+	nextSeq  uint64
+
+	lastHeartbeat Instant
+	lastSync      Instant
+	lastReconcile Instant
+	dirty         bool // placement must be reconciled
+}
+
+// NewNode returns a node for cfg at time now. It validates cfg.
+func NewNode(cfg Config, now Instant) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	n := &Node{
+		cfg:   cfg,
+		rng:   newRng(cfg.RandSeed ^ uint64(len(cfg.Name))*0x9e3779b97f4a7c15),
+		now:   now,
+		local: map[ChildID]*localChild{},
+	}
+	n.members = newMembership(n)
+	n.ring = newRing(cfg.Distribution.VirtualNodes)
+	n.reg = newRegistry()
+	n.pending = newPendingTable(cfg.Limits.MaxPendingRequests)
+	n.repl = newReplicator()
+	n.migr = newMigrations()
+	n.quorum = newQuorumState(cfg.Partition)
+	n.gossip = newGossipState()
+	n.members.init(now)
+	n.onViewChange()
+	return n, nil
+}
+
+// Name returns the node's name.
+func (n *Node) Name() NodeID { return n.cfg.Name }
+
+// Config returns the node's configuration.
+func (n *Node) Config() Config { return n.cfg }
+
+// Ready drains and returns every output produced since the last call.
+func (n *Node) Ready() Ready {
+	r := n.out
+	n.out = Ready{}
+	return r
+}
+
+func (n *Node) advance(now Instant) {
+	if now > n.now {
+		n.now = now
+	}
+}
+
+func (n *Node) send(to NodeID, m Message) {
+	if to == n.cfg.Name {
+		panic(fmt.Sprintf("core: %s sends %s to itself", to, m.Kind))
+	}
+	m.Hub = n.cfg.HubID
+	m.From = n.cfg.Name
+	m.Inc = n.cfg.Incarnation
+	n.out.Messages = append(n.out.Messages, Envelope{To: to, Msg: m})
+}
+
+func (n *Node) reply(r Reply) {
+	n.out.Replies = append(n.out.Replies, r)
+}
+
+func (n *Node) effect(e Effect) {
+	n.out.Effects = append(n.out.Effects, e)
+}
+
+func (n *Node) seq() uint64 {
+	n.nextSeq++
+	return n.nextSeq
+}

@@ -1,0 +1,3 @@
+module github.com/phub/phub
+
+go 1.26
