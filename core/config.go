@@ -13,8 +13,11 @@ type Config struct {
 	// Incarnation tells restarts of the same Name apart; a restarted node
 	// must use a higher value (the runtime uses its start time).
 	Incarnation uint64
-	// Seeds are nodes contacted to join the cluster.
+	// Seeds are nodes contacted to join the cluster. A seed may be named by
+	// its address (host:port); the transport resolves it.
 	Seeds []NodeID
+	// AdvertiseAddr is where peers reach this node (gossiped in Member.Addr).
+	AdvertiseAddr string
 	// HubID names the hub; nodes of different hubs ignore each other.
 	HubID string
 	// RandSeed seeds the node's private PRNG (gossip peers, jitter).
