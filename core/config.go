@@ -179,7 +179,8 @@ type Timing struct {
 type Limits struct {
 	// MaxPendingRequests bounds awaited requests in flight per node.
 	MaxPendingRequests int
-	// MaxBatch bounds entries per protocol message.
+	// MaxBatch bounds the children of one request and the entries of one
+	// protocol message (default 200,000).
 	MaxBatch int
 }
 
@@ -205,7 +206,7 @@ func DefaultConfig(name NodeID) Config {
 			TombstoneTTL:      5 * time.Minute,
 			ForgetDownAfter:   10 * time.Minute,
 		},
-		Limits: Limits{MaxPendingRequests: 100000, MaxBatch: 5000},
+		Limits: Limits{MaxPendingRequests: 100000, MaxBatch: 200000},
 	}
 }
 

@@ -100,6 +100,7 @@ type Claim struct {
 type StartItem struct {
 	Spec     ChildSpec `json:"spec"`
 	Metadata Metadata  `json:"meta,omitempty"`
+	Pinned   []NodeID  `json:"pinned,omitempty"`
 }
 
 // Message is one peer protocol message. Which fields are set depends on Kind.
@@ -112,6 +113,8 @@ type Message struct {
 	// Seq identifies a request, replication batch or gossip round.
 	Seq uint64 `json:"seq,omitempty"`
 	Op  Op     `json:"op,omitempty"`
+	// Origin is the node that issued a routed request; results go there.
+	Origin NodeID `json:"origin,omitempty"`
 	// Hops counts forwards of a routed request (bounded by maxHops).
 	Hops          uint8         `json:"hops,omitempty"`
 	Members       []Member      `json:"members,omitempty"`

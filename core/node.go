@@ -31,7 +31,17 @@ type Node struct {
 	lastHeartbeat Instant
 	lastSync      Instant
 	lastReconcile Instant
-	dirty         bool // placement must be reconciled
+	leaveDeadline Instant
+	nextRollback  uint64
+
+	// reconciliation work: dirtyAll after a view change, else dirtyIDs
+	dirty    bool
+	dirtyAll bool
+	dirtyIDs map[ChildID]struct{}
+
+	// batched outgoing updates, flushed after every input
+	pendingClaims  []Claim
+	pendingEntries []Entry
 }
 
 // NewNode returns a node for cfg at time now. It validates cfg.

@@ -114,6 +114,15 @@ type Entry struct {
 	// Stopped marks a tombstone: the child was stopped at Epoch and must
 	// not run again unless started anew with a higher epoch.
 	Stopped bool `json:"stopped,omitempty"`
+	// Holder is the node that started the instance at Epoch (the one
+	// allowed to run it without a takeover); By is the node that wrote
+	// this version (tie-break between concurrent writers).
+	Holder NodeID `json:"holder,omitempty"`
+	By     NodeID `json:"by,omitempty"`
+	// Pinned holds the guided strategy's node list for this child.
+	Pinned []NodeID `json:"pinned,omitempty"`
+	// Reason says why a tombstone was written (stopped, exited, failed).
+	Reason string `json:"reason,omitempty"`
 	// StoppedAt is when the tombstone was created (for garbage collection).
 	StoppedAt Instant `json:"stoppedAt,omitempty"`
 	// Replicas lists the instances, sorted by node.
@@ -133,6 +142,7 @@ func (e *Entry) Nodes() []NodeID {
 func (e *Entry) Clone() *Entry {
 	c := *e
 	c.Replicas = append([]Replica(nil), e.Replicas...)
+	c.Pinned = append([]NodeID(nil), e.Pinned...)
 	if e.Metadata != nil {
 		c.Metadata = make(Metadata, len(e.Metadata))
 		for k, v := range e.Metadata {

@@ -1,0 +1,223 @@
+package core
+
+import "fmt"
+
+// childStatus is the lifecycle of a local instance.
+type childStatus uint8
+
+const (
+	childStarting childStatus = iota + 1
+	childRunning
+)
+
+func (s childStatus) String() string {
+	if s == childStarting {
+		return "starting"
+	}
+	return "running"
+}
+
+// localChild is an instance this node runs.
+type localChild struct {
+	spec     ChildSpec
+	epoch    uint64
+	instance uint64
+	status   childStatus
+	active   bool
+	restarts []Instant
+	// hot-swap state while the instance is being replaced elsewhere
+	handover *handoverOut
+}
+
+// startLocal starts a new local instance for e, with optional handover
+// state, and claims it.
+func (n *Node) startLocal(e *Entry, state []byte) {
+	if _, ok := n.local[e.Spec.ID]; ok {
+		return
+	}
+	n.nextInst++
+	c := &localChild{spec: e.Spec, epoch: e.Epoch, instance: n.nextInst, status: childStarting, active: n.shouldBeActive(e)}
+	n.local[e.Spec.ID] = c
+	if state == nil {
+		state = n.migr.takeStash(e.Spec.ID)
+	}
+	n.effect(Effect{Kind: EffectStart, ID: e.Spec.ID, Instance: c.instance, Epoch: c.epoch, Spec: e.Spec, State: state, Active: c.active})
+	n.claimLocal(c)
+}
+
+// stopLocal stops the local instance of id, if any, and retracts the claim.
+func (n *Node) stopLocal(id ChildID) {
+	c, ok := n.local[id]
+	if !ok {
+		return
+	}
+	delete(n.local, id)
+	n.effect(Effect{Kind: EffectStop, ID: id, Instance: c.instance, Epoch: c.epoch})
+	if n.reg.dropClaim(n.cfg.Name, id) {
+		n.pendingClaims = append(n.pendingClaims, Claim{ID: id, Epoch: c.epoch, Instance: c.instance, Removed: true})
+		n.claimChanged(n.cfg.Name, id, false)
+	}
+}
+
+func (n *Node) claimLocal(c *localChild) {
+	cl := Claim{ID: c.spec.ID, Epoch: c.epoch, Instance: c.instance, Active: c.active}
+	_, existed := n.reg.claim(n.cfg.Name, c.spec.ID)
+	n.reg.setClaim(n.cfg.Name, cl)
+	n.pendingClaims = append(n.pendingClaims, cl)
+	n.claimChanged(n.cfg.Name, c.spec.ID, !existed)
+}
+
+// ChildEvent handles a report from the driver about a local instance.
+// Reports about instances that are no longer current are ignored.
+func (n *Node) ChildEvent(now Instant, ev ChildEvent) {
+	n.advance(now)
+	defer n.finish()
+	c, ok := n.local[ev.ID]
+	if ev.Kind == ChildHandoverConfirmed {
+		n.onHandoverConfirmed(ev)
+		return
+	}
+	if ev.Kind == ChildHandoverState {
+		n.onHandoverState(ev)
+		return
+	}
+	if !ok || c.instance != ev.Instance {
+		return
+	}
+	switch ev.Kind {
+	case ChildStarted:
+		c.status = childRunning
+		n.hook(HookProcessStartups, n.cfg.Name, []ChildID{ev.ID}, "")
+		n.ownerStartReport(ev.ID, nil, "")
+		if n.cfg.Redundancy.Signal != SignalNone && n.factor() != 1 {
+			n.signal(c)
+		}
+	case ChildStartFailed:
+		delete(n.local, ev.ID)
+		if n.reg.dropClaim(n.cfg.Name, ev.ID) {
+			n.pendingClaims = append(n.pendingClaims, Claim{ID: ev.ID, Removed: true, Epoch: c.epoch, Instance: c.instance})
+			n.claimChanged(n.cfg.Name, ev.ID, false)
+		}
+		n.ownerStartReport(ev.ID, ErrStartFailed, ev.Reason)
+		n.giveUp(ev.ID, "start failed: "+ev.Reason)
+	case ChildExited:
+		n.onExit(c, ev)
+	}
+}
+
+// onExit applies the restart policy to an exited instance.
+func (n *Node) onExit(c *localChild, ev ChildEvent) {
+	id := c.spec.ID
+	restart := c.spec.Restart == Permanent || (c.spec.Restart == Transient && ev.Abnormal)
+	if restart {
+		// Restart intensity: at most MaxRestarts within Window.
+		cut := n.now.Add(-n.cfg.Restart.Window)
+		kept := c.restarts[:0]
+		for _, t := range c.restarts {
+			if t > cut {
+				kept = append(kept, t)
+			}
+		}
+		c.restarts = kept
+		if len(c.restarts) >= n.cfg.Restart.MaxRestarts {
+			restart = false
+			ev.Reason = fmt.Sprintf("restart intensity exceeded (%d in %s): %s", n.cfg.Restart.MaxRestarts, n.cfg.Restart.Window, ev.Reason)
+		}
+	}
+	if restart {
+		c.restarts = append(c.restarts, n.now)
+		n.nextInst++
+		c.instance = n.nextInst
+		c.status = childStarting
+		n.effect(Effect{Kind: EffectStart, ID: id, Instance: c.instance, Epoch: c.epoch, Spec: c.spec, Active: c.active})
+		n.claimLocal(c)
+		n.hook(HookChildPidUpdate, n.cfg.Name, []ChildID{id}, "restart")
+		return
+	}
+	delete(n.local, id)
+	if n.reg.dropClaim(n.cfg.Name, id) {
+		n.pendingClaims = append(n.pendingClaims, Claim{ID: id, Removed: true, Epoch: c.epoch, Instance: c.instance})
+		n.claimChanged(n.cfg.Name, id, false)
+	}
+	reason := "exited"
+	if ev.Abnormal {
+		reason = "crashed: " + ev.Reason
+	}
+	n.giveUp(id, reason)
+}
+
+// giveUp unregisters a child that exited for good on this node (ProcessHub's
+// self_exit unregistration): the entry becomes a tombstone everywhere.
+func (n *Node) giveUp(id ChildID, reason string) {
+	e, ok := n.reg.active(id)
+	if !ok {
+		return
+	}
+	t := n.tombstone(e, reason)
+	for _, p := range n.members.peers() {
+		n.send(p, Message{Kind: MsgReplicate, Entries: []Entry{*t}})
+	}
+}
+
+// claimChanged emits the registry change and insert/remove hooks for a
+// claim of node on id.
+func (n *Node) claimChanged(node NodeID, id ChildID, inserted bool) {
+	if inserted {
+		n.hook(HookRegistryInsert, node, []ChildID{id}, "")
+	} else {
+		n.hook(HookRegistryRemove, node, []ChildID{id}, "")
+	}
+	n.registryChanged(id)
+}
+
+func (n *Node) registryChanged(id ChildID) {
+	n.out.Changes = append(n.out.Changes, RegistryChange{ID: id, Entry: n.reg.view(id, n.members.view)})
+}
+
+// forgetClaims drops every claim of a node that is gone or restarted.
+func (n *Node) forgetClaims(node NodeID) {
+	m := n.reg.claims[node]
+	if len(m) == 0 {
+		return
+	}
+	ids := sortedChildKeys(m)
+	delete(n.reg.claims, node)
+	for _, id := range ids {
+		n.registryChanged(id)
+	}
+	n.dirty = true
+}
+
+// storeEntry writes e to the registry if newer, and applies it locally.
+func (n *Node) storeEntry(e *Entry) bool {
+	if !n.reg.put(e) {
+		return false
+	}
+	n.registryChanged(e.Spec.ID)
+	n.markDirty(e.Spec.ID)
+	return true
+}
+
+// applyEntries merges entries received from a peer.
+func (n *Node) applyEntries(es []Entry) {
+	ttl := n.cfg.Timing.TombstoneTTL
+	for i := range es {
+		e := es[i]
+		if e.Stopped && n.now.Sub(e.StoppedAt) > ttl && e.StoppedAt != 0 {
+			continue // expired tombstone: already garbage-collected here
+		}
+		e.Replicas = nil
+		cp := e
+		n.storeEntry(&cp)
+	}
+}
+
+// LocalChildren lists the instances this node runs, sorted by id.
+func (n *Node) WhichChildrenLocal() NodeChildren {
+	out := NodeChildren{Node: n.cfg.Name, Children: make([]LocalChild, 0, len(n.local))}
+	for _, id := range sortedChildKeys(n.local) {
+		c := n.local[id]
+		out.Children = append(out.Children, LocalChild{ID: id, Kind: c.spec.Kind, Epoch: c.epoch, Instance: c.instance, Status: c.status.String(), Active: c.active})
+	}
+	return out
+}

@@ -1,0 +1,83 @@
+package core
+
+// Graceful leave. With hot swap and Handover, every local child is asked
+// for its state, which is sent to the node that takes the child over (the
+// first placement node once this node is gone) and stashed there until the
+// child starts. When every state is sent, or Migration.Retention passes,
+// the node stops its children, announces MsgLeave and is done (Left).
+
+// Leave starts a graceful leave at time now.
+func (n *Node) Leave(now Instant) {
+	n.advance(now)
+	defer n.finish()
+	if n.leaving || n.left {
+		return
+	}
+	n.leaving = true
+	n.leaveDeadline = now.Add(n.cfg.Migration.Retention)
+	n.hook(HookCoordinatorShutdown, n.cfg.Name, nil, "leave")
+	for _, key := range sortedReqIDs(n.pending.reqs) {
+		p := n.pending.reqs[key]
+		for _, g := range p.subs {
+			n.failSub(g, ErrShuttingDown)
+		}
+		if _, still := n.pending.reqs[key]; still {
+			n.finishPending(p)
+		}
+	}
+	peers := n.members.peers()
+	if n.cfg.Migration.Kind == HotSwap && n.cfg.Migration.Handover && len(peers) > 0 {
+		without := newRing(n.cfg.Distribution.VirtualNodes)
+		without.set(peers)
+		for _, id := range sortedChildKeys(n.local) {
+			c := n.local[id]
+			e, ok := n.reg.active(id)
+			if !ok {
+				continue
+			}
+			var to NodeID
+			if len(e.Pinned) > 0 {
+				continue // guided children are bound to their nodes
+			}
+			k := n.factor()
+			for _, cand := range without.successors(nil, id, k) {
+				if _, holds := n.reg.claim(cand, id); !holds {
+					to = cand
+					break
+				}
+			}
+			if to == "" {
+				continue
+			}
+			c.handover = &handoverOut{to: to, deadline: n.leaveDeadline, shutdown: true}
+			n.effect(Effect{Kind: EffectRequestHandover, ID: id, Instance: c.instance, Epoch: c.epoch})
+		}
+	}
+	n.tickLeave()
+}
+
+// tickLeave finishes the leave when no handover is outstanding or the
+// retention bound passed.
+func (n *Node) tickLeave() {
+	if !n.leaving || n.left {
+		return
+	}
+	if n.now < n.leaveDeadline {
+		for _, c := range n.local {
+			if c.handover != nil && c.handover.shutdown && !c.handover.sent {
+				return
+			}
+		}
+	}
+	for _, id := range sortedChildKeys(n.local) {
+		n.stopLocal(id)
+	}
+	for _, p := range n.members.peers() {
+		n.send(p, Message{Kind: MsgLeave})
+	}
+	n.left = true
+}
+
+// Left reports whether a graceful leave has completed; the driver may then
+// close the node.
+func (n *Node) Left() bool { return n.left }

@@ -1,0 +1,180 @@
+package core
+
+// membership is the node's view of the cluster: who is alive, down or
+// left, with incarnations. Liveness is decided locally from heartbeats;
+// indirect gossip only introduces unknown members or newer incarnations,
+// never resurrects a member this node saw go down (that takes direct
+// contact), which keeps non-transitive partitions from flapping.
+type membership struct {
+	n       *Node
+	members map[NodeID]*memberState
+	view    []NodeID // sorted alive members, self included unless left
+}
+
+type memberState struct {
+	Member
+	lastHeard Instant
+	since     Instant // when the status last changed
+}
+
+func newMembership(n *Node) *membership {
+	return &membership{n: n, members: map[NodeID]*memberState{}}
+}
+
+func (m *membership) init(now Instant) {
+	self := m.n.cfg
+	m.members[self.Name] = &memberState{Member: Member{Name: self.Name, Incarnation: self.Incarnation, Status: StatusAlive, Addr: self.AdvertiseAddr}, lastHeard: now, since: now}
+	m.recompute()
+}
+
+func (m *membership) recompute() bool {
+	var v []NodeID
+	for _, name := range sortedKeys(m.members) {
+		if m.members[name].Status == StatusAlive {
+			v = append(v, name)
+		}
+	}
+	changed := len(v) != len(m.view)
+	if !changed {
+		for i := range v {
+			if v[i] != m.view[i] {
+				changed = true
+				break
+			}
+		}
+	}
+	m.view = v
+	return changed
+}
+
+func (m *membership) alive(name NodeID) bool {
+	s, ok := m.members[name]
+	return ok && s.Status == StatusAlive
+}
+
+// peers returns the alive members other than self, sorted.
+func (m *membership) peers() []NodeID {
+	out := make([]NodeID, 0, len(m.view))
+	for _, v := range m.view {
+		if v != m.n.cfg.Name {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// list returns every known member, sorted, for gossip.
+func (m *membership) list() []Member {
+	out := make([]Member, 0, len(m.members))
+	for _, name := range sortedKeys(m.members) {
+		out = append(out, m.members[name].Member)
+	}
+	return out
+}
+
+// heard records direct contact from name at incarnation inc. It returns
+// false if the message comes from an older incarnation and must be ignored.
+func (m *membership) heard(name NodeID, inc uint64, addr string) bool {
+	if name == m.n.cfg.Name {
+		return false
+	}
+	now := m.n.now
+	s, ok := m.members[name]
+	if ok && inc < s.Incarnation {
+		return false
+	}
+	if !ok {
+		s = &memberState{Member: Member{Name: name}}
+		m.members[name] = s
+	}
+	if s.Status == StatusLeft && inc == s.Incarnation {
+		return false // a left incarnation stays left
+	}
+	newInc := inc > s.Incarnation
+	s.lastHeard = now
+	if addr != "" {
+		s.Addr = addr
+	}
+	if s.Status != StatusAlive || newInc {
+		s.Incarnation = inc
+		s.Status = StatusAlive
+		s.since = now
+		if newInc {
+			// A restart: the old incarnation's instances are gone.
+			m.n.forgetClaims(name)
+		}
+		m.n.hook(HookPreClusterJoin, name, nil, "")
+		m.n.viewChanged("up", name)
+		m.n.hook(HookPostClusterJoin, name, nil, "")
+	}
+	return true
+}
+
+// gossiped merges a member list learned indirectly.
+func (m *membership) gossiped(list []Member) {
+	for _, g := range list {
+		if g.Name == m.n.cfg.Name || g.Name == "" {
+			continue
+		}
+		s, ok := m.members[g.Name]
+		switch {
+		case !ok && g.Status == StatusAlive:
+			// Unknown member: contact it; it joins our view on direct contact.
+			m.members[g.Name] = &memberState{Member: Member{Name: g.Name, Incarnation: g.Incarnation, Status: StatusDown, Addr: g.Addr}, since: m.n.now}
+		case ok && g.Status == StatusLeft && g.Incarnation >= s.Incarnation && s.Status != StatusLeft:
+			m.markGone(g.Name, StatusLeft)
+		case ok && s.Addr == "" && g.Addr != "":
+			s.Addr = g.Addr
+		}
+	}
+}
+
+// markGone marks a member down or left and updates the view.
+func (m *membership) markGone(name NodeID, st MemberStatus) {
+	s, ok := m.members[name]
+	if !ok || name == m.n.cfg.Name {
+		return
+	}
+	wasAlive := s.Status == StatusAlive
+	s.Status = st
+	s.since = m.n.now
+	if wasAlive {
+		m.n.hook(HookPreClusterLeave, name, nil, st.String())
+		m.n.viewChanged("down", name)
+		m.n.hook(HookPostClusterLeave, name, nil, st.String())
+	}
+}
+
+// tick detects silent members and forgets long-gone ones.
+func (m *membership) tick() {
+	now := m.n.now
+	t := m.n.cfg.Timing
+	for _, name := range sortedKeys(m.members) {
+		s := m.members[name]
+		if name == m.n.cfg.Name {
+			continue
+		}
+		switch s.Status {
+		case StatusAlive:
+			if now.Sub(s.lastHeard) > t.DownAfter {
+				m.markGone(name, StatusDown)
+			}
+		case StatusDown, StatusLeft:
+			if now.Sub(s.since) > t.ForgetDownAfter {
+				delete(m.members, name)
+				m.n.forgetClaims(name)
+			}
+		}
+	}
+}
+
+// probeTargets returns down members worth probing (to detect heals).
+func (m *membership) probeTargets() []NodeID {
+	var out []NodeID
+	for _, name := range sortedKeys(m.members) {
+		if name != m.n.cfg.Name && m.members[name].Status == StatusDown {
+			out = append(out, name)
+		}
+	}
+	return out
+}

@@ -1,0 +1,411 @@
+package core
+
+import (
+	"fmt"
+	"sort"
+)
+
+// ownerOp is a routed request being executed by this node as the owner of
+// its children. Results are sent once every new registry version has been
+// acknowledged by every alive peer (replicate before acknowledge) and every
+// local start has reported.
+type ownerOp struct {
+	key       reqKey
+	op        Op
+	results   []ChildResult
+	waitStart map[ChildID]int // child -> result index awaiting a local start report
+	waitAcks  map[NodeID]bool
+	replSeq   uint64
+	entries   []Entry
+	lastSend  Instant
+	deadline  Instant
+}
+
+type reqKey struct {
+	origin NodeID
+	seq    uint64
+}
+
+// replicator tracks owner operations in flight and recently answered ones
+// (to answer retransmitted requests without executing them twice).
+type replicator struct {
+	ops      map[reqKey]*ownerOp
+	bySeq    map[uint64]*ownerOp
+	done     map[reqKey][]ChildResult
+	doneFIFO []reqKey
+}
+
+// maxDoneResults bounds the table of answered requests kept for dedup.
+const maxDoneResults = 4096
+
+func newReplicator() *replicator {
+	return &replicator{ops: map[reqKey]*ownerOp{}, bySeq: map[uint64]*ownerOp{}, done: map[reqKey][]ChildResult{}}
+}
+
+func (n *Node) onRoutedRequest(m Message) {
+	key := reqKey{m.Origin, m.Seq}
+	if m.Origin == "" {
+		return
+	}
+	if res, ok := n.repl.done[key]; ok {
+		n.deliverResult(key, res)
+		return
+	}
+	if _, busy := n.repl.ops[key]; busy {
+		return
+	}
+	if n.quorum.partitioned || n.leaving {
+		err := ErrPartitioned
+		if n.leaving {
+			err = ErrShuttingDown
+		}
+		k := len(m.Items) + len(m.IDs)
+		res := make([]ChildResult, k)
+		for i := range res {
+			res[i].Err = Code(err)
+		}
+		n.deliverResult(key, fillIDs(res, m))
+		return
+	}
+	// Forward children this node does not own (views differ after a join
+	// or leave); the new owner answers the origin directly.
+	if m.Hops < maxHops {
+		if owner, mixed := n.foreignOwner(m); owner != "" && !mixed {
+			fwd := m
+			fwd.Hops++
+			n.hook(HookForwardedMigration, owner, requestIDs(m), "")
+			n.send(owner, fwd)
+			return
+		}
+	}
+	op := &ownerOp{key: key, op: m.Op, deadline: n.now.Add(n.cfg.Timing.RequestTimeout)}
+	switch m.Op {
+	case OpStart:
+		n.ownerStart(op, m)
+	case OpStop:
+		n.ownerStop(op, m)
+	case OpLookup:
+		op.results = make([]ChildResult, len(m.IDs))
+		for i, id := range m.IDs {
+			op.results[i] = n.lookupResult(id)
+		}
+	default:
+		return
+	}
+	n.repl.ops[key] = op
+	n.replicateFor(op)
+	n.maybeFinishOwnerOp(op)
+}
+
+func requestIDs(m Message) []ChildID {
+	if len(m.IDs) > 0 {
+		return m.IDs
+	}
+	out := make([]ChildID, len(m.Items))
+	for i, it := range m.Items {
+		out[i] = it.Spec.ID
+	}
+	return out
+}
+
+func fillIDs(res []ChildResult, m Message) []ChildResult {
+	for i, id := range requestIDs(m) {
+		res[i].ID = id
+	}
+	return res
+}
+
+// foreignOwner returns the single other node that owns every child of m,
+// if all children belong to one other node; mixed reports disagreement.
+func (n *Node) foreignOwner(m Message) (NodeID, bool) {
+	var owner NodeID
+	for i, id := range requestIDs(m) {
+		var o NodeID
+		if m.Op == OpStart {
+			var pin []NodeID
+			if i < len(m.Items) {
+				pin = m.Items[i].Pinned
+			}
+			o = n.ownerFor(id, pin)
+		} else {
+			o = n.ownerOf(id)
+		}
+		if i == 0 {
+			owner = o
+		} else if o != owner {
+			return "", true
+		}
+	}
+	if owner == n.cfg.Name {
+		return "", false
+	}
+	return owner, false
+}
+
+func (n *Node) ownerStart(op *ownerOp, m Message) {
+	op.results = make([]ChildResult, len(m.Items))
+	op.waitStart = map[ChildID]int{}
+	n.hook(HookPreChildrenStart, n.cfg.Name, requestIDs(m), "")
+	for i, it := range m.Items {
+		id := it.Spec.ID
+		op.results[i].ID = id
+		if cur, ok := n.reg.active(id); ok {
+			op.results[i].Err = Code(ErrAlreadyStarted)
+			op.results[i].Nodes = n.reg.view(id, n.members.view).Nodes()
+			op.results[i].Epoch = cur.Epoch
+			continue
+		}
+		var prev uint64
+		if old, ok := n.reg.get(id); ok {
+			prev = old.Epoch
+		}
+		e := &Entry{Spec: it.Spec, Metadata: it.Metadata, Epoch: prev + 1, Holder: n.cfg.Name, By: n.cfg.Name, Pinned: it.Pinned}
+		n.storeEntry(e)
+		op.entries = append(op.entries, *e)
+		placement := n.placement(e)
+		op.results[i].Epoch = e.Epoch
+		op.results[i].Nodes = placement
+		if containsNode(placement, n.cfg.Name) {
+			op.waitStart[id] = i
+			n.startLocal(e, nil)
+		}
+	}
+}
+
+func (n *Node) ownerStop(op *ownerOp, m Message) {
+	op.results = make([]ChildResult, len(m.IDs))
+	for i, id := range m.IDs {
+		op.results[i].ID = id
+		cur, ok := n.reg.active(id)
+		if !ok {
+			op.results[i].Err = Code(ErrNotFound)
+			continue
+		}
+		op.results[i].Nodes = n.reg.view(id, n.members.view).Nodes()
+		t := n.tombstone(cur, "stopped")
+		op.entries = append(op.entries, *t)
+	}
+}
+
+// tombstone writes a stopped version of e (epoch+1, so it beats any
+// concurrent takeover of the same generation) and stops the local
+// instance.
+func (n *Node) tombstone(e *Entry, reason string) *Entry {
+	t := &Entry{Spec: e.Spec, Metadata: e.Metadata, Epoch: e.Epoch + 1, Stopped: true, StoppedAt: n.now, By: n.cfg.Name, Holder: e.Holder, Pinned: e.Pinned, Reason: reason}
+	n.storeEntry(t)
+	return t
+}
+
+// replicateFor sends the op's new entry versions to every alive peer and
+// waits for their acknowledgements.
+func (n *Node) replicateFor(op *ownerOp) {
+	if len(op.entries) == 0 {
+		return
+	}
+	op.waitAcks = map[NodeID]bool{}
+	op.replSeq = n.seq()
+	n.repl.bySeq[op.replSeq] = op
+	for _, p := range n.members.peers() {
+		op.waitAcks[p] = true
+	}
+	n.sendReplication(op)
+}
+
+func (n *Node) sendReplication(op *ownerOp) {
+	op.lastSend = n.now
+	for _, p := range sortedKeys(op.waitAcks) {
+		n.send(p, Message{Kind: MsgReplicate, Entries: op.entries, Seq: op.replSeq})
+	}
+}
+
+// sendEntryBatches sends entries, unacknowledged, in messages of at most
+// MaxBatch entries (anti-entropy and best-effort pushes).
+func (n *Node) sendEntryBatches(to NodeID, entries []Entry, seq uint64) {
+	max := n.cfg.Limits.MaxBatch
+	for start := 0; start < len(entries); start += max {
+		end := start + max
+		if end > len(entries) {
+			end = len(entries)
+		}
+		n.send(to, Message{Kind: MsgReplicate, Entries: entries[start:end], Seq: seq})
+	}
+}
+
+func (n *Node) onReplicateAck(from NodeID, seq uint64) {
+	op, ok := n.repl.bySeq[seq]
+	if !ok {
+		return
+	}
+	delete(op.waitAcks, from)
+	n.maybeFinishOwnerOp(op)
+}
+
+func (n *Node) retryReplication() {
+	for _, op := range n.sortedOwnerOps() {
+		for _, p := range sortedKeys(op.waitAcks) {
+			if !n.members.alive(p) {
+				delete(op.waitAcks, p) // down peers no longer count
+			}
+		}
+		if n.now >= op.deadline {
+			// Give up waiting: the origin times out and treats the outcome
+			// as unknown; entries stay and converge by anti-entropy.
+			for id, i := range op.waitStart {
+				_ = id
+				op.results[i].Err = Code(ErrTimeout)
+			}
+			op.waitStart = nil
+			op.waitAcks = nil
+			n.maybeFinishOwnerOp(op)
+			continue
+		}
+		if len(op.waitAcks) > 0 && n.now.Sub(op.lastSend) >= n.cfg.Timing.RetryInterval {
+			n.sendReplication(op)
+		}
+		n.maybeFinishOwnerOp(op)
+	}
+}
+
+func (n *Node) sortedOwnerOps() []*ownerOp {
+	out := make([]*ownerOp, 0, len(n.repl.ops))
+	for _, op := range n.repl.ops {
+		out = append(out, op)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].key.origin != out[j].key.origin {
+			return out[i].key.origin < out[j].key.origin
+		}
+		return out[i].key.seq < out[j].key.seq
+	})
+	return out
+}
+
+// ownerStartReport completes the wait for a local start of id.
+func (n *Node) ownerStartReport(id ChildID, err error, detail string) {
+	for _, op := range n.sortedOwnerOps() {
+		i, ok := op.waitStart[id]
+		if !ok {
+			continue
+		}
+		delete(op.waitStart, id)
+		if err != nil {
+			op.results[i].Err = Code(err)
+			op.results[i].Detail = detail
+			op.results[i].Nodes = nil
+		}
+		n.maybeFinishOwnerOp(op)
+	}
+}
+
+func (n *Node) maybeFinishOwnerOp(op *ownerOp) {
+	if len(op.waitStart) > 0 || len(op.waitAcks) > 0 {
+		return
+	}
+	if _, ok := n.repl.ops[op.key]; !ok {
+		return
+	}
+	delete(n.repl.ops, op.key)
+	delete(n.repl.bySeq, op.replSeq)
+	if op.op == OpStart {
+		var ids []ChildID
+		for _, r := range op.results {
+			if r.Err == "" {
+				ids = append(ids, r.ID)
+			}
+		}
+		n.hook(HookPostChildrenStart, n.cfg.Name, ids, "")
+	}
+	n.rememberDone(op.key, op.results)
+	n.deliverResult(op.key, op.results)
+}
+
+func (n *Node) rememberDone(key reqKey, res []ChildResult) {
+	n.repl.done[key] = res
+	n.repl.doneFIFO = append(n.repl.doneFIFO, key)
+	if len(n.repl.doneFIFO) > maxDoneResults {
+		old := n.repl.doneFIFO[0]
+		n.repl.doneFIFO = n.repl.doneFIFO[1:]
+		delete(n.repl.done, old)
+	}
+}
+
+func (n *Node) deliverResult(key reqKey, res []ChildResult) {
+	if key.origin == n.cfg.Name {
+		n.onResult(key.seq, n.cfg.Name, append([]ChildResult(nil), res...), "")
+		return
+	}
+	n.send(key.origin, Message{Kind: MsgResult, Seq: key.seq, Results: res})
+}
+
+func containsNode(ns []NodeID, x NodeID) bool {
+	for _, n := range ns {
+		if n == x {
+			return true
+		}
+	}
+	return false
+}
+
+func (n *Node) requestTerminate(r Request) {
+	rep := Reply{ID: r.ID, Op: r.Op}
+	if len(r.IDs) == 0 {
+		rep.Err = ErrNoChildren
+		n.reply(rep)
+		return
+	}
+	var entries []Entry
+	for _, id := range r.IDs {
+		cur, ok := n.reg.active(id)
+		if !ok {
+			rep.Results = append(rep.Results, ChildResult{ID: id, Err: Code(ErrNotFound)})
+			continue
+		}
+		rep.Results = append(rep.Results, ChildResult{ID: id, Nodes: n.reg.view(id, n.members.view).Nodes()})
+		entries = append(entries, *n.tombstone(cur, "terminated"))
+	}
+	for _, p := range n.members.peers() {
+		n.sendEntryBatches(p, entries, 0)
+	}
+	n.reply(rep)
+}
+
+func (n *Node) requestRedistribute(r Request) {
+	rep := Reply{ID: r.ID, Op: r.Op}
+	if r.Target != n.cfg.Name && !n.members.alive(r.Target) {
+		rep.Err = fmt.Errorf("%w: %s", ErrUnknownNode, r.Target)
+		n.reply(rep)
+		return
+	}
+	ids := r.IDs
+	if len(ids) == 0 {
+		for _, s := range r.Specs {
+			ids = append(ids, s.ID)
+		}
+	}
+	var entries []Entry
+	for _, id := range ids {
+		e, ok := n.reg.active(id)
+		if !ok || !containsNode(n.placement(e), r.Target) {
+			continue
+		}
+		if _, running := n.reg.claim(r.Target, id); running {
+			continue
+		}
+		entries = append(entries, *e)
+	}
+	if len(entries) == 0 {
+		rep.Err = ErrNothingToRedistribute
+		n.reply(rep)
+		return
+	}
+	n.hook(HookPreNodesRedistribution, r.Target, ids, "redistribute")
+	if r.Target == n.cfg.Name {
+		n.dirty = true
+	} else {
+		n.sendEntryBatches(r.Target, entries, 0)
+		n.send(r.Target, Message{Kind: MsgSyncRequest})
+	}
+	n.hook(HookPostNodesRedistribution, r.Target, ids, "redistribute")
+	rep.Initiated = true
+	n.reply(rep)
+}

@@ -1,0 +1,252 @@
+package core
+
+import "fmt"
+
+// factor returns the effective replication factor for the current view.
+func (n *Node) factor() int {
+	f := n.cfg.Redundancy.Factor
+	if f == ClusterSize {
+		return len(n.members.view)
+	}
+	return f
+}
+
+// placement returns the nodes that should run e: the guided mapping if
+// pinned, else the first factor ring successors of its id.
+func (n *Node) placement(e *Entry) []NodeID {
+	if len(e.Pinned) > 0 {
+		return e.Pinned
+	}
+	return n.ring.successors(nil, e.Spec.ID, n.factor())
+}
+
+// ownerFor returns the node that owns a child with the given guided pins.
+func (n *Node) ownerFor(id ChildID, pinned []NodeID) NodeID {
+	if len(pinned) > 0 {
+		return pinned[0]
+	}
+	s := n.ring.successors(nil, id, 1)
+	if len(s) == 0 {
+		return n.cfg.Name
+	}
+	return s[0]
+}
+
+// ownerOf returns the owner of a known or unknown child id.
+func (n *Node) ownerOf(id ChildID) NodeID {
+	if e, ok := n.reg.get(id); ok {
+		return n.ownerFor(id, e.Pinned)
+	}
+	return n.ownerFor(id, nil)
+}
+
+func (n *Node) startOwner(id ChildID, mapping map[ChildID][]NodeID) NodeID {
+	return n.ownerFor(id, mapping[id])
+}
+
+// BelongsTo returns the first k nodes of id's preference list (ProcessHub's
+// belongs_to): a prefix of BelongsTo(id, m) for every m > k.
+func (n *Node) BelongsTo(id ChildID, k int) []NodeID {
+	return n.ring.successors(nil, id, k)
+}
+
+// validateGuided checks a guided start's child mapping with ProcessHub's
+// four errors, in ProcessHub's order.
+func (n *Node) validateGuided(specs []ChildSpec, mapping map[ChildID][]NodeID) error {
+	if n.cfg.Distribution.Kind != Guided {
+		return nil
+	}
+	if mapping == nil {
+		return ErrMissingChildMapping
+	}
+	for id, nodes := range mapping {
+		seen := map[NodeID]bool{}
+		for _, nd := range nodes {
+			if nd == "" || seen[nd] {
+				return fmt.Errorf("%w: child %q: empty or repeated node", ErrInvalidChildMapping, id)
+			}
+			seen[nd] = true
+		}
+	}
+	for _, s := range specs {
+		if _, ok := mapping[s.ID]; !ok {
+			return fmt.Errorf("%w: no nodes for %q", ErrChildMappingMismatch, s.ID)
+		}
+	}
+	for _, s := range specs {
+		if len(mapping[s.ID]) != n.factor() {
+			return fmt.Errorf("%w: %q has %d nodes, replication factor is %d", ErrChildReplicationMismatch, s.ID, len(mapping[s.ID]), n.factor())
+		}
+	}
+	return nil
+}
+
+// master returns the active replica's node in active/passive mode: the sum
+// of the id's code points modulo the number of (sorted) placement nodes.
+func master(id ChildID, nodes []NodeID) NodeID {
+	if len(nodes) == 0 {
+		return ""
+	}
+	s := sortedNodes(append([]NodeID(nil), nodes...))
+	sum := 0
+	for _, r := range string(id) {
+		sum += int(r)
+	}
+	return s[sum%len(s)]
+}
+
+func (n *Node) shouldBeActive(e *Entry) bool {
+	if n.cfg.Redundancy.Mode == ActiveActive {
+		return true
+	}
+	return master(e.Spec.ID, n.placement(e)) == n.cfg.Name
+}
+
+func (n *Node) signal(c *localChild) {
+	s := n.cfg.Redundancy.Signal
+	if s == SignalAll || (s == SignalActive && c.active) || (s == SignalPassive && !c.active) {
+		n.effect(Effect{Kind: EffectSignal, ID: c.spec.ID, Instance: c.instance, Epoch: c.epoch, Active: c.active})
+	}
+}
+
+// viewChanged reacts to a member going up or down.
+func (n *Node) viewChanged(dir string, node NodeID) {
+	if !n.members.recompute() {
+		return
+	}
+	n.hook(HookPreNodesRedistribution, node, nil, dir)
+	n.ring.set(n.members.view)
+	n.quorum.update(n, dir, node)
+	n.dirtyAll = true
+	n.reconcile()
+	n.hook(HookPostNodesRedistribution, node, nil, dir)
+}
+
+func (n *Node) onViewChange() {
+	n.ring.set(n.members.view)
+	n.quorum.update(n, "init", n.cfg.Name)
+	n.dirtyAll = true
+}
+
+// markDirty schedules id for reconciliation.
+func (n *Node) markDirty(id ChildID) {
+	if n.dirtyIDs == nil {
+		n.dirtyIDs = map[ChildID]struct{}{}
+	}
+	n.dirtyIDs[id] = struct{}{}
+	n.dirty = true
+}
+
+// reconcile makes the local instances match the placement of the
+// registry: start what belongs here, release what does not.
+func (n *Node) reconcile() {
+	n.lastReconcile = n.now
+	var ids []ChildID
+	if n.dirtyAll {
+		ids = sortedChildKeys(n.reg.entries)
+		for _, id := range sortedChildKeys(n.local) {
+			if _, ok := n.reg.entries[id]; !ok {
+				ids = append(ids, id)
+			}
+		}
+	} else {
+		ids = sortedChildKeys(n.dirtyIDs)
+	}
+	n.dirty, n.dirtyAll, n.dirtyIDs = false, false, nil
+	var migrated []ChildID
+	for _, id := range ids {
+		if n.reconcileOne(id) {
+			migrated = append(migrated, id)
+		}
+	}
+	if len(migrated) > 0 {
+		n.hook(HookChildrenMigrated, n.cfg.Name, migrated, string(n.cfg.Migration.Kind))
+	}
+}
+
+// reconcileOne reconciles one child; it reports a completed migration away.
+func (n *Node) reconcileOne(id ChildID) bool {
+	c := n.local[id]
+	e, active := n.reg.active(id)
+	if !active || n.quorum.partitioned || n.left {
+		if c != nil {
+			n.stopLocal(id)
+		}
+		return false
+	}
+	if n.leaving {
+		return false // the leave procedure hands over and stops
+	}
+	pl := n.placement(e)
+	if containsNode(pl, n.cfg.Name) {
+		if c == nil {
+			n.maybeStart(e, pl)
+			return false
+		}
+		if want := n.shouldBeActive(e); want != c.active {
+			c.active = want
+			n.claimLocal(c)
+			n.signal(c)
+		}
+		return false
+	}
+	if c == nil {
+		return false
+	}
+	return n.release(e, c, pl)
+}
+
+// maybeStart starts e here unless a cold swap must wait for the current
+// holder to let go first.
+func (n *Node) maybeStart(e *Entry, pl []NodeID) {
+	id := e.Spec.ID
+	if len(e.Pinned) == 0 && n.cfg.Migration.Kind == ColdSwap {
+		for _, p := range n.members.peers() {
+			if containsNode(pl, p) {
+				continue
+			}
+			if _, ok := n.reg.claim(p, id); ok {
+				return // wait for the old holder to stop it
+			}
+		}
+	}
+	if pl[0] == n.cfg.Name && e.Holder != n.cfg.Name {
+		// Takeover: a new generation, so the old holder's epoch is fenced.
+		t := e.Clone()
+		t.Epoch++
+		t.Holder = n.cfg.Name
+		t.By = n.cfg.Name
+		t.Replicas = nil
+		n.reg.put(t)
+		n.registryChanged(id)
+		n.pushEntry(t)
+		e = t
+	}
+	n.startLocal(e, nil)
+}
+
+// pushEntry sends a new entry version to every alive peer, unacknowledged.
+func (n *Node) pushEntry(e *Entry) {
+	n.pendingEntries = append(n.pendingEntries, *e)
+}
+
+// release gives up a local instance that no longer belongs here.
+func (n *Node) release(e *Entry, c *localChild, pl []NodeID) bool {
+	id := e.Spec.ID
+	if n.cfg.Migration.Kind == ColdSwap || len(e.Pinned) > 0 {
+		n.stopLocal(id)
+		return true
+	}
+	// Hot swap: wait until a new holder claims it, then hand over.
+	var to NodeID
+	for _, p := range pl {
+		if _, ok := n.reg.claim(p, id); ok && n.members.alive(p) {
+			to = p
+			break
+		}
+	}
+	if to == "" {
+		return false
+	}
+	return n.beginHandover(c, to)
+}

@@ -1,0 +1,96 @@
+package core
+
+// quorumState implements the partition-tolerance strategies. A node that
+// loses quorum stops all its children and answers start/stop requests with
+// ErrPartitioned; it keeps its membership and registry, and restarts its
+// children (by reconciliation) when quorum returns.
+type quorumState struct {
+	cfg         PartitionConfig
+	partitioned bool
+	maxSeen     int
+	downLog     []downRecord
+}
+
+type downRecord struct {
+	node NodeID
+	at   Instant
+}
+
+// maxDownLog bounds the dynamic quorum's down log.
+const maxDownLog = 1024
+
+func newQuorumState(cfg PartitionConfig) *quorumState {
+	return &quorumState{cfg: cfg, maxSeen: cfg.InitialClusterSize}
+}
+
+// update re-evaluates quorum after a view change in direction dir
+// ("up", "down" or "init") of node.
+func (q *quorumState) update(n *Node, dir string, node NodeID) {
+	size := len(n.members.view)
+	now := n.now
+	switch q.cfg.Kind {
+	case MajorityQuorum:
+		if q.cfg.TrackMaxSize && size > q.maxSeen {
+			q.maxSeen = size
+		}
+	case DynamicQuorum:
+		q.pruneDownLog(now, node)
+		if dir == "down" && len(q.downLog) < maxDownLog {
+			q.downLog = append(q.downLog, downRecord{node: node, at: now})
+		}
+	}
+	was := q.partitioned
+	q.partitioned = !q.hasQuorum(size)
+	if was != q.partitioned {
+		detail := "quorum_regained"
+		if q.partitioned {
+			detail = "partitioned"
+		}
+		n.hook(HookPriorityStateUpdated, n.cfg.Name, nil, detail)
+		n.dirtyAll = true
+		n.dirty = true
+	}
+}
+
+func (q *quorumState) pruneDownLog(now Instant, node NodeID) {
+	cut := now.Add(-q.cfg.Window)
+	kept := q.downLog[:0]
+	for _, r := range q.downLog {
+		if r.at > cut && r.node != node {
+			kept = append(kept, r)
+		}
+	}
+	q.downLog = kept
+}
+
+func (q *quorumState) hasQuorum(size int) bool {
+	switch q.cfg.Kind {
+	case StaticQuorum:
+		return size >= q.cfg.QuorumSize
+	case DynamicQuorum:
+		down := len(q.downLog)
+		if down == 0 {
+			return true
+		}
+		left := 100 - down*100/(size+down)
+		return left >= q.cfg.QuorumSize
+	case MajorityQuorum:
+		return size >= q.maxSeen/2+1
+	}
+	return true
+}
+
+// Partitioned reports whether the node has lost quorum.
+func (n *Node) Partitioned() bool { return n.quorum.partitioned }
+
+// ResetClusterSize sets MajorityQuorum's max-seen size for a planned
+// downsize (ProcessHub's reset_cluster_size) and re-evaluates quorum.
+func (n *Node) ResetClusterSize(now Instant, size int) {
+	n.advance(now)
+	defer n.finish()
+	if size < 1 {
+		size = 1
+	}
+	n.quorum.maxSeen = size
+	n.quorum.update(n, "reset", n.cfg.Name)
+}

@@ -1,0 +1,72 @@
+package core
+
+import "sort"
+
+// Lookup returns the local registry's view of id (Local consistency): nil
+// if unknown or stopped. The entry is a copy.
+func (n *Node) Lookup(id ChildID) *Entry {
+	e := n.reg.view(id, n.members.view)
+	if e == nil || e.Stopped {
+		return nil
+	}
+	return e
+}
+
+// List returns every live registry entry, sorted by id (copies).
+func (n *Node) List() []*Entry {
+	out := make([]*Entry, 0, n.reg.live)
+	for _, id := range sortedChildKeys(n.reg.entries) {
+		if e := n.Lookup(id); e != nil {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// ByTag returns the ids of live children whose metadata "tag" equals tag.
+func (n *Node) ByTag(tag string) []ChildID {
+	var out []ChildID
+	for _, id := range sortedChildKeys(n.reg.entries) {
+		e := n.reg.entries[id]
+		if !e.Stopped && e.Metadata["tag"] == tag {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Members returns every known member with its status, sorted by name.
+func (n *Node) Members() []Member { return n.members.list() }
+
+// View returns the alive members (self included), sorted.
+func (n *Node) View() []NodeID { return append([]NodeID(nil), n.members.view...) }
+
+// Placement returns the nodes the ring assigns to id now.
+func (n *Node) Placement(id ChildID) []NodeID {
+	if e, ok := n.reg.get(id); ok {
+		return append([]NodeID(nil), n.placement(e)...)
+	}
+	return n.ring.successors(nil, id, n.factor())
+}
+
+// Stats reports the sizes of the node's tables, to check they stay bounded.
+type Stats struct {
+	Entries, Tombstones, Claims, Members, Local, Pending, OwnerOps, Done, Stash, GossipRefs int
+}
+
+// Stats returns the current table sizes.
+func (n *Node) Stats() Stats {
+	s := Stats{Entries: n.reg.live, Tombstones: len(n.reg.entries) - n.reg.live, Members: len(n.members.members),
+		Local: len(n.local), Pending: len(n.pending.reqs), OwnerOps: len(n.repl.ops), Done: len(n.repl.done),
+		Stash: len(n.migr.stash), GossipRefs: len(n.gossip.seen)}
+	for _, m := range n.reg.claims {
+		s.Claims += len(m)
+	}
+	return s
+}
+
+func sortU64(xs []uint64) { sort.Slice(xs, func(i, j int) bool { return xs[i] < xs[j] }) }
+
+func sortNodeChildren(xs []NodeChildren) {
+	sort.Slice(xs, func(i, j int) bool { return xs[i].Node < xs[j].Node })
+}

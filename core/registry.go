@@ -1,0 +1,133 @@
+package core
+
+import (
+	"encoding/binary"
+	"hash/fnv"
+)
+
+// registry is the node's replica of the cluster registry: one entry per
+// child (tombstones included) and, per node, the instances that node
+// claims to run. Replicas in lookups are derived from the claims of alive
+// members. Entries merge by version: a higher epoch wins; at equal epochs a
+// tombstone wins; then the writer's name breaks the tie.
+type registry struct {
+	entries map[ChildID]*Entry
+	claims  map[NodeID]map[ChildID]Claim
+	digest  uint64
+	live    int // entries that are not tombstones
+}
+
+func newRegistry() *registry {
+	return &registry{entries: map[ChildID]*Entry{}, claims: map[NodeID]map[ChildID]Claim{}}
+}
+
+// newer reports whether a supersedes b.
+func newer(a, b *Entry) bool {
+	if a.Epoch != b.Epoch {
+		return a.Epoch > b.Epoch
+	}
+	if a.Stopped != b.Stopped {
+		return a.Stopped
+	}
+	return a.By > b.By
+}
+
+func entryHash(e *Entry) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(e.Spec.ID))
+	var b [10]byte
+	binary.BigEndian.PutUint64(b[:8], e.Epoch)
+	if e.Stopped {
+		b[8] = 1
+	}
+	h.Write(b[:])
+	h.Write([]byte(e.By))
+	return h.Sum64()
+}
+
+// put stores e if it is newer than the current version; it reports
+// whether it did.
+func (r *registry) put(e *Entry) bool {
+	id := e.Spec.ID
+	old, ok := r.entries[id]
+	if ok && !newer(e, old) {
+		return false
+	}
+	if ok {
+		r.digest ^= entryHash(old)
+		if !old.Stopped {
+			r.live--
+		}
+	}
+	e.Replicas = nil
+	r.entries[id] = e
+	r.digest ^= entryHash(e)
+	if !e.Stopped {
+		r.live++
+	}
+	return true
+}
+
+func (r *registry) remove(id ChildID) {
+	if old, ok := r.entries[id]; ok {
+		r.digest ^= entryHash(old)
+		if !old.Stopped {
+			r.live--
+		}
+		delete(r.entries, id)
+	}
+}
+
+func (r *registry) get(id ChildID) (*Entry, bool) {
+	e, ok := r.entries[id]
+	return e, ok
+}
+
+// active returns the entry if it exists and is not a tombstone.
+func (r *registry) active(id ChildID) (*Entry, bool) {
+	e, ok := r.entries[id]
+	if !ok || e.Stopped {
+		return nil, false
+	}
+	return e, true
+}
+
+func (r *registry) claim(node NodeID, id ChildID) (Claim, bool) {
+	c, ok := r.claims[node][id]
+	return c, ok
+}
+
+func (r *registry) setClaim(node NodeID, c Claim) {
+	m := r.claims[node]
+	if m == nil {
+		m = map[ChildID]Claim{}
+		r.claims[node] = m
+	}
+	m[c.ID] = c
+}
+
+func (r *registry) dropClaim(node NodeID, id ChildID) bool {
+	m := r.claims[node]
+	if _, ok := m[id]; !ok {
+		return false
+	}
+	delete(m, id)
+	return true
+}
+
+// view returns a copy of the entry with Replicas filled from the claims
+// of the given alive nodes (sorted).
+func (r *registry) view(id ChildID, alive []NodeID) *Entry {
+	e, ok := r.entries[id]
+	if !ok {
+		return nil
+	}
+	c := e.Clone()
+	c.Replicas = c.Replicas[:0]
+	for _, n := range alive {
+		if cl, ok := r.claims[n][id]; ok {
+			c.Replicas = append(c.Replicas, Replica{Node: n, Epoch: cl.Epoch, Active: cl.Active})
+		}
+	}
+	return c
+}

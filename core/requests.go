@@ -1,0 +1,449 @@
+package core
+
+import (
+	"fmt"
+	"time"
+)
+
+// pendingTable holds the client requests this node awaits answers for.
+type pendingTable struct {
+	max   int
+	reqs  map[uint64]*pendingReq
+	bySeq map[uint64]*subReq // routed sub-request seq -> sub-request
+}
+
+type pendingReq struct {
+	req      Request
+	deadline Instant
+	results  []ChildResult
+	open     int // results still missing
+	subs     []*subReq
+	which    map[NodeID]bool
+	global   []NodeChildren
+}
+
+// subReq is the part of a request routed to one owner.
+type subReq struct {
+	parent   *pendingReq
+	seq      uint64
+	owner    NodeID
+	op       Op
+	idx      []int // positions in parent.results
+	items    []StartItem
+	ids      []ChildID
+	check    bool
+	lastSend Instant
+	done     bool
+}
+
+func newPendingTable(max int) *pendingTable {
+	return &pendingTable{max: max, reqs: map[uint64]*pendingReq{}, bySeq: map[uint64]*subReq{}}
+}
+
+// Request submits a local client request. The answer arrives as a Reply
+// with the same ID in a later (or this) Ready batch — always, even if only
+// as a timeout.
+func (n *Node) Request(now Instant, r Request) {
+	n.advance(now)
+	defer n.finish()
+	rep := Reply{ID: r.ID, Op: r.Op}
+	fail := func(err error) { rep.Err = err; n.reply(rep) }
+	if n.leaving || n.left {
+		fail(ErrShuttingDown)
+		return
+	}
+	switch r.Op {
+	case OpStart:
+		n.requestStart(r)
+	case OpStop:
+		n.requestStop(r)
+	case OpLookup:
+		n.requestLookup(r)
+	case OpTerminate:
+		n.requestTerminate(r)
+	case OpRedistribute:
+		n.requestRedistribute(r)
+	case OpWhichGlobal:
+		n.requestWhichGlobal(r)
+	default:
+		fail(fmt.Errorf("unknown operation %d", r.Op))
+	}
+}
+
+func (n *Node) timeoutOf(d time.Duration) time.Duration {
+	if d <= 0 {
+		return n.cfg.Timing.RequestTimeout
+	}
+	return d
+}
+
+func (n *Node) requestStart(r Request) {
+	rep := Reply{ID: r.ID, Op: r.Op}
+	if len(r.Specs) == 0 {
+		rep.Err = ErrNoChildren
+		n.reply(rep)
+		return
+	}
+	for _, s := range r.Specs {
+		if err := s.Validate(); err != nil {
+			rep.Err = err
+			n.reply(rep)
+			return
+		}
+	}
+	if err := n.validateGuided(r.Specs, r.Start.ChildMapping); err != nil {
+		rep.Err = err
+		n.reply(rep)
+		return
+	}
+	if n.quorum.partitioned {
+		rep.Err = ErrPartitioned
+		n.reply(rep)
+		return
+	}
+	if !r.Start.SkipCheckExisting {
+		var dup []ChildID
+		for _, s := range r.Specs {
+			if _, ok := n.reg.active(s.ID); ok {
+				dup = append(dup, s.ID)
+			}
+		}
+		if len(dup) > 0 {
+			rep.Err = fmt.Errorf("%w: %v", ErrAlreadyStarted, dup)
+			for _, id := range dup {
+				rep.Results = append(rep.Results, ChildResult{ID: id, Err: Code(ErrAlreadyStarted)})
+			}
+			n.reply(rep)
+			return
+		}
+	}
+	p := n.newPending(r, len(r.Specs), r.Start.Timeout)
+	if p == nil {
+		return
+	}
+	seen := map[ChildID]bool{}
+	groups := map[NodeID]*subReq{}
+	var owners []NodeID
+	for i, s := range r.Specs {
+		p.results[i].ID = s.ID
+		if seen[s.ID] {
+			p.results[i].Err = Code(ErrAlreadyStarted)
+			p.results[i].Detail = ErrDuplicateID.Error()
+			p.open--
+			continue
+		}
+		seen[s.ID] = true
+		meta := r.Start.Metadata
+		owner := n.startOwner(s.ID, r.Start.ChildMapping)
+		g := groups[owner]
+		if g == nil {
+			g = &subReq{parent: p, owner: owner, op: OpStart, check: !r.Start.SkipCheckExisting}
+			groups[owner] = g
+			owners = append(owners, owner)
+		}
+		g.idx = append(g.idx, i)
+		item := StartItem{Spec: s, Metadata: meta}
+		if r.Start.ChildMapping != nil {
+			item.Pinned = append([]NodeID(nil), r.Start.ChildMapping[s.ID]...)
+		}
+		g.items = append(g.items, item)
+	}
+	n.dispatch(p, groups, sortedNodes(owners))
+	if !r.Start.Await {
+		n.reply(Reply{ID: r.ID, Op: r.Op, Initiated: true})
+	}
+}
+
+func (n *Node) requestStop(r Request) {
+	n.routeIDs(r, OpStop, r.Stop.Timeout, r.Stop.Await)
+}
+
+func (n *Node) requestLookup(r Request) {
+	if len(r.IDs) == 0 {
+		n.reply(Reply{ID: r.ID, Op: r.Op, Err: ErrNoChildren})
+		return
+	}
+	if r.Consistency == Local {
+		rep := Reply{ID: r.ID, Op: r.Op}
+		for _, id := range r.IDs {
+			rep.Results = append(rep.Results, n.lookupResult(id))
+		}
+		n.reply(rep)
+		return
+	}
+	n.routeIDs(r, OpLookup, r.Timeout, true)
+}
+
+// routeIDs sends an id-based request (stop, lookup) to the owners.
+func (n *Node) routeIDs(r Request, op Op, timeout time.Duration, await bool) {
+	if len(r.IDs) == 0 {
+		n.reply(Reply{ID: r.ID, Op: r.Op, Err: ErrNoChildren})
+		return
+	}
+	if n.quorum.partitioned {
+		n.reply(Reply{ID: r.ID, Op: r.Op, Err: ErrPartitioned})
+		return
+	}
+	p := n.newPending(r, len(r.IDs), timeout)
+	if p == nil {
+		return
+	}
+	groups := map[NodeID]*subReq{}
+	var owners []NodeID
+	for i, id := range r.IDs {
+		p.results[i].ID = id
+		owner := n.ownerOf(id)
+		g := groups[owner]
+		if g == nil {
+			g = &subReq{parent: p, owner: owner, op: op}
+			groups[owner] = g
+			owners = append(owners, owner)
+		}
+		g.idx = append(g.idx, i)
+		g.ids = append(g.ids, id)
+	}
+	n.dispatch(p, groups, sortedNodes(owners))
+	if !await {
+		n.reply(Reply{ID: r.ID, Op: r.Op, Initiated: true})
+	}
+}
+
+func (n *Node) newPending(r Request, size int, timeout time.Duration) *pendingReq {
+	if len(n.pending.reqs) >= n.pending.max {
+		n.reply(Reply{ID: r.ID, Op: r.Op, Err: ErrTooManyPending})
+		return nil
+	}
+	if _, dup := n.pending.reqs[r.ID]; dup {
+		n.reply(Reply{ID: r.ID, Op: r.Op, Err: fmt.Errorf("request id %d already pending", r.ID)})
+		return nil
+	}
+	p := &pendingReq{req: r, deadline: n.now.Add(n.timeoutOf(timeout)), results: make([]ChildResult, size), open: size}
+	n.pending.reqs[r.ID] = p
+	return p
+}
+
+// dispatch sends each group to its owner, handling local ones in place.
+func (n *Node) dispatch(p *pendingReq, groups map[NodeID]*subReq, owners []NodeID) {
+	for _, o := range owners {
+		g := groups[o]
+		g.seq = n.seq()
+		p.subs = append(p.subs, g)
+		n.pending.bySeq[g.seq] = g
+	}
+	for _, g := range p.subs {
+		n.sendSub(g)
+	}
+	n.completeIfDone(p)
+}
+
+func (n *Node) sendSub(g *subReq) {
+	g.lastSend = n.now
+	m := Message{Kind: MsgRequest, Seq: g.seq, Op: g.op, Items: g.items, IDs: g.ids, CheckExisting: g.check, Origin: n.cfg.Name}
+	if g.owner == n.cfg.Name {
+		m.From, m.Inc, m.Hub = n.cfg.Name, n.cfg.Incarnation, n.cfg.HubID
+		n.onRoutedRequest(m)
+		return
+	}
+	n.send(g.owner, m)
+}
+
+// onResult records results of a routed sub-request.
+func (n *Node) onResult(seq uint64, from NodeID, results []ChildResult, errc ErrCode) {
+	g, ok := n.pending.bySeq[seq]
+	if !ok || g.done {
+		return
+	}
+	p := g.parent
+	if len(results) != len(g.idx) {
+		return // malformed answer: keep waiting (timeout reports it)
+	}
+	g.done = true
+	delete(n.pending.bySeq, seq)
+	for i, pos := range g.idx {
+		res := results[i]
+		res.ID = p.results[pos].ID
+		p.results[pos] = res
+		p.open--
+	}
+	n.completeIfDone(p)
+}
+
+func (n *Node) completeIfDone(p *pendingReq) {
+	if p.open > 0 || p.which != nil {
+		return
+	}
+	n.finishPending(p)
+}
+
+func (n *Node) finishPending(p *pendingReq) {
+	delete(n.pending.reqs, p.req.ID)
+	for _, g := range p.subs {
+		delete(n.pending.bySeq, g.seq)
+	}
+	r := p.req
+	await := r.Op == OpLookup || r.Op == OpWhichGlobal || (r.Op == OpStart && r.Start.Await) || (r.Op == OpStop && r.Stop.Await)
+	if !await {
+		return
+	}
+	rep := Reply{ID: r.ID, Op: r.Op, Results: p.results}
+	if r.Op == OpWhichGlobal {
+		rep.Results = nil
+		rep.Global = p.global
+		for _, node := range sortedKeys(p.which) {
+			rep.Unreachable = append(rep.Unreachable, node)
+		}
+		for _, node := range n.members.probeTargets() {
+			if !p.which[node] {
+				rep.Unreachable = append(rep.Unreachable, node)
+			}
+		}
+		rep.Unreachable = sortedNodes(rep.Unreachable)
+	}
+	if r.Op == OpStart && r.Start.OnFailure == Rollback {
+		var started []ChildID
+		failed := false
+		for _, res := range p.results {
+			if res.Err == "" {
+				started = append(started, res.ID)
+			} else {
+				failed = true
+			}
+		}
+		if failed {
+			rep.RolledBack = true
+			rep.Err = ErrRolledBack
+			if len(started) > 0 {
+				n.rollback(started)
+			}
+		}
+	}
+	n.reply(rep)
+}
+
+// rollback stops children of a failed start; it is not awaited.
+func (n *Node) rollback(ids []ChildID) {
+	n.nextRollback++
+	n.routeIDs(Request{ID: rollbackIDBase + n.nextRollback, Op: OpStop, IDs: ids}, OpStop, 0, false)
+	// routeIDs replies "initiated" for the internal request; drop it.
+	n.dropReply(rollbackIDBase + n.nextRollback)
+}
+
+// rollbackIDBase keeps internal request ids apart from the driver's.
+const rollbackIDBase = 1 << 62
+
+func (n *Node) dropReply(id uint64) {
+	out := n.out.Replies[:0]
+	for _, r := range n.out.Replies {
+		if r.ID != id {
+			out = append(out, r)
+		}
+	}
+	n.out.Replies = out
+}
+
+// retryRequests resends unanswered sub-requests: the owner deduplicates.
+func (n *Node) retryRequests() {
+	for _, id := range sortedReqIDs(n.pending.reqs) {
+		p := n.pending.reqs[id]
+		for _, g := range p.subs {
+			if g.done || g.owner == n.cfg.Name || n.now.Sub(g.lastSend) < n.cfg.Timing.RetryInterval {
+				continue
+			}
+			if !n.members.alive(g.owner) {
+				// The owner is gone: the outcome is unknown.
+				n.failSub(g, ErrNodeDown)
+				continue
+			}
+			n.sendSub(g)
+		}
+	}
+}
+
+func (n *Node) failSub(g *subReq, err error) {
+	if g.done {
+		return
+	}
+	g.done = true
+	p := g.parent
+	delete(n.pending.bySeq, g.seq)
+	for _, pos := range g.idx {
+		p.results[pos].Err = Code(err)
+		p.results[pos].Detail = fmt.Sprintf("owner %s", g.owner)
+		p.open--
+	}
+	n.completeIfDone(p)
+}
+
+// expireRequests answers requests whose deadline passed with ErrTimeout
+// for every child still unanswered.
+func (n *Node) expireRequests() {
+	for _, id := range sortedReqIDs(n.pending.reqs) {
+		p := n.pending.reqs[id]
+		if n.now < p.deadline {
+			continue
+		}
+		if p.which != nil {
+			n.finishPending(p)
+			continue
+		}
+		for _, g := range p.subs {
+			n.failSub(g, ErrTimeout)
+		}
+		if _, still := n.pending.reqs[id]; still {
+			n.finishPending(p)
+		}
+	}
+}
+
+func sortedReqIDs(m map[uint64]*pendingReq) []uint64 {
+	out := make([]uint64, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sortU64(out)
+	return out
+}
+
+func (n *Node) requestWhichGlobal(r Request) {
+	p := n.newPending(r, 0, r.Timeout)
+	if p == nil {
+		return
+	}
+	p.which = map[NodeID]bool{}
+	p.global = []NodeChildren{n.WhichChildrenLocal()}
+	seq := n.seq()
+	p.subs = append(p.subs, &subReq{parent: p, seq: seq, op: OpWhichGlobal})
+	n.pending.bySeq[seq] = p.subs[0]
+	for _, peer := range n.members.peers() {
+		p.which[peer] = true
+		n.send(peer, Message{Kind: MsgWhich, Seq: seq})
+	}
+	if len(p.which) == 0 {
+		p.which = nil
+		n.finishPending(p)
+	}
+}
+
+func (n *Node) onWhichReply(seq uint64, from NodeID, children []LocalChild) {
+	g, ok := n.pending.bySeq[seq]
+	if !ok || g.parent.which == nil || !g.parent.which[from] {
+		return
+	}
+	p := g.parent
+	delete(p.which, from)
+	p.global = append(p.global, NodeChildren{Node: from, Children: children})
+	sortNodeChildren(p.global)
+	if len(p.which) == 0 {
+		p.which = nil
+		n.finishPending(p)
+	}
+}
+
+// lookupResult answers a lookup from the local registry.
+func (n *Node) lookupResult(id ChildID) ChildResult {
+	e := n.reg.view(id, n.members.view)
+	if e == nil || e.Stopped {
+		return ChildResult{ID: id, Err: Code(ErrNotFound)}
+	}
+	return ChildResult{ID: id, Nodes: e.Nodes(), Epoch: e.Epoch, Metadata: e.Metadata}
+}

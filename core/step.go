@@ -1,0 +1,149 @@
+package core
+
+// maxHops bounds how often a routed request is forwarded between nodes that
+// disagree about ownership.
+const maxHops = 3
+
+// Step handles a message from a peer at time now. Invalid messages, messages
+// for another hub and messages from older incarnations are dropped.
+func (n *Node) Step(now Instant, m Message) {
+	n.advance(now)
+	defer n.finish()
+	if n.left || m.Hub != n.cfg.HubID || m.From == n.cfg.Name {
+		return
+	}
+	if err := m.Validate(n.cfg.Limits.MaxBatch); err != nil {
+		return
+	}
+	if m.Kind == MsgLeave {
+		if s, ok := n.members.members[m.From]; ok && s.Incarnation <= m.Inc {
+			s.Incarnation = m.Inc
+			n.members.markGone(m.From, StatusLeft)
+			n.forgetClaims(m.From)
+		}
+		return
+	}
+	// Any other message is direct contact.
+	addr := ""
+	if m.Kind == MsgJoin || m.Kind == MsgHeartbeat || m.Kind == MsgWelcome {
+		for _, mm := range m.Members {
+			if mm.Name == m.From {
+				addr = mm.Addr
+			}
+		}
+	}
+	if !n.members.heard(m.From, m.Inc, addr) {
+		return
+	}
+	switch m.Kind {
+	case MsgJoin:
+		n.members.gossiped(m.Members)
+		n.send(m.From, Message{Kind: MsgWelcome, Members: n.members.list()})
+		n.sendFullSync(m.From)
+	case MsgWelcome, MsgHeartbeat:
+		n.members.gossiped(m.Members)
+		if m.Kind == MsgWelcome {
+			n.sendFullSync(m.From)
+		}
+	case MsgRequest:
+		n.onRoutedRequest(m)
+	case MsgResult:
+		n.onResult(m.Seq, m.From, m.Results, m.Err)
+	case MsgReplicate:
+		n.applyEntries(m.Entries)
+		if m.Seq != 0 {
+			n.send(m.From, Message{Kind: MsgReplicateAck, Seq: m.Seq})
+		}
+	case MsgReplicateAck:
+		n.onReplicateAck(m.From, m.Seq)
+	case MsgClaims:
+		n.applyClaims(m.From, m.Claims, m.Full)
+	case MsgDigest:
+		if m.Digest != n.reg.digest || m.Count != len(n.reg.entries) {
+			n.sendEntries(m.From, 0)
+			n.send(m.From, Message{Kind: MsgSyncRequest})
+		}
+	case MsgSyncRequest:
+		n.sendEntries(m.From, 0)
+		n.sendClaims(m.From, true)
+	case MsgWhich:
+		n.send(m.From, Message{Kind: MsgWhichReply, Seq: m.Seq, Children: n.WhichChildrenLocal().Children})
+	case MsgWhichReply:
+		n.onWhichReply(m.Seq, m.From, m.Children)
+	case MsgHandover:
+		n.onHandover(m)
+	case MsgHandoverAck:
+		n.onHandoverAck(m.From, m.IDs)
+	case MsgGossip:
+		n.onGossip(m)
+	}
+}
+
+// Tick advances time: heartbeats, failure detection, retries, timeouts,
+// anti-entropy, migrations and garbage collection.
+func (n *Node) Tick(now Instant) {
+	n.advance(now)
+	defer n.finish()
+	if n.left {
+		return
+	}
+	t := n.cfg.Timing
+	n.members.tick()
+	if now.Sub(n.lastHeartbeat) >= t.HeartbeatInterval || n.lastHeartbeat == 0 {
+		n.lastHeartbeat = now
+		n.heartbeat()
+	}
+	if now.Sub(n.lastSync) >= n.cfg.Sync.Interval {
+		n.lastSync = now
+		n.antiEntropy()
+		n.collectGarbage()
+		n.dirtyAll, n.dirty = true, true
+	}
+	n.retryRequests()
+	n.retryReplication()
+	n.expireRequests()
+	n.tickMigrations()
+	n.tickLeave()
+	if n.dirty {
+		n.reconcile()
+	}
+}
+
+func (n *Node) heartbeat() {
+	hb := Message{Kind: MsgHeartbeat, Members: n.members.list()}
+	for _, p := range n.members.peers() {
+		n.send(p, hb)
+	}
+	// Probe down members so a healed partition is noticed.
+	for _, p := range n.members.probeTargets() {
+		n.send(p, hb)
+	}
+	// Join through seeds we are not connected to (by name or address).
+	for _, s := range n.cfg.Seeds {
+		if s == n.cfg.Name || s == NodeID(n.cfg.AdvertiseAddr) || n.seedConnected(s) {
+			continue
+		}
+		n.send(s, Message{Kind: MsgJoin, Members: []Member{n.members.members[n.cfg.Name].Member}})
+	}
+}
+
+func (n *Node) seedConnected(s NodeID) bool {
+	if n.members.alive(s) {
+		return true
+	}
+	for _, name := range n.members.view {
+		if NodeID(n.members.members[name].Addr) == s && s != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// finish runs after every input: flush batched claim updates and
+// reconcile placement if the view or registry changed.
+func (n *Node) finish() {
+	if n.dirty && !n.left {
+		n.reconcile()
+	}
+	n.flushClaims()
+}

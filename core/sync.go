@@ -1,0 +1,197 @@
+package core
+
+// Synchronization. Claim changes (which instances a node runs) and
+// takeover entry versions are pushed after every input: to every peer with
+// PubSub, or along a gossip round (FanOut random peers, forwarded until
+// every member has acknowledged) with Gossip. Every Sync.Interval each node
+// runs anti-entropy: it sends its registry digest and its full claim list;
+// a digest mismatch triggers a full exchange of entries. Entry versions of
+// acknowledged requests are replicated directly (see owner.go) in both
+// modes, because the acknowledgement depends on them.
+
+type gossipState struct {
+	seen     map[reqKey]bool
+	seenFIFO []reqKey
+}
+
+// maxGossipRefs bounds remembered gossip rounds.
+const maxGossipRefs = 8192
+
+func newGossipState() *gossipState { return &gossipState{seen: map[reqKey]bool{}} }
+
+func (g *gossipState) remember(k reqKey) bool {
+	if g.seen[k] {
+		return false
+	}
+	g.seen[k] = true
+	g.seenFIFO = append(g.seenFIFO, k)
+	if len(g.seenFIFO) > maxGossipRefs {
+		delete(g.seen, g.seenFIFO[0])
+		g.seenFIFO = g.seenFIFO[1:]
+	}
+	return true
+}
+
+// flushClaims sends the claim changes and entry pushes of this input.
+func (n *Node) flushClaims() {
+	if len(n.pendingClaims) == 0 && len(n.pendingEntries) == 0 {
+		return
+	}
+	claims, entries := n.pendingClaims, n.pendingEntries
+	n.pendingClaims, n.pendingEntries = nil, nil
+	peers := n.members.peers()
+	if len(peers) == 0 {
+		return
+	}
+	if n.cfg.Sync.Kind == Gossip {
+		m := Message{Kind: MsgGossip, Seq: n.seq(), Origin: n.cfg.Name, Claims: claims, Entries: entries}
+		n.gossip.remember(reqKey{n.cfg.Name, m.Seq})
+		n.forwardGossip(m, []NodeID{n.cfg.Name})
+		return
+	}
+	for _, p := range peers {
+		if len(claims) > 0 {
+			n.send(p, Message{Kind: MsgClaims, Claims: claims})
+		}
+		if len(entries) > 0 {
+			n.send(p, Message{Kind: MsgReplicate, Entries: entries})
+		}
+	}
+}
+
+func (n *Node) forwardGossip(m Message, acks []NodeID) {
+	var todo []NodeID
+	for _, p := range n.members.peers() {
+		if !containsNode(acks, p) {
+			todo = append(todo, p)
+		}
+	}
+	if len(todo) == 0 {
+		return
+	}
+	targets := pickN(&n.rng, todo, n.cfg.Sync.FanOut)
+	m.Acks = sortedNodes(append(append([]NodeID(nil), acks...), targets...))
+	for _, t := range sortedNodes(targets) {
+		n.send(t, m)
+	}
+}
+
+func (n *Node) onGossip(m Message) {
+	if m.Origin == "" || !n.gossip.remember(reqKey{m.Origin, m.Seq}) {
+		return
+	}
+	if m.Origin != n.cfg.Name && n.members.alive(m.Origin) {
+		n.applyClaims(m.Origin, m.Claims, false)
+	}
+	n.applyEntries(m.Entries)
+	fwd := m
+	fwd.Hops = 0
+	n.forwardGossip(fwd, m.Acks)
+}
+
+// applyClaims merges a node's claims: a full list replaces what we knew.
+func (n *Node) applyClaims(node NodeID, claims []Claim, full bool) {
+	if full {
+		have := map[ChildID]bool{}
+		for _, c := range claims {
+			have[c.ID] = true
+		}
+		for _, id := range sortedChildKeys(n.reg.claims[node]) {
+			if !have[id] {
+				n.reg.dropClaim(node, id)
+				n.claimChanged(node, id, false)
+				n.markDirty(id)
+			}
+		}
+	}
+	for _, c := range claims {
+		old, existed := n.reg.claim(node, c.ID)
+		if c.Removed {
+			if existed && old.Instance <= c.Instance {
+				n.reg.dropClaim(node, c.ID)
+				n.claimChanged(node, c.ID, false)
+				n.markDirty(c.ID)
+			}
+			continue
+		}
+		if existed && old == c {
+			continue
+		}
+		if existed && old.Instance > c.Instance {
+			continue // stale
+		}
+		n.reg.setClaim(node, c)
+		if !existed {
+			n.claimChanged(node, c.ID, true)
+		} else {
+			if old.Instance != c.Instance {
+				n.hook(HookChildPidUpdate, node, []ChildID{c.ID}, "")
+			}
+			n.registryChanged(c.ID)
+		}
+		n.markDirty(c.ID)
+	}
+}
+
+// ownClaims lists this node's claims, sorted by id.
+func (n *Node) ownClaims() []Claim {
+	m := n.reg.claims[n.cfg.Name]
+	out := make([]Claim, 0, len(m))
+	for _, id := range sortedChildKeys(m) {
+		out = append(out, m[id])
+	}
+	return out
+}
+
+func (n *Node) sendClaims(to NodeID, full bool) {
+	n.send(to, Message{Kind: MsgClaims, Claims: n.ownClaims(), Full: full})
+}
+
+// sendEntries sends every registry entry to a peer in batches.
+func (n *Node) sendEntries(to NodeID, _ uint64) {
+	ids := sortedChildKeys(n.reg.entries)
+	es := make([]Entry, 0, len(ids))
+	for _, id := range ids {
+		e := *n.reg.entries[id]
+		e.Replicas = nil
+		es = append(es, e)
+	}
+	if len(es) == 0 {
+		return
+	}
+	n.sendEntryBatches(to, es, 0)
+}
+
+// sendFullSync sends a new contact everything it needs: entries and claims.
+func (n *Node) sendFullSync(to NodeID) {
+	n.sendEntries(to, 0)
+	n.sendClaims(to, true)
+}
+
+func (n *Node) antiEntropy() {
+	peers := n.members.peers()
+	if n.cfg.Sync.Kind == Gossip {
+		peers = sortedNodes(pickN(&n.rng, peers, n.cfg.Sync.FanOut))
+	}
+	for _, p := range peers {
+		n.send(p, Message{Kind: MsgDigest, Digest: n.reg.digest, Count: len(n.reg.entries)})
+		n.sendClaims(p, true)
+	}
+}
+
+// collectGarbage drops expired tombstones and stale claims of unknown
+// nodes, keeping metadata bounded under endless churn.
+func (n *Node) collectGarbage() {
+	ttl := n.cfg.Timing.TombstoneTTL
+	for _, id := range sortedChildKeys(n.reg.entries) {
+		e := n.reg.entries[id]
+		if e.Stopped && n.now.Sub(e.StoppedAt) > ttl {
+			n.reg.remove(id)
+		}
+	}
+	for _, node := range sortedKeys(n.reg.claims) {
+		if _, known := n.members.members[node]; !known {
+			delete(n.reg.claims, node)
+		}
+	}
+}
