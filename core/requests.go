@@ -111,7 +111,7 @@ func (n *Node) requestStart(r Request) {
 		if len(dup) > 0 {
 			rep.Err = fmt.Errorf("%w: %v", ErrAlreadyStarted, dup)
 			for _, id := range dup {
-				rep.Results = append(rep.Results, ChildResult{ID: id, Err: Code(ErrAlreadyStarted)})
+				rep.Results = append(rep.Results, ChildResult{ID: id, Err: Code(ErrAlreadyStarted), Detail: LocalCheckDetail})
 			}
 			n.reply(rep)
 			return
@@ -153,6 +153,10 @@ func (n *Node) requestStart(r Request) {
 		n.reply(Reply{ID: r.ID, Op: r.Op, Initiated: true})
 	}
 }
+
+// LocalCheckDetail marks results refused by the caller's local registry
+// check (check-existing), which is eventually consistent.
+const LocalCheckDetail = "local registry check"
 
 func (n *Node) requestStop(r Request) {
 	n.routeIDs(r, OpStop, r.Stop.Timeout, r.Stop.Await)

@@ -1,0 +1,169 @@
+package sim
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/phub/phub/checks"
+	"github.com/phub/phub/core"
+)
+
+// Request submits a client request on node and returns its id. Awaited
+// starts, stops and owner lookups are recorded in the history when they
+// return (or as unknown outcomes if the node crashes first).
+func (s *Sim) Request(node core.NodeID, r core.Request) (uint64, error) {
+	sn := s.nodes[node]
+	if sn == nil || !sn.up {
+		return 0, fmt.Errorf("node %s is not up", node)
+	}
+	s.nextReq++
+	r.ID = s.nextReq
+	s.nextCli++
+	s.clients[r.ID] = &clientReq{id: r.ID, node: node, client: s.nextCli, call: s.now, req: r}
+	s.trace("request %s #%d %s", node, r.ID, r.Op)
+	sn.node.Request(s.localTime(sn), r)
+	s.drain(sn)
+	return r.ID, nil
+}
+
+// Reply returns the reply of a request, if it has arrived.
+func (s *Sim) Reply(id uint64) (core.Reply, bool) {
+	r, ok := s.replies[id]
+	return r, ok
+}
+
+// History returns the recorded client history.
+func (s *Sim) History() checks.History { return s.history }
+
+func (s *Sim) sortedClientIDs() []uint64 {
+	out := make([]uint64, 0, len(s.clients))
+	for k := range s.clients {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+func (s *Sim) onReply(sn *simNode, rep core.Reply) {
+	c := s.clients[rep.ID]
+	if c == nil {
+		return
+	}
+	s.trace("reply %s #%d err=%v n=%d", sn.name, rep.ID, rep.Err, len(rep.Results))
+	if rep.Initiated && !awaited(c.req) {
+		s.replies[rep.ID] = rep
+		delete(s.clients, rep.ID)
+		return
+	}
+	s.replies[rep.ID] = rep
+	delete(s.clients, rep.ID)
+	s.record(c, rep)
+}
+
+func awaited(r core.Request) bool {
+	switch r.Op {
+	case core.OpStart:
+		return r.Start.Await
+	case core.OpStop:
+		return r.Stop.Await
+	case core.OpLookup, core.OpWhichGlobal:
+		return true
+	}
+	return false
+}
+
+// record turns a reply into history operations, one per child.
+func (s *Sim) record(c *clientReq, rep core.Reply) {
+	kind, ok := historyKind(c.req)
+	if !ok {
+		return
+	}
+	if rep.Err != nil && len(rep.Results) == 0 {
+		// Request-level refusal (partitioned, invalid, no children): not applied.
+		for _, id := range requestIDs(c.req) {
+			s.addOp(c, kind, id, checks.OutcomeFailed, nil, 0, true)
+		}
+		return
+	}
+	for _, res := range rep.Results {
+		out := outcomeOf(kind, res.Err)
+		if res.Detail == core.LocalCheckDetail {
+			// Refused by the caller's local (eventual) registry check.
+			out = checks.OutcomeFailed
+		}
+		if kind == checks.OpStart && rep.RolledBack && res.Err == "" {
+			out = checks.OutcomeUnknown // started, then stopped by rollback
+		}
+		if kind == checks.OpLookup && out == checks.OutcomeUnknown {
+			continue
+		}
+		nodes := make([]string, len(res.Nodes))
+		for i, n := range res.Nodes {
+			nodes[i] = string(n)
+		}
+		s.addOp(c, kind, res.ID, out, nodes, res.Epoch, true)
+		if kind == checks.OpStop && out == checks.OutcomeOK {
+			s.stopped[res.ID] = s.now
+		}
+	}
+}
+
+func (s *Sim) addOp(c *clientReq, kind checks.OpKind, id core.ChildID, out checks.Outcome, nodes []string, epoch uint64, returned bool) {
+	op := checks.Op{Client: c.client, Node: string(c.node), Child: string(id), Kind: kind, Call: int64(c.call), Return: int64(s.now), Outcome: out, Nodes: nodes, Epoch: epoch}
+	if out == checks.OutcomeUnknown {
+		op.Return = 0
+	}
+	s.history.Add(op)
+}
+
+func (s *Sim) finishUnknown(c *clientReq) {
+	delete(s.clients, c.id)
+	if !awaited(c.req) {
+		return
+	}
+	kind, ok := historyKind(c.req)
+	if !ok || kind == checks.OpLookup {
+		return
+	}
+	for _, id := range requestIDs(c.req) {
+		s.addOp(c, kind, id, checks.OutcomeUnknown, nil, 0, false)
+	}
+}
+
+func historyKind(r core.Request) (checks.OpKind, bool) {
+	switch r.Op {
+	case core.OpStart:
+		return checks.OpStart, r.Start.Await
+	case core.OpStop:
+		return checks.OpStop, r.Stop.Await
+	case core.OpLookup:
+		return checks.OpLookup, r.Consistency == core.Owner
+	}
+	return 0, false
+}
+
+func requestIDs(r core.Request) []core.ChildID {
+	if r.Op == core.OpStart {
+		out := make([]core.ChildID, len(r.Specs))
+		for i, sp := range r.Specs {
+			out[i] = sp.ID
+		}
+		return out
+	}
+	return r.IDs
+}
+
+func outcomeOf(kind checks.OpKind, code core.ErrCode) checks.Outcome {
+	switch code {
+	case "":
+		return checks.OutcomeOK
+	case core.Code(core.ErrAlreadyStarted):
+		return checks.OutcomeAlreadyStarted
+	case core.Code(core.ErrNotFound):
+		return checks.OutcomeNotFound
+	case core.Code(core.ErrPartitioned), core.Code(core.ErrInvalidSpec), core.Code(core.ErrShuttingDown):
+		return checks.OutcomeFailed
+	}
+	// timeout, node_down, start_failed, ...: maybe applied.
+	return checks.OutcomeUnknown
+}

@@ -1,0 +1,189 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/phub/phub/checks"
+	"github.com/phub/phub/core"
+)
+
+// drain takes a node's Ready batch and turns it into events.
+func (s *Sim) drain(sn *simNode) {
+	for {
+		rd := sn.node.Ready()
+		if rd.Empty() {
+			return
+		}
+		for _, env := range rd.Messages {
+			s.sendMsg(sn, env)
+		}
+		for _, eff := range rd.Effects {
+			s.applyEffect(sn, eff)
+		}
+		for _, rep := range rd.Replies {
+			s.onReply(sn, rep)
+		}
+		for _, h := range rd.Hooks {
+			s.hooks[h.Kind]++
+		}
+	}
+}
+
+func (s *Sim) sendMsg(from *simNode, env core.Envelope) {
+	to := s.nodes[env.To]
+	net := s.opts.Net
+	if to == nil {
+		return // e.g. a seed named by address
+	}
+	if s.blocked[[2]core.NodeID{from.name, env.To}] {
+		return
+	}
+	if net.Loss > 0 && s.rng.Float64() < net.Loss {
+		return
+	}
+	copies := 1
+	if net.Dup > 0 && s.rng.Float64() < net.Dup {
+		copies = 2
+	}
+	for i := 0; i < copies; i++ {
+		d := net.MinDelay
+		if net.MaxDelay > net.MinDelay {
+			d += time.Duration(s.rng.Int64N(int64(net.MaxDelay - net.MinDelay)))
+		}
+		if net.Reorder > 0 && s.rng.Float64() < net.Reorder {
+			d += time.Duration(s.rng.Int64N(int64(10 * net.MaxDelay)))
+		}
+		d += to.slow
+		msg, inc := env.Msg, to.inc
+		fromName := from.name
+		s.after(d, func() {
+			if !to.up || to.inc != inc || s.blocked[[2]core.NodeID{fromName, to.name}] {
+				return
+			}
+			s.trace("recv %s<-%s %s", to.name, fromName, msg.Kind)
+			to.node.Step(s.localTime(to), msg)
+			s.drain(to)
+		})
+	}
+}
+
+func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
+	s.trace("effect %s %d %s #%d e%d", sn.name, e.Kind, e.ID, e.Instance, e.Epoch)
+	inc := sn.inc
+	report := func(d time.Duration, ev core.ChildEvent) {
+		s.after(d, func() {
+			if !sn.up || sn.inc != inc {
+				return
+			}
+			sn.node.ChildEvent(s.localTime(sn), ev)
+			s.drain(sn)
+		})
+	}
+	switch e.Kind {
+	case core.EffectStart:
+		s.endInstance(sn, e.ID) // a restart replaces the old instance
+		if e.Spec.Params["fail"] == "start" {
+			report(s.opts.ChildStartDelay, core.ChildEvent{Kind: core.ChildStartFailed, ID: e.ID, Instance: e.Instance, Reason: "simulated start failure"})
+			return
+		}
+		tr := &checks.Instance{Child: string(e.ID), Node: string(sn.name), Incarnation: sn.inc, Epoch: e.Epoch, Instance: e.Instance, Start: int64(s.now), End: -1, Active: e.Active}
+		s.instances = append(s.instances, tr)
+		sn.children[e.ID] = &simChild{id: e.ID, instance: e.Instance, epoch: e.Epoch, state: e.State, truth: tr}
+		report(s.opts.ChildStartDelay, core.ChildEvent{Kind: core.ChildStarted, ID: e.ID, Instance: e.Instance})
+	case core.EffectStop:
+		if c := sn.children[e.ID]; c != nil && c.instance == e.Instance {
+			s.endInstance(sn, e.ID)
+		}
+	case core.EffectRequestHandover:
+		if c := sn.children[e.ID]; c != nil && c.instance == e.Instance {
+			state := c.state
+			if state == nil {
+				state = []byte(fmt.Sprintf("state-of-%s", e.ID))
+			}
+			report(time.Millisecond, core.ChildEvent{Kind: core.ChildHandoverState, ID: e.ID, Instance: e.Instance, State: state})
+		}
+	case core.EffectDeliverHandover:
+		if c := sn.children[e.ID]; c != nil && c.instance == e.Instance {
+			c.state = e.State
+			report(time.Millisecond, core.ChildEvent{Kind: core.ChildHandoverConfirmed, ID: e.ID, Instance: e.Instance})
+		}
+	case core.EffectSignal:
+		if c := sn.children[e.ID]; c != nil && c.instance == e.Instance {
+			c.truth.Active = e.Active
+		}
+	}
+}
+
+// CrashChild makes a running child exit abnormally.
+func (s *Sim) CrashChild(node core.NodeID, id core.ChildID) bool {
+	sn := s.nodes[node]
+	if sn == nil || !sn.up {
+		return false
+	}
+	c := sn.children[id]
+	if c == nil {
+		return false
+	}
+	s.trace("crash-child %s %s", node, id)
+	s.endInstance(sn, id)
+	sn.node.ChildEvent(s.localTime(sn), core.ChildEvent{Kind: core.ChildExited, ID: id, Instance: c.instance, Abnormal: true, Reason: "simulated crash"})
+	s.drain(sn)
+	return true
+}
+
+// ChildState returns the state of the running instance of id on node.
+func (s *Sim) ChildState(node core.NodeID, id core.ChildID) ([]byte, bool) {
+	sn := s.nodes[node]
+	if sn == nil || !sn.up {
+		return nil, false
+	}
+	c := sn.children[id]
+	if c == nil {
+		return nil, false
+	}
+	return c.state, true
+}
+
+// SetChildState sets the state of the running instance of id on node.
+func (s *Sim) SetChildState(node core.NodeID, id core.ChildID, state []byte) bool {
+	sn := s.nodes[node]
+	if sn == nil || !sn.up || sn.children[id] == nil {
+		return false
+	}
+	sn.children[id].state = state
+	return true
+}
+
+// Running returns the nodes running id now, sorted.
+func (s *Sim) Running(id core.ChildID) []core.NodeID {
+	var out []core.NodeID
+	for _, n := range s.names {
+		sn := s.nodes[n]
+		if sn.up && sn.children[id] != nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// RunningCount returns how many instances run on node.
+func (s *Sim) RunningCount(node core.NodeID) int {
+	sn := s.nodes[node]
+	if sn == nil || !sn.up {
+		return 0
+	}
+	return len(sn.children)
+}
+
+// HookCount returns how many hooks of kind fired on all nodes.
+func (s *Sim) HookCount(kind core.HookKind) int { return s.hooks[kind] }
+
+// Instances returns the truth about every instance that ever ran.
+func (s *Sim) Instances() []checks.Instance {
+	out := make([]checks.Instance, len(s.instances))
+	for i, in := range s.instances {
+		out[i] = *in
+	}
+	return out
+}

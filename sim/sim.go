@@ -1,0 +1,388 @@
+// Package sim is phub's deterministic simulator: a seeded, single-threaded
+// discrete-event loop that drives core.Node state machines over a simulated
+// network (delay, loss, duplication, reordering, full and non-transitive
+// partitions), with simulated children, crashes, restarts, clock skew and
+// slow nodes. One seed determines the whole run: the same seed and code give
+// the same trace, byte for byte (TraceHash).
+package sim
+
+import (
+	"container/heap"
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"io"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/phub/phub/checks"
+	"github.com/phub/phub/core"
+)
+
+// NetConfig describes the simulated network.
+type NetConfig struct {
+	MinDelay, MaxDelay time.Duration
+	// Loss, Dup and Reorder are probabilities per message.
+	Loss, Dup, Reorder float64
+}
+
+// Options configure a simulation.
+type Options struct {
+	Seed uint64
+	// Configure adjusts each node's config (called with DefaultConfig-based
+	// fast timings already set). Optional.
+	Configure func(*core.Config)
+	Net       NetConfig
+	// ChildStartDelay is how long a simulated child takes to start.
+	ChildStartDelay time.Duration
+	// Trace, if set, receives the text trace.
+	Trace io.Writer
+}
+
+// FastTiming returns protocol timings scaled for simulation.
+func FastTiming() core.Timing {
+	return core.Timing{
+		TickInterval:      10 * time.Millisecond,
+		HeartbeatInterval: 50 * time.Millisecond,
+		DownAfter:         300 * time.Millisecond,
+		RequestTimeout:    3 * time.Second,
+		RetryInterval:     100 * time.Millisecond,
+		TombstoneTTL:      2 * time.Minute,
+		ForgetDownAfter:   5 * time.Minute,
+	}
+}
+
+// Sim is one simulated cluster.
+type Sim struct {
+	opts    Options
+	rng     *rand.Rand
+	now     core.Instant
+	queue   eventQueue
+	seq     uint64
+	nodes   map[core.NodeID]*simNode
+	names   []core.NodeID
+	blocked map[[2]core.NodeID]bool
+	hasher  hash.Hash64
+	events  int
+
+	history   checks.History
+	instances []*checks.Instance
+	clients   map[uint64]*clientReq
+	nextReq   uint64
+	nextCli   int
+	hooks     map[core.HookKind]int
+	replies   map[uint64]core.Reply
+	stopped   map[core.ChildID]core.Instant // acknowledged stops
+	failed    []string
+}
+
+type simNode struct {
+	name     core.NodeID
+	node     *core.Node
+	up       bool
+	inc      uint64
+	skew     time.Duration
+	slow     time.Duration // extra processing delay per message
+	children map[core.ChildID]*simChild
+	cfg      core.Config
+}
+
+type simChild struct {
+	id       core.ChildID
+	instance uint64
+	epoch    uint64
+	state    []byte
+	truth    *checks.Instance
+	started  bool
+}
+
+type clientReq struct {
+	id     uint64
+	node   core.NodeID
+	client int
+	call   core.Instant
+	req    core.Request
+}
+
+// New returns an empty simulation.
+func New(opts Options) *Sim {
+	if opts.Net.MaxDelay == 0 {
+		opts.Net.MinDelay, opts.Net.MaxDelay = time.Millisecond, 5*time.Millisecond
+	}
+	if opts.ChildStartDelay == 0 {
+		opts.ChildStartDelay = 2 * time.Millisecond
+	}
+	s := &Sim{
+		opts:    opts,
+		rng:     rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x5eed)),
+		nodes:   map[core.NodeID]*simNode{},
+		blocked: map[[2]core.NodeID]bool{},
+		hasher:  fnv.New64a(),
+		clients: map[uint64]*clientReq{},
+		hooks:   map[core.HookKind]int{},
+		replies: map[uint64]core.Reply{},
+		stopped: map[core.ChildID]core.Instant{},
+		now:     core.Instant(time.Second),
+	}
+	return s
+}
+
+// Now returns the virtual time.
+func (s *Sim) Now() core.Instant { return s.now }
+
+// TraceHash returns the hash of every event so far.
+func (s *Sim) TraceHash() uint64 { return s.hasher.Sum64() }
+
+// Events returns how many events have run.
+func (s *Sim) Events() int { return s.events }
+
+func (s *Sim) trace(format string, args ...any) {
+	line := fmt.Sprintf("%d ", int64(s.now)) + fmt.Sprintf(format, args...) + "\n"
+	s.hasher.Write([]byte(line))
+	if s.opts.Trace != nil {
+		io.WriteString(s.opts.Trace, line)
+	}
+}
+
+// --- event queue ---
+
+type event struct {
+	at  core.Instant
+	seq uint64
+	run func()
+}
+
+type eventQueue []*event
+
+func (q eventQueue) Len() int { return len(q) }
+func (q eventQueue) Less(i, j int) bool {
+	if q[i].at != q[j].at {
+		return q[i].at < q[j].at
+	}
+	return q[i].seq < q[j].seq
+}
+func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *eventQueue) Push(x any)   { *q = append(*q, x.(*event)) }
+func (q *eventQueue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return e
+}
+
+func (s *Sim) at(t core.Instant, f func()) {
+	s.seq++
+	heap.Push(&s.queue, &event{at: t, seq: s.seq, run: f})
+}
+
+func (s *Sim) after(d time.Duration, f func()) { s.at(s.now.Add(d), f) }
+
+// RunFor runs events for d of virtual time.
+func (s *Sim) RunFor(d time.Duration) {
+	end := s.now.Add(d)
+	for s.queue.Len() > 0 && s.queue[0].at <= end {
+		e := heap.Pop(&s.queue).(*event)
+		s.now = e.at
+		s.events++
+		e.run()
+	}
+	s.now = end
+}
+
+// --- nodes ---
+
+// NodeNames returns the names of every node ever added, sorted.
+func (s *Sim) NodeNames() []core.NodeID { return append([]core.NodeID(nil), s.names...) }
+
+// Up reports whether a node is running.
+func (s *Sim) Up(name core.NodeID) bool { n := s.nodes[name]; return n != nil && n.up }
+
+// LiveNodes returns the running nodes, sorted.
+func (s *Sim) LiveNodes() []core.NodeID {
+	var out []core.NodeID
+	for _, n := range s.names {
+		if s.nodes[n].up {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Node returns the core node of name (nil if never added).
+func (s *Sim) Node(name core.NodeID) *core.Node {
+	if n := s.nodes[name]; n != nil {
+		return n.node
+	}
+	return nil
+}
+
+// AddNode starts a new node that joins through the existing nodes.
+func (s *Sim) AddNode(name core.NodeID) error {
+	if _, ok := s.nodes[name]; ok {
+		return fmt.Errorf("node %s exists", name)
+	}
+	sn := &simNode{name: name, children: map[core.ChildID]*simChild{}}
+	s.nodes[name] = sn
+	s.names = append(s.names, name)
+	sort.Slice(s.names, func(i, j int) bool { return s.names[i] < s.names[j] })
+	return s.boot(sn)
+}
+
+func (s *Sim) boot(sn *simNode) error {
+	sn.inc++
+	cfg := core.DefaultConfig(sn.name)
+	cfg.Incarnation = sn.inc
+	cfg.RandSeed = s.rng.Uint64()
+	cfg.Timing = FastTiming()
+	cfg.Sync.Interval = time.Second
+	for _, n := range s.names {
+		if n != sn.name {
+			cfg.Seeds = append(cfg.Seeds, n)
+		}
+	}
+	if s.opts.Configure != nil {
+		s.opts.Configure(&cfg)
+	}
+	node, err := core.NewNode(cfg, s.localTime(sn))
+	if err != nil {
+		return err
+	}
+	sn.node, sn.up, sn.cfg = node, true, cfg
+	s.trace("boot %s inc=%d", sn.name, sn.inc)
+	s.drain(sn)
+	inc := sn.inc
+	var tick func()
+	tick = func() {
+		if !sn.up || sn.inc != inc {
+			return
+		}
+		sn.node.Tick(s.localTime(sn))
+		s.drain(sn)
+		s.after(cfg.Timing.TickInterval, tick)
+	}
+	s.after(time.Duration(s.rng.Int64N(int64(cfg.Timing.TickInterval)))+1, tick)
+	return nil
+}
+
+func (s *Sim) localTime(sn *simNode) core.Instant { return s.now.Add(sn.skew) }
+
+// Crash stops a node abruptly: its children die, its messages in flight
+// are lost, pending client requests get unknown outcomes.
+func (s *Sim) Crash(name core.NodeID) {
+	sn := s.nodes[name]
+	if sn == nil || !sn.up {
+		return
+	}
+	s.trace("crash %s", name)
+	sn.up = false
+	s.killChildren(sn)
+	for _, id := range s.sortedClientIDs() {
+		c := s.clients[id]
+		if c.node == name {
+			s.finishUnknown(c)
+		}
+	}
+}
+
+// Restart boots a crashed node as a new incarnation.
+func (s *Sim) Restart(name core.NodeID) error {
+	sn := s.nodes[name]
+	if sn == nil || sn.up {
+		return fmt.Errorf("node %s is not down", name)
+	}
+	return s.boot(sn)
+}
+
+// Leave starts a graceful leave of a node; it stops once core reports Left.
+func (s *Sim) Leave(name core.NodeID) {
+	sn := s.nodes[name]
+	if sn == nil || !sn.up {
+		return
+	}
+	s.trace("leave %s", name)
+	sn.node.Leave(s.localTime(sn))
+	s.drain(sn)
+}
+
+func (s *Sim) killChildren(sn *simNode) {
+	for _, id := range sortedChildIDs(sn.children) {
+		s.endInstance(sn, id)
+	}
+}
+
+func (s *Sim) endInstance(sn *simNode, id core.ChildID) {
+	c := sn.children[id]
+	if c == nil {
+		return
+	}
+	c.truth.End = int64(s.now)
+	delete(sn.children, id)
+}
+
+// SetSkew sets a node's clock offset.
+func (s *Sim) SetSkew(name core.NodeID, d time.Duration) {
+	if sn := s.nodes[name]; sn != nil {
+		sn.skew = d
+	}
+}
+
+// SetSlow adds d of delay to every message a node receives.
+func (s *Sim) SetSlow(name core.NodeID, d time.Duration) {
+	if sn := s.nodes[name]; sn != nil {
+		sn.slow = d
+	}
+}
+
+// Partition cuts every link between the groups (both directions). Nodes
+// in no group keep their links.
+func (s *Sim) Partition(groups ...[]core.NodeID) {
+	var desc []string
+	for i, g := range groups {
+		desc = append(desc, fmt.Sprint(g))
+		for j, h := range groups {
+			if i == j {
+				continue
+			}
+			for _, a := range g {
+				for _, b := range h {
+					s.blocked[[2]core.NodeID{a, b}] = true
+				}
+			}
+		}
+	}
+	s.trace("partition %s", strings.Join(desc, "|"))
+}
+
+// Cut blocks the link between a and b in both directions (non-transitive
+// partitions are built from cuts).
+func (s *Sim) Cut(a, b core.NodeID) {
+	s.blocked[[2]core.NodeID{a, b}] = true
+	s.blocked[[2]core.NodeID{b, a}] = true
+	s.trace("cut %s %s", a, b)
+}
+
+// Heal restores every link.
+func (s *Sim) Heal() {
+	s.blocked = map[[2]core.NodeID]bool{}
+	s.trace("heal")
+}
+
+// SetNet changes the network fault parameters.
+func (s *Sim) SetNet(n NetConfig) {
+	if n.MaxDelay == 0 {
+		n.MinDelay, n.MaxDelay = s.opts.Net.MinDelay, s.opts.Net.MaxDelay
+	}
+	s.opts.Net = n
+	s.trace("net loss=%.2f dup=%.2f reorder=%.2f", n.Loss, n.Dup, n.Reorder)
+}
+
+func sortedChildIDs[V any](m map[core.ChildID]V) []core.ChildID {
+	out := make([]core.ChildID, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
