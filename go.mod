@@ -1,3 +1,8 @@
 module github.com/phub/phub
 
 go 1.26
+
+require (
+	github.com/anishathalye/porcupine v1.3.1
+	github.com/google/go-cmp v0.7.0
+)
