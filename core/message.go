@@ -115,6 +115,8 @@ type Message struct {
 	Op  Op     `json:"op,omitempty"`
 	// Origin is the node that issued a routed request; results go there.
 	Origin NodeID `json:"origin,omitempty"`
+	// OriginInc is the origin's incarnation (request ids restart with it).
+	OriginInc uint64 `json:"originInc,omitempty"`
 	// Hops counts forwards of a routed request (bounded by maxHops).
 	Hops          uint8         `json:"hops,omitempty"`
 	Members       []Member      `json:"members,omitempty"`

@@ -23,6 +23,7 @@ type ownerOp struct {
 
 type reqKey struct {
 	origin NodeID
+	inc    uint64
 	seq    uint64
 }
 
@@ -43,7 +44,7 @@ func newReplicator() *replicator {
 }
 
 func (n *Node) onRoutedRequest(m Message) {
-	key := reqKey{m.Origin, m.Seq}
+	key := reqKey{m.Origin, m.OriginInc, m.Seq}
 	if m.Origin == "" {
 		return
 	}
@@ -274,6 +275,9 @@ func (n *Node) sortedOwnerOps() []*ownerOp {
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].key.origin != out[j].key.origin {
 			return out[i].key.origin < out[j].key.origin
+		}
+		if out[i].key.inc != out[j].key.inc {
+			return out[i].key.inc < out[j].key.inc
 		}
 		return out[i].key.seq < out[j].key.seq
 	})

@@ -70,3 +70,15 @@ func sortU64(xs []uint64) { sort.Slice(xs, func(i, j int) bool { return xs[i] < 
 func sortNodeChildren(xs []NodeChildren) {
 	sort.Slice(xs, func(i, j int) bool { return xs[i].Node < xs[j].Node })
 }
+
+// Tombstones returns the ids of tombstoned children whose reason matches
+// keep, sorted.
+func (n *Node) Tombstones(keep func(reason string) bool) []ChildID {
+	var out []ChildID
+	for _, id := range sortedChildKeys(n.reg.entries) {
+		if e := n.reg.entries[id]; e.Stopped && keep(e.Reason) {
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -242,7 +242,7 @@ func (n *Node) dispatch(p *pendingReq, groups map[NodeID]*subReq, owners []NodeI
 
 func (n *Node) sendSub(g *subReq) {
 	g.lastSend = n.now
-	m := Message{Kind: MsgRequest, Seq: g.seq, Op: g.op, Items: g.items, IDs: g.ids, CheckExisting: g.check, Origin: n.cfg.Name}
+	m := Message{Kind: MsgRequest, Seq: g.seq, Op: g.op, Items: g.items, IDs: g.ids, CheckExisting: g.check, Origin: n.cfg.Name, OriginInc: n.cfg.Incarnation}
 	if g.owner == n.cfg.Name {
 		m.From, m.Inc, m.Hub = n.cfg.Name, n.cfg.Incarnation, n.cfg.HubID
 		n.onRoutedRequest(m)

@@ -44,8 +44,8 @@ func (n *Node) flushClaims() {
 		return
 	}
 	if n.cfg.Sync.Kind == Gossip {
-		m := Message{Kind: MsgGossip, Seq: n.seq(), Origin: n.cfg.Name, Claims: claims, Entries: entries}
-		n.gossip.remember(reqKey{n.cfg.Name, m.Seq})
+		m := Message{Kind: MsgGossip, Seq: n.seq(), Origin: n.cfg.Name, OriginInc: n.cfg.Incarnation, Claims: claims, Entries: entries}
+		n.gossip.remember(reqKey{n.cfg.Name, n.cfg.Incarnation, m.Seq})
 		n.forwardGossip(m, []NodeID{n.cfg.Name})
 		return
 	}
@@ -77,7 +77,7 @@ func (n *Node) forwardGossip(m Message, acks []NodeID) {
 }
 
 func (n *Node) onGossip(m Message) {
-	if m.Origin == "" || !n.gossip.remember(reqKey{m.Origin, m.Seq}) {
+	if m.Origin == "" || !n.gossip.remember(reqKey{m.Origin, m.OriginInc, m.Seq}) {
 		return
 	}
 	if m.Origin != n.cfg.Name && n.members.alive(m.Origin) {

@@ -13,6 +13,11 @@ func (s *Sim) drain(sn *simNode) {
 	for {
 		rd := sn.node.Ready()
 		if rd.Empty() {
+			if sn.node.Left() && sn.up {
+				s.trace("left %s", sn.name)
+				sn.up, sn.left = false, true
+				s.killChildren(sn)
+			}
 			return
 		}
 		for _, env := range rd.Messages {

@@ -87,6 +87,7 @@ type simNode struct {
 	slow     time.Duration // extra processing delay per message
 	children map[core.ChildID]*simChild
 	cfg      core.Config
+	left     bool // finished a graceful leave
 }
 
 type simChild struct {

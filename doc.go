@@ -1,0 +1,49 @@
+// Package phub is the production runtime of a phub node: it drives the
+// deterministic distributor state machine in package core with a real
+// clock, a transport (package transport) and real children (goroutines or
+// OS processes, see package kinds), and exposes the Go API, Hub.
+//
+// # The event loop
+//
+// Each Hub runs exactly one goroutine that owns its core.Node. It selects
+// on the transport inbox, a ticker (core.Config.Timing.TickInterval), a
+// channel of API operations and a channel of child reports. After up to
+// maxInputsPerDrain inputs it drains core's Ready batch, in this order:
+//
+//  1. member addresses are pushed to the transport (SetAddress) if the
+//     membership may have changed, so a message to a new member can leave;
+//  2. registry changes are applied to the lookup index (a full rebuild
+//     after a view change);
+//  3. effects are performed on local children (start, stop, handover
+//     request and delivery, redundancy signals);
+//  4. messages are handed to the transport (Send never blocks);
+//  5. replies resolve the waiting API calls;
+//  6. hook events are queued for the hook goroutine.
+//
+// Applying registry changes before sending messages means that when a peer
+// acknowledges a replicated entry, that entry is already visible to Local
+// lookups on the peer.
+//
+// # Reads
+//
+// Lookup with core.Local, List, ByTag, WhichChildrenLocal, Members and
+// Partitioned never touch the loop: they read a sharded index or immutable
+// snapshots the loop publishes. Lookup with core.Owner, the distributor
+// operations and WhichChildrenGlobal are routed through core.
+//
+// # Hooks
+//
+// Hook handlers run on one goroutine per hub, never on the loop, so a slow
+// handler cannot stall the node. They see hooks in the order core emitted
+// them; the handlers of one kind run in registration order. The hook queue
+// is bounded (Config.HookQueue); when it is full, hooks are dropped and
+// counted (Hub.DroppedHooks) rather than blocking the loop.
+//
+// # Children
+//
+// A Child is anything with Run(ctx, env). The kind in its core.ChildSpec
+// selects a ChildFactory from Config.Kinds. Run returning nil is a normal
+// exit, an error or a panic is an abnormal one; whether it is restarted is
+// core's decision (core.RestartPolicy). Handover state for hot-swap
+// migration flows through ChildEnv.
+package phub

@@ -1,0 +1,296 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/phub/phub/checks"
+	"github.com/phub/phub/core"
+)
+
+// Class names a fault class of the seed sweeps.
+type Class string
+
+// Fault classes.
+const (
+	ClassNone          Class = "none"
+	ClassCrash         Class = "crash"
+	ClassChurn         Class = "churn"
+	ClassMessages      Class = "messages"
+	ClassPartition     Class = "partition"
+	ClassNonTransitive Class = "nontransitive"
+	ClassSkew          Class = "skew"
+	ClassChildCrash    Class = "childcrash"
+	ClassMix           Class = "mix"
+)
+
+// Classes lists every fault class in sweep order.
+var Classes = []Class{ClassNone, ClassCrash, ClassChurn, ClassMessages, ClassPartition, ClassNonTransitive, ClassSkew, ClassChildCrash, ClassMix}
+
+// ParseClass parses a class name.
+func ParseClass(s string) (Class, error) {
+	for _, c := range Classes {
+		if string(c) == s {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("unknown fault class %q (want one of %v)", s, Classes)
+}
+
+// Linearizable reports whether the class promises a linearizable
+// owner-routed registry history (see README's guarantee table).
+func (c Class) Linearizable() bool {
+	switch c {
+	case ClassNone, ClassCrash, ClassMessages, ClassSkew, ClassChildCrash:
+		return true
+	}
+	return false
+}
+
+// Setup is everything a seed draws before the run; it is printed with
+// the seed (swarm testing: each seed draws its own fault mix).
+type Setup struct {
+	Class    Class
+	Seed     uint64
+	Nodes    int
+	Strategy string
+	Loss     float64
+	Dup      float64
+	Reorder  float64
+	Ops      int
+	Faults   int
+}
+
+func (s Setup) String() string {
+	return fmt.Sprintf("class=%s seed=%d nodes=%d strategy=%s loss=%.2f dup=%.2f reorder=%.2f ops=%d faults=%d",
+		s.Class, s.Seed, s.Nodes, s.Strategy, s.Loss, s.Dup, s.Reorder, s.Ops, s.Faults)
+}
+
+// Strategies are the strategy mixes a sweep draws from.
+var Strategies = map[string]func(*core.Config){
+	"singularity-cold": func(c *core.Config) {},
+	"singularity-hot": func(c *core.Config) {
+		c.Migration = core.MigrationConfig{Kind: core.HotSwap, Retention: time.Second, Handover: true}
+	},
+	"replication-ap": func(c *core.Config) {
+		c.Redundancy = core.RedundancyConfig{Factor: 2, Mode: core.ActivePassive, Signal: core.SignalAll}
+	},
+	"gossip": func(c *core.Config) { c.Sync.Kind = core.Gossip; c.Sync.FanOut = 2 },
+}
+
+// StrategyNames lists Strategies' keys sorted.
+func StrategyNames() []string {
+	var out []string
+	for k := range Strategies {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Result is the outcome of one seed.
+type Result struct {
+	Setup      Setup
+	Violations []checks.Violation
+	Lin        checks.LinResult
+	LinChecked bool
+	Overlap    time.Duration
+	Events     int
+	Hash       uint64
+	Ops        int
+	SimTime    time.Duration
+	History    checks.History
+}
+
+// Failed reports whether any check failed.
+func (r *Result) Failed() bool {
+	return len(r.Violations) > 0 || (r.LinChecked && r.Lin.Status != checks.LinOk)
+}
+
+// Summary describes the failure with the seed and the replay command.
+func (r *Result) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n", r.Setup)
+	for i, v := range r.Violations {
+		if i == 10 {
+			fmt.Fprintf(&b, "  ... %d more\n", len(r.Violations)-10)
+			break
+		}
+		fmt.Fprintf(&b, "  %s\n", v)
+	}
+	if r.LinChecked && r.Lin.Status != checks.LinOk {
+		fmt.Fprintf(&b, "  linearizability: %s\n", r.Lin.String())
+	}
+	fmt.Fprintf(&b, "  replay: go run ./cmd/phubd replay --class %s --seed %d\n", r.Setup.Class, r.Setup.Seed)
+	return b.String()
+}
+
+// Draw derives a seed's setup.
+func Draw(class Class, seed uint64) Setup {
+	r := rand.New(rand.NewPCG(seed, uint64(len(class))*7919))
+	names := StrategyNames()
+	s := Setup{Class: class, Seed: seed, Nodes: 3 + r.IntN(3), Strategy: names[r.IntN(len(names))], Ops: 20 + r.IntN(40), Faults: 1 + r.IntN(4)}
+	if class == ClassMessages || class == ClassMix {
+		s.Loss, s.Dup, s.Reorder = r.Float64()*0.2, r.Float64()*0.1, r.Float64()*0.3
+	}
+	return s
+}
+
+// RunSeed runs one seed of a class: chaos, heal, quiescence, checks.
+func RunSeed(class Class, seed uint64, opts Options) *Result {
+	setup := Draw(class, seed)
+	opts.Seed = seed
+	userCfg := opts.Configure
+	strat := Strategies[setup.Strategy]
+	opts.Configure = func(c *core.Config) {
+		strat(c)
+		if userCfg != nil {
+			userCfg(c)
+		}
+	}
+	s := New(opts)
+	r := rand.New(rand.NewPCG(seed, 0xfa17))
+	for i := 1; i <= setup.Nodes; i++ {
+		s.AddNode(nodeName(i))
+	}
+	s.RunFor(time.Second)
+	s.SetNet(NetConfig{Loss: setup.Loss, Dup: setup.Dup, Reorder: setup.Reorder})
+	pool := 12
+	chaos := 6 * time.Second
+	// Schedule client operations over the chaos phase.
+	for i := 0; i < setup.Ops; i++ {
+		at := time.Duration(r.Int64N(int64(chaos)))
+		id := core.ChildID(fmt.Sprintf("c%d", r.IntN(pool)))
+		kind := r.IntN(10)
+		s.after(at, func() {
+			live := s.LiveNodes()
+			if len(live) == 0 {
+				return
+			}
+			node := live[r.IntN(len(live))]
+			switch {
+			case kind < 5:
+				s.Request(node, core.Request{Op: core.OpStart, Specs: []core.ChildSpec{{ID: id}}, Start: core.StartOptions{Await: true, SkipCheckExisting: true}})
+			case kind < 7:
+				s.Request(node, core.Request{Op: core.OpStop, IDs: []core.ChildID{id}, Stop: core.StopOptions{Await: true}})
+			default:
+				s.Request(node, core.Request{Op: core.OpLookup, IDs: []core.ChildID{id}, Consistency: core.Owner})
+			}
+		})
+	}
+	s.scheduleFaults(class, setup, r, chaos)
+	s.RunFor(chaos)
+	// Heal: network, clocks, crashed nodes.
+	s.Heal()
+	s.SetNet(NetConfig{})
+	for _, n := range s.NodeNames() {
+		s.SetSkew(n, 0)
+		s.SetSlow(n, 0)
+		if !s.Up(n) && !s.leftGracefully(n) {
+			s.Restart(n)
+		}
+	}
+	s.RunFor(10 * time.Second)
+	res := &Result{Setup: setup, Events: s.Events(), Hash: s.TraceHash(), Ops: s.history.Len(), Overlap: s.DuplicateOverlap(), SimTime: time.Duration(s.now), History: s.history}
+	res.Violations = s.CheckQuiescent()
+	if class.Linearizable() {
+		res.LinChecked = true
+		res.Lin = checks.CheckLinearizable(s.history, 10*time.Second)
+	}
+	return res
+}
+
+func nodeName(i int) core.NodeID { return core.NodeID(fmt.Sprintf("n%d", i)) }
+
+func (s *Sim) leftGracefully(n core.NodeID) bool {
+	sn := s.nodes[n]
+	return sn != nil && sn.left
+}
+
+// scheduleFaults draws the fault schedule of a class over the chaos phase.
+func (s *Sim) scheduleFaults(class Class, setup Setup, r *rand.Rand, chaos time.Duration) {
+	at := func() time.Duration { return time.Duration(r.Int64N(int64(chaos * 2 / 3))) }
+	pick := func() core.NodeID {
+		live := s.LiveNodes()
+		if len(live) == 0 {
+			return ""
+		}
+		return live[r.IntN(len(live))]
+	}
+	for i := 0; i < setup.Faults; i++ {
+		c := class
+		if c == ClassMix {
+			opts := []Class{ClassCrash, ClassChurn, ClassMessages, ClassPartition, ClassNonTransitive, ClassSkew, ClassChildCrash}
+			c = opts[r.IntN(len(opts))]
+		}
+		t0 := at()
+		dur := time.Duration(500+r.IntN(1500)) * time.Millisecond
+		switch c {
+		case ClassCrash:
+			s.after(t0, func() {
+				if len(s.LiveNodes()) <= 2 {
+					return
+				}
+				n := pick()
+				s.Crash(n)
+				s.after(dur, func() { s.Restart(n) })
+			})
+		case ClassChurn:
+			join := r.IntN(2) == 0
+			s.after(t0, func() {
+				if join {
+					s.AddNode(nodeName(len(s.names) + 1))
+					return
+				}
+				if len(s.LiveNodes()) > 2 {
+					s.Leave(pick())
+				}
+			})
+		case ClassPartition:
+			s.after(t0, func() {
+				live := s.LiveNodes()
+				k := 1 + r.IntN(len(live)-1)
+				perm := r.Perm(len(live))
+				var a, b []core.NodeID
+				for i, p := range perm {
+					if i < k {
+						a = append(a, live[p])
+					} else {
+						b = append(b, live[p])
+					}
+				}
+				s.Partition(a, b)
+				s.after(dur, s.Heal)
+			})
+		case ClassNonTransitive:
+			s.after(t0, func() {
+				live := s.LiveNodes()
+				if len(live) < 3 {
+					return
+				}
+				perm := r.Perm(len(live))
+				s.Cut(live[perm[0]], live[perm[1]])
+				s.after(dur, s.Heal)
+			})
+		case ClassSkew:
+			s.after(t0, func() {
+				s.SetSkew(pick(), time.Duration(r.Int64N(int64(2*time.Second)))-time.Second)
+				s.SetSlow(pick(), time.Duration(r.IntN(40))*time.Millisecond)
+			})
+		case ClassChildCrash:
+			s.after(t0, func() {
+				n := pick()
+				for _, id := range sortedChildIDs(s.nodes[n].children) {
+					if r.IntN(2) == 0 {
+						s.CrashChild(n, id)
+					}
+				}
+			})
+		case ClassMessages:
+			// The drawn loss/dup/reorder applies for the whole chaos phase.
+		}
+	}
+}

@@ -1,0 +1,88 @@
+package sim
+
+import (
+	"time"
+
+	"github.com/phub/phub/checks"
+	"github.com/phub/phub/core"
+)
+
+// Truth returns the simulator's global truth for the checks.
+func (s *Sim) Truth() checks.Truth {
+	t := checks.Truth{Now: int64(s.now), Instances: s.Instances(), History: s.history, Registries: map[string]map[string]checks.RegistryView{}, Gone: map[string]bool{}}
+	live := s.LiveNodes()
+	for _, n := range live {
+		t.LiveNodes = append(t.LiveNodes, string(n))
+	}
+	var ref *core.Node
+	for _, n := range live {
+		node := s.nodes[n].node
+		if ref == nil {
+			ref = node
+		}
+		reg := map[string]checks.RegistryView{}
+		for _, e := range node.List() {
+			v := checks.RegistryView{Stopped: e.Stopped}
+			for _, r := range e.Replicas {
+				v.Nodes = append(v.Nodes, string(r.Node))
+				if r.Epoch > v.Epoch {
+					v.Epoch = r.Epoch
+				}
+			}
+			reg[string(e.Spec.ID)] = v
+		}
+		t.Registries[string(n)] = reg
+	}
+	if ref != nil {
+		cfg := ref.Config()
+		t.Factor = cfg.Redundancy.Factor
+		t.ActivePassive = cfg.Redundancy.Mode == core.ActivePassive
+		node := ref
+		t.Placement = func(child string, k int) []string {
+			var out []string
+			for _, n := range node.Placement(core.ChildID(child)) {
+				out = append(out, string(n))
+			}
+			if k < len(out) {
+				out = out[:k]
+			}
+			return out
+		}
+	}
+	// Children that gave up (restart intensity, temporary exits) or failed
+	// to start may disappear without a client stop.
+	for _, n := range live {
+		for _, id := range s.gaveUp(n) {
+			t.Gone[string(id)] = true
+		}
+	}
+	return t
+}
+
+// gaveUp lists children whose tombstone on node was not written by a stop.
+func (s *Sim) gaveUp(n core.NodeID) []core.ChildID {
+	return s.nodes[n].node.Tombstones(func(reason string) bool { return reason != "stopped" && reason != "terminated" })
+}
+
+// CheckQuiescent runs the invariants that must hold after heal and
+// quiescence: singularity or replication placement, no lost children, no
+// resurrection, registry convergence, epoch order.
+func (s *Sim) CheckQuiescent() []checks.Violation {
+	t := s.Truth()
+	var vs []checks.Violation
+	if t.Factor == 1 {
+		vs = append(vs, checks.Singularity(t)...)
+	}
+	vs = append(vs, checks.Replication(t)...)
+	vs = append(vs, checks.NoLostChildren(t)...)
+	vs = append(vs, checks.NoResurrection(t)...)
+	vs = append(vs, checks.Convergence(t)...)
+	return vs
+}
+
+// DuplicateOverlap returns the total time two instances of one
+// singleton child ran at once.
+func (s *Sim) DuplicateOverlap() time.Duration {
+	d, _ := checks.DuplicateOverlap(s.Instances(), int64(s.now))
+	return d
+}

@@ -1,0 +1,224 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/phub/phub/core"
+)
+
+// maxWriteBatch bounds the frames written before one flush.
+const maxWriteBatch = 256
+
+// peer owns the outbound side towards one node: a bounded queue of encoded
+// frames and the goroutine that dials, writes and redials.
+type peer struct {
+	t           *TCP
+	name        core.NodeID
+	queue       chan []byte
+	queuedBytes atomic.Int64
+}
+
+func newPeer(t *TCP, name core.NodeID) *peer {
+	return &peer{t: t, name: name, queue: make(chan []byte, t.cfg.SendQueue)}
+}
+
+// enqueue adds an encoded frame without blocking, or returns ErrQueueFull.
+func (p *peer) enqueue(frame []byte) error {
+	n := int64(len(frame))
+	if p.queuedBytes.Add(n) > int64(p.t.cfg.SendQueueBytes) {
+		p.queuedBytes.Add(-n)
+		p.t.log.Debug("transport: dropping message: send queue bytes full", "peer", string(p.name))
+		return ErrQueueFull
+	}
+	select {
+	case p.queue <- frame:
+		return nil
+	default:
+		p.queuedBytes.Add(-n)
+		p.t.log.Debug("transport: dropping message: send queue full", "peer", string(p.name))
+		return ErrQueueFull
+	}
+}
+
+// dequeued accounts for a frame taken off the queue.
+func (p *peer) dequeued(frame []byte) { p.queuedBytes.Add(-int64(len(frame))) }
+
+// run waits for something to send, connects (retrying with backoff while
+// the peer is unreachable) and writes until the connection fails; then it
+// starts over. It returns when the transport closes.
+func (p *peer) run() {
+	defer p.t.wg.Done()
+	done := p.t.ctx.Done()
+	bo := backoff{min: p.t.cfg.BackoffMin, max: p.t.cfg.BackoffMax}
+	for {
+		var first []byte
+		select {
+		case <-done:
+			return
+		case first = <-p.queue:
+			p.dequeued(first)
+		}
+		for {
+			raw, conn, err := p.t.dial(p.name)
+			if err == nil {
+				bo.reset()
+				p.serve(raw, conn, first)
+				break
+			}
+			d := bo.next()
+			p.t.log.Debug("transport: dial failed", "peer", string(p.name), "err", err, "retry_in", d)
+			select {
+			case <-done:
+				return
+			case <-time.After(d):
+			}
+		}
+	}
+}
+
+// serve writes first and then queued frames to conn, pinging every
+// PingInterval, until a write fails, the pong reader sees the connection
+// end, or the transport closes. A frame whose write failed is lost.
+func (p *peer) serve(raw, conn net.Conn, first []byte) {
+	cfg := &p.t.cfg
+	dead := make(chan struct{})
+	p.t.wg.Add(1)
+	go func() {
+		defer p.t.wg.Done()
+		defer close(dead)
+		p.readPongs(conn)
+	}()
+	defer func() {
+		p.t.untrack(raw)
+		<-dead
+	}()
+
+	bw := bufio.NewWriterSize(conn, 64<<10)
+	ping := time.NewTicker(cfg.PingInterval)
+	defer ping.Stop()
+	pingFrame, _ := AppendFrame(nil, FramePing, nil, 0)
+	pending := first
+	for {
+		if pending != nil {
+			conn.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
+			n, err := p.writeBatch(bw, pending)
+			if err != nil {
+				p.t.log.Debug("transport: write failed, dropping messages", "peer", string(p.name), "messages", n, "err", err)
+				return
+			}
+			pending = nil
+		}
+		select {
+		case <-p.t.ctx.Done():
+			return
+		case <-dead:
+			return
+		case f := <-p.queue:
+			p.dequeued(f)
+			pending = f
+		case <-ping.C:
+			conn.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
+			bw.Write(pingFrame)
+			if err := bw.Flush(); err != nil {
+				p.t.log.Debug("transport: ping failed", "peer", string(p.name), "err", err)
+				return
+			}
+		}
+	}
+}
+
+// writeBatch writes first and whatever else is queued (up to
+// maxWriteBatch frames) and flushes. It returns the number of frames
+// written or lost.
+func (p *peer) writeBatch(bw *bufio.Writer, first []byte) (int, error) {
+	n := 1
+	if _, err := bw.Write(first); err != nil {
+		return n, err
+	}
+	for n < maxWriteBatch {
+		select {
+		case f := <-p.queue:
+			p.dequeued(f)
+			n++
+			if _, err := bw.Write(f); err != nil {
+				return n, err
+			}
+			continue
+		default:
+		}
+		break
+	}
+	return n, bw.Flush()
+}
+
+// readPongs reads the acceptor's pongs until the connection ends or stays
+// silent longer than IdleTimeout; anything else is a protocol error.
+func (p *peer) readPongs(conn net.Conn) {
+	br := bufio.NewReaderSize(conn, 512)
+	for {
+		conn.SetReadDeadline(time.Now().Add(p.t.cfg.IdleTimeout))
+		f, _, err := ReadFrame(br, nil, maxHandshakeFrameBytes)
+		if err != nil {
+			p.t.reject("closing outbound connection", conn.RemoteAddr().String(), string(p.name), err)
+			conn.Close()
+			return
+		}
+		if f.Type != FramePong {
+			p.t.log.Warn("transport: closing outbound connection: unexpected frame",
+				"remote", conn.RemoteAddr().String(), "peer", string(p.name), "type", f.Type.String())
+			conn.Close()
+			return
+		}
+	}
+}
+
+// dial connects to the peer named name and runs the TLS and phub
+// handshakes. It returns the raw TCP connection (tracked for Close) and
+// the connection to use (the TLS one when TLS is on).
+func (t *TCP) dial(name core.NodeID) (raw, conn net.Conn, err error) {
+	addr, expect, ok := t.resolve(name)
+	if !ok {
+		return nil, nil, ErrUnknownPeer
+	}
+	ctx, cancel := context.WithTimeout(t.ctx, t.cfg.DialTimeout)
+	defer cancel()
+	d := net.Dialer{}
+	raw, err = d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !t.track(raw) {
+		raw.Close()
+		return nil, nil, ErrClosed
+	}
+	fail := func(err error) (net.Conn, net.Conn, error) {
+		t.untrack(raw)
+		if errors.Is(err, ErrBadMAC) || errors.Is(err, ErrHubMismatch) || errors.Is(err, ErrPeerName) {
+			t.log.Warn("transport: outbound handshake rejected", "peer", string(name), "addr", addr, "err", err)
+		}
+		return nil, nil, err
+	}
+	raw.SetDeadline(time.Now().Add(t.cfg.HandshakeTimeout))
+	conn = raw
+	if t.cfg.TLS != nil {
+		hctx, hcancel := context.WithTimeout(t.ctx, t.cfg.HandshakeTimeout)
+		conn, err = clientTLS(hctx, raw, t.cfg.TLS, addr)
+		hcancel()
+		if err != nil {
+			return fail(err)
+		}
+	}
+	info, err := dialHandshake(conn, t.params, expect)
+	if err != nil {
+		return fail(err)
+	}
+	raw.SetDeadline(time.Time{})
+	t.learn(info.Name, addr)
+	t.log.Debug("transport: connected", "peer", string(name), "node", string(info.Name), "addr", addr)
+	return raw, conn, nil
+}
