@@ -103,6 +103,8 @@ func (m *membership) heard(name NodeID, inc uint64, addr string) bool {
 			// A restart: the old incarnation's instances are gone.
 			m.n.forgetClaims(name)
 		}
+		// Exchange full state with every node that comes up.
+		m.n.sendFullSync(name)
 		m.n.hook(HookPreClusterJoin, name, nil, "")
 		m.n.viewChanged("up", name)
 		m.n.hook(HookPostClusterJoin, name, nil, "")

@@ -39,6 +39,14 @@ type Node struct {
 	dirtyAll bool
 	dirtyIDs map[ChildID]struct{}
 
+	// A node serves owner-routed requests only once synced: it has
+	// received a full registry sync from every alive peer (or found no
+	// peer within DownAfter of booting). A restarted node therefore never
+	// answers from an empty registry.
+	synced     bool
+	syncedFrom map[NodeID]bool
+	bootedAt   Instant
+
 	// batched outgoing updates, flushed after every input
 	pendingClaims  []Claim
 	pendingEntries []Entry
@@ -50,10 +58,12 @@ func NewNode(cfg Config, now Instant) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{
-		cfg:   cfg,
-		rng:   newRng(cfg.RandSeed ^ uint64(len(cfg.Name))*0x9e3779b97f4a7c15),
-		now:   now,
-		local: map[ChildID]*localChild{},
+		cfg:        cfg,
+		rng:        newRng(cfg.RandSeed ^ uint64(len(cfg.Name))*0x9e3779b97f4a7c15),
+		now:        now,
+		local:      map[ChildID]*localChild{},
+		syncedFrom: map[NodeID]bool{},
+		bootedAt:   now,
 	}
 	n.members = newMembership(n)
 	n.ring = newRing(cfg.Distribution.VirtualNodes)

@@ -55,6 +55,9 @@ func (n *Node) onRoutedRequest(m Message) {
 	if _, busy := n.repl.ops[key]; busy {
 		return
 	}
+	if !n.synced {
+		return // the origin retries until this node has synced
+	}
 	if n.quorum.partitioned || n.leaving {
 		err := ErrPartitioned
 		if n.leaving {

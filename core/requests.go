@@ -350,7 +350,13 @@ func (n *Node) retryRequests() {
 	for _, id := range sortedReqIDs(n.pending.reqs) {
 		p := n.pending.reqs[id]
 		for _, g := range p.subs {
-			if g.done || g.owner == n.cfg.Name || n.now.Sub(g.lastSend) < n.cfg.Timing.RetryInterval {
+			if g.done || n.now.Sub(g.lastSend) < n.cfg.Timing.RetryInterval {
+				continue
+			}
+			if g.owner == n.cfg.Name {
+				if _, running := n.repl.ops[reqKey{n.cfg.Name, n.cfg.Incarnation, g.seq}]; !running {
+					n.sendSub(g) // not accepted yet (still syncing)
+				}
 				continue
 			}
 			if !n.members.alive(g.owner) {

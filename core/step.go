@@ -51,6 +51,10 @@ func (n *Node) Step(now Instant, m Message) {
 		n.onResult(m.Seq, m.From, m.Results, m.Err)
 	case MsgReplicate:
 		n.applyEntries(m.Entries)
+		if m.Full && !n.synced {
+			n.syncedFrom[m.From] = true
+			n.checkSynced()
+		}
 		if m.Seq != 0 {
 			n.send(m.From, Message{Kind: MsgReplicateAck, Seq: m.Seq})
 		}
@@ -89,6 +93,7 @@ func (n *Node) Tick(now Instant) {
 	}
 	t := n.cfg.Timing
 	n.members.tick()
+	n.checkSynced()
 	if now.Sub(n.lastHeartbeat) >= t.HeartbeatInterval || n.lastHeartbeat == 0 {
 		n.lastHeartbeat = now
 		n.heartbeat()

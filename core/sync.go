@@ -156,10 +156,36 @@ func (n *Node) sendEntries(to NodeID, _ uint64) {
 		e.Replicas = nil
 		es = append(es, e)
 	}
-	if len(es) == 0 {
+	max := n.cfg.Limits.MaxBatch
+	for start := 0; start < len(es) || start == 0; start += max {
+		end := min(start+max, len(es))
+		n.send(to, Message{Kind: MsgReplicate, Entries: es[start:end], Full: end == len(es)})
+		if end == len(es) {
+			break
+		}
+	}
+}
+
+// checkSynced marks the node synced once every alive peer sent a full
+// sync, or no peer showed up within DownAfter of booting.
+func (n *Node) checkSynced() {
+	if n.synced {
 		return
 	}
-	n.sendEntryBatches(to, es, 0)
+	peers := n.members.peers()
+	if len(peers) == 0 {
+		if n.now.Sub(n.bootedAt) > n.cfg.Timing.DownAfter {
+			n.synced = true
+		}
+		return
+	}
+	for _, p := range peers {
+		if !n.syncedFrom[p] {
+			return
+		}
+	}
+	n.synced = true
+	n.syncedFrom = nil
 }
 
 // sendFullSync sends a new contact everything it needs: entries and claims.
