@@ -40,14 +40,35 @@ func ParseClass(s string) (Class, error) {
 	return "", fmt.Errorf("unknown fault class %q (want one of %v)", s, Classes)
 }
 
-// Linearizable reports whether the class promises a linearizable
-// owner-routed registry history (see README's guarantee table).
-func (c Class) Linearizable() bool {
-	switch c {
+// partitions reports whether the class cuts links.
+func (c Class) partitions() bool {
+	return c == ClassPartition || c == ClassNonTransitive || c == ClassMix
+}
+
+// Guarantee is what a seed's checks assert (README's guarantee table).
+type Guarantee struct {
+	// Linearizable: the owner-routed registry history is linearizable.
+	Linearizable bool
+	// Durable: acknowledged starts are not lost and acknowledged stops
+	// stay stopped, after heal and quiescence.
+	Durable bool
+	// NoResurrectionEver: no stopped child restarts at any time (not
+	// only at quiescence).
+	NoResurrectionEver bool
+}
+
+// Guarantee returns what holds for a class with or without quorum.
+func (s Setup) Guarantee() Guarantee {
+	switch s.Class {
 	case ClassNone, ClassCrash, ClassMessages, ClassSkew, ClassChildCrash:
-		return true
+		return Guarantee{Linearizable: true, Durable: true, NoResurrectionEver: true}
+	case ClassChurn:
+		return Guarantee{Durable: true, NoResurrectionEver: true}
 	}
-	return false
+	// Partitions: divergence lets both sides decide (conflicting
+	// acknowledgements merge by epoch); a majority quorum refuses the
+	// minority, so acknowledged operations survive the heal.
+	return Guarantee{Durable: s.Quorum}
 }
 
 // Setup is everything a seed draws before the run; it is printed with
@@ -62,11 +83,14 @@ type Setup struct {
 	Reorder  float64
 	Ops      int
 	Faults   int
+	// Quorum runs the seed with the majority-quorum strategy (drawn for
+	// classes with partitions); otherwise divergence.
+	Quorum bool
 }
 
 func (s Setup) String() string {
-	return fmt.Sprintf("class=%s seed=%d nodes=%d strategy=%s loss=%.2f dup=%.2f reorder=%.2f ops=%d faults=%d",
-		s.Class, s.Seed, s.Nodes, s.Strategy, s.Loss, s.Dup, s.Reorder, s.Ops, s.Faults)
+	return fmt.Sprintf("class=%s seed=%d nodes=%d strategy=%s quorum=%v loss=%.2f dup=%.2f reorder=%.2f ops=%d faults=%d",
+		s.Class, s.Seed, s.Nodes, s.Strategy, s.Quorum, s.Loss, s.Dup, s.Reorder, s.Ops, s.Faults)
 }
 
 // Strategies are the strategy mixes a sweep draws from.
@@ -136,6 +160,9 @@ func Draw(class Class, seed uint64) Setup {
 	if class == ClassMessages || class == ClassMix {
 		s.Loss, s.Dup, s.Reorder = r.Float64()*0.2, r.Float64()*0.1, r.Float64()*0.3
 	}
+	if class.partitions() {
+		s.Quorum = r.IntN(2) == 0
+	}
 	return s
 }
 
@@ -147,6 +174,9 @@ func RunSeed(class Class, seed uint64, opts Options) *Result {
 	strat := Strategies[setup.Strategy]
 	opts.Configure = func(c *core.Config) {
 		strat(c)
+		if setup.Quorum {
+			c.Partition = core.PartitionConfig{Kind: core.MajorityQuorum, InitialClusterSize: setup.Nodes, TrackMaxSize: true}
+		}
 		if userCfg != nil {
 			userCfg(c)
 		}
@@ -195,8 +225,9 @@ func RunSeed(class Class, seed uint64, opts Options) *Result {
 	}
 	s.RunFor(10 * time.Second)
 	res := &Result{Setup: setup, Events: s.Events(), Hash: s.TraceHash(), Ops: s.history.Len(), Overlap: s.DuplicateOverlap(), SimTime: time.Duration(s.now), History: s.history}
-	res.Violations = s.CheckQuiescent()
-	if class.Linearizable() {
+	g := setup.Guarantee()
+	res.Violations = s.CheckQuiescent(g)
+	if g.Linearizable {
 		res.LinChecked = true
 		res.Lin = checks.CheckLinearizable(s.history, 10*time.Second)
 	}

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/phub/phub/checks"
@@ -65,18 +66,39 @@ func (s *Sim) gaveUp(n core.NodeID) []core.ChildID {
 }
 
 // CheckQuiescent runs the invariants that must hold after heal and
-// quiescence: singularity or replication placement, no lost children, no
-// resurrection, registry convergence, epoch order.
-func (s *Sim) CheckQuiescent() []checks.Violation {
+// quiescence: singularity or replication placement and registry
+// convergence always; no lost children and no stopped child running if g
+// is Durable; no resurrection at any time if g says so.
+func (s *Sim) CheckQuiescent(g Guarantee) []checks.Violation {
 	t := s.Truth()
 	var vs []checks.Violation
 	if t.Factor == 1 {
 		vs = append(vs, checks.Singularity(t)...)
 	}
 	vs = append(vs, checks.Replication(t)...)
-	vs = append(vs, checks.NoLostChildren(t)...)
-	vs = append(vs, checks.NoResurrection(t)...)
 	vs = append(vs, checks.Convergence(t)...)
+	if g.Durable {
+		vs = append(vs, checks.NoLostChildren(t)...)
+		vs = append(vs, stoppedStayStopped(t)...)
+	}
+	if g.NoResurrectionEver {
+		vs = append(vs, checks.NoResurrection(t)...)
+	}
+	return checks.SortViolations(vs)
+}
+
+// stoppedStayStopped: no child whose acknowledged stop nothing could
+// have undone runs at quiescence (the weaker, quiescent form of
+// no-resurrection for classes where a partitioned node may briefly
+// restart a child it has not yet seen stopped).
+func stoppedStayStopped(t checks.Truth) []checks.Violation {
+	exp := checks.Expect(t.History)
+	var vs []checks.Violation
+	for _, in := range t.Instances {
+		if e, ok := exp[in.Child]; ok && e.MustBeStopped && in.RunningAt(t.Now) {
+			vs = append(vs, checks.Violation{Check: checks.CheckNoResurrection, Child: in.Child, Node: in.Node, Detail: fmt.Sprintf("stopped at %d but runs at quiescence", e.StoppedAt)})
+		}
+	}
 	return vs
 }
 

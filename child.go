@@ -1,0 +1,289 @@
+package phub
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync/atomic"
+
+	"github.com/phub/phub/core"
+)
+
+// Child is a long-running worker the hub places on a node. Run runs until
+// ctx is cancelled (the hub stopped this instance) or the work ends:
+// returning nil is a normal exit, returning an error or panicking is an
+// abnormal exit. Whether an exited child is restarted is decided by its
+// spec's core.RestartPolicy.
+type Child interface {
+	Run(ctx context.Context, env ChildEnv) error
+}
+
+// ChildFunc adapts a function to the Child interface.
+type ChildFunc func(ctx context.Context, env ChildEnv) error
+
+// Run calls f(ctx, env).
+func (f ChildFunc) Run(ctx context.Context, env ChildEnv) error { return f(ctx, env) }
+
+// ChildFactory builds the child for a spec. It runs on the hub's event
+// loop, so it must be quick: do the work in Run. A factory error is
+// reported as a failed start (ErrStartFailed).
+type ChildFactory func(spec core.ChildSpec) (Child, error)
+
+// HandoverProvider is implemented by children that hand their state over
+// during hot-swap migration (core.MigrationConfig.Handover) as an
+// alternative to ChildEnv.OnHandover. Handover is called on a runtime
+// goroutine, concurrently with Run (possibly before Run got going or after
+// it returned), and must return promptly.
+type HandoverProvider interface {
+	Handover() []byte
+}
+
+// ChildEnv is what a running child instance knows about itself and how it
+// talks to the hub. Its methods are safe for concurrent use.
+type ChildEnv interface {
+	// ID is the child's id.
+	ID() core.ChildID
+	// Epoch is the instance's fencing epoch: per child, strictly
+	// increasing across every start the cluster has seen. Use it to fence
+	// external writes.
+	Epoch() uint64
+	// Instance tells restarts of the child on this node apart.
+	Instance() uint64
+	// Spec is the child's spec (Params holds its kind's parameters).
+	Spec() core.ChildSpec
+	// Node is the name of the node running the instance.
+	Node() core.NodeID
+	// Logger is the hub's logger with the child's id.
+	Logger() *slog.Logger
+	// State is the handover state the instance starts from (hot swap on
+	// a graceful shutdown elsewhere), or nil.
+	State() []byte
+	// Active is the instance's initial redundancy role (false for a
+	// passive replica in active/passive replication).
+	Active() bool
+	// Signals delivers later redundancy signals (true: active). Only the
+	// latest undelivered signal is kept.
+	Signals() <-chan bool
+	// HandoverIn delivers state handed over by the previous holder while
+	// this instance is already running (hot swap on join). Only the latest
+	// undelivered state is kept. Call Confirm once it is applied.
+	HandoverIn() <-chan []byte
+	// Confirm reports that the state received from HandoverIn is
+	// applied, which releases the old instance when
+	// core.MigrationConfig.ConfirmHandover is set.
+	Confirm()
+	// OnHandover registers fn to produce this instance's state when the
+	// hub migrates it away (hot swap with handover). fn is called on a
+	// runtime goroutine, concurrently with Run, and must return promptly.
+	// It overrides a HandoverProvider implementation of the child.
+	OnHandover(fn func() []byte)
+}
+
+// childRun is one running instance; it is the instance's ChildEnv.
+type childRun struct {
+	hub      *Hub
+	spec     core.ChildSpec
+	epoch    uint64
+	instance uint64
+	state    []byte
+	active   bool
+	log      *slog.Logger
+
+	child      Child
+	cancel     context.CancelFunc
+	signals    chan bool
+	handoverIn chan []byte
+	onHandover atomic.Pointer[func() []byte]
+	done       chan struct{} // closed when Run has returned
+}
+
+var _ ChildEnv = (*childRun)(nil)
+
+func (r *childRun) ID() core.ChildID          { return r.spec.ID }
+func (r *childRun) Epoch() uint64             { return r.epoch }
+func (r *childRun) Instance() uint64          { return r.instance }
+func (r *childRun) Spec() core.ChildSpec      { return r.spec }
+func (r *childRun) Node() core.NodeID         { return r.hub.name }
+func (r *childRun) Logger() *slog.Logger      { return r.log }
+func (r *childRun) State() []byte             { return r.state }
+func (r *childRun) Active() bool              { return r.active }
+func (r *childRun) Signals() <-chan bool      { return r.signals }
+func (r *childRun) HandoverIn() <-chan []byte { return r.handoverIn }
+
+func (r *childRun) OnHandover(fn func() []byte) { r.onHandover.Store(&fn) }
+
+func (r *childRun) Confirm() {
+	r.hub.report(core.ChildEvent{Kind: core.ChildHandoverConfirmed, ID: r.spec.ID, Instance: r.instance})
+}
+
+// handoverFunc returns the instance's state producer, or nil.
+func (r *childRun) handoverFunc() func() []byte {
+	if fn := r.onHandover.Load(); fn != nil {
+		return *fn
+	}
+	if p, ok := r.child.(HandoverProvider); ok {
+		return p.Handover
+	}
+	return nil
+}
+
+// offerLatest puts v on a one-slot channel owned by the loop, replacing an
+// undelivered older value. Only the loop sends, so it never blocks.
+func offerLatest[T any](ch chan T, v T) {
+	for {
+		select {
+		case ch <- v:
+			return
+		default:
+		}
+		select {
+		case <-ch:
+		default:
+		}
+	}
+}
+
+// startChild performs an EffectStart on the loop. It reports the start
+// (or its failure) to core synchronously.
+func (h *Hub) startChild(e core.Effect) {
+	now := h.now()
+	fail := func(reason string) {
+		h.node.ChildEvent(now, core.ChildEvent{Kind: core.ChildStartFailed, ID: e.ID, Instance: e.Instance, Reason: reason})
+	}
+	if old := h.runs[e.ID]; old != nil {
+		// core restarts only exited instances; make sure the old one is gone.
+		old.cancel()
+		delete(h.runs, e.ID)
+	}
+	factory, ok := h.cfg.Kinds[e.Spec.Kind]
+	if !ok {
+		fail(fmt.Sprintf("%v %q", ErrUnknownKind, e.Spec.Kind))
+		return
+	}
+	child, err := safeFactory(factory, e.Spec)
+	if err != nil {
+		fail(err.Error())
+		return
+	}
+	ctx, cancel := context.WithCancel(h.childCtx)
+	r := &childRun{
+		hub: h, spec: e.Spec, epoch: e.Epoch, instance: e.Instance, state: e.State, active: e.Active,
+		log:   h.log.With("child", string(e.ID), "instance", e.Instance),
+		child: child, cancel: cancel,
+		signals: make(chan bool, 1), handoverIn: make(chan []byte, 1), done: make(chan struct{}),
+	}
+	h.runs[e.ID] = r
+	h.childWG.Add(1)
+	go r.run(ctx)
+	h.node.ChildEvent(now, core.ChildEvent{Kind: core.ChildStarted, ID: e.ID, Instance: e.Instance})
+}
+
+func safeFactory(f ChildFactory, spec core.ChildSpec) (c Child, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("factory panic: %v", p)
+		}
+	}()
+	c, err = f(spec)
+	if err == nil && c == nil {
+		err = fmt.Errorf("factory returned a nil child")
+	}
+	return c, err
+}
+
+// run executes the child and reports its exit.
+func (r *childRun) run(ctx context.Context) {
+	defer r.hub.childWG.Done()
+	defer close(r.done)
+	err := r.safeRun(ctx)
+	ev := core.ChildEvent{Kind: core.ChildExited, ID: r.spec.ID, Instance: r.instance}
+	if err != nil {
+		ev.Abnormal = true
+		ev.Reason = err.Error()
+		if ctx.Err() == nil {
+			r.log.Warn("child exited abnormally", "err", err)
+		}
+	}
+	r.cancel()
+	r.hub.report(ev)
+}
+
+func (r *childRun) safeRun(ctx context.Context) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.Error("child panicked", "panic", p, "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return r.child.Run(ctx, r)
+}
+
+// stopChild performs an EffectStop: it cancels the instance; the instance
+// reports its exit, which core ignores as it is no longer current.
+func (h *Hub) stopChild(e core.Effect) {
+	r := h.runs[e.ID]
+	if r == nil || r.instance != e.Instance {
+		return
+	}
+	delete(h.runs, e.ID)
+	r.cancel()
+}
+
+// requestHandover performs an EffectRequestHandover: the state is produced
+// off the loop and reported as ChildHandoverState.
+func (h *Hub) requestHandover(e core.Effect) {
+	r := h.runs[e.ID]
+	var fn func() []byte
+	if r != nil && r.instance == e.Instance {
+		fn = r.handoverFunc()
+	}
+	if fn == nil {
+		h.node.ChildEvent(h.now(), core.ChildEvent{Kind: core.ChildHandoverState, ID: e.ID, Instance: e.Instance})
+		return
+	}
+	h.childWG.Add(1)
+	go func() {
+		defer h.childWG.Done()
+		state := safeHandover(fn, r.log)
+		h.report(core.ChildEvent{Kind: core.ChildHandoverState, ID: e.ID, Instance: e.Instance, State: state})
+	}()
+}
+
+func safeHandover(fn func() []byte, log *slog.Logger) (state []byte) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("handover panicked", "panic", p)
+			state = nil
+		}
+	}()
+	return fn()
+}
+
+// deliverHandover performs an EffectDeliverHandover.
+func (h *Hub) deliverHandover(e core.Effect) {
+	if r := h.runs[e.ID]; r != nil && r.instance == e.Instance {
+		offerLatest(r.handoverIn, e.State)
+	}
+}
+
+// signalChild performs an EffectSignal.
+func (h *Hub) signalChild(e core.Effect) {
+	if r := h.runs[e.ID]; r != nil && r.instance == e.Instance {
+		offerLatest(r.signals, e.Active)
+	}
+}
+
+// report hands a child event to the loop; it gives up once the loop has
+// exited, so children never block on a closed hub.
+func (h *Hub) report(ev core.ChildEvent) {
+	select {
+	case h.events <- ev:
+	case <-h.done:
+	}
+}
+
+// stopAllChildren cancels every instance (after the loop exited).
+func (h *Hub) stopAllChildren() {
+	h.childCancel()
+}

@@ -1,0 +1,416 @@
+package phub
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/phub/phub/core"
+	"github.com/phub/phub/transport"
+)
+
+// maxInputsPerDrain bounds how many inputs the loop feeds core before it
+// drains the Ready batch, so bursts are batched but outputs never wait long.
+const maxInputsPerDrain = 64
+
+// opQueue bounds API operations waiting for the loop.
+const opQueue = 256
+
+// eventQueue bounds child reports waiting for the loop.
+const eventQueue = 1024
+
+// Hub is one running phub node. All its methods are safe for concurrent
+// use. Create it with New and stop it with Close.
+type Hub struct {
+	cfg   Config
+	name  core.NodeID
+	log   *slog.Logger
+	clock Clock
+	tr    transport.Transport
+	start time.Time
+	base  core.Instant
+
+	ops    chan func()          // run on the loop
+	events chan core.ChildEvent // child reports
+	kill   chan struct{}        // closed to stop the loop without a leave
+	done   chan struct{}        // closed when the loop has exited
+
+	index       *index
+	hooks       *hookDispatcher
+	local       atomic.Pointer[core.NodeChildren]
+	members     atomic.Pointer[[]core.Member]
+	partitioned atomic.Bool
+
+	childCtx    context.Context
+	childCancel context.CancelFunc
+	childWG     sync.WaitGroup
+
+	closeOnce sync.Once
+	closeErr  error
+	closed    chan struct{} // closed when Close has finished
+
+	// Owned by the loop goroutine.
+	node          *core.Node
+	runs          map[core.ChildID]*childRun
+	waiters       map[uint64]chan core.Reply
+	nextReq       uint64
+	addrs         map[core.NodeID]string
+	leaving       bool
+	membersDirty  bool
+	localDirty    bool
+	viewChanged   bool
+	lastMembers   []core.Member
+}
+
+// New validates cfg, creates the node and starts its event loop. The node
+// contacts cfg.Core.Seeds on its first tick.
+func New(cfg Config) (*Hub, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	start := c.Clock.Now()
+	base := core.Instant(start.UnixNano())
+	node, err := core.NewNode(c.Core, base)
+	if err != nil {
+		return nil, fmt.Errorf("phub: %w", err)
+	}
+	h := &Hub{
+		cfg: c, name: c.Core.Name, log: c.Logger.With("node", string(c.Core.Name)), clock: c.Clock,
+		tr: c.Transport, start: start, base: base,
+		ops: make(chan func(), opQueue), events: make(chan core.ChildEvent, eventQueue),
+		kill: make(chan struct{}), done: make(chan struct{}), closed: make(chan struct{}),
+		index: newIndex(),
+		node:  node, runs: map[core.ChildID]*childRun{}, waiters: map[uint64]chan core.Reply{},
+		addrs: map[core.NodeID]string{}, membersDirty: true, localDirty: true,
+	}
+	h.hooks = newHookDispatcher(h.log, c.HookQueue)
+	h.childCtx, h.childCancel = context.WithCancel(context.Background())
+	h.drain()
+	go h.loop()
+	return h, nil
+}
+
+// Name returns the node's name.
+func (h *Hub) Name() core.NodeID { return h.name }
+
+// now returns the core instant of the clock's current reading.
+func (h *Hub) now() core.Instant {
+	return h.base + core.Instant(h.clock.Now().Sub(h.start))
+}
+
+// loop is the hub's event loop: the only goroutine touching h.node.
+func (h *Hub) loop() {
+	defer h.exitLoop()
+	ticker := h.clock.NewTicker(h.cfg.Core.Timing.TickInterval)
+	defer ticker.Stop()
+	inbox := h.tr.Inbox()
+	for {
+		if !h.input(inbox, ticker, true) {
+			return
+		}
+		for i := 1; i < maxInputsPerDrain; i++ {
+			if !h.input(inbox, ticker, false) {
+				break
+			}
+		}
+		h.drain()
+		select {
+		case <-h.kill:
+			return
+		default:
+		}
+		if h.leaving && h.node.Left() {
+			return
+		}
+	}
+}
+
+// input feeds one input to core; without block it returns false when none
+// is ready. With block it returns false only when the loop must exit.
+func (h *Hub) input(inbox <-chan transport.Inbound, ticker Ticker, block bool) bool {
+	var killc <-chan struct{}
+	if block {
+		killc = h.kill
+	}
+	for {
+		var dflt chan struct{}
+		if !block {
+			dflt = make(chan struct{})
+			close(dflt)
+		}
+		select {
+		case in, ok := <-inbox:
+			if !ok {
+				inbox = nil
+				if !block {
+					return false
+				}
+				continue
+			}
+			h.step(in)
+		case <-ticker.C():
+			h.node.Tick(h.now())
+			h.membersDirty = true
+		case op := <-h.ops:
+			op()
+		case ev := <-h.events:
+			h.node.ChildEvent(h.now(), ev)
+			h.localDirty = true
+		case <-killc:
+			return false
+		case <-dflt:
+			return false
+		}
+		return true
+	}
+}
+
+func (h *Hub) step(in transport.Inbound) {
+	switch in.Msg.Kind {
+	case core.MsgJoin, core.MsgWelcome, core.MsgHeartbeat, core.MsgLeave:
+		h.membersDirty = true
+	}
+	h.node.Step(h.now(), in.Msg)
+}
+
+// drain processes core's outputs until it has none, then publishes the
+// snapshots readers use.
+func (h *Hub) drain() {
+	for i := 0; ; i++ {
+		rd := h.node.Ready()
+		if rd.Empty() {
+			break
+		}
+		h.process(rd)
+	}
+	h.publishSnapshots()
+}
+
+func (h *Hub) process(rd core.Ready) {
+	for _, hk := range rd.Hooks {
+		switch hk.Kind {
+		case core.HookPostClusterJoin, core.HookPostClusterLeave:
+			h.viewChanged = true
+			h.membersDirty = true
+		}
+	}
+	if h.membersDirty {
+		h.refreshMembers()
+	}
+	if h.viewChanged {
+		// A view change filters replicas of members that went away without
+		// a change per id; rebuild the index from core's registry.
+		h.viewChanged = false
+		h.index.replace(h.node.List())
+	} else {
+		h.index.apply(rd.Changes)
+	}
+	if len(rd.Effects) > 0 {
+		h.localDirty = true
+	}
+	for _, e := range rd.Effects {
+		switch e.Kind {
+		case core.EffectStart:
+			h.startChild(e)
+		case core.EffectStop:
+			h.stopChild(e)
+		case core.EffectRequestHandover:
+			h.requestHandover(e)
+		case core.EffectDeliverHandover:
+			h.deliverHandover(e)
+		case core.EffectSignal:
+			h.signalChild(e)
+		}
+	}
+	for _, env := range rd.Messages {
+		if err := h.tr.Send(env.To, env.Msg); err != nil {
+			h.log.Debug("send failed", "to", string(env.To), "kind", env.Msg.Kind.String(), "err", err)
+		}
+	}
+	for _, r := range rd.Replies {
+		if ch, ok := h.waiters[r.ID]; ok {
+			delete(h.waiters, r.ID)
+			ch <- r // buffered, one reply per request
+		}
+	}
+	h.hooks.publish(rd.Hooks)
+}
+
+// refreshMembers publishes the member list and tells the transport every
+// member's address.
+func (h *Hub) refreshMembers() {
+	h.membersDirty = false
+	ms := h.node.Members()
+	for _, m := range ms {
+		if m.Name == h.name || m.Addr == "" || h.addrs[m.Name] == m.Addr {
+			continue
+		}
+		h.addrs[m.Name] = m.Addr
+		h.tr.SetAddress(m.Name, m.Addr)
+	}
+	if !sameMembers(ms, h.lastMembers) {
+		h.lastMembers = ms
+		cp := append([]core.Member(nil), ms...)
+		h.members.Store(&cp)
+	}
+}
+
+func sameMembers(a, b []core.Member) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (h *Hub) publishSnapshots() {
+	if h.localDirty {
+		h.localDirty = false
+		lc := h.node.WhichChildrenLocal()
+		h.local.Store(&lc)
+	}
+	if h.members.Load() == nil {
+		h.refreshMembers()
+	}
+	h.partitioned.Store(h.node.Partitioned())
+}
+
+// exitLoop runs when the loop stops: pending calls fail with ErrClosed.
+func (h *Hub) exitLoop() {
+	for id, ch := range h.waiters {
+		delete(h.waiters, id)
+		ch <- core.Reply{ID: id, Err: ErrClosed}
+	}
+	empty := core.NodeChildren{Node: h.name}
+	h.local.Store(&empty)
+	close(h.done)
+}
+
+// call runs fn on the loop and waits for it, or fails if ctx ends or the
+// hub is closed first.
+func (h *Hub) call(ctx context.Context, fn func()) error {
+	ran := make(chan struct{})
+	op := func() { fn(); close(ran) }
+	select {
+	case h.ops <- op:
+	case <-ctx.Done():
+		return fmt.Errorf("phub: %w", ctx.Err())
+	case <-h.done:
+		return ErrClosed
+	}
+	select {
+	case <-ran:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("phub: %w", ctx.Err())
+	case <-h.done:
+		select {
+		case <-ran:
+			return nil
+		default:
+			return ErrClosed
+		}
+	}
+}
+
+// request submits req to core and waits for its reply. If ctx ends first,
+// the reply is discarded when it arrives (its channel is buffered).
+func (h *Hub) request(ctx context.Context, req core.Request) (core.Reply, error) {
+	ch := make(chan core.Reply, 1)
+	op := func() {
+		h.nextReq++
+		req.ID = h.nextReq
+		h.waiters[req.ID] = ch
+		h.node.Request(h.now(), req)
+	}
+	select {
+	case h.ops <- op:
+	case <-ctx.Done():
+		return core.Reply{}, fmt.Errorf("phub: %s: %w", req.Op, ctx.Err())
+	case <-h.done:
+		return core.Reply{}, ErrClosed
+	}
+	select {
+	case rep := <-ch:
+		return rep, nil
+	case <-ctx.Done():
+		return core.Reply{}, fmt.Errorf("phub: %s: %w", req.Op, ctx.Err())
+	case <-h.done:
+		select {
+		case rep := <-ch:
+			return rep, nil
+		default:
+			return core.Reply{}, ErrClosed
+		}
+	}
+}
+
+// Close leaves the cluster gracefully: core hands children over (hot swap
+// with handover) and announces the leave; the loop keeps running until the
+// leave completes or ctx ends. Then every child is stopped, the transport
+// closed and the hook goroutine drained. Close returns ctx's error if the
+// leave or the shutdown did not finish in time (the hub is closed anyway).
+// Calling Close again waits for the first call and returns nil.
+func (h *Hub) Close(ctx context.Context) error {
+	first := false
+	h.closeOnce.Do(func() { first = true })
+	if !first {
+		select {
+		case <-h.closed:
+		case <-ctx.Done():
+			return fmt.Errorf("phub: close: %w", ctx.Err())
+		}
+		return nil
+	}
+	defer close(h.closed)
+	var errs []error
+	leave := func() {
+		h.leaving = true
+		h.node.Leave(h.now())
+	}
+	select {
+	case h.ops <- leave:
+	case <-h.done:
+	case <-ctx.Done():
+	}
+	select {
+	case <-h.done:
+	case <-ctx.Done():
+		errs = append(errs, fmt.Errorf("phub: close: leave: %w", ctx.Err()))
+		close(h.kill)
+		<-h.done
+	}
+	h.stopAllChildren()
+	childrenDone := make(chan struct{})
+	go func() { h.childWG.Wait(); close(childrenDone) }()
+	select {
+	case <-childrenDone:
+	case <-ctx.Done():
+		errs = append(errs, fmt.Errorf("phub: close: children still stopping: %w", ctx.Err()))
+	}
+	if err := h.tr.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("phub: close transport: %w", err))
+	}
+	h.hooks.close()
+	select {
+	case <-h.hooks.done:
+	case <-ctx.Done():
+		errs = append(errs, fmt.Errorf("phub: close: hook handlers still running: %w", ctx.Err()))
+	}
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
+// DroppedHooks returns how many hook events were dropped because the hook
+// queue was full.
+func (h *Hub) DroppedHooks() uint64 { return h.hooks.dropped.Load() }
