@@ -46,5 +46,5 @@ var (
 
 type closedError struct{}
 
-func (closedError) Error() string          { return "phub: hub closed" }
-func (closedError) Is(target error) bool   { return target == core.ErrShuttingDown }
+func (closedError) Error() string        { return "phub: hub closed" }
+func (closedError) Is(target error) bool { return target == core.ErrShuttingDown }

@@ -16,6 +16,9 @@ import (
 // drains the Ready batch, so bursts are batched but outputs never wait long.
 const maxInputsPerDrain = 64
 
+// closedChan is always ready; it turns a select into a non-blocking one.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
 // opQueue bounds API operations waiting for the loop.
 const opQueue = 256
 
@@ -53,16 +56,16 @@ type Hub struct {
 	closed    chan struct{} // closed when Close has finished
 
 	// Owned by the loop goroutine.
-	node          *core.Node
-	runs          map[core.ChildID]*childRun
-	waiters       map[uint64]chan core.Reply
-	nextReq       uint64
-	addrs         map[core.NodeID]string
-	leaving       bool
-	membersDirty  bool
-	localDirty    bool
-	viewChanged   bool
-	lastMembers   []core.Member
+	node         *core.Node
+	runs         map[core.ChildID]*childRun
+	waiters      map[uint64]chan core.Reply
+	nextReq      uint64
+	addrs        map[core.NodeID]string
+	leaving      bool
+	membersDirty bool
+	localDirty   bool
+	viewChanged  bool
+	lastMembers  []core.Member
 }
 
 // New validates cfg, creates the node and starts its event loop. The node
@@ -136,12 +139,11 @@ func (h *Hub) input(inbox <-chan transport.Inbound, ticker Ticker, block bool) b
 	if block {
 		killc = h.kill
 	}
+	var dflt <-chan struct{}
+	if !block {
+		dflt = closedChan
+	}
 	for {
-		var dflt chan struct{}
-		if !block {
-			dflt = make(chan struct{})
-			close(dflt)
-		}
 		select {
 		case in, ok := <-inbox:
 			if !ok {

@@ -313,6 +313,16 @@ func (n *Node) maybeFinishOwnerOp(op *ownerOp) {
 	}
 	delete(n.repl.ops, op.key)
 	delete(n.repl.bySeq, op.replSeq)
+	if n.quorum.partitioned {
+		// Quorum was lost while replicating: the new versions may or may
+		// not survive the heal, so the outcome is unknown (never "ok").
+		for i := range op.results {
+			if op.results[i].Err == "" || op.op != OpLookup {
+				op.results[i].Err = Code(ErrTimeout)
+				op.results[i].Detail = "quorum lost before acknowledgement"
+			}
+		}
+	}
 	if op.op == OpStart {
 		var ids []ChildID
 		for _, r := range op.results {

@@ -1,0 +1,130 @@
+package core
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestRingPrefixStable(t *testing.T) {
+	r := newRing(64)
+	var nodes []NodeID
+	for i := 0; i < 7; i++ {
+		nodes = append(nodes, NodeID(fmt.Sprintf("n%d", i)))
+	}
+	r.set(nodes)
+	for i := 0; i < 500; i++ {
+		id := ChildID(fmt.Sprintf("child-%d", i))
+		full := r.successors(nil, id, 7)
+		if len(full) != 7 {
+			t.Fatalf("%s: %d successors, want 7", id, len(full))
+		}
+		seen := map[NodeID]bool{}
+		for _, n := range full {
+			if seen[n] {
+				t.Fatalf("%s: repeated node %s in %v", id, n, full)
+			}
+			seen[n] = true
+		}
+		for k := 1; k < 7; k++ {
+			p := r.successors(nil, id, k)
+			for j := range p {
+				if p[j] != full[j] {
+					t.Fatalf("%s: successors(%d)=%v is not a prefix of %v", id, k, p, full)
+				}
+			}
+		}
+	}
+	if got := r.successors(nil, "x", 99); len(got) != 7 {
+		t.Fatalf("asking for more nodes than exist gave %d, want all 7", len(got))
+	}
+}
+
+func TestRingIndependentOfInputOrder(t *testing.T) {
+	a, b := newRing(32), newRing(32)
+	a.set([]NodeID{"a", "b", "c"})
+	b.set([]NodeID{"c", "a", "b"})
+	for i := 0; i < 200; i++ {
+		id := ChildID(fmt.Sprint(i))
+		if x, y := a.successors(nil, id, 3), b.successors(nil, id, 3); fmt.Sprint(x) != fmt.Sprint(y) {
+			t.Fatalf("%s: %v vs %v", id, x, y)
+		}
+	}
+}
+
+func TestRingMovesOnlyToNewNode(t *testing.T) {
+	before, after := newRing(128), newRing(128)
+	before.set([]NodeID{"a", "b", "c"})
+	after.set([]NodeID{"a", "b", "c", "d"})
+	moved := 0
+	for i := 0; i < 3000; i++ {
+		id := ChildID(fmt.Sprint("k", i))
+		x, y := before.successors(nil, id, 1)[0], after.successors(nil, id, 1)[0]
+		if x != y {
+			if y != "d" {
+				t.Fatalf("%s moved %s -> %s, not to the new node", id, x, y)
+			}
+			moved++
+		}
+	}
+	if moved < 400 || moved > 1200 {
+		t.Fatalf("%d of 3000 keys moved to the 4th node, want about 750", moved)
+	}
+}
+
+func TestConfigValidateNamesField(t *testing.T) {
+	cases := map[string]func(*Config){
+		"Name":                      func(c *Config) { c.Name = "" },
+		"Redundancy.Factor":         func(c *Config) { c.Redundancy.Factor = 0 },
+		"Partition.QuorumSize":      func(c *Config) { c.Partition.Kind = StaticQuorum },
+		"Timing.DownAfter":          func(c *Config) { c.Timing.DownAfter = c.Timing.HeartbeatInterval },
+		"Distribution.Kind":         func(c *Config) { c.Distribution.Kind = "random" },
+		"Sync.FanOut":               func(c *Config) { c.Sync.FanOut = 0 },
+		"Distribution.VirtualNodes": func(c *Config) { c.Distribution.VirtualNodes = 0 },
+	}
+	for field, mutate := range cases {
+		c := DefaultConfig("n1")
+		if err := c.Validate(); err != nil {
+			t.Fatalf("default config invalid: %v", err)
+		}
+		mutate(&c)
+		err := c.Validate()
+		if err == nil || !contains(err.Error(), field) {
+			t.Errorf("%s: got %v, want an error naming the field", field, err)
+		}
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func TestErrCodesRoundTrip(t *testing.T) {
+	for _, c := range codes {
+		if got := Code(fmt.Errorf("wrapped: %w", c.err)); got != c.code {
+			t.Errorf("Code(%v) = %q, want %q", c.err, got, c.code)
+		}
+		if c.code.Err() != c.err {
+			t.Errorf("%q.Err() = %v", c.code, c.code.Err())
+		}
+	}
+	if Code(nil) != "" || ErrCode("").Err() != nil {
+		t.Error("nil error must map to the empty code")
+	}
+}
+
+func TestMessageValidateRejectsJunk(t *testing.T) {
+	bad := []Message{
+		{},
+		{Kind: msgKindEnd, From: "a"},
+		{Kind: MsgHeartbeat},
+		{Kind: MsgRequest, From: "a", Items: []StartItem{{Spec: ChildSpec{ID: ""}}}},
+	}
+	for i, m := range bad {
+		if err := m.Validate(10); err == nil {
+			t.Errorf("case %d: %+v accepted", i, m)
+		}
+	}
+	ok := Message{Kind: MsgHeartbeat, From: "a"}
+	if err := ok.Validate(10); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,166 @@
+package kinds
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/phub/phub"
+	"github.com/phub/phub/core"
+)
+
+// ExecKind is the kind name of the OS-process child.
+const ExecKind = "exec"
+
+// DefaultExecGrace is how long a stopped process has between SIGTERM and
+// SIGKILL when ExecConfig.Grace is zero.
+const DefaultExecGrace = 5 * time.Second
+
+// ExecConfig configures the exec kind.
+type ExecConfig struct {
+	// LogDir receives <id>.stdout.log and <id>.stderr.log per child,
+	// appended across restarts. Empty discards the output.
+	LogDir string
+	// Grace is the time between SIGTERM and SIGKILL when a child is
+	// stopped (default DefaultExecGrace).
+	Grace time.Duration
+}
+
+// NewExec returns the factory of the exec kind. A spec's parameters:
+//
+//   - "command" (required): the program, looked up in PATH;
+//   - "args": a JSON array of strings, or else whitespace-separated words;
+//   - "dir": the working directory;
+//   - "env.NAME": sets environment variable NAME (on top of the node's
+//     environment).
+//
+// The process also gets PHUB_CHILD_ID, PHUB_EPOCH and PHUB_INSTANCE. When
+// the instance is stopped it receives SIGTERM, and SIGKILL after the grace
+// period; its process group is signalled so shell pipelines stop too. An
+// exit status other than 0 (when not stopped) is an abnormal exit.
+func NewExec(cfg ExecConfig) phub.ChildFactory {
+	if cfg.Grace <= 0 {
+		cfg.Grace = DefaultExecGrace
+	}
+	return func(spec core.ChildSpec) (phub.Child, error) {
+		c := &execChild{cfg: cfg, command: spec.Params["command"], dir: spec.Params["dir"]}
+		if c.command == "" {
+			return nil, fmt.Errorf("exec %q: missing parameter \"command\"", spec.ID)
+		}
+		path, err := exec.LookPath(c.command)
+		if err != nil {
+			return nil, fmt.Errorf("exec %q: %w", spec.ID, err)
+		}
+		c.path = path
+		if a := strings.TrimSpace(spec.Params["args"]); a != "" {
+			if strings.HasPrefix(a, "[") {
+				if err := json.Unmarshal([]byte(a), &c.args); err != nil {
+					return nil, fmt.Errorf("exec %q: args: %w", spec.ID, err)
+				}
+			} else {
+				c.args = strings.Fields(a)
+			}
+		}
+		keys := make([]string, 0, len(spec.Params))
+		for k := range spec.Params {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if name, ok := strings.CutPrefix(k, "env."); ok && name != "" {
+				c.env = append(c.env, name+"="+spec.Params[k])
+			}
+		}
+		return c, nil
+	}
+}
+
+type execChild struct {
+	cfg     ExecConfig
+	command string
+	path    string
+	args    []string
+	dir     string
+	env     []string
+}
+
+// logName turns a child id into a safe file name.
+func logName(id core.ChildID) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == 0 || r == ':' {
+			return '_'
+		}
+		return r
+	}, string(id))
+}
+
+func (c *execChild) openLog(id core.ChildID, stream string) (*os.File, error) {
+	if c.cfg.LogDir == "" {
+		return nil, nil
+	}
+	if err := os.MkdirAll(c.cfg.LogDir, 0o755); err != nil {
+		return nil, err
+	}
+	return os.OpenFile(filepath.Join(c.cfg.LogDir, logName(id)+"."+stream+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+}
+
+// Run starts the process and waits for it.
+func (c *execChild) Run(ctx context.Context, env phub.ChildEnv) error {
+	stdout, err := c.openLog(env.ID(), "stdout")
+	if err != nil {
+		return fmt.Errorf("exec: log: %w", err)
+	}
+	if stdout != nil {
+		defer stdout.Close()
+	}
+	stderr, err := c.openLog(env.ID(), "stderr")
+	if err != nil {
+		return fmt.Errorf("exec: log: %w", err)
+	}
+	if stderr != nil {
+		defer stderr.Close()
+	}
+	cmd := exec.CommandContext(ctx, c.path, c.args...)
+	cmd.Dir = c.dir
+	cmd.Env = append(os.Environ(), c.env...)
+	cmd.Env = append(cmd.Env,
+		"PHUB_CHILD_ID="+string(env.ID()),
+		"PHUB_EPOCH="+strconv.FormatUint(env.Epoch(), 10),
+		"PHUB_INSTANCE="+strconv.FormatUint(env.Instance(), 10),
+		"PHUB_NODE="+string(env.Node()),
+	)
+	if stdout != nil {
+		cmd.Stdout = stdout
+	}
+	if stderr != nil {
+		cmd.Stderr = stderr
+	}
+	setProcessGroup(cmd)
+	cmd.Cancel = func() error { return terminate(cmd) }
+	cmd.WaitDelay = c.cfg.Grace
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("exec %s: %w", c.command, err)
+	}
+	err = cmd.Wait()
+	if ctx.Err() != nil {
+		// Stopped by the hub: whatever the exit status, not a crash.
+		killGroup(cmd)
+		return nil
+	}
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return fmt.Errorf("exec %s: %s", c.command, ee.ProcessState.String())
+		}
+		return fmt.Errorf("exec %s: %w", c.command, err)
+	}
+	return nil
+}
