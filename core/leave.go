@@ -18,8 +18,10 @@ func (n *Node) Leave(now Instant) {
 	n.hook(HookCoordinatorShutdown, n.cfg.Name, nil, "leave")
 	for _, key := range sortedReqIDs(n.pending.reqs) {
 		p := n.pending.reqs[key]
+		// Already dispatched: the owner may have applied it, so the
+		// outcome is unknown (a timeout), not a refusal.
 		for _, g := range p.subs {
-			n.failSub(g, ErrShuttingDown)
+			n.failSub(g, ErrTimeout)
 		}
 		if _, still := n.pending.reqs[key]; still {
 			n.finishPending(p)

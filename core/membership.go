@@ -142,7 +142,11 @@ func (m *membership) markGone(name NodeID, st MemberStatus) {
 	s.since = m.n.now
 	if wasAlive {
 		m.n.hook(HookPreClusterLeave, name, nil, st.String())
-		m.n.viewChanged("down", name)
+		dir := "down"
+		if st == StatusLeft {
+			dir = "left"
+		}
+		m.n.viewChanged(dir, name)
 		m.n.hook(HookPostClusterLeave, name, nil, st.String())
 	}
 }

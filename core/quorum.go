@@ -24,7 +24,8 @@ func newQuorumState(cfg PartitionConfig) *quorumState {
 }
 
 // update re-evaluates quorum after a view change in direction dir
-// ("up", "down" or "init") of node.
+// ("up", "down", "left", "reset" or "init") of node. Graceful leaves are
+// never counted as failures.
 func (q *quorumState) update(n *Node, dir string, node NodeID) {
 	size := len(n.members.view)
 	now := n.now
@@ -32,6 +33,11 @@ func (q *quorumState) update(n *Node, dir string, node NodeID) {
 	case MajorityQuorum:
 		if q.cfg.TrackMaxSize && size > q.maxSeen {
 			q.maxSeen = size
+		}
+		if dir == "left" && q.maxSeen > size {
+			// A graceful leave is a planned downsize: unlike ProcessHub,
+			// phub lowers max-seen by one instead of requiring a reset.
+			q.maxSeen--
 		}
 	case DynamicQuorum:
 		q.pruneDownLog(now, node)
