@@ -31,6 +31,22 @@ type Config struct {
 	Restart      RestartLimits
 	Timing       Timing
 	Limits       Limits
+	// Broken injects protocol bugs so tests can prove the checks catch
+	// them. Test-only: never set it in production.
+	Broken BrokenFor
+}
+
+// BrokenFor lists deliberately broken behaviours (test-only).
+type BrokenFor struct {
+	// AckBeforeReplicate acknowledges owner requests without waiting for
+	// peers to store the new registry version.
+	AckBeforeReplicate bool
+	// IgnoreEpochs merges registry versions last-writer-wins, ignoring
+	// epochs and tombstones.
+	IgnoreEpochs bool
+	// SkipSync makes a restarted node serve owner requests before it has
+	// synced the registry.
+	SkipSync bool
 }
 
 // DistributionKind selects how children are mapped to nodes.

@@ -117,6 +117,10 @@ type Message struct {
 	Origin NodeID `json:"origin,omitempty"`
 	// OriginInc is the origin's incarnation (request ids restart with it).
 	OriginInc uint64 `json:"originInc,omitempty"`
+	// ToInc is the incarnation of the receiver the request was first sent
+	// to; a restarted receiver answers ErrNodeDown instead of executing
+	// a retransmission it cannot deduplicate.
+	ToInc uint64 `json:"toInc,omitempty"`
 	// Hops counts forwards of a routed request (bounded by maxHops).
 	Hops          uint8         `json:"hops,omitempty"`
 	Members       []Member      `json:"members,omitempty"`

@@ -68,6 +68,7 @@ func NewNode(cfg Config, now Instant) (*Node, error) {
 	n.members = newMembership(n)
 	n.ring = newRing(cfg.Distribution.VirtualNodes)
 	n.reg = newRegistry()
+	n.reg.ignoreEpochs = cfg.Broken.IgnoreEpochs
 	n.pending = newPendingTable(cfg.Limits.MaxPendingRequests)
 	n.repl = newReplicator()
 	n.migr = newMigrations()

@@ -48,6 +48,17 @@ func (n *Node) onRoutedRequest(m Message) {
 	if m.Origin == "" {
 		return
 	}
+	if m.ToInc != 0 && m.ToInc != n.cfg.Incarnation {
+		// Sent to an earlier incarnation of this node, which may have
+		// applied it: the outcome is unknown.
+		res := make([]ChildResult, len(m.Items)+len(m.IDs))
+		for i := range res {
+			res[i].Err = Code(ErrNodeDown)
+			res[i].Detail = "owner restarted"
+		}
+		n.deliverResult(key, fillIDs(res, m))
+		return
+	}
 	if res, ok := n.repl.done[key]; ok {
 		n.deliverResult(key, res)
 		return
@@ -55,7 +66,7 @@ func (n *Node) onRoutedRequest(m Message) {
 	if _, busy := n.repl.ops[key]; busy {
 		return
 	}
-	if !n.synced {
+	if !n.synced && !n.cfg.Broken.SkipSync {
 		return // the origin retries until this node has synced
 	}
 	if n.quorum.partitioned || n.leaving {
@@ -77,6 +88,7 @@ func (n *Node) onRoutedRequest(m Message) {
 		if owner, mixed := n.foreignOwner(m); owner != "" && !mixed {
 			fwd := m
 			fwd.Hops++
+			fwd.ToInc = 0
 			n.hook(HookForwardedMigration, owner, requestIDs(m), "")
 			n.send(owner, fwd)
 			return
@@ -213,6 +225,9 @@ func (n *Node) replicateFor(op *ownerOp) {
 		op.waitAcks[p] = true
 	}
 	n.sendReplication(op)
+	if n.cfg.Broken.AckBeforeReplicate {
+		op.waitAcks = nil
+	}
 }
 
 func (n *Node) sendReplication(op *ownerOp) {

@@ -28,7 +28,8 @@ type subReq struct {
 	seq      uint64
 	owner    NodeID
 	op       Op
-	idx      []int // positions in parent.results
+	toInc    uint64 // owner's incarnation when first sent
+	idx      []int  // positions in parent.results
 	items    []StartItem
 	ids      []ChildID
 	check    bool
@@ -242,7 +243,12 @@ func (n *Node) dispatch(p *pendingReq, groups map[NodeID]*subReq, owners []NodeI
 
 func (n *Node) sendSub(g *subReq) {
 	g.lastSend = n.now
-	m := Message{Kind: MsgRequest, Seq: g.seq, Op: g.op, Items: g.items, IDs: g.ids, CheckExisting: g.check, Origin: n.cfg.Name, OriginInc: n.cfg.Incarnation}
+	if g.toInc == 0 {
+		if s, ok := n.members.members[g.owner]; ok {
+			g.toInc = s.Incarnation
+		}
+	}
+	m := Message{Kind: MsgRequest, Seq: g.seq, Op: g.op, Items: g.items, IDs: g.ids, CheckExisting: g.check, Origin: n.cfg.Name, OriginInc: n.cfg.Incarnation, ToInc: g.toInc}
 	if g.owner == n.cfg.Name {
 		m.From, m.Inc, m.Hub = n.cfg.Name, n.cfg.Incarnation, n.cfg.HubID
 		n.onRoutedRequest(m)

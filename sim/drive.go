@@ -20,8 +20,23 @@ func (s *Sim) drain(sn *simNode) {
 			}
 			return
 		}
+		crash := false
 		for _, env := range rd.Messages {
+			if env.Msg.Kind == core.MsgResult && !crash && s.fire(SiteCrashAfterAck) {
+				crash = true
+			}
+		}
+		for _, env := range rd.Messages {
+			if crash && env.Msg.Kind != core.MsgResult && s.rng.IntN(2) == 0 {
+				continue // lost with the crash
+			}
 			s.sendMsg(sn, env)
+		}
+		if crash {
+			s.Crash(sn.name)
+			name := sn.name
+			s.after(time.Second, func() { s.Restart(name) })
+			return
 		}
 		for _, eff := range rd.Effects {
 			s.applyEffect(sn, eff)

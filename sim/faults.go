@@ -127,6 +127,7 @@ type Result struct {
 	Ops        int
 	SimTime    time.Duration
 	History    checks.History
+	Hits       map[string]int
 }
 
 // Failed reports whether any check failed.
@@ -183,6 +184,15 @@ func RunSeed(class Class, seed uint64, opts Options) *Result {
 	}
 	s := New(opts)
 	r := rand.New(rand.NewPCG(seed, 0xfa17))
+	if class == ClassCrash || class == ClassMix {
+		// Swarm: each seed enables the buggify sites with its own odds.
+		if r.IntN(2) == 0 {
+			s.Buggify(SiteCrashAfterAck, 0.05)
+		}
+		if r.IntN(2) == 0 {
+			s.Buggify(SiteProbeAfterRestart, 0.5)
+		}
+	}
 	for i := 1; i <= setup.Nodes; i++ {
 		s.AddNode(nodeName(i))
 	}
@@ -226,6 +236,7 @@ func RunSeed(class Class, seed uint64, opts Options) *Result {
 	s.RunFor(10 * time.Second)
 	res := &Result{Setup: setup, Events: s.Events(), Hash: s.TraceHash(), Ops: s.history.Len(), Overlap: s.DuplicateOverlap(), SimTime: time.Duration(s.now), History: s.history}
 	g := setup.Guarantee()
+	res.Hits = s.Hits()
 	res.Violations = s.CheckQuiescent(g)
 	if g.Linearizable {
 		res.LinChecked = true

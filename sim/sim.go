@@ -76,6 +76,11 @@ type Sim struct {
 	replies   map[uint64]core.Reply
 	stopped   map[core.ChildID]core.Instant // acknowledged stops
 	failed    []string
+
+	// Buggify: named rare-path faults, each enabled per run; Hits counts
+	// how often each fired so sweeps can assert they were reached.
+	buggify map[string]float64
+	hits    map[string]int
 }
 
 type simNode struct {
@@ -126,8 +131,36 @@ func New(opts Options) *Sim {
 		replies: map[uint64]core.Reply{},
 		stopped: map[core.ChildID]core.Instant{},
 		now:     core.Instant(time.Second),
+		buggify: map[string]float64{},
+		hits:    map[string]int{},
 	}
 	return s
+}
+
+// Buggify sites.
+const (
+	// SiteCrashAfterAck crashes an owner in the batch that acknowledges a
+	// request; the other messages of that batch are lost with p=0.5.
+	SiteCrashAfterAck = "crash-after-ack"
+	// SiteProbeAfterRestart sends owner lookups to a node right after it
+	// restarts (clients hammering a node that just came back).
+	SiteProbeAfterRestart = "probe-after-restart"
+)
+
+// Buggify enables a site with probability p per opportunity.
+func (s *Sim) Buggify(site string, p float64) { s.buggify[site] = p }
+
+// Hits returns how often each buggify site fired.
+func (s *Sim) Hits() map[string]int { return s.hits }
+
+func (s *Sim) fire(site string) bool {
+	p := s.buggify[site]
+	if p <= 0 || s.rng.Float64() >= p {
+		return false
+	}
+	s.hits[site]++
+	s.trace("buggify %s", site)
+	return true
 }
 
 // Now returns the virtual time.
@@ -293,7 +326,23 @@ func (s *Sim) Restart(name core.NodeID) error {
 	if sn == nil || sn.up {
 		return fmt.Errorf("node %s is not down", name)
 	}
-	return s.boot(sn)
+	if err := s.boot(sn); err != nil {
+		return err
+	}
+	if s.fire(SiteProbeAfterRestart) {
+		for i := 0; i < 6; i++ {
+			id := core.ChildID(fmt.Sprintf("c%d", s.rng.IntN(12)))
+			s.after(time.Duration(1+i)*time.Millisecond, func() {
+				for _, n := range s.LiveNodes() {
+					if n != name {
+						s.Request(n, core.Request{Op: core.OpLookup, IDs: []core.ChildID{id}, Consistency: core.Owner})
+						return
+					}
+				}
+			})
+		}
+	}
+	return nil
 }
 
 // Leave starts a graceful leave of a node; it stops once core reports Left.

@@ -1,0 +1,157 @@
+package phub_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/phub/phub"
+	"github.com/phub/phub/core"
+	"github.com/phub/phub/kinds"
+	"github.com/phub/phub/transport"
+)
+
+// testTiming is fast enough for unit tests and slow enough for a loaded
+// CI machine.
+func testTiming() core.Timing {
+	t := core.DefaultConfig("x").Timing
+	t.TickInterval = 5 * time.Millisecond
+	t.HeartbeatInterval = 20 * time.Millisecond
+	t.DownAfter = 200 * time.Millisecond
+	t.RetryInterval = 50 * time.Millisecond
+	t.RequestTimeout = 5 * time.Second
+	return t
+}
+
+// noopKind is a child that runs until stopped.
+func noopKind(core.ChildSpec) (phub.Child, error) {
+	return phub.ChildFunc(func(ctx context.Context, _ phub.ChildEnv) error {
+		<-ctx.Done()
+		return nil
+	}), nil
+}
+
+type cluster struct {
+	t        testing.TB
+	net      *transport.InmemNetwork
+	names    []core.NodeID
+	hubs     map[core.NodeID]*phub.Hub
+	counters map[core.NodeID]*kinds.Counters
+}
+
+// newCluster starts n nodes named a, b, c, ... over an in-memory network;
+// tweak adjusts each node's core config. It waits until every node sees
+// every other one alive.
+func newCluster(t testing.TB, n int, tweak func(*core.Config)) *cluster {
+	t.Helper()
+	c := &cluster{t: t, net: transport.NewInmemNetwork(), hubs: map[core.NodeID]*phub.Hub{}, counters: map[core.NodeID]*kinds.Counters{}}
+	for i := 0; i < n; i++ {
+		c.names = append(c.names, core.NodeID(string(rune('a'+i))))
+	}
+	for _, name := range c.names {
+		cfg := core.DefaultConfig(name)
+		cfg.Incarnation = 0
+		cfg.Timing = testTiming()
+		cfg.AdvertiseAddr = string(name)
+		cfg.RandSeed = uint64(len(c.hubs) + 1)
+		for _, s := range c.names {
+			if s != name {
+				cfg.Seeds = append(cfg.Seeds, s)
+			}
+		}
+		if tweak != nil {
+			tweak(&cfg)
+		}
+		counters := kinds.NewCounters()
+		h, err := phub.New(phub.Config{
+			Core:      cfg,
+			Transport: c.net.Endpoint(name),
+			Kinds:     phub.Registry{kinds.CounterKind: counters.Factory, "noop": noopKind},
+			Logger:    testLogger(),
+		})
+		if err != nil {
+			t.Fatalf("New(%s): %v", name, err)
+		}
+		c.hubs[name] = h
+		c.counters[name] = counters
+	}
+	t.Cleanup(c.closeAll)
+	c.waitFor(5*time.Second, "cluster formed", func() bool {
+		for _, h := range c.hubs {
+			if len(h.Alive()) != n {
+				return false
+			}
+		}
+		return true
+	})
+	return c
+}
+
+func (c *cluster) closeAll() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, name := range c.names {
+		if err := c.hubs[name].Close(ctx); err != nil {
+			c.t.Errorf("Close(%s): %v", name, err)
+		}
+	}
+}
+
+func (c *cluster) hub(name core.NodeID) *phub.Hub { return c.hubs[name] }
+
+// waitFor polls cond until it holds or the deadline passes.
+func (c *cluster) waitFor(d time.Duration, what string, cond func() bool) {
+	c.t.Helper()
+	waitFor(c.t, d, what, cond)
+}
+
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func ctxT(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func specs(kind, prefix string, n int) []core.ChildSpec {
+	out := make([]core.ChildSpec, n)
+	for i := range out {
+		out[i] = core.ChildSpec{ID: core.ChildID(fmt.Sprintf("%s-%03d", prefix, i)), Kind: kind}
+	}
+	return out
+}
+
+// runningOn returns, per child id, the nodes whose local children list it.
+func (c *cluster) runningOn() map[core.ChildID][]core.NodeID {
+	out := map[core.ChildID][]core.NodeID{}
+	for _, name := range c.names {
+		for _, ch := range c.hubs[name].WhichChildrenLocal().Children {
+			out[ch.ID] = append(out[ch.ID], name)
+		}
+	}
+	for _, ns := range out {
+		sort.Slice(ns, func(i, j int) bool { return ns[i] < ns[j] })
+	}
+	return out
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("PHUB_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}

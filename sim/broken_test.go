@@ -1,0 +1,37 @@
+package sim
+
+import (
+	"testing"
+
+	"github.com/phub/phub/core"
+)
+
+// TestChecksCatchBrokenCore proves the checks can fail: each deliberately
+// broken core (a test-only option) must be caught within the default
+// sweep of its fault class.
+func TestChecksCatchBrokenCore(t *testing.T) {
+	cases := []struct {
+		name   string
+		class  Class
+		broken core.BrokenFor
+	}{
+		{"ack-before-replicate", ClassCrash, core.BrokenFor{AckBeforeReplicate: true}},
+		{"ignore-epochs", ClassMessages, core.BrokenFor{IgnoreEpochs: true}},
+		{"skip-sync", ClassCrash, core.BrokenFor{SkipSync: true}},
+	}
+	n := seedsPerClass(t, 30)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			broken := tc.broken
+			opts := Options{Configure: func(c *core.Config) { c.Broken = broken }}
+			for seed := uint64(1); seed <= uint64(3*n); seed++ {
+				res := RunSeed(tc.class, seed, opts)
+				if res.Failed() {
+					t.Logf("caught at seed %d:\n%s", seed, res.Summary())
+					return
+				}
+			}
+			t.Fatalf("no seed of %d caught the broken core", 3*n)
+		})
+	}
+}
