@@ -37,6 +37,7 @@ type Scenario struct {
 
 type step struct {
 	line int
+	cmd  string
 	text string
 	run  func(r *Runner) error
 }
@@ -77,7 +78,7 @@ func Parse(name, text string) (*Scenario, error) {
 		if err != nil {
 			return nil, &Error{File: name, Line: line, Msg: err.Error()}
 		}
-		p.sc.steps = append(p.sc.steps, step{line: line, text: strings.Join(toks, " "), run: run})
+		p.sc.steps = append(p.sc.steps, step{line: line, cmd: toks[0], text: strings.Join(toks, " "), run: run})
 	}
 	return p.sc, nil
 }
@@ -364,11 +365,29 @@ func (sc *Scenario) Run() error {
 func (sc *Scenario) RunTrace() (string, error) {
 	r := &Runner{sc: sc, hookBase: map[core.HookKind]int{}, states: map[core.ChildID]setState{}, trace: newTraceTap(40)}
 	for _, st := range sc.steps {
-		if err := st.run(r); err != nil {
+		if err := r.exec(st); err != nil {
 			return r.trace.tail(), &Error{File: sc.File, Line: st.line, Msg: st.text + ": " + err.Error()}
 		}
 	}
 	return r.trace.tail(), nil
+}
+
+// exec runs one step; a panic (in the runner, the simulator or core)
+// becomes an error at the step's line.
+func (r *Runner) exec(st step) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	switch st.cmd {
+	case "config", "nodes", "add-node", "hooks":
+	default:
+		if r.sim == nil {
+			return fmt.Errorf("no node was added yet")
+		}
+	}
+	return st.run(r)
 }
 
 // ensureSim creates the simulation on the first node command.

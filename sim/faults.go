@@ -128,6 +128,8 @@ type Result struct {
 	SimTime    time.Duration
 	History    checks.History
 	Hits       map[string]int
+	// MinorityWindows counts quorum windows checked (partition class).
+	MinorityWindows int
 }
 
 // Failed reports whether any check failed.
@@ -238,6 +240,14 @@ func RunSeed(class Class, seed uint64, opts Options) *Result {
 	g := setup.Guarantee()
 	res.Hits = s.Hits()
 	res.Violations = s.CheckQuiescent(g)
+	if setup.Quorum && class == ClassPartition {
+		// A minority node stops its children and acknowledges nothing
+		// once it has detected the partition.
+		t := FastTiming()
+		bound := t.DownAfter + 2*t.TickInterval + 2*s.opts.Net.MaxDelay
+		res.MinorityWindows = len(s.MinorityWindows())
+		res.Violations = append(res.Violations, checks.Quorum(s.MinorityWindows(), bound, s.Instances(), s.history)...)
+	}
 	if g.Linearizable {
 		res.LinChecked = true
 		res.Lin = checks.CheckLinearizable(s.history, 10*time.Second)

@@ -81,6 +81,9 @@ type Sim struct {
 	// how often each fired so sweeps can assert they were reached.
 	buggify map[string]float64
 	hits    map[string]int
+
+	// minority windows opened by Partition, closed by Heal
+	minority []checks.MinorityWindow
 }
 
 type simNode struct {
@@ -403,6 +406,28 @@ func (s *Sim) Partition(groups ...[]core.NodeID) {
 		}
 	}
 	s.trace("partition %s", strings.Join(desc, "|"))
+	live := len(s.LiveNodes())
+	for _, g := range groups {
+		up := 0
+		for _, n := range g {
+			if s.Up(n) {
+				up++
+			}
+		}
+		if 2*up <= live {
+			for _, n := range g {
+				if s.Up(n) {
+					s.minority = append(s.minority, checks.MinorityWindow{Node: string(n), Start: int64(s.now), End: -1})
+				}
+			}
+		}
+	}
+}
+
+// MinorityWindows returns the spans during which a node was cut off in a
+// minority by Partition.
+func (s *Sim) MinorityWindows() []checks.MinorityWindow {
+	return append([]checks.MinorityWindow(nil), s.minority...)
 }
 
 // Cut blocks the link between a and b in both directions (non-transitive
@@ -417,6 +442,11 @@ func (s *Sim) Cut(a, b core.NodeID) {
 func (s *Sim) Heal() {
 	s.blocked = map[[2]core.NodeID]bool{}
 	s.trace("heal")
+	for i := range s.minority {
+		if s.minority[i].End < 0 {
+			s.minority[i].End = int64(s.now)
+		}
+	}
 }
 
 // SetNet changes the network fault parameters.

@@ -4,6 +4,7 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // seedsPerClass is the default sweep size; PHUB_SEEDS overrides it.
@@ -16,16 +17,23 @@ func seedsPerClass(t *testing.T, def int) int {
 		return n
 	}
 	if testing.Short() {
-		return def / 10
+		return max(def/10, 3)
 	}
 	return def
 }
 
+// TestSweep runs every fault class over a range of seeds and asserts the
+// guarantee table (Setup.Guarantee). It also asserts coverage: each
+// class's faults really fired ("sometimes" assertions), so a class cannot
+// pass vacuously.
 func TestSweep(t *testing.T) {
-	n := seedsPerClass(t, 30)
+	n := seedsPerClass(t, 200)
 	for _, class := range Classes {
 		t.Run(string(class), func(t *testing.T) {
 			fails := 0
+			var worst time.Duration
+			hits := map[string]int{}
+			windows, unknownOps, ops, lin := 0, 0, 0, 0
 			for seed := uint64(1); seed <= uint64(n); seed++ {
 				res := RunSeed(class, seed, Options{})
 				if res.Failed() {
@@ -34,9 +42,36 @@ func TestSweep(t *testing.T) {
 						t.Errorf("FAIL %s", res.Summary())
 					}
 				}
+				worst = max(worst, res.Overlap)
+				for k, v := range res.Hits {
+					hits[k] += v
+				}
+				windows += res.MinorityWindows
+				ops += res.Ops
+				if res.LinChecked {
+					lin++
+					unknownOps += res.Lin.Unknown
+				}
 			}
+			t.Logf("%s: %d seeds, %d ops, %d linearizability checks (%d unknown-outcome ops), max duplicate overlap %v, buggify hits %v, minority windows %d",
+				class, n, ops, lin, unknownOps, worst, hits, windows)
 			if fails > 0 {
 				t.Errorf("%s: %d of %d seeds failed", class, fails, n)
+			}
+			if n >= 20 {
+				switch class {
+				case ClassCrash:
+					if hits[SiteCrashAfterAck] == 0 || hits[SiteProbeAfterRestart] == 0 {
+						t.Errorf("buggify sites never fired: %v", hits)
+					}
+				case ClassPartition:
+					if windows == 0 {
+						t.Error("no minority window was checked: the quorum check is vacuous")
+					}
+				}
+				if ops == 0 {
+					t.Error("no client operation was recorded")
+				}
 			}
 		})
 	}

@@ -103,8 +103,14 @@ func stoppedStayStopped(t checks.Truth) []checks.Violation {
 }
 
 // DuplicateOverlap returns the total time two instances of one
-// singleton child ran at once.
+// singleton child ran at once (zero when children are replicated, where
+// several instances are the point).
 func (s *Sim) DuplicateOverlap() time.Duration {
+	for _, n := range s.names {
+		if s.nodes[n].cfg.Redundancy.Factor != 1 {
+			return 0
+		}
+	}
 	d, _ := checks.DuplicateOverlap(s.Instances(), int64(s.now))
 	return d
 }

@@ -1,0 +1,810 @@
+package scenarios
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/phub/phub/core"
+	"github.com/phub/phub/sim"
+)
+
+// configKeys are the keys "config" accepts, with how each applies.
+var configKeys = []string{"distribution", "factor", "mode", "signal", "migration", "retention", "handover", "confirm",
+	"sync", "fanout", "interval", "partition", "quorum", "window", "initial", "track", "restarts", "restart_window",
+	"seed", "vnodes", "request_timeout"}
+
+func (p *parser) parseConfig(toks []string) (func(*Runner) error, error) {
+	a, err := split("config", toks)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.allow(configKeys...); err != nil {
+		return nil, err
+	}
+	if len(a.pos) > 0 {
+		return nil, fmt.Errorf("config: want key=value, got %q", a.pos[0])
+	}
+	if len(a.keys) == 0 {
+		return nil, fmt.Errorf("config: missing key=value settings")
+	}
+	if p.started {
+		return nil, fmt.Errorf("config must come before the first node is added")
+	}
+	var fns []func(*core.Config)
+	for _, k := range a.keys {
+		v := a.opts[k]
+		f, err := p.configSetting(k, v)
+		if err != nil {
+			return nil, fmt.Errorf("config: %v", err)
+		}
+		if f != nil {
+			fns = append(fns, f)
+		}
+	}
+	return func(r *Runner) error {
+		r.cfg = append(r.cfg, fns...)
+		return nil
+	}, nil
+}
+
+func (p *parser) configSetting(k, v string) (func(*core.Config), error) {
+	switch k {
+	case "seed":
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("bad number %q for seed", v)
+		}
+		p.sc.Seed = n
+		return nil, nil
+	case "distribution":
+		if err := oneOf(k, v, string(core.ConsistentHashing), string(core.Guided)); err != nil {
+			return nil, err
+		}
+		return func(c *core.Config) { c.Distribution.Kind = core.DistributionKind(v) }, nil
+	case "vnodes":
+		n, err := parseCount(k, v)
+		return func(c *core.Config) { c.Distribution.VirtualNodes = n }, err
+	case "factor":
+		if v == "cluster_size" {
+			return func(c *core.Config) { c.Redundancy.Factor = core.ClusterSize }, nil
+		}
+		n, err := parseCount(k, v)
+		if err == nil && n < 1 {
+			err = fmt.Errorf("bad value %q for factor (want N >= 1 or cluster_size)", v)
+		}
+		return func(c *core.Config) { c.Redundancy.Factor = n }, err
+	case "mode":
+		if err := oneOf(k, v, string(core.ActiveActive), string(core.ActivePassive)); err != nil {
+			return nil, err
+		}
+		return func(c *core.Config) { c.Redundancy.Mode = core.RedundancyMode(v) }, nil
+	case "signal":
+		if err := oneOf(k, v, "none", "active", "passive", "all"); err != nil {
+			return nil, err
+		}
+		return func(c *core.Config) { c.Redundancy.Signal = core.SignalMode(v) }, nil
+	case "migration":
+		if err := oneOf(k, v, string(core.ColdSwap), string(core.HotSwap)); err != nil {
+			return nil, err
+		}
+		return func(c *core.Config) { c.Migration.Kind = core.MigrationKind(v) }, nil
+	case "retention":
+		d, err := parseDur(k, v)
+		return func(c *core.Config) { c.Migration.Retention = d }, err
+	case "handover":
+		b, err := parseBool(k, v)
+		return func(c *core.Config) { c.Migration.Handover = b }, err
+	case "confirm":
+		b, err := parseBool(k, v)
+		return func(c *core.Config) { c.Migration.ConfirmHandover = b }, err
+	case "sync":
+		if err := oneOf(k, v, string(core.PubSub), string(core.Gossip)); err != nil {
+			return nil, err
+		}
+		return func(c *core.Config) { c.Sync.Kind = core.SyncKind(v) }, nil
+	case "fanout":
+		n, err := parseCount(k, v)
+		return func(c *core.Config) { c.Sync.FanOut = n }, err
+	case "interval":
+		d, err := parseDur(k, v)
+		return func(c *core.Config) { c.Sync.Interval = d }, err
+	case "partition":
+		if err := oneOf(k, v, string(core.Divergence), string(core.StaticQuorum), string(core.DynamicQuorum), string(core.MajorityQuorum)); err != nil {
+			return nil, err
+		}
+		return func(c *core.Config) { c.Partition.Kind = core.PartitionKind(v) }, nil
+	case "quorum":
+		n, err := parseCount(k, v)
+		return func(c *core.Config) { c.Partition.QuorumSize = n }, err
+	case "window":
+		d, err := parseDur(k, v)
+		return func(c *core.Config) { c.Partition.Window = d }, err
+	case "initial":
+		n, err := parseCount(k, v)
+		return func(c *core.Config) { c.Partition.InitialClusterSize = n }, err
+	case "track":
+		b, err := parseBool(k, v)
+		return func(c *core.Config) { c.Partition.TrackMaxSize = b }, err
+	case "restarts":
+		n, err := parseCount(k, v)
+		return func(c *core.Config) { c.Restart.MaxRestarts = n }, err
+	case "restart_window":
+		d, err := parseDur(k, v)
+		return func(c *core.Config) { c.Restart.Window = d }, err
+	case "request_timeout":
+		d, err := parseDur(k, v)
+		return func(c *core.Config) { c.Timing.RequestTimeout = d }, err
+	}
+	return nil, fmt.Errorf("unknown key %q", k)
+}
+
+func (p *parser) parseNodes(toks []string) (func(*Runner) error, error) {
+	a, err := split("nodes", toks)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.allow(); err != nil {
+		return nil, err
+	}
+	if err := a.want(1, 1, "nodes N"); err != nil {
+		return nil, err
+	}
+	n, err := parseCount("nodes", a.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	if n < 1 {
+		return nil, fmt.Errorf("nodes: want at least 1 node")
+	}
+	var names []core.NodeID
+	for i := 0; i < n; i++ {
+		p.autoNodes++
+		name := core.NodeID(fmt.Sprintf("n%d", p.autoNodes))
+		if p.nodes[name] {
+			return nil, fmt.Errorf("nodes: node %s already exists", name)
+		}
+		p.nodes[name] = true
+		names = append(names, name)
+	}
+	p.started = true
+	return func(r *Runner) error {
+		r.ensureSim()
+		for _, name := range names {
+			if err := r.sim.AddNode(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
+}
+
+func (p *parser) parseAddNode(toks []string) (func(*Runner) error, error) {
+	a, err := split("add-node", toks)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.allow(); err != nil {
+		return nil, err
+	}
+	if err := a.want(1, 1, "add-node NAME"); err != nil {
+		return nil, err
+	}
+	name := core.NodeID(a.pos[0])
+	if !isIdent(string(name)) {
+		return nil, fmt.Errorf("add-node: bad node name %q", name)
+	}
+	if p.nodes[name] {
+		return nil, fmt.Errorf("add-node: node %s already exists", name)
+	}
+	p.nodes[name] = true
+	p.started = true
+	return func(r *Runner) error {
+		r.ensureSim()
+		return r.sim.AddNode(name)
+	}, nil
+}
+
+func (p *parser) parseRun(toks []string) (func(*Runner) error, error) {
+	a, err := split("run", toks)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.allow(); err != nil {
+		return nil, err
+	}
+	if err := a.want(1, 1, "run DURATION"); err != nil {
+		return nil, err
+	}
+	d, err := parseDur("run", a.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	return func(r *Runner) error {
+		if r.sim == nil {
+			return fmt.Errorf("no node was added yet")
+		}
+		r.sim.RunFor(d)
+		return nil
+	}, nil
+}
+
+// awaitMode reads the await/awaitable flags of start and stop.
+func awaitMode(a args) (await, block bool, err error) {
+	if a.flags["await"] && a.flags["awaitable"] {
+		return false, false, fmt.Errorf("%s: await and awaitable exclude each other", a.cmd)
+	}
+	return a.flags["await"] || a.flags["awaitable"], a.flags["await"], nil
+}
+
+// blockFor is how long an "await" runs the simulation at most.
+func blockFor(timeout time.Duration) time.Duration {
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	return timeout + 5*time.Second
+}
+
+func (p *parser) parseStart(toks []string) (func(*Runner) error, error) {
+	const usage = "start NODE (PREFIX COUNT | ID...) [await|awaitable] [timeout=D] [skip-check] [rollback] [tag=T] [restart=P] [fail=start] [failing=ID,...] [map=NODE,...] [map-for=ID:NODE,...;...]"
+	a, err := split("start", toks, "await", "awaitable", "skip-check", "rollback")
+	if err != nil {
+		return nil, err
+	}
+	if err := a.allow("timeout", "tag", "restart", "fail", "failing", "map", "map-for"); err != nil {
+		return nil, err
+	}
+	if err := a.want(2, -1, usage); err != nil {
+		return nil, err
+	}
+	node, err := p.node(a.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	cids, err := ids(a.pos[1:])
+	if err != nil {
+		return nil, err
+	}
+	await, block, err := awaitMode(a)
+	if err != nil {
+		return nil, err
+	}
+	req := core.Request{Op: core.OpStart, Start: core.StartOptions{Await: await, SkipCheckExisting: a.flags["skip-check"]}}
+	if a.flags["rollback"] {
+		req.Start.OnFailure = core.Rollback
+	}
+	if v, ok := a.opts["timeout"]; ok {
+		if req.Start.Timeout, err = parseDur("timeout", v); err != nil {
+			return nil, err
+		}
+	}
+	if v, ok := a.opts["tag"]; ok {
+		req.Start.Metadata = core.Metadata{"tag": v}
+	}
+	restart := core.Permanent
+	if v, ok := a.opts["restart"]; ok {
+		if restart, err = core.ParseRestartPolicy(v); err != nil {
+			return nil, fmt.Errorf("bad value %q for restart (want permanent|transient|temporary)", v)
+		}
+	}
+	failAll := false
+	if v, ok := a.opts["fail"]; ok {
+		if err := oneOf("fail", v, "start"); err != nil {
+			return nil, err
+		}
+		failAll = true
+	}
+	failing := map[core.ChildID]bool{}
+	if v, ok := a.opts["failing"]; ok {
+		for _, id := range strings.Split(v, ",") {
+			failing[core.ChildID(id)] = true
+		}
+	}
+	if v, ok := a.opts["map"]; ok {
+		nodes, err := p.nodeListAllowRepeats(v)
+		if err != nil {
+			return nil, fmt.Errorf("map: %v", err)
+		}
+		req.Start.ChildMapping = map[core.ChildID][]core.NodeID{}
+		for _, id := range cids {
+			req.Start.ChildMapping[id] = nodes
+		}
+	}
+	if v, ok := a.opts["map-for"]; ok {
+		if req.Start.ChildMapping == nil {
+			req.Start.ChildMapping = map[core.ChildID][]core.NodeID{}
+		}
+		for _, part := range strings.Split(v, ";") {
+			id, nodesText, ok := strings.Cut(part, ":")
+			if !ok || id == "" {
+				return nil, fmt.Errorf("map-for: want ID:NODE,... got %q", part)
+			}
+			nodes, err := p.nodeListAllowRepeats(nodesText)
+			if err != nil {
+				return nil, fmt.Errorf("map-for: %v", err)
+			}
+			req.Start.ChildMapping[core.ChildID(id)] = nodes
+		}
+	}
+	for _, id := range cids {
+		spec := core.ChildSpec{ID: id, Restart: restart}
+		if failAll || failing[id] {
+			spec.Params = map[string]string{"fail": "start"}
+		}
+		req.Specs = append(req.Specs, spec)
+	}
+	line := p.line
+	max := blockFor(req.Start.Timeout)
+	return func(r *Runner) error {
+		if err := r.submit(line, node, req); err != nil {
+			return err
+		}
+		if block {
+			return r.runUntilReply(max)
+		}
+		return nil
+	}, nil
+}
+
+// nodeListAllowRepeats parses a node list for a guided mapping: names must
+// be known, but repeats are kept (an invalid mapping is a valid test).
+func (p *parser) nodeListAllowRepeats(s string) ([]core.NodeID, error) {
+	var out []core.NodeID
+	for _, part := range strings.Split(s, ",") {
+		n, err := p.node(part)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func (p *parser) parseStop(toks []string) (func(*Runner) error, error) {
+	const usage = "stop NODE (PREFIX COUNT | ID...) [await|awaitable] [timeout=D]"
+	a, err := split("stop", toks, "await", "awaitable")
+	if err != nil {
+		return nil, err
+	}
+	if err := a.allow("timeout"); err != nil {
+		return nil, err
+	}
+	if err := a.want(2, -1, usage); err != nil {
+		return nil, err
+	}
+	node, err := p.node(a.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	cids, err := ids(a.pos[1:])
+	if err != nil {
+		return nil, err
+	}
+	await, block, err := awaitMode(a)
+	if err != nil {
+		return nil, err
+	}
+	req := core.Request{Op: core.OpStop, IDs: cids, Stop: core.StopOptions{Await: await}}
+	if v, ok := a.opts["timeout"]; ok {
+		if req.Stop.Timeout, err = parseDur("timeout", v); err != nil {
+			return nil, err
+		}
+	}
+	line := p.line
+	max := blockFor(req.Stop.Timeout)
+	return func(r *Runner) error {
+		if err := r.submit(line, node, req); err != nil {
+			return err
+		}
+		if block {
+			return r.runUntilReply(max)
+		}
+		return nil
+	}, nil
+}
+
+func (p *parser) parseTerminate(toks []string) (func(*Runner) error, error) {
+	a, err := split("terminate", toks)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.allow(); err != nil {
+		return nil, err
+	}
+	if err := a.want(2, -1, "terminate NODE (PREFIX COUNT | ID...)"); err != nil {
+		return nil, err
+	}
+	node, err := p.node(a.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	cids, err := ids(a.pos[1:])
+	if err != nil {
+		return nil, err
+	}
+	line := p.line
+	return func(r *Runner) error {
+		return r.submit(line, node, core.Request{Op: core.OpTerminate, IDs: cids})
+	}, nil
+}
+
+func (p *parser) parseRedistribute(toks []string) (func(*Runner) error, error) {
+	a, err := split("redistribute", toks)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.allow(); err != nil {
+		return nil, err
+	}
+	if err := a.want(3, -1, "redistribute NODE TARGET (PREFIX COUNT | ID...)"); err != nil {
+		return nil, err
+	}
+	node, err := p.node(a.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	// The target may be any name: an unknown one is an error case to test.
+	target := core.NodeID(a.pos[1])
+	cids, err := ids(a.pos[2:])
+	if err != nil {
+		return nil, err
+	}
+	line := p.line
+	return func(r *Runner) error {
+		return r.submit(line, node, core.Request{Op: core.OpRedistribute, Target: target, IDs: cids})
+	}, nil
+}
+
+func (p *parser) parseLookup(toks []string) (func(*Runner) error, error) {
+	a, err := split("lookup", toks, "owner")
+	if err != nil {
+		return nil, err
+	}
+	if err := a.allow("timeout"); err != nil {
+		return nil, err
+	}
+	if err := a.want(2, -1, "lookup NODE ID... [owner] [timeout=D]"); err != nil {
+		return nil, err
+	}
+	node, err := p.node(a.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	cids, err := ids(a.pos[1:])
+	if err != nil {
+		return nil, err
+	}
+	req := core.Request{Op: core.OpLookup, IDs: cids}
+	if a.flags["owner"] {
+		req.Consistency = core.Owner
+	}
+	if v, ok := a.opts["timeout"]; ok {
+		if req.Timeout, err = parseDur("timeout", v); err != nil {
+			return nil, err
+		}
+	}
+	line := p.line
+	return func(r *Runner) error {
+		if err := r.submit(line, node, req); err != nil {
+			return err
+		}
+		return r.runUntilReply(blockFor(req.Timeout))
+	}, nil
+}
+
+func (p *parser) parseWhichGlobal(toks []string) (func(*Runner) error, error) {
+	a, err := split("which-global", toks)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.allow("timeout"); err != nil {
+		return nil, err
+	}
+	if err := a.want(1, 1, "which-global NODE [timeout=D]"); err != nil {
+		return nil, err
+	}
+	node, err := p.node(a.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	req := core.Request{Op: core.OpWhichGlobal}
+	if v, ok := a.opts["timeout"]; ok {
+		if req.Timeout, err = parseDur("timeout", v); err != nil {
+			return nil, err
+		}
+	}
+	line := p.line
+	return func(r *Runner) error {
+		if err := r.submit(line, node, req); err != nil {
+			return err
+		}
+		return r.runUntilReply(blockFor(req.Timeout))
+	}, nil
+}
+
+func (p *parser) parseWait(toks []string) (func(*Runner) error, error) {
+	a, err := split("wait", toks)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.allow("max"); err != nil {
+		return nil, err
+	}
+	if err := a.want(0, 0, "wait [max=D]"); err != nil {
+		return nil, err
+	}
+	max := 35 * time.Second
+	if v, ok := a.opts["max"]; ok {
+		if max, err = parseDur("max", v); err != nil {
+			return nil, err
+		}
+	}
+	return func(r *Runner) error {
+		if r.last == nil {
+			return fmt.Errorf("no request was made before this line")
+		}
+		return r.runUntilReply(max)
+	}, nil
+}
+
+func (p *parser) parseNodeFault(name string, toks []string) (func(*Runner) error, error) {
+	a, err := split(name, toks)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.allow(); err != nil {
+		return nil, err
+	}
+	if err := a.want(1, 1, name+" NODE"); err != nil {
+		return nil, err
+	}
+	node, err := p.node(a.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	return func(r *Runner) error {
+		switch name {
+		case "crash":
+			if !r.sim.Up(node) {
+				return fmt.Errorf("node %s is not up", node)
+			}
+			r.sim.Crash(node)
+		case "restart":
+			return r.sim.Restart(node)
+		case "leave":
+			if !r.sim.Up(node) {
+				return fmt.Errorf("node %s is not up", node)
+			}
+			r.sim.Leave(node)
+		}
+		return nil
+	}, nil
+}
+
+func (p *parser) parsePartition(toks []string) (func(*Runner) error, error) {
+	text := strings.Join(toks, "")
+	parts := strings.Split(text, "|")
+	if len(parts) < 2 {
+		return nil, fmt.Errorf("partition: want at least two groups separated by | (usage: partition A,B | C)")
+	}
+	var groups [][]core.NodeID
+	seen := map[core.NodeID]bool{}
+	for _, part := range parts {
+		g, err := p.nodeList(part)
+		if err != nil {
+			return nil, fmt.Errorf("partition: %v", err)
+		}
+		for _, n := range g {
+			if seen[n] {
+				return nil, fmt.Errorf("partition: node %s is in two groups", n)
+			}
+			seen[n] = true
+		}
+		groups = append(groups, g)
+	}
+	return func(r *Runner) error {
+		r.sim.Partition(groups...)
+		return nil
+	}, nil
+}
+
+func (p *parser) parseCut(toks []string) (func(*Runner) error, error) {
+	a, err := split("cut", toks)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.allow(); err != nil {
+		return nil, err
+	}
+	if err := a.want(2, 2, "cut A B"); err != nil {
+		return nil, err
+	}
+	x, err := p.node(a.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	y, err := p.node(a.pos[1])
+	if err != nil {
+		return nil, err
+	}
+	return func(r *Runner) error {
+		r.sim.Cut(x, y)
+		return nil
+	}, nil
+}
+
+func (p *parser) parseHeal(toks []string) (func(*Runner) error, error) {
+	a, err := split("heal", toks)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.allow(); err != nil {
+		return nil, err
+	}
+	if err := a.want(0, 0, "heal"); err != nil {
+		return nil, err
+	}
+	return func(r *Runner) error {
+		r.sim.Heal()
+		return nil
+	}, nil
+}
+
+func (p *parser) parseNet(toks []string) (func(*Runner) error, error) {
+	a, err := split("net", toks)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.allow("loss", "dup", "reorder"); err != nil {
+		return nil, err
+	}
+	if err := a.want(0, 0, "net loss=P dup=P reorder=P"); err != nil {
+		return nil, err
+	}
+	var n sim.NetConfig
+	for _, k := range a.keys {
+		f, err := strconv.ParseFloat(a.opts[k], 64)
+		if err != nil || f < 0 || f > 1 {
+			return nil, fmt.Errorf("bad probability %q for %s (want 0..1)", a.opts[k], k)
+		}
+		switch k {
+		case "loss":
+			n.Loss = f
+		case "dup":
+			n.Dup = f
+		case "reorder":
+			n.Reorder = f
+		}
+	}
+	return func(r *Runner) error {
+		r.sim.SetNet(n)
+		return nil
+	}, nil
+}
+
+func (p *parser) parseSkew(name string, toks []string) (func(*Runner) error, error) {
+	a, err := split(name, toks)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.allow(); err != nil {
+		return nil, err
+	}
+	if err := a.want(2, 2, name+" NODE DURATION"); err != nil {
+		return nil, err
+	}
+	node, err := p.node(a.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	d, err := parseDur(name, a.pos[1])
+	if err != nil {
+		return nil, err
+	}
+	if name == "slow" && d < 0 {
+		return nil, fmt.Errorf("bad duration %q for slow: must be >= 0", a.pos[1])
+	}
+	return func(r *Runner) error {
+		if name == "skew" {
+			r.sim.SetSkew(node, d)
+		} else {
+			r.sim.SetSlow(node, d)
+		}
+		return nil
+	}, nil
+}
+
+func (p *parser) parseCrashChild(toks []string) (func(*Runner) error, error) {
+	a, err := split("crash-child", toks)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.allow(); err != nil {
+		return nil, err
+	}
+	if len(a.pos) == 1 && a.pos[0] == "all" {
+		return func(r *Runner) error {
+			crashed := 0
+			for _, n := range r.sim.LiveNodes() {
+				for _, c := range r.sim.Node(n).WhichChildrenLocal().Children {
+					if r.sim.CrashChild(n, c.ID) {
+						crashed++
+					}
+				}
+			}
+			if crashed == 0 {
+				return fmt.Errorf("no child is running")
+			}
+			return nil
+		}, nil
+	}
+	if err := a.want(2, 2, "crash-child NODE ID | crash-child all"); err != nil {
+		return nil, err
+	}
+	node, err := p.node(a.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	id := core.ChildID(a.pos[1])
+	return func(r *Runner) error {
+		if !r.sim.CrashChild(node, id) {
+			return fmt.Errorf("child %s is not running on %s", id, node)
+		}
+		return nil
+	}, nil
+}
+
+func (p *parser) parseSetState(toks []string) (func(*Runner) error, error) {
+	a, err := split("set-state", toks)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.allow(); err != nil {
+		return nil, err
+	}
+	if err := a.want(3, 3, "set-state NODE (ID|all) VALUE"); err != nil {
+		return nil, err
+	}
+	node, err := p.node(a.pos[0])
+	if err != nil {
+		return nil, err
+	}
+	target, value := a.pos[1], a.pos[2]
+	return func(r *Runner) error {
+		var targets []core.ChildID
+		if target == "all" {
+			for _, c := range r.sim.Node(node).WhichChildrenLocal().Children {
+				targets = append(targets, c.ID)
+			}
+			if len(targets) == 0 {
+				return fmt.Errorf("no child runs on %s", node)
+			}
+		} else {
+			targets = []core.ChildID{core.ChildID(target)}
+		}
+		for _, id := range targets {
+			v := strings.ReplaceAll(value, "{id}", string(id))
+			if !r.sim.SetChildState(node, id, []byte(v)) {
+				return fmt.Errorf("child %s is not running on %s", id, node)
+			}
+			r.states[id] = setState{node: node, value: v}
+		}
+		return nil
+	}, nil
+}
+
+func (p *parser) parseHooks(toks []string) (func(*Runner) error, error) {
+	if len(toks) != 1 || toks[0] != "reset" {
+		return nil, fmt.Errorf("hooks: want \"hooks reset\"")
+	}
+	return func(r *Runner) error {
+		if r.sim == nil {
+			return nil
+		}
+		for _, k := range core.AllHooks {
+			r.hookBase[k] = r.sim.HookCount(k)
+		}
+		return nil
+	}, nil
+}
