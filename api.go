@@ -3,6 +3,7 @@ package phub
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/phub/phub/core"
 )
@@ -25,7 +26,7 @@ func (h *Hub) StartChildren(ctx context.Context, specs []core.ChildSpec, opts ..
 		opt.applyStart(&o)
 	}
 	if o.Await && o.Timeout <= 0 {
-		o.Timeout = remaining(ctx, h.clock.Now())
+		o.Timeout = h.coreTimeout(ctx)
 	}
 	rep, err := h.request(ctx, core.Request{Op: core.OpStart, Specs: specs, Start: o})
 	if err != nil {
@@ -62,7 +63,7 @@ func (h *Hub) StopChildren(ctx context.Context, ids []core.ChildID, opts ...Stop
 		opt.applyStop(&o)
 	}
 	if o.Await && o.Timeout <= 0 {
-		o.Timeout = remaining(ctx, h.clock.Now())
+		o.Timeout = h.coreTimeout(ctx)
 	}
 	rep, err := h.request(ctx, core.Request{Op: core.OpStop, IDs: ids, Stop: o})
 	if err != nil {
@@ -120,7 +121,7 @@ func (h *Hub) WhichChildrenLocal() core.NodeChildren {
 // core.Config.Timing.RequestTimeout): unreachable nodes are reported, not
 // hidden.
 func (h *Hub) WhichChildrenGlobal(ctx context.Context) ([]core.NodeChildren, []core.NodeID, error) {
-	rep, err := h.request(ctx, core.Request{Op: core.OpWhichGlobal, Timeout: remaining(ctx, h.clock.Now())})
+	rep, err := h.request(ctx, core.Request{Op: core.OpWhichGlobal, Timeout: h.coreTimeout(ctx)})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -144,7 +145,7 @@ func (h *Hub) Lookup(ctx context.Context, id core.ChildID, consistency core.Cons
 		}
 		return nil, fmt.Errorf("phub: lookup %q: %w", id, ErrNotFound)
 	}
-	rep, err := h.request(ctx, core.Request{Op: core.OpLookup, IDs: []core.ChildID{id}, Consistency: consistency, Timeout: remaining(ctx, h.clock.Now())})
+	rep, err := h.request(ctx, core.Request{Op: core.OpLookup, IDs: []core.ChildID{id}, Consistency: consistency, Timeout: h.coreTimeout(ctx)})
 	if err != nil {
 		return nil, err
 	}
@@ -243,4 +244,8 @@ func (h *Hub) RegisterHook(kind core.HookKind, id string, fn func(core.Hook)) er
 // finishes; no later hook reaches it.
 func (h *Hub) CancelHook(kind core.HookKind, id string) bool {
 	return h.hooks.cancel(kind, id)
+}
+
+func (h *Hub) coreTimeout(ctx context.Context) time.Duration {
+	return coreTimeout(ctx, h.clock.Now(), h.cfg.Core.Timing.TickInterval)
 }

@@ -176,9 +176,6 @@ func (h *Hub) step(in transport.Inbound) {
 	case core.MsgJoin, core.MsgWelcome, core.MsgHeartbeat, core.MsgLeave:
 		h.membersDirty = true
 	}
-	if in.Msg.Kind == core.MsgWhich || in.Msg.Kind == core.MsgWhichReply {
-		h.log.Debug("DBG step", "kind", in.Msg.Kind.String(), "from", string(in.From), "seq", in.Msg.Seq, "n", len(in.Msg.Children))
-	}
 	h.node.Step(h.now(), in.Msg)
 }
 
@@ -238,7 +235,6 @@ func (h *Hub) process(rd core.Ready) {
 		}
 	}
 	for _, r := range rd.Replies {
-		h.log.Debug("DBG reply", "id", r.ID, "op", r.Op.String(), "err", r.Err)
 		if ch, ok := h.waiters[r.ID]; ok {
 			delete(h.waiters, r.ID)
 			ch <- r // buffered, one reply per request

@@ -155,13 +155,21 @@ func ChildMapping(m map[core.ChildID][]core.NodeID) StartOption {
 	return startOpt(func(o *core.StartOptions) { o.ChildMapping = m })
 }
 
-// remaining returns the time left before ctx's deadline, or 0.
-func remaining(ctx context.Context, now time.Time) time.Duration {
-	if dl, ok := ctx.Deadline(); ok {
-		if d := dl.Sub(now); d > 0 {
-			return d
-		}
-		return time.Millisecond
+// coreTimeout returns the timeout core should apply to a request bounded
+// by ctx: the time left before ctx's deadline minus a margin of two ticks
+// (at least 1ms), so core's own answer (per-child ErrTimeout, unreachable
+// nodes) arrives before ctx ends; 0 (core's default) without a deadline.
+func coreTimeout(ctx context.Context, now time.Time, tick time.Duration) time.Duration {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return 0
 	}
-	return 0
+	d := dl.Sub(now)
+	if d > 4*tick {
+		d -= 2 * tick
+	}
+	if d < time.Millisecond {
+		d = time.Millisecond
+	}
+	return d
 }

@@ -10,8 +10,10 @@ package scenarios
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +34,9 @@ type Scenario struct {
 	Seed uint64
 	// KnownFailure is the text after KnownFailureMarker, if present.
 	KnownFailure string
-	steps        []step
+	// TraceTo, if set, receives the simulator's full trace.
+	TraceTo io.Writer
+	steps   []step
 }
 
 type step struct {
@@ -255,7 +259,7 @@ func (p *parser) knownNodes() []string {
 	for n := range p.nodes {
 		out = append(out, string(n))
 	}
-	sortStrings(out)
+	slices.Sort(out)
 	return out
 }
 
@@ -333,13 +337,13 @@ func (p *parser) command(toks []string) (func(*Runner) error, error) {
 
 // Runner executes a scenario against one simulation.
 type Runner struct {
-	sc      *Scenario
-	sim     *sim.Sim
-	cfg     []func(*core.Config)
-	last    *lastRequest
+	sc       *Scenario
+	sim      *sim.Sim
+	cfg      []func(*core.Config)
+	last     *lastRequest
 	hookBase map[core.HookKind]int
-	states  map[core.ChildID]setState
-	trace   *traceTap
+	states   map[core.ChildID]setState
+	trace    *traceTap
 }
 
 type lastRequest struct {
@@ -364,6 +368,7 @@ func (sc *Scenario) Run() error {
 // the simulator's trace (for failure reports).
 func (sc *Scenario) RunTrace() (string, error) {
 	r := &Runner{sc: sc, hookBase: map[core.HookKind]int{}, states: map[core.ChildID]setState{}, trace: newTraceTap(40)}
+	r.trace.copyTo = sc.TraceTo
 	for _, st := range sc.steps {
 		if err := r.exec(st); err != nil {
 			return r.trace.tail(), &Error{File: sc.File, Line: st.line, Msg: st.text + ": " + err.Error()}
@@ -395,7 +400,7 @@ func (r *Runner) ensureSim() {
 	if r.sim != nil {
 		return
 	}
-	cfg := append([]func(*core.Config)(nil), r.cfg...)
+	cfg := slices.Clone(r.cfg)
 	r.sim = sim.New(sim.Options{Seed: r.sc.Seed, Trace: r.trace, Configure: func(c *core.Config) {
 		for _, f := range cfg {
 			f(c)
@@ -439,14 +444,6 @@ func (r *Runner) lastReply() (core.Reply, error) {
 	return rep, nil
 }
 
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-}
-
 // traceTap receives the simulator's trace: it counts redundancy signals
 // and keeps the last lines for failure reports.
 type traceTap struct {
@@ -454,12 +451,16 @@ type traceTap struct {
 	next    int
 	full    bool
 	signals int
+	copyTo  io.Writer
 }
 
 func newTraceTap(n int) *traceTap { return &traceTap{lines: make([]string, n)} }
 
 func (t *traceTap) Write(p []byte) (int, error) {
 	s := string(p)
+	if t.copyTo != nil {
+		t.copyTo.Write(p)
+	}
 	// "T effect NODE KIND ID #I eE": EffectSignal is kind 5.
 	if strings.Contains(s, " effect ") {
 		if f := strings.Fields(s); len(f) >= 4 && f[1] == "effect" && f[3] == strconv.Itoa(int(core.EffectSignal)) {
