@@ -187,8 +187,14 @@ func RunSeed(class Class, seed uint64, opts Options) *Result {
 			userCfg(c)
 		}
 	}
-	s := New(opts)
 	r := rand.New(rand.NewPCG(seed, 0xfa17))
+	if class == ClassSkew {
+		opts.Skew = map[core.NodeID]time.Duration{}
+		for i := 1; i <= setup.Nodes+8; i++ {
+			opts.Skew[nodeName(i)] = time.Duration(r.Int64N(int64(4*time.Second))) - 2*time.Second
+		}
+	}
+	s := New(opts)
 	if class == ClassCrash || class == ClassMix {
 		// Swarm: each seed enables the buggify sites with its own odds.
 		if r.IntN(2) == 0 {
@@ -331,10 +337,12 @@ func (s *Sim) scheduleFaults(class Class, setup Setup, r *rand.Rand, chaos time.
 				s.after(dur, s.Heal)
 			})
 		case ClassSkew:
-			s.after(t0, func() {
-				s.SetSkew(pick(), time.Duration(r.Int64N(int64(2*time.Second)))-time.Second)
-				s.SetSlow(pick(), time.Duration(r.IntN(40))*time.Millisecond)
-			})
+			// Constant skews are set at boot (Options.Skew); at runtime a
+			// node becomes slow. Clock jumps (pauses) belong to the mix class.
+			s.after(t0, func() { s.SetSlow(pick(), time.Duration(r.IntN(40))*time.Millisecond) })
+			if class == ClassMix {
+				s.after(t0, func() { s.SetSkew(pick(), time.Duration(r.Int64N(int64(2*time.Second)))-time.Second) })
+			}
 		case ClassChildCrash:
 			s.after(t0, func() {
 				n := pick()

@@ -39,6 +39,9 @@ type Options struct {
 	ChildStartDelay time.Duration
 	// Trace, if set, receives the text trace.
 	Trace io.Writer
+	// Skew gives nodes a constant clock offset from their first boot
+	// (clock skew between machines). SetSkew at runtime is a clock jump.
+	Skew map[core.NodeID]time.Duration
 }
 
 // FastTiming returns protocol timings scaled for simulation.
@@ -260,7 +263,7 @@ func (s *Sim) AddNode(name core.NodeID) error {
 	if _, ok := s.nodes[name]; ok {
 		return fmt.Errorf("node %s exists", name)
 	}
-	sn := &simNode{name: name, children: map[core.ChildID]*simChild{}}
+	sn := &simNode{name: name, children: map[core.ChildID]*simChild{}, skew: s.opts.Skew[name]}
 	s.nodes[name] = sn
 	s.names = append(s.names, name)
 	sort.Slice(s.names, func(i, j int) bool { return s.names[i] < s.names[j] })
@@ -374,7 +377,8 @@ func (s *Sim) endInstance(sn *simNode, id core.ChildID) {
 	delete(sn.children, id)
 }
 
-// SetSkew sets a node's clock offset.
+// SetSkew sets a node's clock offset at runtime: a clock jump (or, forward,
+// the effect of a process pause) that can cause false suspicion.
 func (s *Sim) SetSkew(name core.NodeID, d time.Duration) {
 	if sn := s.nodes[name]; sn != nil {
 		sn.skew = d
