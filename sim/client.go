@@ -57,7 +57,7 @@ func (s *Sim) onReply(sn *simNode, rep core.Reply) {
 	}
 	s.replies[rep.ID] = rep
 	delete(s.clients, rep.ID)
-	s.record(c, rep)
+	s.recordReply(c, rep)
 }
 
 func awaited(r core.Request) bool {
@@ -72,8 +72,8 @@ func awaited(r core.Request) bool {
 	return false
 }
 
-// record turns a reply into history operations, one per child.
-func (s *Sim) record(c *clientReq, rep core.Reply) {
+// recordReply turns a reply into history operations, one per child.
+func (s *Sim) recordReply(c *clientReq, rep core.Reply) {
 	kind, ok := historyKind(c.req)
 	if !ok {
 		return

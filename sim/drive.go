@@ -77,11 +77,13 @@ func (s *Sim) sendMsg(from *simNode, env core.Envelope) {
 		d += to.slow
 		msg, inc := env.Msg, to.inc
 		fromName := from.name
+		sentAt := int64(s.now)
 		s.after(d, func() {
 			if !to.up || to.inc != inc || s.blocked[[2]core.NodeID{fromName, to.name}] {
 				return
 			}
 			s.trace("recv %s<-%s %s", to.name, fromName, msg.Kind)
+			s.record(TraceEvent{Kind: "recv", Node: string(to.name), Peer: string(fromName), Msg: msg.Kind.String(), SentAt: sentAt, Text: fmt.Sprintf("%s<-%s %s", to.name, fromName, msg.Kind)})
 			to.node.Step(s.localTime(to), msg)
 			s.drain(to)
 		})

@@ -39,6 +39,8 @@ type Options struct {
 	ChildStartDelay time.Duration
 	// Trace, if set, receives the text trace.
 	Trace io.Writer
+	// Record keeps structured trace events (Events) for timelines.
+	Record bool
 	// Skew gives nodes a constant clock offset from their first boot
 	// (clock skew between machines). SetSkew at runtime is a clock jump.
 	Skew map[core.NodeID]time.Duration
@@ -87,6 +89,33 @@ type Sim struct {
 
 	// minority windows opened by Partition, closed by Heal
 	minority []checks.MinorityWindow
+
+	recorded []TraceEvent
+}
+
+// TraceEvent is one structured trace event (kept when Options.Record).
+// Kind is the first word of the text trace line: boot, crash, leave,
+// left, partition, cut, heal, net, recv, effect, request, reply, buggify,
+// crash-child. Node is the node concerned; for recv, Peer is the sender,
+// Msg the message kind and SentAt the send instant.
+type TraceEvent struct {
+	At     int64  `json:"at"`
+	Kind   string `json:"kind"`
+	Node   string `json:"node,omitempty"`
+	Peer   string `json:"peer,omitempty"`
+	Msg    string `json:"msg,omitempty"`
+	SentAt int64  `json:"sentAt,omitempty"`
+	Text   string `json:"text"`
+}
+
+// Recorded returns the structured events (empty unless Options.Record).
+func (s *Sim) Recorded() []TraceEvent { return s.recorded }
+
+func (s *Sim) record(ev TraceEvent) {
+	if s.opts.Record {
+		ev.At = int64(s.now)
+		s.recorded = append(s.recorded, ev)
+	}
 }
 
 type simNode struct {
@@ -179,10 +208,19 @@ func (s *Sim) TraceHash() uint64 { return s.hasher.Sum64() }
 func (s *Sim) Events() int { return s.events }
 
 func (s *Sim) trace(format string, args ...any) {
-	line := fmt.Sprintf("%d ", int64(s.now)) + fmt.Sprintf(format, args...) + "\n"
+	text := fmt.Sprintf(format, args...)
+	line := fmt.Sprintf("%d ", int64(s.now)) + text + "\n"
 	s.hasher.Write([]byte(line))
 	if s.opts.Trace != nil {
 		io.WriteString(s.opts.Trace, line)
+	}
+	if s.opts.Record && !strings.HasPrefix(text, "recv ") {
+		kind, rest, _ := strings.Cut(text, " ")
+		node, _, _ := strings.Cut(rest, " ")
+		if kind == "partition" || kind == "heal" || kind == "net" {
+			node = ""
+		}
+		s.record(TraceEvent{Kind: kind, Node: node, Text: text})
 	}
 }
 
