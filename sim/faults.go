@@ -174,6 +174,13 @@ func Draw(class Class, seed uint64) Setup {
 
 // RunSeed runs one seed of a class: chaos, heal, quiescence, checks.
 func RunSeed(class Class, seed uint64, opts Options) *Result {
+	res, _ := RunSeedSim(class, seed, opts)
+	return res
+}
+
+// RunSeedSim is RunSeed that also returns the simulation, for replay
+// artifacts (trace, timeline, history).
+func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 	setup := Draw(class, seed)
 	opts.Seed = seed
 	userCfg := opts.Configure
@@ -261,7 +268,7 @@ func RunSeed(class Class, seed uint64, opts Options) *Result {
 		res.LinChecked = true
 		res.Lin = checks.CheckLinearizable(s.history, 10*time.Second)
 	}
-	return res
+	return res, s
 }
 
 func nodeName(i int) core.NodeID { return core.NodeID(fmt.Sprintf("n%d", i)) }
