@@ -159,19 +159,61 @@ func (n *Node) giveUp(id ChildID, reason string) {
 	}
 }
 
-// claimChanged emits the registry change and insert/remove hooks for a
-// claim of node on id.
+// claimChanged records the registry change and the insert/remove hook for
+// a claim of node on id; both are emitted, coalesced, when the input ends.
 func (n *Node) claimChanged(node NodeID, id ChildID, inserted bool) {
-	if inserted {
-		n.hook(HookRegistryInsert, node, []ChildID{id}, "")
-	} else {
-		n.hook(HookRegistryRemove, node, []ChildID{id}, "")
-	}
+	n.batch.claim(node, id, inserted)
 	n.registryChanged(id)
 }
 
 func (n *Node) registryChanged(id ChildID) {
-	n.out.Changes = append(n.out.Changes, RegistryChange{ID: id, Entry: n.reg.view(id, n.members.view)})
+	n.batch.changed(id)
+}
+
+// outBatch coalesces per-child outputs of one input: one RegistryChange per
+// child (its final state) and one insert/remove hook per node, listing the
+// children (ProcessHub's bulk insert hooks carry the diff the same way).
+type outBatch struct {
+	changedSet map[ChildID]struct{}
+	changedIDs []ChildID
+	inserts    map[NodeID][]ChildID
+	removes    map[NodeID][]ChildID
+}
+
+func (b *outBatch) changed(id ChildID) {
+	if b.changedSet == nil {
+		b.changedSet = map[ChildID]struct{}{}
+	}
+	if _, ok := b.changedSet[id]; !ok {
+		b.changedSet[id] = struct{}{}
+		b.changedIDs = append(b.changedIDs, id)
+	}
+}
+
+func (b *outBatch) claim(node NodeID, id ChildID, inserted bool) {
+	m := &b.removes
+	if inserted {
+		m = &b.inserts
+	}
+	if *m == nil {
+		*m = map[NodeID][]ChildID{}
+	}
+	(*m)[node] = append((*m)[node], id)
+}
+
+// flushBatch emits the coalesced changes and hooks.
+func (n *Node) flushBatch() {
+	b := &n.batch
+	for _, id := range b.changedIDs {
+		n.out.Changes = append(n.out.Changes, RegistryChange{ID: id, Entry: n.reg.view(id, n.members.view)})
+	}
+	for _, node := range sortedKeys(b.inserts) {
+		n.hook(HookRegistryInsert, node, b.inserts[node], "")
+	}
+	for _, node := range sortedKeys(b.removes) {
+		n.hook(HookRegistryRemove, node, b.removes[node], "")
+	}
+	*b = outBatch{}
 }
 
 // forgetClaims drops every claim of a node that is gone or restarted.

@@ -35,9 +35,10 @@ type Node struct {
 	nextRollback  uint64
 
 	// reconciliation work: dirtyAll after a view change, else dirtyIDs
-	dirty    bool
-	dirtyAll bool
-	dirtyIDs map[ChildID]struct{}
+	dirty      bool
+	dirtyAll   bool
+	dirtyIDs   map[ChildID]struct{}
+	dirtyOrder []ChildID
 
 	// A node serves owner-routed requests only once synced: it has
 	// received a full registry sync from every alive peer (or found no
@@ -50,6 +51,7 @@ type Node struct {
 	// batched outgoing updates, flushed after every input
 	pendingClaims  []Claim
 	pendingEntries []Entry
+	batch          outBatch
 }
 
 // NewNode returns a node for cfg at time now. It validates cfg.

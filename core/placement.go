@@ -128,12 +128,17 @@ func (n *Node) onViewChange() {
 	n.dirtyAll = true
 }
 
-// markDirty schedules id for reconciliation.
+// markDirty schedules id for reconciliation. Dirty ids are reconciled in
+// the order they were marked, which is deterministic (it follows the
+// order of inputs), so no sort is needed.
 func (n *Node) markDirty(id ChildID) {
 	if n.dirtyIDs == nil {
 		n.dirtyIDs = map[ChildID]struct{}{}
 	}
-	n.dirtyIDs[id] = struct{}{}
+	if _, ok := n.dirtyIDs[id]; !ok {
+		n.dirtyIDs[id] = struct{}{}
+		n.dirtyOrder = append(n.dirtyOrder, id)
+	}
 	n.dirty = true
 }
 
@@ -150,9 +155,9 @@ func (n *Node) reconcile() {
 			}
 		}
 	} else {
-		ids = sortedChildKeys(n.dirtyIDs)
+		ids = n.dirtyOrder
 	}
-	n.dirty, n.dirtyAll, n.dirtyIDs = false, false, nil
+	n.dirty, n.dirtyAll, n.dirtyIDs, n.dirtyOrder = false, false, nil, nil
 	var migrated []ChildID
 	for _, id := range ids {
 		if n.reconcileOne(id) {

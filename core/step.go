@@ -151,4 +151,5 @@ func (n *Node) finish() {
 		n.reconcile()
 	}
 	n.flushClaims()
+	n.flushBatch()
 }

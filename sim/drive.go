@@ -45,7 +45,7 @@ func (s *Sim) drain(sn *simNode) {
 			s.onReply(sn, rep)
 		}
 		for _, h := range rd.Hooks {
-			s.hooks[h.Kind]++
+			s.hooks[h.Kind] += max(1, len(h.IDs))
 		}
 	}
 }
@@ -198,7 +198,9 @@ func (s *Sim) RunningCount(node core.NodeID) int {
 	return len(sn.children)
 }
 
-// HookCount returns how many hooks of kind fired on all nodes.
+// HookCount returns how many hooks of kind fired on all nodes, counting a
+// hook about several children once per child (as ProcessHub's per-child
+// hook messages).
 func (s *Sim) HookCount(kind core.HookKind) int { return s.hooks[kind] }
 
 // Instances returns the truth about every instance that ever ran.

@@ -1,0 +1,121 @@
+package core
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// benchCluster wires nodes with instant delivery and instant child starts.
+type benchCluster struct {
+	nodes   map[NodeID]*Node
+	names   []NodeID
+	now     Instant
+	replies []Reply
+}
+
+func newBenchCluster(tb testing.TB, n int) *benchCluster {
+	c := &benchCluster{nodes: map[NodeID]*Node{}, now: Instant(time.Second)}
+	for i := 1; i <= n; i++ {
+		c.names = append(c.names, NodeID(fmt.Sprintf("n%d", i)))
+	}
+	for _, name := range c.names {
+		cfg := DefaultConfig(name)
+		cfg.Seeds = c.names
+		node, err := NewNode(cfg, c.now)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		c.nodes[name] = node
+	}
+	for i := 0; i < 20; i++ {
+		c.tick(50 * time.Millisecond)
+	}
+	return c
+}
+
+func (c *benchCluster) tick(d time.Duration) {
+	c.now = c.now.Add(d)
+	for _, name := range c.names {
+		c.nodes[name].Tick(c.now)
+	}
+	c.pump()
+}
+
+// pump delivers every output until the cluster is quiet.
+func (c *benchCluster) pump() {
+	for {
+		busy := false
+		for _, name := range c.names {
+			n := c.nodes[name]
+			rd := n.Ready()
+			if rd.Empty() {
+				continue
+			}
+			busy = true
+			for _, env := range rd.Messages {
+				if to := c.nodes[env.To]; to != nil {
+					to.Step(c.now, env.Msg)
+				}
+			}
+			for _, e := range rd.Effects {
+				if e.Kind == EffectStart {
+					n.ChildEvent(c.now, ChildEvent{Kind: ChildStarted, ID: e.ID, Instance: e.Instance})
+				}
+			}
+			c.replies = append(c.replies, rd.Replies...)
+		}
+		if !busy {
+			return
+		}
+	}
+}
+
+func benchSpecs(prefix string, n int) []ChildSpec {
+	out := make([]ChildSpec, n)
+	for i := range out {
+		out[i] = ChildSpec{ID: ChildID(fmt.Sprintf("%s-%d", prefix, i))}
+	}
+	return out
+}
+
+func benchmarkStart(b *testing.B, n int) {
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		c := newBenchCluster(b, 3)
+		specs := benchSpecs("c", n)
+		b.StartTimer()
+		c.nodes["n1"].Request(c.now, Request{ID: 1, Op: OpStart, Specs: specs, Start: StartOptions{Await: true}})
+		c.pump()
+		b.StopTimer()
+		if len(c.replies) != 1 || c.replies[0].Err != nil {
+			b.Fatalf("replies %+v", c.replies)
+		}
+		for _, r := range c.replies[0].Results {
+			if r.Err != "" {
+				b.Fatalf("%s: %s", r.ID, r.Err)
+			}
+		}
+		for _, name := range c.names {
+			if got := c.nodes[name].reg.live; got != n {
+				b.Fatalf("%s has %d entries", name, got)
+			}
+		}
+	}
+	b.ReportMetric(float64(n), "children/op")
+}
+
+// BenchmarkStartAwait measures core CPU for an awaited start of N children
+// on 3 nodes with instant delivery (no network, no encoding).
+func BenchmarkStartAwait1k(b *testing.B)   { benchmarkStart(b, 1000) }
+func BenchmarkStartAwait10k(b *testing.B)  { benchmarkStart(b, 10000) }
+func BenchmarkStartAwait100k(b *testing.B) { benchmarkStart(b, 100000) }
+
+func BenchmarkRingSuccessors(b *testing.B) {
+	r := newRing(128)
+	r.set([]NodeID{"a", "b", "c", "d", "e"})
+	var buf []NodeID
+	for i := 0; i < b.N; i++ {
+		buf = r.successors(buf[:0], ChildID("child-123456"), 2)
+	}
+}
