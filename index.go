@@ -2,8 +2,9 @@ package phub
 
 import (
 	"hash/maphash"
+	"maps"
 	"sort"
-	"sync"
+	"sync/atomic"
 
 	"github.com/phub/phub/core"
 )
@@ -12,57 +13,63 @@ import (
 const indexShards = 256
 
 // index is the concurrent lookup index of live registry entries. Only the
-// event loop writes it; any goroutine reads it. Entries are immutable
-// once stored (core hands out copies), so readers share them.
+// event loop writes it; any goroutine reads it. Entries are immutable once
+// stored (core hands out copies), so readers share them.
 //
-// Each shard is a map behind its own RWMutex, padded to its own cache
-// lines, so parallel readers of different ids rarely touch the same line
-// and a write costs O(1) (a copy-on-write map would cost O(shard) per
-// write batch).
+// Each shard is an immutable map behind an atomic pointer: a read is a
+// hash, an atomic load and a map lookup, and it writes no shared memory,
+// so parallel readers scale (a sharded RWMutex measured 5x slower on two
+// cores because RLock bounces the shard's cache line between them). A
+// write batch copies every shard it touches once, which costs
+// O(entries/indexShards) per touched shard.
 type index struct {
 	seed   maphash.Seed
-	shards [indexShards]indexShard
-}
-
-type indexShard struct {
-	mu sync.RWMutex
-	m  map[core.ChildID]*core.Entry
-	_  [128 - 32]byte // keep neighbouring shards off this shard's lines
+	shards [indexShards]atomic.Pointer[map[core.ChildID]*core.Entry]
 }
 
 func newIndex() *index {
 	ix := &index{seed: maphash.MakeSeed()}
 	for i := range ix.shards {
-		ix.shards[i].m = make(map[core.ChildID]*core.Entry)
+		m := map[core.ChildID]*core.Entry{}
+		ix.shards[i].Store(&m)
 	}
 	return ix
 }
 
-func (ix *index) shard(id core.ChildID) *indexShard {
-	return &ix.shards[maphash.String(ix.seed, string(id))&(indexShards-1)]
+func (ix *index) shardOf(id core.ChildID) int {
+	return int(maphash.String(ix.seed, string(id)) & (indexShards - 1))
 }
 
 // get returns the live entry of id, or nil. The entry must not be modified.
 func (ix *index) get(id core.ChildID) *core.Entry {
-	s := ix.shard(id)
-	s.mu.RLock()
-	e := s.m[id]
-	s.mu.RUnlock()
-	return e
+	return (*ix.shards[ix.shardOf(id)].Load())[id]
 }
 
-// apply stores a batch of registry changes; tombstones and nil entries
-// remove the id.
+// apply stores a batch of registry changes (only the loop calls it);
+// tombstones and nil entries remove the id.
 func (ix *index) apply(changes []core.RegistryChange) {
+	if len(changes) == 0 {
+		return
+	}
+	copies := map[int]map[core.ChildID]*core.Entry{}
 	for _, c := range changes {
-		s := ix.shard(c.ID)
-		s.mu.Lock()
-		if c.Entry == nil || c.Entry.Stopped {
-			delete(s.m, c.ID)
-		} else {
-			s.m[c.ID] = c.Entry
+		s := ix.shardOf(c.ID)
+		m, ok := copies[s]
+		if !ok {
+			m = maps.Clone(*ix.shards[s].Load())
+			if m == nil {
+				m = map[core.ChildID]*core.Entry{}
+			}
+			copies[s] = m
 		}
-		s.mu.Unlock()
+		if c.Entry == nil || c.Entry.Stopped {
+			delete(m, c.ID)
+		} else {
+			m[c.ID] = c.Entry
+		}
+	}
+	for s, m := range copies {
+		ix.shards[s].Store(&m)
 	}
 }
 
@@ -70,19 +77,15 @@ func (ix *index) apply(changes []core.RegistryChange) {
 func (ix *index) replace(entries []*core.Entry) {
 	fresh := make([]map[core.ChildID]*core.Entry, indexShards)
 	for i := range fresh {
-		fresh[i] = make(map[core.ChildID]*core.Entry)
+		fresh[i] = map[core.ChildID]*core.Entry{}
 	}
 	for _, e := range entries {
-		if e == nil || e.Stopped {
-			continue
+		if e != nil && !e.Stopped {
+			fresh[ix.shardOf(e.Spec.ID)][e.Spec.ID] = e
 		}
-		fresh[maphash.String(ix.seed, string(e.Spec.ID))&(indexShards-1)][e.Spec.ID] = e
 	}
 	for i := range ix.shards {
-		s := &ix.shards[i]
-		s.mu.Lock()
-		s.m = fresh[i]
-		s.mu.Unlock()
+		ix.shards[i].Store(&fresh[i])
 	}
 }
 
@@ -90,27 +93,22 @@ func (ix *index) replace(entries []*core.Entry) {
 func (ix *index) len() int {
 	n := 0
 	for i := range ix.shards {
-		s := &ix.shards[i]
-		s.mu.RLock()
-		n += len(s.m)
-		s.mu.RUnlock()
+		n += len(*ix.shards[i].Load())
 	}
 	return n
 }
 
 // list returns the entries accepted by keep (all if keep is nil), sorted
-// by id.
+// by id. Shards are read one after the other, so during a write batch
+// the list may mix before and after states of different shards.
 func (ix *index) list(keep func(*core.Entry) bool) []*core.Entry {
 	var out []*core.Entry
 	for i := range ix.shards {
-		s := &ix.shards[i]
-		s.mu.RLock()
-		for _, e := range s.m {
+		for _, e := range *ix.shards[i].Load() {
 			if keep == nil || keep(e) {
 				out = append(out, e)
 			}
 		}
-		s.mu.RUnlock()
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Spec.ID < out[j].Spec.ID })
 	return out

@@ -1,0 +1,5 @@
+//go:build !race
+
+package phub_test
+
+const raceEnabled = false
