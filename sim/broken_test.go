@@ -19,7 +19,7 @@ func TestChecksCatchBrokenCore(t *testing.T) {
 		{"ignore-epochs", ClassMessages, core.BrokenFor{IgnoreEpochs: true}},
 		{"skip-sync", ClassCrash, core.BrokenFor{SkipSync: true}},
 	}
-	n := seedsPerClass(t, 30)
+	n := max(seedsPerClass(t, 30), 30) // never fewer, even with -short
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			broken := tc.broken
