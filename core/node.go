@@ -78,6 +78,7 @@ func NewNode(cfg Config, now Instant) (*Node, error) {
 	n.gossip = newGossipState()
 	n.members.init(now)
 	n.onViewChange()
+	n.checkSynced()
 	return n, nil
 }
 

@@ -115,6 +115,11 @@ func (n *Node) viewChanged(dir string, node NodeID) {
 		return
 	}
 	n.hook(HookPreNodesRedistribution, node, nil, dir)
+	// Lookups filter replicas by liveness: every child the node claims
+	// changes its visible replicas.
+	for _, id := range sortedChildKeys(n.reg.claims[node]) {
+		n.registryChanged(id)
+	}
 	n.ring.set(n.members.view)
 	n.quorum.update(n, dir, node)
 	n.dirtyAll = true

@@ -356,8 +356,8 @@ func (n *Node) retryRequests() {
 	for _, id := range sortedReqIDs(n.pending.reqs) {
 		p := n.pending.reqs[id]
 		for _, g := range p.subs {
-			if g.done || n.now.Sub(g.lastSend) < n.cfg.Timing.RetryInterval {
-				continue
+			if g.done || g.op == OpWhichGlobal || n.now.Sub(g.lastSend) < n.cfg.Timing.RetryInterval {
+				continue // which-global waits for its deadline instead
 			}
 			if g.owner == n.cfg.Name {
 				if _, running := n.repl.ops[reqKey{n.cfg.Name, n.cfg.Incarnation, g.seq}]; !running {

@@ -174,7 +174,7 @@ func (n *Node) checkSynced() {
 	}
 	peers := n.members.peers()
 	if len(peers) == 0 {
-		if n.now.Sub(n.bootedAt) > n.cfg.Timing.DownAfter {
+		if len(n.cfg.Seeds) == 0 || n.now.Sub(n.bootedAt) > n.cfg.Timing.DownAfter {
 			n.synced = true
 		}
 		return
