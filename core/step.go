@@ -15,6 +15,15 @@ func (n *Node) Step(now Instant, m Message) {
 	if err := m.Validate(n.cfg.Limits.MaxBatch); err != nil {
 		return
 	}
+	if m.Kind == MsgHandover {
+		// State handed over by a leaving node may arrive after its
+		// MsgLeave (reordering): it is data, not a sign of life, so it is
+		// accepted from a member that has left.
+		if s, ok := n.members.members[m.From]; ok && s.Status == StatusLeft && s.Incarnation == m.Inc {
+			n.onHandover(m)
+			return
+		}
+	}
 	if m.Kind == MsgLeave {
 		if s, ok := n.members.members[m.From]; ok && s.Incarnation <= m.Inc {
 			s.Incarnation = m.Inc
