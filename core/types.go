@@ -138,17 +138,12 @@ func (e *Entry) Nodes() []NodeID {
 	return out
 }
 
-// Clone returns a deep copy of e.
+// Clone returns a copy of e with its own Replicas. Spec.Params, Metadata
+// and Pinned are shared: core never mutates them after an entry is
+// created, and callers must not either.
 func (e *Entry) Clone() *Entry {
 	c := *e
 	c.Replicas = append([]Replica(nil), e.Replicas...)
-	c.Pinned = append([]NodeID(nil), e.Pinned...)
-	if e.Metadata != nil {
-		c.Metadata = make(Metadata, len(e.Metadata))
-		for k, v := range e.Metadata {
-			c.Metadata[k] = v
-		}
-	}
 	return &c
 }
 
