@@ -224,6 +224,7 @@ func (n *Node) forgetClaims(node NodeID) {
 	}
 	ids := sortedChildKeys(m)
 	delete(n.reg.claims, node)
+	delete(n.reg.removed, node)
 	for _, id := range ids {
 		n.registryChanged(id)
 	}

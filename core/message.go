@@ -94,6 +94,9 @@ type Claim struct {
 	Active   bool    `json:"active"`
 	// Removed retracts an earlier claim (delta messages only).
 	Removed bool `json:"removed,omitempty"`
+	// Ver is the claims version of the message that set this claim
+	// (receiver-side bookkeeping, not sent).
+	Ver uint64 `json:"-"`
 }
 
 // StartItem is one child of a routed start request.
@@ -122,22 +125,25 @@ type Message struct {
 	// a retransmission it cannot deduplicate.
 	ToInc uint64 `json:"toInc,omitempty"`
 	// Hops counts forwards of a routed request (bounded by maxHops).
-	Hops          uint8         `json:"hops,omitempty"`
-	Members       []Member      `json:"members,omitempty"`
-	Items         []StartItem   `json:"items,omitempty"`
-	IDs           []ChildID     `json:"ids,omitempty"`
-	Entries       []Entry       `json:"entries,omitempty"`
-	Claims        []Claim       `json:"claims,omitempty"`
-	Full          bool          `json:"full,omitempty"`
-	Results       []ChildResult `json:"results,omitempty"`
-	Children      []LocalChild  `json:"children,omitempty"`
-	State         []byte        `json:"state,omitempty"`
-	Epoch         uint64        `json:"epoch,omitempty"`
-	Err           ErrCode       `json:"err,omitempty"`
-	Digest        uint64        `json:"digest,omitempty"`
-	Count         int           `json:"count,omitempty"`
-	Acks          []NodeID      `json:"acks,omitempty"`
-	CheckExisting bool          `json:"check,omitempty"`
+	Hops     uint8         `json:"hops,omitempty"`
+	Members  []Member      `json:"members,omitempty"`
+	Items    []StartItem   `json:"items,omitempty"`
+	IDs      []ChildID     `json:"ids,omitempty"`
+	Entries  []Entry       `json:"entries,omitempty"`
+	Claims   []Claim       `json:"claims,omitempty"`
+	Full     bool          `json:"full,omitempty"`
+	Results  []ChildResult `json:"results,omitempty"`
+	Children []LocalChild  `json:"children,omitempty"`
+	State    []byte        `json:"state,omitempty"`
+	Epoch    uint64        `json:"epoch,omitempty"`
+	Err      ErrCode       `json:"err,omitempty"`
+	Digest   uint64        `json:"digest,omitempty"`
+	// Version orders a node's claim messages (deltas and full lists), so
+	// a reordered old message never undoes a newer one.
+	Version       uint64   `json:"ver,omitempty"`
+	Count         int      `json:"count,omitempty"`
+	Acks          []NodeID `json:"acks,omitempty"`
+	CheckExisting bool     `json:"check,omitempty"`
 }
 
 // Validate rejects messages no correct peer sends: unknown kinds, empty

@@ -52,6 +52,7 @@ type Node struct {
 	pendingClaims  []Claim
 	pendingEntries []Entry
 	batch          outBatch
+	claimsVer      uint64 // version of this node's last claim message
 }
 
 // NewNode returns a node for cfg at time now. It validates cfg.

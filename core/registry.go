@@ -14,12 +14,16 @@ type registry struct {
 	ignoreEpochs bool // Broken.IgnoreEpochs (test-only)
 	entries      map[ChildID]*Entry
 	claims       map[NodeID]map[ChildID]Claim
-	digest       uint64
-	live         int // entries that are not tombstones
+	// removed remembers, per node, the claims version at which a claim was
+	// retracted, so an older message cannot re-add it; cleared by each
+	// full list (which supersedes older retractions), hence bounded.
+	removed map[NodeID]map[ChildID]uint64
+	digest  uint64
+	live    int // entries that are not tombstones
 }
 
 func newRegistry() *registry {
-	return &registry{entries: map[ChildID]*Entry{}, claims: map[NodeID]map[ChildID]Claim{}}
+	return &registry{entries: map[ChildID]*Entry{}, claims: map[NodeID]map[ChildID]Claim{}, removed: map[NodeID]map[ChildID]uint64{}}
 }
 
 // newer reports whether a supersedes b.

@@ -70,7 +70,7 @@ func (n *Node) Step(now Instant, m Message) {
 	case MsgReplicateAck:
 		n.onReplicateAck(m.From, m.Seq)
 	case MsgClaims:
-		n.applyClaims(m.From, m.Claims, m.Full)
+		n.applyClaims(m.From, m.Claims, m.Full, m.Version)
 	case MsgDigest:
 		if m.Digest != n.reg.digest || m.Count != len(n.reg.entries) {
 			n.sendEntries(m.From, 0)

@@ -43,15 +43,20 @@ func (n *Node) flushClaims() {
 	if len(peers) == 0 {
 		return
 	}
+	ver := uint64(0)
+	if len(claims) > 0 {
+		n.claimsVer++
+		ver = n.claimsVer
+	}
 	if n.cfg.Sync.Kind == Gossip {
-		m := Message{Kind: MsgGossip, Seq: n.seq(), Origin: n.cfg.Name, OriginInc: n.cfg.Incarnation, Claims: claims, Entries: entries}
+		m := Message{Kind: MsgGossip, Seq: n.seq(), Origin: n.cfg.Name, OriginInc: n.cfg.Incarnation, Claims: claims, Entries: entries, Version: ver}
 		n.gossip.remember(reqKey{n.cfg.Name, n.cfg.Incarnation, m.Seq})
 		n.forwardGossip(m, []NodeID{n.cfg.Name})
 		return
 	}
 	for _, p := range peers {
 		if len(claims) > 0 {
-			n.send(p, Message{Kind: MsgClaims, Claims: claims})
+			n.send(p, Message{Kind: MsgClaims, Claims: claims, Version: ver})
 		}
 		if len(entries) > 0 {
 			n.send(p, Message{Kind: MsgReplicate, Entries: entries})
@@ -81,7 +86,7 @@ func (n *Node) onGossip(m Message) {
 		return
 	}
 	if m.Origin != n.cfg.Name && n.members.alive(m.Origin) {
-		n.applyClaims(m.Origin, m.Claims, false)
+		n.applyClaims(m.Origin, m.Claims, false, m.Version)
 	}
 	n.applyEntries(m.Entries)
 	fwd := m
@@ -89,38 +94,55 @@ func (n *Node) onGossip(m Message) {
 	n.forwardGossip(fwd, m.Acks)
 }
 
-// applyClaims merges a node's claims: a full list replaces what we knew.
-func (n *Node) applyClaims(node NodeID, claims []Claim, full bool) {
+// applyClaims merges a node's claim message of version ver: a full list
+// replaces what we knew. Each claim remembers the version that set it and
+// each retraction the version that removed it, so a reordered older
+// message (delta or full) never undoes a newer one.
+func (n *Node) applyClaims(node NodeID, claims []Claim, full bool, ver uint64) {
+	removed := n.reg.removed[node]
+	if removed == nil {
+		removed = map[ChildID]uint64{}
+		n.reg.removed[node] = removed
+	}
+	drop := func(id ChildID) {
+		n.reg.dropClaim(node, id)
+		removed[id] = ver
+		n.claimChanged(node, id, false)
+		n.markDirty(id)
+	}
 	if full {
-		have := map[ChildID]bool{}
+		have := make(map[ChildID]bool, len(claims))
 		for _, c := range claims {
 			have[c.ID] = true
 		}
 		for _, id := range sortedChildKeys(n.reg.claims[node]) {
-			if !have[id] {
-				n.reg.dropClaim(node, id)
-				n.claimChanged(node, id, false)
-				n.markDirty(id)
+			if cur := n.reg.claims[node][id]; !have[id] && cur.Ver < ver {
+				drop(id)
 			}
 		}
 	}
 	for _, c := range claims {
 		old, existed := n.reg.claim(node, c.ID)
+		if existed && old.Ver >= ver && ver != 0 {
+			continue // a newer message already set it
+		}
 		if c.Removed {
-			if existed && old.Instance <= c.Instance {
-				n.reg.dropClaim(node, c.ID)
-				n.claimChanged(node, c.ID, false)
-				n.markDirty(c.ID)
+			if existed {
+				drop(c.ID)
+			} else if removed[c.ID] < ver {
+				removed[c.ID] = ver
 			}
 			continue
 		}
+		if removed[c.ID] >= ver && ver != 0 {
+			continue // retracted by a newer message
+		}
+		c.Ver = ver
 		if existed && old == c {
 			continue
 		}
-		if existed && old.Instance > c.Instance {
-			continue // stale
-		}
 		n.reg.setClaim(node, c)
+		delete(removed, c.ID)
 		if !existed {
 			n.claimChanged(node, c.ID, true)
 		} else {
@@ -130,6 +152,13 @@ func (n *Node) applyClaims(node NodeID, claims []Claim, full bool) {
 			n.registryChanged(c.ID)
 		}
 		n.markDirty(c.ID)
+	}
+	if full {
+		for id, v := range removed {
+			if v < ver {
+				delete(removed, id) // superseded by this full list
+			}
+		}
 	}
 }
 
@@ -144,7 +173,8 @@ func (n *Node) ownClaims() []Claim {
 }
 
 func (n *Node) sendClaims(to NodeID, full bool) {
-	n.send(to, Message{Kind: MsgClaims, Claims: n.ownClaims(), Full: full})
+	n.claimsVer++
+	n.send(to, Message{Kind: MsgClaims, Claims: n.ownClaims(), Full: full, Version: n.claimsVer})
 }
 
 // sendEntries sends every registry entry to a peer in batches.
