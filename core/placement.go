@@ -116,9 +116,11 @@ func (n *Node) viewChanged(dir string, node NodeID) {
 	}
 	n.hook(HookPreNodesRedistribution, node, nil, dir)
 	// Lookups filter replicas by liveness: every child the node claims
-	// changes its visible replicas.
+	// changes its visible replicas, and fires a remove hook when the node
+	// goes (ProcessHub fires none: NOTES.md §6 quirk 3) or an insert hook
+	// when it comes back with its claims (a healed partition).
 	for _, id := range sortedChildKeys(n.reg.claims[node]) {
-		n.registryChanged(id)
+		n.claimChanged(node, id, dir == "up")
 	}
 	n.ring.set(n.members.view)
 	n.quorum.update(n, dir, node)
