@@ -3,6 +3,8 @@ package transport
 import (
 	"errors"
 	"fmt"
+	"log/slog"
+	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -29,8 +31,13 @@ func batchMessage(from core.NodeID, n int) core.Message {
 // read, decode, validate, deliver) and reports messages/s and MB/s of
 // frames.
 func BenchmarkTCPThroughput(b *testing.B) {
-	a := newTestTCP(b, testConfig("a"))
-	r := newTestTCP(b, testConfig("r"))
+	ac, rc := testConfig("a"), testConfig("r")
+	if testing.Verbose() {
+		h := slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
+		ac.Logger, rc.Logger = slog.New(h), slog.New(h)
+	}
+	a := newTestTCP(b, ac)
+	r := newTestTCP(b, rc)
 	a.SetAddress("r", r.Addr())
 	m := batchMessage("a", 1000)
 	frame, err := AppendMessageFrame(nil, &m, 0)

@@ -105,13 +105,13 @@ func (p *peer) serve(raw, conn net.Conn, first []byte) {
 	pending := first
 	for {
 		if pending != nil {
-			conn.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
-			n, err := p.writeBatch(bw, pending)
+			n, err := p.writeBatch(conn, bw, pending)
 			if err != nil {
 				p.t.log.Debug("transport: write failed, dropping messages", "peer", string(p.name), "messages", n, "err", err)
 				return
 			}
 			pending = nil
+			p.progress(conn)
 		}
 		select {
 		case <-p.t.ctx.Done():
@@ -128,16 +128,35 @@ func (p *peer) serve(raw, conn net.Conn, first []byte) {
 				p.t.log.Debug("transport: ping failed", "peer", string(p.name), "err", err)
 				return
 			}
+			p.progress(conn)
 		}
 	}
 }
 
+// progress extends the pong reader's deadline after a successful write.
+// The pong answering a ping queues behind every frame sent before it, so
+// under load it may take longer than IdleTimeout; writes that keep
+// succeeding show the peer is reading (a peer that stops reading fills the
+// socket buffers and trips WriteTimeout instead).
+func (p *peer) progress(conn net.Conn) {
+	conn.SetReadDeadline(time.Now().Add(p.t.cfg.IdleTimeout))
+}
+
 // writeBatch writes first and whatever else is queued (up to
-// maxWriteBatch frames) and flushes. It returns the number of frames
-// written or lost.
-func (p *peer) writeBatch(bw *bufio.Writer, first []byte) (int, error) {
+// maxWriteBatch frames) and flushes. Each frame gets its own write
+// deadline, so a large batch to a slow but live peer is not cut off. It
+// returns the number of frames written or lost.
+func (p *peer) writeBatch(conn net.Conn, bw *bufio.Writer, first []byte) (int, error) {
+	write := func(f []byte) error {
+		conn.SetWriteDeadline(time.Now().Add(p.t.cfg.WriteTimeout))
+		if _, err := bw.Write(f); err != nil {
+			return err
+		}
+		p.progress(conn)
+		return nil
+	}
 	n := 1
-	if _, err := bw.Write(first); err != nil {
+	if err := write(first); err != nil {
 		return n, err
 	}
 	for n < maxWriteBatch {
@@ -145,7 +164,7 @@ func (p *peer) writeBatch(bw *bufio.Writer, first []byte) (int, error) {
 		case f := <-p.queue:
 			p.dequeued(f)
 			n++
-			if _, err := bw.Write(f); err != nil {
+			if err := write(f); err != nil {
 				return n, err
 			}
 			continue
@@ -153,11 +172,13 @@ func (p *peer) writeBatch(bw *bufio.Writer, first []byte) (int, error) {
 		}
 		break
 	}
+	conn.SetWriteDeadline(time.Now().Add(p.t.cfg.WriteTimeout))
 	return n, bw.Flush()
 }
 
 // readPongs reads the acceptor's pongs until the connection ends or stays
-// silent longer than IdleTimeout; anything else is a protocol error.
+// silent longer than IdleTimeout since the last pong or successful write;
+// anything but a pong is a protocol error.
 func (p *peer) readPongs(conn net.Conn) {
 	br := bufio.NewReaderSize(conn, 512)
 	for {
