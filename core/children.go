@@ -27,6 +27,10 @@ type localChild struct {
 	restarts []Instant
 	// hot-swap state while the instance is being replaced elsewhere
 	handover *handoverOut
+	// awaitingState: a hot-swap takeover whose previous holder is alive
+	// and has not handed its state over yet. Such an instance has no
+	// state worth handing on, so it is stopped without a handover.
+	awaitingState bool
 }
 
 // startLocal starts a new local instance for e, with optional handover

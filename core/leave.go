@@ -66,7 +66,7 @@ func (n *Node) tickLeave() {
 	}
 	if n.now < n.leaveDeadline {
 		for _, c := range n.local {
-			if c.handover != nil && c.handover.shutdown && !c.handover.sent {
+			if c.handover != nil && c.handover.shutdown && !c.handover.acked {
 				return
 			}
 		}

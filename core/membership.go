@@ -120,8 +120,10 @@ func (m *membership) gossiped(list []Member) {
 		}
 		s, ok := m.members[g.Name]
 		switch {
-		case !ok && g.Status == StatusAlive:
-			// Unknown member: contact it; it joins our view on direct contact.
+		case !ok && g.Status != StatusLeft:
+			// Unknown member (alive or down elsewhere): probe it; it joins
+			// our view on direct contact. Until then a joining node waits
+			// for it (checkSynced), so it does not act on a partial view.
 			m.members[g.Name] = &memberState{Member: Member{Name: g.Name, Incarnation: g.Incarnation, Status: StatusDown, Addr: g.Addr}, since: m.n.now}
 		case ok && g.Status == StatusLeft && g.Incarnation >= s.Incarnation && s.Status != StatusLeft:
 			m.markGone(g.Name, StatusLeft)

@@ -2,17 +2,23 @@ package core
 
 // Hot-swap migration. When a child's placement moves away from this node,
 // the new holder starts its instance first; this node then (with Handover)
-// asks the old instance for its state, sends it to the new holder, and
-// stops the old instance once the state is sent (or confirmed, with
-// ConfirmHandover). Retention bounds every wait: when it passes, the old
-// instance is stopped regardless. Without Handover the old instance stops
-// as soon as the new holder claims the child (ProcessHub never stops it;
-// see NOTES.md §6 quirk 1).
+// asks the old instance for its state and sends it to the new holder,
+// retransmitting every RetryInterval until the receiver acknowledges it
+// (on receipt, or once the new instance confirmed it with
+// ConfirmHandover). Only then does the old instance stop. Retention bounds
+// every wait: when it passes, the old instance is stopped regardless.
+// Without Handover the old instance stops as soon as the new holder
+// claims the child (ProcessHub never stops it; NOTES.md §6 quirk 1).
+// A graceful leave hands every child's state over the same way, to the
+// node that takes the child over, which stashes it until the child starts.
 
 type handoverOut struct {
 	to       NodeID
 	deadline Instant
-	sent     bool
+	state    []byte
+	sent     bool // state received from the child and sent at least once
+	lastSend Instant
+	acked    bool
 	shutdown bool
 }
 
@@ -22,6 +28,9 @@ type migrations struct {
 	stash map[ChildID]stashed
 	// confirmTo remembers who awaits a handover confirmation.
 	confirmTo map[ChildID]NodeID
+	// delivered remembers, per child, the source epoch whose state was
+	// delivered to the local instance, so retransmissions are only acked.
+	delivered map[ChildID]uint64
 }
 
 type stashed struct {
@@ -33,7 +42,7 @@ type stashed struct {
 const maxStash = 100000
 
 func newMigrations() *migrations {
-	return &migrations{stash: map[ChildID]stashed{}, confirmTo: map[ChildID]NodeID{}}
+	return &migrations{stash: map[ChildID]stashed{}, confirmTo: map[ChildID]NodeID{}, delivered: map[ChildID]uint64{}}
 }
 
 func (m *migrations) takeStash(id ChildID) []byte {
@@ -65,31 +74,50 @@ func (n *Node) onHandoverState(ev ChildEvent) {
 		return
 	}
 	h := c.handover
-	h.sent = true
-	n.send(h.to, Message{Kind: MsgHandover, IDs: []ChildID{ev.ID}, State: ev.State, Epoch: c.epoch, Full: h.shutdown})
-	if !n.cfg.Migration.ConfirmHandover || h.shutdown {
-		n.stopLocal(ev.ID)
-		n.hook(HookChildrenMigrated, h.to, []ChildID{ev.ID}, "hot_swap")
-	}
+	h.state, h.sent = ev.State, true
+	n.sendHandover(c)
+}
+
+func (n *Node) sendHandover(c *localChild) {
+	h := c.handover
+	h.lastSend = n.now
+	n.send(h.to, Message{Kind: MsgHandover, IDs: []ChildID{c.spec.ID}, State: h.state, Epoch: c.epoch, Full: h.shutdown})
 }
 
 // onHandover delivers received state to the local instance, or stashes it
-// until the instance starts here.
+// until the instance starts here, and acknowledges it (at once, or after
+// the child confirmed with ConfirmHandover).
 func (n *Node) onHandover(m Message) {
 	if len(m.IDs) != 1 {
 		return
 	}
 	id := m.IDs[0]
-	if c, ok := n.local[id]; ok {
-		n.effect(Effect{Kind: EffectDeliverHandover, ID: id, Instance: c.instance, Epoch: c.epoch, State: m.State})
-		if n.cfg.Migration.ConfirmHandover {
-			n.migr.confirmTo[id] = m.From
+	ack := Message{Kind: MsgHandoverAck, IDs: []ChildID{id}, Epoch: m.Epoch}
+	c, running := n.local[id]
+	switch {
+	case running && c.epoch < m.Epoch:
+		return // state from a newer instance than ours: never apply backwards
+	case running:
+		if ep, done := n.migr.delivered[id]; done && ep == m.Epoch {
+			if _, waiting := n.migr.confirmTo[id]; !waiting {
+				n.send(m.From, ack) // a retransmission: delivered already
+			}
+			return
 		}
-		return
-	}
-	if len(n.migr.stash) < maxStash {
+		n.migr.delivered[id] = m.Epoch
+		c.awaitingState = false
+		n.effect(Effect{Kind: EffectDeliverHandover, ID: id, Instance: c.instance, Epoch: c.epoch, State: m.State})
+		if n.cfg.Migration.ConfirmHandover && !m.Full {
+			n.migr.confirmTo[id] = m.From
+			return
+		}
+	default:
+		if len(n.migr.stash) >= maxStash {
+			return // no ack: the sender retries until its retention ends
+		}
 		n.migr.stash[id] = stashed{state: m.State, expires: n.now.Add(4 * n.cfg.Migration.Retention)}
 	}
+	n.send(m.From, ack)
 }
 
 func (n *Node) onHandoverConfirmed(ev ChildEvent) {
@@ -98,31 +126,53 @@ func (n *Node) onHandoverConfirmed(ev ChildEvent) {
 		return
 	}
 	delete(n.migr.confirmTo, ev.ID)
-	n.send(to, Message{Kind: MsgHandoverAck, IDs: []ChildID{ev.ID}})
+	n.send(to, Message{Kind: MsgHandoverAck, IDs: []ChildID{ev.ID}, Epoch: n.migr.delivered[ev.ID]})
 }
 
-func (n *Node) onHandoverAck(from NodeID, ids []ChildID) {
+// onHandoverAck completes a handover: the old instance stops (a leaving
+// node stops all its children together once every handover is acked).
+func (n *Node) onHandoverAck(from NodeID, ids []ChildID, epoch uint64) {
 	for _, id := range ids {
-		if c, ok := n.local[id]; ok && c.handover != nil && c.handover.to == from {
+		c, ok := n.local[id]
+		if !ok || c.handover == nil || c.handover.to != from || c.epoch != epoch {
+			continue
+		}
+		c.handover.acked = true
+		if !c.handover.shutdown {
 			n.stopLocal(id)
 			n.hook(HookChildrenMigrated, from, []ChildID{id}, "hot_swap")
 		}
 	}
 }
 
-// tickMigrations enforces the retention bound and expires stashes.
+// tickMigrations retransmits unacknowledged handovers, enforces the
+// retention bound and expires stashes.
 func (n *Node) tickMigrations() {
 	for _, id := range sortedChildKeys(n.local) {
 		c := n.local[id]
-		if c.handover != nil && n.now >= c.handover.deadline && !c.handover.shutdown {
-			to := c.handover.to
-			n.stopLocal(id)
-			n.hook(HookChildrenMigrated, to, []ChildID{id}, "retention")
+		h := c.handover
+		if h == nil || h.acked {
+			continue
+		}
+		if n.now >= h.deadline {
+			if !h.shutdown {
+				n.stopLocal(id)
+				n.hook(HookChildrenMigrated, h.to, []ChildID{id}, "retention")
+			}
+			continue
+		}
+		if h.sent && n.now.Sub(h.lastSend) >= n.cfg.Timing.RetryInterval {
+			n.sendHandover(c)
 		}
 	}
 	for _, id := range sortedChildKeys(n.migr.stash) {
 		if n.now >= n.migr.stash[id].expires {
 			delete(n.migr.stash, id)
+		}
+	}
+	for _, id := range sortedChildKeys(n.migr.delivered) {
+		if _, running := n.local[id]; !running {
+			delete(n.migr.delivered, id)
 		}
 	}
 }

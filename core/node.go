@@ -44,9 +44,10 @@ type Node struct {
 	// received a full registry sync from every alive peer (or found no
 	// peer within DownAfter of booting). A restarted node therefore never
 	// answers from an empty registry.
-	synced     bool
-	syncedFrom map[NodeID]bool
-	bootedAt   Instant
+	synced      bool
+	syncedFrom  map[NodeID]bool
+	bootedAt    Instant
+	lastSyncAsk Instant
 
 	// batched outgoing updates, flushed after every input
 	pendingClaims  []Claim

@@ -192,7 +192,10 @@ func (n *Node) reconcileOne(id ChildID) bool {
 	pl := n.placement(e)
 	if containsNode(pl, n.cfg.Name) {
 		if c == nil {
-			n.maybeStart(e, pl)
+			if n.synced {
+				n.maybeStart(e, pl) // never on a partial view after (re)joining
+			} // else: becoming synced reconciles everything
+
 			return false
 		}
 		if want := n.shouldBeActive(e); want != c.active {
@@ -212,15 +215,19 @@ func (n *Node) reconcileOne(id ChildID) bool {
 // holder to let go first.
 func (n *Node) maybeStart(e *Entry, pl []NodeID) {
 	id := e.Spec.ID
-	if len(e.Pinned) == 0 && n.cfg.Migration.Kind == ColdSwap {
+	oldHolderAlive := false
+	if len(e.Pinned) == 0 {
 		for _, p := range n.members.peers() {
 			if containsNode(pl, p) {
 				continue
 			}
 			if _, ok := n.reg.claim(p, id); ok {
-				return // wait for the old holder to stop it
+				oldHolderAlive = true
 			}
 		}
+	}
+	if oldHolderAlive && n.cfg.Migration.Kind == ColdSwap {
+		return // wait for the old holder to stop it
 	}
 	if pl[0] == n.cfg.Name && e.Holder != n.cfg.Name {
 		// Takeover: a new generation, so the old holder's epoch is fenced.
@@ -235,6 +242,9 @@ func (n *Node) maybeStart(e *Entry, pl []NodeID) {
 		e = t
 	}
 	n.startLocal(e, nil)
+	if c := n.local[id]; c != nil && oldHolderAlive && n.cfg.Migration.Handover {
+		c.awaitingState = true
+	}
 }
 
 // pushEntry sends a new entry version to every alive peer, unacknowledged.
@@ -251,14 +261,22 @@ func (n *Node) release(e *Entry, c *localChild, pl []NodeID) bool {
 	}
 	// Hot swap: wait until a new holder claims it, then hand over.
 	var to NodeID
+	var toEpoch uint64
 	for _, p := range pl {
-		if _, ok := n.reg.claim(p, id); ok && n.members.alive(p) {
-			to = p
+		if cl, ok := n.reg.claim(p, id); ok && n.members.alive(p) {
+			to, toEpoch = p, cl.Epoch
 			break
 		}
 	}
 	if to == "" {
 		return false
+	}
+	if toEpoch < c.epoch || c.awaitingState {
+		// Ours is a newcomer (a takeover on a partial view, or one still
+		// waiting for the original's state): it has nothing to hand on
+		// and must not overwrite the original's state, so it just stops.
+		n.stopLocal(id)
+		return true
 	}
 	return n.beginHandover(c, to)
 }

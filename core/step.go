@@ -60,6 +60,9 @@ func (n *Node) Step(now Instant, m Message) {
 		n.onResult(m.Seq, m.From, m.Results, m.Err)
 	case MsgReplicate:
 		n.applyEntries(m.Entries)
+		if m.Version != 0 {
+			n.applyClaims(m.From, m.Claims, true, m.Version)
+		}
 		if m.Full && !n.synced {
 			n.syncedFrom[m.From] = true
 			n.checkSynced()
@@ -73,12 +76,11 @@ func (n *Node) Step(now Instant, m Message) {
 		n.applyClaims(m.From, m.Claims, m.Full, m.Version)
 	case MsgDigest:
 		if m.Digest != n.reg.digest || m.Count != len(n.reg.entries) {
-			n.sendEntries(m.From, 0)
+			n.sendEntries(m.From, false)
 			n.send(m.From, Message{Kind: MsgSyncRequest})
 		}
 	case MsgSyncRequest:
-		n.sendEntries(m.From, 0)
-		n.sendClaims(m.From, true)
+		n.sendFullSync(m.From)
 	case MsgWhich:
 		n.send(m.From, Message{Kind: MsgWhichReply, Seq: m.Seq, Children: n.WhichChildrenLocal().Children})
 	case MsgWhichReply:
@@ -86,7 +88,7 @@ func (n *Node) Step(now Instant, m Message) {
 	case MsgHandover:
 		n.onHandover(m)
 	case MsgHandoverAck:
-		n.onHandoverAck(m.From, m.IDs)
+		n.onHandoverAck(m.From, m.IDs, m.Epoch)
 	case MsgGossip:
 		n.onGossip(m)
 	}
@@ -103,6 +105,15 @@ func (n *Node) Tick(now Instant) {
 	t := n.cfg.Timing
 	n.members.tick()
 	n.checkSynced()
+	if !n.synced && now.Sub(n.lastSyncAsk) >= t.RetryInterval {
+		// Full syncs can be lost: ask the peers we still lack.
+		n.lastSyncAsk = now
+		for _, p := range n.members.peers() {
+			if !n.syncedFrom[p] {
+				n.send(p, Message{Kind: MsgSyncRequest})
+			}
+		}
+	}
 	if now.Sub(n.lastHeartbeat) >= t.HeartbeatInterval || n.lastHeartbeat == 0 {
 		n.lastHeartbeat = now
 		n.heartbeat()

@@ -177,8 +177,11 @@ func (n *Node) sendClaims(to NodeID, full bool) {
 	n.send(to, Message{Kind: MsgClaims, Claims: n.ownClaims(), Full: full, Version: n.claimsVer})
 }
 
-// sendEntries sends every registry entry to a peer in batches.
-func (n *Node) sendEntries(to NodeID, _ uint64) {
+// sendEntries sends every registry entry to a peer in batches. With
+// claims, the first batch also carries this node's full claim list (so the
+// receiver never reconciles entries without knowing who runs them), and
+// the last batch is marked Full (a complete sync, see checkSynced).
+func (n *Node) sendEntries(to NodeID, withClaims bool) {
 	ids := sortedChildKeys(n.reg.entries)
 	es := make([]Entry, 0, len(ids))
 	for _, id := range ids {
@@ -189,11 +192,21 @@ func (n *Node) sendEntries(to NodeID, _ uint64) {
 	max := n.cfg.Limits.MaxBatch
 	for start := 0; start < len(es) || start == 0; start += max {
 		end := min(start+max, len(es))
-		n.send(to, Message{Kind: MsgReplicate, Entries: es[start:end], Full: end == len(es)})
+		m := Message{Kind: MsgReplicate, Entries: es[start:end], Full: end == len(es)}
+		if start == 0 && withClaims {
+			n.claimsVer++
+			m.Claims, m.Version = n.ownClaims(), n.claimsVer
+		}
+		n.send(to, m)
 		if end == len(es) {
 			break
 		}
 	}
+}
+
+// sendFullSync sends a new contact everything it needs: entries and claims.
+func (n *Node) sendFullSync(to NodeID) {
+	n.sendEntries(to, true)
 }
 
 // checkSynced marks the node synced once every alive peer sent a full
@@ -206,6 +219,7 @@ func (n *Node) checkSynced() {
 	if len(peers) == 0 {
 		if len(n.cfg.Seeds) == 0 || n.now.Sub(n.bootedAt) > n.cfg.Timing.DownAfter {
 			n.synced = true
+			n.dirtyAll, n.dirty = true, true
 		}
 		return
 	}
@@ -214,14 +228,24 @@ func (n *Node) checkSynced() {
 			return
 		}
 	}
+	// Seeds, and members learned only through gossip, get DownAfter to
+	// show up, so a joining node does not take children over on a
+	// partial view (many nodes starting at once: Swarm #136).
+	if n.now.Sub(n.bootedAt) < n.cfg.Timing.DownAfter {
+		for _, s := range n.cfg.Seeds {
+			if s != n.cfg.Name && s != NodeID(n.cfg.AdvertiseAddr) && !n.seedConnected(s) {
+				return
+			}
+		}
+	}
+	for _, name := range n.members.probeTargets() {
+		if s := n.members.members[name]; s.lastHeard == 0 && n.now.Sub(s.since) < n.cfg.Timing.DownAfter {
+			return
+		}
+	}
 	n.synced = true
 	n.syncedFrom = nil
-}
-
-// sendFullSync sends a new contact everything it needs: entries and claims.
-func (n *Node) sendFullSync(to NodeID) {
-	n.sendEntries(to, 0)
-	n.sendClaims(to, true)
+	n.dirtyAll, n.dirty = true, true
 }
 
 func (n *Node) antiEntropy() {
