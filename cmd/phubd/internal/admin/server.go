@@ -1,0 +1,256 @@
+// Package admin serves phubd's HTTP admin API: JSON endpoints over a
+// phub.Hub (start/stop children, lookups, which-children, members, ring
+// ownership, health) and Prometheus metrics at /metrics. Every endpoint
+// except GET /v1/health requires "Authorization: Bearer <token>" unless
+// the server was built without a token.
+package admin
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/phub/phub"
+	"github.com/phub/phub/core"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// MaxBodyBytes bounds a request body.
+const MaxBodyBytes = 64 << 20
+
+// MaxTimeout bounds the timeout a request may ask for.
+const MaxTimeout = 10 * time.Minute
+
+// Traffic reports messages sent and received per kind and failed sends.
+type Traffic func() (sent, received map[string]uint64, sendErrors uint64)
+
+// Options configures a Server.
+type Options struct {
+	Hub *phub.Hub
+	// Core is the hub's core configuration (strategies, timings).
+	Core core.Config
+	// Token is the bearer token; empty disables authentication.
+	Token  string
+	Logger *slog.Logger
+	// Traffic, if set, feeds the message counters of /metrics.
+	Traffic Traffic
+}
+
+// Server is the admin API's http.Handler.
+type Server struct {
+	hub     *phub.Hub
+	core    core.Config
+	token   []byte
+	log     *slog.Logger
+	mux     *http.ServeMux
+	metrics *metrics
+}
+
+// New builds the admin API for opts.Hub and registers the hooks its
+// metrics count.
+func New(opts Options) (*Server, error) {
+	if opts.Hub == nil {
+		return nil, errors.New("admin: nil hub")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Server{hub: opts.Hub, core: opts.Core, token: []byte(opts.Token), log: opts.Logger, mux: http.NewServeMux()}
+	m, err := newMetrics(opts.Hub, opts.Traffic)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics = m
+	s.mux.HandleFunc("POST /v1/children", s.auth(s.start))
+	s.mux.HandleFunc("DELETE /v1/children", s.auth(s.stop))
+	s.mux.HandleFunc("GET /v1/children", s.auth(s.list))
+	s.mux.HandleFunc("GET /v1/children/{id}", s.auth(s.lookup))
+	s.mux.HandleFunc("POST /v1/children/{id}/terminate", s.auth(s.terminate))
+	s.mux.HandleFunc("POST /v1/redistribute", s.auth(s.redistribute))
+	s.mux.HandleFunc("GET /v1/which", s.auth(s.which))
+	s.mux.HandleFunc("GET /v1/members", s.auth(s.members))
+	s.mux.HandleFunc("GET /v1/ring", s.auth(s.ring))
+	s.mux.HandleFunc("GET /v1/health", s.health)
+	s.mux.Handle("GET /metrics", s.auth(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorLog: slogAdapter{s.log}}).ServeHTTP))
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no_endpoint", fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path))
+	})
+	return s, nil
+}
+
+// Registry returns the Prometheus registry behind /metrics.
+func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *Server) auth(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if len(s.token) > 0 {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), s.token) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="phubd"`)
+				msg := "missing bearer token"
+				if ok {
+					msg = "wrong bearer token"
+				}
+				writeError(w, http.StatusUnauthorized, "unauthorized", msg)
+				return
+			}
+		}
+		next(w, r)
+	}
+}
+
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) Println(v ...any) { a.l.Warn("metrics", "err", fmt.Sprint(v...)) }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, ErrorResponse{Code: code, Error: msg})
+}
+
+// errStatus maps an error to its HTTP status and code.
+func errStatus(err error) (int, string) {
+	if errors.Is(err, phub.ErrClosed) {
+		return http.StatusServiceUnavailable, "shutting_down"
+	}
+	code := string(core.Code(err))
+	switch code {
+	case "no_children", "invalid_spec", "duplicate_id", "missing_child_mapping", "invalid_child_mapping",
+		"child_mapping_mismatch", "child_replication_mismatch", "unknown_node":
+		return http.StatusBadRequest, code
+	case "not_found":
+		return http.StatusNotFound, code
+	case "already_started", "nothing_to_redistribute", "rolled_back":
+		return http.StatusConflict, code
+	case "partitioned", "shutting_down", "node_down", "unreachable":
+		return http.StatusServiceUnavailable, code
+	case "timeout":
+		return http.StatusGatewayTimeout, code
+	case "too_many_pending":
+		return http.StatusTooManyRequests, code
+	case "start_failed":
+		return http.StatusUnprocessableEntity, code
+	}
+	switch {
+	case errors.Is(err, errDeadline):
+		return http.StatusGatewayTimeout, "timeout"
+	}
+	return http.StatusInternalServerError, "error"
+}
+
+var errDeadline = errors.New("deadline exceeded")
+
+// badRequest is an input error of the HTTP request itself.
+type badRequest struct{ msg string }
+
+func (e badRequest) Error() string { return e.msg }
+
+func badf(format string, args ...any) error { return badRequest{fmt.Sprintf(format, args...)} }
+
+// decode reads a JSON body strictly: unknown fields, trailing data and
+// oversized bodies are errors.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &mbe):
+			return badf("body larger than %d bytes", MaxBodyBytes)
+		case errors.As(err, &se):
+			return badf("malformed JSON at byte %d: %v", se.Offset, err)
+		case errors.As(err, &te):
+			return badf("field %q: want %s, got JSON %s", te.Field, te.Type, te.Value)
+		case strings.HasPrefix(err.Error(), "json: unknown field"):
+			return badf("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+		case err.Error() == "EOF":
+			return badf("empty body: a JSON object is required")
+		}
+		return badf("malformed JSON: %v", err)
+	}
+	if dec.More() {
+		return badf("trailing data after the JSON object")
+	}
+	return nil
+}
+
+func parseTimeout(field, v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, badf("%s: want a duration such as 500ms or 5s, got %q", field, v)
+	}
+	if d <= 0 || d > MaxTimeout {
+		return 0, badf("%s: must be in (0, %s], got %s", field, MaxTimeout, d)
+	}
+	return d, nil
+}
+
+func checkID(id string) error {
+	if id == "" {
+		return badf("invalid child id: empty")
+	}
+	if len(id) > core.MaxChildIDBytes {
+		return badf("invalid child id %.32q...: longer than %d bytes", id, core.MaxChildIDBytes)
+	}
+	for _, r := range id {
+		if r < 0x20 || r == 0x7f {
+			return badf("invalid child id %q: control character", id)
+		}
+	}
+	return nil
+}
+
+func checkIDs(field string, ids []string) ([]core.ChildID, error) {
+	if len(ids) == 0 {
+		return nil, badf("%s: empty list: at least one child id is required", field)
+	}
+	out := make([]core.ChildID, len(ids))
+	seen := make(map[string]bool, len(ids))
+	for i, id := range ids {
+		if err := checkID(id); err != nil {
+			return nil, badf("%s[%d]: %v", field, i, err)
+		}
+		if seen[id] {
+			return nil, badf("%s[%d]: duplicate id %q", field, i, id)
+		}
+		seen[id] = true
+		out[i] = core.ChildID(id)
+	}
+	return out, nil
+}
+
+// fail writes err: 400 for input errors, else its mapped status.
+func (s *Server) fail(w http.ResponseWriter, err error) {
+	var br badRequest
+	if errors.As(err, &br) {
+		writeError(w, http.StatusBadRequest, "bad_request", br.msg)
+		return
+	}
+	status, code := errStatus(err)
+	if status >= 500 {
+		s.log.Warn("admin request failed", "code", code, "err", err)
+	}
+	writeError(w, status, code, err.Error())
+}

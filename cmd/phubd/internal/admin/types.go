@@ -1,0 +1,155 @@
+package admin
+
+import "github.com/phub/phub/core"
+
+// The admin API's JSON bodies. ctl decodes the same types.
+
+// Spec is a child spec as the API writes it.
+type Spec struct {
+	ID     string            `json:"id"`
+	Kind   string            `json:"kind"`
+	Params map[string]string `json:"params,omitempty"`
+	// Restart is permanent (default), transient or temporary.
+	Restart string `json:"restart,omitempty"`
+}
+
+// StartRequest is the body of POST /v1/children.
+type StartRequest struct {
+	Specs []Spec `json:"specs"`
+	Await bool   `json:"await,omitempty"`
+	// Timeout bounds an awaited start ("5s"; default request_timeout).
+	Timeout   string              `json:"timeout,omitempty"`
+	SkipCheck bool                `json:"skip_check,omitempty"`
+	Rollback  bool                `json:"rollback,omitempty"`
+	Metadata  map[string]string   `json:"metadata,omitempty"`
+	Mapping   map[string][]string `json:"mapping,omitempty"`
+}
+
+// StopRequest is the body of DELETE /v1/children.
+type StopRequest struct {
+	IDs     []string `json:"ids"`
+	Await   bool     `json:"await,omitempty"`
+	Timeout string   `json:"timeout,omitempty"`
+}
+
+// RedistributeRequest is the body of POST /v1/redistribute.
+type RedistributeRequest struct {
+	IDs  []string `json:"ids"`
+	Node string   `json:"node"`
+}
+
+// Result is the outcome for one child.
+type Result struct {
+	ID       string            `json:"id"`
+	Nodes    []string          `json:"nodes,omitempty"`
+	Epoch    uint64            `json:"epoch,omitempty"`
+	Code     string            `json:"code,omitempty"`
+	Error    string            `json:"error,omitempty"`
+	Metadata map[string]string `json:"metadata,omitempty"`
+}
+
+// OpResponse answers start, stop, terminate and redistribute. OK is true
+// when the request and every child succeeded.
+type OpResponse struct {
+	OK         bool     `json:"ok"`
+	Initiated  bool     `json:"initiated,omitempty"`
+	RolledBack bool     `json:"rolled_back,omitempty"`
+	Code       string   `json:"code,omitempty"`
+	Error      string   `json:"error,omitempty"`
+	Results    []Result `json:"results,omitempty"`
+}
+
+// ErrorResponse is the body of every 4xx/5xx answer that is not an
+// OpResponse.
+type ErrorResponse struct {
+	Code  string `json:"code"`
+	Error string `json:"error"`
+}
+
+// Replica is one running instance in an Entry.
+type Replica struct {
+	Node   string `json:"node"`
+	Epoch  uint64 `json:"epoch"`
+	Active bool   `json:"active"`
+}
+
+// Entry is a registry entry (GET /v1/children, /v1/children/{id}).
+type Entry struct {
+	ID          string            `json:"id"`
+	Kind        string            `json:"kind,omitempty"`
+	Params      map[string]string `json:"params,omitempty"`
+	Restart     string            `json:"restart"`
+	Metadata    map[string]string `json:"metadata,omitempty"`
+	Epoch       uint64            `json:"epoch"`
+	Holder      string            `json:"holder,omitempty"`
+	Pinned      []string          `json:"pinned,omitempty"`
+	Replicas    []Replica         `json:"replicas"`
+	Consistency string            `json:"consistency"`
+}
+
+// ListResponse answers GET /v1/children.
+type ListResponse struct {
+	Node     string  `json:"node"`
+	Count    int     `json:"count"`
+	Children []Entry `json:"children"`
+}
+
+// WhichResponse answers GET /v1/which. Unreachable lists members that
+// did not answer a global query.
+type WhichResponse struct {
+	Scope       string              `json:"scope"`
+	Nodes       []core.NodeChildren `json:"nodes"`
+	Unreachable []string            `json:"unreachable,omitempty"`
+}
+
+// Member is one cluster member (GET /v1/members).
+type Member struct {
+	Name        string `json:"name"`
+	Status      string `json:"status"`
+	Incarnation uint64 `json:"incarnation"`
+	Addr        string `json:"addr,omitempty"`
+	Self        bool   `json:"self,omitempty"`
+}
+
+// MembersResponse answers GET /v1/members.
+type MembersResponse struct {
+	Node        string   `json:"node"`
+	Partitioned bool     `json:"partitioned"`
+	Members     []Member `json:"members"`
+}
+
+// RingResponse answers GET /v1/ring?id=X: why child X is where it is.
+type RingResponse struct {
+	ID string `json:"id"`
+	// Node is the node that answered (its view of the ring).
+	Node string `json:"node"`
+	// View is the alive members the ring is built from.
+	View []string `json:"view"`
+	// Factor is the effective replication factor.
+	Factor int `json:"factor"`
+	// Preference is every alive node in the id's ring order (consistent
+	// hashing); the placement is its first Factor nodes unless pinned.
+	Preference []string `json:"preference"`
+	// Placement is where the child should run now; Owner is its first node.
+	Placement []string `json:"placement"`
+	Owner     string   `json:"owner"`
+	Pinned    []string `json:"pinned,omitempty"`
+	// Registered is false if this node's registry has no live entry.
+	Registered bool `json:"registered"`
+	// Epoch is the highest epoch of the child in this node's registry;
+	// RunningOn lists its instances.
+	Epoch     uint64    `json:"epoch,omitempty"`
+	Holder    string    `json:"holder,omitempty"`
+	RunningOn []Replica `json:"running_on,omitempty"`
+	// OnPlacement is true when the instances run exactly on Placement.
+	OnPlacement bool `json:"on_placement"`
+}
+
+// HealthResponse answers GET /v1/health (503 when partitioned).
+type HealthResponse struct {
+	Status      string `json:"status"`
+	Node        string `json:"node"`
+	Partitioned bool   `json:"partitioned"`
+	Alive       int    `json:"alive"`
+	Children    int    `json:"children"`
+}

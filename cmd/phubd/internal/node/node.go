@@ -1,0 +1,131 @@
+// Package node assembles one phubd node from its configuration: the TCP
+// transport (with seed resolution and traffic counting), the hub with
+// the built-in child kinds, and the admin API.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/phub/phub"
+	"github.com/phub/phub/cmd/phubd/internal/admin"
+	"github.com/phub/phub/cmd/phubd/internal/config"
+	"github.com/phub/phub/cmd/phubd/internal/seeds"
+	"github.com/phub/phub/kinds"
+	"github.com/phub/phub/transport"
+)
+
+// Node is a running phubd node.
+type Node struct {
+	Hub      *phub.Hub
+	Counters *kinds.Counters
+	// PeerAddr is the address peers reach this node at.
+	PeerAddr string
+	// AdminAddr is the admin API's bound address ("" if disabled).
+	AdminAddr string
+
+	seeds *seeds.Transport
+	admin *http.Server
+	log   *slog.Logger
+}
+
+// Start builds and starts a node. res resolves seed host names (nil: the
+// system resolver).
+func Start(cfg config.Config, log *slog.Logger, res seeds.Resolver) (*Node, error) {
+	secret, err := cfg.ReadSecret()
+	if err != nil {
+		return nil, err
+	}
+	token, err := cfg.ReadAdminToken()
+	if err != nil {
+		return nil, err
+	}
+	tlsCfg, err := cfg.TLSConfig()
+	if err != nil {
+		return nil, err
+	}
+	tcp, err := transport.NewTCP(transport.TCPConfig{
+		Name: cfg.Core.Name, ListenAddr: cfg.Listen, AdvertiseAddr: cfg.Advertise, HubID: cfg.Core.HubID,
+		Secret: secret, InsecureNoAuth: cfg.InsecureNoAuth, TLS: tlsCfg, Logger: log,
+		MaxBatch: cfg.Core.Limits.MaxBatch,
+	})
+	if err != nil {
+		return nil, err
+	}
+	advertise := tcp.AdvertiseAddr()
+	if advertise == "" {
+		advertise = tcp.Addr()
+	}
+	st := seeds.New(tcp, advertise, cfg.Seeds, res, log)
+	rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	st.Refresh(rctx)
+	cancel()
+	st.Run(cfg.SeedsEvery)
+
+	cc := cfg.Core
+	cc.Seeds = st.SeedIDs()
+	cc.AdvertiseAddr = advertise
+	if cc.RandSeed == 0 {
+		cc.RandSeed = uint64(time.Now().UnixNano())
+	}
+	counters := kinds.NewCounters()
+	hub, err := phub.New(phub.Config{
+		Core:      cc,
+		Transport: st,
+		Kinds: phub.Registry{
+			kinds.CounterKind: counters.Factory,
+			kinds.ExecKind:    kinds.NewExec(kinds.ExecConfig{LogDir: cfg.ExecLogDir, Grace: cfg.ExecGrace}),
+		},
+		Logger: log,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	st.SetMembers(hub.Members)
+	n := &Node{Hub: hub, Counters: counters, PeerAddr: advertise, seeds: st, log: log}
+	if cfg.AdminAddr != "" {
+		srv, err := admin.New(admin.Options{Hub: hub, Core: cc, Token: token, Logger: log, Traffic: st.Counts})
+		if err != nil {
+			n.closeHub(context.Background())
+			return nil, err
+		}
+		ln, err := net.Listen("tcp", cfg.AdminAddr)
+		if err != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			defer cancel()
+			n.closeHub(ctx)
+			return nil, fmt.Errorf("admin: listen %s: %w", cfg.AdminAddr, err)
+		}
+		n.AdminAddr = ln.Addr().String()
+		n.admin = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go func() {
+			if err := n.admin.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("admin server failed", "err", err)
+			}
+		}()
+	}
+	return n, nil
+}
+
+func (n *Node) closeHub(ctx context.Context) error { return n.Hub.Close(ctx) }
+
+// Close leaves the cluster gracefully (handing children over when the
+// migration strategy says so), then stops the admin API. It returns the
+// hub's error if the leave did not finish before ctx ended.
+func (n *Node) Close(ctx context.Context) error {
+	err := n.closeHub(ctx)
+	if n.admin != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if serr := n.admin.Shutdown(sctx); serr != nil {
+			n.admin.Close()
+		}
+	}
+	return err
+}

@@ -1,0 +1,49 @@
+// Command phubd runs a phub node, controls a running cluster through its
+// admin API, and demonstrates a three-node cluster in one process.
+//
+//	phubd run [flags]        run one node (see phubd run -h)
+//	phubd ctl <command> ...  call a node's admin API (see phubd ctl -h)
+//	phubd demo               start a 3-node cluster on loopback and show migration
+//
+// See cmd/phubd/README.md for the configuration and API reference.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `usage: phubd <command> [arguments]
+
+commands:
+  run     run one node (flags, PHUB_* environment, --config JSON file)
+  ctl     call a node's admin API (start, stop, get, list, which, members, ring, ...)
+  demo    start a 3-node cluster on loopback, place counters, stop a node, show handover
+
+Run "phubd <command> -h" for a command's flags.
+`
+
+func main() {
+	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func realMain(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "run":
+		return runCmd(args[1:], stderr)
+	case "ctl":
+		return ctlCmd(args[1:], stdout, stderr)
+	case "demo":
+		return demoCmd(args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "phubd: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}

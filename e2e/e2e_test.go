@@ -1,0 +1,437 @@
+// Package e2e runs real phubd processes on loopback and drives them
+// through the admin API: placement of 1,000 children, a kill -9 and a
+// restart, and graceful shutdown.
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The admin API's JSON, as a client outside the module's internals sees it.
+type (
+	spec struct {
+		ID     string            `json:"id"`
+		Kind   string            `json:"kind"`
+		Params map[string]string `json:"params,omitempty"`
+	}
+	startRequest struct {
+		Specs   []spec `json:"specs"`
+		Await   bool   `json:"await"`
+		Timeout string `json:"timeout"`
+	}
+	result struct {
+		ID    string   `json:"id"`
+		Nodes []string `json:"nodes"`
+		Epoch uint64   `json:"epoch"`
+		Error string   `json:"error"`
+	}
+	opResponse struct {
+		OK      bool     `json:"ok"`
+		Results []result `json:"results"`
+	}
+	replica struct {
+		Node  string `json:"node"`
+		Epoch uint64 `json:"epoch"`
+	}
+	whichResponse struct {
+		Nodes []struct {
+			Node     string `json:"node"`
+			Children []struct {
+				ID    string `json:"id"`
+				Epoch uint64 `json:"epoch"`
+			} `json:"children"`
+		} `json:"nodes"`
+		Unreachable []string `json:"unreachable"`
+	}
+	membersResponse struct {
+		Members []struct {
+			Name   string `json:"name"`
+			Status string `json:"status"`
+		} `json:"members"`
+	}
+	ringResponse struct {
+		Placement   []string  `json:"placement"`
+		Owner       string    `json:"owner"`
+		Registered  bool      `json:"registered"`
+		OnPlacement bool      `json:"on_placement"`
+		RunningOn   []replica `json:"running_on"`
+	}
+)
+
+const (
+	token    = "e2e-admin-token"
+	secret   = "e2e-cluster-secret-0123456789"
+	children = 1000
+)
+
+// buildPhubd builds the binary once per test run.
+func buildPhubd(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "phubd")
+	cmd := exec.Command("go", "build", "-o", bin, "../cmd/phubd")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("go build: %v", err)
+	}
+	return bin
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+type proc struct {
+	name, peer, admin string
+	seeds             []string
+	cmd               *exec.Cmd
+	log               *bytes.Buffer
+	done              chan struct{}
+	err               error
+}
+
+type cluster struct {
+	t     *testing.T
+	bin   string
+	dir   string
+	procs []*proc
+	mu    sync.Mutex
+	http  *http.Client
+}
+
+func (c *cluster) start(p *proc) {
+	c.t.Helper()
+	args := []string{"run", "--name", p.name, "--listen", p.peer, "--admin-addr", p.admin,
+		"--hub-id", "e2e", "--tick-interval", "10ms", "--heartbeat-interval", "100ms",
+		"--down-after", "1s", "--retry-interval", "100ms", "--request-timeout", "20s",
+		"--shutdown-timeout", "10s", "--log-level", "info", "--log-format", "json"}
+	if len(p.seeds) > 0 {
+		args = append(args, "--seeds", strings.Join(p.seeds, ","))
+	}
+	cmd := exec.Command(c.bin, args...)
+	cmd.Env = append(os.Environ(), "PHUB_SECRET="+secret, "PHUB_ADMIN_TOKEN="+token)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	p.log = &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = &lockedWriter{w: p.log, mu: &c.mu}, &lockedWriter{w: p.log, mu: &c.mu}
+	if err := cmd.Start(); err != nil {
+		c.t.Fatalf("start %s: %v", p.name, err)
+	}
+	p.cmd, p.done = cmd, make(chan struct{})
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	pid := cmd.Process.Pid
+	c.t.Cleanup(func() {
+		// Kill the whole process group, even if the test failed midway.
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		<-p.done
+	})
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+func (c *cluster) logs() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var sb strings.Builder
+	for _, p := range c.procs {
+		lines := strings.Split(p.log.String(), "\n")
+		if len(lines) > 40 {
+			lines = lines[len(lines)-40:]
+		}
+		fmt.Fprintf(&sb, "--- %s (last lines)\n%s\n", p.name, strings.Join(lines, "\n"))
+	}
+	return sb.String()
+}
+
+// do calls p's admin API and decodes a 2xx answer into out.
+func (c *cluster) do(p *proc, method, path string, body, out any) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, "http://"+p.admin+path, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		return resp.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	}
+	if out != nil {
+		return resp.StatusCode, json.Unmarshal(b, out)
+	}
+	return resp.StatusCode, nil
+}
+
+// poll calls cond until it returns nil or the deadline passes.
+func (c *cluster) poll(d time.Duration, what string, cond func() error) {
+	c.t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("timed out after %s waiting for %s: %v\n%s", d, what, err, c.logs())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// where returns child -> (node, epoch) from a global which on p, and
+// fails unless every node of want answered (a dead node is reported
+// unreachable) and no child runs twice.
+func (c *cluster) where(p *proc, want ...*proc) (map[string]replica, error) {
+	var w whichResponse
+	if _, err := c.do(p, "GET", "/v1/which?scope=global&timeout=3s", nil, &w); err != nil {
+		return nil, err
+	}
+	answered := map[string]bool{}
+	for _, n := range w.Nodes {
+		answered[n.Node] = true
+	}
+	for _, q := range want {
+		if !answered[q.name] {
+			return nil, fmt.Errorf("which: %s did not answer (answers %v, unreachable %v)", q.name, answered, w.Unreachable)
+		}
+	}
+	if len(w.Nodes) != len(want) {
+		return nil, fmt.Errorf("which: %d nodes answered, want %d", len(w.Nodes), len(want))
+	}
+	out := map[string]replica{}
+	for _, n := range w.Nodes {
+		for _, ch := range n.Children {
+			if prev, dup := out[ch.ID]; dup {
+				return nil, fmt.Errorf("child %s runs on %s and %s", ch.ID, prev.Node, n.Node)
+			}
+			out[ch.ID] = replica{Node: n.Node, Epoch: ch.Epoch}
+		}
+	}
+	return out, nil
+}
+
+// onPlacement checks through GET /v1/ring that every child runs exactly
+// on its ring placement, as seen from p.
+func (c *cluster) onPlacement(p *proc, ids []string) error {
+	errs := make(chan error, len(ids))
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range work {
+				var r ringResponse
+				if _, err := c.do(p, "GET", "/v1/ring?id="+id, nil, &r); err != nil {
+					errs <- err
+					continue
+				}
+				if !r.Registered || !r.OnPlacement || len(r.RunningOn) != 1 || r.RunningOn[0].Node != r.Owner {
+					errs <- fmt.Errorf("child %s: placement %v, running on %+v", id, r.Placement, r.RunningOn)
+				}
+			}
+		}()
+	}
+	for _, id := range ids {
+		work <- id
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	var first error
+	n := 0
+	for err := range errs {
+		if first == nil {
+			first = err
+		}
+		n++
+	}
+	if first != nil {
+		return fmt.Errorf("%d children off placement, first: %w", n, first)
+	}
+	return nil
+}
+
+func TestCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: starts real processes")
+	}
+	c := &cluster{t: t, bin: buildPhubd(t), dir: t.TempDir(), http: &http.Client{Timeout: 30 * time.Second}}
+	for i := 0; i < 3; i++ {
+		c.procs = append(c.procs, &proc{name: fmt.Sprintf("node-%d", i+1), peer: freePort(t), admin: freePort(t)})
+	}
+	for i, p := range c.procs {
+		for j, q := range c.procs {
+			if i != j {
+				p.seeds = append(p.seeds, q.peer)
+			}
+		}
+		c.start(p)
+	}
+	a := c.procs[0]
+
+	t.Run("admin token required", func(t *testing.T) {
+		c.poll(10*time.Second, "admin API up", func() error {
+			_, err := http.Get("http://" + a.admin + "/v1/health")
+			return err
+		})
+		for _, tok := range []string{"", "wrong-token"} {
+			req, _ := http.NewRequest("GET", "http://"+a.admin+"/v1/members", nil)
+			if tok != "" {
+				req.Header.Set("Authorization", "Bearer "+tok)
+			}
+			resp, err := c.http.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("token %q: status %d, want 401", tok, resp.StatusCode)
+			}
+		}
+	})
+
+	c.poll(15*time.Second, "cluster of 3 formed", func() error {
+		for _, p := range c.procs {
+			var m membersResponse
+			if _, err := c.do(p, "GET", "/v1/members", nil, &m); err != nil {
+				return err
+			}
+			alive := 0
+			for _, mm := range m.Members {
+				if mm.Status == "alive" {
+					alive++
+				}
+			}
+			if alive != 3 {
+				return fmt.Errorf("%s sees %d alive", p.name, alive)
+			}
+		}
+		return nil
+	})
+
+	ids := make([]string, children)
+	req := startRequest{Await: true, Timeout: "20s"}
+	for i := range ids {
+		ids[i] = fmt.Sprintf("c-%04d", i)
+		req.Specs = append(req.Specs, spec{ID: ids[i], Kind: "counter", Params: map[string]string{"interval_ms": "1000"}})
+	}
+	var op opResponse
+	if _, err := c.do(a, "POST", "/v1/children", req, &op); err != nil || !op.OK || len(op.Results) != children {
+		t.Fatalf("start %d children: ok=%v results=%d err=%v", children, op.OK, len(op.Results), err)
+	}
+
+	var before map[string]replica
+	c.poll(15*time.Second, "all children visible in which-global", func() error {
+		var err error
+		before, err = c.where(a, c.procs...)
+		if err == nil && len(before) != children {
+			err = fmt.Errorf("%d children running", len(before))
+		}
+		return err
+	})
+	c.poll(15*time.Second, "every child on its ring placement", func() error { return c.onPlacement(a, ids) })
+
+	// kill -9 one node: its children come back on the survivors with
+	// higher epochs.
+	victim := c.procs[1]
+	var victims []string
+	for id, r := range before {
+		if r.Node == victim.name {
+			victims = append(victims, id)
+		}
+	}
+	if len(victims) == 0 {
+		t.Fatalf("no child on %s", victim.name)
+	}
+	if err := syscall.Kill(-victim.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-victim.done
+	c.poll(20*time.Second, "children of the killed node restarted on survivors", func() error {
+		after, err := c.where(a, c.procs[0], c.procs[2])
+		if err != nil {
+			return err
+		}
+		if len(after) != children {
+			return fmt.Errorf("%d of %d children running", len(after), children)
+		}
+		for _, id := range victims {
+			r := after[id]
+			if r.Node == victim.name || r.Epoch <= before[id].Epoch {
+				return fmt.Errorf("child %s: %s epoch %d (was %s epoch %d)", id, r.Node, r.Epoch, before[id].Node, before[id].Epoch)
+			}
+		}
+		return nil
+	})
+	c.poll(15*time.Second, "every child on its ring placement without the killed node", func() error { return c.onPlacement(a, ids) })
+
+	// Restart it: children redistribute back to their ring placement.
+	c.start(victim)
+	c.poll(20*time.Second, "children back on the restarted node", func() error {
+		after, err := c.where(a, c.procs...)
+		if err != nil {
+			return err
+		}
+		if len(after) != children {
+			return fmt.Errorf("%d of %d children running", len(after), children)
+		}
+		back := 0
+		for _, id := range victims {
+			if after[id].Node == victim.name {
+				back++
+			}
+		}
+		if back != len(victims) {
+			return fmt.Errorf("%d of %d children back on %s", back, len(victims), victim.name)
+		}
+		return nil
+	})
+	c.poll(15*time.Second, "every child on its ring placement after the restart", func() error { return c.onPlacement(a, ids) })
+
+	// SIGTERM: graceful leave, exit status 0.
+	for _, p := range c.procs {
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-p.done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s did not exit after SIGTERM\n%s", p.name, c.logs())
+		}
+		if p.err != nil {
+			t.Fatalf("%s exited with %v\n%s", p.name, p.err, c.logs())
+		}
+	}
+}
