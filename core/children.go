@@ -222,13 +222,13 @@ func (n *Node) flushBatch() {
 
 // forgetClaims drops every claim of a node that is gone or restarted.
 func (n *Node) forgetClaims(node NodeID) {
+	delete(n.reg.removed, node) // versions restart with the incarnation
 	m := n.reg.claims[node]
 	if len(m) == 0 {
 		return
 	}
 	ids := sortedChildKeys(m)
 	delete(n.reg.claims, node)
-	delete(n.reg.removed, node)
 	for _, id := range ids {
 		n.registryChanged(id)
 	}

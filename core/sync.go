@@ -85,7 +85,9 @@ func (n *Node) onGossip(m Message) {
 	if m.Origin == "" || !n.gossip.remember(reqKey{m.Origin, m.OriginInc, m.Seq}) {
 		return
 	}
-	if m.Origin != n.cfg.Name && n.members.alive(m.Origin) {
+	// Claim versions are per incarnation: apply the origin's claims only
+	// if we know it at exactly that incarnation.
+	if s, ok := n.members.members[m.Origin]; ok && m.Origin != n.cfg.Name && s.Status == StatusAlive && s.Incarnation == m.OriginInc {
 		n.applyClaims(m.Origin, m.Claims, false, m.Version)
 	}
 	n.applyEntries(m.Entries)

@@ -31,7 +31,7 @@ func TestSweep(t *testing.T) {
 	for _, class := range Classes {
 		t.Run(string(class), func(t *testing.T) {
 			fails := 0
-			var worst time.Duration
+			var worst, slowest time.Duration
 			hits := map[string]int{}
 			windows, unknownOps, ops, lin := 0, 0, 0, 0
 			for seed := uint64(1); seed <= uint64(n); seed++ {
@@ -43,6 +43,7 @@ func TestSweep(t *testing.T) {
 					}
 				}
 				worst = max(worst, res.Overlap)
+				slowest = max(slowest, res.ConvergedAfter)
 				for k, v := range res.Hits {
 					hits[k] += v
 				}
@@ -53,8 +54,8 @@ func TestSweep(t *testing.T) {
 					unknownOps += res.Lin.Unknown
 				}
 			}
-			t.Logf("%s: %d seeds, %d ops, %d linearizability checks (%d unknown-outcome ops), max duplicate overlap %v, buggify hits %v, minority windows %d",
-				class, n, ops, lin, unknownOps, worst, hits, windows)
+			t.Logf("%s: %d seeds, %d ops, %d linearizability checks (%d unknown-outcome ops), max duplicate overlap %v, slowest convergence after heal %v, buggify hits %v, minority windows %d",
+				class, n, ops, lin, unknownOps, worst, slowest, hits, windows)
 			if fails > 0 {
 				t.Errorf("%s: %d of %d seeds failed", class, fails, n)
 			}
