@@ -69,9 +69,27 @@ func (s *Sim) gaveUp(n core.NodeID) []core.ChildID {
 // quiescence: singularity or replication placement and registry
 // convergence always; no lost children and no stopped child running if g
 // is Durable; no resurrection at any time if g says so.
+//
+// If the partition-tolerance strategy left some live node without quorum
+// at the end (e.g. a majority quorum after more departures than it can
+// tell from failures), the cluster is deliberately not serving: then the
+// check is that those nodes run nothing, plus no resurrection.
 func (s *Sim) CheckQuiescent(g Guarantee) []checks.Violation {
 	t := s.Truth()
 	var vs []checks.Violation
+	if lost := s.quorumLost(); len(lost) > 0 {
+		for _, n := range lost {
+			for _, in := range t.Instances {
+				if in.Node == string(n) && in.RunningAt(t.Now) {
+					vs = append(vs, checks.Violation{Check: checks.CheckQuorum, Child: in.Child, Node: in.Node, Detail: "runs on a node without quorum at quiescence"})
+				}
+			}
+		}
+		if g.NoResurrectionEver {
+			vs = append(vs, checks.NoResurrection(t)...)
+		}
+		return checks.SortViolations(vs)
+	}
 	if t.Factor == 1 {
 		vs = append(vs, checks.Singularity(t)...)
 	}
@@ -85,6 +103,17 @@ func (s *Sim) CheckQuiescent(g Guarantee) []checks.Violation {
 		vs = append(vs, checks.NoResurrection(t)...)
 	}
 	return checks.SortViolations(vs)
+}
+
+// quorumLost lists the live nodes that have lost quorum.
+func (s *Sim) quorumLost() []core.NodeID {
+	var out []core.NodeID
+	for _, n := range s.LiveNodes() {
+		if s.nodes[n].node.Partitioned() {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // stoppedStayStopped: no child whose acknowledged stop nothing could
