@@ -48,6 +48,7 @@ type Node struct {
 	syncedFrom  map[NodeID]bool
 	bootedAt    Instant
 	lastSyncAsk Instant
+	heartbeats  uint64
 
 	// batched outgoing updates, flushed after every input
 	pendingClaims  []Claim

@@ -143,7 +143,15 @@ func (n *Node) heartbeat() {
 	for _, p := range n.members.probeTargets() {
 		n.send(p, hb)
 	}
-	// Join through seeds we are not connected to (by name or address).
+	// Join through seeds we are not connected to (by name or address):
+	// every heartbeat while alone or not yet synced, then every 25th
+	// (so two clusters started apart still merge, without a join and a
+	// full sync every heartbeat to a seed named differently than its
+	// advertised address).
+	n.heartbeats++
+	if len(n.members.peers()) > 0 && n.synced && n.heartbeats%25 != 0 {
+		return
+	}
 	for _, s := range n.cfg.Seeds {
 		if s == n.cfg.Name || s == NodeID(n.cfg.AdvertiseAddr) || n.seedConnected(s) {
 			continue

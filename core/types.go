@@ -49,6 +49,24 @@ func (p RestartPolicy) String() string {
 	return fmt.Sprintf("restart(%d)", uint8(p))
 }
 
+// MarshalText encodes the policy by name (JSON uses the name).
+func (p RestartPolicy) MarshalText() ([]byte, error) {
+	if p > Temporary {
+		return nil, fmt.Errorf("%w: unknown restart policy %d", ErrInvalidSpec, uint8(p))
+	}
+	return []byte(p.String()), nil
+}
+
+// UnmarshalText decodes a policy name ("" means permanent).
+func (p *RestartPolicy) UnmarshalText(b []byte) error {
+	v, err := ParseRestartPolicy(string(b))
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}
+
 // ParseRestartPolicy parses "permanent", "transient" or "temporary".
 func ParseRestartPolicy(s string) (RestartPolicy, error) {
 	switch s {
