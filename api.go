@@ -217,6 +217,15 @@ func (h *Hub) Placement(ctx context.Context, id core.ChildID) ([]core.NodeID, er
 	return out, err
 }
 
+// BelongsTo returns the first k nodes of id's preference list on the ring
+// (ProcessHub's belongs_to); BelongsTo(id, k) is a prefix of
+// BelongsTo(id, m) for m > k.
+func (h *Hub) BelongsTo(ctx context.Context, id core.ChildID, k int) ([]core.NodeID, error) {
+	var out []core.NodeID
+	err := h.call(ctx, func() { out = h.node.BelongsTo(id, k) })
+	return out, err
+}
+
 // Stats returns the sizes of core's tables (to check they stay bounded).
 func (h *Hub) Stats(ctx context.Context) (core.Stats, error) {
 	var out core.Stats

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,6 +90,12 @@ func New(cfg Config) (*Hub, error) {
 		index: newIndex(),
 		node:  node, runs: map[core.ChildID]*childRun{}, waiters: map[uint64]chan core.Reply{},
 		addrs: map[core.NodeID]string{}, membersDirty: true, localDirty: true,
+	}
+	// A seed named by its address (host:port) is reachable at that address.
+	for _, seed := range c.Core.Seeds {
+		if seed != c.Core.Name && strings.Contains(string(seed), ":") {
+			h.tr.SetAddress(seed, string(seed))
+		}
 	}
 	h.hooks = newHookDispatcher(h.log, c.HookQueue)
 	h.childCtx, h.childCancel = context.WithCancel(context.Background())
