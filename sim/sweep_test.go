@@ -1,8 +1,10 @@
 package sim
 
 import (
+	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -22,6 +24,20 @@ func seedsPerClass(t *testing.T, def int) int {
 	return def
 }
 
+// artifactsFor replays a failing seed into a temp dir and names the
+// trace, timeline and (for linearizability failures) history files.
+func artifactsFor(class Class, seed uint64) string {
+	dir, err := os.MkdirTemp("", fmt.Sprintf("phub-%s-%d-", class, seed))
+	if err != nil {
+		return ""
+	}
+	rep, err := Replay(class, seed, dir)
+	if err != nil {
+		return "  artifacts: " + err.Error()
+	}
+	return "  artifacts: " + strings.Join(rep.Paths, " ")
+}
+
 // TestSweep runs every fault class over a range of seeds and asserts the
 // guarantee table (Setup.Guarantee). It also asserts coverage: each
 // class's faults really fired ("sometimes" assertions), so a class cannot
@@ -39,7 +55,7 @@ func TestSweep(t *testing.T) {
 				if res.Failed() {
 					fails++
 					if fails <= 3 {
-						t.Errorf("FAIL %s", res.Summary())
+						t.Errorf("FAIL %s%s", res.Summary(), artifactsFor(class, seed))
 					}
 				}
 				worst = max(worst, res.Overlap)

@@ -4,6 +4,8 @@
 //	phubd run [flags]        run one node (see phubd run -h)
 //	phubd ctl <command> ...  call a node's admin API (see phubd ctl -h)
 //	phubd demo               start a 3-node cluster on loopback and show migration
+//	phubd sim [flags]        run simulator seeds or scenario files and check them
+//	phubd replay ...         replay one seed exactly and write trace, timeline, history
 //
 // See cmd/phubd/README.md for the configuration and API reference.
 package main
@@ -20,6 +22,8 @@ commands:
   run     run one node (flags, PHUB_* environment, --config JSON file)
   ctl     call a node's admin API (start, stop, get, list, which, members, ring, ...)
   demo    start a 3-node cluster on loopback, place counters, stop a node, show handover
+  sim     run simulator seeds (--class, --seeds, --shard i/n, --self-check) or scenario files
+  replay  replay one seed (--class C --seed N) with trace, timeline and history, or a rapid .fail file
 
 Run "phubd <command> -h" for a command's flags.
 `
@@ -40,6 +44,10 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		return ctlCmd(args[1:], stdout, stderr)
 	case "demo":
 		return demoCmd(args[1:], stdout, stderr)
+	case "sim":
+		return simCmd(args[1:], stdout, stderr)
+	case "replay":
+		return replayCmd(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

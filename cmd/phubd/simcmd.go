@@ -1,0 +1,267 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/phub/phub/scenarios"
+	"github.com/phub/phub/sim"
+)
+
+// simOptions are phubd sim's flags.
+type simOptions struct {
+	classes   []sim.Class
+	from      uint64
+	count     uint64
+	shard     int
+	shards    int
+	selfCheck bool
+	failFast  bool
+	artifacts string
+	files     []string
+}
+
+func parseShard(s string) (int, int, error) {
+	i, n, ok := strings.Cut(s, "/")
+	if !ok {
+		return 0, 0, fmt.Errorf("--shard %q: want i/n, e.g. 0/4", s)
+	}
+	a, err1 := strconv.Atoi(i)
+	b, err2 := strconv.Atoi(n)
+	if err1 != nil || err2 != nil || b < 1 || a < 0 || a >= b {
+		return 0, 0, fmt.Errorf("--shard %q: want i/n with 0 <= i < n", s)
+	}
+	return a, b, nil
+}
+
+func parseSimArgs(args []string, stderr io.Writer) (*simOptions, error) {
+	fs := flag.NewFlagSet("phubd sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	class := fs.String("class", "all", "fault class: all or one of "+classNames())
+	from := fs.Uint64("from", 1, "first seed")
+	count := fs.Uint64("seeds", 100, "seeds per class")
+	shard := fs.String("shard", "0/1", "run only shard i of n (seed index mod n == i), for CI matrices or several machines")
+	selfCheck := fs.Bool("self-check", false, "run every seed twice and report the first trace line that differs")
+	failFast := fs.Bool("fail-fast", false, "stop at the first failing seed")
+	artifacts := fs.String("artifacts", "", "directory for the trace, timeline and history of failing seeds")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: phubd sim [flags] [scenario.txt ...]\n\nRuns simulator seeds of fault classes (or scenario files) and checks every run.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	o := &simOptions{from: *from, count: *count, selfCheck: *selfCheck, failFast: *failFast, artifacts: *artifacts, files: fs.Args()}
+	var err error
+	if o.shard, o.shards, err = parseShard(*shard); err != nil {
+		return nil, err
+	}
+	if *count == 0 {
+		return nil, errors.New("--seeds must be at least 1")
+	}
+	if *class == "all" {
+		o.classes = sim.Classes
+	} else {
+		for _, name := range strings.Split(*class, ",") {
+			c, err := sim.ParseClass(name)
+			if err != nil {
+				return nil, err
+			}
+			o.classes = append(o.classes, c)
+		}
+	}
+	return o, nil
+}
+
+func classNames() string {
+	var names []string
+	for _, c := range sim.Classes {
+		names = append(names, string(c))
+	}
+	return strings.Join(names, ", ")
+}
+
+// simCmd runs seeds or scenario files with a progress line and a summary.
+func simCmd(args []string, stdout, stderr io.Writer) int {
+	o, err := parseSimArgs(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "phubd sim:", err)
+		return 2
+	}
+	if len(o.files) > 0 {
+		return runScenarioFiles(o.files, stdout, stderr)
+	}
+	start := time.Now()
+	var runs, failures int
+	lastProgress := time.Time{}
+	for _, class := range o.classes {
+		for i := uint64(0); i < o.count; i++ {
+			if int(i%uint64(o.shards)) != o.shard {
+				continue
+			}
+			seed := o.from + i
+			runs++
+			failed, report := runOneSeed(class, seed, o)
+			if failed {
+				failures++
+				fmt.Fprintf(stdout, "\nFAIL %s\n", report)
+				if o.failFast {
+					return summary(stdout, runs, failures, start)
+				}
+			}
+			if time.Since(lastProgress) > 200*time.Millisecond {
+				lastProgress = time.Now()
+				rate := float64(runs) / time.Since(start).Seconds()
+				fmt.Fprintf(stderr, "\r%-14s seed %-8d %6d runs  %4d failures  %7.1f seeds/s", class, seed, runs, failures, rate)
+			}
+		}
+	}
+	fmt.Fprintln(stderr)
+	return summary(stdout, runs, failures, start)
+}
+
+func runOneSeed(class sim.Class, seed uint64, o *simOptions) (bool, string) {
+	if o.selfCheck {
+		ok, diff := sim.SelfCheck(class, seed)
+		if !ok {
+			return true, fmt.Sprintf("class=%s seed=%d is not deterministic: %s", class, seed, diff)
+		}
+		return false, ""
+	}
+	res := sim.RunSeed(class, seed, sim.Options{})
+	if !res.Failed() {
+		return false, ""
+	}
+	report := res.Summary()
+	if o.artifacts != "" {
+		dir := filepath.Join(o.artifacts, fmt.Sprintf("%s-%d", class, seed))
+		if rep, err := sim.Replay(class, seed, dir); err != nil {
+			report += fmt.Sprintf("  artifacts: %v\n", err)
+		} else {
+			report += fmt.Sprintf("  artifacts: %s\n", strings.Join(rep.Paths, " "))
+		}
+	}
+	return true, report
+}
+
+func summary(w io.Writer, runs, failures int, start time.Time) int {
+	el := time.Since(start)
+	fmt.Fprintf(w, "%d runs, %d failures, %.1fs, %.1f seeds/s\n", runs, failures, el.Seconds(), float64(runs)/el.Seconds())
+	if failures > 0 {
+		return 1
+	}
+	return 0
+}
+
+func runScenarioFiles(files []string, stdout, stderr io.Writer) int {
+	failures := 0
+	for _, f := range files {
+		sc, err := scenarios.ParseFile(f)
+		if err == nil {
+			err = sc.Run()
+		}
+		if err != nil {
+			failures++
+			fmt.Fprintf(stdout, "FAIL %s\n", err)
+			continue
+		}
+		fmt.Fprintf(stdout, "ok   %s\n", f)
+	}
+	if failures > 0 {
+		return 1
+	}
+	return 0
+}
+
+// replayCmd re-runs one seed exactly and writes its artifacts, or replays a
+// rapid fail file through go test.
+func replayCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("phubd replay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	class := fs.String("class", "", "fault class of the seed ("+classNames()+")")
+	seed := fs.Uint64("seed", 0, "seed to replay")
+	out := fs.String("out", "", "directory for trace.txt, timeline.html and history.html (default: a new temp dir)")
+	selfCheck := fs.Bool("self-check", false, "also run the seed twice and report the first differing trace line")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: phubd replay --class C --seed N [--out DIR]\n       phubd replay path/to/rapid.fail\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() == 1 && strings.HasSuffix(fs.Arg(0), ".fail") {
+		return replayFailFile(fs.Arg(0), *out, stdout, stderr)
+	}
+	if fs.NArg() > 0 || *class == "" || *seed == 0 {
+		fs.Usage()
+		return 2
+	}
+	c, err := sim.ParseClass(*class)
+	if err != nil {
+		fmt.Fprintln(stderr, "phubd replay:", err)
+		return 2
+	}
+	dir := *out
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", fmt.Sprintf("phub-replay-%s-%d-", c, *seed)); err != nil {
+			fmt.Fprintln(stderr, "phubd replay:", err)
+			return 1
+		}
+	}
+	rep, err := sim.Replay(c, *seed, dir)
+	if err != nil {
+		fmt.Fprintln(stderr, "phubd replay:", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, rep.String())
+	if *selfCheck {
+		if ok, diff := sim.SelfCheck(c, *seed); !ok {
+			fmt.Fprintf(stdout, "NOT DETERMINISTIC: %s\n", diff)
+			return 1
+		}
+		fmt.Fprintln(stdout, "self-check: two runs gave identical traces")
+	}
+	if rep.Result.Failed() {
+		return 1
+	}
+	return 0
+}
+
+// replayFailFile replays a rapid fail file: rapid replays through go test.
+func replayFailFile(path, out string, stdout, stderr io.Writer) int {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "phubd replay:", err)
+		return 2
+	}
+	if _, err := os.Stat(abs); err != nil {
+		fmt.Fprintln(stderr, "phubd replay:", err)
+		return 2
+	}
+	test := strings.SplitN(filepath.Base(abs), "-", 2)[0]
+	cmd := exec.Command("go", "test", "./sim", "-run", "^"+test+"$", "-rapid.failfile="+abs, "-v")
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.Env = os.Environ()
+	if out != "" {
+		cmd.Env = append(cmd.Env, "PHUB_ARTIFACTS="+out)
+	}
+	fmt.Fprintf(stderr, "replaying %s: %s\n", abs, strings.Join(cmd.Args, " "))
+	if err := cmd.Run(); err != nil {
+		return 1
+	}
+	return 0
+}
