@@ -52,6 +52,7 @@ func (n *Node) Leave(now Instant) {
 				continue
 			}
 			c.handover = &handoverOut{to: to, deadline: n.leaveDeadline, shutdown: true}
+			n.migr.active[id] = struct{}{}
 			n.effect(Effect{Kind: EffectRequestHandover, ID: id, Instance: c.instance, Epoch: c.epoch})
 		}
 	}

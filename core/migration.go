@@ -31,6 +31,9 @@ type migrations struct {
 	// delivered remembers, per child, the source epoch whose state was
 	// delivered to the local instance, so retransmissions are only acked.
 	delivered map[ChildID]uint64
+	// active lists local children with an outgoing handover, so ticks
+	// look only at them (not at every local child).
+	active map[ChildID]struct{}
 }
 
 type stashed struct {
@@ -42,7 +45,7 @@ type stashed struct {
 const maxStash = 100000
 
 func newMigrations() *migrations {
-	return &migrations{stash: map[ChildID]stashed{}, confirmTo: map[ChildID]NodeID{}, delivered: map[ChildID]uint64{}}
+	return &migrations{stash: map[ChildID]stashed{}, confirmTo: map[ChildID]NodeID{}, delivered: map[ChildID]uint64{}, active: map[ChildID]struct{}{}}
 }
 
 func (m *migrations) takeStash(id ChildID) []byte {
@@ -63,6 +66,7 @@ func (n *Node) beginHandover(c *localChild, to NodeID) bool {
 		return false
 	}
 	c.handover = &handoverOut{to: to, deadline: n.now.Add(n.cfg.Migration.Retention)}
+	n.migr.active[c.spec.ID] = struct{}{}
 	n.effect(Effect{Kind: EffectRequestHandover, ID: c.spec.ID, Instance: c.instance, Epoch: c.epoch})
 	return false
 }
@@ -148,10 +152,14 @@ func (n *Node) onHandoverAck(from NodeID, ids []ChildID, epoch uint64) {
 // tickMigrations retransmits unacknowledged handovers, enforces the
 // retention bound and expires stashes.
 func (n *Node) tickMigrations() {
-	for _, id := range sortedChildKeys(n.local) {
+	for _, id := range sortedChildKeys(n.migr.active) {
 		c := n.local[id]
+		if c == nil || c.handover == nil {
+			delete(n.migr.active, id) // stopped: the handover is over
+			continue
+		}
 		h := c.handover
-		if h == nil || h.acked {
+		if h.acked {
 			continue
 		}
 		if n.now >= h.deadline {
@@ -165,12 +173,13 @@ func (n *Node) tickMigrations() {
 			n.sendHandover(c)
 		}
 	}
-	for _, id := range sortedChildKeys(n.migr.stash) {
-		if n.now >= n.migr.stash[id].expires {
+	// Deleting while ranging over a map is order-independent: no sort.
+	for id, st := range n.migr.stash {
+		if n.now >= st.expires {
 			delete(n.migr.stash, id)
 		}
 	}
-	for _, id := range sortedChildKeys(n.migr.delivered) {
+	for id := range n.migr.delivered {
 		if _, running := n.local[id]; !running {
 			delete(n.migr.delivered, id)
 		}

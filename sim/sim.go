@@ -39,6 +39,9 @@ type Options struct {
 	ChildStartDelay time.Duration
 	// Trace, if set, receives the text trace.
 	Trace io.Writer
+	// ProductionTiming runs nodes with core.DefaultConfig's timings (50 ms
+	// ticks, 200 ms heartbeats, 15 s anti-entropy) instead of FastTiming.
+	ProductionTiming bool
 	// Record keeps structured trace events (Events) for timelines.
 	Record bool
 	// Skew gives nodes a constant clock offset from their first boot
@@ -313,8 +316,10 @@ func (s *Sim) boot(sn *simNode) error {
 	cfg := core.DefaultConfig(sn.name)
 	cfg.Incarnation = sn.inc
 	cfg.RandSeed = s.rng.Uint64()
-	cfg.Timing = FastTiming()
-	cfg.Sync.Interval = time.Second
+	if !s.opts.ProductionTiming {
+		cfg.Timing = FastTiming()
+		cfg.Sync.Interval = time.Second
+	}
 	for _, n := range s.names {
 		if n != sn.name {
 			cfg.Seeds = append(cfg.Seeds, n)

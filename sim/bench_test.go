@@ -1,0 +1,60 @@
+package sim
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/phub/phub/core"
+)
+
+// runBenchCluster simulates 5 nodes running 1,000 children for 60 s of
+// virtual time with faults — 5% loss, duplication, reordering, a crash and
+// restart, a partition and heal — with the production timings of
+// core.DefaultConfig. It returns the simulation.
+func runBenchCluster(seed uint64) *Sim {
+	s := New(Options{Seed: seed, ProductionTiming: true})
+	for i := 1; i <= 5; i++ {
+		s.AddNode(nodeName(i))
+	}
+	s.RunFor(time.Second)
+	specs := make([]core.ChildSpec, 1000)
+	for i := range specs {
+		specs[i] = core.ChildSpec{ID: core.ChildID(fmt.Sprintf("b%d", i))}
+	}
+	s.Request("n1", core.Request{Op: core.OpStart, Specs: specs, Start: core.StartOptions{Await: true}})
+	s.SetNet(NetConfig{Loss: 0.05, Dup: 0.02, Reorder: 0.05})
+	s.RunFor(10 * time.Second)
+	s.Crash("n3")
+	s.RunFor(10 * time.Second)
+	s.Restart("n3")
+	s.RunFor(10 * time.Second)
+	s.Partition([]core.NodeID{"n1", "n2"}, []core.NodeID{"n4", "n5", "n3"})
+	s.RunFor(10 * time.Second)
+	s.Heal()
+	s.RunFor(19 * time.Second)
+	return s
+}
+
+// BenchmarkSim5Nodes1000Children60s measures the simulator: wall time for
+// 60 s of virtual time, events per second and the time-compression ratio.
+func BenchmarkSim5Nodes1000Children60s(b *testing.B) {
+	events := 0
+	for i := 0; i < b.N; i++ {
+		s := runBenchCluster(uint64(i + 1))
+		events += s.Events()
+	}
+	el := b.Elapsed()
+	b.ReportMetric(float64(events)/el.Seconds(), "events/s")
+	b.ReportMetric(60*float64(b.N)/el.Seconds(), "x-realtime")
+}
+
+func TestBenchClusterConverges(t *testing.T) {
+	s := runBenchCluster(1)
+	if vs := s.CheckQuiescent(Guarantee{Durable: true}); len(vs) > 0 {
+		t.Fatalf("%d violations, first %s", len(vs), vs[0])
+	}
+	if got := len(s.Node("n1").List()); got != 1000 {
+		t.Fatalf("registry has %d entries, want 1000", got)
+	}
+}
