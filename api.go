@@ -107,11 +107,23 @@ func (h *Hub) Redistribute(ctx context.Context, ids []core.ChildID, node core.No
 	return nil
 }
 
-// WhichChildrenLocal returns the children running on this node. It is
-// served from a snapshot the loop publishes after every batch, so it never
-// blocks.
+// WhichChildrenLocal returns the children running on this node. The
+// snapshot is rebuilt on the event loop when it is stale (waiting at most
+// a second; after Close it returns the last snapshot).
 func (h *Hub) WhichChildrenLocal() core.NodeChildren {
+	if h.localStale.Load() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = h.call(ctx, func() {
+			h.localStale.Store(false)
+			lc := h.node.WhichChildrenLocal()
+			h.local.Store(&lc)
+		})
+		cancel()
+	}
 	lc := h.local.Load()
+	if lc == nil {
+		return core.NodeChildren{Node: h.name}
+	}
 	return core.NodeChildren{Node: lc.Node, Children: append([]core.LocalChild(nil), lc.Children...)}
 }
 

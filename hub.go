@@ -15,7 +15,7 @@ import (
 
 // maxInputsPerDrain bounds how many inputs the loop feeds core before it
 // drains the Ready batch, so bursts are batched but outputs never wait long.
-const maxInputsPerDrain = 64
+const maxInputsPerDrain = 256
 
 // closedChan is always ready; it turns a select into a non-blocking one.
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
@@ -45,6 +45,7 @@ type Hub struct {
 	index       *index
 	hooks       *hookDispatcher
 	local       atomic.Pointer[core.NodeChildren]
+	localStale  atomic.Bool // the local snapshot is older than core's state
 	members     atomic.Pointer[[]core.Member]
 	partitioned atomic.Bool
 
@@ -283,9 +284,11 @@ func sameMembers(a, b []core.Member) bool {
 
 func (h *Hub) publishSnapshots() {
 	if h.localDirty {
+		// Rebuilt lazily by the next WhichChildrenLocal: sorting every
+		// local child after every batch of inputs would dominate large
+		// starts.
 		h.localDirty = false
-		lc := h.node.WhichChildrenLocal()
-		h.local.Store(&lc)
+		h.localStale.Store(true)
 	}
 	if h.members.Load() == nil {
 		h.refreshMembers()

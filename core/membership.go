@@ -125,6 +125,9 @@ func (m *membership) gossiped(list []Member) {
 			// our view on direct contact. Until then a joining node waits
 			// for it (checkSynced), so it does not act on a partial view.
 			m.members[g.Name] = &memberState{Member: Member{Name: g.Name, Incarnation: g.Incarnation, Status: StatusDown, Addr: g.Addr}, since: m.n.now}
+			// Probe it now rather than at the next heartbeat: joins
+			// complete in a round trip, not a heartbeat interval.
+			m.n.send(g.Name, Message{Kind: MsgHeartbeat, Members: m.list()})
 		case ok && g.Status == StatusLeft && g.Incarnation >= s.Incarnation && s.Status != StatusLeft:
 			m.markGone(g.Name, StatusLeft)
 		case ok && s.Addr == "" && g.Addr != "":

@@ -77,3 +77,17 @@ func (r *ring) successors(dst []NodeID, id ChildID, k int) []NodeID {
 	}
 	return dst
 }
+
+// Ring is a read-only consistent-hash ring, the same one nodes use, for
+// tools that need placements without a node (benchmarks, admin views).
+type Ring struct{ r *ring }
+
+// NewRing builds the ring of nodes with vnodes virtual nodes each.
+func NewRing(vnodes int, nodes []NodeID) *Ring {
+	r := newRing(vnodes)
+	r.set(nodes)
+	return &Ring{r: r}
+}
+
+// BelongsTo returns the first k distinct nodes clockwise from id's hash.
+func (r *Ring) BelongsTo(id ChildID, k int) []NodeID { return r.r.successors(nil, id, k) }

@@ -6,6 +6,7 @@
 //	phubd demo               start a 3-node cluster on loopback and show migration
 //	phubd sim [flags]        run simulator seeds or scenario files and check them
 //	phubd replay ...         replay one seed exactly and write trace, timeline, history
+//	phubd bench [flags]      measure a 3-node cluster over TCP on loopback
 //
 // See cmd/phubd/README.md for the configuration and API reference.
 package main
@@ -23,6 +24,7 @@ commands:
   ctl     call a node's admin API (start, stop, get, list, which, members, ring, ...)
   demo    start a 3-node cluster on loopback, place counters, stop a node, show handover
   sim     run simulator seeds (--class, --seeds, --shard i/n, --self-check) or scenario files
+  bench   measure a 3-node cluster over TCP on loopback (start/stop/redistribute/lookup/memory)
   replay  replay one seed (--class C --seed N) with trace, timeline and history, or a rapid .fail file
 
 Run "phubd <command> -h" for a command's flags.
@@ -48,6 +50,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		return simCmd(args[1:], stdout, stderr)
 	case "replay":
 		return replayCmd(args[1:], stdout, stderr)
+	case "bench":
+		return benchCmd(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

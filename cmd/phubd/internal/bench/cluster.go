@@ -1,0 +1,152 @@
+// Package bench measures a real phub cluster over TCP on loopback with the
+// definitions of the ProcessHub anchor figures (see README, Performance):
+// an awaited start counts until every node's registry holds the entries, a
+// stop until every registry is empty, a redistribution until every
+// registry matches the ring.
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/phub/phub"
+	"github.com/phub/phub/core"
+	"github.com/phub/phub/transport"
+)
+
+// NoopKind is the child kind the benchmark starts: a goroutine that waits
+// for its context, so the numbers measure the distributor, not children.
+const NoopKind = "noop"
+
+func noopFactory(core.ChildSpec) (phub.Child, error) {
+	return phub.ChildFunc(func(ctx context.Context, _ phub.ChildEnv) error {
+		<-ctx.Done()
+		return nil
+	}), nil
+}
+
+// cluster is a set of in-process nodes talking TCP over loopback.
+type cluster struct {
+	secret []byte
+	seed   string
+	hubs   []*phub.Hub
+	names  []core.NodeID
+}
+
+func newCluster(n int) (*cluster, error) {
+	c := &cluster{secret: make([]byte, 32)}
+	if _, err := rand.Read(c.secret); err != nil {
+		return nil, err
+	}
+	for i := 0; i < n; i++ {
+		if err := c.add(); err != nil {
+			c.close()
+			return nil, err
+		}
+	}
+	if err := c.waitFormed(10 * time.Second); err != nil {
+		c.close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// add starts one more node that joins through the first one.
+func (c *cluster) add() error {
+	name := core.NodeID(fmt.Sprintf("bench-%d", len(c.hubs)+1))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	tr, err := transport.NewTCP(transport.TCPConfig{Name: name, ListenAddr: "127.0.0.1:0", HubID: "bench", Secret: c.secret, Logger: log, MaxBatch: core.DefaultConfig(name).Limits.MaxBatch})
+	if err != nil {
+		return err
+	}
+	cfg := core.DefaultConfig(name)
+	cfg.HubID = "bench"
+	cfg.Incarnation = 0 // the runtime uses its start time
+	cfg.AdvertiseAddr = tr.Addr()
+	cfg.RandSeed = uint64(len(c.hubs) + 1)
+	cfg.Timing.RequestTimeout = time.Minute
+	if c.seed != "" {
+		cfg.Seeds = []core.NodeID{core.NodeID(c.seed)}
+	}
+	h, err := phub.New(phub.Config{Core: cfg, Transport: tr, Kinds: phub.Registry{NoopKind: noopFactory}, Logger: log})
+	if err != nil {
+		tr.Close()
+		return err
+	}
+	if c.seed == "" {
+		c.seed = tr.Addr()
+	}
+	c.hubs = append(c.hubs, h)
+	c.names = append(c.names, name)
+	return nil
+}
+
+func (c *cluster) waitFormed(d time.Duration) error {
+	return waitUntil(d, func() bool {
+		for _, h := range c.hubs {
+			if len(h.Alive()) != len(c.hubs) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func (c *cluster) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, h := range c.hubs {
+		h.Close(ctx)
+	}
+}
+
+// entries returns the number of live registry entries on every node.
+func (c *cluster) entries() []int {
+	out := make([]int, len(c.hubs))
+	for i, h := range c.hubs {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		st, err := h.Stats(ctx)
+		cancel()
+		if err != nil {
+			out[i] = -1
+			continue
+		}
+		out[i] = st.Entries
+	}
+	return out
+}
+
+// allEntries reports whether every node's registry holds exactly n live
+// entries.
+func (c *cluster) allEntries(n int) bool {
+	for _, e := range c.entries() {
+		if e != n {
+			return false
+		}
+	}
+	return true
+}
+
+// waitUntil polls cond every 200µs until it holds or d passes.
+func waitUntil(d time.Duration, cond func() bool) error {
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("condition not reached within %v", d)
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+	return nil
+}
+
+func specs(prefix string, n int) []core.ChildSpec {
+	out := make([]core.ChildSpec, n)
+	for i := range out {
+		out[i] = core.ChildSpec{ID: core.ChildID(fmt.Sprintf("%s-%d", prefix, i)), Kind: NoopKind}
+	}
+	return out
+}

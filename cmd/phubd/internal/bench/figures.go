@@ -1,0 +1,278 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/phub/phub"
+	"github.com/phub/phub/core"
+)
+
+// Options choose what to measure.
+type Options struct {
+	// Runs per figure (min/median/max are reported).
+	Runs int
+	// StartSizes are the awaited-start sizes (default 1k, 10k, 100k).
+	StartSizes []int
+	// Out receives the report.
+	Out io.Writer
+}
+
+// Figure is one measured quantity over several runs.
+type Figure struct {
+	Name    string
+	Unit    string
+	Samples []float64
+}
+
+// Stats returns min, median and max.
+func (f Figure) Stats() (lo, med, hi float64) {
+	s := append([]float64(nil), f.Samples...)
+	sort.Float64s(s)
+	if len(s) == 0 {
+		return 0, 0, 0
+	}
+	return s[0], s[len(s)/2], s[len(s)-1]
+}
+
+func (f Figure) String() string {
+	lo, med, hi := f.Stats()
+	return fmt.Sprintf("%-58s median %10.2f %-6s (min %.2f, max %.2f, %d runs)", f.Name, med, f.Unit, lo, hi, len(f.Samples))
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// Run measures every figure and writes the report to o.Out.
+func Run(o Options) ([]Figure, error) {
+	if o.Runs < 1 {
+		o.Runs = 3
+	}
+	if len(o.StartSizes) == 0 {
+		o.StartSizes = []int{1000, 10000, 100000}
+	}
+	var figs []Figure
+	emit := func(f Figure) {
+		figs = append(figs, f)
+		if o.Out != nil {
+			fmt.Fprintln(o.Out, f)
+		}
+	}
+	for _, n := range o.StartSizes {
+		ack, all := Figure{Name: fmt.Sprintf("start %d children, awaited (reply)", n), Unit: "ms"}, Figure{Name: fmt.Sprintf("start %d children, awaited, until every registry holds them", n), Unit: "ms"}
+		stop := Figure{Name: fmt.Sprintf("stop %d children, awaited, until every registry is empty", n), Unit: "ms"}
+		for r := 0; r < o.Runs; r++ {
+			a, b, s, err := startStop(n, r)
+			if err != nil {
+				return figs, fmt.Errorf("start/stop %d: %w", n, err)
+			}
+			ack.Samples, all.Samples, stop.Samples = append(ack.Samples, ms(a)), append(all.Samples, ms(b)), append(stop.Samples, ms(s))
+		}
+		emit(ack)
+		emit(all)
+		emit(stop)
+	}
+	redist := Figure{Name: "10000 children, 3 -> 4 nodes, until every registry matches the ring", Unit: "ms"}
+	for r := 0; r < o.Runs; r++ {
+		d, err := redistribution(10000, r)
+		if err != nil {
+			return figs, fmt.Errorf("redistribution: %w", err)
+		}
+		redist.Samples = append(redist.Samples, ms(d))
+	}
+	emit(redist)
+	look := Figure{Name: fmt.Sprintf("local lookup, parallel over %d goroutines", runtime.GOMAXPROCS(0)), Unit: "ns/op"}
+	look1 := Figure{Name: "local lookup, one goroutine", Unit: "ns/op"}
+	for r := 0; r < o.Runs; r++ {
+		p, s, err := lookups(10000)
+		if err != nil {
+			return figs, err
+		}
+		look.Samples, look1.Samples = append(look.Samples, p), append(look1.Samples, s)
+	}
+	emit(look1)
+	emit(look)
+	mem := Figure{Name: "registry memory per entry per node (core registry + claims)", Unit: "B"}
+	for r := 0; r < o.Runs; r++ {
+		mem.Samples = append(mem.Samples, registryBytesPerEntry(100000))
+	}
+	emit(mem)
+	return figs, nil
+}
+
+// startStop starts n children with await on a fresh 3-node cluster and
+// measures the reply, the time until every registry holds them, and then
+// an awaited stop until every registry is empty.
+func startStop(n, run int) (ack, all, stop time.Duration, err error) {
+	c, err := newCluster(3)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer c.close()
+	sp := specs(fmt.Sprintf("s%d", run), n)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	runtime.GC()
+	t0 := time.Now()
+	res, err := c.hubs[0].StartChildren(ctx, sp, phub.Await(), phub.Timeout(time.Minute))
+	ack = time.Since(t0)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if !res.OK() {
+		return 0, 0, 0, fmt.Errorf("%d children failed, first %v", len(res.Errors()), res.Errors()[0])
+	}
+	if err := waitUntil(time.Minute, func() bool { return c.allEntries(n) }); err != nil {
+		return 0, 0, 0, fmt.Errorf("registries hold %v of %d: %w", c.entries(), n, err)
+	}
+	all = time.Since(t0)
+	ids := make([]core.ChildID, n)
+	for i, s := range sp {
+		ids[i] = s.ID
+	}
+	runtime.GC()
+	t1 := time.Now()
+	sres, err := c.hubs[0].StopChildren(ctx, ids, phub.Await(), phub.Timeout(time.Minute))
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if !sres.OK() {
+		return 0, 0, 0, fmt.Errorf("stop: %d errors, first %v", len(sres.Errors()), sres.Errors()[0])
+	}
+	if err := waitUntil(time.Minute, func() bool { return c.allEntries(0) }); err != nil {
+		return 0, 0, 0, fmt.Errorf("registries hold %v after stop: %w", c.entries(), err)
+	}
+	return ack, all, time.Since(t1), nil
+}
+
+// redistribution starts n children on 3 nodes, adds a 4th and measures
+// until every node's registry places every child on its ring node.
+func redistribution(n, run int) (time.Duration, error) {
+	c, err := newCluster(3)
+	if err != nil {
+		return 0, err
+	}
+	defer c.close()
+	sp := specs(fmt.Sprintf("r%d", run), n)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if res, err := c.hubs[0].StartChildren(ctx, sp, phub.Await(), phub.Timeout(time.Minute)); err != nil || !res.OK() {
+		return 0, fmt.Errorf("start: %v %v", err, res.Errors())
+	}
+	if err := waitUntil(time.Minute, func() bool { return c.allEntries(n) }); err != nil {
+		return 0, err
+	}
+	t0 := time.Now()
+	if err := c.add(); err != nil {
+		return 0, err
+	}
+	ring := core.NewRing(core.DefaultConfig("x").Distribution.VirtualNodes, c.names)
+	want := make(map[core.ChildID]core.NodeID, n)
+	for _, s := range sp {
+		want[s.ID] = ring.BelongsTo(s.ID, 1)[0]
+	}
+	matches := func(h *phub.Hub) bool {
+		list := h.List()
+		if len(list) != n {
+			return false
+		}
+		for _, e := range list {
+			if len(e.Replicas) != 1 || e.Replicas[0].Node != want[e.Spec.ID] {
+				return false
+			}
+		}
+		return true
+	}
+	if err := waitUntil(time.Minute, func() bool {
+		for _, h := range c.hubs {
+			if !matches(h) {
+				return false
+			}
+		}
+		return true
+	}); err != nil {
+		return 0, err
+	}
+	return time.Since(t0), nil
+}
+
+// lookups measures Lookup(Local) on one node holding n entries.
+func lookups(n int) (parallel, single float64, err error) {
+	c, err := newCluster(3)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer c.close()
+	sp := specs("l", n)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if res, err := c.hubs[0].StartChildren(ctx, sp, phub.Await()); err != nil || !res.OK() {
+		return 0, 0, fmt.Errorf("start: %v", err)
+	}
+	if err := waitUntil(time.Minute, func() bool { return c.allEntries(n) }); err != nil {
+		return 0, 0, err
+	}
+	h := c.hubs[1]
+	bg := context.Background()
+	var miss error
+	p := testing.Benchmark(func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				if _, err := h.Lookup(bg, sp[i%n].ID, core.Local); err != nil {
+					miss = err
+				}
+				i++
+			}
+		})
+	})
+	s := testing.Benchmark(func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := h.Lookup(bg, sp[i%n].ID, core.Local); err != nil {
+				miss = err
+			}
+		}
+	})
+	if miss != nil {
+		return 0, 0, fmt.Errorf("lookup missed: %w", miss)
+	}
+	return float64(p.NsPerOp()), float64(s.NsPerOp()), nil
+}
+
+// registryBytesPerEntry measures the heap one core node uses per registry
+// entry when it holds n entries replicated from a peer, with the peer's
+// claims (the state every node keeps for every child).
+func registryBytesPerEntry(n int) float64 {
+	cfg := core.DefaultConfig("m1")
+	node, err := core.NewNode(cfg, 1)
+	if err != nil {
+		return -1
+	}
+	entries := make([]core.Entry, n)
+	claims := make([]core.Claim, n)
+	for i := range entries {
+		id := core.ChildID(fmt.Sprintf("child-%07d", i))
+		entries[i] = core.Entry{Spec: core.ChildSpec{ID: id, Kind: NoopKind}, Epoch: 1, Holder: "m2", By: "m2"}
+		claims[i] = core.Claim{ID: id, Epoch: 1, Instance: uint64(i + 1), Active: true}
+	}
+	hello := core.Message{Kind: core.MsgHeartbeat, Hub: cfg.HubID, From: "m2", Inc: 1}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	node.Step(2, hello)
+	node.Step(3, core.Message{Kind: core.MsgReplicate, Hub: cfg.HubID, From: "m2", Inc: 1, Entries: entries})
+	node.Step(4, core.Message{Kind: core.MsgClaims, Hub: cfg.HubID, From: "m2", Inc: 1, Claims: claims, Full: true, Version: 1})
+	node.Ready() // drop the outputs (the runtime would apply them to its index)
+	entries, claims = nil, nil
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if got := node.Stats().Entries; got != n {
+		return -1
+	}
+	runtime.KeepAlive(node)
+	return float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
+}
