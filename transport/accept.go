@@ -92,8 +92,8 @@ func (t *TCP) serveInbound(raw net.Conn) {
 				t.reject("closing connection", remote, string(info.Name), err)
 				return
 			}
-		case FrameMessage:
-			m, err := DecodeMessage(f.Payload, t.cfg.MaxBatch)
+		case FrameMessageBin, FrameMessage:
+			m, err := DecodeMessageFrame(f, t.cfg.MaxBatch)
 			if err != nil {
 				t.reject("closing connection", remote, string(info.Name), err)
 				return

@@ -18,6 +18,12 @@ import (
 //	payload length-2 bytes
 //
 // A whole frame, header included, is at most MaxFrameBytes long.
+//
+// Messages travel in FrameMessageBin frames (binary encoding, see
+// codec_binary.go, whose payload carries its own version byte). The
+// original JSON FrameMessage frames are still accepted by every receiver,
+// and sent when TCPConfig.WireJSON is set, so nodes can be upgraded one at
+// a time: upgrade receivers first with WireJSON on, then turn it off.
 
 // FrameVersion is the version byte this package writes and accepts.
 const FrameVersion = 1
@@ -39,16 +45,20 @@ const (
 	FrameChallenge
 	// FrameAuth completes the handshake (dialer to acceptor).
 	FrameAuth
-	// FrameMessage carries one encoded core.Message.
+	// FrameMessage carries one core.Message encoded as JSON (the original
+	// encoding; still accepted, and sent when TCPConfig.WireJSON is set).
 	FrameMessage
 	// FramePing is a keepalive sent by the dialer; its payload is empty.
 	FramePing
 	// FramePong answers a ping; its payload is empty.
 	FramePong
+	// FrameMessageBin carries one core.Message in the binary encoding
+	// (codec_binary.go), whose payload starts with BinaryCodecVersion.
+	FrameMessageBin
 	frameTypeEnd
 )
 
-var frameTypeNames = [...]string{"?", "hello", "challenge", "auth", "message", "ping", "pong"}
+var frameTypeNames = [...]string{"?", "hello", "challenge", "auth", "message", "ping", "pong", "message_bin"}
 
 // String returns the frame type's name.
 func (t FrameType) String() string {
@@ -191,8 +201,8 @@ func shortRead(err error, part string) error {
 	return err
 }
 
-// EncodeMessage returns m's payload encoding (JSON, using core's field
-// tags). It fails only for values JSON cannot represent.
+// EncodeMessage returns m's JSON payload encoding (FrameMessage, using
+// core's field tags). It fails only for values JSON cannot represent.
 func EncodeMessage(m *core.Message) ([]byte, error) {
 	b, err := json.Marshal(m)
 	if err != nil {
@@ -201,8 +211,27 @@ func EncodeMessage(m *core.Message) ([]byte, error) {
 	return b, nil
 }
 
-// AppendMessageFrame appends a FrameMessage frame carrying m to dst.
+// AppendMessageFrame appends a FrameMessageBin frame carrying m in the
+// binary encoding to dst. Errors wrap ErrBadPayload or ErrFrameTooLarge;
+// on error dst is returned unchanged.
 func AppendMessageFrame(dst []byte, m *core.Message, maxFrameBytes int) ([]byte, error) {
+	start := len(dst)
+	out := append(dst, 0, 0, 0, 0, FrameVersion, byte(FrameMessageBin))
+	out, err := AppendMessageBinary(out, m)
+	if err != nil {
+		return dst[:start], err
+	}
+	n := len(out) - start
+	if n > maxFrame(maxFrameBytes) {
+		return dst[:start], fmt.Errorf("%w: %s frame of %d bytes, limit %d", ErrFrameTooLarge, FrameMessageBin, n, maxFrame(maxFrameBytes))
+	}
+	binary.BigEndian.PutUint32(out[start:], uint32(n-4))
+	return out, nil
+}
+
+// AppendMessageFrameJSON appends a FrameMessage frame carrying m as JSON
+// to dst, for peers that predate FrameMessageBin.
+func AppendMessageFrameJSON(dst []byte, m *core.Message, maxFrameBytes int) ([]byte, error) {
 	p, err := EncodeMessage(m)
 	if err != nil {
 		return dst, err
@@ -210,8 +239,8 @@ func AppendMessageFrame(dst []byte, m *core.Message, maxFrameBytes int) ([]byte,
 	return AppendFrame(dst, FrameMessage, p, maxFrameBytes)
 }
 
-// DecodeMessage decodes a FrameMessage payload and validates the result
-// with core.Message.Validate(maxBatch). Errors wrap ErrBadPayload or
+// DecodeMessage decodes a FrameMessage (JSON) payload and validates the
+// result with core.Message.Validate(maxBatch). Errors wrap ErrBadPayload or
 // ErrInvalidMessage. Unknown JSON fields are ignored so newer peers can add
 // optional fields.
 func DecodeMessage(payload []byte, maxBatch int) (core.Message, error) {
@@ -223,4 +252,18 @@ func DecodeMessage(payload []byte, maxBatch int) (core.Message, error) {
 		return core.Message{}, fmt.Errorf("%w: %v", ErrInvalidMessage, err)
 	}
 	return m, nil
+}
+
+// DecodeMessageFrame decodes the message in a FrameMessage (JSON) or
+// FrameMessageBin (binary) frame and validates it. Errors wrap
+// ErrBadPayload, ErrInvalidMessage, or ErrUnknownFrameType for a frame of
+// another type.
+func DecodeMessageFrame(f Frame, maxBatch int) (core.Message, error) {
+	switch f.Type {
+	case FrameMessageBin:
+		return DecodeMessageBinary(f.Payload, maxBatch)
+	case FrameMessage:
+		return DecodeMessage(f.Payload, maxBatch)
+	}
+	return core.Message{}, fmt.Errorf("%w: %s is not a message frame", ErrUnknownFrameType, f.Type)
 }

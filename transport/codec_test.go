@@ -32,15 +32,30 @@ func TestMessageFrameRoundtrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	f, n, err := DecodeFrame(b, 0)
-	if err != nil || n != len(b) || f.Type != FrameMessage {
+	if err != nil || n != len(b) || f.Type != FrameMessageBin {
 		t.Fatalf("DecodeFrame: %v n=%d type=%v", err, n, f.Type)
 	}
-	got, err := DecodeMessage(f.Payload, 100)
+	got, err := DecodeMessageFrame(f, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got, m) {
 		t.Fatalf("roundtrip:\n got %+v\nwant %+v", got, m)
+	}
+	// The legacy JSON frame decodes to the same message.
+	jb, err := AppendMessageFrameJSON(nil, &m, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jf, _, err := DecodeFrame(jb, 0)
+	if err != nil || jf.Type != FrameMessage {
+		t.Fatalf("DecodeFrame JSON: %v type=%v", err, jf.Type)
+	}
+	if got, err := DecodeMessageFrame(jf, 100); err != nil || !reflect.DeepEqual(got, m) {
+		t.Fatalf("JSON roundtrip: %v\n got %+v\nwant %+v", err, got, m)
+	}
+	if _, err := DecodeMessageFrame(Frame{Type: FramePing}, 100); !errors.Is(err, ErrUnknownFrameType) {
+		t.Fatalf("ping as message: %v", err)
 	}
 	// The same through a stream, two frames back to back.
 	r := bytes.NewReader(append(append([]byte(nil), b...), b...))
@@ -48,7 +63,7 @@ func TestMessageFrameRoundtrip(t *testing.T) {
 	for range 2 {
 		var f Frame
 		f, buf, err = ReadFrame(r, buf, 0)
-		if err != nil || f.Type != FrameMessage || !bytes.Equal(f.Payload, b[frameHeaderBytes:]) {
+		if err != nil || f.Type != FrameMessageBin || !bytes.Equal(f.Payload, b[frameHeaderBytes:]) {
 			t.Fatalf("ReadFrame: %v", err)
 		}
 	}

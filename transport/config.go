@@ -71,6 +71,11 @@ type TCPConfig struct {
 	// 100ms and 5s).
 	BackoffMin time.Duration
 	BackoffMax time.Duration
+	// WireJSON sends messages as JSON FrameMessage frames instead of the
+	// binary FrameMessageBin encoding, for a rolling upgrade from peers
+	// that predate FrameMessageBin. Received messages are accepted in
+	// either encoding regardless.
+	WireJSON bool
 }
 
 // MinSecretBytes is the shortest accepted cluster secret.

@@ -6,8 +6,10 @@
 //   - InmemNetwork, an in-process network for unit tests of the runtime,
 //     which can disconnect and reconnect nodes;
 //   - TCP, the production transport: length-prefixed versioned frames
-//     (codec.go), an HMAC challenge-response handshake keyed by the cluster
-//     secret (handshake.go), optional TLS and mTLS (tls.go), bounded
+//     (codec.go) carrying messages in a canonical, versioned binary
+//     encoding (codec_binary.go; JSON frames are still accepted), an
+//     HMAC challenge-response handshake keyed by the cluster secret
+//     (handshake.go), optional TLS and mTLS (tls.go), bounded
 //     per-peer send queues and reconnection with exponential backoff and
 //     jitter (peer.go).
 //

@@ -13,7 +13,7 @@ const InmemInboxSize = 4096
 
 // InmemNetwork connects in-process endpoints for unit tests of the
 // runtime. Delivery is immediate and per sender–receiver pair in order.
-// Every message is encoded and decoded with the wire codec on the way, so
+// Every message is encoded and decoded with the binary wire codec on the way, so
 // the receiver gets a private copy that passed Validate, exactly as over
 // TCP. A disconnected node neither sends nor receives: its messages, and
 // messages to it, are dropped silently, as a network would.
@@ -74,7 +74,7 @@ func (n *InmemNetwork) Reconnect(name core.NodeID) {
 // explicit says addr came from SetAddress, so a missing endpoint is a
 // node that is down rather than an unknown peer.
 func (n *InmemNetwork) deliver(from core.NodeID, addr core.NodeID, explicit bool, payload []byte) error {
-	m, err := DecodeMessage(payload, defaultMaxBatch)
+	m, err := DecodeMessageBinary(payload, defaultMaxBatch)
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,7 @@ func (e *inmemEndpoint) Send(to core.NodeID, m core.Message) error {
 	if !explicit {
 		addr = string(to)
 	}
-	payload, err := EncodeMessage(&m)
+	payload, err := EncodeMessageBinary(&m)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,9 @@ import (
 // SendQueueBytes bytes) drained by one goroutine, which dials lazily when
 // there is something to send and redials with exponential backoff and
 // jitter while the peer is unreachable. Messages are encoded in Send, so
-// the caller may reuse m afterwards.
+// the caller may reuse m afterwards: in the binary encoding
+// (FrameMessageBin), or as JSON (FrameMessage) with TCPConfig.WireJSON.
+// Both are always accepted.
 type TCP struct {
 	cfg       TCPConfig
 	log       *slog.Logger
@@ -141,7 +143,8 @@ func (t *TCP) resolve(name core.NodeID) (addr string, expect core.NodeID, ok boo
 // never blocks. Errors: ErrClosed, ErrUnknownPeer (no address known),
 // ErrQueueFull (the peer's bounded queue is full; the message is dropped),
 // ErrInvalidMessage (m fails Validate or is not from this node),
-// ErrFrameTooLarge.
+// ErrFrameTooLarge, ErrBadPayload (a string the binary encoding cannot
+// carry, see MaxBinaryStringBytes).
 func (t *TCP) Send(to core.NodeID, m core.Message) error {
 	if err := m.Validate(t.cfg.MaxBatch); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidMessage, err)
@@ -166,7 +169,11 @@ func (t *TCP) Send(to core.NodeID, m core.Message) error {
 		go p.run()
 	}
 	t.mu.Unlock()
-	frame, err := AppendMessageFrame(nil, &m, t.cfg.MaxFrameBytes)
+	encode := AppendMessageFrame
+	if t.cfg.WireJSON {
+		encode = AppendMessageFrameJSON
+	}
+	frame, err := encode(nil, &m, t.cfg.MaxFrameBytes)
 	if err != nil {
 		return err
 	}

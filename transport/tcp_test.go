@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -452,3 +453,40 @@ func TestBackoffBounds(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestTCPMixedEncodings: a receiver accepts both JSON (FrameMessage) and
+// binary (FrameMessageBin) frames, interleaved on one connection, and a
+// WireJSON sender interoperates with a default one.
+func TestTCPMixedEncodings(t *testing.T) {
+	checkNoLeak(t)
+	b := newTestTCP(t, testConfig("b"))
+	c := rawPeer(t, b, "mixed")
+	m := richMessage()
+	m.From = "mixed"
+	jf, err := AppendMessageFrameJSON(nil, &m, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bf, err := AppendMessageFrame(nil, &m, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write(append(append(append([]byte(nil), jf...), bf...), jf...)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if in := recv(t, b, 5*time.Second); !reflect.DeepEqual(in.Msg, m) {
+			t.Fatalf("message %d: got %+v", i, in.Msg)
+		}
+	}
+	cfg := testConfig("old")
+	cfg.WireJSON = true
+	a := newTestTCP(t, cfg)
+	a.SetAddress("b", b.Addr())
+	if err := a.Send("b", heartbeat("old", 5)); err != nil {
+		t.Fatal(err)
+	}
+	if in := recv(t, b, 5*time.Second); in.From != "old" || in.Msg.Seq != 5 {
+		t.Fatalf("got %+v", in)
+	}
+}
