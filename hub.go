@@ -123,11 +123,15 @@ func (h *Hub) loop() {
 		if !h.input(inbox, ticker, true) {
 			return
 		}
+		// Feed whatever else is ready as one core batch: the end-of-input
+		// work (reconciliation, claim pushes, coalesced changes) runs once.
+		h.node.BeginBatch()
 		for i := 1; i < maxInputsPerDrain; i++ {
 			if !h.input(inbox, ticker, false) {
 				break
 			}
 		}
+		h.node.EndBatch()
 		h.drain()
 		select {
 		case <-h.kill:

@@ -57,6 +57,10 @@ func (n *Node) stopLocal(id ChildID) {
 	}
 	delete(n.local, id)
 	n.effect(Effect{Kind: EffectStop, ID: id, Instance: c.instance, Epoch: c.epoch})
+	// An awaited start whose instance is stopped before it reported (it
+	// migrated away at once, or was stopped) still succeeded: its entry
+	// is written. Its report will be ignored, so answer now.
+	n.ownerStartReport(id, nil, "")
 	if n.reg.dropClaim(n.cfg.Name, id) {
 		n.pendingClaims = append(n.pendingClaims, Claim{ID: id, Epoch: c.epoch, Instance: c.instance, Removed: true})
 		n.claimChanged(n.cfg.Name, id, false)

@@ -55,6 +55,8 @@ type Node struct {
 	pendingEntries []Entry
 	batch          outBatch
 	claimsVer      uint64 // version of this node's last claim message
+	batching       bool   // inside BeginBatch/EndBatch
+	deferredFinish bool
 }
 
 // NewNode returns a node for cfg at time now. It validates cfg.

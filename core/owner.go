@@ -30,17 +30,18 @@ type reqKey struct {
 // replicator tracks owner operations in flight and recently answered ones
 // (to answer retransmitted requests without executing them twice).
 type replicator struct {
-	ops      map[reqKey]*ownerOp
-	bySeq    map[uint64]*ownerOp
-	done     map[reqKey][]ChildResult
-	doneFIFO []reqKey
+	ops          map[reqKey]*ownerOp
+	waitingStart map[ChildID]*ownerOp // child -> op awaiting its local start
+	bySeq        map[uint64]*ownerOp
+	done         map[reqKey][]ChildResult
+	doneFIFO     []reqKey
 }
 
 // maxDoneResults bounds the table of answered requests kept for dedup.
 const maxDoneResults = 4096
 
 func newReplicator() *replicator {
-	return &replicator{ops: map[reqKey]*ownerOp{}, bySeq: map[uint64]*ownerOp{}, done: map[reqKey][]ChildResult{}}
+	return &replicator{ops: map[reqKey]*ownerOp{}, waitingStart: map[ChildID]*ownerOp{}, bySeq: map[uint64]*ownerOp{}, done: map[reqKey][]ChildResult{}}
 }
 
 func (n *Node) onRoutedRequest(m Message) {
@@ -183,6 +184,7 @@ func (n *Node) ownerStart(op *ownerOp, m Message) {
 		op.results[i].Nodes = placement
 		if containsNode(placement, n.cfg.Name) {
 			op.waitStart[id] = i
+			n.repl.waitingStart[id] = op
 			n.startLocal(e, nil)
 		}
 	}
@@ -270,8 +272,8 @@ func (n *Node) retryReplication() {
 			// Give up waiting: the origin times out and treats the outcome
 			// as unknown; entries stay and converge by anti-entropy.
 			for id, i := range op.waitStart {
-				_ = id
 				op.results[i].Err = Code(ErrTimeout)
+				delete(n.repl.waitingStart, id)
 			}
 			op.waitStart = nil
 			op.waitAcks = nil
@@ -304,10 +306,15 @@ func (n *Node) sortedOwnerOps() []*ownerOp {
 
 // ownerStartReport completes the wait for a local start of id.
 func (n *Node) ownerStartReport(id ChildID, err error, detail string) {
-	for _, op := range n.sortedOwnerOps() {
+	op, ok := n.repl.waitingStart[id]
+	if !ok {
+		return
+	}
+	delete(n.repl.waitingStart, id)
+	{
 		i, ok := op.waitStart[id]
 		if !ok {
-			continue
+			return
 		}
 		delete(op.waitStart, id)
 		if err != nil {

@@ -172,9 +172,28 @@ func (n *Node) seedConnected(s NodeID) bool {
 	return false
 }
 
+// BeginBatch defers the end-of-input work (reconciliation, claim pushes,
+// coalesced registry changes and hooks) until EndBatch, so a driver that
+// feeds many inputs at once pays for it once. Outputs are the same as
+// feeding the inputs one by one, only coalesced.
+func (n *Node) BeginBatch() { n.batching = true }
+
+// EndBatch runs the deferred end-of-input work of a batch.
+func (n *Node) EndBatch() {
+	n.batching = false
+	if n.deferredFinish {
+		n.deferredFinish = false
+		n.finish()
+	}
+}
+
 // finish runs after every input: flush batched claim updates and
 // reconcile placement if the view or registry changed.
 func (n *Node) finish() {
+	if n.batching {
+		n.deferredFinish = true
+		return
+	}
 	if n.dirty && !n.left {
 		n.reconcile()
 	}
