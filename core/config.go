@@ -38,8 +38,8 @@ type Config struct {
 
 // BrokenFor lists deliberately broken behaviours (test-only).
 type BrokenFor struct {
-	// AckBeforeReplicate acknowledges owner requests without waiting for
-	// peers to store the new registry version.
+	// AckBeforeReplicate acknowledges owner requests without replicating
+	// the new registry version first (peers get it from anti-entropy).
 	AckBeforeReplicate bool
 	// IgnoreEpochs merges registry versions last-writer-wins, ignoring
 	// epochs and tombstones.

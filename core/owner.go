@@ -223,13 +223,16 @@ func (n *Node) replicateFor(op *ownerOp) {
 	op.waitAcks = map[NodeID]bool{}
 	op.replSeq = n.seq()
 	n.repl.bySeq[op.replSeq] = op
+	if n.cfg.Broken.AckBeforeReplicate {
+		// Test-only bug: acknowledge without replicating; peers learn the
+		// entry only from the next anti-entropy round.
+		op.waitAcks = nil
+		return
+	}
 	for _, p := range n.members.peers() {
 		op.waitAcks[p] = true
 	}
 	n.sendReplication(op)
-	if n.cfg.Broken.AckBeforeReplicate {
-		op.waitAcks = nil
-	}
 }
 
 func (n *Node) sendReplication(op *ownerOp) {
