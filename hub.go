@@ -216,14 +216,10 @@ func (h *Hub) process(rd core.Ready) {
 	if h.membersDirty {
 		h.refreshMembers()
 	}
-	if h.viewChanged {
-		// A view change filters replicas of members that went away without
-		// a change per id; rebuild the index from core's registry.
-		h.viewChanged = false
-		h.index.replace(h.node.List())
-	} else {
-		h.index.apply(rd.Changes)
-	}
+	// core emits a change for every child whose visible replicas change,
+	// view changes included, so the index follows the changes alone.
+	h.viewChanged = false
+	h.index.apply(rd.Changes)
 	if len(rd.Effects) > 0 {
 		h.localDirty = true
 	}
