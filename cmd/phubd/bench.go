@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -19,6 +20,8 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	runs := fs.Int("runs", 3, "runs per figure (min/median/max reported)")
 	sizes := fs.String("sizes", "1000,10000,100000", "comma-separated awaited-start sizes")
+	gogc := fs.Int("gogc", 400, "GC target percentage for the run (Go's default is 100; the README reports both)")
+	startOnly := fs.Bool("start-only", false, "measure only the start/stop figures")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: phubd bench [--runs N] [--sizes 1000,10000,100000]\n\nStarts in-process nodes over TCP on loopback and measures the ProcessHub anchor figures.\n\n")
@@ -43,6 +46,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "phubd bench: --runs must be in 1..100")
 		return 2
 	}
+	debug.SetGCPercent(*gogc)
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -56,7 +60,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if _, err := bench.Run(bench.Options{Runs: *runs, StartSizes: ns, Out: stdout}); err != nil {
+	if _, err := bench.Run(bench.Options{Runs: *runs, StartSizes: ns, Out: stdout, StartOnly: *startOnly}); err != nil {
 		fmt.Fprintln(stderr, "phubd bench:", err)
 		return 1
 	}
