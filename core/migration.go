@@ -62,7 +62,15 @@ func (n *Node) beginHandover(c *localChild, to NodeID) bool {
 		n.stopLocal(c.spec.ID)
 		return true
 	}
-	if c.handover != nil {
+	if h := c.handover; h != nil {
+		if h.to != to && !h.shutdown {
+			// The target changed (it died, or the view moved on): hand the
+			// state to the new holder instead, within the same retention.
+			h.to, h.acked = to, false
+			if h.sent {
+				n.sendHandover(c)
+			}
+		}
 		return false
 	}
 	c.handover = &handoverOut{to: to, deadline: n.now.Add(n.cfg.Migration.Retention)}
