@@ -479,7 +479,14 @@ func (p *parser) parseLookup(toks []string) (func(*Runner) error, error) {
 	if a.flags["owner"] {
 		req.Consistency = core.Owner
 	}
+	return p.awaited(a, node, req)
+}
+
+// awaited finishes a request command that waits for its reply: it reads
+// the optional timeout= and returns the step that submits and waits.
+func (p *parser) awaited(a args, node core.NodeID, req core.Request) (func(*Runner) error, error) {
 	if v, ok := a.opts["timeout"]; ok {
+		var err error
 		if req.Timeout, err = parseDur("timeout", v); err != nil {
 			return nil, err
 		}
@@ -509,18 +516,7 @@ func (p *parser) parseWhichGlobal(toks []string) (func(*Runner) error, error) {
 		return nil, err
 	}
 	req := core.Request{Op: core.OpWhichGlobal}
-	if v, ok := a.opts["timeout"]; ok {
-		if req.Timeout, err = parseDur("timeout", v); err != nil {
-			return nil, err
-		}
-	}
-	line := p.line
-	return func(r *Runner) error {
-		if err := r.submit(line, node, req); err != nil {
-			return err
-		}
-		return r.runUntilReply(blockFor(req.Timeout))
-	}, nil
+	return p.awaited(a, node, req)
 }
 
 func (p *parser) parseWait(toks []string) (func(*Runner) error, error) {
