@@ -84,10 +84,48 @@ func (s *Sim) sendMsg(from *simNode, env core.Envelope) {
 			}
 			s.trace("recv %s<-%s %s", to.name, fromName, msg.Kind)
 			s.record(TraceEvent{Kind: "recv", Node: string(to.name), Peer: string(fromName), Msg: msg.Kind.String(), SentAt: sentAt, Text: fmt.Sprintf("%s<-%s %s", to.name, fromName, msg.Kind)})
-			to.node.Step(s.localTime(to), msg)
-			s.drain(to)
+			s.input(to, func() { to.node.Step(s.localTime(to), msg) })
 		})
 	}
+}
+
+// input feeds one input to a node. With Options.BatchInputs the node is
+// an event loop that takes InputCost per input: inputs arriving while it
+// is busy queue up and are fed together between BeginBatch and EndBatch,
+// as the runtime does, so the batched path is simulated too.
+func (s *Sim) input(sn *simNode, feed func()) {
+	if !s.opts.BatchInputs {
+		feed()
+		s.drain(sn)
+		return
+	}
+	sn.queue = append(sn.queue, feed)
+	if sn.flushScheduled {
+		return
+	}
+	sn.flushScheduled = true
+	at := s.now
+	if sn.busyUntil > at {
+		at = sn.busyUntil
+	}
+	inc := sn.inc
+	s.at(at, func() {
+		sn.flushScheduled = false
+		if !sn.up || sn.inc != inc {
+			sn.queue = nil
+			return
+		}
+		q := sn.queue
+		sn.queue = nil
+		s.trace("batch %s %d", sn.name, len(q))
+		sn.node.BeginBatch()
+		for _, f := range q {
+			f()
+		}
+		sn.node.EndBatch()
+		s.drain(sn)
+		sn.busyUntil = s.now.Add(time.Duration(len(q)) * s.opts.InputCost)
+	})
 }
 
 func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
@@ -98,8 +136,7 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 			if !sn.up || sn.inc != inc {
 				return
 			}
-			sn.node.ChildEvent(s.localTime(sn), ev)
-			s.drain(sn)
+			s.input(sn, func() { sn.node.ChildEvent(s.localTime(sn), ev) })
 		})
 	}
 	switch e.Kind {

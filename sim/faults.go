@@ -94,11 +94,14 @@ type Setup struct {
 	// Quorum runs the seed with the majority-quorum strategy (drawn for
 	// classes with partitions); otherwise divergence.
 	Quorum bool
+	// Batch feeds each node's queued inputs as core batches (the
+	// runtime's path) with a per-input processing cost.
+	Batch bool
 }
 
 func (s Setup) String() string {
-	return fmt.Sprintf("class=%s seed=%d nodes=%d strategy=%s quorum=%v loss=%.2f dup=%.2f reorder=%.2f ops=%d faults=%d",
-		s.Class, s.Seed, s.Nodes, s.Strategy, s.Quorum, s.Loss, s.Dup, s.Reorder, s.Ops, s.Faults)
+	return fmt.Sprintf("class=%s seed=%d nodes=%d strategy=%s quorum=%v batch=%v loss=%.2f dup=%.2f reorder=%.2f ops=%d faults=%d",
+		s.Class, s.Seed, s.Nodes, s.Strategy, s.Quorum, s.Batch, s.Loss, s.Dup, s.Reorder, s.Ops, s.Faults)
 }
 
 // Strategies are the strategy mixes a sweep draws from.
@@ -177,6 +180,7 @@ func Draw(class Class, seed uint64) Setup {
 	if class.partitions() {
 		s.Quorum = r.IntN(2) == 0
 	}
+	s.Batch = r.IntN(2) == 0
 	return s
 }
 
@@ -208,6 +212,9 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 		for i := 1; i <= setup.Nodes+8; i++ {
 			opts.Skew[nodeName(i)] = time.Duration(r.Int64N(int64(4*time.Second))) - 2*time.Second
 		}
+	}
+	if setup.Batch {
+		opts.BatchInputs, opts.InputCost = true, time.Millisecond
 	}
 	s := New(opts)
 	if class == ClassCrash || class == ClassMix {

@@ -42,6 +42,11 @@ type Options struct {
 	// ProductionTiming runs nodes with core.DefaultConfig's timings (50 ms
 	// ticks, 200 ms heartbeats, 15 s anti-entropy) instead of FastTiming.
 	ProductionTiming bool
+	// BatchInputs models each node as an event loop that spends InputCost
+	// per input and feeds inputs that queued meanwhile as one core batch
+	// (BeginBatch/EndBatch), like the runtime.
+	BatchInputs bool
+	InputCost   time.Duration
 	// Record keeps structured trace events (Events) for timelines.
 	Record bool
 	// Skew gives nodes a constant clock offset from their first boot
@@ -131,6 +136,11 @@ type simNode struct {
 	children map[core.ChildID]*simChild
 	cfg      core.Config
 	left     bool // finished a graceful leave
+
+	// BatchInputs: queued inputs and the loop's busy horizon
+	queue          []func()
+	flushScheduled bool
+	busyUntil      core.Instant
 }
 
 type simChild struct {
