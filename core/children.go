@@ -175,7 +175,9 @@ func (n *Node) claimChanged(node NodeID, id ChildID, inserted bool) {
 }
 
 func (n *Node) registryChanged(id ChildID) {
-	n.batch.changed(id)
+	if !n.cfg.OmitRegistryChanges {
+		n.batch.changed(id)
+	}
 }
 
 // outBatch coalesces per-child outputs of one input: one RegistryChange per
@@ -212,8 +214,10 @@ func (b *outBatch) claim(node NodeID, id ChildID, inserted bool) {
 // flushBatch emits the coalesced changes and hooks.
 func (n *Node) flushBatch() {
 	b := &n.batch
-	for _, id := range b.changedIDs {
-		n.out.Changes = append(n.out.Changes, RegistryChange{ID: id, Entry: n.reg.view(id, n.members.view)})
+	if !n.cfg.OmitRegistryChanges {
+		for _, id := range b.changedIDs {
+			n.out.Changes = append(n.out.Changes, RegistryChange{ID: id, Entry: n.reg.view(id, n.members.view)})
+		}
 	}
 	for _, node := range sortedKeys(b.inserts) {
 		n.hook(HookRegistryInsert, node, b.inserts[node], "")

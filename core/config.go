@@ -31,6 +31,9 @@ type Config struct {
 	Restart      RestartLimits
 	Timing       Timing
 	Limits       Limits
+	// OmitRegistryChanges skips computing Ready.Changes, for drivers that
+	// keep no lookup index of their own (the simulator reads the node).
+	OmitRegistryChanges bool
 	// Broken injects protocol bugs so tests can prove the checks catch
 	// them. Test-only: never set it in production.
 	Broken BrokenFor

@@ -9,6 +9,15 @@ type membership struct {
 	n       *Node
 	members map[NodeID]*memberState
 	view    []NodeID // sorted alive members, self included unless left
+	sorted  []NodeID // cached sorted member names; nil after adds/deletes
+}
+
+// names returns every member name, sorted (cached; do not modify).
+func (m *membership) names() []NodeID {
+	if m.sorted == nil {
+		m.sorted = sortedKeys(m.members)
+	}
+	return m.sorted
 }
 
 type memberState struct {
@@ -29,7 +38,7 @@ func (m *membership) init(now Instant) {
 
 func (m *membership) recompute() bool {
 	var v []NodeID
-	for _, name := range sortedKeys(m.members) {
+	for _, name := range m.names() {
 		if m.members[name].Status == StatusAlive {
 			v = append(v, name)
 		}
@@ -66,7 +75,7 @@ func (m *membership) peers() []NodeID {
 // list returns every known member, sorted, for gossip.
 func (m *membership) list() []Member {
 	out := make([]Member, 0, len(m.members))
-	for _, name := range sortedKeys(m.members) {
+	for _, name := range m.names() {
 		out = append(out, m.members[name].Member)
 	}
 	return out
@@ -86,6 +95,7 @@ func (m *membership) heard(name NodeID, inc uint64, addr string) bool {
 	if !ok {
 		s = &memberState{Member: Member{Name: name}}
 		m.members[name] = s
+		m.sorted = nil
 	}
 	if s.Status == StatusLeft && inc == s.Incarnation {
 		return false // a left incarnation stays left
@@ -125,6 +135,7 @@ func (m *membership) gossiped(list []Member) {
 			// our view on direct contact. Until then a joining node waits
 			// for it (checkSynced), so it does not act on a partial view.
 			m.members[g.Name] = &memberState{Member: Member{Name: g.Name, Incarnation: g.Incarnation, Status: StatusDown, Addr: g.Addr}, since: m.n.now}
+			m.sorted = nil
 			// Probe it now rather than at the next heartbeat: joins
 			// complete in a round trip, not a heartbeat interval.
 			m.n.send(g.Name, Message{Kind: MsgHeartbeat, Members: m.list()})
@@ -160,7 +171,7 @@ func (m *membership) markGone(name NodeID, st MemberStatus) {
 func (m *membership) tick() {
 	now := m.n.now
 	t := m.n.cfg.Timing
-	for _, name := range sortedKeys(m.members) {
+	for _, name := range m.names() {
 		s := m.members[name]
 		if name == m.n.cfg.Name {
 			continue
@@ -173,6 +184,7 @@ func (m *membership) tick() {
 		case StatusDown, StatusLeft:
 			if now.Sub(s.since) > t.ForgetDownAfter {
 				delete(m.members, name)
+				m.sorted = nil
 				m.n.forgetClaims(name)
 			}
 		}
@@ -182,7 +194,7 @@ func (m *membership) tick() {
 // probeTargets returns down members worth probing (to detect heals).
 func (m *membership) probeTargets() []NodeID {
 	var out []NodeID
-	for _, name := range sortedKeys(m.members) {
+	for _, name := range m.names() {
 		if name != m.n.cfg.Name && m.members[name].Status == StatusDown {
 			out = append(out, name)
 		}

@@ -155,7 +155,7 @@ func (n *Node) reconcile() {
 	n.lastReconcile = n.now
 	var ids []ChildID
 	if n.dirtyAll {
-		ids = sortedChildKeys(n.reg.entries)
+		ids = append([]ChildID(nil), n.reg.ids()...) // a copy: we append below
 		for _, id := range sortedChildKeys(n.local) {
 			if _, ok := n.reg.entries[id]; !ok {
 				ids = append(ids, id)

@@ -15,7 +15,7 @@ func (n *Node) Lookup(id ChildID) *Entry {
 // List returns every live registry entry, sorted by id (copies).
 func (n *Node) List() []*Entry {
 	out := make([]*Entry, 0, n.reg.live)
-	for _, id := range sortedChildKeys(n.reg.entries) {
+	for _, id := range n.reg.ids() {
 		if e := n.Lookup(id); e != nil {
 			out = append(out, e)
 		}
@@ -26,7 +26,7 @@ func (n *Node) List() []*Entry {
 // ByTag returns the ids of live children whose metadata "tag" equals tag.
 func (n *Node) ByTag(tag string) []ChildID {
 	var out []ChildID
-	for _, id := range sortedChildKeys(n.reg.entries) {
+	for _, id := range n.reg.ids() {
 		e := n.reg.entries[id]
 		if !e.Stopped && e.Metadata["tag"] == tag {
 			out = append(out, id)
@@ -75,7 +75,7 @@ func sortNodeChildren(xs []NodeChildren) {
 // keep, sorted.
 func (n *Node) Tombstones(keep func(reason string) bool) []ChildID {
 	var out []ChildID
-	for _, id := range sortedChildKeys(n.reg.entries) {
+	for _, id := range n.reg.ids() {
 		if e := n.reg.entries[id]; e.Stopped && keep(e.Reason) {
 			out = append(out, id)
 		}

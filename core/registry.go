@@ -20,6 +20,8 @@ type registry struct {
 	removed map[NodeID]map[ChildID]uint64
 	digest  uint64
 	live    int // entries that are not tombstones
+	// sorted caches the sorted entry ids; nil when the key set changed.
+	sorted []ChildID
 }
 
 func newRegistry() *registry {
@@ -63,6 +65,8 @@ func (r *registry) put(e *Entry) bool {
 		if !old.Stopped {
 			r.live--
 		}
+	} else {
+		r.sorted = nil
 	}
 	e.Replicas = nil
 	r.entries[id] = e
@@ -80,7 +84,17 @@ func (r *registry) remove(id ChildID) {
 			r.live--
 		}
 		delete(r.entries, id)
+		r.sorted = nil
 	}
+}
+
+// ids returns every entry id (tombstones included) in sorted order. The
+// slice is cached until the key set changes; callers must not modify it.
+func (r *registry) ids() []ChildID {
+	if r.sorted == nil {
+		r.sorted = sortedChildKeys(r.entries)
+	}
+	return r.sorted
 }
 
 func (r *registry) get(id ChildID) (*Entry, bool) {

@@ -184,7 +184,7 @@ func (n *Node) sendClaims(to NodeID, full bool) {
 // receiver never reconciles entries without knowing who runs them), and
 // the last batch is marked Full (a complete sync, see checkSynced).
 func (n *Node) sendEntries(to NodeID, withClaims bool) {
-	ids := sortedChildKeys(n.reg.entries)
+	ids := n.reg.ids()
 	es := make([]Entry, 0, len(ids))
 	for _, id := range ids {
 		e := *n.reg.entries[id]
@@ -255,9 +255,14 @@ func (n *Node) antiEntropy() {
 	if n.cfg.Sync.Kind == Gossip {
 		peers = sortedNodes(pickN(&n.rng, peers, n.cfg.Sync.FanOut))
 	}
+	if len(peers) == 0 {
+		return
+	}
+	n.claimsVer++
+	claims := Message{Kind: MsgClaims, Claims: n.ownClaims(), Full: true, Version: n.claimsVer}
 	for _, p := range peers {
 		n.send(p, Message{Kind: MsgDigest, Digest: n.reg.digest, Count: len(n.reg.entries)})
-		n.sendClaims(p, true)
+		n.send(p, claims) // one list (and version) shared by every peer
 	}
 }
 
@@ -265,7 +270,7 @@ func (n *Node) antiEntropy() {
 // nodes, keeping metadata bounded under endless churn.
 func (n *Node) collectGarbage() {
 	ttl := n.cfg.Timing.TombstoneTTL
-	for _, id := range sortedChildKeys(n.reg.entries) {
+	for _, id := range n.reg.ids() {
 		e := n.reg.entries[id]
 		if e.Stopped && n.now.Sub(e.StoppedAt) > ttl {
 			n.reg.remove(id)

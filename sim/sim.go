@@ -326,6 +326,7 @@ func (s *Sim) boot(sn *simNode) error {
 	cfg := core.DefaultConfig(sn.name)
 	cfg.Incarnation = sn.inc
 	cfg.RandSeed = s.rng.Uint64()
+	cfg.OmitRegistryChanges = true // the simulator reads nodes directly
 	if !s.opts.ProductionTiming {
 		cfg.Timing = FastTiming()
 		cfg.Sync.Interval = time.Second
