@@ -244,14 +244,14 @@ func (n *Node) sendReplication(op *ownerOp) {
 
 // sendEntryBatches sends entries, unacknowledged, in messages of at most
 // MaxBatch entries (anti-entropy and best-effort pushes).
-func (n *Node) sendEntryBatches(to NodeID, entries []Entry, seq uint64) {
+func (n *Node) sendEntryBatches(to NodeID, entries []Entry) {
 	max := n.cfg.Limits.MaxBatch
 	for start := 0; start < len(entries); start += max {
 		end := start + max
 		if end > len(entries) {
 			end = len(entries)
 		}
-		n.send(to, Message{Kind: MsgReplicate, Entries: entries[start:end], Seq: seq})
+		n.send(to, Message{Kind: MsgReplicate, Entries: entries[start:end]})
 	}
 }
 
@@ -406,7 +406,7 @@ func (n *Node) requestTerminate(r Request) {
 		entries = append(entries, *n.tombstone(cur, "terminated"))
 	}
 	for _, p := range n.members.peers() {
-		n.sendEntryBatches(p, entries, 0)
+		n.sendEntryBatches(p, entries)
 	}
 	n.reply(rep)
 }
@@ -444,7 +444,7 @@ func (n *Node) requestRedistribute(r Request) {
 	if r.Target == n.cfg.Name {
 		n.dirty = true
 	} else {
-		n.sendEntryBatches(r.Target, entries, 0)
+		n.sendEntryBatches(r.Target, entries)
 		n.send(r.Target, Message{Kind: MsgSyncRequest})
 	}
 	n.hook(HookPostNodesRedistribution, r.Target, ids, "redistribute")
