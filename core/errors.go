@@ -57,6 +57,7 @@ var codes = []codedErr{
 	{"too_many_pending", ErrTooManyPending},
 	{"shutting_down", ErrShuttingDown},
 	{"unknown_node", ErrUnknownNode},
+	{"batch_too_large", ErrBatchTooLarge},
 }
 
 func init() {

@@ -53,6 +53,10 @@ func (n *Node) Request(now Instant, r Request) {
 		fail(ErrShuttingDown)
 		return
 	}
+	if k := len(r.Specs) + len(r.IDs); k > n.cfg.Limits.MaxBatch {
+		fail(fmt.Errorf("%w: %d children, the limit is %d (Limits.MaxBatch)", ErrBatchTooLarge, k, n.cfg.Limits.MaxBatch))
+		return
+	}
 	switch r.Op {
 	case OpStart:
 		n.requestStart(r)
