@@ -24,6 +24,7 @@ var (
 	ErrTooManyPending           = errors.New("too many pending requests")
 	ErrShuttingDown             = errors.New("node shutting down")
 	ErrUnknownNode              = errors.New("unknown node")
+	ErrBatchTooLarge            = errors.New("batch too large")
 )
 
 // ErrCode is the wire form of a sentinel error. The empty code means success.
