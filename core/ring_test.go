@@ -129,3 +129,20 @@ func TestMessageValidateRejectsJunk(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRequestOverBatchLimitIsRefused(t *testing.T) {
+	cfg := DefaultConfig("n1")
+	cfg.Limits.MaxBatch = 3
+	n, err := NewNode(cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Request(2, Request{ID: 7, Op: OpStart, Specs: []ChildSpec{{ID: "a"}, {ID: "b"}, {ID: "c"}, {ID: "d"}}, Start: StartOptions{Await: true}})
+	rd := n.Ready()
+	if len(rd.Replies) != 1 || !errors.Is(rd.Replies[0].Err, ErrBatchTooLarge) {
+		t.Fatalf("replies %+v, want one ErrBatchTooLarge", rd.Replies)
+	}
+	if len(rd.Effects) != 0 || len(rd.Messages) != 0 {
+		t.Fatalf("a refused request had effects %v / messages %v", rd.Effects, rd.Messages)
+	}
+}
