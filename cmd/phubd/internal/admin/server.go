@@ -132,7 +132,7 @@ func errStatus(err error) (int, string) {
 	code := string(core.Code(err))
 	switch code {
 	case "no_children", "invalid_spec", "duplicate_id", "missing_child_mapping", "invalid_child_mapping",
-		"child_mapping_mismatch", "child_replication_mismatch", "unknown_node":
+		"child_mapping_mismatch", "child_replication_mismatch", "unknown_node", "batch_too_large":
 		return http.StatusBadRequest, code
 	case "not_found":
 		return http.StatusNotFound, code
