@@ -25,11 +25,10 @@ func (n *Node) ownerFor(id ChildID, pinned []NodeID) NodeID {
 	if len(pinned) > 0 {
 		return pinned[0]
 	}
-	s := n.ring.successors(nil, id, 1)
-	if len(s) == 0 {
-		return n.cfg.Name
+	if o := n.ring.first(id); o != "" {
+		return o
 	}
-	return s[0]
+	return n.cfg.Name
 }
 
 // ownerOf returns the owner of a known or unknown child id.

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"hash/fnv"
 	"sort"
 	"strconv"
 )
@@ -22,11 +21,14 @@ type ringPoint struct {
 
 func newRing(vnodes int) *ring { return &ring{vnodes: vnodes} }
 
-// stableHash is the hash used for ring positions and child keys.
+// stableHash is the hash used for ring positions and child keys: FNV-1a
+// 64 (computed inline, no allocation) with a splitmix64 finalizer.
 func stableHash(s string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(s))
-	z := h.Sum64()
+	z := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		z ^= uint64(s[i])
+		z *= 1099511628211
+	}
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
 	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 	return z ^ (z >> 31)
@@ -48,6 +50,17 @@ func (r *ring) set(nodes []NodeID) {
 		}
 		return r.points[i].node < r.points[j].node
 	})
+}
+
+// first returns the first node clockwise from the hash of id ("" for an
+// empty ring) without allocating.
+func (r *ring) first(id ChildID) NodeID {
+	if len(r.points) == 0 {
+		return ""
+	}
+	h := stableHash(string(id))
+	i := sort.Search(len(r.points), func(i int) bool { return r.points[i].hash >= h })
+	return r.points[i%len(r.points)].node
 }
 
 // successors appends to dst the first k distinct nodes clockwise from the
