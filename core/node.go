@@ -55,6 +55,7 @@ type Node struct {
 	pendingEntries []Entry
 	batch          outBatch
 	claimsVer      uint64 // version of this node's last claim message
+	gossipCursor   int    // next peer of the anti-entropy rotation
 	batching       bool   // inside BeginBatch/EndBatch
 	deferredFinish bool
 }

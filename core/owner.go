@@ -35,13 +35,17 @@ type replicator struct {
 	bySeq        map[uint64]*ownerOp
 	done         map[reqKey][]ChildResult
 	doneFIFO     []reqKey
+	// forwarded remembers where this node forwarded a request (bounded
+	// like done), so retransmissions follow the same path.
+	forwarded   map[reqKey]NodeID
+	forwardFIFO []reqKey
 }
 
 // maxDoneResults bounds the table of answered requests kept for dedup.
 const maxDoneResults = 4096
 
 func newReplicator() *replicator {
-	return &replicator{ops: map[reqKey]*ownerOp{}, waitingStart: map[ChildID]*ownerOp{}, bySeq: map[uint64]*ownerOp{}, done: map[reqKey][]ChildResult{}}
+	return &replicator{ops: map[reqKey]*ownerOp{}, waitingStart: map[ChildID]*ownerOp{}, bySeq: map[uint64]*ownerOp{}, done: map[reqKey][]ChildResult{}, forwarded: map[reqKey]NodeID{}}
 }
 
 func (n *Node) onRoutedRequest(m Message) {
@@ -85,13 +89,28 @@ func (n *Node) onRoutedRequest(m Message) {
 	}
 	// Forward children this node does not own (views differ after a join
 	// or leave); the new owner answers the origin directly.
+	// A retransmission of a request this node forwarded goes to the same
+	// node again (it deduplicates), never executed here: executing it here
+	// too could apply it twice or answer differently. If that node is
+	// gone, the outcome is unknown.
+	if to, ok := n.repl.forwarded[key]; ok {
+		if !n.members.alive(to) {
+			res := make([]ChildResult, len(m.Items)+len(m.IDs))
+			for i := range res {
+				res[i].Err = Code(ErrNodeDown)
+				res[i].Detail = "forwarded to " + string(to)
+			}
+			n.deliverResult(key, fillIDs(res, m))
+			return
+		}
+		n.forward(m, to)
+		return
+	}
 	if m.Hops < maxHops {
 		if owner, mixed := n.foreignOwner(m); owner != "" && !mixed {
-			fwd := m
-			fwd.Hops++
-			fwd.ToInc = 0
+			n.rememberForward(key, owner)
 			n.hook(HookForwardedMigration, owner, requestIDs(m), "")
-			n.send(owner, fwd)
+			n.forward(m, owner)
 			return
 		}
 	}
@@ -112,6 +131,24 @@ func (n *Node) onRoutedRequest(m Message) {
 	n.repl.ops[key] = op
 	n.replicateFor(op)
 	n.maybeFinishOwnerOp(op)
+}
+
+func (n *Node) forward(m Message, to NodeID) {
+	m.Hops++
+	m.ToInc = 0
+	if s, ok := n.members.members[to]; ok {
+		m.ToInc = s.Incarnation // a restarted target answers "node down"
+	}
+	n.send(to, m)
+}
+
+func (n *Node) rememberForward(key reqKey, to NodeID) {
+	n.repl.forwarded[key] = to
+	n.repl.forwardFIFO = append(n.repl.forwardFIFO, key)
+	if len(n.repl.forwardFIFO) > maxDoneResults {
+		delete(n.repl.forwarded, n.repl.forwardFIFO[0])
+		n.repl.forwardFIFO = n.repl.forwardFIFO[1:]
+	}
 }
 
 func requestIDs(m Message) []ChildID {

@@ -252,11 +252,19 @@ func (n *Node) checkSynced() {
 
 func (n *Node) antiEntropy() {
 	peers := n.members.peers()
-	if n.cfg.Sync.Kind == Gossip {
-		peers = sortedNodes(pickN(&n.rng, peers, n.cfg.Sync.FanOut))
-	}
 	if len(peers) == 0 {
 		return
+	}
+	if n.cfg.Sync.Kind == Gossip && len(peers) > n.cfg.Sync.FanOut {
+		// Rotate through the peers, FanOut per round, so every peer gets
+		// this node's full state within ceil(peers/FanOut) rounds (random
+		// picks could miss a new member for many rounds).
+		var pick []NodeID
+		for i := 0; i < n.cfg.Sync.FanOut; i++ {
+			pick = append(pick, peers[(n.gossipCursor+i)%len(peers)])
+		}
+		n.gossipCursor = (n.gossipCursor + n.cfg.Sync.FanOut) % len(peers)
+		peers = sortedNodes(pick)
 	}
 	n.claimsVer++
 	claims := Message{Kind: MsgClaims, Claims: n.ownClaims(), Full: true, Version: n.claimsVer}
