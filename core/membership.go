@@ -113,8 +113,10 @@ func (m *membership) heard(name NodeID, inc uint64, addr string) bool {
 			// A restart: the old incarnation's instances are gone.
 			m.n.forgetClaims(name)
 		}
-		// Exchange full state with every node that comes up.
+		// Exchange full state with every node that comes up, and wait for
+		// its state before acting on the registry again.
 		m.n.sendFullSync(name)
+		m.n.needResync(name)
 		m.n.hook(HookPreClusterJoin, name, nil, "")
 		m.n.viewChanged("up", name)
 		m.n.hook(HookPostClusterJoin, name, nil, "")
@@ -155,6 +157,7 @@ func (m *membership) markGone(name NodeID, st MemberStatus) {
 	}
 	wasAlive := s.Status == StatusAlive
 	s.Status = st
+	m.n.resynced(name)
 	s.since = m.n.now
 	if wasAlive {
 		m.n.hook(HookPreClusterLeave, name, nil, st.String())

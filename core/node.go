@@ -48,6 +48,7 @@ type Node struct {
 	syncedFrom  map[NodeID]bool
 	bootedAt    Instant
 	lastSyncAsk Instant
+	needSync    map[NodeID]bool // members that came back, whose full sync we await
 	heartbeats  uint64
 
 	// batched outgoing updates, flushed after every input

@@ -35,6 +35,9 @@ type replicator struct {
 	bySeq        map[uint64]*ownerOp
 	done         map[reqKey][]ChildResult
 	doneFIFO     []reqKey
+	// replicating maps a child to the op whose new version of it awaits
+	// acknowledgements.
+	replicating map[ChildID]*ownerOp
 	// forwarded remembers where this node forwarded a request (bounded
 	// like done), so retransmissions follow the same path.
 	forwarded   map[reqKey]NodeID
@@ -45,7 +48,7 @@ type replicator struct {
 const maxDoneResults = 4096
 
 func newReplicator() *replicator {
-	return &replicator{ops: map[reqKey]*ownerOp{}, waitingStart: map[ChildID]*ownerOp{}, bySeq: map[uint64]*ownerOp{}, done: map[reqKey][]ChildResult{}, forwarded: map[reqKey]NodeID{}}
+	return &replicator{ops: map[reqKey]*ownerOp{}, waitingStart: map[ChildID]*ownerOp{}, bySeq: map[uint64]*ownerOp{}, done: map[reqKey][]ChildResult{}, forwarded: map[reqKey]NodeID{}, replicating: map[ChildID]*ownerOp{}}
 }
 
 func (n *Node) onRoutedRequest(m Message) {
@@ -71,8 +74,17 @@ func (n *Node) onRoutedRequest(m Message) {
 	if _, busy := n.repl.ops[key]; busy {
 		return
 	}
-	if !n.synced && !n.cfg.Broken.SkipSync {
+	if !n.ready() && !n.cfg.Broken.SkipSync {
 		return // the origin retries until this node has synced
+	}
+	// A child whose new version is still being replicated is not read or
+	// written again until that version is acknowledged: answering from an
+	// unacknowledged version would expose a write that may yet be lost.
+	// The origin retransmits, so the request is simply not taken now.
+	for _, id := range requestIDs(m) {
+		if _, busy := n.repl.replicating[id]; busy {
+			return
+		}
 	}
 	if n.quorum.partitioned || n.leaving {
 		err := ErrPartitioned
@@ -260,6 +272,9 @@ func (n *Node) replicateFor(op *ownerOp) {
 	op.waitAcks = map[NodeID]bool{}
 	op.replSeq = n.seq()
 	n.repl.bySeq[op.replSeq] = op
+	for i := range op.entries {
+		n.repl.replicating[op.entries[i].Spec.ID] = op
+	}
 	if n.cfg.Broken.AckBeforeReplicate {
 		// Test-only bug: acknowledge without replicating; peers learn the
 		// entry only from the next anti-entropy round.
@@ -375,6 +390,11 @@ func (n *Node) maybeFinishOwnerOp(op *ownerOp) {
 	}
 	delete(n.repl.ops, op.key)
 	delete(n.repl.bySeq, op.replSeq)
+	for i := range op.entries {
+		if n.repl.replicating[op.entries[i].Spec.ID] == op {
+			delete(n.repl.replicating, op.entries[i].Spec.ID)
+		}
+	}
 	if n.quorum.partitioned {
 		// Quorum was lost while replicating: the new versions may or may
 		// not survive the heal, so the outcome is unknown (never "ok").

@@ -191,8 +191,8 @@ func (n *Node) reconcileOne(id ChildID) bool {
 	pl := n.placement(e)
 	if containsNode(pl, n.cfg.Name) {
 		if c == nil {
-			if n.synced {
-				n.maybeStart(e, pl) // never on a partial view after (re)joining
+			if n.ready() {
+				n.maybeStart(e, pl) // never on a partial or stale view
 			} // else: becoming synced reconciles everything
 
 			return false

@@ -67,6 +67,9 @@ func (n *Node) Step(now Instant, m Message) {
 			n.syncedFrom[m.From] = true
 			n.checkSynced()
 		}
+		if m.Full && n.needSync[m.From] {
+			n.resynced(m.From)
+		}
 		if m.Seq != 0 {
 			n.send(m.From, Message{Kind: MsgReplicateAck, Seq: m.Seq})
 		}
@@ -105,11 +108,11 @@ func (n *Node) Tick(now Instant) {
 	t := n.cfg.Timing
 	n.members.tick()
 	n.checkSynced()
-	if !n.synced && now.Sub(n.lastSyncAsk) >= t.RetryInterval {
+	if !n.ready() && now.Sub(n.lastSyncAsk) >= t.RetryInterval {
 		// Full syncs can be lost: ask the peers we still lack.
 		n.lastSyncAsk = now
 		for _, p := range n.members.peers() {
-			if !n.syncedFrom[p] {
+			if (!n.synced && !n.syncedFrom[p]) || n.needSync[p] {
 				n.send(p, Message{Kind: MsgSyncRequest})
 			}
 		}

@@ -211,6 +211,34 @@ func (n *Node) sendFullSync(to NodeID) {
 	n.sendEntries(to, true)
 }
 
+// ready reports whether the node may serve owner requests and take
+// children over: it has synced at boot and has received a full sync from
+// every member that came back since (a healed partition, a restart), so
+// it never acts on a registry that misses what the other side decided
+// meanwhile (e.g. a stop, which a takeover could otherwise outrun).
+func (n *Node) ready() bool { return n.synced && len(n.needSync) == 0 }
+
+// needResync records that a member came (back) up after the boot sync.
+func (n *Node) needResync(name NodeID) {
+	if n.synced {
+		if n.needSync == nil {
+			n.needSync = map[NodeID]bool{}
+		}
+		n.needSync[name] = true
+	}
+}
+
+// resynced records a full sync from name (or that it went away).
+func (n *Node) resynced(name NodeID) {
+	if !n.needSync[name] {
+		return
+	}
+	delete(n.needSync, name)
+	if len(n.needSync) == 0 {
+		n.dirtyAll, n.dirty = true, true
+	}
+}
+
 // checkSynced marks the node synced once every alive peer sent a full
 // sync, or no peer showed up within DownAfter of booting.
 func (n *Node) checkSynced() {
