@@ -351,6 +351,9 @@ func (s *Sim) scheduleFaults(class Class, setup Setup, r *rand.Rand, chaos time.
 		case ClassPartition:
 			s.after(t0, func() {
 				live := s.LiveNodes()
+				if len(live) < 2 {
+					return // nothing to split
+				}
 				k := 1 + r.IntN(len(live)-1)
 				perm := r.Perm(len(live))
 				var a, b []core.NodeID

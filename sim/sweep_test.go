@@ -43,7 +43,7 @@ func artifactsFor(class Class, seed uint64) string {
 // class's faults really fired ("sometimes" assertions), so a class cannot
 // pass vacuously.
 func TestSweep(t *testing.T) {
-	n := seedsPerClass(t, 200)
+	n := seedsPerClass(t, 300)
 	for _, class := range Classes {
 		t.Run(string(class), func(t *testing.T) {
 			fails := 0

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -131,7 +132,15 @@ func simCmd(args []string, stdout, stderr io.Writer) int {
 	return summary(stdout, runs, failures, start)
 }
 
-func runOneSeed(class sim.Class, seed uint64, o *simOptions) (bool, string) {
+func runOneSeed(class sim.Class, seed uint64, o *simOptions) (failed bool, report string) {
+	defer func() {
+		// A panic (in the harness or in core) is a failure of this seed,
+		// reported with its replay command; the sweep goes on.
+		if p := recover(); p != nil {
+			failed = true
+			report = fmt.Sprintf("class=%s seed=%d panicked: %v\n%s  replay: go run ./cmd/phubd replay --class %s --seed %d\n", class, seed, p, debug.Stack(), class, seed)
+		}
+	}()
 	if o.selfCheck {
 		ok, diff := sim.SelfCheck(class, seed)
 		if !ok {
@@ -143,7 +152,7 @@ func runOneSeed(class sim.Class, seed uint64, o *simOptions) (bool, string) {
 	if !res.Failed() {
 		return false, ""
 	}
-	report := res.Summary()
+	report = res.Summary()
 	if o.artifacts != "" {
 		dir := filepath.Join(o.artifacts, fmt.Sprintf("%s-%d", class, seed))
 		if rep, err := sim.Replay(class, seed, dir); err != nil {
