@@ -38,6 +38,17 @@ func artifactsFor(class Class, seed uint64) string {
 	return "  artifacts: " + strings.Join(rep.Paths, " ")
 }
 
+// runSeedReportingPanics runs a seed and turns a panic into a test
+// failure that names the seed and the replay command.
+func runSeedReportingPanics(t *testing.T, class Class, seed uint64) (res *Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			t.Fatalf("class=%s seed=%d panicked: %v\n  replay: go run ./cmd/phubd replay --class %s --seed %d", class, seed, p, class, seed)
+		}
+	}()
+	return RunSeed(class, seed, Options{})
+}
+
 // TestSweep runs every fault class over a range of seeds and asserts the
 // guarantee table (Setup.Guarantee). It also asserts coverage: each
 // class's faults really fired ("sometimes" assertions), so a class cannot
@@ -51,7 +62,7 @@ func TestSweep(t *testing.T) {
 			hits := map[string]int{}
 			windows, unknownOps, ops, lin := 0, 0, 0, 0
 			for seed := uint64(1); seed <= uint64(n); seed++ {
-				res := RunSeed(class, seed, Options{})
+				res := runSeedReportingPanics(t, class, seed)
 				if res.Failed() {
 					fails++
 					if fails <= 3 {
