@@ -54,7 +54,6 @@ type Hub struct {
 	childWG     sync.WaitGroup
 
 	closeOnce sync.Once
-	closeErr  error
 	closed    chan struct{} // closed when Close has finished
 
 	// Owned by the loop goroutine.

@@ -174,11 +174,6 @@ func (n *Node) ownClaims() []Claim {
 	return out
 }
 
-func (n *Node) sendClaims(to NodeID, full bool) {
-	n.claimsVer++
-	n.send(to, Message{Kind: MsgClaims, Claims: n.ownClaims(), Full: full, Version: n.claimsVer})
-}
-
 // sendEntries sends every registry entry to a peer in batches. With
 // claims, the first batch also carries this node's full claim list (so the
 // receiver never reconciles entries without knowing who runs them), and

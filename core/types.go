@@ -165,10 +165,6 @@ func (e *Entry) Clone() *Entry {
 	return &c
 }
 
-func sortReplicas(rs []Replica) {
-	sort.Slice(rs, func(i, j int) bool { return rs[i].Node < rs[j].Node })
-}
-
 func sortedNodes(ns []NodeID) []NodeID {
 	sort.Slice(ns, func(i, j int) bool { return ns[i] < ns[j] })
 	return ns

@@ -104,7 +104,6 @@ type parser struct {
 	nodes     map[core.NodeID]bool // nodes added so far (statically known)
 	autoNodes int                  // nodes named n1..nK by "nodes"
 	started   bool                 // a node exists: config is closed
-	cfg       []func(*core.Config)
 }
 
 // args is a command's tokens split into positional arguments, key=value

@@ -88,7 +88,6 @@ type Sim struct {
 	hooks     map[core.HookKind]int
 	replies   map[uint64]core.Reply
 	stopped   map[core.ChildID]core.Instant // acknowledged stops
-	failed    []string
 
 	// Buggify: named rare-path faults, each enabled per run; Hits counts
 	// how often each fired so sweeps can assert they were reached.
@@ -149,7 +148,6 @@ type simChild struct {
 	epoch    uint64
 	state    []byte
 	truth    *checks.Instance
-	started  bool
 }
 
 type clientReq struct {
