@@ -303,9 +303,7 @@ func (n *Node) finishPending(p *pendingReq) {
 	if r.Op == OpWhichGlobal {
 		rep.Results = nil
 		rep.Global = p.global
-		for _, node := range sortedKeys(p.which) {
-			rep.Unreachable = append(rep.Unreachable, node)
-		}
+		rep.Unreachable = append(rep.Unreachable, sortedKeys(p.which)...)
 		for _, node := range n.members.probeTargets() {
 			if !p.which[node] {
 				rep.Unreachable = append(rep.Unreachable, node)
