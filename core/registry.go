@@ -13,7 +13,7 @@ import (
 type registry struct {
 	ignoreEpochs bool // Broken.IgnoreEpochs (test-only)
 	entries      map[ChildID]*Entry
-	claims       map[NodeID]map[ChildID]Claim
+	claims       map[NodeID]map[ChildID]heldClaim
 	// removed remembers, per node, the claims version at which a claim was
 	// retracted, so an older message cannot re-add it; cleared by each
 	// full list (which supersedes older retractions), hence bounded.
@@ -25,7 +25,7 @@ type registry struct {
 }
 
 func newRegistry() *registry {
-	return &registry{entries: map[ChildID]*Entry{}, claims: map[NodeID]map[ChildID]Claim{}, removed: map[NodeID]map[ChildID]uint64{}}
+	return &registry{entries: map[ChildID]*Entry{}, claims: map[NodeID]map[ChildID]heldClaim{}, removed: map[NodeID]map[ChildID]uint64{}}
 }
 
 // newer reports whether a supersedes b.
@@ -111,18 +111,32 @@ func (r *registry) active(id ChildID) (*Entry, bool) {
 	return e, true
 }
 
+// heldClaim is a claim as stored: the child id is the map key and a
+// stored claim is never a retraction, so it takes 32 bytes, not 48.
+type heldClaim struct {
+	epoch, instance, ver uint64
+	active               bool
+}
+
+func (h heldClaim) claim(id ChildID) Claim {
+	return Claim{ID: id, Epoch: h.epoch, Instance: h.instance, Ver: h.ver, Active: h.active}
+}
+
 func (r *registry) claim(node NodeID, id ChildID) (Claim, bool) {
-	c, ok := r.claims[node][id]
-	return c, ok
+	h, ok := r.claims[node][id]
+	if !ok {
+		return Claim{}, false
+	}
+	return h.claim(id), true
 }
 
 func (r *registry) setClaim(node NodeID, c Claim) {
 	m := r.claims[node]
 	if m == nil {
-		m = map[ChildID]Claim{}
+		m = map[ChildID]heldClaim{}
 		r.claims[node] = m
 	}
-	m[c.ID] = c
+	m[c.ID] = heldClaim{epoch: c.Epoch, instance: c.Instance, ver: c.Ver, active: c.Active}
 }
 
 func (r *registry) dropClaim(node NodeID, id ChildID) bool {
@@ -145,7 +159,7 @@ func (r *registry) view(id ChildID, alive []NodeID) *Entry {
 	c.Replicas = c.Replicas[:0]
 	for _, n := range alive {
 		if cl, ok := r.claims[n][id]; ok {
-			c.Replicas = append(c.Replicas, Replica{Node: n, Epoch: cl.Epoch, Active: cl.Active})
+			c.Replicas = append(c.Replicas, Replica{Node: n, Epoch: cl.epoch, Active: cl.active})
 		}
 	}
 	return c

@@ -118,7 +118,7 @@ func (n *Node) applyClaims(node NodeID, claims []Claim, full bool, ver uint64) {
 			have[c.ID] = true
 		}
 		for _, id := range sortedChildKeys(n.reg.claims[node]) {
-			if cur := n.reg.claims[node][id]; !have[id] && cur.Ver < ver {
+			if cur := n.reg.claims[node][id]; !have[id] && cur.ver < ver {
 				drop(id)
 			}
 		}
@@ -169,7 +169,7 @@ func (n *Node) ownClaims() []Claim {
 	m := n.reg.claims[n.cfg.Name]
 	out := make([]Claim, 0, len(m))
 	for _, id := range sortedChildKeys(m) {
-		out = append(out, m[id])
+		out = append(out, m[id].claim(id))
 	}
 	return out
 }
