@@ -177,11 +177,11 @@ type RestartLimits struct {
 type Timing struct {
 	// TickInterval is how often the driver should call Tick (default 50ms).
 	TickInterval time.Duration
-	// HeartbeatInterval between heartbeats to every member (default 300ms).
+	// HeartbeatInterval between heartbeats to every member (default 500ms).
 	HeartbeatInterval time.Duration
 	// DownAfter: a member not heard from for this long is declared down
-	// (default 3s: an event loop busy with a 100,000-child batch must not
-	// look dead).
+	// (default 5s, like memberlist's LAN suspicion: an event loop busy with
+	// a 100,000-child batch on a cold heap must not look dead).
 	DownAfter time.Duration
 	// RequestTimeout is the default await timeout (default 10s, as ProcessHub).
 	RequestTimeout time.Duration
@@ -219,8 +219,8 @@ func DefaultConfig(name NodeID) Config {
 		Restart:      RestartLimits{MaxRestarts: 3, Window: 5 * time.Second},
 		Timing: Timing{
 			TickInterval:      50 * time.Millisecond,
-			HeartbeatInterval: 300 * time.Millisecond,
-			DownAfter:         3 * time.Second,
+			HeartbeatInterval: 500 * time.Millisecond,
+			DownAfter:         5 * time.Second,
 			RequestTimeout:    10 * time.Second,
 			RetryInterval:     300 * time.Millisecond,
 			TombstoneTTL:      5 * time.Minute,
