@@ -57,7 +57,8 @@ type Node struct {
 	batch          outBatch
 	claimsVer      uint64 // version of this node's last claim message
 	gossipCursor   int    // next peer of the anti-entropy rotation
-	batching       bool   // inside BeginBatch/EndBatch
+	plBuf          []NodeID
+	batching       bool // inside BeginBatch/EndBatch
 	deferredFinish bool
 }
 

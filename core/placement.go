@@ -20,6 +20,16 @@ func (n *Node) placement(e *Entry) []NodeID {
 	return n.ring.successors(nil, e.Spec.ID, n.factor())
 }
 
+// placementScratch is placement in a buffer reused by the next call:
+// callers must not keep the slice.
+func (n *Node) placementScratch(e *Entry) []NodeID {
+	if len(e.Pinned) > 0 {
+		return e.Pinned
+	}
+	n.plBuf = n.ring.successors(n.plBuf[:0], e.Spec.ID, n.factor())
+	return n.plBuf
+}
+
 // ownerFor returns the node that owns a child with the given guided pins.
 func (n *Node) ownerFor(id ChildID, pinned []NodeID) NodeID {
 	if len(pinned) > 0 {
@@ -188,7 +198,7 @@ func (n *Node) reconcileOne(id ChildID) bool {
 	if n.leaving {
 		return false // the leave procedure hands over and stops
 	}
-	pl := n.placement(e)
+	pl := n.placementScratch(e) // not retained: reconcile is a hot path
 	if containsNode(pl, n.cfg.Name) {
 		if c == nil {
 			if n.ready() {
