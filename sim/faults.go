@@ -99,6 +99,7 @@ type Setup struct {
 	Batch bool
 }
 
+// String prints every drawn setting, so a failure names the whole setup.
 func (s Setup) String() string {
 	return fmt.Sprintf("class=%s seed=%d nodes=%d strategy=%s quorum=%v batch=%v loss=%.2f dup=%.2f reorder=%.2f ops=%d faults=%d",
 		s.Class, s.Seed, s.Nodes, s.Strategy, s.Quorum, s.Batch, s.Loss, s.Dup, s.Reorder, s.Ops, s.Faults)
