@@ -267,7 +267,8 @@ func (n *Node) applyEntries(es []Entry) {
 	}
 }
 
-// LocalChildren lists the instances this node runs, sorted by id.
+// WhichChildrenLocal lists the instances this node runs, sorted by id
+// (ProcessHub's which_children_local).
 func (n *Node) WhichChildrenLocal() NodeChildren {
 	out := NodeChildren{Node: n.cfg.Name, Children: make([]LocalChild, 0, len(n.local))}
 	for _, id := range sortedChildKeys(n.local) {
