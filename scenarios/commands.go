@@ -141,14 +141,8 @@ func (p *parser) configSetting(k, v string) (func(*core.Config), error) {
 }
 
 func (p *parser) parseNodes(toks []string) (func(*Runner) error, error) {
-	a, err := split("nodes", toks)
+	a, err := command("nodes", toks, 1, 1, "nodes N")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow(); err != nil {
-		return nil, err
-	}
-	if err := a.want(1, 1, "nodes N"); err != nil {
 		return nil, err
 	}
 	n, err := parseCount("nodes", a.pos[0])
@@ -181,14 +175,8 @@ func (p *parser) parseNodes(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) parseAddNode(toks []string) (func(*Runner) error, error) {
-	a, err := split("add-node", toks)
+	a, err := command("add-node", toks, 1, 1, "add-node NAME")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow(); err != nil {
-		return nil, err
-	}
-	if err := a.want(1, 1, "add-node NAME"); err != nil {
 		return nil, err
 	}
 	name := core.NodeID(a.pos[0])
@@ -207,14 +195,8 @@ func (p *parser) parseAddNode(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) parseRun(toks []string) (func(*Runner) error, error) {
-	a, err := split("run", toks)
+	a, err := command("run", toks, 1, 1, "run DURATION")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow(); err != nil {
-		return nil, err
-	}
-	if err := a.want(1, 1, "run DURATION"); err != nil {
 		return nil, err
 	}
 	d, err := parseDur("run", a.pos[0])
@@ -501,14 +483,8 @@ func (p *parser) awaited(a args, node core.NodeID, req core.Request) (func(*Runn
 }
 
 func (p *parser) parseWhichGlobal(toks []string) (func(*Runner) error, error) {
-	a, err := split("which-global", toks)
+	a, err := command("which-global", toks, 1, 1, "which-global NODE [timeout=D]", "timeout")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow("timeout"); err != nil {
-		return nil, err
-	}
-	if err := a.want(1, 1, "which-global NODE [timeout=D]"); err != nil {
 		return nil, err
 	}
 	node, err := p.node(a.pos[0])
@@ -520,14 +496,8 @@ func (p *parser) parseWhichGlobal(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) parseWait(toks []string) (func(*Runner) error, error) {
-	a, err := split("wait", toks)
+	a, err := command("wait", toks, 0, 0, "wait [max=D]", "max")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow("max"); err != nil {
-		return nil, err
-	}
-	if err := a.want(0, 0, "wait [max=D]"); err != nil {
 		return nil, err
 	}
 	max := 35 * time.Second
@@ -544,15 +514,26 @@ func (p *parser) parseWait(toks []string) (func(*Runner) error, error) {
 	}, nil
 }
 
-func (p *parser) parseNodeFault(name string, toks []string) (func(*Runner) error, error) {
+// command splits a command's tokens and checks them: only the given
+// key=value options, between lo and hi positional arguments (usage is
+// the message for a wrong count).
+func command(name string, toks []string, lo, hi int, usage string, opts ...string) (args, error) {
 	a, err := split(name, toks)
 	if err != nil {
-		return nil, err
+		return a, err
 	}
-	if err := a.allow(); err != nil {
-		return nil, err
+	if err := a.allow(opts...); err != nil {
+		return a, err
 	}
-	if err := a.want(1, 1, name+" NODE"); err != nil {
+	if err := a.want(lo, hi, usage); err != nil {
+		return a, err
+	}
+	return a, nil
+}
+
+func (p *parser) parseNodeFault(name string, toks []string) (func(*Runner) error, error) {
+	a, err := command(name, toks, 1, 1, name+" NODE")
+	if err != nil {
 		return nil, err
 	}
 	node, err := p.node(a.pos[0])
@@ -606,14 +587,8 @@ func (p *parser) parsePartition(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) parseCut(toks []string) (func(*Runner) error, error) {
-	a, err := split("cut", toks)
+	a, err := command("cut", toks, 2, 2, "cut A B")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow(); err != nil {
-		return nil, err
-	}
-	if err := a.want(2, 2, "cut A B"); err != nil {
 		return nil, err
 	}
 	x, err := p.node(a.pos[0])
@@ -631,14 +606,7 @@ func (p *parser) parseCut(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) parseHeal(toks []string) (func(*Runner) error, error) {
-	a, err := split("heal", toks)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.allow(); err != nil {
-		return nil, err
-	}
-	if err := a.want(0, 0, "heal"); err != nil {
+	if _, err := command("heal", toks, 0, 0, "heal"); err != nil {
 		return nil, err
 	}
 	return func(r *Runner) error {
@@ -648,14 +616,8 @@ func (p *parser) parseHeal(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) parseNet(toks []string) (func(*Runner) error, error) {
-	a, err := split("net", toks)
+	a, err := command("net", toks, 0, 0, "net loss=P dup=P reorder=P", "loss", "dup", "reorder")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow("loss", "dup", "reorder"); err != nil {
-		return nil, err
-	}
-	if err := a.want(0, 0, "net loss=P dup=P reorder=P"); err != nil {
 		return nil, err
 	}
 	var n sim.NetConfig
@@ -680,14 +642,8 @@ func (p *parser) parseNet(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) parseSkew(name string, toks []string) (func(*Runner) error, error) {
-	a, err := split(name, toks)
+	a, err := command(name, toks, 2, 2, name+" NODE DURATION")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow(); err != nil {
-		return nil, err
-	}
-	if err := a.want(2, 2, name+" NODE DURATION"); err != nil {
 		return nil, err
 	}
 	node, err := p.node(a.pos[0])
