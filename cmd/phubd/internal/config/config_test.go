@@ -171,8 +171,18 @@ func TestReadmeDocumentsEveryKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range Keys {
-		if !strings.Contains(string(b), "| `"+k.Name+"` |") {
+		row := ""
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "| `"+k.Name+"` |") {
+				row = line
+			}
+		}
+		if row == "" {
 			t.Errorf("README lacks a row for key %q", k.Name)
+			continue
+		}
+		if d := k.Default(); d != "" && !strings.Contains(row, "`"+d+"`") {
+			t.Errorf("README row of %q does not show its default %q: %s", k.Name, d, row)
 		}
 	}
 }
