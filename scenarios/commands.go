@@ -141,7 +141,7 @@ func (p *parser) configSetting(k, v string) (func(*core.Config), error) {
 }
 
 func (p *parser) parseNodes(toks []string) (func(*Runner) error, error) {
-	a, err := command("nodes", toks, 1, 1, "nodes N")
+	a, err := command("nodes", toks, nil, 1, 1, "nodes N")
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +175,7 @@ func (p *parser) parseNodes(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) parseAddNode(toks []string) (func(*Runner) error, error) {
-	a, err := command("add-node", toks, 1, 1, "add-node NAME")
+	a, err := command("add-node", toks, nil, 1, 1, "add-node NAME")
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +195,7 @@ func (p *parser) parseAddNode(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) parseRun(toks []string) (func(*Runner) error, error) {
-	a, err := command("run", toks, 1, 1, "run DURATION")
+	a, err := command("run", toks, nil, 1, 1, "run DURATION")
 	if err != nil {
 		return nil, err
 	}
@@ -230,14 +230,8 @@ func blockFor(timeout time.Duration) time.Duration {
 
 func (p *parser) parseStart(toks []string) (func(*Runner) error, error) {
 	const usage = "start NODE (PREFIX COUNT | ID...) [await|awaitable] [timeout=D] [skip-check] [rollback] [tag=T] [restart=P] [fail=start] [failing=ID,...] [map=NODE,...] [map-for=ID:NODE,...;...]"
-	a, err := split("start", toks, "await", "awaitable", "skip-check", "rollback")
+	a, err := command("start", toks, []string{"await", "awaitable", "skip-check", "rollback"}, 2, -1, usage, "timeout", "tag", "restart", "fail", "failing", "map", "map-for")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow("timeout", "tag", "restart", "fail", "failing", "map", "map-for"); err != nil {
-		return nil, err
-	}
-	if err := a.want(2, -1, usage); err != nil {
 		return nil, err
 	}
 	node, err := p.node(a.pos[0])
@@ -345,14 +339,8 @@ func (p *parser) nodeListAllowRepeats(s string) ([]core.NodeID, error) {
 
 func (p *parser) parseStop(toks []string) (func(*Runner) error, error) {
 	const usage = "stop NODE (PREFIX COUNT | ID...) [await|awaitable] [timeout=D]"
-	a, err := split("stop", toks, "await", "awaitable")
+	a, err := command("stop", toks, []string{"await", "awaitable"}, 2, -1, usage, "timeout")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow("timeout"); err != nil {
-		return nil, err
-	}
-	if err := a.want(2, -1, usage); err != nil {
 		return nil, err
 	}
 	node, err := p.node(a.pos[0])
@@ -387,14 +375,8 @@ func (p *parser) parseStop(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) parseTerminate(toks []string) (func(*Runner) error, error) {
-	a, err := split("terminate", toks)
+	a, err := command("terminate", toks, nil, 2, -1, "terminate NODE (PREFIX COUNT | ID...)")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow(); err != nil {
-		return nil, err
-	}
-	if err := a.want(2, -1, "terminate NODE (PREFIX COUNT | ID...)"); err != nil {
 		return nil, err
 	}
 	node, err := p.node(a.pos[0])
@@ -412,14 +394,8 @@ func (p *parser) parseTerminate(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) parseRedistribute(toks []string) (func(*Runner) error, error) {
-	a, err := split("redistribute", toks)
+	a, err := command("redistribute", toks, nil, 3, -1, "redistribute NODE TARGET (PREFIX COUNT | ID...)")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow(); err != nil {
-		return nil, err
-	}
-	if err := a.want(3, -1, "redistribute NODE TARGET (PREFIX COUNT | ID...)"); err != nil {
 		return nil, err
 	}
 	node, err := p.node(a.pos[0])
@@ -439,14 +415,8 @@ func (p *parser) parseRedistribute(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) parseLookup(toks []string) (func(*Runner) error, error) {
-	a, err := split("lookup", toks, "owner")
+	a, err := command("lookup", toks, []string{"owner"}, 2, -1, "lookup NODE ID... [owner] [timeout=D]", "timeout")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow("timeout"); err != nil {
-		return nil, err
-	}
-	if err := a.want(2, -1, "lookup NODE ID... [owner] [timeout=D]"); err != nil {
 		return nil, err
 	}
 	node, err := p.node(a.pos[0])
@@ -483,7 +453,7 @@ func (p *parser) awaited(a args, node core.NodeID, req core.Request) (func(*Runn
 }
 
 func (p *parser) parseWhichGlobal(toks []string) (func(*Runner) error, error) {
-	a, err := command("which-global", toks, 1, 1, "which-global NODE [timeout=D]", "timeout")
+	a, err := command("which-global", toks, nil, 1, 1, "which-global NODE [timeout=D]", "timeout")
 	if err != nil {
 		return nil, err
 	}
@@ -496,7 +466,7 @@ func (p *parser) parseWhichGlobal(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) parseWait(toks []string) (func(*Runner) error, error) {
-	a, err := command("wait", toks, 0, 0, "wait [max=D]", "max")
+	a, err := command("wait", toks, nil, 0, 0, "wait [max=D]", "max")
 	if err != nil {
 		return nil, err
 	}
@@ -514,11 +484,11 @@ func (p *parser) parseWait(toks []string) (func(*Runner) error, error) {
 	}, nil
 }
 
-// command splits a command's tokens and checks them: only the given
-// key=value options, between lo and hi positional arguments (usage is
-// the message for a wrong count).
-func command(name string, toks []string, lo, hi int, usage string, opts ...string) (args, error) {
-	a, err := split(name, toks)
+// command splits a command's tokens (flags are its bare flags) and checks
+// them: only the given key=value options, between lo and hi positional
+// arguments (hi < 0: no limit; usage is the message for a wrong count).
+func command(name string, toks []string, flags []string, lo, hi int, usage string, opts ...string) (args, error) {
+	a, err := split(name, toks, flags...)
 	if err != nil {
 		return a, err
 	}
@@ -532,7 +502,7 @@ func command(name string, toks []string, lo, hi int, usage string, opts ...strin
 }
 
 func (p *parser) parseNodeFault(name string, toks []string) (func(*Runner) error, error) {
-	a, err := command(name, toks, 1, 1, name+" NODE")
+	a, err := command(name, toks, nil, 1, 1, name+" NODE")
 	if err != nil {
 		return nil, err
 	}
@@ -587,7 +557,7 @@ func (p *parser) parsePartition(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) parseCut(toks []string) (func(*Runner) error, error) {
-	a, err := command("cut", toks, 2, 2, "cut A B")
+	a, err := command("cut", toks, nil, 2, 2, "cut A B")
 	if err != nil {
 		return nil, err
 	}
@@ -606,7 +576,7 @@ func (p *parser) parseCut(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) parseHeal(toks []string) (func(*Runner) error, error) {
-	if _, err := command("heal", toks, 0, 0, "heal"); err != nil {
+	if _, err := command("heal", toks, nil, 0, 0, "heal"); err != nil {
 		return nil, err
 	}
 	return func(r *Runner) error {
@@ -616,7 +586,7 @@ func (p *parser) parseHeal(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) parseNet(toks []string) (func(*Runner) error, error) {
-	a, err := command("net", toks, 0, 0, "net loss=P dup=P reorder=P", "loss", "dup", "reorder")
+	a, err := command("net", toks, nil, 0, 0, "net loss=P dup=P reorder=P", "loss", "dup", "reorder")
 	if err != nil {
 		return nil, err
 	}
@@ -642,7 +612,7 @@ func (p *parser) parseNet(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) parseSkew(name string, toks []string) (func(*Runner) error, error) {
-	a, err := command(name, toks, 2, 2, name+" NODE DURATION")
+	a, err := command(name, toks, nil, 2, 2, name+" NODE DURATION")
 	if err != nil {
 		return nil, err
 	}
@@ -708,14 +678,8 @@ func (p *parser) parseCrashChild(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) parseSetState(toks []string) (func(*Runner) error, error) {
-	a, err := split("set-state", toks)
+	a, err := command("set-state", toks, nil, 3, 3, "set-state NODE (ID|all) VALUE")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow(); err != nil {
-		return nil, err
-	}
-	if err := a.want(3, 3, "set-state NODE (ID|all) VALUE"); err != nil {
 		return nil, err
 	}
 	node, err := p.node(a.pos[0])

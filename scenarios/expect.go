@@ -104,14 +104,8 @@ func (c cmp) holds(x int) bool {
 func (c cmp) String() string { return c.op + " " + fmt.Sprint(c.n) }
 
 func (p *parser) expectReply(toks []string) (func(*Runner) error, error) {
-	a, err := split("expect reply", toks, "ok", "initiated", "none", "rolled-back")
+	a, err := command("expect reply", toks, []string{"ok", "initiated", "none", "rolled-back"}, 0, 0, "expect reply ok|initiated|none|rolled-back|err=CODE", "err")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow("err"); err != nil {
-		return nil, err
-	}
-	if err := a.want(0, 0, "expect reply ok|initiated|none|rolled-back|err=CODE"); err != nil {
 		return nil, err
 	}
 	if len(a.flags) == 0 && len(a.keys) == 0 {
@@ -183,14 +177,8 @@ func describeReply(rep core.Reply) string {
 }
 
 func (p *parser) expectResults(toks []string) (func(*Runner) error, error) {
-	a, err := split("expect results", toks)
+	a, err := command("expect results", toks, nil, 0, 0, "expect results [ok=N] [err=CODE [count=N]] [total=N] [nodes=NODE,...|placement]", "ok", "err", "count", "total", "nodes")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow("ok", "err", "count", "total", "nodes"); err != nil {
-		return nil, err
-	}
-	if err := a.want(0, 0, "expect results [ok=N] [err=CODE [count=N]] [total=N] [nodes=NODE,...|placement]"); err != nil {
 		return nil, err
 	}
 	if len(a.keys) == 0 {
@@ -299,14 +287,8 @@ func (p *parser) nodesOrAll(s string) (func(r *Runner) []core.NodeID, error) {
 }
 
 func (p *parser) expectRegistry(toks []string) (func(*Runner) error, error) {
-	a, err := split("expect registry", toks, "placement")
+	a, err := command("expect registry", toks, []string{"placement"}, 1, 1, "expect registry NODE|all count=N [replicas=K] [placement] [tag=T]", "count", "replicas", "tag")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow("count", "replicas", "tag"); err != nil {
-		return nil, err
-	}
-	if err := a.want(1, 1, "expect registry NODE|all count=N [replicas=K] [placement] [tag=T]"); err != nil {
 		return nil, err
 	}
 	nodes, err := p.nodesOrAll(a.pos[0])
@@ -391,14 +373,8 @@ func (r *Runner) checkSynced() error {
 }
 
 func (p *parser) expectRunning(toks []string) (func(*Runner) error, error) {
-	a, err := split("expect running", toks)
+	a, err := command("expect running", toks, nil, 0, 1, "expect running [NODE] count=N", "count")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow("count"); err != nil {
-		return nil, err
-	}
-	if err := a.want(0, 1, "expect running [NODE] count=N"); err != nil {
 		return nil, err
 	}
 	v, ok := a.opts["count"]
@@ -436,14 +412,8 @@ func (p *parser) expectRunning(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) expectRuns(toks []string) (func(*Runner) error, error) {
-	a, err := split("expect runs", toks)
+	a, err := command("expect runs", toks, nil, 2, 2, "expect runs ID NODE,...|none")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow(); err != nil {
-		return nil, err
-	}
-	if err := a.want(2, 2, "expect runs ID NODE,...|none"); err != nil {
 		return nil, err
 	}
 	id := core.ChildID(a.pos[0])
@@ -634,14 +604,8 @@ func (p *parser) expectPartitioned(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) expectMembers(toks []string) (func(*Runner) error, error) {
-	a, err := split("expect members", toks)
+	a, err := command("expect members", toks, nil, 1, 1, "expect members NODE|all count=N", "count")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow("count"); err != nil {
-		return nil, err
-	}
-	if err := a.want(1, 1, "expect members NODE|all count=N"); err != nil {
 		return nil, err
 	}
 	nodes, err := p.nodesOrAll(a.pos[0])
@@ -794,14 +758,8 @@ func violations(vs []checks.Violation) error {
 }
 
 func (p *parser) expectQuiescent(toks []string) (func(*Runner) error, error) {
-	a, err := split("expect quiescent", toks, "durable", "convergent")
+	a, err := command("expect quiescent", toks, []string{"durable", "convergent"}, 0, 0, "expect quiescent [durable|convergent]")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow(); err != nil {
-		return nil, err
-	}
-	if err := a.want(0, 0, "expect quiescent [durable|convergent]"); err != nil {
 		return nil, err
 	}
 	g := sim.Guarantee{Linearizable: true, Durable: true, NoResurrectionEver: true}
@@ -828,14 +786,8 @@ func (p *parser) expectQuiescent(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) expectLookup(toks []string) (func(*Runner) error, error) {
-	a, err := split("expect lookup", toks, "found", "not_found")
+	a, err := command("expect lookup", toks, []string{"found", "not_found"}, 0, 0, "expect lookup found|not_found [nodes=NODE,...|placement] [replicas=N] [tag=T]", "nodes", "replicas", "tag")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow("nodes", "replicas", "tag"); err != nil {
-		return nil, err
-	}
-	if err := a.want(0, 0, "expect lookup found|not_found [nodes=NODE,...|placement] [replicas=N] [tag=T]"); err != nil {
 		return nil, err
 	}
 	if a.flags["found"] == a.flags["not_found"] {
@@ -897,14 +849,8 @@ func (p *parser) expectLookup(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) expectGlobal(toks []string) (func(*Runner) error, error) {
-	a, err := split("expect global", toks)
+	a, err := command("expect global", toks, nil, 0, 0, "expect global [nodes=N] [children=N] [unreachable=NODE,...|none]", "nodes", "children", "unreachable")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allow("nodes", "children", "unreachable"); err != nil {
-		return nil, err
-	}
-	if err := a.want(0, 0, "expect global [nodes=N] [children=N] [unreachable=NODE,...|none]"); err != nil {
 		return nil, err
 	}
 	if len(a.keys) == 0 {
