@@ -10,6 +10,8 @@ type membership struct {
 	members map[NodeID]*memberState
 	view    []NodeID // sorted alive members, self included unless left
 	sorted  []NodeID // cached sorted member names; nil after adds/deletes
+	// peerList caches the view without self; nil after a view change.
+	peerList []NodeID
 }
 
 // names returns every member name, sorted (cached; do not modify).
@@ -53,6 +55,7 @@ func (m *membership) recompute() bool {
 		}
 	}
 	m.view = v
+	m.peerList = nil
 	return changed
 }
 
@@ -62,14 +65,18 @@ func (m *membership) alive(name NodeID) bool {
 }
 
 // peers returns the alive members other than self, sorted.
+// The slice is derived from the view once per view change (reconcile asks
+// for it per child); callers must not modify it.
 func (m *membership) peers() []NodeID {
-	out := make([]NodeID, 0, len(m.view))
-	for _, v := range m.view {
-		if v != m.n.cfg.Name {
-			out = append(out, v)
+	if m.peerList == nil {
+		m.peerList = make([]NodeID, 0, len(m.view))
+		for _, v := range m.view {
+			if v != m.n.cfg.Name {
+				m.peerList = append(m.peerList, v)
+			}
 		}
 	}
-	return out
+	return m.peerList
 }
 
 // list returns every known member, sorted, for gossip.
