@@ -76,11 +76,15 @@ func (h *Hub) StopChildren(ctx context.Context, ids []core.ChildID, opts ...Stop
 	return res, nil
 }
 
-// TerminateChild stops the child and writes its removal to the registry
-// from this node (ProcessHub's child_terminate). It returns ErrNotFound if
-// the child is not registered here.
+// TerminateChild stops the child wherever it runs and removes it from
+// every registry (ProcessHub's child_terminate, made cluster-safe): like
+// an awaited stop it is routed to the child's owner, refused with
+// ErrPartitioned on a node without quorum, and returns only once the
+// removal is replicated, so an owner Lookup afterwards never finds the
+// child. It returns ErrNotFound if the child is not registered, and
+// ErrTimeout or ErrNodeDown when the outcome is unknown.
 func (h *Hub) TerminateChild(ctx context.Context, id core.ChildID) error {
-	rep, err := h.request(ctx, core.Request{Op: core.OpTerminate, IDs: []core.ChildID{id}})
+	rep, err := h.request(ctx, core.Request{Op: core.OpTerminate, IDs: []core.ChildID{id}, Timeout: h.coreTimeout(ctx)})
 	if err != nil {
 		return err
 	}

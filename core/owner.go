@@ -131,7 +131,9 @@ func (n *Node) onRoutedRequest(m Message) {
 	case OpStart:
 		n.ownerStart(op, m)
 	case OpStop:
-		n.ownerStop(op, m)
+		n.ownerStop(op, m, "stopped")
+	case OpTerminate:
+		n.ownerStop(op, m, "terminated")
 	case OpLookup:
 		op.results = make([]ChildResult, len(m.IDs))
 		for i, id := range m.IDs {
@@ -239,7 +241,9 @@ func (n *Node) ownerStart(op *ownerOp, m Message) {
 	}
 }
 
-func (n *Node) ownerStop(op *ownerOp, m Message) {
+// ownerStop tombstones every registered child of m with reason (stop and
+// terminate differ only in it).
+func (n *Node) ownerStop(op *ownerOp, m Message, reason string) {
 	op.results = make([]ChildResult, len(m.IDs))
 	for i, id := range m.IDs {
 		op.results[i].ID = id
@@ -249,7 +253,7 @@ func (n *Node) ownerStop(op *ownerOp, m Message) {
 			continue
 		}
 		op.results[i].Nodes = n.reg.view(id, n.members.view).Nodes()
-		t := n.tombstone(cur, "stopped")
+		t := n.tombstone(cur, reason)
 		op.entries = append(op.entries, *t)
 	}
 }
@@ -445,27 +449,14 @@ func containsNode(ns []NodeID, x NodeID) bool {
 	return false
 }
 
+// requestTerminate is ProcessHub's child_terminate, made safe for a
+// cluster: the termination is routed to each child's owner like a stop
+// (quorum-checked, replicated before it is acknowledged, so an owner
+// lookup after it never finds the child) and always awaited. The
+// tombstone's reason is "terminated". It answers per child: ok, not
+// found, or an unknown outcome (timeout, node down).
 func (n *Node) requestTerminate(r Request) {
-	rep := Reply{ID: r.ID, Op: r.Op}
-	if len(r.IDs) == 0 {
-		rep.Err = ErrNoChildren
-		n.reply(rep)
-		return
-	}
-	var entries []Entry
-	for _, id := range r.IDs {
-		cur, ok := n.reg.active(id)
-		if !ok {
-			rep.Results = append(rep.Results, ChildResult{ID: id, Err: Code(ErrNotFound)})
-			continue
-		}
-		rep.Results = append(rep.Results, ChildResult{ID: id, Nodes: n.reg.view(id, n.members.view).Nodes()})
-		entries = append(entries, *n.tombstone(cur, "terminated"))
-	}
-	for _, p := range n.members.peers() {
-		n.sendEntryBatches(p, entries)
-	}
-	n.reply(rep)
+	n.routeIDs(r, OpTerminate, r.Timeout, true)
 }
 
 func (n *Node) requestRedistribute(r Request) {

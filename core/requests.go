@@ -183,7 +183,7 @@ func (n *Node) requestLookup(r Request) {
 	n.routeIDs(r, OpLookup, r.Timeout, true)
 }
 
-// routeIDs sends an id-based request (stop, lookup) to the owners.
+// routeIDs sends an id-based request (stop, terminate, lookup) to the owners.
 func (n *Node) routeIDs(r Request, op Op, timeout time.Duration, await bool) {
 	if len(r.IDs) == 0 {
 		n.reply(Reply{ID: r.ID, Op: r.Op, Err: ErrNoChildren})
@@ -295,7 +295,7 @@ func (n *Node) finishPending(p *pendingReq) {
 		delete(n.pending.bySeq, g.seq)
 	}
 	r := p.req
-	await := r.Op == OpLookup || r.Op == OpWhichGlobal || (r.Op == OpStart && r.Start.Await) || (r.Op == OpStop && r.Stop.Await)
+	await := r.Op == OpLookup || r.Op == OpWhichGlobal || r.Op == OpTerminate || (r.Op == OpStart && r.Start.Await) || (r.Op == OpStop && r.Stop.Await)
 	if !await {
 		return
 	}

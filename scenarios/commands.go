@@ -389,7 +389,12 @@ func (p *parser) parseTerminate(toks []string) (func(*Runner) error, error) {
 	}
 	line := p.line
 	return func(r *Runner) error {
-		return r.submit(line, node, core.Request{Op: core.OpTerminate, IDs: cids})
+		// A terminate is owner-routed and always awaited (core's
+		// requestTerminate): the script blocks until its reply.
+		if err := r.submit(line, node, core.Request{Op: core.OpTerminate, IDs: cids}); err != nil {
+			return err
+		}
+		return r.runUntilReply(blockFor(0))
 	}, nil
 }
 

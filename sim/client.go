@@ -66,7 +66,7 @@ func awaited(r core.Request) bool {
 		return r.Start.Await
 	case core.OpStop:
 		return r.Stop.Await
-	case core.OpLookup, core.OpWhichGlobal:
+	case core.OpLookup, core.OpWhichGlobal, core.OpTerminate:
 		return true
 	}
 	return false
@@ -136,6 +136,9 @@ func historyKind(r core.Request) (checks.OpKind, bool) {
 		return checks.OpStart, r.Start.Await
 	case core.OpStop:
 		return checks.OpStop, r.Stop.Await
+	case core.OpTerminate:
+		// An owner-routed, always awaited stop (core's requestTerminate).
+		return checks.OpStop, true
 	case core.OpLookup:
 		return checks.OpLookup, r.Consistency == core.Owner
 	}

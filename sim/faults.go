@@ -248,8 +248,10 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 			switch {
 			case kind < 5:
 				s.Request(node, core.Request{Op: core.OpStart, Specs: []core.ChildSpec{{ID: id}}, Start: core.StartOptions{Await: true, SkipCheckExisting: true}})
-			case kind < 7:
+			case kind < 6:
 				s.Request(node, core.Request{Op: core.OpStop, IDs: []core.ChildID{id}, Stop: core.StopOptions{Await: true}})
+			case kind < 7:
+				s.Request(node, core.Request{Op: core.OpTerminate, IDs: []core.ChildID{id}})
 			default:
 				s.Request(node, core.Request{Op: core.OpLookup, IDs: []core.ChildID{id}, Consistency: core.Owner})
 			}
