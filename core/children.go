@@ -128,8 +128,11 @@ func (n *Node) onExit(c *localChild, ev ChildEvent) {
 		}
 		c.restarts = kept
 		if len(c.restarts) >= n.cfg.Restart.MaxRestarts {
-			restart = false
 			ev.Reason = fmt.Sprintf("restart intensity exceeded (%d in %s): %s", n.cfg.Restart.MaxRestarts, n.cfg.Restart.Window, ev.Reason)
+			if n.backOffReplica(c) {
+				return
+			}
+			restart = false
 		}
 	}
 	if restart {

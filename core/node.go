@@ -33,6 +33,9 @@ type Node struct {
 	lastReconcile Instant
 	leaveDeadline Instant
 	nextRollback  uint64
+	// backoffs holds replicas that exceeded their restart intensity here
+	// and wait out Restart.Window (intensity.go); at most one per child.
+	backoffs map[ChildID]backoff
 
 	// reconciliation work: dirtyAll after a view change, else dirtyIDs
 	dirty      bool

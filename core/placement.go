@@ -59,8 +59,17 @@ func (n *Node) BelongsTo(id ChildID, k int) []NodeID {
 	return n.ring.successors(nil, id, k)
 }
 
-// validateGuided checks a guided start's child mapping with ProcessHub's
-// four errors, in ProcessHub's order.
+// validateGuided checks a guided start's child mapping. ProcessHub's
+// checks come first, in ProcessHub's order (Guided.validate_child_init):
+// no mapping → ErrMissingChildMapping; a spec id that is not a key of the
+// mapping → ErrChildMappingMismatch; any mapping entry (extra keys
+// included) whose length differs from the replication factor →
+// ErrChildReplicationMismatch. (ProcessHub's "not a map" check cannot
+// fail in Go.) phub then rejects what ProcessHub lets through and later
+// runs into: an empty or repeated node, or a node this node has never
+// heard of → ErrInvalidChildMapping. A member that is down is accepted:
+// guided children are bound to their nodes and start there when it
+// returns.
 func (n *Node) validateGuided(specs []ChildSpec, mapping map[ChildID][]NodeID) error {
 	if n.cfg.Distribution.Kind != Guided {
 		return nil
@@ -68,23 +77,27 @@ func (n *Node) validateGuided(specs []ChildSpec, mapping map[ChildID][]NodeID) e
 	if mapping == nil {
 		return ErrMissingChildMapping
 	}
-	for id, nodes := range mapping {
-		seen := map[NodeID]bool{}
-		for _, nd := range nodes {
-			if nd == "" || seen[nd] {
-				return fmt.Errorf("%w: child %q: empty or repeated node", ErrInvalidChildMapping, id)
-			}
-			seen[nd] = true
-		}
-	}
 	for _, s := range specs {
 		if _, ok := mapping[s.ID]; !ok {
 			return fmt.Errorf("%w: no nodes for %q", ErrChildMappingMismatch, s.ID)
 		}
 	}
-	for _, s := range specs {
-		if len(mapping[s.ID]) != n.factor() {
-			return fmt.Errorf("%w: %q has %d nodes, replication factor is %d", ErrChildReplicationMismatch, s.ID, len(mapping[s.ID]), n.factor())
+	ids := sortedChildKeys(mapping) // the first offender is named deterministically
+	for _, id := range ids {
+		if len(mapping[id]) != n.factor() {
+			return fmt.Errorf("%w: %q has %d nodes, replication factor is %d", ErrChildReplicationMismatch, id, len(mapping[id]), n.factor())
+		}
+	}
+	for _, id := range ids {
+		seen := map[NodeID]bool{}
+		for _, nd := range mapping[id] {
+			if nd == "" || seen[nd] {
+				return fmt.Errorf("%w: child %q: empty or repeated node", ErrInvalidChildMapping, id)
+			}
+			seen[nd] = true
+			if _, known := n.members.members[nd]; !known {
+				return fmt.Errorf("%w: child %q: node %q is not a member of the cluster", ErrInvalidChildMapping, id, nd)
+			}
 		}
 	}
 	return nil
@@ -131,7 +144,9 @@ func (n *Node) viewChanged(dir string, node NodeID) {
 	for _, id := range sortedChildKeys(n.reg.claims[node]) {
 		n.claimChanged(node, id, dir == "up")
 	}
+	before := n.localPlacements()
 	n.ring.set(n.members.view)
+	n.hookChildrenRedistribution(before, node, dir)
 	n.quorum.update(n, dir, node)
 	n.dirtyAll = true
 	n.reconcile()
@@ -201,7 +216,7 @@ func (n *Node) reconcileOne(id ChildID) bool {
 	pl := n.placementScratch(e) // not retained: reconcile is a hot path
 	if containsNode(pl, n.cfg.Name) {
 		if c == nil {
-			if n.ready() {
+			if n.ready() && !n.backingOff(e) {
 				n.maybeStart(e, pl) // never on a partial or stale view
 			} // else: becoming synced reconciles everything
 
@@ -288,4 +303,49 @@ func (n *Node) release(e *Entry, c *localChild, pl []NodeID) bool {
 		return true
 	}
 	return n.beginHandover(c, to)
+}
+
+// localPlacements returns the current ring placement of every local child
+// that the ring places (guided children are pinned and never move).
+func (n *Node) localPlacements() map[ChildID][]NodeID {
+	out := make(map[ChildID][]NodeID, len(n.local))
+	k := n.cfg.Redundancy.Factor
+	if k == ClusterSize {
+		k = len(n.ring.nodes) // the factor of the ring being replaced
+	}
+	for id := range n.local {
+		if e, ok := n.reg.active(id); ok && len(e.Pinned) == 0 {
+			out[id] = n.ring.successors(nil, id, k)
+		}
+	}
+	return out
+}
+
+// hookChildrenRedistribution fires pre_children_redistribution (ProcessHub's
+// hook of the same name) for the local children whose placement the view
+// change of node (dir "up", "down" or "left") moves, before any of them is
+// started elsewhere or released here. before holds their placements on
+// the previous ring.
+func (n *Node) hookChildrenRedistribution(before map[ChildID][]NodeID, node NodeID, dir string) {
+	var moved []ChildID
+	for _, id := range sortedChildKeys(before) {
+		if !sameNodes(before[id], n.ring.successors(n.plBuf[:0], id, n.factor())) {
+			moved = append(moved, id)
+		}
+	}
+	if len(moved) > 0 {
+		n.hook(HookPreChildrenRedist, node, moved, dir)
+	}
+}
+
+func sameNodes(a, b []NodeID) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -131,6 +131,7 @@ func (n *Node) Tick(now Instant) {
 	n.retryReplication()
 	n.expireRequests()
 	n.tickMigrations()
+	n.tickBackoffs()
 	n.tickLeave()
 	if n.dirty {
 		n.reconcile()
