@@ -238,7 +238,11 @@ func TestGuidedValidation(t *testing.T) {
 		want    error
 	}{
 		{"missing", nil, phub.ErrMissingChildMapping},
-		{"invalid", map[core.ChildID][]core.NodeID{"g1": {"b", "b"}, "g2": {"c"}}, phub.ErrInvalidChildMapping},
+		// ProcessHub's order: the list length is checked before phub's own
+		// node checks, so with factor 1 a repeated node is a replication
+		// mismatch and an unknown node is phub's invalid mapping.
+		{"repeated", map[core.ChildID][]core.NodeID{"g1": {"b", "b"}, "g2": {"c"}}, phub.ErrChildReplicationMismatch},
+		{"invalid", map[core.ChildID][]core.NodeID{"g1": {"zz"}, "g2": {"c"}}, phub.ErrInvalidChildMapping},
 		{"mismatch", map[core.ChildID][]core.NodeID{"g1": {"b"}}, phub.ErrChildMappingMismatch},
 		{"replication", map[core.ChildID][]core.NodeID{"g1": {"b", "c"}, "g2": {"c"}}, phub.ErrChildReplicationMismatch},
 	}
