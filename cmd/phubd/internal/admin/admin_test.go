@@ -116,6 +116,21 @@ func call(t *testing.T, n *testNode, method, path, body string) (int, string) {
 
 func callTok(t *testing.T, n *testNode, method, path, body, tok string) (int, string) {
 	t.Helper()
+	header := ""
+	if tok != "" {
+		header = "Bearer " + tok
+	}
+	return callAuth(t, n, method, path, body, header)
+}
+
+// callHeader sends a bodiless request with the given Authorization header.
+func callHeader(t *testing.T, n *testNode, method, path, header string) (int, string) {
+	t.Helper()
+	return callAuth(t, n, method, path, "", header)
+}
+
+func callAuth(t *testing.T, n *testNode, method, path, body, header string) (int, string) {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -124,8 +139,8 @@ func callTok(t *testing.T, n *testNode, method, path, body, tok string) (int, st
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
+	if header != "" {
+		req.Header.Set("Authorization", header)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -164,8 +179,17 @@ func TestAuth(t *testing.T) {
 		st, body = callTok(t, n, p.method, p.path, "", "wrong")
 		expect(t, st, body, http.StatusUnauthorized, "wrong bearer token")
 	}
+	// The scheme is case-insensitive (RFC 7235); the token is not.
+	for _, scheme := range []string{"bearer", "BEARER", "Bearer", "bEaReR"} {
+		st, body := callHeader(t, n, "GET", "/v1/members", scheme+" "+token)
+		expect(t, st, body, http.StatusOK, `"members"`)
+	}
+	st, body := callHeader(t, n, "GET", "/v1/members", "bearer "+strings.ToUpper(token))
+	expect(t, st, body, http.StatusUnauthorized, "wrong bearer token")
+	st, body = callHeader(t, n, "GET", "/v1/members", "Basic "+token)
+	expect(t, st, body, http.StatusUnauthorized, "missing bearer token")
 	// Health is open, for probes.
-	st, body := callTok(t, n, "GET", "/v1/health", "", "")
+	st, body = callTok(t, n, "GET", "/v1/health", "", "")
 	expect(t, st, body, http.StatusOK, `"status": "ok"`)
 }
 

@@ -93,8 +93,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 func (s *Server) auth(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if len(s.token) > 0 {
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), s.token) != 1 {
+			got, ok := bearerToken(r.Header.Get("Authorization"))
+			if !ok || subtle.ConstantTimeCompare([]byte(got), s.token) != 1 {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="phubd"`)
 				msg := "missing bearer token"
 				if ok {
@@ -106,6 +106,18 @@ func (s *Server) auth(next http.HandlerFunc) http.HandlerFunc {
 		}
 		next(w, r)
 	}
+}
+
+// bearerToken returns the credentials of an "Authorization: Bearer <token>"
+// header value. The scheme is matched case-insensitively (RFC 7235 §2.1:
+// "bearer", "BEARER" and "Bearer" are the same scheme); spaces around the
+// token are ignored. ok is false for a missing header or another scheme.
+func bearerToken(header string) (token string, ok bool) {
+	scheme, rest, found := strings.Cut(strings.TrimSpace(header), " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(rest), true
 }
 
 type slogAdapter struct{ l *slog.Logger }
