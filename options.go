@@ -15,8 +15,9 @@ import (
 // working default.
 type Config struct {
 	// Core configures the distributor state machine. If Core.Incarnation
-	// is zero, New uses the clock's current time in nanoseconds, so a
-	// restarted node gets a higher incarnation.
+	// is zero (as core.DefaultConfig leaves it), New uses the clock's
+	// current time in nanoseconds, so a restarted node gets a higher
+	// incarnation and rejoins.
 	Core core.Config
 	// Transport carries messages to peers. The hub owns it from New on:
 	// Close closes it.

@@ -11,7 +11,10 @@ type Config struct {
 	// Name is this node's name, unique in the cluster.
 	Name NodeID
 	// Incarnation tells restarts of the same Name apart; a restarted node
-	// must use a higher value (the runtime uses its start time).
+	// must use a higher value. DefaultConfig leaves it 0, which tells the
+	// runtime (phub.New) to derive a strictly increasing one from the wall
+	// clock in nanoseconds, so a node restarted with the same config
+	// rejoins. A driver of core alone must set it.
 	Incarnation uint64
 	// Seeds are nodes contacted to join the cluster. A seed may be named by
 	// its address (host:port); the transport resolves it.
@@ -209,7 +212,6 @@ type Limits struct {
 func DefaultConfig(name NodeID) Config {
 	return Config{
 		Name:         name,
-		Incarnation:  1,
 		HubID:        "phub",
 		Distribution: DistributionConfig{Kind: ConsistentHashing, VirtualNodes: 128},
 		Redundancy:   RedundancyConfig{Factor: 1, Mode: ActiveActive, Signal: SignalNone},

@@ -21,6 +21,11 @@ type peer struct {
 	name        core.NodeID
 	queue       chan []byte
 	queuedBytes atomic.Int64
+	// unsent counts frames accepted by enqueue and not yet flushed or
+	// dropped; connected is true while a connection is being served.
+	// Close waits for connected peers with unsent frames (see flush).
+	unsent    atomic.Int64
+	connected atomic.Bool
 }
 
 func newPeer(t *TCP, name core.NodeID) *peer {
@@ -35,11 +40,13 @@ func (p *peer) enqueue(frame []byte) error {
 		p.t.log.Debug("transport: dropping message: send queue bytes full", "peer", string(p.name))
 		return ErrQueueFull
 	}
+	p.unsent.Add(1)
 	select {
 	case p.queue <- frame:
 		return nil
 	default:
 		p.queuedBytes.Add(-n)
+		p.unsent.Add(-1)
 		p.t.log.Debug("transport: dropping message: send queue full", "peer", string(p.name))
 		return ErrQueueFull
 	}
@@ -93,7 +100,9 @@ func (p *peer) serve(raw, conn net.Conn, first []byte) {
 		defer close(dead)
 		p.readPongs(conn)
 	}()
+	p.connected.Store(true)
 	defer func() {
+		p.connected.Store(false)
 		p.t.untrack(raw)
 		<-dead
 	}()
@@ -106,6 +115,7 @@ func (p *peer) serve(raw, conn net.Conn, first []byte) {
 	for {
 		if pending != nil {
 			n, err := p.writeBatch(conn, bw, pending)
+			p.unsent.Add(-int64(n))
 			if err != nil {
 				p.t.log.Debug("transport: write failed, dropping messages", "peer", string(p.name), "messages", n, "err", err)
 				return

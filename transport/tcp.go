@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/phub/phub/core"
 )
@@ -43,8 +44,12 @@ type TCP struct {
 	mu     sync.Mutex
 	closed bool
 	addrs  map[core.NodeID]string
-	peers  map[core.NodeID]*peer
-	conns  map[net.Conn]struct{} // every open connection, for Close
+	// learned marks addresses proven by a handshake rather than set with
+	// SetAddress; a newer handshake replaces them (a restarted peer may
+	// listen elsewhere).
+	learned map[core.NodeID]bool
+	peers   map[core.NodeID]*peer
+	conns   map[net.Conn]struct{} // every open connection, for Close
 }
 
 var _ Transport = (*TCP)(nil)
@@ -62,14 +67,15 @@ func NewTCP(cfg TCPConfig) (*TCP, error) {
 		return nil, fmt.Errorf("transport: listen %s: %w", cfg.ListenAddr, err)
 	}
 	t := &TCP{
-		cfg:   cfg,
-		log:   cfg.Logger.With("node", string(cfg.Name)),
-		ln:    ln,
-		inbox: make(chan Inbound, cfg.InboxSize),
-		slots: make(chan struct{}, cfg.MaxInboundConns),
-		addrs: make(map[core.NodeID]string),
-		peers: make(map[core.NodeID]*peer),
-		conns: make(map[net.Conn]struct{}),
+		cfg:     cfg,
+		log:     cfg.Logger.With("node", string(cfg.Name)),
+		ln:      ln,
+		inbox:   make(chan Inbound, cfg.InboxSize),
+		slots:   make(chan struct{}, cfg.MaxInboundConns),
+		addrs:   make(map[core.NodeID]string),
+		learned: make(map[core.NodeID]bool),
+		peers:   make(map[core.NodeID]*peer),
+		conns:   make(map[net.Conn]struct{}),
 	}
 	t.advertise = cfg.AdvertiseAddr
 	if t.advertise == "" {
@@ -107,6 +113,7 @@ func (t *TCP) Inbox() <-chan Inbound { return t.inbox }
 func (t *TCP) SetAddress(name core.NodeID, addr string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	delete(t.learned, name)
 	if addr == "" {
 		delete(t.addrs, name)
 		return
@@ -114,16 +121,19 @@ func (t *TCP) SetAddress(name core.NodeID, addr string) {
 	t.addrs[name] = addr
 }
 
-// learn records an address proven by a handshake, unless one is already
-// known: an explicit SetAddress always wins.
+// learn records an address proven by a handshake, unless one was set
+// with SetAddress: an explicit address always wins, a learned one is
+// replaced by the latest handshake (a restarted peer may listen on a new
+// port).
 func (t *TCP) learn(name core.NodeID, addr string) {
 	if name == "" || addr == "" {
 		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if _, ok := t.addrs[name]; !ok {
+	if _, ok := t.addrs[name]; !ok || t.learned[name] {
 		t.addrs[name] = addr
+		t.learned[name] = true
 	}
 }
 
@@ -200,9 +210,16 @@ func (t *TCP) untrack(c net.Conn) {
 	t.mu.Unlock()
 }
 
-// Close stops accepting, closes every connection, waits for every
-// goroutine of the transport to return and then closes the inbox. Queued
-// messages are dropped. Calling Close again returns nil.
+// closeFlushTimeout bounds how long Close waits for queued messages to
+// reach connected peers.
+const closeFlushTimeout = time.Second
+
+// Close stops accepting new messages, gives messages already queued for a
+// connected peer up to closeFlushTimeout to be written (a node's last
+// words, such as a graceful leave, reach its peers), then closes every
+// connection, waits for every goroutine of the transport to return and
+// closes the inbox. Messages still queued then are dropped. Calling Close
+// again returns nil.
 func (t *TCP) Close() error {
 	t.mu.Lock()
 	if t.closed {
@@ -210,6 +227,13 @@ func (t *TCP) Close() error {
 		return nil
 	}
 	t.closed = true
+	peers := make([]*peer, 0, len(t.peers))
+	for _, p := range t.peers {
+		peers = append(peers, p)
+	}
+	t.mu.Unlock()
+	flush(peers, time.Now().Add(closeFlushTimeout))
+	t.mu.Lock()
 	conns := make([]net.Conn, 0, len(t.conns))
 	for c := range t.conns {
 		conns = append(conns, c)
@@ -226,4 +250,23 @@ func (t *TCP) Close() error {
 		return fmt.Errorf("transport: close listener: %w", err)
 	}
 	return nil
+}
+
+// flush waits until no connected peer has unsent frames, or deadline.
+// Peers without a connection are not waited for: their frames would wait
+// for a dial that may never succeed.
+func flush(peers []*peer, deadline time.Time) {
+	for time.Now().Before(deadline) {
+		busy := false
+		for _, p := range peers {
+			if p.connected.Load() && p.unsent.Load() > 0 {
+				busy = true
+				break
+			}
+		}
+		if !busy {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
