@@ -48,6 +48,14 @@ type ChildEnv interface {
 	// increasing across every start the cluster has seen. Use it to fence
 	// external writes.
 	Epoch() uint64
+	// Fence is the instance's fencing token: its epoch plus what only
+	// this node can mint (node name, node incarnation, instance number),
+	// so two instances never share a token, even when a partition lets
+	// two nodes start the child at the same epoch. Prefer it to Epoch for
+	// fencing external writes: accept a write only if its token is not
+	// lower (core.Fence.Compare, or the byte order of its String) than
+	// the last one accepted.
+	Fence() core.Fence
 	// Instance tells restarts of the child on this node apart.
 	Instance() uint64
 	// Spec is the child's spec (Params holds its kind's parameters).
@@ -100,9 +108,12 @@ type childRun struct {
 
 var _ ChildEnv = (*childRun)(nil)
 
-func (r *childRun) ID() core.ChildID          { return r.spec.ID }
-func (r *childRun) Epoch() uint64             { return r.epoch }
-func (r *childRun) Instance() uint64          { return r.instance }
+func (r *childRun) ID() core.ChildID { return r.spec.ID }
+func (r *childRun) Epoch() uint64    { return r.epoch }
+func (r *childRun) Instance() uint64 { return r.instance }
+func (r *childRun) Fence() core.Fence {
+	return core.Fence{Epoch: r.epoch, Incarnation: r.hub.cfg.Core.Incarnation, Instance: r.instance, Node: r.hub.name}
+}
 func (r *childRun) Spec() core.ChildSpec      { return r.spec }
 func (r *childRun) Node() core.NodeID         { return r.hub.name }
 func (r *childRun) Logger() *slog.Logger      { return r.log }

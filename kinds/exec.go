@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +31,15 @@ type ExecConfig struct {
 	// Grace is the time between SIGTERM and SIGKILL when a child is
 	// stopped (default DefaultExecGrace).
 	Grace time.Duration
+	// PassEnv names PHUB_* variables of the node's environment that
+	// children inherit anyway; every other PHUB_* variable (the cluster
+	// secret, the admin token, all phubd settings) is removed from a
+	// child's environment.
+	PassEnv []string
+	// Journal, if set, records every running process so that a later
+	// incarnation of the node can reap what a crash left behind. A start
+	// whose record cannot be written fails (the process is killed).
+	Journal ProcessJournal
 }
 
 // NewExec returns the factory of the exec kind. A spec's parameters:
@@ -40,18 +48,29 @@ type ExecConfig struct {
 //   - "args": a JSON array of strings, or else whitespace-separated words;
 //   - "dir": the working directory;
 //   - "env.NAME": sets environment variable NAME (on top of the node's
-//     environment).
+//     environment; NAME must not be one of ChildEnvVars).
 //
-// The process also gets PHUB_CHILD_ID, PHUB_EPOCH and PHUB_INSTANCE. When
-// the instance is stopped it receives SIGTERM, and SIGKILL after the grace
-// period; its process group is signalled so shell pipelines stop too. An
-// exit status other than 0 (when not stopped) is an abnormal exit.
+// The factory's errors (missing or unknown command, bad args or env) are
+// invalid specs. The process gets the node's environment without its
+// PHUB_* variables (except ExecConfig.PassEnv), the spec's variables, and
+// PHUB_CHILD_ID, PHUB_EPOCH, PHUB_FENCE (the instance's fencing token,
+// core.Fence.String), PHUB_INSTANCE and PHUB_NODE. It runs in its own
+// process group; on Linux it is started with a parent-death signal
+// (SIGKILL) from a thread that never exits, so it dies with the node even
+// on kill -9. When the instance is stopped the group receives SIGTERM,
+// and SIGKILL after the grace period; when the process exits, whatever is
+// left in its group is killed. An exit status other than 0 (when not
+// stopped) is an abnormal exit.
 func NewExec(cfg ExecConfig) phub.ChildFactory {
 	if cfg.Grace <= 0 {
 		cfg.Grace = DefaultExecGrace
 	}
+	pass := map[string]bool{}
+	for _, name := range cfg.PassEnv {
+		pass[name] = true
+	}
 	return func(spec core.ChildSpec) (phub.Child, error) {
-		c := &execChild{cfg: cfg, command: spec.Params["command"], dir: spec.Params["dir"]}
+		c := &execChild{cfg: cfg, pass: pass, command: spec.Params["command"], dir: spec.Params["dir"]}
 		if c.command == "" {
 			return nil, fmt.Errorf("exec %q: missing parameter \"command\"", spec.ID)
 		}
@@ -75,7 +94,10 @@ func NewExec(cfg ExecConfig) phub.ChildFactory {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			if name, ok := strings.CutPrefix(k, "env."); ok && name != "" {
+			if name, ok := strings.CutPrefix(k, "env."); ok {
+				if err := CheckEnvName(name); err != nil {
+					return nil, fmt.Errorf("exec %q: param %q: %w", spec.ID, k, err)
+				}
 				c.env = append(c.env, name+"="+spec.Params[k])
 			}
 		}
@@ -85,6 +107,7 @@ func NewExec(cfg ExecConfig) phub.ChildFactory {
 
 type execChild struct {
 	cfg     ExecConfig
+	pass    map[string]bool
 	command string
 	path    string
 	args    []string
@@ -130,13 +153,7 @@ func (c *execChild) Run(ctx context.Context, env phub.ChildEnv) error {
 	}
 	cmd := exec.CommandContext(ctx, c.path, c.args...)
 	cmd.Dir = c.dir
-	cmd.Env = append(os.Environ(), c.env...)
-	cmd.Env = append(cmd.Env,
-		"PHUB_CHILD_ID="+string(env.ID()),
-		"PHUB_EPOCH="+strconv.FormatUint(env.Epoch(), 10),
-		"PHUB_INSTANCE="+strconv.FormatUint(env.Instance(), 10),
-		"PHUB_NODE="+string(env.Node()),
-	)
+	cmd.Env = childEnviron(os.Environ(), c.pass, c.env, env)
 	if stdout != nil {
 		cmd.Stdout = stdout
 	}
@@ -146,13 +163,26 @@ func (c *execChild) Run(ctx context.Context, env phub.ChildEnv) error {
 	setProcessGroup(cmd)
 	cmd.Cancel = func() error { return terminate(cmd) }
 	cmd.WaitDelay = c.cfg.Grace
-	if err := cmd.Start(); err != nil {
+	if err := startProcess(cmd); err != nil {
 		return fmt.Errorf("exec %s: %w", c.command, err)
 	}
-	err = cmd.Wait()
+	if j := c.cfg.Journal; j != nil {
+		pid := cmd.Process.Pid
+		if err := c.record(env, pid); err != nil {
+			killGroup(cmd)
+			_ = waitAndKillGroup(cmd)
+			return fmt.Errorf("exec %s: journal: %w", c.command, err)
+		}
+		defer func() {
+			if err := j.Forget(pid); err != nil {
+				env.Logger().Warn("exec: journal: forget", "pid", pid, "err", err)
+			}
+		}()
+	}
+	// Whatever the process left in its group goes with it.
+	err = waitAndKillGroup(cmd)
 	if ctx.Err() != nil {
 		// Stopped by the hub: whatever the exit status, not a crash.
-		killGroup(cmd)
 		return nil
 	}
 	if err != nil {
@@ -163,4 +193,16 @@ func (c *execChild) Run(ctx context.Context, env phub.ChildEnv) error {
 		return fmt.Errorf("exec %s: %w", c.command, err)
 	}
 	return nil
+}
+
+// record writes the journal entry of a started process.
+func (c *execChild) record(env phub.ChildEnv, pid int) error {
+	id, err := identify(pid)
+	if err != nil {
+		return err
+	}
+	return c.cfg.Journal.Record(ProcessRecord{
+		Child: string(env.ID()), Fence: env.Fence().String(), Epoch: env.Epoch(), Instance: env.Instance(),
+		Pid: pid, StartTicks: id.startTicks, BootID: id.bootID, Command: c.command,
+	})
 }

@@ -29,9 +29,12 @@ func newEnv(spec core.ChildSpec, epoch uint64, state []byte) *fakeEnv {
 	return &fakeEnv{spec: spec, epoch: epoch, state: state, signals: make(chan bool, 1), handover: make(chan []byte, 1)}
 }
 
-func (e *fakeEnv) ID() core.ChildID          { return e.spec.ID }
-func (e *fakeEnv) Epoch() uint64             { return e.epoch }
-func (e *fakeEnv) Instance() uint64          { return 7 }
+func (e *fakeEnv) ID() core.ChildID { return e.spec.ID }
+func (e *fakeEnv) Epoch() uint64    { return e.epoch }
+func (e *fakeEnv) Instance() uint64 { return 7 }
+func (e *fakeEnv) Fence() core.Fence {
+	return core.Fence{Epoch: e.epoch, Incarnation: 5, Instance: 7, Node: "n1"}
+}
 func (e *fakeEnv) Spec() core.ChildSpec      { return e.spec }
 func (e *fakeEnv) Node() core.NodeID         { return "n1" }
 func (e *fakeEnv) Logger() *slog.Logger      { return slog.Default() }

@@ -3,6 +3,7 @@
 package kinds
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 )
@@ -18,3 +19,16 @@ func terminate(cmd *exec.Cmd) error {
 }
 
 func killGroup(*exec.Cmd) {}
+
+func waitAndKillGroup(cmd *exec.Cmd) error { return cmd.Wait() }
+
+func startProcess(cmd *exec.Cmd) error { return cmd.Start() }
+
+type processID struct {
+	startTicks uint64
+	bootID     string
+}
+
+func identify(int) (processID, error) {
+	return processID{}, errors.New("process journal: not supported on this OS")
+}
