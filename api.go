@@ -15,7 +15,9 @@ import (
 // ErrTimeout, ErrNodeDown, ...).
 //
 // The returned error is request-level: ErrNoChildren for empty specs,
-// ErrInvalidSpec, the guided strategy's mapping errors, ErrPartitioned,
+// ErrInvalidSpec (also for a kind without a factory on this node and a
+// spec the kind's factory rejects as invalid, e.g. an exec command not
+// found), the guided strategy's mapping errors, ErrPartitioned,
 // ErrAlreadyStarted (with the offending ids in Results) when a spec's id
 // is already registered, ErrRolledBack after Rollback(), ErrClosed, or
 // ctx's error. A request abandoned because ctx ended still runs to its
@@ -27,6 +29,9 @@ func (h *Hub) StartChildren(ctx context.Context, specs []core.ChildSpec, opts ..
 	}
 	if o.Await && o.Timeout <= 0 {
 		o.Timeout = h.coreTimeout(ctx)
+	}
+	if err := h.checkSpecs(specs); err != nil {
+		return StartResult{}, fmt.Errorf("phub: start: %w", err)
 	}
 	rep, err := h.request(ctx, core.Request{Op: core.OpStart, Specs: specs, Start: o})
 	if err != nil {

@@ -27,7 +27,12 @@ func (f ChildFunc) Run(ctx context.Context, env ChildEnv) error { return f(ctx, 
 
 // ChildFactory builds the child for a spec. It runs on the hub's event
 // loop, so it must be quick: do the work in Run. A factory error is
-// reported as a failed start (ErrStartFailed).
+// reported as a failed start (ErrStartFailed). StartChildren also calls
+// it once per spec on the node that receives the request, concurrently
+// with other calls, to validate the spec: an error wrapping
+// ErrInvalidSpec there refuses the request at once (ErrInvalidSpec), any
+// other error is ignored there. So a factory must be safe for concurrent
+// use and have no side effects beyond building the child.
 type ChildFactory func(spec core.ChildSpec) (Child, error)
 
 // HandoverProvider is implemented by children that hand their state over

@@ -35,8 +35,9 @@ var (
 	// ErrClosed is returned by calls on a hub that has been closed. It
 	// also matches ErrShuttingDown.
 	ErrClosed = closedError{}
-	// ErrUnknownKind is the start failure of a child whose kind has no
-	// factory in Config.Kinds (reported as ErrStartFailed with this
+	// ErrUnknownKind names a kind without a factory in Config.Kinds: at
+	// the node receiving StartChildren it is an ErrInvalidSpec; at a node
+	// that must run the child, the start fails (ErrStartFailed with this
 	// detail).
 	ErrUnknownKind = errors.New("unknown child kind")
 	// ErrDuplicateHook is returned by RegisterHook for a (kind, id) pair

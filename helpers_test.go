@@ -2,6 +2,7 @@ package phub_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,6 +30,12 @@ func testTiming() core.Timing {
 		t.DownAfter = 2 * time.Second
 	}
 	return t
+}
+
+// unstartableKind accepts every spec at the entry but fails to build its
+// child on the node that must run it (a plain factory error).
+func unstartableKind(core.ChildSpec) (phub.Child, error) {
+	return nil, errors.New("cannot build this child here")
 }
 
 // noopKind is a child that runs until stopped.
@@ -74,7 +81,7 @@ func newCluster(t testing.TB, n int, tweak func(*core.Config)) *cluster {
 		h, err := phub.New(phub.Config{
 			Core:      cfg,
 			Transport: c.net.Endpoint(name),
-			Kinds:     phub.Registry{kinds.CounterKind: counters.Factory, "noop": noopKind},
+			Kinds:     phub.Registry{kinds.CounterKind: counters.Factory, "noop": noopKind, "unstartable": unstartableKind},
 			Logger:    testLogger(),
 		})
 		if err != nil {

@@ -3,6 +3,7 @@ package phub_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -164,13 +165,19 @@ func TestRequestErrors(t *testing.T) {
 		t.Fatalf("duplicate start, skip check: %v %+v", err, r)
 	}
 
-	// A kind without a factory fails to start.
+	// A kind without a factory is an invalid spec, refused at the entry.
 	r, err = a.StartChild(ctx, core.ChildSpec{ID: "bad", Kind: "no-such-kind"})
-	if !errors.Is(err, phub.ErrStartFailed) {
+	if !errors.Is(err, phub.ErrInvalidSpec) || !errors.Is(err, phub.ErrUnknownKind) || !strings.Contains(err.Error(), "no-such-kind") {
 		t.Fatalf("unknown kind: %v %+v", err, r)
 	}
-	// A factory error fails the start too (counter with a bad parameter).
+	// So is a spec its factory rejects as invalid (counter with a bad
+	// parameter), with the factory's reason.
 	r, err = a.StartChild(ctx, core.ChildSpec{ID: "bad2", Kind: "counter", Params: map[string]string{"interval_ms": "x"}})
+	if !errors.Is(err, phub.ErrInvalidSpec) || !strings.Contains(err.Error(), "interval_ms") {
+		t.Fatalf("invalid counter spec: %v %+v", err, r)
+	}
+	// Any other factory error fails the start where the child would run.
+	r, err = a.StartChild(ctx, core.ChildSpec{ID: "bad3", Kind: "unstartable"})
 	if !errors.Is(err, phub.ErrStartFailed) {
 		t.Fatalf("factory error: %v %+v", err, r)
 	}
@@ -204,7 +211,7 @@ func TestRollback(t *testing.T) {
 	c := newCluster(t, 3, nil)
 	a := c.hub("a")
 	ctx := ctxT(t, 10*time.Second)
-	sp := append(specs("noop", "rb", 5), core.ChildSpec{ID: "rb-bad", Kind: "no-such-kind"})
+	sp := append(specs("noop", "rb", 5), core.ChildSpec{ID: "rb-bad", Kind: "unstartable"})
 	res, err := a.StartChildren(ctx, sp, phub.Await(), phub.Rollback())
 	if !errors.Is(err, phub.ErrRolledBack) || !res.RolledBack {
 		t.Fatalf("rollback start: %v %+v", err, res)

@@ -22,8 +22,10 @@ type Config struct {
 	// Transport carries messages to peers. The hub owns it from New on:
 	// Close closes it.
 	Transport transport.Transport
-	// Kinds maps a child spec's Kind to the factory that builds it. A spec
-	// whose kind is missing fails to start (ErrStartFailed).
+	// Kinds maps a child spec's Kind to the factory that builds it. A
+	// start whose spec names a kind missing here is refused at once with
+	// ErrInvalidSpec (wrapping ErrUnknownKind); a node that lacks the kind
+	// of a child it must run reports ErrStartFailed.
 	Kinds Registry
 	// Logger receives the runtime's logs (default slog.Default()).
 	Logger *slog.Logger

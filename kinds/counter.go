@@ -53,7 +53,7 @@ func (cs *Counters) Factory(spec core.ChildSpec) (phub.Child, error) {
 	if v, ok := spec.Params["interval_ms"]; ok {
 		ms, err := strconv.Atoi(v)
 		if err != nil || ms <= 0 {
-			return nil, fmt.Errorf("counter %q: interval_ms %q: want a positive integer", spec.ID, v)
+			return nil, fmt.Errorf("%w: counter %q: interval_ms %q: want a positive integer", phub.ErrInvalidSpec, spec.ID, v)
 		}
 		interval = time.Duration(ms) * time.Millisecond
 	}

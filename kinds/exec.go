@@ -50,8 +50,9 @@ type ExecConfig struct {
 //   - "env.NAME": sets environment variable NAME (on top of the node's
 //     environment; NAME must not be one of ChildEnvVars).
 //
-// The factory's errors (missing or unknown command, bad args or env) are
-// invalid specs. The process gets the node's environment without its
+// The factory's errors (missing command, command not found in PATH or not
+// executable, bad args or env) wrap phub.ErrInvalidSpec, so StartChildren
+// refuses such a spec at once. The process gets the node's environment without its
 // PHUB_* variables (except ExecConfig.PassEnv), the spec's variables, and
 // PHUB_CHILD_ID, PHUB_EPOCH, PHUB_FENCE (the instance's fencing token,
 // core.Fence.String), PHUB_INSTANCE and PHUB_NODE. It runs in its own
@@ -72,17 +73,17 @@ func NewExec(cfg ExecConfig) phub.ChildFactory {
 	return func(spec core.ChildSpec) (phub.Child, error) {
 		c := &execChild{cfg: cfg, pass: pass, command: spec.Params["command"], dir: spec.Params["dir"]}
 		if c.command == "" {
-			return nil, fmt.Errorf("exec %q: missing parameter \"command\"", spec.ID)
+			return nil, fmt.Errorf("%w: exec %q: missing parameter \"command\"", phub.ErrInvalidSpec, spec.ID)
 		}
 		path, err := exec.LookPath(c.command)
 		if err != nil {
-			return nil, fmt.Errorf("exec %q: %w", spec.ID, err)
+			return nil, fmt.Errorf("%w: exec %q: %w", phub.ErrInvalidSpec, spec.ID, err)
 		}
 		c.path = path
 		if a := strings.TrimSpace(spec.Params["args"]); a != "" {
 			if strings.HasPrefix(a, "[") {
 				if err := json.Unmarshal([]byte(a), &c.args); err != nil {
-					return nil, fmt.Errorf("exec %q: args: %w", spec.ID, err)
+					return nil, fmt.Errorf("%w: exec %q: args: %w", phub.ErrInvalidSpec, spec.ID, err)
 				}
 			} else {
 				c.args = strings.Fields(a)
@@ -96,7 +97,7 @@ func NewExec(cfg ExecConfig) phub.ChildFactory {
 		for _, k := range keys {
 			if name, ok := strings.CutPrefix(k, "env."); ok {
 				if err := CheckEnvName(name); err != nil {
-					return nil, fmt.Errorf("exec %q: param %q: %w", spec.ID, k, err)
+					return nil, fmt.Errorf("%w: exec %q: param %q: %w", phub.ErrInvalidSpec, spec.ID, k, err)
 				}
 				c.env = append(c.env, name+"="+spec.Params[k])
 			}

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -66,7 +67,7 @@ func newCluster(t *testing.T, n int, tweak func(*core.Config)) []*testNode {
 		}
 		counters := kinds.NewCounters()
 		h, err := phub.New(phub.Config{Core: cfg, Transport: net.Endpoint(name), Logger: quiet(),
-			Kinds: phub.Registry{kinds.CounterKind: counters.Factory}})
+			Kinds: phub.Registry{kinds.CounterKind: counters.Factory, "unstartable": unstartable}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -301,11 +302,26 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// unstartable passes the entry's check but cannot be built where it runs.
+func unstartable(core.ChildSpec) (phub.Child, error) { return nil, errors.New("cannot build it here") }
+
 func TestStartFailedRollback(t *testing.T) {
 	a := newCluster(t, 1, nil)[0]
+	// Known at the entry: an unknown kind or an invalid parameter is 400.
 	st, body := call(t, a, "POST", "/v1/children", `{"specs":[{"id":"bad","kind":"nosuchkind"}],"await":true,"timeout":"2s"}`)
+	expect(t, st, body, http.StatusBadRequest, "invalid_spec")
+	if !strings.Contains(body, "nosuchkind") {
+		t.Fatalf("unknown kind: reason missing: %s", body)
+	}
+	st, body = call(t, a, "POST", "/v1/children", `{"specs":[{"id":"bad","kind":"counter","params":{"interval_ms":"often"}}],"await":true,"timeout":"2s"}`)
+	expect(t, st, body, http.StatusBadRequest, "invalid_spec")
+	if !strings.Contains(body, "interval_ms") {
+		t.Fatalf("bad parameter: reason missing: %s", body)
+	}
+	// Known only where the child runs: 422.
+	st, body = call(t, a, "POST", "/v1/children", `{"specs":[{"id":"bad","kind":"unstartable"}],"await":true,"timeout":"2s"}`)
 	expect(t, st, body, http.StatusUnprocessableEntity, "start_failed")
-	st, body = call(t, a, "POST", "/v1/children", `{"specs":[{"id":"good","kind":"counter"},{"id":"bad2","kind":"nosuchkind"}],"await":true,"rollback":true,"timeout":"2s"}`)
+	st, body = call(t, a, "POST", "/v1/children", `{"specs":[{"id":"good","kind":"counter"},{"id":"bad2","kind":"unstartable"}],"await":true,"rollback":true,"timeout":"2s"}`)
 	expect(t, st, body, http.StatusConflict, "rolled_back")
 	waitFor(t, "good rolled back", func() bool { st, _ := call(t, a, "GET", "/v1/children/good", ""); return st == 404 })
 }

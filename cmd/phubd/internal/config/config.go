@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/phub/phub/core"
+	"github.com/phub/phub/kinds"
 	"github.com/phub/phub/transport"
 )
 
@@ -54,10 +55,14 @@ type Config struct {
 	AdminNoAuth    bool
 
 	// Logging, children, shutdown.
-	LogLevel        string
-	LogFormat       string
-	ExecLogDir      string
-	ExecGrace       time.Duration
+	LogLevel    string
+	LogFormat   string
+	ExecLogDir  string
+	ExecGrace   time.Duration
+	ExecPassEnv []string
+	// DataDir is the node's data directory; empty means
+	// datadir.Default(Name), resolved by phubd run.
+	DataDir         string
 	ShutdownTimeout time.Duration
 }
 
@@ -147,6 +152,14 @@ func (c *Config) Check() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return bad("shutdown_timeout", "must be > 0")
+	}
+	for _, name := range c.ExecPassEnv {
+		if !strings.HasPrefix(name, "PHUB_") {
+			return bad("exec_pass_env", fmt.Sprintf("%q is not a PHUB_* variable (children inherit every other variable anyway)", name))
+		}
+		if err := kinds.CheckEnvName(name); err != nil {
+			return bad("exec_pass_env", err.Error())
+		}
 	}
 	c.Core.Name = core.NodeID(c.Name)
 	if err := c.Core.Validate(); err != nil {

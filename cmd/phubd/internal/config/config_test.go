@@ -116,6 +116,8 @@ func TestStrictErrors(t *testing.T) {
 		{"cert without key", []string{"--tls-cert", "c.pem"}, nil, "", "tls_cert and tls_key go together"},
 		{"core validation", []string{"--partition", "static_quorum"}, nil, "", "Partition.QuorumSize"},
 		{"heartbeat vs down", []string{"--down-after", "100ms"}, nil, "", "Timing.DownAfter"},
+		{"pass non-PHUB variable", []string{"--exec-pass-env", "HOME"}, nil, "", `exec_pass_env: "HOME" is not a PHUB_* variable`},
+		{"pass a child variable", []string{"--exec-pass-env", "PHUB_ADMIN_ADDR,PHUB_FENCE"}, nil, "", "exec_pass_env: environment variable PHUB_FENCE is set by phub"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -132,12 +134,22 @@ func TestStrictErrors(t *testing.T) {
 }
 
 func TestAdminNoAuthOnLoopback(t *testing.T) {
-	c, err := load(t, []string{"--admin-no-auth", "--admin-addr", "localhost:0"}, "PHUB_ADMIN_TOKEN=", "PHUB_CHILD_ID=ignored")
+	c, err := load(t, []string{"--admin-no-auth", "--admin-addr", "localhost:0"}, "PHUB_ADMIN_TOKEN=", "PHUB_CHILD_ID=ignored", "PHUB_FENCE=ignored")
 	if err != nil || !c.AdminNoAuth {
 		t.Fatalf("%v", err)
 	}
 	if tok, err := c.ReadAdminToken(); err != nil || tok != "" {
 		t.Fatalf("token %q %v", tok, err)
+	}
+}
+
+func TestExecPassEnvAndDataDir(t *testing.T) {
+	c, err := load(t, []string{"--data-dir", "/var/lib/phubd/n1"}, "PHUB_EXEC_PASS_ENV=PHUB_ADMIN_ADDR, PHUB_X")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DataDir != "/var/lib/phubd/n1" || strings.Join(c.ExecPassEnv, ",") != "PHUB_ADMIN_ADDR,PHUB_X" {
+		t.Fatalf("data dir %q, pass env %q", c.DataDir, c.ExecPassEnv)
 	}
 }
 

@@ -39,8 +39,11 @@ func (k Key) Env() string { return "PHUB_" + strings.ToUpper(k.Name) }
 // Default returns the key's default value as text.
 func (k Key) Default() string {
 	d := Defaults()
-	if k.Name == "name" {
+	switch k.Name {
+	case "name":
 		return "(hostname)"
+	case "data_dir":
+		return "~/.local/state/phubd/<name>"
 	}
 	return k.get(&d)
 }
@@ -210,7 +213,11 @@ var Keys = []Key{
 		get: func(c *Config) string { return c.LogLevel }},
 	oneOf("log_format", "log format", func(c *Config) *string { return &c.LogFormat }, "text", "json"),
 	str("exec_log_dir", "directory of exec children's stdout/stderr logs; empty discards output", func(c *Config) *string { return &c.ExecLogDir }),
+	{Name: "exec_pass_env", Kind: kindList, Help: "PHUB_* variables of phubd's environment that exec children inherit (every other PHUB_* variable is removed)",
+		set: func(c *Config, v string) error { c.ExecPassEnv = splitList(v); return nil },
+		get: func(c *Config) string { return strings.Join(c.ExecPassEnv, ",") }},
 	duration("exec_grace", "time between SIGTERM and SIGKILL when an exec child is stopped", func(c *Config) *time.Duration { return &c.ExecGrace }),
+	str("data_dir", "the node's data directory (exclusive lock, records of running exec children); default $XDG_STATE_HOME/phubd/<name> if XDG_STATE_HOME is set", func(c *Config) *string { return &c.DataDir }),
 	duration("shutdown_timeout", "bound on the graceful leave at SIGTERM/SIGINT", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 }
 

@@ -10,12 +10,20 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/phub/phub/kinds"
 )
 
-// childEnv lists the PHUB_* variables the exec kind sets for its children;
-// they are not configuration and are ignored (a phubd started as a child
-// of another phubd would otherwise refuse to run).
-var childEnv = map[string]bool{"PHUB_CHILD_ID": true, "PHUB_EPOCH": true, "PHUB_INSTANCE": true, "PHUB_NODE": true}
+// childEnv lists the PHUB_* variables the exec kind sets for its children
+// (kinds.ChildEnvVars); they are not configuration and are ignored (a
+// phubd started as a child of another phubd would otherwise refuse to run).
+var childEnv = func() map[string]bool {
+	m := map[string]bool{}
+	for _, v := range kinds.ChildEnvVars {
+		m[v] = true
+	}
+	return m
+}()
 
 // Source tells where a value came from, for error messages.
 type Source string

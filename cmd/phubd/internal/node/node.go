@@ -16,6 +16,7 @@ import (
 	"github.com/phub/phub/cmd/phubd/internal/admin"
 	"github.com/phub/phub/cmd/phubd/internal/config"
 	"github.com/phub/phub/cmd/phubd/internal/seeds"
+	"github.com/phub/phub/core"
 	"github.com/phub/phub/kinds"
 	"github.com/phub/phub/transport"
 )
@@ -29,14 +30,32 @@ type Node struct {
 	// AdminAddr is the admin API's bound address ("" if disabled).
 	AdminAddr string
 
-	seeds *seeds.Transport
-	admin *http.Server
-	log   *slog.Logger
+	seeds     *seeds.Transport
+	admin     *http.Server
+	log       *slog.Logger
+	migration core.MigrationConfig
+}
+
+// Option changes how Start builds a node.
+type Option func(*options)
+
+type options struct {
+	journal kinds.ProcessJournal
+}
+
+// WithJournal records every exec child the node starts in j (see
+// kinds.ExecConfig.Journal).
+func WithJournal(j kinds.ProcessJournal) Option {
+	return func(o *options) { o.journal = j }
 }
 
 // Start builds and starts a node. res resolves seed host names (nil: the
 // system resolver).
-func Start(cfg config.Config, log *slog.Logger, res seeds.Resolver) (*Node, error) {
+func Start(cfg config.Config, log *slog.Logger, res seeds.Resolver, opts ...Option) (*Node, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	secret, err := cfg.ReadSecret()
 	if err != nil {
 		return nil, err
@@ -79,7 +98,9 @@ func Start(cfg config.Config, log *slog.Logger, res seeds.Resolver) (*Node, erro
 		Transport: st,
 		Kinds: phub.Registry{
 			kinds.CounterKind: counters.Factory,
-			kinds.ExecKind:    kinds.NewExec(kinds.ExecConfig{LogDir: cfg.ExecLogDir, Grace: cfg.ExecGrace}),
+			kinds.ExecKind:    kinds.NewExec(kinds.ExecConfig{
+				LogDir: cfg.ExecLogDir, Grace: cfg.ExecGrace, PassEnv: cfg.ExecPassEnv, Journal: o.journal,
+			}),
 		},
 		Logger: log,
 	})
@@ -88,7 +109,7 @@ func Start(cfg config.Config, log *slog.Logger, res seeds.Resolver) (*Node, erro
 		return nil, err
 	}
 	st.SetMembers(hub.Members)
-	n := &Node{Hub: hub, Counters: counters, PeerAddr: advertise, seeds: st, log: log}
+	n := &Node{Hub: hub, Counters: counters, PeerAddr: advertise, seeds: st, log: log, migration: cc.Migration}
 	if cfg.AdminAddr != "" {
 		srv, err := admin.New(admin.Options{Hub: hub, Core: cc, Token: token, Logger: log, Traffic: st.Counts})
 		if err != nil {
