@@ -98,7 +98,7 @@ func Start(cfg config.Config, log *slog.Logger, res seeds.Resolver, opts ...Opti
 		Transport: st,
 		Kinds: phub.Registry{
 			kinds.CounterKind: counters.Factory,
-			kinds.ExecKind:    kinds.NewExec(kinds.ExecConfig{
+			kinds.ExecKind: kinds.NewExec(kinds.ExecConfig{
 				LogDir: cfg.ExecLogDir, Grace: cfg.ExecGrace, PassEnv: cfg.ExecPassEnv, Journal: o.journal,
 			}),
 		},
