@@ -102,6 +102,7 @@ func freePort(t *testing.T) string {
 type proc struct {
 	name, peer, admin string
 	seeds             []string
+	extra             []string // more phubd run flags
 	cmd               *exec.Cmd
 	log               *bytes.Buffer
 	done              chan struct{}
@@ -126,6 +127,9 @@ func (c *cluster) start(p *proc) {
 	if len(p.seeds) > 0 {
 		args = append(args, "--seeds", strings.Join(p.seeds, ","))
 	}
+	// Each node's own data dir: never the user's default one.
+	args = append(args, "--data-dir", filepath.Join(c.dir, "data-"+p.name))
+	args = append(args, p.extra...)
 	cmd := exec.Command(c.bin, args...)
 	cmd.Env = append(os.Environ(), "PHUB_SECRET="+secret, "PHUB_ADMIN_TOKEN="+token)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
