@@ -19,13 +19,17 @@ import (
 // spec the kind's factory rejects as invalid, e.g. an exec command not
 // found), the guided strategy's mapping errors, ErrPartitioned,
 // ErrAlreadyStarted (with the offending ids in Results) when a spec's id
-// is already registered, ErrRolledBack after Rollback(), ErrClosed, or
+// is already registered, ErrRolledBack after Rollback(),
+// ErrRollbackNeedsAwait for Rollback() without Await(), ErrClosed, or
 // ctx's error. A request abandoned because ctx ended still runs to its
 // end inside the cluster; its reply is discarded.
 func (h *Hub) StartChildren(ctx context.Context, specs []core.ChildSpec, opts ...StartOption) (StartResult, error) {
 	var o core.StartOptions
 	for _, opt := range opts {
 		opt.applyStart(&o)
+	}
+	if o.OnFailure == core.Rollback && !o.Await {
+		return StartResult{}, fmt.Errorf("phub: start: %w", ErrRollbackNeedsAwait)
 	}
 	if o.Await && o.Timeout <= 0 {
 		o.Timeout = h.coreTimeout(ctx)
@@ -264,7 +268,8 @@ func (h *Hub) ResetClusterSize(ctx context.Context, size int) error {
 // hub's hook goroutine (never on the event loop), one hook at a time, in
 // the order core emitted the hooks; handlers of one kind run in
 // registration order. Registering an id twice for a kind returns
-// ErrDuplicateHook. fn must not modify the hook's IDs.
+// ErrDuplicateHook; a kind outside core.AllHooks returns
+// ErrUnknownHookKind. fn must not modify the hook's IDs.
 func (h *Hub) RegisterHook(kind core.HookKind, id string, fn func(core.Hook)) error {
 	return h.hooks.register(kind, id, fn)
 }

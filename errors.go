@@ -28,6 +28,7 @@ var (
 	ErrTooManyPending           = core.ErrTooManyPending
 	ErrShuttingDown             = core.ErrShuttingDown
 	ErrUnknownNode              = core.ErrUnknownNode
+	ErrBatchTooLarge            = core.ErrBatchTooLarge
 )
 
 // Errors of the runtime itself.
@@ -43,6 +44,17 @@ var (
 	// ErrDuplicateHook is returned by RegisterHook for a (kind, id) pair
 	// that is already registered.
 	ErrDuplicateHook = errors.New("hook id already registered")
+	// ErrUnknownHookKind is returned by RegisterHook for a kind that is
+	// not one of core.AllHooks (such a handler would never run).
+	ErrUnknownHookKind = errors.New("unknown hook kind")
+	// ErrRollbackNeedsAwait is returned by StartChildren when Rollback()
+	// is given without Await(): an unawaited start never learns which
+	// children failed, so it could not roll them back.
+	ErrRollbackNeedsAwait = errors.New("Rollback() requires Await()")
+	// ErrAdvertiseAddrMismatch is returned by New when
+	// Config.Core.AdvertiseAddr and the transport's advertise address are
+	// both set and differ (peers would learn two addresses for one node).
+	ErrAdvertiseAddrMismatch = errors.New("advertise addresses differ")
 )
 
 type closedError struct{}

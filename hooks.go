@@ -3,6 +3,7 @@ package phub
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -40,6 +41,9 @@ func newHookDispatcher(log *slog.Logger, max int) *hookDispatcher {
 func (d *hookDispatcher) register(kind core.HookKind, id string, fn func(core.Hook)) error {
 	if fn == nil {
 		return fmt.Errorf("phub: hook %s/%s: nil handler", kind, id)
+	}
+	if !slices.Contains(core.AllHooks, kind) {
+		return fmt.Errorf("phub: hook %q/%s: %w (want one of core.AllHooks)", kind, id, ErrUnknownHookKind)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()

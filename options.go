@@ -18,6 +18,9 @@ type Config struct {
 	// is zero (as core.DefaultConfig leaves it), New uses the clock's
 	// current time in nanoseconds, so a restarted node gets a higher
 	// incarnation and rejoins.
+	// If Core.AdvertiseAddr is empty, New takes the transport's
+	// (transport.TCP.AdvertiseAddr), so the address is set once, on the
+	// transport.
 	Core core.Config
 	// Transport carries messages to peers. The hub owns it from New on:
 	// Close closes it.
@@ -56,6 +59,9 @@ func (c *Config) withDefaults() (Config, error) {
 	}
 	if out.HookQueue <= 0 {
 		out.HookQueue = DefaultHookQueue
+	}
+	if err := adoptAdvertiseAddr(&out); err != nil {
+		return out, err
 	}
 	if out.Core.Incarnation == 0 {
 		out.Core.Incarnation = uint64(out.Clock.Now().UnixNano())
@@ -141,7 +147,8 @@ func SkipCheckExisting() StartOption {
 }
 
 // Rollback stops the children that started if any child of an awaited
-// start failed; the call then returns ErrRolledBack.
+// start failed; the call then returns ErrRolledBack. It needs Await():
+// StartChildren refuses Rollback() alone with ErrRollbackNeedsAwait.
 func Rollback() StartOption {
 	return startOpt(func(o *core.StartOptions) { o.OnFailure = core.Rollback })
 }
