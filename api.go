@@ -93,17 +93,28 @@ func (h *Hub) StopChildren(ctx context.Context, ids []core.ChildID, opts ...Stop
 // child. It returns ErrNotFound if the child is not registered, and
 // ErrTimeout or ErrNodeDown when the outcome is unknown.
 func (h *Hub) TerminateChild(ctx context.Context, id core.ChildID) error {
+	_, err := h.TerminateChildResult(ctx, id)
+	return err
+}
+
+// TerminateChildResult is TerminateChild returning the child's result:
+// the nodes it ran on and the epoch (generation) that ended.
+func (h *Hub) TerminateChildResult(ctx context.Context, id core.ChildID) (ChildResult, error) {
 	rep, err := h.request(ctx, core.Request{Op: core.OpTerminate, IDs: []core.ChildID{id}, Timeout: h.coreTimeout(ctx)})
 	if err != nil {
-		return err
+		return ChildResult{ID: id}, err
 	}
 	if rep.Err != nil {
-		return fmt.Errorf("phub: terminate: %w", rep.Err)
+		return ChildResult{ID: id}, fmt.Errorf("phub: terminate: %w", rep.Err)
 	}
-	if rs := convertResults(rep.Results); len(rs) > 0 && rs[0].Err != nil {
-		return fmt.Errorf("phub: terminate: %w", rs[0].Err)
+	rs := convertResults(rep.Results)
+	if len(rs) != 1 {
+		return ChildResult{ID: id}, fmt.Errorf("phub: terminate %q: %d results", id, len(rs))
 	}
-	return nil
+	if rs[0].Err != nil {
+		return rs[0], fmt.Errorf("phub: terminate: %w", rs[0].Err)
+	}
+	return rs[0], nil
 }
 
 // Redistribute hands the given children to node, which must be one of

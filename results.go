@@ -9,9 +9,11 @@ import (
 // ChildResult is the outcome of a request for one child.
 type ChildResult struct {
 	ID core.ChildID
-	// Nodes are the nodes the child runs (or was placed) on.
+	// Nodes are the nodes the child runs (or was placed) on; for a stop
+	// or terminate, the nodes it ran on.
 	Nodes []core.NodeID
-	// Epoch is the child's fencing epoch after the operation.
+	// Epoch is the child's fencing epoch: the started generation, or for
+	// a stop or terminate the generation that ended.
 	Epoch uint64
 	// Err is nil on success; otherwise it names the child and wraps one
 	// of the sentinel errors (test with errors.Is).

@@ -95,9 +95,12 @@ type Request struct {
 
 // ChildResult is the outcome for one child of a request.
 type ChildResult struct {
-	ID    ChildID  `json:"id"`
+	ID ChildID `json:"id"`
+	// Nodes are where the child runs (start) or ran (stop, terminate).
 	Nodes []NodeID `json:"nodes,omitempty"`
-	Epoch uint64   `json:"epoch,omitempty"`
+	// Epoch is the started generation (start) or the generation that
+	// ended (stop, terminate).
+	Epoch uint64 `json:"epoch,omitempty"`
 	// Err is the error code; empty means success.
 	Err ErrCode `json:"err,omitempty"`
 	// Detail carries a human-readable reason for Err (e.g. exit reason).

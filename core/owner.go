@@ -253,6 +253,7 @@ func (n *Node) ownerStop(op *ownerOp, m Message, reason string) {
 			continue
 		}
 		op.results[i].Nodes = n.reg.view(id, n.members.view).Nodes()
+		op.results[i].Epoch = cur.Epoch // the generation this stop ends
 		t := n.tombstone(cur, reason)
 		op.entries = append(op.entries, *t)
 	}

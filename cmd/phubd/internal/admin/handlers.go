@@ -178,11 +178,12 @@ func (s *Server) terminate(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.core.Timing.RequestTimeout+margin)
 	defer cancel()
-	if err := s.hub.TerminateChild(ctx, core.ChildID(id)); err != nil {
+	res, err := s.hub.TerminateChildResult(ctx, core.ChildID(id))
+	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, OpResponse{OK: true, Results: []Result{{ID: id}}})
+	s.writeOp(w, false, false, phub.Results{res}, nil)
 }
 
 func (s *Server) redistribute(w http.ResponseWriter, r *http.Request) {

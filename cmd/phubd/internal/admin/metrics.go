@@ -24,7 +24,7 @@ func newMetrics(h *phub.Hub, traffic Traffic) (*metrics, error) {
 	redist := prometheus.NewCounter(prometheus.CounterOpts{Name: "phub_redistributions_total",
 		Help: "Completed redistributions of children after a membership change (post_nodes_redistribution hooks)."})
 	migrated := prometheus.NewCounter(prometheus.CounterOpts{Name: "phub_children_migrated_total",
-		Help: "Children migrated to this node (children_migrated hooks, summed over their ids)."})
+		Help: "Children that migrated away from this node to another (children_migrated hooks, summed over their ids)."})
 	for _, k := range core.AllHooks {
 		m.hooks.WithLabelValues(string(k))
 		kind := k

@@ -167,6 +167,9 @@ func Run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 }
 
 type command struct {
+	// ends is set by stop and terminate: their results name the nodes
+	// the child ran on and the epoch that ended.
+	ends           bool
 	fs             *flag.FlagSet
 	client         *Client
 	json           bool
@@ -334,13 +337,24 @@ func (c *command) printOp(out *admin.OpResponse) {
 		return
 	}
 	tw := c.table()
-	fmt.Fprintln(tw, "ID\tNODES\tEPOCH\tRESULT")
+	if c.ends {
+		fmt.Fprintln(tw, "ID\tWAS ON\tENDED EPOCH\tRESULT")
+	} else {
+		fmt.Fprintln(tw, "ID\tNODES\tEPOCH\tRESULT")
+	}
 	for _, r := range out.Results {
 		res := "ok"
 		if r.Error != "" {
 			res = r.Error
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", r.ID, strings.Join(r.Nodes, ","), r.Epoch, res)
+		nodes, epoch := strings.Join(r.Nodes, ","), fmt.Sprint(r.Epoch)
+		if nodes == "" {
+			nodes = "-"
+		}
+		if r.Epoch == 0 {
+			epoch = "-" // no generation: the child was not found or never started
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, nodes, epoch, res)
 	}
 	tw.Flush()
 	if out.RolledBack {
@@ -351,6 +365,7 @@ func (c *command) printOp(out *admin.OpResponse) {
 func stopCmd(c *command) func([]string) error {
 	await := c.fs.Bool("await", false, "wait for a result per child")
 	timeout := c.fs.String("timeout", "", "await timeout (e.g. 5s)")
+	c.ends = true
 	return func(ids []string) error {
 		if len(ids) == 0 {
 			return usageError{"no child ids"}
@@ -371,6 +386,7 @@ func one(ids []string) (string, error) {
 }
 
 func terminateCmd(c *command) func([]string) error {
+	c.ends = true
 	return func(ids []string) error {
 		id, err := one(ids)
 		if err != nil {
