@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/phub/phub/cmd/phubd/internal/bench"
+	"github.com/phub/phub/cmd/phubd/internal/cli"
 )
 
 // benchCmd measures a real 3-node cluster over TCP on loopback.
@@ -27,11 +27,8 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "usage: phubd bench [--runs N] [--sizes 1000,10000,100000]\n\nStarts in-process nodes over TCP on loopback and measures the ProcessHub anchor figures.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if err := cli.Parse(fs, args, stderr); err != nil {
+		return cli.Usage(stderr, "phubd bench", err)
 	}
 	var ns []int
 	for _, s := range strings.Split(*sizes, ",") {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/phub/phub"
+	"github.com/phub/phub/cmd/phubd/internal/cli"
 	"github.com/phub/phub/cmd/phubd/internal/config"
 	"github.com/phub/phub/cmd/phubd/internal/node"
 	"github.com/phub/phub/core"
@@ -28,11 +29,8 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	children := fs.Int("children", 12, "counter children to start")
 	verbose := fs.Bool("v", false, "show the nodes' logs")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+	if err := cli.Parse(fs, args, stderr); err != nil {
+		return cli.Usage(stderr, "phubd demo", err)
 	}
 	if *children < 1 || *children > 10000 {
 		fmt.Fprintln(stderr, "phubd demo: --children must be in 1..10000")

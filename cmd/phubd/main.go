@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/phub/phub/cmd/phubd/internal/cli"
 )
 
 const usage = `usage: phubd <command> [arguments]
@@ -28,6 +30,8 @@ commands:
   replay  replay one seed (--class C --seed N) with trace, timeline and history, or a rapid .fail file
 
 Run "phubd <command> -h" for a command's flags.
+
+Exit status: 0 success, 1 runtime failure, 2 bad usage or configuration.
 `
 
 func main() {
@@ -56,6 +60,5 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "phubd: unknown command %q\n\n%s", args[0], usage)
-	return 2
+	return cli.Usage(stderr, "phubd", fmt.Errorf("unknown command %q", args[0]))
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/phub/phub/cmd/phubd/internal/cli"
 	"github.com/phub/phub/cmd/phubd/internal/config"
 	"github.com/phub/phub/cmd/phubd/internal/datadir"
 	"github.com/phub/phub/cmd/phubd/internal/node"
@@ -33,12 +32,8 @@ const reapTimeout = 10 * time.Second
 // 2 for a bad configuration.
 func runCmd(args []string, stderr io.Writer) int {
 	cfg, err := config.Load(args, os.Environ(), stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
 	if err != nil {
-		fmt.Fprintf(stderr, "phubd run: %v\n", err)
-		return 2
+		return cli.Usage(stderr, "phubd run", err)
 	}
 	log := cfg.Logger(os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)

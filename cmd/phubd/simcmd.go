@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phub/phub/cmd/phubd/internal/cli"
 	"github.com/phub/phub/scenarios"
 	"github.com/phub/phub/sim"
 )
@@ -57,7 +58,7 @@ func parseSimArgs(args []string, stderr io.Writer) (*simOptions, error) {
 		fmt.Fprintf(stderr, "usage: phubd sim [flags] [scenario.txt ...]\n\nRuns simulator seeds of fault classes (or scenario files) and checks every run.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args, stderr); err != nil {
 		return nil, err
 	}
 	o := &simOptions{from: *from, count: *count, selfCheck: *selfCheck, failFast: *failFast, artifacts: *artifacts, files: fs.Args()}
@@ -94,11 +95,7 @@ func classNames() string {
 func simCmd(args []string, stdout, stderr io.Writer) int {
 	o, err := parseSimArgs(args, stderr)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, "phubd sim:", err)
-		return 2
+		return cli.Usage(stderr, "phubd sim", err)
 	}
 	if len(o.files) > 0 {
 		return runScenarioFiles(o.files, stdout, stderr)
@@ -206,23 +203,18 @@ func replayCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "usage: phubd replay --class C --seed N [--out DIR]\n       phubd replay path/to/rapid.fail\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if err := cli.Parse(fs, args, stderr); err != nil {
+		return cli.Usage(stderr, "phubd replay", err)
 	}
 	if fs.NArg() == 1 && strings.HasSuffix(fs.Arg(0), ".fail") {
 		return replayFailFile(fs.Arg(0), *out, stdout, stderr)
 	}
 	if fs.NArg() > 0 || *class == "" || *seed == 0 {
-		fs.Usage()
-		return 2
+		return cli.Usage(stderr, "phubd replay", errors.New("want --class C --seed N, or one rapid .fail file"))
 	}
 	c, err := sim.ParseClass(*class)
 	if err != nil {
-		fmt.Fprintln(stderr, "phubd replay:", err)
-		return 2
+		return cli.Usage(stderr, "phubd replay", err)
 	}
 	dir := *out
 	if dir == "" {

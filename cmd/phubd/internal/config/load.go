@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/phub/phub/cmd/phubd/internal/cli"
 	"github.com/phub/phub/kinds"
 )
 
@@ -31,10 +32,12 @@ type Source string
 // Load builds a configuration from defaults, the JSON file named by
 // --config or PHUB_CONFIG, the environment (environ, "KEY=value" entries)
 // and the command-line args, each overriding the previous one. Errors
-// name the key and the source. It returns flag.ErrHelp for -h.
+// name the key and the source; every setting the node will use is checked
+// here, the secret's length and the secret, token and TLS files included,
+// so a node never fails to start on a bad configuration. It returns
+// flag.ErrHelp (after printing the usage to stderr) for -h.
 func Load(args, environ []string, stderr io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("phubd run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	flags := map[string]string{}
 	var order []string
 	for _, k := range Keys {
@@ -44,7 +47,7 @@ func Load(args, environ []string, stderr io.Writer) (Config, error) {
 		fmt.Fprintf(stderr, "usage: phubd run [flags]\n\nEvery flag is also PHUB_<KEY> in the environment and <key> in the --config JSON file.\nPrecedence: flags > environment > file > defaults.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args, stderr); err != nil {
 		return Config{}, err
 	}
 	if fs.NArg() > 0 {
@@ -91,6 +94,9 @@ func Load(args, environ []string, stderr io.Writer) (Config, error) {
 		}
 	}
 	if err := c.Check(); err != nil {
+		return Config{}, err
+	}
+	if err := c.checkFiles(); err != nil {
 		return Config{}, err
 	}
 	return c, nil

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/phub/phub/cmd/phubd/internal/admin"
+	"github.com/phub/phub/cmd/phubd/internal/cli"
 )
 
 const usage = `usage: phubd ctl [--addr host:port] [--token T] [-o table|json] <command> [flags] [args]
@@ -108,14 +109,10 @@ func Run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fs.StringVar(&output, "o", output, "output: table or json")
 	}
 	gfs := flag.NewFlagSet("phubd ctl", flag.ContinueOnError)
-	gfs.SetOutput(stderr)
 	gfs.Usage = func() { fmt.Fprint(stderr, usage) }
 	global(gfs)
-	if err := gfs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if err := cli.Parse(gfs, args, stderr); err != nil {
+		return cli.Usage(stderr, "phubd ctl", err)
 	}
 	if gfs.NArg() == 0 {
 		fmt.Fprint(stderr, usage)
@@ -123,24 +120,19 @@ func Run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 	cmd, rest := gfs.Arg(0), gfs.Args()[1:]
 	fs := flag.NewFlagSet("phubd ctl "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
 	global(fs)
 	c := &command{fs: fs, stdout: stdout, stderr: stderr}
 	build, ok := commands[cmd]
 	if !ok {
-		fmt.Fprintf(stderr, "phubd ctl: unknown command %q\n\n%s", cmd, usage)
-		return 2
+		return cli.Usage(stderr, "phubd ctl", fmt.Errorf("unknown command %q", cmd))
 	}
 	exec := build(c)
 	// Flags may come before or after the positional arguments.
 	var pos []string
 	for {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
-			}
-			return 2
+		if err := cli.Parse(fs, rest, stderr); err != nil {
+			return cli.Usage(stderr, "phubd ctl "+cmd, err)
 		}
 		if fs.NArg() == 0 {
 			break
@@ -149,19 +141,17 @@ func Run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		rest = fs.Args()[1:]
 	}
 	if output != "table" && output != "json" {
-		fmt.Fprintf(stderr, "phubd ctl: -o: want table or json, got %q\n", output)
-		return 2
+		return cli.Usage(stderr, "phubd ctl", fmt.Errorf("-o: want table or json, got %q", output))
 	}
 	c.client = &Client{Addr: addr, Token: token, HTTP: &http.Client{Timeout: 15 * time.Minute}}
 	c.json = output == "json"
 	if err := exec(pos); err != nil {
 		var ue usageError
 		if errors.As(err, &ue) {
-			fmt.Fprintf(stderr, "phubd ctl %s: %v\n", cmd, err)
-			return 2
+			return cli.Usage(stderr, "phubd ctl "+cmd, err)
 		}
 		fmt.Fprintf(stderr, "phubd ctl %s: %v\n", cmd, err)
-		return 1
+		return cli.ExitFailure
 	}
 	return 0
 }
