@@ -18,7 +18,7 @@ func (t *TCP) acceptLoop() {
 			if t.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return
 			}
-			t.log.Warn("transport: accept failed", "err", err)
+			t.rejects.warn(t.log, "accept", "transport: accept failed", "err", err)
 			select { // e.g. out of file descriptors: do not spin
 			case <-t.ctx.Done():
 				return
@@ -26,16 +26,27 @@ func (t *TCP) acceptLoop() {
 			}
 			continue
 		}
+		remote := conn.RemoteAddr().String()
 		select {
 		case t.slots <- struct{}{}:
 		default:
-			t.log.Warn("transport: rejected connection: too many inbound connections",
-				"remote", conn.RemoteAddr().String(), "limit", t.cfg.MaxInboundConns)
+			t.rejects.warn(t.log, sourceOf(remote), "transport: rejected connection: too many inbound connections",
+				"remote", remote, "limit", t.cfg.MaxInboundConns)
 			conn.Close()
+			continue
+		}
+		select {
+		case t.hsSlots <- struct{}{}:
+		default:
+			t.rejects.warn(t.log, sourceOf(remote), "transport: rejected connection: too many connections in the handshake",
+				"remote", remote, "limit", t.cfg.MaxHandshakes)
+			conn.Close()
+			<-t.slots
 			continue
 		}
 		if !t.track(conn) {
 			conn.Close()
+			<-t.hsSlots
 			<-t.slots
 			return
 		}
@@ -45,11 +56,18 @@ func (t *TCP) acceptLoop() {
 }
 
 // serveInbound authenticates an accepted connection and delivers the
-// messages it carries. Any protocol violation closes the connection with
-// one Warn line.
+// messages it carries. Any protocol violation closes the connection and
+// is logged (rate-limited per source, see TCPConfig.RejectLogInterval).
+// The connection holds a handshake slot until its handshake ends.
 func (t *TCP) serveInbound(raw net.Conn) {
 	defer t.wg.Done()
 	defer func() { <-t.slots }()
+	inHandshake := true
+	defer func() {
+		if inHandshake {
+			<-t.hsSlots
+		}
+	}()
 	defer t.untrack(raw)
 	remote := raw.RemoteAddr().String()
 
@@ -60,6 +78,7 @@ func (t *TCP) serveInbound(raw net.Conn) {
 		c, err := serverTLS(ctx, raw, t.cfg.TLS)
 		cancel()
 		if err != nil {
+			t.handshakeFailures.Add(1)
 			t.reject("tls handshake failed", remote, "", err)
 			return
 		}
@@ -67,9 +86,12 @@ func (t *TCP) serveInbound(raw net.Conn) {
 	}
 	info, err := acceptHandshake(conn, t.params)
 	if err != nil {
+		t.handshakeFailures.Add(1)
 		t.reject("handshake failed", remote, "", err)
 		return
 	}
+	inHandshake = false
+	<-t.hsSlots
 	raw.SetDeadline(time.Time{})
 	t.learn(info.Name, info.Advertise)
 	t.log.Debug("transport: accepted peer", "peer", string(info.Name), "remote", remote)
@@ -99,7 +121,7 @@ func (t *TCP) serveInbound(raw net.Conn) {
 				return
 			}
 			if m.From != info.Name {
-				t.log.Warn("transport: closing connection: message sender differs from authenticated peer",
+				t.rejects.warn(t.log, sourceOf(remote), "transport: closing connection: message sender differs from authenticated peer",
 					"remote", remote, "peer", string(info.Name), "from", string(m.From))
 				return
 			}
@@ -109,7 +131,7 @@ func (t *TCP) serveInbound(raw net.Conn) {
 				return
 			}
 		default:
-			t.log.Warn("transport: closing connection: unexpected frame",
+			t.rejects.warn(t.log, sourceOf(remote), "transport: closing connection: unexpected frame",
 				"remote", remote, "peer", string(info.Name), "type", f.Type.String())
 			return
 		}
@@ -119,12 +141,13 @@ func (t *TCP) serveInbound(raw net.Conn) {
 	}
 }
 
-// reject logs why a connection is being closed: Warn for a peer's fault,
-// Debug for an orderly end or our own shutdown.
+// reject logs why a connection is being closed: Warn for a peer's fault
+// (at most one line per source host per RejectLogInterval), Debug for an
+// orderly end or our own shutdown.
 func (t *TCP) reject(what, remote, peer string, err error) {
 	if t.ctx.Err() != nil || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
 		t.log.Debug("transport: "+what, "remote", remote, "peer", peer, "err", err)
 		return
 	}
-	t.log.Warn("transport: "+what, "remote", remote, "peer", peer, "err", err)
+	t.rejects.warn(t.log, sourceOf(remote), "transport: "+what, "remote", remote, "peer", peer, "err", err)
 }

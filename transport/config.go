@@ -55,6 +55,15 @@ type TCPConfig struct {
 	// MaxInboundConns bounds accepted connections, including ones still in
 	// the handshake (default 1024).
 	MaxInboundConns int
+	// MaxHandshakes bounds accepted connections that have not completed
+	// the handshake yet (default 64); beyond it a new connection is closed
+	// at once, so idle unauthenticated clients cannot hold every slot for
+	// HandshakeTimeout each.
+	MaxHandshakes int
+	// RejectLogInterval: rejected connections (failed handshakes, protocol
+	// errors, connection limits) are logged at most once per source host
+	// per interval, with the number of suppressed lines (default 10s).
+	RejectLogInterval time.Duration
 	// DialTimeout bounds a TCP connect (default 5s).
 	DialTimeout time.Duration
 	// HandshakeTimeout bounds the TLS and phub handshakes (default 5s).
@@ -105,6 +114,8 @@ func (c TCPConfig) withDefaults() TCPConfig {
 	def(&c.SendQueueBytes, 64<<20)
 	def(&c.InboxSize, 1024)
 	def(&c.MaxInboundConns, 1024)
+	def(&c.MaxHandshakes, 64)
+	defD(&c.RejectLogInterval, 10*time.Second)
 	defD(&c.DialTimeout, 5*time.Second)
 	defD(&c.HandshakeTimeout, 5*time.Second)
 	defD(&c.WriteTimeout, 10*time.Second)
@@ -138,6 +149,10 @@ func (c TCPConfig) Validate() error {
 		return bad("MaxFrameBytes", "must be >= 1024")
 	case c.MaxBatch < 1, c.SendQueue < 1, c.SendQueueBytes < 1, c.InboxSize < 1, c.MaxInboundConns < 1:
 		return bad("MaxBatch/SendQueue/SendQueueBytes/InboxSize/MaxInboundConns", "must be >= 1")
+	case c.MaxHandshakes < 1:
+		return bad("MaxHandshakes", "must be >= 1")
+	case c.RejectLogInterval < 0:
+		return bad("RejectLogInterval", "must be > 0")
 	case c.DialTimeout < 0, c.HandshakeTimeout < 0, c.WriteTimeout < 0, c.PingInterval < 0:
 		return bad("DialTimeout/HandshakeTimeout/WriteTimeout/PingInterval", "must be > 0")
 	case c.IdleTimeout <= c.PingInterval:

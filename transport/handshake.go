@@ -249,13 +249,18 @@ func dialHandshake(rw io.ReadWriter, p handshakeParams, expect core.NodeID) (pee
 		return peerInfo{}, fmt.Errorf("%w: peer %q is in hub %q, we are in %q", ErrHubMismatch, c.Name, c.Hub, p.Hub)
 	}
 	want := handshakeMAC(p.Secret, roleAccept, &h, c.Name, &c.Nonce)
+	a := authFrame{MAC: handshakeMAC(p.Secret, roleDial, &h, c.Name, &c.Nonce)}
 	if !hmac.Equal(want[:], c.MAC[:]) {
-		return peerInfo{}, fmt.Errorf("%w: acceptor %q", ErrBadMAC, c.Name)
+		// Answer anyway, so the acceptor learns the secrets differ and
+		// logs it (a silent hang-up left nothing in its log). Our MAC
+		// covers the acceptor's fresh nonce, so it proves nothing
+		// elsewhere; the acceptor already sent the same kind of MAC.
+		writeHandshakeFrame(rw, FrameAuth, a.marshal())
+		return peerInfo{}, fmt.Errorf("%w: acceptor %q: the cluster secrets differ", ErrBadMAC, c.Name)
 	}
 	if expect != "" && c.Name != expect {
 		return peerInfo{}, fmt.Errorf("%w: dialed %q, reached %q", ErrPeerName, expect, c.Name)
 	}
-	a := authFrame{MAC: handshakeMAC(p.Secret, roleDial, &h, c.Name, &c.Nonce)}
 	if err := writeHandshakeFrame(rw, FrameAuth, a.marshal()); err != nil {
 		return peerInfo{}, err
 	}
@@ -290,7 +295,7 @@ func acceptHandshake(rw io.ReadWriter, p handshakeParams) (peerInfo, error) {
 	}
 	want := handshakeMAC(p.Secret, roleDial, &h, p.Name, &c.Nonce)
 	if !hmac.Equal(want[:], a.MAC[:]) {
-		return peerInfo{}, fmt.Errorf("%w: dialer %q", ErrBadMAC, h.Name)
+		return peerInfo{}, fmt.Errorf("%w: dialer %q: the cluster secrets differ", ErrBadMAC, h.Name)
 	}
 	return peerInfo{Name: h.Name, Advertise: h.Advertise}, nil
 }

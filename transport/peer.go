@@ -200,7 +200,7 @@ func (p *peer) readPongs(conn net.Conn) {
 			return
 		}
 		if f.Type != FramePong {
-			p.t.log.Warn("transport: closing outbound connection: unexpected frame",
+			p.t.rejects.warn(p.t.log, sourceOf(conn.RemoteAddr().String()), "transport: closing outbound connection: unexpected frame",
 				"remote", conn.RemoteAddr().String(), "peer", string(p.name), "type", f.Type.String())
 			conn.Close()
 			return
@@ -230,7 +230,9 @@ func (t *TCP) dial(name core.NodeID) (raw, conn net.Conn, err error) {
 	fail := func(err error) (net.Conn, net.Conn, error) {
 		t.untrack(raw)
 		if errors.Is(err, ErrBadMAC) || errors.Is(err, ErrHubMismatch) || errors.Is(err, ErrPeerName) {
-			t.log.Warn("transport: outbound handshake rejected", "peer", string(name), "addr", addr, "err", err)
+			t.rejects.warn(t.log, "dial "+string(name), "transport: outbound handshake rejected", "peer", string(name), "addr", addr, "err", err)
+		} else {
+			t.log.Debug("transport: outbound handshake failed", "peer", string(name), "addr", addr, "err", err)
 		}
 		return nil, nil, err
 	}

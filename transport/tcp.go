@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/phub/phub/core"
@@ -39,7 +40,11 @@ type TCP struct {
 	ctx       context.Context // canceled by Close
 	cancel    context.CancelFunc
 	slots     chan struct{} // inbound connection semaphore
-	wg        sync.WaitGroup
+	hsSlots   chan struct{} // semaphore of inbound connections in the handshake
+	rejects   *logLimiter   // rate-limits rejection warnings per source
+	// handshakeFailures counts inbound handshakes that failed (tests).
+	handshakeFailures atomic.Uint64
+	wg                sync.WaitGroup
 
 	mu     sync.Mutex
 	closed bool
@@ -72,6 +77,8 @@ func NewTCP(cfg TCPConfig) (*TCP, error) {
 		ln:      ln,
 		inbox:   make(chan Inbound, cfg.InboxSize),
 		slots:   make(chan struct{}, cfg.MaxInboundConns),
+		hsSlots: make(chan struct{}, cfg.MaxHandshakes),
+		rejects: newLogLimiter(cfg.RejectLogInterval),
 		addrs:   make(map[core.NodeID]string),
 		learned: make(map[core.NodeID]bool),
 		peers:   make(map[core.NodeID]*peer),
