@@ -210,6 +210,9 @@ func (h *Hub) process(rd core.Ready) {
 			h.viewChanged = true
 			h.membersDirty = true
 			h.log.Info("membership changed", "member", string(hk.Node), "event", string(hk.Kind), "detail", hk.Detail)
+			if hk.Kind == core.HookPostClusterLeave && hk.Detail == core.StatusDown.String() {
+				h.resetPeer(hk.Node)
+			}
 		}
 	}
 	if h.membersDirty {
@@ -248,6 +251,16 @@ func (h *Hub) process(rd core.Ready) {
 		}
 	}
 	h.hooks.publish(rd.Hooks)
+}
+
+// resetPeer tells the transport that core declared name down: its
+// connections, possibly frozen by a network cut, are dropped and the next
+// heartbeat probe redials, so the heal is noticed within about a redial
+// backoff instead of the kernel's retransmission backoff.
+func (h *Hub) resetPeer(name core.NodeID) {
+	if r, ok := h.tr.(transport.PeerResetter); ok {
+		r.ResetPeer(name)
+	}
 }
 
 // refreshMembers publishes the member list and tells the transport every

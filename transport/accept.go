@@ -50,6 +50,7 @@ func (t *TCP) acceptLoop() {
 			<-t.slots
 			return
 		}
+		t.tuneConn(conn)
 		t.wg.Add(1)
 		go t.serveInbound(conn)
 	}
@@ -94,6 +95,8 @@ func (t *TCP) serveInbound(raw net.Conn) {
 	<-t.hsSlots
 	raw.SetDeadline(time.Time{})
 	t.learn(info.Name, info.Advertise)
+	t.addInbound(info.Name, raw)
+	defer t.removeInbound(info.Name, raw)
 	t.log.Debug("transport: accepted peer", "peer", string(info.Name), "remote", remote)
 
 	br := bufio.NewReaderSize(conn, 64<<10)

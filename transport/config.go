@@ -64,7 +64,9 @@ type TCPConfig struct {
 	// errors, connection limits) are logged at most once per source host
 	// per interval, with the number of suppressed lines (default 10s).
 	RejectLogInterval time.Duration
-	// DialTimeout bounds a TCP connect (default 5s).
+	// DialTimeout bounds a TCP connect (default 2s: a connect lost in a
+	// network cut is abandoned and retried soon after the heal instead of
+	// waiting for the kernel's SYN backoff).
 	DialTimeout time.Duration
 	// HandshakeTimeout bounds the TLS and phub handshakes (default 5s).
 	HandshakeTimeout time.Duration
@@ -75,11 +77,20 @@ type TCPConfig struct {
 	// IdleTimeout closes a connection that received nothing for this long
 	// (default 3*PingInterval). It must exceed PingInterval.
 	IdleTimeout time.Duration
-	// BackoffMin and BackoffMax bound the delay between failed dials; the
-	// delay doubles per failure and is jittered to [d/2, d] (defaults
-	// 100ms and 5s).
+	// BackoffMin and BackoffMax bound the delay between the starts of
+	// failed dials; the delay doubles per failure and is jittered to
+	// [d/2, d] (defaults 100ms and 1s, so a healed peer is redialled
+	// within about a second).
 	BackoffMin time.Duration
 	BackoffMax time.Duration
+	// DeadPeerAfter is how long a connection may go without the peer
+	// acknowledging data or keepalive probes before the kernel closes it
+	// (TCP_USER_TIMEOUT on Linux, plus TCP keepalive). Set it to core's
+	// Timing.DownAfter (default 5s, core's default). Together with
+	// ResetPeer, which the runtime calls when core declares the peer
+	// down, it keeps a connection frozen by a network cut from delaying
+	// the heal by the kernel's retransmission backoff.
+	DeadPeerAfter time.Duration
 	// WireJSON sends messages as JSON FrameMessage frames instead of the
 	// binary FrameMessageBin encoding, for a rolling upgrade from peers
 	// that predate FrameMessageBin. Received messages are accepted in
@@ -116,13 +127,14 @@ func (c TCPConfig) withDefaults() TCPConfig {
 	def(&c.MaxInboundConns, 1024)
 	def(&c.MaxHandshakes, 64)
 	defD(&c.RejectLogInterval, 10*time.Second)
-	defD(&c.DialTimeout, 5*time.Second)
+	defD(&c.DialTimeout, 2*time.Second)
 	defD(&c.HandshakeTimeout, 5*time.Second)
 	defD(&c.WriteTimeout, 10*time.Second)
 	defD(&c.PingInterval, 5*time.Second)
 	defD(&c.IdleTimeout, 3*c.PingInterval)
 	defD(&c.BackoffMin, 100*time.Millisecond)
-	defD(&c.BackoffMax, 5*time.Second)
+	defD(&c.BackoffMax, time.Second)
+	defD(&c.DeadPeerAfter, 5*time.Second)
 	return c
 }
 
@@ -157,6 +169,8 @@ func (c TCPConfig) Validate() error {
 		return bad("DialTimeout/HandshakeTimeout/WriteTimeout/PingInterval", "must be > 0")
 	case c.IdleTimeout <= c.PingInterval:
 		return bad("IdleTimeout", "must exceed PingInterval")
+	case c.DeadPeerAfter < time.Millisecond:
+		return bad("DeadPeerAfter", "must be >= 1ms")
 	case c.BackoffMin <= 0 || c.BackoffMax < c.BackoffMin:
 		return bad("BackoffMin/BackoffMax", "need 0 < BackoffMin <= BackoffMax")
 	}

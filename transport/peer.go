@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,10 +27,39 @@ type peer struct {
 	// Close waits for connected peers with unsent frames (see flush).
 	unsent    atomic.Int64
 	connected atomic.Bool
+	// kick cuts a redial backoff short (ResetPeer).
+	kick chan struct{}
+	// resets counts ResetPeer calls, so serve can tell its connection
+	// was closed on purpose.
+	resets atomic.Uint64
+
+	mu  sync.Mutex
+	raw net.Conn // the connection being served, nil between connections
 }
 
 func newPeer(t *TCP, name core.NodeID) *peer {
-	return &peer{t: t, name: name, queue: make(chan []byte, t.cfg.SendQueue)}
+	return &peer{t: t, name: name, queue: make(chan []byte, t.cfg.SendQueue), kick: make(chan struct{}, 1)}
+}
+
+// reset closes the current connection (its serve loop then ends and the
+// next frame redials) and cuts a pending backoff short.
+func (p *peer) reset() {
+	p.resets.Add(1)
+	p.mu.Lock()
+	if p.raw != nil {
+		p.raw.Close()
+	}
+	p.mu.Unlock()
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (p *peer) setConn(raw net.Conn) {
+	p.mu.Lock()
+	p.raw = raw
+	p.mu.Unlock()
 }
 
 // enqueue adds an encoded frame without blocking, or returns ErrQueueFull.
@@ -62,26 +92,32 @@ func (p *peer) run() {
 	defer p.t.wg.Done()
 	done := p.t.ctx.Done()
 	bo := backoff{min: p.t.cfg.BackoffMin, max: p.t.cfg.BackoffMax}
+	var first []byte // a frame carried over from a reset connection
 	for {
-		var first []byte
-		select {
-		case <-done:
-			return
-		case first = <-p.queue:
-			p.dequeued(first)
+		if first == nil {
+			select {
+			case <-done:
+				return
+			case first = <-p.queue:
+				p.dequeued(first)
+			}
 		}
 		for {
+			started := time.Now()
 			raw, conn, err := p.t.dial(p.name)
 			if err == nil {
 				bo.reset()
-				p.serve(raw, conn, first)
+				first = p.serve(raw, conn, first)
 				break
 			}
-			d := bo.next()
+			// Attempts start at most one backoff apart: a dial that itself
+			// took that long (a connect lost in a cut) is retried at once.
+			d := max(0, bo.next()-time.Since(started))
 			p.t.log.Debug("transport: dial failed", "peer", string(p.name), "err", err, "retry_in", d)
 			select {
 			case <-done:
 				return
+			case <-p.kick:
 			case <-time.After(d):
 			}
 		}
@@ -90,8 +126,11 @@ func (p *peer) run() {
 
 // serve writes first and then queued frames to conn, pinging every
 // PingInterval, until a write fails, the pong reader sees the connection
-// end, or the transport closes. A frame whose write failed is lost.
-func (p *peer) serve(raw, conn net.Conn, first []byte) {
+// end, or the transport closes. A frame whose write failed is lost; a
+// frame taken off the queue after ResetPeer closed the connection is
+// returned unwritten, for the next connection.
+func (p *peer) serve(raw, conn net.Conn, first []byte) (leftover []byte) {
+	gen := p.resets.Load()
 	cfg := &p.t.cfg
 	dead := make(chan struct{})
 	p.t.wg.Add(1)
@@ -100,8 +139,10 @@ func (p *peer) serve(raw, conn net.Conn, first []byte) {
 		defer close(dead)
 		p.readPongs(conn)
 	}()
+	p.setConn(raw)
 	p.connected.Store(true)
 	defer func() {
+		p.setConn(nil)
 		p.connected.Store(false)
 		p.t.untrack(raw)
 		<-dead
@@ -114,6 +155,9 @@ func (p *peer) serve(raw, conn net.Conn, first []byte) {
 	pending := first
 	for {
 		if pending != nil {
+			if p.resets.Load() != gen {
+				return pending
+			}
 			n, err := p.writeBatch(conn, bw, pending)
 			p.unsent.Add(-int64(n))
 			if err != nil {
@@ -227,6 +271,7 @@ func (t *TCP) dial(name core.NodeID) (raw, conn net.Conn, err error) {
 		raw.Close()
 		return nil, nil, ErrClosed
 	}
+	t.tuneConn(raw)
 	fail := func(err error) (net.Conn, net.Conn, error) {
 		t.untrack(raw)
 		if errors.Is(err, ErrBadMAC) || errors.Is(err, ErrHubMismatch) || errors.Is(err, ErrPeerName) {

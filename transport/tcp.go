@@ -55,6 +55,8 @@ type TCP struct {
 	learned map[core.NodeID]bool
 	peers   map[core.NodeID]*peer
 	conns   map[net.Conn]struct{} // every open connection, for Close
+	// inbound holds the authenticated inbound connections per peer.
+	inbound map[core.NodeID]map[net.Conn]struct{}
 }
 
 var _ Transport = (*TCP)(nil)
@@ -83,6 +85,7 @@ func NewTCP(cfg TCPConfig) (*TCP, error) {
 		learned: make(map[core.NodeID]bool),
 		peers:   make(map[core.NodeID]*peer),
 		conns:   make(map[net.Conn]struct{}),
+		inbound: make(map[core.NodeID]map[net.Conn]struct{}),
 	}
 	t.advertise = cfg.AdvertiseAddr
 	if t.advertise == "" {

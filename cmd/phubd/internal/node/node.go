@@ -71,7 +71,7 @@ func Start(cfg config.Config, log *slog.Logger, res seeds.Resolver, opts ...Opti
 	tcp, err := transport.NewTCP(transport.TCPConfig{
 		Name: cfg.Core.Name, ListenAddr: cfg.Listen, AdvertiseAddr: cfg.Advertise, HubID: cfg.Core.HubID,
 		Secret: secret, InsecureNoAuth: cfg.InsecureNoAuth, TLS: tlsCfg, Logger: log,
-		MaxBatch: cfg.Core.Limits.MaxBatch,
+		MaxBatch: cfg.Core.Limits.MaxBatch, DeadPeerAfter: cfg.Core.Timing.DownAfter,
 	})
 	if err != nil {
 		return nil, err

@@ -205,6 +205,14 @@ func (t *Transport) Inbox() <-chan transport.Inbound { return t.inbox }
 // SetAddress records a peer's address in the inner transport.
 func (t *Transport) SetAddress(name core.NodeID, addr string) { t.inner.SetAddress(name, addr) }
 
+// ResetPeer passes the runtime's "peer is down: drop and redial" to the
+// inner transport when it supports it (transport.PeerResetter).
+func (t *Transport) ResetPeer(name core.NodeID) {
+	if r, ok := t.inner.(transport.PeerResetter); ok {
+		r.ResetPeer(name)
+	}
+}
+
 // Close stops the refresher and closes the inner transport.
 func (t *Transport) Close() error {
 	t.stopOnce.Do(func() { close(t.stop) })
