@@ -80,6 +80,7 @@ func (n *Node) claimLocal(c *localChild) {
 func (n *Node) ChildEvent(now Instant, ev ChildEvent) {
 	n.advance(now)
 	defer n.finish()
+	ev.Reason = truncateReason(ev.Reason)
 	c, ok := n.local[ev.ID]
 	if ev.Kind == ChildHandoverConfirmed {
 		n.onHandoverConfirmed(ev)

@@ -198,15 +198,6 @@ type Timing struct {
 	ForgetDownAfter time.Duration
 }
 
-// Limits bounds queues and tables.
-type Limits struct {
-	// MaxPendingRequests bounds awaited requests in flight per node.
-	MaxPendingRequests int
-	// MaxBatch bounds the children of one request and the entries of one
-	// protocol message (default 200,000).
-	MaxBatch int
-}
-
 // DefaultConfig returns a config with ProcessHub's default strategies
 // (consistent hashing, singularity, cold swap, pubsub, divergence).
 func DefaultConfig(name NodeID) Config {
@@ -228,7 +219,7 @@ func DefaultConfig(name NodeID) Config {
 			TombstoneTTL:      5 * time.Minute,
 			ForgetDownAfter:   10 * time.Minute,
 		},
-		Limits: Limits{MaxPendingRequests: 100000, MaxBatch: 200000},
+		Limits: DefaultLimits(),
 	}
 }
 
@@ -278,8 +269,12 @@ func (c *Config) Validate() error {
 		return bad("Timing.DownAfter", "must exceed HeartbeatInterval")
 	case c.Timing.RequestTimeout <= 0 || c.Timing.TombstoneTTL <= 0 || c.Timing.ForgetDownAfter <= 0:
 		return bad("Timing", "timeouts must be > 0")
-	case c.Limits.MaxPendingRequests < 1 || c.Limits.MaxBatch < 1:
-		return bad("Limits", "must be >= 1")
+	case len(c.Name) > MaxNodeIDBytes:
+		return bad("Name", fmt.Sprintf("longer than %d bytes", MaxNodeIDBytes))
+	case len(c.HubID) > MaxNodeIDBytes:
+		return bad("HubID", fmt.Sprintf("longer than %d bytes", MaxNodeIDBytes))
+	case len(c.AdvertiseAddr) > MaxNodeIDBytes:
+		return bad("AdvertiseAddr", fmt.Sprintf("longer than %d bytes", MaxNodeIDBytes))
 	}
-	return nil
+	return c.Limits.Validate()
 }

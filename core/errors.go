@@ -59,6 +59,7 @@ var codes = []codedErr{
 	{"shutting_down", ErrShuttingDown},
 	{"unknown_node", ErrUnknownNode},
 	{"batch_too_large", ErrBatchTooLarge},
+	{"limit_exceeded", ErrLimitExceeded},
 }
 
 func init() {

@@ -144,6 +144,13 @@ type Message struct {
 	Count         int      `json:"count,omitempty"`
 	Acks          []NodeID `json:"acks,omitempty"`
 	CheckExisting bool     `json:"check,omitempty"`
+	// PartOf, Part and Parts mark one part of a logical message too large
+	// for one message (Limits.MaxMessageBytes): PartOf names the logical
+	// message (unique per sender incarnation), Part is this part's index
+	// (from 0) and Parts their number (>= 2). See chunks.go.
+	PartOf uint64 `json:"partOf,omitempty"`
+	Part   int    `json:"part,omitempty"`
+	Parts  int    `json:"parts,omitempty"`
 }
 
 // Validate rejects messages no correct peer sends: unknown kinds, empty
@@ -155,6 +162,14 @@ func (m *Message) Validate(maxBatch int) error {
 	}
 	if m.From == "" {
 		return fmt.Errorf("message %s: empty sender", m.Kind)
+	}
+	if m.Parts != 0 || m.Part != 0 || m.PartOf != 0 {
+		if m.Parts < 2 || m.Parts > maxParts || m.Part < 0 || m.Part >= m.Parts || m.PartOf == 0 {
+			return fmt.Errorf("message %s: part %d of %d (of %d) is out of range", m.Kind, m.Part, m.Parts, m.PartOf)
+		}
+	}
+	if len(m.Err) > maxErrCodeBytes {
+		return fmt.Errorf("message %s: error code of %d bytes", m.Kind, len(m.Err))
 	}
 	n := len(m.Members) + len(m.Items) + len(m.IDs) + len(m.Entries) + len(m.Claims) + len(m.Results) + len(m.Children) + len(m.Acks)
 	if n > 4*maxBatch+1024 {

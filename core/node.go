@@ -63,6 +63,10 @@ type Node struct {
 	plBuf          []NodeID
 	batching       bool // inside BeginBatch/EndBatch
 	deferredFinish bool
+
+	// messages sent or received in parts (chunks.go)
+	nextPartOf uint64
+	parts      assembler
 }
 
 // NewNode returns a node for cfg at time now. It validates cfg.
@@ -119,7 +123,16 @@ func (n *Node) send(to NodeID, m Message) {
 	m.Hub = n.cfg.HubID
 	m.From = n.cfg.Name
 	m.Inc = n.cfg.Incarnation
-	n.out.Messages = append(n.out.Messages, Envelope{To: to, Msg: m})
+	parts := n.cfg.Limits.split(m)
+	if len(parts) > 1 {
+		n.nextPartOf++
+		for i := range parts {
+			parts[i].PartOf = n.nextPartOf
+		}
+	}
+	for _, p := range parts {
+		n.out.Messages = append(n.out.Messages, Envelope{To: to, Msg: p})
+	}
 }
 
 func (n *Node) reply(r Reply) {

@@ -299,16 +299,11 @@ func (n *Node) sendReplication(op *ownerOp) {
 	}
 }
 
-// sendEntryBatches sends entries, unacknowledged, in messages of at most
-// MaxBatch entries (anti-entropy and best-effort pushes).
+// sendEntryBatches sends entries, unacknowledged, in one logical message
+// (split into parts if large; anti-entropy and best-effort pushes).
 func (n *Node) sendEntryBatches(to NodeID, entries []Entry) {
-	max := n.cfg.Limits.MaxBatch
-	for start := 0; start < len(entries); start += max {
-		end := start + max
-		if end > len(entries) {
-			end = len(entries)
-		}
-		n.send(to, Message{Kind: MsgReplicate, Entries: entries[start:end]})
+	if len(entries) > 0 {
+		n.send(to, Message{Kind: MsgReplicate, Entries: entries})
 	}
 }
 

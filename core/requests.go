@@ -53,8 +53,8 @@ func (n *Node) Request(now Instant, r Request) {
 		fail(ErrShuttingDown)
 		return
 	}
-	if k := len(r.Specs) + len(r.IDs); k > n.cfg.Limits.MaxBatch {
-		fail(fmt.Errorf("%w: %d children, the limit is %d (Limits.MaxBatch)", ErrBatchTooLarge, k, n.cfg.Limits.MaxBatch))
+	if err := n.cfg.Limits.CheckRequest(r); err != nil {
+		fail(err)
 		return
 	}
 	switch r.Op {

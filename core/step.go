@@ -15,6 +15,13 @@ func (n *Node) Step(now Instant, m Message) {
 	if err := m.Validate(n.cfg.Limits.MaxBatch); err != nil {
 		return
 	}
+	if m.Parts > 0 {
+		whole, ok := n.parts.add(m)
+		if !ok {
+			return // more parts to come
+		}
+		m = whole
+	}
 	if m.Kind == MsgHandover {
 		// State handed over by a leaving node may arrive after its
 		// MsgLeave (reordering): it is data, not a sign of life, so it is

@@ -174,10 +174,12 @@ func (n *Node) ownClaims() []Claim {
 	return out
 }
 
-// sendEntries sends every registry entry to a peer in batches. With
-// claims, the first batch also carries this node's full claim list (so the
-// receiver never reconciles entries without knowing who runs them), and
-// the last batch is marked Full (a complete sync, see checkSynced).
+// sendEntries sends every registry entry to a peer in one logical
+// message (sent in parts if it is large, see chunks.go). With claims it
+// also carries this node's full claim list (so the receiver never
+// reconciles entries without knowing who runs them) and is marked Full (a
+// complete sync, see checkSynced); the receiver handles it only once every
+// part has arrived.
 func (n *Node) sendEntries(to NodeID, withClaims bool) {
 	ids := n.reg.ids()
 	es := make([]Entry, 0, len(ids))
@@ -186,19 +188,12 @@ func (n *Node) sendEntries(to NodeID, withClaims bool) {
 		e.Replicas = nil
 		es = append(es, e)
 	}
-	max := n.cfg.Limits.MaxBatch
-	for start := 0; start < len(es) || start == 0; start += max {
-		end := min(start+max, len(es))
-		m := Message{Kind: MsgReplicate, Entries: es[start:end], Full: end == len(es)}
-		if start == 0 && withClaims {
-			n.claimsVer++
-			m.Claims, m.Version = n.ownClaims(), n.claimsVer
-		}
-		n.send(to, m)
-		if end == len(es) {
-			break
-		}
+	m := Message{Kind: MsgReplicate, Entries: es, Full: true}
+	if withClaims {
+		n.claimsVer++
+		m.Claims, m.Version = n.ownClaims(), n.claimsVer
 	}
+	n.send(to, m)
 }
 
 // sendFullSync sends a new contact everything it needs: entries and claims.

@@ -50,11 +50,23 @@ func (s *Sim) drain(sn *simNode) {
 	}
 }
 
+// Oversize counts messages dropped for exceeding the sender's
+// Limits.MaxMessageBytes (core splits large messages, so it stays 0).
+func (s *Sim) Oversize() int { return s.oversize }
+
 func (s *Sim) sendMsg(from *simNode, env core.Envelope) {
 	to := s.nodes[env.To]
 	net := s.opts.Net
 	if to == nil {
 		return // e.g. a seed named by address
+	}
+	if core.MessageBytes(&env.Msg) > from.cfg.Limits.MaxMessageBytes {
+		// The transport refuses a frame over its limit: so does the
+		// simulated network, so a message core failed to split is lost
+		// here as it would be in production (and counted).
+		s.oversize++
+		s.trace("oversize %s->%s %s", from.name, env.To, env.Msg.Kind)
+		return
 	}
 	if s.blocked[[2]core.NodeID{from.name, env.To}] {
 		return

@@ -79,6 +79,8 @@ type Sim struct {
 	blocked map[[2]core.NodeID]bool
 	hasher  hash.Hash64
 	events  int
+	// oversize counts messages over the sender's MaxMessageBytes
+	oversize int
 
 	history   checks.History
 	instances []*checks.Instance

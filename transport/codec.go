@@ -28,8 +28,16 @@ import (
 // FrameVersion is the version byte this package writes and accepts.
 const FrameVersion = 1
 
-// DefaultMaxFrameBytes bounds a frame (header included) unless configured.
-const DefaultMaxFrameBytes = 64 << 20
+// DefaultMaxFrameBytes bounds a frame (header included) unless
+// configured: the frame of the largest message core's default limits
+// allow (FrameBytesFor(core.DefaultLimits())).
+var DefaultMaxFrameBytes = FrameBytesFor(core.DefaultLimits())
+
+// FrameBytesFor returns the frame limit that carries every message a node
+// with limits l emits: core splits messages so that their binary encoding
+// is at most l.MaxMessageBytes (core.MessageBytes bounds it), and a frame
+// adds its header. Transports of a node must use at least this limit.
+func FrameBytesFor(l core.Limits) int { return l.MaxMessageBytes + frameHeaderBytes }
 
 // frameHeaderBytes is the length prefix plus version and type bytes.
 const frameHeaderBytes = 6

@@ -35,7 +35,8 @@ import (
 //	            7 OriginInc, 8 ToInc, 9 Hops, 10 Members, 11 Items, 12 IDs,
 //	            13 Entries, 14 Claims, 15 Full, 16 Results, 17 Children,
 //	            18 State, 19 Epoch, 20 Err, 21 Digest, 22 Version,
-//	            23 Count (int), 24 Acks, 25 CheckExisting
+//	            23 Count (int), 24 Acks, 25 CheckExisting, 26 PartOf,
+//	            27 Part (int), 28 Parts (int)
 //	Member      0 Name, 1 Incarnation, 2 Status, 3 Addr
 //	StartItem   (flags, then Spec as a struct, always) 0 Metadata, 1 Pinned
 //	ChildSpec   0 ID, 1 Kind, 2 Params, 3 Restart
@@ -78,8 +79,9 @@ import (
 const BinaryCodecVersion = 1
 
 // MaxBinaryStringBytes bounds every string (and is enforced when
-// encoding, so a message the receiver would reject is not sent).
-const MaxBinaryStringBytes = 1 << 20
+// encoding, so a message the receiver would reject is not sent). It is
+// core's wire ceiling, above every per-string limit of core.Limits.
+const MaxBinaryStringBytes = core.MaxStringBytes
 
 // MaxBinaryNestedElems bounds the elements of all nested slices and maps
 // (replicas, pinned nodes, result nodes, params and metadata pairs) of one
@@ -114,6 +116,9 @@ const (
 	mCount
 	mAcks
 	mCheckExisting
+	mPartOf
+	mPart
+	mParts
 	mEnd
 )
 
@@ -273,7 +278,8 @@ func (e *binEncoder) message(m *core.Message) {
 		flag(len(m.Claims) > 0, mClaims) | flag(m.Full, mFull) | flag(len(m.Results) > 0, mResults) |
 		flag(len(m.Children) > 0, mChildren) | flag(len(m.State) > 0, mState) | flag(m.Epoch != 0, mEpoch) |
 		flag(m.Err != "", mErr) | flag(m.Digest != 0, mDigest) | flag(m.Version != 0, mVersion) |
-		flag(m.Count != 0, mCount) | flag(len(m.Acks) > 0, mAcks) | flag(m.CheckExisting, mCheckExisting)
+		flag(m.Count != 0, mCount) | flag(len(m.Acks) > 0, mAcks) | flag(m.CheckExisting, mCheckExisting) |
+		flag(m.PartOf != 0, mPartOf) | flag(m.Part != 0, mPart) | flag(m.Parts != 0, mParts)
 	e.uv(f)
 	if f&mKind != 0 {
 		e.uv(uint64(m.Kind))
@@ -448,6 +454,15 @@ func (e *binEncoder) message(m *core.Message) {
 	}
 	if f&mAcks != 0 {
 		e.strs(m.Acks)
+	}
+	if f&mPartOf != 0 {
+		e.uv(m.PartOf)
+	}
+	if f&mPart != 0 {
+		e.b = binary.AppendVarint(e.b, int64(m.Part))
+	}
+	if f&mParts != 0 {
+		e.b = binary.AppendVarint(e.b, int64(m.Parts))
 	}
 }
 
@@ -969,6 +984,24 @@ func (d *binDecoder) message(m *core.Message) {
 	if f&mAcks != 0 {
 		m.Acks = d.nodes("acks", true)
 	}
+	if f&mPartOf != 0 {
+		m.PartOf = d.nonzero("partOf")
+	}
+	if f&mPart != 0 {
+		m.Part = d.int("part")
+	}
+	if f&mParts != 0 {
+		m.Parts = d.int("parts")
+	}
+}
+
+// int decodes a non-zero zig-zag varint that fits an int.
+func (d *binDecoder) int(what string) int {
+	v := d.sv(what)
+	if int64(int(v)) != v {
+		d.fail("%s %d overflows int", what, v)
+	}
+	return int(v)
 }
 
 // batchLimit is the element bound core.Message.Validate(maxBatch) applies

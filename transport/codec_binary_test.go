@@ -94,6 +94,11 @@ func (g gens) message() *rapid.Generator[core.Message] {
 		if rapid.Bool().Draw(t, "hasState") {
 			m.State = rapid.SliceOfN(rapid.Byte(), 0, 16).Draw(t, "state")
 		}
+		if rapid.Bool().Draw(t, "parted") {
+			m.Parts = rapid.IntRange(2, 100).Draw(t, "parts")
+			m.Part = rapid.IntRange(0, m.Parts-1).Draw(t, "part")
+			m.PartOf = rapid.Uint64Range(1, 1<<40).Draw(t, "partOf")
+		}
 		m.Members = rapid.SliceOfN(rapid.Custom(func(t *rapid.T) core.Member {
 			return core.Member{Name: node.Draw(t, "name"), Incarnation: u64.Draw(t, "inc"),
 				Status: core.MemberStatus(rapid.Uint8().Draw(t, "status")), Addr: str.Draw(t, "addr")}

@@ -39,10 +39,11 @@ type TCPConfig struct {
 	// drops/reconnects (Debug). Default: slog.Default().
 	Logger *slog.Logger
 	// MaxFrameBytes bounds a frame, header included (default
-	// DefaultMaxFrameBytes, 64 MiB).
+	// DefaultMaxFrameBytes, derived from core's default limits). A node
+	// whose core.Limits differ should set FrameBytesFor(limits).
 	MaxFrameBytes int
-	// MaxBatch is passed to core.Message.Validate (default 5000, core's
-	// default).
+	// MaxBatch is passed to core.Message.Validate (default
+	// core.DefaultLimits().MaxBatch; set the node's Limits.MaxBatch).
 	MaxBatch int
 	// SendQueue bounds the messages queued per peer (default 1024).
 	SendQueue int
@@ -177,5 +178,5 @@ func (c TCPConfig) Validate() error {
 	return nil
 }
 
-// defaultMaxBatch matches core's default Limits.MaxBatch.
-const defaultMaxBatch = 5000
+// defaultMaxBatch is core's default Limits.MaxBatch.
+var defaultMaxBatch = core.DefaultLimits().MaxBatch

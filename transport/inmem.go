@@ -25,6 +25,18 @@ type InmemNetwork struct {
 	mu        sync.Mutex
 	endpoints map[core.NodeID]*inmemEndpoint
 	down      map[core.NodeID]bool
+	// maxFrameBytes bounds a message's frame as TCP would (0: the
+	// default, DefaultMaxFrameBytes).
+	maxFrameBytes int
+}
+
+// SetMaxFrameBytes sets the frame limit every endpoint's Send enforces
+// (default DefaultMaxFrameBytes), so tests can meet ErrFrameTooLarge
+// without a TCP connection.
+func (n *InmemNetwork) SetMaxFrameBytes(b int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.maxFrameBytes = b
 }
 
 // NewInmemNetwork returns an empty network.
@@ -112,7 +124,8 @@ type inmemEndpoint struct {
 
 // Send validates m, copies it through the codec and delivers it. Errors:
 // ErrClosed, ErrUnknownPeer, ErrQueueFull (receiver's inbox full),
-// ErrInvalidMessage.
+// ErrInvalidMessage, ErrFrameTooLarge (its frame would exceed the
+// network's limit, as over TCP).
 func (e *inmemEndpoint) Send(to core.NodeID, m core.Message) error {
 	if err := m.Validate(defaultMaxBatch); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidMessage, err)
@@ -133,6 +146,12 @@ func (e *inmemEndpoint) Send(to core.NodeID, m core.Message) error {
 	payload, err := EncodeMessageBinary(&m)
 	if err != nil {
 		return err
+	}
+	e.net.mu.Lock()
+	limit := maxFrame(e.net.maxFrameBytes)
+	e.net.mu.Unlock()
+	if n := frameHeaderBytes + len(payload); n > limit {
+		return fmt.Errorf("%w: %s frame of %d bytes, limit %d", ErrFrameTooLarge, FrameMessageBin, n, limit)
 	}
 	return e.net.deliver(e.name, core.NodeID(addr), explicit, payload)
 }

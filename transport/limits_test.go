@@ -1,0 +1,87 @@
+package transport
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/phub/phub/core"
+)
+
+// TestMessageBytesBoundsTheEncoding: core splits messages by
+// core.MessageBytes, so it must never underestimate the binary encoding.
+func TestMessageBytesBoundsTheEncoding(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		m := gens{}.message().Draw(t, "m")
+		b, err := AppendMessageBinary(nil, &m)
+		if err != nil {
+			t.Skip(err)
+		}
+		if bound := core.MessageBytes(&m); len(b) > bound {
+			t.Fatalf("encoded %d bytes, core.MessageBytes says at most %d", len(b), bound)
+		}
+	})
+}
+
+// maxEntry is a registry entry at every default limit at once.
+func maxEntry(l core.Limits, i int) core.Entry {
+	name := func(c byte) core.NodeID { return core.NodeID(strings.Repeat(string(c), core.MaxNodeIDBytes)) }
+	params := map[string]string{}
+	for k := 0; k < l.MaxParams; k++ {
+		key := fmt.Sprintf("p%03d", k)
+		params[key] = strings.Repeat("v", l.MaxSpecBytes/l.MaxParams-len(key))
+	}
+	meta := core.Metadata{}
+	for k := 0; k < l.MaxMetadataEntries; k++ {
+		key := fmt.Sprintf("m%03d", k)
+		meta[key] = strings.Repeat("w", l.MaxMetadataBytes/l.MaxMetadataEntries-len(key))
+	}
+	pins := make([]core.NodeID, l.MaxPinnedNodes)
+	for k := range pins {
+		pins[k] = name('p')
+	}
+	id := fmt.Sprintf("%0*d", l.MaxChildIDBytes, i)
+	return core.Entry{
+		Spec:     core.ChildSpec{ID: core.ChildID(id), Kind: strings.Repeat("k", l.MaxKindBytes), Params: params, Restart: core.Temporary},
+		Metadata: meta, Epoch: 1 << 62, Stopped: true, Holder: name('h'), By: name('b'), Pinned: pins,
+		Reason: strings.Repeat("r", 1024), StoppedAt: -1 << 62,
+	}
+}
+
+// TestDefaultFrameCarriesTheLargestMessage proves the relation between
+// core's limits table and the transport's frame limit: an entry at every
+// limit is accepted by core's checks, a message of one such entry fits
+// core.Limits.MaxMessageBytes, and its frame fits DefaultMaxFrameBytes.
+func TestDefaultFrameCarriesTheLargestMessage(t *testing.T) {
+	l := core.DefaultLimits()
+	if DefaultMaxFrameBytes != FrameBytesFor(l) || FrameBytesFor(l) != l.MaxMessageBytes+frameHeaderBytes {
+		t.Fatalf("DefaultMaxFrameBytes %d is not derived from core's limits (%d)", DefaultMaxFrameBytes, FrameBytesFor(l))
+	}
+	if MaxBinaryStringBytes < l.MaxParamBytes || MaxBinaryStringBytes < l.MaxMetadataBytes || MaxBinaryStringBytes < l.MaxChildIDBytes {
+		t.Fatalf("the codec's string cap %d is below a per-string limit", MaxBinaryStringBytes)
+	}
+	if defaultMaxBatch != l.MaxBatch {
+		t.Fatalf("transport's default MaxBatch %d differs from core's %d", defaultMaxBatch, l.MaxBatch)
+	}
+	e := maxEntry(l, 0)
+	if err := l.CheckSpec(e.Spec); err != nil {
+		t.Fatalf("the entry at every limit is refused: %v", err)
+	}
+	if err := l.CheckMetadata(e.Metadata); err != nil {
+		t.Fatalf("the metadata at every limit is refused: %v", err)
+	}
+	longName := core.NodeID(strings.Repeat("n", core.MaxNodeIDBytes))
+	m := core.Message{Kind: core.MsgReplicate, Hub: string(longName), From: longName, Origin: longName, Inc: 1 << 63,
+		Seq: 1 << 63, Version: 1 << 63, Full: true, Err: core.ErrCode(strings.Repeat("e", 64)), PartOf: 1 << 63, Part: 1 << 40, Parts: 1 << 41,
+		Entries: []core.Entry{e}}
+	if b := core.MessageBytes(&m); b > l.MaxMessageBytes {
+		t.Fatalf("one entry at every limit bounds to %d bytes, over MaxMessageBytes %d", b, l.MaxMessageBytes)
+	}
+	frame, err := AppendMessageFrame(nil, &m, DefaultMaxFrameBytes)
+	if err != nil {
+		t.Fatalf("the largest legal entry does not fit a default frame: %v", err)
+	}
+	t.Logf("largest single entry: frame of %d bytes, limit %d", len(frame), DefaultMaxFrameBytes)
+}
