@@ -29,6 +29,9 @@ var (
 	ErrShuttingDown             = core.ErrShuttingDown
 	ErrUnknownNode              = core.ErrUnknownNode
 	ErrBatchTooLarge            = core.ErrBatchTooLarge
+	// ErrLimitExceeded refuses input over a field of core.Limits (the
+	// README's limits table); the message names the field.
+	ErrLimitExceeded = core.ErrLimitExceeded
 )
 
 // Errors of the runtime itself.

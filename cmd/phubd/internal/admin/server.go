@@ -146,6 +146,8 @@ func errStatus(err error) (int, string) {
 	case "no_children", "invalid_spec", "duplicate_id", "missing_child_mapping", "invalid_child_mapping",
 		"child_mapping_mismatch", "child_replication_mismatch", "unknown_node", "batch_too_large":
 		return http.StatusBadRequest, code
+	case "limit_exceeded":
+		return http.StatusRequestEntityTooLarge, code
 	case "not_found":
 		return http.StatusNotFound, code
 	case "already_started", "nothing_to_redistribute", "rolled_back":
