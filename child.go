@@ -109,6 +109,10 @@ type childRun struct {
 	handoverIn chan []byte
 	onHandover atomic.Pointer[func() []byte]
 	done       chan struct{} // closed when Run has returned
+	// waitsReady: the child is a ReadySignaler (ready.go); ready holds
+	// its readiness state.
+	waitsReady bool
+	ready      atomic.Int32
 }
 
 var _ ChildEnv = (*childRun)(nil)
@@ -189,10 +193,13 @@ func (h *Hub) startChild(e core.Effect) {
 		child: child, cancel: cancel,
 		signals: make(chan bool, 1), handoverIn: make(chan []byte, 1), done: make(chan struct{}),
 	}
+	r.waitsReady = signalsReady(child)
 	h.runs[e.ID] = r
 	h.childWG.Add(1)
 	go r.run(ctx)
-	h.node.ChildEvent(now, core.ChildEvent{Kind: core.ChildStarted, ID: e.ID, Instance: e.Instance})
+	if !r.waitsReady {
+		h.node.ChildEvent(now, core.ChildEvent{Kind: core.ChildStarted, ID: e.ID, Instance: e.Instance})
+	}
 }
 
 func safeFactory(f ChildFactory, spec core.ChildSpec) (c Child, err error) {
@@ -213,14 +220,10 @@ func (r *childRun) run(ctx context.Context) {
 	defer r.hub.childWG.Done()
 	defer close(r.done)
 	err := r.safeRun(ctx)
-	ev := core.ChildEvent{Kind: core.ChildExited, ID: r.spec.ID, Instance: r.instance}
-	if err != nil {
-		ev.Abnormal = true
-		ev.Reason = err.Error()
-		if ctx.Err() == nil {
-			r.log.Warn("child exited abnormally", "err", err)
-		}
+	if err != nil && ctx.Err() == nil {
+		r.log.Warn("child exited abnormally", "err", err)
 	}
+	ev := r.exitEvent(err)
 	r.cancel()
 	r.hub.report(ev)
 }

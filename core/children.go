@@ -102,6 +102,12 @@ func (n *Node) ChildEvent(now Instant, ev ChildEvent) {
 			n.signal(c)
 		}
 	case ChildStartFailed:
+		if len(c.restarts) > 0 {
+			// A restart that fails to start is one more crash: the restart
+			// intensity decides (nobody awaits a restart).
+			n.onExit(c, ChildEvent{Kind: ChildExited, ID: ev.ID, Instance: ev.Instance, Abnormal: true, Reason: "start failed: " + ev.Reason})
+			return
+		}
 		delete(n.local, ev.ID)
 		if n.reg.dropClaim(n.cfg.Name, ev.ID) {
 			n.pendingClaims = append(n.pendingClaims, Claim{ID: ev.ID, Removed: true, Epoch: c.epoch, Instance: c.instance})
