@@ -48,7 +48,10 @@ type ExecConfig struct {
 //   - "args": a JSON array of strings, or else whitespace-separated words;
 //   - "dir": the working directory;
 //   - "env.NAME": sets environment variable NAME (on top of the node's
-//     environment; NAME must not be one of ChildEnvVars).
+//     environment; NAME must not be one of ChildEnvVars);
+//   - "ready.line", "ready.file", "ready.timeout": a readiness probe
+//     (exec_ready.go). An awaited start is answered once the process is
+//     ready: started, and past its probe if it has one.
 //
 // The factory's errors (missing command, command not found in PATH or not
 // executable, bad args or env) wrap phub.ErrInvalidSpec, so StartChildren
@@ -80,6 +83,9 @@ func NewExec(cfg ExecConfig) phub.ChildFactory {
 			return nil, fmt.Errorf("%w: exec %q: %w", phub.ErrInvalidSpec, spec.ID, err)
 		}
 		c.path = path
+		if c.ready, err = parseReadyProbe(spec); err != nil {
+			return nil, err
+		}
 		if a := strings.TrimSpace(spec.Params["args"]); a != "" {
 			if strings.HasPrefix(a, "[") {
 				if err := json.Unmarshal([]byte(a), &c.args); err != nil {
@@ -114,6 +120,7 @@ type execChild struct {
 	args    []string
 	dir     string
 	env     []string
+	ready   readyProbe
 }
 
 // logName turns a child id into a safe file name.
@@ -161,6 +168,9 @@ func (c *execChild) Run(ctx context.Context, env phub.ChildEnv) error {
 	if stderr != nil {
 		cmd.Stderr = stderr
 	}
+	if w := c.ready.stdout(cmd.Stdout); w != nil {
+		cmd.Stdout = w
+	}
 	setProcessGroup(cmd)
 	cmd.Cancel = func() error { return terminate(cmd) }
 	cmd.WaitDelay = c.cfg.Grace
@@ -180,8 +190,9 @@ func (c *execChild) Run(ctx context.Context, env phub.ChildEnv) error {
 			}
 		}()
 	}
-	// Whatever the process left in its group goes with it.
-	err = waitAndKillGroup(cmd)
+	// Wait for readiness (exec_ready.go), then for the exit; whatever the
+	// process left in its group goes with it.
+	err = c.ready.waitReadyThenExit(ctx, env, cmd)
 	if ctx.Err() != nil {
 		// Stopped by the hub: whatever the exit status, not a crash.
 		return nil
