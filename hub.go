@@ -2,6 +2,7 @@ package phub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -48,6 +49,7 @@ type Hub struct {
 	localStale  atomic.Bool // the local snapshot is older than core's state
 	members     atomic.Pointer[[]core.Member]
 	partitioned atomic.Bool
+	unsendable  atomic.Uint64 // messages the transport could not frame
 
 	childCtx    context.Context
 	childCancel context.CancelFunc
@@ -241,7 +243,7 @@ func (h *Hub) process(rd core.Ready) {
 	}
 	for _, env := range rd.Messages {
 		if err := h.tr.Send(env.To, env.Msg); err != nil {
-			h.log.Debug("send failed", "to", string(env.To), "kind", env.Msg.Kind.String(), "err", err)
+			h.sendFailed(env, err)
 		}
 	}
 	for _, r := range rd.Replies {
@@ -435,6 +437,27 @@ func (h *Hub) Close(ctx context.Context) error {
 	}
 	return nil
 }
+
+// sendFailed logs a refused send: at Error, and counted, if the message
+// itself cannot be sent (too large, not encodable, invalid), since that
+// loses it for good; at Debug if the peer was momentarily unreachable
+// (unknown address, full queue), which the protocol retries.
+func (h *Hub) sendFailed(env core.Envelope, err error) {
+	if errors.Is(err, transport.ErrFrameTooLarge) || errors.Is(err, transport.ErrBadPayload) || errors.Is(err, transport.ErrInvalidMessage) {
+		h.unsendable.Add(1)
+		h.log.Error("message cannot be sent", "to", string(env.To), "kind", env.Msg.Kind.String(),
+			"bytes", core.MessageBytes(&env.Msg), "err", err)
+		return
+	}
+	h.log.Debug("send failed", "to", string(env.To), "kind", env.Msg.Kind.String(), "err", err)
+}
+
+// UnsendableMessages returns how many messages the transport refused to
+// send because of the message itself (frame too large, not encodable,
+// invalid); each was logged at Error. core splits its messages to fit
+// the limits table, so this stays 0 unless the transport's limits are
+// below the node's core.Limits.
+func (h *Hub) UnsendableMessages() uint64 { return h.unsendable.Load() }
 
 // DroppedHooks returns how many hook events were dropped because the hook
 // queue was full.

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -24,7 +25,7 @@ func (s *Server) requestTimeout(d time.Duration) time.Duration {
 
 func (s *Server) start(w http.ResponseWriter, r *http.Request) {
 	var req StartRequest
-	if err := decode(w, r, &req); err != nil {
+	if err := s.decode(w, r, &req); err != nil {
 		s.fail(w, err)
 		return
 	}
@@ -35,8 +36,8 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) {
 	specs := make([]core.ChildSpec, len(req.Specs))
 	seen := make(map[string]bool, len(req.Specs))
 	for i, sp := range req.Specs {
-		if err := checkID(sp.ID); err != nil {
-			s.fail(w, badf("specs[%d].id: %v", i, err))
+		if err := s.checkID(sp.ID); err != nil {
+			s.fail(w, inField(fmt.Sprintf("specs[%d].id", i), err))
 			return
 		}
 		if seen[sp.ID] {
@@ -101,11 +102,11 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) stop(w http.ResponseWriter, r *http.Request) {
 	var req StopRequest
-	if err := decode(w, r, &req); err != nil {
+	if err := s.decode(w, r, &req); err != nil {
 		s.fail(w, err)
 		return
 	}
-	ids, err := checkIDs("ids", req.IDs)
+	ids, err := s.checkIDs("ids", req.IDs)
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -172,7 +173,7 @@ func (s *Server) writeOp(w http.ResponseWriter, initiated, rolledBack bool, rs p
 
 func (s *Server) terminate(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := checkID(id); err != nil {
+	if err := s.checkID(id); err != nil {
 		s.fail(w, err)
 		return
 	}
@@ -188,11 +189,11 @@ func (s *Server) terminate(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) redistribute(w http.ResponseWriter, r *http.Request) {
 	var req RedistributeRequest
-	if err := decode(w, r, &req); err != nil {
+	if err := s.decode(w, r, &req); err != nil {
 		s.fail(w, err)
 		return
 	}
-	ids, err := checkIDs("ids", req.IDs)
+	ids, err := s.checkIDs("ids", req.IDs)
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -212,7 +213,7 @@ func (s *Server) redistribute(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) lookup(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := checkID(id); err != nil {
+	if err := s.checkID(id); err != nil {
 		s.fail(w, err)
 		return
 	}
@@ -322,7 +323,7 @@ func (s *Server) members(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) ring(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("id")
-	if err := checkID(id); err != nil {
+	if err := s.checkID(id); err != nil {
 		s.fail(w, badf("id: %v", err))
 		return
 	}

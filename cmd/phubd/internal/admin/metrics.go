@@ -62,6 +62,7 @@ var (
 	descSent        = prometheus.NewDesc("phub_messages_sent_total", "Peer messages queued for sending, by message kind.", []string{"kind"}, nil)
 	descReceived    = prometheus.NewDesc("phub_messages_received_total", "Peer messages received, by message kind.", []string{"kind"}, nil)
 	descSendErrors  = prometheus.NewDesc("phub_send_errors_total", "Peer messages the transport refused (unknown peer, full queue).", nil, nil)
+	descUnsendable  = prometheus.NewDesc("phub_messages_unsendable_total", "Peer messages that cannot be sent at all (frame over the transport's limit, not encodable, invalid); each is also logged at error level.", nil, nil)
 )
 
 type hubCollector struct {
@@ -71,7 +72,7 @@ type hubCollector struct {
 
 func (c *hubCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descLocal, descByNode, descEntries, descTombstones, descTable,
-		descMembers, descPartitioned, descDropped, descSent, descReceived, descSendErrors} {
+		descMembers, descPartitioned, descDropped, descSent, descReceived, descSendErrors, descUnsendable} {
 		ch <- d
 	}
 }
@@ -112,6 +113,7 @@ func (c *hubCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(descPartitioned, part)
 	counter(descDropped, float64(h.DroppedHooks()))
+	counter(descUnsendable, float64(h.UnsendableMessages()))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if st, err := h.Stats(ctx); err == nil {

@@ -21,8 +21,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// MaxBodyBytes bounds a request body.
-const MaxBodyBytes = 64 << 20
+// MaxBodyBytes bounds a request body (and ctl's reading of an answer)
+// for the default limits: room for a request of core's
+// Limits.MaxRequestBytes in JSON. A server whose core limits are larger
+// allows bodies of BodyBytesFor(its limits).
+var MaxBodyBytes = BodyBytesFor(core.DefaultLimits())
+
+// BodyBytesFor returns the body limit that carries any request within l
+// as JSON (escaping at most doubles typical text; beyond that the body
+// limit answers first, with its own error).
+func BodyBytesFor(l core.Limits) int64 { return 2*int64(l.MaxRequestBytes) + 1<<20 }
 
 // MaxTimeout bounds the timeout a request may ask for.
 const MaxTimeout = 10 * time.Minute
@@ -179,8 +187,9 @@ func badf(format string, args ...any) error { return badRequest{fmt.Sprintf(form
 
 // decode reads a JSON body strictly: unknown fields, trailing data and
 // oversized bodies are errors.
-func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	limit := max(BodyBytesFor(s.core.Limits), MaxBodyBytes)
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -189,7 +198,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &mbe):
-			return badf("body larger than %d bytes", MaxBodyBytes)
+			return fmt.Errorf("%w: body larger than %d bytes (limits: 2 x Limits.MaxRequestBytes + 1 MiB)", core.ErrLimitExceeded, limit)
 		case errors.As(err, &se):
 			return badf("malformed JSON at byte %d: %v", se.Offset, err)
 		case errors.As(err, &te):
@@ -221,12 +230,12 @@ func parseTimeout(field, v string) (time.Duration, error) {
 	return d, nil
 }
 
-func checkID(id string) error {
+func (s *Server) checkID(id string) error {
 	if id == "" {
 		return badf("invalid child id: empty")
 	}
-	if len(id) > core.MaxChildIDBytes {
-		return badf("invalid child id %.32q...: longer than %d bytes", id, core.MaxChildIDBytes)
+	if err := s.core.Limits.CheckID(core.ChildID(id)); err != nil {
+		return err
 	}
 	for _, r := range id {
 		if r < 0x20 || r == 0x7f {
@@ -236,15 +245,24 @@ func checkID(id string) error {
 	return nil
 }
 
-func checkIDs(field string, ids []string) ([]core.ChildID, error) {
+// inField prefixes err with the request field it concerns; a limit error
+// stays one (413, limit_exceeded), anything else is a bad request.
+func inField(field string, err error) error {
+	if errors.Is(err, core.ErrLimitExceeded) {
+		return fmt.Errorf("%s: %w", field, err)
+	}
+	return badf("%s: %v", field, err)
+}
+
+func (s *Server) checkIDs(field string, ids []string) ([]core.ChildID, error) {
 	if len(ids) == 0 {
 		return nil, badf("%s: empty list: at least one child id is required", field)
 	}
 	out := make([]core.ChildID, len(ids))
 	seen := make(map[string]bool, len(ids))
 	for i, id := range ids {
-		if err := checkID(id); err != nil {
-			return nil, badf("%s[%d]: %v", field, i, err)
+		if err := s.checkID(id); err != nil {
+			return nil, inField(fmt.Sprintf("%s[%d]", field, i), err)
 		}
 		if seen[id] {
 			return nil, badf("%s[%d]: duplicate id %q", field, i, id)
