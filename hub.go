@@ -57,6 +57,7 @@ type Hub struct {
 
 	closeOnce sync.Once
 	closed    chan struct{} // closed when Close has finished
+	identity  identityState
 
 	// Owned by the loop goroutine.
 	node         *core.Node
@@ -99,6 +100,8 @@ func New(cfg Config) (*Hub, error) {
 			h.tr.SetAddress(seed, string(seed))
 		}
 	}
+	h.identity.stopped = make(chan struct{})
+	h.setIdentity()
 	h.hooks = newHookDispatcher(h.log, c.HookQueue)
 	h.childCtx, h.childCancel = context.WithCancel(context.Background())
 	h.drain()
@@ -138,6 +141,10 @@ func (h *Hub) loop() {
 		case <-h.kill:
 			return
 		default:
+		}
+		if err := h.nameConflict(); err != nil {
+			h.stopSelf(err)
+			return
 		}
 		if h.leaving && h.node.Left() {
 			return

@@ -85,7 +85,7 @@ func (t *TCP) serveInbound(raw net.Conn) {
 		}
 		conn = c
 	}
-	info, err := acceptHandshake(conn, t.params)
+	info, err := acceptHandshake(conn, t.handshakeParams())
 	if err != nil {
 		t.handshakeFailures.Add(1)
 		t.reject("handshake failed", remote, "", err)

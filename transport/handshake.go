@@ -15,16 +15,21 @@ import (
 // The handshake authenticates both ends of a connection with the cluster
 // secret, which never crosses the wire:
 //
-//	dialer   -> acceptor  hello     {hub, dialer name, dialer advertise addr, nonceD}
+//	dialer   -> acceptor  hello     {hub, dialer name, dialer advertise addr, nonceD, dialer incarnation}
 //	acceptor -> dialer    challenge {hub, acceptor name, nonceA, MAC("accept")}
 //	dialer   -> acceptor  auth      {MAC("dial")}
+//	acceptor -> dialer    verdict   {admitted or refused, reason, MAC("verdict", verdict, reason)}
 //
 // MAC(role) = HMAC-SHA256(secret, label, role, hub, dialer name, acceptor
-// name, dialer advertise addr, nonceD, nonceA), every field length-prefixed.
-// Each side checks the other's MAC over nonces it did not choose alone, so
-// a recorded handshake cannot be replayed, and the role keeps an acceptor's
-// MAC from being reflected back as a dialer's. After the handshake the
-// dialer sends message frames and pings; the acceptor only answers pings.
+// name, dialer advertise addr, nonceD, nonceA, dialer incarnation), every
+// field length-prefixed. Each side checks the other's MAC over nonces it
+// did not choose alone, so a recorded handshake cannot be replayed, and
+// the role keeps an acceptor's MAC from being reflected back as a
+// dialer's. The verdict (sent in an auth-type frame) is where the
+// acceptor refuses an authenticated dialer whose name belongs to another
+// live node (see Identity); a refused dialer gets ErrNameInUse with the
+// acceptor's reason. After the handshake the dialer sends message frames
+// and pings; the acceptor only answers pings.
 
 const (
 	nonceBytes = 32
@@ -34,9 +39,11 @@ const (
 	// maxHandshakeFrameBytes bounds frames read before authentication, so
 	// an unauthenticated client cannot make us allocate much.
 	maxHandshakeFrameBytes = 4 * 1024
-	macLabel               = "phub/handshake/v1"
+	macLabel               = "phub/handshake/v2"
 	roleDial               = "dial"
 	roleAccept             = "accept"
+	roleVerdict            = "verdict"
+	incarnationBytes       = 8
 )
 
 // Handshake errors, wrapped with detail.
@@ -50,13 +57,17 @@ var (
 	// ErrPeerName means the dialed peer is not the node expected at that
 	// address.
 	ErrPeerName = errors.New("transport: unexpected peer name")
+	// ErrNameInUse means an acceptor refused this node because another
+	// live node of the cluster already uses its name (see Identity).
+	ErrNameInUse = errors.New("transport: node name in use")
 )
 
 type hello struct {
-	Hub       string
-	Name      core.NodeID
-	Advertise string
-	Nonce     [nonceBytes]byte
+	Hub         string
+	Name        core.NodeID
+	Advertise   string
+	Nonce       [nonceBytes]byte
+	Incarnation uint64
 }
 
 type challenge struct {
@@ -68,6 +79,41 @@ type challenge struct {
 
 type authFrame struct {
 	MAC [macBytes]byte
+}
+
+// verdict is the acceptor's last handshake frame: whether the dialer is
+// admitted, and why not.
+type verdict struct {
+	Refused bool
+	Reason  string
+	MAC     [macBytes]byte
+}
+
+func (v *verdict) statusBytes() []byte {
+	if v.Refused {
+		return []byte{1}
+	}
+	return []byte{0}
+}
+
+func (v *verdict) marshal() []byte {
+	b := appendField(nil, v.statusBytes())
+	b = appendField(b, []byte(v.Reason))
+	return appendField(b, v.MAC[:])
+}
+
+func parseVerdict(p []byte) (verdict, error) {
+	var v verdict
+	r := fieldReader{b: p}
+	var st [1]byte
+	r.fixed("verdict", st[:])
+	v.Refused = st[0] != 0
+	v.Reason = string(r.next("reason", maxNameBytes))
+	r.fixed("mac", v.MAC[:])
+	if r.err == nil && st[0] > 1 {
+		r.err = fmt.Errorf("%w: verdict %d", ErrHandshake, st[0])
+	}
+	return v, r.done()
 }
 
 func appendField(b []byte, s []byte) []byte {
@@ -131,7 +177,8 @@ func (h *hello) marshal() []byte {
 	b = appendField(b, []byte(h.Hub))
 	b = appendField(b, []byte(h.Name))
 	b = appendField(b, []byte(h.Advertise))
-	return appendField(b, h.Nonce[:])
+	b = appendField(b, h.Nonce[:])
+	return appendField(b, binary.BigEndian.AppendUint64(nil, h.Incarnation))
 }
 
 func parseHello(p []byte) (hello, error) {
@@ -141,6 +188,9 @@ func parseHello(p []byte) (hello, error) {
 	h.Name = core.NodeID(r.name("name"))
 	h.Advertise = string(r.next("advertise", maxNameBytes))
 	r.fixed("nonce", h.Nonce[:])
+	var inc [incarnationBytes]byte
+	r.fixed("incarnation", inc[:])
+	h.Incarnation = binary.BigEndian.Uint64(inc[:])
 	return h, r.done()
 }
 
@@ -171,8 +221,9 @@ func parseAuth(p []byte) (authFrame, error) {
 	return a, r.done()
 }
 
-// handshakeMAC computes the MAC that the side playing role sends.
-func handshakeMAC(secret []byte, role string, h *hello, acceptor core.NodeID, acceptorNonce *[nonceBytes]byte) [macBytes]byte {
+// handshakeMAC computes the MAC that the side playing role sends; extra
+// fields (the verdict's) are bound after the common ones.
+func handshakeMAC(secret []byte, role string, h *hello, acceptor core.NodeID, acceptorNonce *[nonceBytes]byte, extra ...[]byte) [macBytes]byte {
 	m := hmac.New(sha256.New, secret)
 	var b []byte
 	b = appendField(b, []byte(macLabel))
@@ -183,6 +234,10 @@ func handshakeMAC(secret []byte, role string, h *hello, acceptor core.NodeID, ac
 	b = appendField(b, []byte(h.Advertise))
 	b = appendField(b, h.Nonce[:])
 	b = appendField(b, acceptorNonce[:])
+	b = appendField(b, binary.BigEndian.AppendUint64(nil, h.Incarnation))
+	for _, e := range extra {
+		b = appendField(b, e)
+	}
 	m.Write(b)
 	var out [macBytes]byte
 	m.Sum(out[:0])
@@ -191,17 +246,23 @@ func handshakeMAC(secret []byte, role string, h *hello, acceptor core.NodeID, ac
 
 // handshakeParams is what one side brings to a handshake.
 type handshakeParams struct {
-	Hub       string
-	Name      core.NodeID
-	Advertise string
-	Secret    []byte // nil with InsecureNoAuth
+	Hub         string
+	Name        core.NodeID
+	Advertise   string
+	Secret      []byte // nil with InsecureNoAuth
+	Incarnation uint64 // sent by a dialer
+	// Admit, if set, decides whether an authenticated dialer is admitted
+	// (acceptor side); its error is the refusal's reason.
+	Admit func(PeerHello) error
 }
 
 // peerInfo is what a handshake proves about the other side.
 type peerInfo struct {
 	Name core.NodeID
-	// Advertise is where a dialer says it listens (acceptor side only).
-	Advertise string
+	// Advertise and Incarnation are what a dialer says about itself
+	// (acceptor side only).
+	Advertise   string
+	Incarnation uint64
 }
 
 func newNonce() [nonceBytes]byte {
@@ -233,7 +294,7 @@ func readHandshakeFrame(r io.Reader, want FrameType) ([]byte, error) {
 // dialHandshake runs the dialer's side on rw. If expect is not empty the
 // acceptor must be the node named expect. The caller sets deadlines.
 func dialHandshake(rw io.ReadWriter, p handshakeParams, expect core.NodeID) (peerInfo, error) {
-	h := hello{Hub: p.Hub, Name: p.Name, Advertise: p.Advertise, Nonce: newNonce()}
+	h := hello{Hub: p.Hub, Name: p.Name, Advertise: p.Advertise, Nonce: newNonce(), Incarnation: p.Incarnation}
 	if err := writeHandshakeFrame(rw, FrameHello, h.marshal()); err != nil {
 		return peerInfo{}, err
 	}
@@ -264,10 +325,28 @@ func dialHandshake(rw io.ReadWriter, p handshakeParams, expect core.NodeID) (pee
 	if err := writeHandshakeFrame(rw, FrameAuth, a.marshal()); err != nil {
 		return peerInfo{}, err
 	}
+	payload, err = readHandshakeFrame(rw, FrameAuth)
+	if err != nil {
+		return peerInfo{}, fmt.Errorf("waiting for %q to admit us: %w", c.Name, err)
+	}
+	v, err := parseVerdict(payload)
+	if err != nil {
+		return peerInfo{}, err
+	}
+	want = handshakeMAC(p.Secret, roleVerdict, &h, c.Name, &c.Nonce, v.statusBytes(), []byte(v.Reason))
+	if !hmac.Equal(want[:], v.MAC[:]) {
+		return peerInfo{}, fmt.Errorf("%w: verdict of acceptor %q", ErrBadMAC, c.Name)
+	}
+	if v.Refused {
+		return peerInfo{}, fmt.Errorf("%w: node %q refused us as %q: %s", ErrNameInUse, c.Name, p.Name, v.Reason)
+	}
 	return peerInfo{Name: c.Name}, nil
 }
 
-// acceptHandshake runs the acceptor's side on rw. The caller sets deadlines.
+// acceptHandshake runs the acceptor's side on rw and, once the dialer is
+// authenticated, sends p.Admit's verdict; a refused dialer is an error
+// wrapping ErrNameInUse (with the dialer's info). The caller sets
+// deadlines.
 func acceptHandshake(rw io.ReadWriter, p handshakeParams) (peerInfo, error) {
 	payload, err := readHandshakeFrame(rw, FrameHello)
 	if err != nil {
@@ -297,5 +376,25 @@ func acceptHandshake(rw io.ReadWriter, p handshakeParams) (peerInfo, error) {
 	if !hmac.Equal(want[:], a.MAC[:]) {
 		return peerInfo{}, fmt.Errorf("%w: dialer %q: the cluster secrets differ", ErrBadMAC, h.Name)
 	}
-	return peerInfo{Name: h.Name, Advertise: h.Advertise}, nil
+	info := peerInfo{Name: h.Name, Advertise: h.Advertise, Incarnation: h.Incarnation}
+	var refusal error
+	if p.Admit != nil {
+		refusal = p.Admit(PeerHello{Name: h.Name, Incarnation: h.Incarnation, Advertise: h.Advertise})
+	}
+	v := verdict{Refused: refusal != nil}
+	if refusal != nil {
+		v.Reason = refusal.Error()
+		if len(v.Reason) > maxNameBytes {
+			v.Reason = v.Reason[:maxNameBytes]
+		}
+	}
+	v.MAC = handshakeMAC(p.Secret, roleVerdict, &h, p.Name, &c.Nonce, v.statusBytes(), []byte(v.Reason))
+	if err := writeHandshakeFrame(rw, FrameAuth, v.marshal()); err != nil {
+		return info, err
+	}
+	if refusal != nil {
+		return info, fmt.Errorf("%w: refused dialer %q (incarnation %d, advertising %q): %v",
+			ErrNameInUse, h.Name, h.Incarnation, h.Advertise, refusal)
+	}
+	return info, nil
 }

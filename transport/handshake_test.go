@@ -10,7 +10,7 @@ import (
 )
 
 func TestHandshakeFramesRoundtrip(t *testing.T) {
-	h := hello{Hub: "h", Name: "n1", Advertise: "1.2.3.4:5", Nonce: newNonce()}
+	h := hello{Hub: "h", Name: "n1", Advertise: "1.2.3.4:5", Nonce: newNonce(), Incarnation: 1 << 62}
 	if got, err := parseHello(h.marshal()); err != nil || got != h {
 		t.Fatalf("hello: %v %+v", err, got)
 	}
@@ -22,6 +22,14 @@ func TestHandshakeFramesRoundtrip(t *testing.T) {
 	a := authFrame{MAC: c.MAC}
 	if got, err := parseAuth(a.marshal()); err != nil || got != a {
 		t.Fatalf("auth: %v %+v", err, got)
+	}
+	for _, v := range []verdict{{MAC: c.MAC}, {Refused: true, Reason: "name in use", MAC: c.MAC}} {
+		if got, err := parseVerdict(v.marshal()); err != nil || got != v {
+			t.Fatalf("verdict: %v %+v", err, got)
+		}
+	}
+	if _, err := parseVerdict(append(appendField(nil, []byte{2}), (&verdict{}).marshal()[3:]...)); !errors.Is(err, ErrHandshake) {
+		t.Errorf("verdict 2 accepted: %v", err)
 	}
 	for _, bad := range [][]byte{nil, {0}, {0, 5, 'a'}, append(h.marshal(), 0)} {
 		if _, err := parseHello(bad); !errors.Is(err, ErrHandshake) {
@@ -52,6 +60,7 @@ func TestHandshakeMACBindsEveryField(t *testing.T) {
 		func(x *hello) { x.Name = "n9" },
 		func(x *hello) { x.Advertise = "b" },
 		func(x *hello) { x.Nonce[0]++ },
+		func(x *hello) { x.Incarnation++ },
 	} {
 		x := h
 		mut(&x)

@@ -2,7 +2,10 @@ package transport
 
 import (
 	"errors"
+	"fmt"
+	"log/slog"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,5 +116,70 @@ func TestTCPDefaultsRedialWithinASecond(t *testing.T) {
 	}
 	if c.DeadPeerAfter != 5*time.Second {
 		t.Fatalf("DeadPeerAfter %s, want core's DownAfter default 5s", c.DeadPeerAfter)
+	}
+}
+
+// TestTCPNameInUseRefusedAtHandshake: an authenticated dialer whose name
+// the acceptor's Identity.Admit refuses gets ErrNameInUse with the reason
+// (and Identity.Refused is called); the acceptor logs the refusal and
+// delivers nothing from it, while the admitted holder of the name keeps
+// working.
+func TestTCPNameInUseRefusedAtHandshake(t *testing.T) {
+	checkNoLeak(t)
+	logs := &logRecorder{}
+	bcfg := testConfig("b")
+	bcfg.Logger = slog.New(logs)
+	b := newTestTCP(t, bcfg)
+	seen := make(chan PeerHello, 16)
+	b.SetIdentity(Identity{Incarnation: 1, Admit: func(h PeerHello) error {
+		seen <- h
+		if h.Name == "dup" && h.Incarnation != 7 {
+			return fmt.Errorf("%q is alive with incarnation 7", h.Name)
+		}
+		return nil
+	}})
+
+	real := newTestTCP(t, testConfig("dup"))
+	real.SetIdentity(Identity{Incarnation: 7})
+	real.SetAddress("b", b.Addr())
+	if err := real.Send("dup", heartbeat("dup", 1)); !errors.Is(err, ErrUnknownPeer) {
+		t.Fatalf("send to self without address: %v", err)
+	}
+	if err := real.Send("b", heartbeat("dup", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if in := recv(t, b, 5*time.Second); in.From != "dup" || in.Msg.Seq != 1 {
+		t.Fatalf("got %+v", in)
+	}
+	if h := <-seen; h.Incarnation != 7 || h.Advertise != real.Addr() {
+		t.Fatalf("admit saw %+v, want incarnation 7 advertising %s", h, real.Addr())
+	}
+
+	refusals := make(chan error, 16)
+	impostor := newTestTCP(t, testConfig("dup"))
+	impostor.SetIdentity(Identity{Incarnation: 9, Refused: func(err error) { refusals <- err }})
+	impostor.SetAddress("b", b.Addr())
+	if err := impostor.Send("b", heartbeat("dup", 99)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-refusals:
+		if !errors.Is(err, ErrNameInUse) || !strings.Contains(err.Error(), `"dup" is alive with incarnation 7`) {
+			t.Fatalf("refusal: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the impostor was not told it is refused")
+	}
+	h := <-seen
+	if h.Incarnation != 9 || h.KnownAddr != real.Addr() {
+		t.Fatalf("admit saw %+v, want incarnation 9 and the known address %s", h, real.Addr())
+	}
+	logs.waitWarn(t, `node name in use: refused dialer "dup" (incarnation 9`)
+	expectNothing(t, b, 100*time.Millisecond)
+	if err := real.Send("b", heartbeat("dup", 2)); err != nil {
+		t.Fatal(err)
+	}
+	if in := recv(t, b, 5*time.Second); in.Msg.Seq != 2 {
+		t.Fatalf("got %+v", in)
 	}
 }

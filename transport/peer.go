@@ -274,7 +274,10 @@ func (t *TCP) dial(name core.NodeID) (raw, conn net.Conn, err error) {
 	t.tuneConn(raw)
 	fail := func(err error) (net.Conn, net.Conn, error) {
 		t.untrack(raw)
-		if errors.Is(err, ErrBadMAC) || errors.Is(err, ErrHubMismatch) || errors.Is(err, ErrPeerName) {
+		if errors.Is(err, ErrNameInUse) {
+			t.refused(err)
+		}
+		if errors.Is(err, ErrBadMAC) || errors.Is(err, ErrHubMismatch) || errors.Is(err, ErrPeerName) || errors.Is(err, ErrNameInUse) {
 			t.rejects.warn(t.log, "dial "+string(name), "transport: outbound handshake rejected", "peer", string(name), "addr", addr, "err", err)
 		} else {
 			t.log.Debug("transport: outbound handshake failed", "peer", string(name), "addr", addr, "err", err)
@@ -291,7 +294,7 @@ func (t *TCP) dial(name core.NodeID) (raw, conn net.Conn, err error) {
 			return fail(err)
 		}
 	}
-	info, err := dialHandshake(conn, t.params, expect)
+	info, err := dialHandshake(conn, t.handshakeParams(), expect)
 	if err != nil {
 		return fail(err)
 	}

@@ -36,6 +36,7 @@ type TCP struct {
 	ln        net.Listener
 	advertise string
 	params    handshakeParams
+	identity  atomic.Pointer[Identity]
 	inbox     chan Inbound
 	ctx       context.Context // canceled by Close
 	cancel    context.CancelFunc

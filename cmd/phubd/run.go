@@ -29,7 +29,8 @@ const reapTimeout = 10 * time.Second
 // Exit status: 0 after a complete leave (whatever happened to the
 // children: the log says), 1 if the leave timed out or the node failed to
 // start (data directory in use, leftovers that could not be killed, ...),
-// 2 for a bad configuration.
+// 2 for a bad configuration. A node whose name another live node of the
+// cluster uses is refused by its peers and exits 1 (phub.ErrNameInUse).
 func runCmd(args []string, stderr io.Writer) int {
 	cfg, err := config.Load(args, os.Environ(), stderr)
 	if err != nil {
@@ -51,7 +52,15 @@ func runCmd(args []string, stderr io.Writer) int {
 	}
 	log.Info("phubd running", "name", cfg.Name, "hub", cfg.Core.HubID, "peer_addr", n.PeerAddr,
 		"admin_addr", n.AdminAddr, "seeds", cfg.Seeds, "admin_auth", !cfg.AdminNoAuth, "data_dir", dd.Path())
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-n.Hub.Stopped(): // e.g. another live node has this name
+		log.Error("phubd: the node stopped", "err", n.Hub.Err())
+		cctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		n.Leave(cctx)
+		return 1
+	}
 	stop() // a second signal kills the process
 	log.Info("phubd leaving the cluster", "timeout", cfg.ShutdownTimeout.String())
 	cctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)

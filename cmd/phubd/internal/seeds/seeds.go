@@ -213,6 +213,15 @@ func (t *Transport) ResetPeer(name core.NodeID) {
 	}
 }
 
+// SetIdentity passes the runtime's identity (incarnation, admission
+// check) to the inner transport when it checks identities
+// (transport.IdentityChecker).
+func (t *Transport) SetIdentity(id transport.Identity) {
+	if ic, ok := t.inner.(transport.IdentityChecker); ok {
+		ic.SetIdentity(id)
+	}
+}
+
 // Close stops the refresher and closes the inner transport.
 func (t *Transport) Close() error {
 	t.stopOnce.Do(func() { close(t.stop) })
