@@ -28,6 +28,7 @@ type InmemNetwork struct {
 	// maxFrameBytes bounds a message's frame as TCP would (0: the
 	// default, DefaultMaxFrameBytes).
 	maxFrameBytes int
+	group         map[core.NodeID]int // nil: no partition (see Partition)
 }
 
 // SetMaxFrameBytes sets the frame limit every endpoint's Send enforces
@@ -82,6 +83,37 @@ func (n *InmemNetwork) Reconnect(name core.NodeID) {
 	delete(n.down, name)
 }
 
+// Partition splits the network into groups: from now on a message is
+// delivered only between two nodes of the same group (and dropped
+// silently otherwise, as a network would). Nodes named in no group form
+// one more group together. A later Partition replaces this one; Heal
+// removes it. Partition is independent of Disconnect.
+func (n *InmemNetwork) Partition(groups ...[]core.NodeID) {
+	g := make(map[core.NodeID]int)
+	for i, names := range groups {
+		for _, name := range names {
+			g[name] = i + 1
+		}
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.group = g
+}
+
+// Heal removes the partition set by Partition. Messages dropped
+// meanwhile stay lost.
+func (n *InmemNetwork) Heal() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.group = nil
+}
+
+// sameGroup reports whether a and b may talk under the current
+// partition; n.mu is held.
+func (n *InmemNetwork) sameGroup(a, b core.NodeID) bool {
+	return n.group == nil || n.group[a] == n.group[b]
+}
+
 // deliver hands a copy of m from one endpoint to the endpoint at addr.
 // explicit says addr came from SetAddress, so a missing endpoint is a
 // node that is down rather than an unknown peer.
@@ -99,7 +131,7 @@ func (n *InmemNetwork) deliver(from core.NodeID, addr core.NodeID, explicit bool
 		}
 		return fmt.Errorf("%w: %q", ErrUnknownPeer, addr)
 	}
-	if n.down[from] || n.down[addr] {
+	if n.down[from] || n.down[addr] || !n.sameGroup(from, addr) {
 		return nil
 	}
 	// dst.inbox is closed only under n.mu, so this send cannot panic.
