@@ -5,6 +5,8 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,6 +63,49 @@ func TestReadmeLibraryProgramIsExampleCluster(t *testing.T) {
 		}
 		if r != e {
 			t.Fatalf("README main and Example_cluster differ at body line %d:\nREADME:  %q\nexample: %q", i+1, r, e)
+		}
+	}
+}
+
+// Every example the README's library section names exists and has an
+// Output comment, so go test runs it.
+func TestReadmeNamesRunnableExamples(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "## Use it as a Go library\n")
+	section, _, _ = strings.Cut(section, "\n## ")
+	names := regexp.MustCompile(`Example_\w+`).FindAllString(section, -1)
+	if len(names) < 5 {
+		t.Fatalf("the library section names %d examples (%v), want the cluster, handover, hooks, guided and errors ones", len(names), names)
+	}
+	files, _ := filepath.Glob("example*_test.go")
+	have := map[string]bool{}
+	for _, file := range files {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), file, src, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok {
+				continue
+			}
+			for _, cg := range f.Comments {
+				if cg.Pos() > fd.Body.Lbrace && cg.End() <= fd.Body.Rbrace && strings.HasPrefix(cg.Text(), "Output:") {
+					have[fd.Name.Name] = true
+				}
+			}
+		}
+	}
+	for _, n := range names {
+		if !have[n] {
+			t.Errorf("README names %s: no such example with an Output comment in example*_test.go", n)
 		}
 	}
 }
