@@ -1,0 +1,240 @@
+package netfault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+)
+
+// faultKind is one kind of network or process fault.
+type faultKind string
+
+const (
+	faultIsolate       faultKind = "isolate"       // one node cut from all others (1|4)
+	faultSplit         faultKind = "split"         // a majority/minority split (3|2)
+	faultFull          faultKind = "full"          // every node cut from every other
+	faultNonTransitive faultKind = "nontransitive" // a–c cut, a–b and b–c up
+	faultKill          faultKind = "kill"          // kill -9 phubd, restart it at the heal
+	faultLinkDown      faultKind = "linkdown"      // ip link set eth0 down, up at the heal
+	faultImpostor      faultKind = "impostor"      // a 6th phubd joins under a member's name, killed at the heal
+)
+
+var allFaults = []faultKind{faultIsolate, faultSplit, faultFull, faultNonTransitive, faultKill, faultLinkDown, faultImpostor}
+
+// fault is one injected fault and how long the cluster took to notice
+// its heal.
+type fault struct {
+	Kind  faultKind
+	Nodes []int // the cut-off, killed or link-down nodes; nontransitive: a and c; impostor: the node whose name it takes
+	// Start is when the fault was in place, Heal when it was removed
+	// (kill: the restart), Healthy when every node again saw every member
+	// alive, was not partitioned and answered an owner lookup (0: never,
+	// within the bound). All since the run's start.
+	Start, Heal, Healthy time.Duration
+}
+
+// HealDetection is the time from the heal to a healthy cluster, or -1.
+func (f fault) HealDetection() time.Duration {
+	if f.Healthy == 0 {
+		return -1
+	}
+	return f.Healthy - f.Heal
+}
+
+func (f fault) String() string {
+	names := make([]string, len(f.Nodes))
+	for i, n := range f.Nodes {
+		names[i] = fmt.Sprintf("n%d", n+1)
+	}
+	return fmt.Sprintf("%s%v %.1fs–%.1fs, healthy after %.2fs", f.Kind, names, f.Start.Seconds(), f.Heal.Seconds(), f.HealDetection().Seconds())
+}
+
+// nemesis injects faults drawn from a seeded PRNG: each round is a
+// shuffled list of every fault kind, so a run of a few rounds sees each.
+type nemesis struct {
+	c    *cluster
+	t0   time.Time
+	rng  *rand.Rand
+	hold [2]time.Duration // a fault lasts hold[0] + rand[0, hold[1])
+
+	mu     sync.Mutex
+	faults []fault
+}
+
+func newNemesis(c *cluster, t0 time.Time, seed uint64) *nemesis {
+	return &nemesis{c: c, t0: t0, rng: rand.New(rand.NewPCG(seed, 0x6e656d)), hold: [2]time.Duration{4 * time.Second, 4 * time.Second}}
+}
+
+// Faults returns the faults injected so far.
+func (n *nemesis) Faults() []fault {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Clone(n.faults)
+}
+
+// run injects faults until chaos has passed since t0, healing each one and
+// waiting (up to healBound) for the cluster to notice before the next.
+func (n *nemesis) run(ctx context.Context, chaos, healBound time.Duration) error {
+	var round []faultKind
+	for time.Since(n.t0) < chaos && ctx.Err() == nil {
+		if len(round) == 0 {
+			round = slices.Clone(allFaults)
+			n.rng.Shuffle(len(round), func(i, j int) { round[i], round[j] = round[j], round[i] })
+		}
+		kind := round[0]
+		round = round[1:]
+		f, err := n.apply(kind)
+		if err != nil {
+			return err
+		}
+		hold := n.hold[0] + time.Duration(n.rng.Int64N(int64(n.hold[1])))
+		sleepCtx(ctx, hold)
+		if err := n.heal(&f); err != nil {
+			return err
+		}
+		if d, err := n.c.awaitHealthy(ctx, n.t0, healBound); err == nil {
+			f.Healthy = d
+		}
+		n.mu.Lock()
+		n.faults = append(n.faults, f)
+		n.mu.Unlock()
+		n.c.t.Logf("netfault: %v", f)
+		sleepCtx(ctx, time.Second+time.Duration(n.rng.Int64N(int64(time.Second))))
+	}
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// apply puts a fault of the kind in place on nodes drawn from the PRNG.
+func (n *nemesis) apply(kind faultKind) (fault, error) {
+	nt := n.c.net
+	perm := n.rng.Perm(len(n.c.nodes))
+	f := fault{Kind: kind}
+	cutGroups := func(minority []int) error {
+		for _, a := range minority {
+			for b := range n.c.nodes {
+				if !slices.Contains(minority, b) {
+					if err := nt.cut(a, b); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}
+	var err error
+	switch kind {
+	case faultIsolate:
+		f.Nodes = perm[:1]
+		err = cutGroups(f.Nodes)
+	case faultSplit:
+		f.Nodes = perm[:(len(perm)-1)/2]
+		err = cutGroups(f.Nodes)
+	case faultFull:
+		f.Nodes = slices.Clone(perm)
+		for i := range perm {
+			for j := i + 1; j < len(perm) && err == nil; j++ {
+				err = nt.cut(i, j)
+			}
+		}
+	case faultNonTransitive:
+		f.Nodes = perm[:2]
+		err = nt.cut(perm[0], perm[1])
+	case faultKill:
+		f.Nodes = perm[:1]
+		n.c.nodes[perm[0]].kill()
+	case faultLinkDown:
+		f.Nodes = perm[:1]
+		err = nt.setLink(perm[0], false)
+	case faultImpostor:
+		f.Nodes = perm[:1]
+		n.c.impostor.name = n.c.nodes[perm[0]].name
+		err = n.c.start(n.c.impostor)
+	default:
+		err = fmt.Errorf("unknown fault %q", kind)
+	}
+	slices.Sort(f.Nodes)
+	f.Start = time.Since(n.t0)
+	return f, err
+}
+
+// heal removes the fault (restarts a killed node).
+func (n *nemesis) heal(f *fault) error {
+	var err error
+	switch f.Kind {
+	case faultKill:
+		err = n.c.start(n.c.nodes[f.Nodes[0]])
+	case faultImpostor:
+		n.c.impostor.kill()
+	default:
+		err = n.c.net.healAll()
+	}
+	f.Heal = time.Since(n.t0)
+	return err
+}
+
+// errNotHealthy is returned by awaitHealthy when the bound passed.
+var errNotHealthy = errors.New("cluster not healthy")
+
+// awaitHealthy polls until every node sees every member alive, is not
+// partitioned and answers an owner lookup, and returns that instant
+// since t0; or errNotHealthy (with the last reason) after bound.
+func (c *cluster) awaitHealthy(ctx context.Context, t0 time.Time, bound time.Duration) (time.Duration, error) {
+	deadline := time.Now().Add(bound)
+	for {
+		err := c.healthy(ctx)
+		if err == nil {
+			return time.Since(t0), nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return 0, fmt.Errorf("%w after %v: %v", errNotHealthy, bound, err)
+		}
+		sleepCtx(ctx, 100*time.Millisecond)
+	}
+}
+
+// healthy returns nil if every node sees every member alive, is not
+// partitioned and answers an owner lookup (found or not found).
+func (c *cluster) healthy(ctx context.Context) error {
+	for _, nd := range c.nodes {
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		var m membersBody
+		_, err := nd.call(cctx, "GET", "/v1/members", nil, &m)
+		if err == nil {
+			alive := 0
+			for _, mm := range m.Members {
+				if mm.Status == "alive" {
+					alive++
+				}
+			}
+			switch {
+			case m.Partitioned:
+				err = errors.New("partitioned")
+			case alive != len(c.nodes):
+				err = fmt.Errorf("sees %d of %d members alive", alive, len(c.nodes))
+			}
+		}
+		if err == nil {
+			_, err = nd.call(cctx, "GET", "/v1/children/netfault-probe?consistency=owner", nil, nil)
+			var ae *apiError
+			if errors.As(err, &ae) && ae.Code == "not_found" {
+				err = nil
+			}
+		}
+		cancel()
+		if err != nil {
+			return fmt.Errorf("%s: %w", nd.name, err)
+		}
+	}
+	return nil
+}

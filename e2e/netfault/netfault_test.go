@@ -1,0 +1,324 @@
+package netfault
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/phub/phub/checks"
+)
+
+const (
+	clusterSize   = 5
+	clients       = 6
+	childrenCount = 24
+	nemesisSeed   = 9
+	sampleEvery   = 150 * time.Millisecond
+	convergeBound = 60 * time.Second
+)
+
+// netfaultGuarantees are the documented bounds (README, "Reliability on
+// real processes"). The duplicate bound is the failure detector's: a
+// minority node stops its children DownAfter after the cut while the
+// majority starts them DownAfter after it, so the two may overlap by the
+// skew of the two detections plus one heartbeat, one exec grace and one
+// sampling period; we allow DownAfter itself.
+func netfaultGuarantees(quorum bool) guarantees {
+	tm := netfaultTiming
+	return guarantees{
+		OrphanBound:    tm.ExecGrace + 2*sampleEvery,
+		DuplicateBound: tm.DownAfter,
+		HealBound:      15 * time.Second,
+		Quorum:         quorum,
+	}
+}
+
+// runConfig is what PHUB_NETFAULT selects.
+type runConfig struct {
+	chaos time.Duration
+	modes []string
+}
+
+func configFromEnv(t *testing.T) runConfig {
+	v := os.Getenv("PHUB_NETFAULT")
+	switch v {
+	case "":
+		return runConfig{chaos: 80 * time.Second, modes: []string{"majority_quorum"}}
+	case "off":
+		t.Skip("netfault: PHUB_NETFAULT=off")
+	case "long":
+		return runConfig{chaos: 5 * time.Minute, modes: []string{"majority_quorum", "divergence"}}
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		t.Fatalf("PHUB_NETFAULT=%q: want long, off or a chaos duration such as 5m", v)
+	}
+	return runConfig{chaos: d, modes: []string{"majority_quorum", "divergence"}}
+}
+
+// TestNetFault is the real network-fault test: 5 phubd in network
+// namespaces with exec children, 6 clients, a seeded nemesis (full
+// partitions, 3|2 splits, isolated nodes, non-transitive cuts, kill -9 and
+// restart, links down), then heal, convergence and the verdict of
+// checks' porcupine model and OS-level process counts.
+func TestNetFault(t *testing.T) {
+	requireNetns(t)
+	cfg := configFromEnv(t)
+	bin := buildPhubd(t)
+	var rows []string
+	for _, mode := range cfg.modes {
+		t.Run(mode, func(t *testing.T) {
+			rep := runNetFault(t, bin, mode, cfg.chaos, nil)
+			rows = append(rows, tableRow(mode, cfg.chaos, rep))
+			for i, v := range rep.Violations {
+				if i == 20 {
+					t.Errorf("... and %d more violations", len(rep.Violations)-20)
+					break
+				}
+				t.Errorf("violation: %s", v)
+			}
+		})
+	}
+	t.Logf("netfault reliability table:\n%s\n%s", tableHeader, strings.Join(rows, "\n"))
+}
+
+const tableHeader = "| partition mode | chaos | ops | acknowledged | unknown | lost | resurrected | orphans | max duplicate overlap (outside non-transitive cuts) | during non-transitive cuts | slowest heal detection | linearizable |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
+
+func tableRow(mode string, chaos time.Duration, r report) string {
+	outside := time.Duration(0)
+	for k, d := range r.Overlap {
+		if k != string(faultNonTransitive) {
+			outside = max(outside, d)
+		}
+	}
+	return fmt.Sprintf("| %s | %v | %d | %d | %d | %d | %d | %d | %.2f s | %.2f s | %.1f s | %s |", mode, chaos, r.Ops, r.Acked, r.Unknown,
+		len(r.Lost), len(r.Resurrected), len(r.Orphans), outside.Seconds(), r.Overlap[string(faultNonTransitive)].Seconds(),
+		r.MaxHealDetect().Seconds(), r.Lin.Status)
+}
+
+// runNetFault runs one cluster through chaos, heal and convergence and
+// returns the analysed run. extraEnv is added to every phubd's
+// environment (test-only knobs).
+func runNetFault(t *testing.T, bin, mode string, chaos time.Duration, extraEnv []string) report {
+	nt := newTopology(t, clusterSize+1) // the last namespace hosts the impostor
+	c := newCluster(t, bin, nt, mode, extraEnv)
+	t0 := time.Now()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, n := range c.nodes {
+		if err := c.start(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.awaitHealthy(ctx, t0, 60*time.Second); err != nil {
+		t.Fatalf("cluster did not form: %v\n%s", err, c.logs())
+	}
+	t.Logf("netfault: %d nodes formed a cluster in %.1fs (%s, data dir: %v)", clusterSize, time.Since(t0).Seconds(), mode, c.dataDir)
+
+	smp, err := newSampler(c, t0, sampleEvery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, scancel := context.WithCancel(ctx)
+	var swg sync.WaitGroup
+	swg.Add(1)
+	go func() { defer swg.Done(); smp.run(sctx) }()
+
+	w := newWorkload(c, t0, childrenCount)
+	cctx, ccancel := context.WithCancel(ctx)
+	var cwg sync.WaitGroup
+	for i := 0; i < clients; i++ {
+		cwg.Add(1)
+		go func() { defer cwg.Done(); w.client(cctx, i+1, nemesisSeed) }()
+	}
+
+	w.startBig(c.nodes[0], clients+1, "cbig")
+
+	g := netfaultGuarantees(mode == "majority_quorum")
+	nem := newNemesis(c, t0, nemesisSeed)
+	if err := nem.run(ctx, time.Since(t0)+chaos, g.HealBound); err != nil {
+		t.Fatalf("nemesis: %v", err)
+	}
+	ccancel()
+	cwg.Wait()
+	healAt := time.Since(t0)
+
+	// Every node must still run: a phubd that exited on its own is a bug.
+	for _, n := range c.nodes {
+		if n.livePID() == 0 {
+			t.Errorf("%s: phubd exited during the run (see its log)", n.name)
+			_ = c.start(n)
+		}
+	}
+	if err := nt.healAll(); err != nil {
+		t.Fatal(err)
+	}
+	final, convErr := c.converge(ctx, smp, convergeBound)
+	if convErr != nil {
+		t.Logf("netfault: no convergence within %v after the heal: %v", convergeBound, convErr)
+	} else {
+		t.Logf("netfault: converged %.1fs after the heal: %d children registered", (time.Since(t0) - healAt).Seconds(), len(final))
+	}
+	// Final owner lookups join the history: porcupine then also judges
+	// the state the cluster converged to.
+	for _, child := range w.children {
+		w.lookup(c.nodes[0], 0, child)
+	}
+	scancel()
+	swg.Wait()
+	last := smp.sampleNow()
+
+	data := runData{History: w.History(), Samples: smp.all(), Faults: nem.Faults(), Final: final, ConvergeErr: convErr, FinalProcs: last, LinTimeout: time.Minute}
+	rep := analyze(data, g)
+	t.Logf("netfault %s: %s", mode, data.History.Describe())
+	t.Logf("netfault %s:\n%s", mode, rep)
+	if len(rep.Violations) > 0 {
+		keepEvidence(t, c, data, rep)
+	}
+	return rep
+}
+
+// converge waits until the cluster is healthy, every node's registry
+// holds the same entries, and each registered child runs as exactly one
+// process matching its registry replica (node and epoch), with no other
+// child process alive. It returns the agreed registry (child → epoch),
+// or after bound the registry of the first node that answered and why
+// the cluster did not converge.
+func (c *cluster) converge(ctx context.Context, smp *sampler, bound time.Duration) (map[string]uint64, error) {
+	deadline := time.Now().Add(bound)
+	for {
+		final, err := c.agreed(ctx, smp)
+		if err == nil || time.Now().After(deadline) {
+			return final, err
+		}
+		sleepCtx(ctx, 200*time.Millisecond)
+	}
+}
+
+func (c *cluster) agreed(ctx context.Context, smp *sampler) (final map[string]uint64, err error) {
+	var want string
+	var reg []entryBody
+	for _, n := range c.nodes {
+		var l listBody
+		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		_, err := n.call(cctx, "GET", "/v1/children", nil, &l)
+		cancel()
+		if err != nil {
+			continue
+		}
+		var lines []string
+		for _, e := range l.Children {
+			line := fmt.Sprintf("%s e%d", e.ID, e.Epoch)
+			for _, r := range e.Replicas {
+				line += fmt.Sprintf(" %s@e%d", r.Node, r.Epoch)
+			}
+			lines = append(lines, line)
+		}
+		slices.Sort(lines)
+		got := strings.Join(lines, "; ")
+		if final == nil {
+			want, reg = got, l.Children
+			final = map[string]uint64{}
+			for _, e := range reg {
+				final[e.ID] = e.Epoch
+			}
+		} else if got != want && err == nil {
+			err = fmt.Errorf("registries differ: [%s] and %s's [%s]", want, n.name, got)
+		}
+	}
+	if err == nil {
+		err = c.healthy(ctx)
+	}
+	if err != nil {
+		return final, err
+	}
+	procs := map[string][]childProc{}
+	for _, p := range smp.sampleNow().Procs {
+		procs[p.Child] = append(procs[p.Child], p)
+	}
+	for _, e := range reg {
+		ps := procs[e.ID]
+		delete(procs, e.ID)
+		if len(e.Replicas) != 1 || len(ps) != 1 {
+			return final, fmt.Errorf("child %s: %d replicas registered, %d processes", e.ID, len(e.Replicas), len(ps))
+		}
+		if r, p := e.Replicas[0], ps[0]; p.Node < 0 || p.Node >= len(c.nodes) || c.nodes[p.Node].name != r.Node || p.Epoch != r.Epoch {
+			return final, fmt.Errorf("child %s: registered on %s epoch %d, process in namespace %d epoch %d", e.ID, r.Node, r.Epoch, p.Node, p.Epoch)
+		}
+	}
+	for _, id := range sortedKeys(procs) {
+		return final, fmt.Errorf("child %s is not registered but runs %d processes", id, len(procs[id]))
+	}
+	return final, nil
+}
+
+// keepEvidence writes the history, porcupine's visualization and the
+// node logs to a directory that outlives the test, and prints its path.
+func keepEvidence(t *testing.T, c *cluster, d runData, r report) {
+	dir, err := os.MkdirTemp("", "netfault-evidence-")
+	if err != nil {
+		t.Logf("evidence: %v", err)
+		return
+	}
+	_ = os.WriteFile(filepath.Join(dir, "history.txt"), []byte(d.History.String()), 0o644)
+	var faults strings.Builder
+	for _, f := range d.Faults {
+		fmt.Fprintln(&faults, f)
+	}
+	_ = os.WriteFile(filepath.Join(dir, "faults.txt"), []byte(faults.String()), 0o644)
+	_ = os.WriteFile(filepath.Join(dir, "violations.txt"), []byte(strings.Join(r.Violations, "\n")+"\n"), 0o644)
+	_ = os.WriteFile(filepath.Join(dir, "processes.txt"), []byte(processTimeline(d.Samples)), 0o644)
+	if r.Lin.Status == checks.LinIllegal {
+		_ = r.Lin.WriteVisualization(filepath.Join(dir, "history.html"))
+	}
+	for _, n := range c.nodes {
+		if b, err := os.ReadFile(n.log.Name()); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, n.name+".log"), b, 0o644)
+		}
+	}
+	t.Logf("netfault: evidence (history, faults, violations, process timeline, porcupine visualization, node logs) in %s", dir)
+}
+
+// processTimeline lists every child process seen: child, epoch, node,
+// pid, start, first and last sample, and its parents over time.
+func processTimeline(samples []sample) string {
+	type life struct {
+		p           childProc
+		first, last time.Duration
+		parents     []string
+	}
+	lives := map[int]*life{}
+	var order []int
+	for _, s := range samples {
+		for _, p := range s.Procs {
+			l := lives[p.PID]
+			if l == nil {
+				l = &life{p: p, first: s.At}
+				lives[p.PID] = l
+				order = append(order, p.PID)
+			}
+			l.last = s.At
+			parent := fmt.Sprintf("%d", p.PPID)
+			if !slices.Contains(s.Phubd, p.PPID) || p.PPID == 0 {
+				parent += "(not a live phubd)"
+			}
+			if n := len(l.parents); n == 0 || !strings.HasPrefix(l.parents[n-1], parent+"@") {
+				l.parents = append(l.parents, fmt.Sprintf("%s@%.2fs", parent, s.At.Seconds()))
+			}
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(lives[a].p.Child, lives[b].p.Child) })
+	var b strings.Builder
+	for _, pid := range order {
+		l := lives[pid]
+		fmt.Fprintf(&b, "%s e%d %s (ns %d) pid %d started %.2fs seen %.2fs–%.2fs parents %s\n", l.p.Child, l.p.Epoch, l.p.EnvNode, l.p.Node, pid,
+			l.p.Start.Seconds(), l.first.Seconds(), l.last.Seconds(), strings.Join(l.parents, " "))
+	}
+	return b.String()
+}

@@ -1,0 +1,327 @@
+package netfault
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/phub/phub/checks"
+)
+
+// guarantees are the promises a run is judged against.
+type guarantees struct {
+	// OrphanBound: a child process may outlive its phubd this long (the
+	// exec grace plus a sampling period).
+	OrphanBound time.Duration
+	// DuplicateBound: the longest continuous overlap of two processes of
+	// one child, outside non-transitive cuts (majority quorum only).
+	DuplicateBound time.Duration
+	// HealBound: the longest time from a heal to a healthy cluster.
+	HealBound time.Duration
+	// Quorum: majority quorum, so no lost child, no resurrection, bounded
+	// duplicates and a linearizable history are asserted; with divergence
+	// they are measured only (both sides of a partition decide).
+	Quorum bool
+}
+
+// runData is everything a run recorded.
+type runData struct {
+	History checks.History
+	Samples []sample
+	Faults  []fault
+	// Final is the registry after the heal and convergence: child →
+	// epoch. ConvergeErr says why the cluster did not converge (then Final
+	// is one node's registry, or nil if none answered).
+	Final       map[string]uint64
+	ConvergeErr error
+	// FinalProcs is the last sample, taken after convergence.
+	FinalProcs sample
+	LinTimeout time.Duration
+}
+
+// report is the figures of one run, the README's table row.
+type report struct {
+	Ops, Acked, Failed, Unknown int
+	Lost, StoppedRunning        []string
+	Resurrected, Orphans        []string
+	Overlap                     map[string]time.Duration // max continuous duplicate overlap per fault kind ("calm": none active)
+	OverlapAt                   map[string]string        // where the max overlap of each kind was seen
+	HealDetect                  map[faultKind]time.Duration
+	HealMissed                  []string
+	Lin                         checks.LinResult
+	Violations                  []string
+}
+
+// MaxOverlap returns the longest overlap of any kind.
+func (r report) MaxOverlap() time.Duration {
+	var m time.Duration
+	for _, d := range r.Overlap {
+		m = max(m, d)
+	}
+	return m
+}
+
+// MaxHealDetect returns the slowest heal detection.
+func (r report) MaxHealDetect() time.Duration {
+	var m time.Duration
+	for _, d := range r.HealDetect {
+		m = max(m, d)
+	}
+	return m
+}
+
+// analyze computes the figures of a run and the broken guarantees.
+func analyze(d runData, g guarantees) report {
+	r := report{Overlap: map[string]time.Duration{}, OverlapAt: map[string]string{}, HealDetect: map[faultKind]time.Duration{}}
+	for _, op := range d.History.Ops {
+		r.Ops++
+		switch op.Outcome {
+		case checks.OutcomeUnknown:
+			r.Unknown++
+		case checks.OutcomeFailed:
+			r.Failed++
+		default:
+			r.Acked++
+		}
+	}
+	violate := func(format string, args ...any) { r.Violations = append(r.Violations, fmt.Sprintf(format, args...)) }
+
+	// Duplicates: ≥2 live processes of one child in consecutive samples.
+	open := map[string]time.Duration{}
+	closeSpan := func(child string, end time.Duration) {
+		start := open[child]
+		delete(open, child)
+		kind := faultAt(d.Faults, start)
+		dur := end - start
+		if dur > r.Overlap[kind] {
+			r.Overlap[kind] = dur
+			r.OverlapAt[kind] = fmt.Sprintf("%s %.1fs–%.1fs", child, start.Seconds(), end.Seconds())
+		}
+		if g.Quorum && kind != string(faultNonTransitive) && dur > g.DuplicateBound {
+			violate("duplicate: %s ran twice for %v from %.1fs (during %s), bound %v", child, dur.Round(time.Millisecond), start.Seconds(), kind, g.DuplicateBound)
+		}
+	}
+	for _, s := range d.Samples {
+		count := map[string]int{}
+		for _, p := range s.Procs {
+			count[p.Child]++
+		}
+		for c, n := range count {
+			if _, ok := open[c]; n >= 2 && !ok {
+				open[c] = s.At
+			}
+		}
+		for _, c := range sortedKeys(open) {
+			if count[c] < 2 {
+				closeSpan(c, s.At)
+			}
+		}
+	}
+	if len(d.Samples) > 0 {
+		for _, c := range sortedKeys(open) {
+			closeSpan(c, d.Samples[len(d.Samples)-1].At)
+		}
+	}
+
+	// Orphans: a child process whose parent is not a live phubd, for
+	// longer than the bound.
+	orphanSince := map[int]time.Duration{}
+	reported := map[int]bool{}
+	for _, s := range d.Samples {
+		for _, p := range s.Procs {
+			if slices.Contains(s.Phubd, p.PPID) && p.PPID != 0 {
+				delete(orphanSince, p.PID)
+				continue
+			}
+			since, ok := orphanSince[p.PID]
+			if !ok {
+				orphanSince[p.PID] = s.At
+				continue
+			}
+			if s.At-since > g.OrphanBound && !reported[p.PID] {
+				reported[p.PID] = true
+				r.Orphans = append(r.Orphans, fmt.Sprintf("%s pid %d (epoch %d, PHUB_NODE %s, parent %d) without its phubd from %.1fs to at least %.1fs", p.Child, p.PID, p.Epoch, p.EnvNode, p.PPID, since.Seconds(), s.At.Seconds()))
+			}
+		}
+	}
+	for _, o := range r.Orphans {
+		violate("orphan: %s", o)
+	}
+
+	// Resurrection: a process that started after a stop of its child was
+	// acknowledged, with no start that could have taken effect after it.
+	byChild := map[string][]checks.Op{}
+	for _, op := range d.History.Ops {
+		byChild[op.Child] = append(byChild[op.Child], op)
+	}
+	seen := map[int]bool{}
+	for _, s := range d.Samples {
+		for _, p := range s.Procs {
+			if seen[p.PID] {
+				continue
+			}
+			seen[p.PID] = true
+			if x, ok := unexplainedAfterStop(byChild[p.Child], p.Start); ok {
+				r.Resurrected = append(r.Resurrected, fmt.Sprintf("%s pid %d on %s epoch %d started at %.2fs after %v", p.Child, p.PID, p.EnvNode, p.Epoch, p.Start.Seconds(), x))
+			}
+		}
+	}
+
+	// Lost and stopped-but-running, from the state after the heal.
+	running := map[string]int{}
+	for _, p := range d.FinalProcs.Procs {
+		running[p.Child]++
+	}
+	for _, c := range sortedKeys(byChild) {
+		ops := byChild[c]
+		_, registered := d.Final[c]
+		if mustBePresent(ops) && (running[c] == 0 || (d.Final != nil && !registered)) {
+			r.Lost = append(r.Lost, fmt.Sprintf("%s: acknowledged start, no later stop; at the end %d processes, registered %v", c, running[c], registered))
+		}
+		if mustBeAbsent(ops) && (running[c] > 0 || registered) {
+			r.StoppedRunning = append(r.StoppedRunning, fmt.Sprintf("%s: acknowledged stop, no later start; at the end %d processes, registered %v", c, running[c], registered))
+		}
+	}
+	if g.Quorum {
+		for _, x := range r.Lost {
+			violate("lost: %s", x)
+		}
+		for _, x := range r.StoppedRunning {
+			violate("stopped child running: %s", x)
+		}
+		for _, x := range r.Resurrected {
+			violate("resurrected: %s", x)
+		}
+	}
+
+	// Heal detection.
+	for _, f := range d.Faults {
+		hd := f.HealDetection()
+		if hd < 0 {
+			r.HealMissed = append(r.HealMissed, f.String())
+			violate("heal not detected within %v: %v", g.HealBound, f)
+			continue
+		}
+		r.HealDetect[f.Kind] = max(r.HealDetect[f.Kind], hd)
+		if hd > g.HealBound {
+			violate("heal detected late: %v (bound %v)", f, g.HealBound)
+		}
+	}
+
+	if d.ConvergeErr != nil {
+		violate("no convergence after the heal: %v", d.ConvergeErr)
+	}
+
+	// Linearizability of the owner-routed history (porcupine).
+	r.Lin = checks.CheckLinearizable(d.History, d.LinTimeout)
+	switch {
+	case r.Lin.Status == checks.LinInconclusive || r.Lin.Status == checks.LinMalformed:
+		violate("linearizability not decided: %v", r.Lin)
+	case g.Quorum && r.Lin.Status != checks.LinOk:
+		violate("%v", r.Lin)
+	}
+	return r
+}
+
+// faultAt names the fault in effect at t (from its start until the
+// cluster was healthy again), or "calm".
+func faultAt(faults []fault, t time.Duration) string {
+	for _, f := range faults {
+		end := f.Healthy
+		if end == 0 {
+			end = time.Duration(math.MaxInt64)
+		}
+		if t >= f.Start && t <= end {
+			return string(f.Kind)
+		}
+	}
+	return "calm"
+}
+
+// unexplainedAfterStop returns a stop acknowledged before start for which
+// no start op could have taken effect later and caused a process that
+// started at start (10 ms clock ticks: a start called before start+10ms
+// may explain it).
+func unexplainedAfterStop(ops []checks.Op, start time.Duration) (checks.Op, bool) {
+	for _, x := range ops {
+		if x.Kind != checks.OpStop || x.Outcome != checks.OutcomeOK || x.Return >= int64(start) {
+			continue
+		}
+		explained := false
+		for _, y := range ops {
+			if y.Kind != checks.OpStart || (y.Outcome != checks.OutcomeOK && y.Outcome != checks.OutcomeUnknown) {
+				continue
+			}
+			if y.Call < int64(start+10*time.Millisecond) && (y.Outcome == checks.OutcomeUnknown || y.Return > x.Call) {
+				explained = true
+				break
+			}
+		}
+		if !explained {
+			return x, true
+		}
+	}
+	return checks.Op{}, false
+}
+
+// mustBePresent: some start was acknowledged and no stop that may have
+// taken effect after it (acknowledged or unknown, not over before it was
+// called) exists.
+func mustBePresent(ops []checks.Op) bool {
+	return lastWordHolds(ops, checks.OpStart, checks.OpStop)
+}
+
+// mustBeAbsent: the same with the roles of start and stop swapped.
+func mustBeAbsent(ops []checks.Op) bool {
+	return lastWordHolds(ops, checks.OpStop, checks.OpStart)
+}
+
+func lastWordHolds(ops []checks.Op, word, undo checks.OpKind) bool {
+	for _, s := range ops {
+		if s.Kind != word || s.Outcome != checks.OutcomeOK {
+			continue
+		}
+		undone := false
+		for _, x := range ops {
+			if x.Kind == undo && (x.Outcome == checks.OutcomeUnknown || (x.Outcome == checks.OutcomeOK && x.Return > s.Call)) {
+				undone = true
+				break
+			}
+		}
+		if !undone {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// String renders the report for the test log.
+func (r report) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ops %d: acknowledged %d, refused %d, unknown %d\n", r.Ops, r.Acked, r.Failed, r.Unknown)
+	fmt.Fprintf(&b, "lost %d, stopped-but-running %d, resurrected %d, orphans %d\n", len(r.Lost), len(r.StoppedRunning), len(r.Resurrected), len(r.Orphans))
+	for _, k := range sortedKeys(r.Overlap) {
+		fmt.Fprintf(&b, "max duplicate overlap during %s: %v (%s)\n", k, r.Overlap[k].Round(time.Millisecond), r.OverlapAt[k])
+	}
+	kinds := make([]string, 0, len(r.HealDetect))
+	for k := range r.HealDetect {
+		kinds = append(kinds, string(k))
+	}
+	slices.Sort(kinds)
+	for _, k := range kinds {
+		fmt.Fprintf(&b, "slowest heal detection after %s: %v\n", k, r.HealDetect[faultKind(k)].Round(time.Millisecond))
+	}
+	fmt.Fprintf(&b, "%v\n", r.Lin)
+	return b.String()
+}

@@ -1,0 +1,139 @@
+package netfault
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phub/phub/checks"
+)
+
+// These tests run everywhere (no root): they prove the verdict sees each
+// violation class on hand-made samples and histories, and stays silent
+// on the same run without the fault.
+
+const s = time.Second
+
+var unitGuarantees = guarantees{OrphanBound: time.Second, DuplicateBound: 500 * time.Millisecond, HealBound: 10 * s, Quorum: true}
+
+func proc(pid, ppid int, child string, start time.Duration) childProc {
+	return childProc{PID: pid, PPID: ppid, Child: child, Epoch: 1, EnvNode: "n1", Node: 0, Start: start}
+}
+
+// samplesOf builds samples every 150 ms from `from` to `to` with procs.
+func samplesOf(from, to time.Duration, phubd []int, procs ...childProc) []sample {
+	var out []sample
+	for t := from; t <= to; t += 150 * time.Millisecond {
+		out = append(out, sample{At: t, Phubd: phubd, Procs: procs})
+	}
+	return out
+}
+
+func hasViolation(r report, prefix string) bool {
+	for _, v := range r.Violations {
+		if strings.HasPrefix(v, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// startedHistory: c1 started (ok) at 0.1 s on n1.
+func startedHistory() checks.History {
+	return checks.History{Ops: []checks.Op{{Client: 1, Node: "n1", Child: "c1", Kind: checks.OpStart, Call: int64(100 * time.Millisecond), Return: int64(200 * time.Millisecond), Outcome: checks.OutcomeOK, Nodes: []string{"n1"}, Epoch: 1}}}
+}
+
+func TestVerdictMeasuresDuplicateOverlap(t *testing.T) {
+	one := proc(10, 100, "c1", 0)
+	two := proc(11, 100, "c1", s)
+	var smp []sample
+	smp = append(smp, samplesOf(0, s, []int{100}, one)...)
+	smp = append(smp, samplesOf(s+50*time.Millisecond, 2*s, []int{100}, one, two)...)
+	smp = append(smp, samplesOf(2*s+100*time.Millisecond, 3*s, []int{100}, two)...)
+	d := runData{History: startedHistory(), Samples: smp, Final: map[string]uint64{"c1": 1}, FinalProcs: smp[len(smp)-1], LinTimeout: 10 * s}
+
+	r := analyze(d, unitGuarantees)
+	if got := r.Overlap["calm"]; got < s || got > 1100*time.Millisecond {
+		t.Fatalf("overlap %v, want about 1s (%v)", got, r.Overlap)
+	}
+	if !hasViolation(r, "duplicate:") {
+		t.Fatalf("a 1 s overlap above a 500 ms bound is not reported: %v", r.Violations)
+	}
+	// The same overlap during a non-transitive cut is measured, not a violation.
+	d.Faults = []fault{{Kind: faultNonTransitive, Nodes: []int{0, 1}, Start: 900 * time.Millisecond, Heal: 2 * s, Healthy: 2*s + 100*time.Millisecond}}
+	r = analyze(d, unitGuarantees)
+	if hasViolation(r, "duplicate:") || r.Overlap[string(faultNonTransitive)] < s {
+		t.Fatalf("non-transitive overlap: %v, violations %v", r.Overlap, r.Violations)
+	}
+}
+
+func TestVerdictFindsOrphans(t *testing.T) {
+	child := proc(10, 100, "c1", 0)
+	orphan := child
+	orphan.PPID = 1
+	smp := append(samplesOf(0, s, []int{100}, child), samplesOf(s+150*time.Millisecond, 3*s, []int{0}, orphan)...)
+	d := runData{History: startedHistory(), Samples: smp, Final: map[string]uint64{"c1": 1}, FinalProcs: smp[len(smp)-1], LinTimeout: 10 * s}
+	if r := analyze(d, unitGuarantees); len(r.Orphans) != 1 || !hasViolation(r, "orphan:") {
+		t.Fatalf("a child outliving its phubd by 1.85 s is not an orphan: %v", r.Violations)
+	}
+	// Killed with its phubd within the bound: no orphan.
+	smp = append(samplesOf(0, s, []int{100}, child), samplesOf(s+150*time.Millisecond, 1500*time.Millisecond, []int{0}, orphan)...)
+	smp = append(smp, samplesOf(1650*time.Millisecond, 3*s, []int{0})...)
+	d.Samples, d.FinalProcs = smp, sample{Procs: []childProc{child}}
+	if r := analyze(d, unitGuarantees); len(r.Orphans) != 0 {
+		t.Fatalf("a child reaped within the bound counted as orphan: %v", r.Orphans)
+	}
+}
+
+func TestVerdictFindsResurrection(t *testing.T) {
+	h := startedHistory()
+	h.Add(checks.Op{Client: 1, Node: "n1", Child: "c1", Kind: checks.OpStop, Call: int64(s), Return: int64(1100 * time.Millisecond), Outcome: checks.OutcomeOK})
+	first := proc(10, 100, "c1", 150*time.Millisecond)
+	again := proc(11, 100, "c1", 2*s)
+	smp := append(samplesOf(200*time.Millisecond, s, []int{100}, first), samplesOf(2*s, 3*s, []int{100}, again)...)
+	d := runData{History: h, Samples: smp, Final: map[string]uint64{}, FinalProcs: smp[len(smp)-1], LinTimeout: 10 * s}
+	r := analyze(d, unitGuarantees)
+	if len(r.Resurrected) != 1 || !hasViolation(r, "resurrected:") || !hasViolation(r, "stopped child running:") {
+		t.Fatalf("a process started 0.9 s after an acknowledged stop is not a resurrection: %v", r.Violations)
+	}
+	// A start that may take effect after the stop explains the process.
+	h.Add(checks.Op{Client: 2, Node: "n2", Child: "c1", Kind: checks.OpStart, Call: int64(1900 * time.Millisecond), Outcome: checks.OutcomeUnknown})
+	d.History = h
+	if r := analyze(d, unitGuarantees); len(r.Resurrected) != 0 || hasViolation(r, "stopped child running:") {
+		t.Fatalf("a process explained by a later start counted: %v", r.Violations)
+	}
+}
+
+func TestVerdictFindsLostChild(t *testing.T) {
+	smp := append(samplesOf(0, s, []int{100}, proc(10, 100, "c1", 0)), samplesOf(s+150*time.Millisecond, 2*s, []int{100})...)
+	d := runData{History: startedHistory(), Samples: smp, Final: map[string]uint64{}, FinalProcs: smp[len(smp)-1], LinTimeout: 10 * s}
+	if r := analyze(d, unitGuarantees); len(r.Lost) != 1 || !hasViolation(r, "lost:") {
+		t.Fatalf("an acknowledged, never stopped child without process is not lost: %v", r.Violations)
+	}
+	// With divergence the loss is measured, not asserted.
+	g := unitGuarantees
+	g.Quorum = false
+	if r := analyze(d, g); len(r.Lost) != 1 || hasViolation(r, "lost:") {
+		t.Fatalf("divergence: lost %v, violations %v", r.Lost, r.Violations)
+	}
+}
+
+func TestVerdictJudgesHealDetectionAndHistory(t *testing.T) {
+	h := startedHistory()
+	// A lookup that reports the child absent after its acknowledged start.
+	h.Add(checks.Op{Client: 2, Node: "n2", Child: "c1", Kind: checks.OpLookup, Call: int64(300 * time.Millisecond), Return: int64(400 * time.Millisecond), Outcome: checks.OutcomeNotFound})
+	p := proc(10, 100, "c1", 150*time.Millisecond)
+	smp := samplesOf(200*time.Millisecond, 2*s, []int{100}, p)
+	d := runData{History: h, Samples: smp, Final: map[string]uint64{"c1": 1}, FinalProcs: smp[len(smp)-1], LinTimeout: 10 * s,
+		Faults: []fault{{Kind: faultSplit, Start: s, Heal: 2 * s}, {Kind: faultKill, Start: 3 * s, Heal: 4 * s, Healthy: 16 * s}}}
+	r := analyze(d, unitGuarantees)
+	if r.Lin.Status != checks.LinIllegal || !hasViolation(r, "linearizability illegal") {
+		t.Fatalf("a lookup missing an acknowledged child passed porcupine: %v", r.Lin)
+	}
+	if len(r.HealMissed) != 1 || !hasViolation(r, "heal not detected") || !hasViolation(r, "heal detected late") {
+		t.Fatalf("missed and late heal detection not reported: %v", r.Violations)
+	}
+	if r.HealDetect[faultKill] != 12*s {
+		t.Fatalf("heal detection after kill %v, want 12s", r.HealDetect[faultKill])
+	}
+}
