@@ -37,6 +37,9 @@ func runCmd(args []string, stderr io.Writer) int {
 		return cli.Usage(stderr, "phubd run", err)
 	}
 	log := cfg.Logger(os.Stderr)
+	if err := injectTestFaults(&cfg.Core, os.Getenv(testBrokenEnv), log); err != nil {
+		return cli.Usage(stderr, "phubd run", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	dd, err := openDataDir(cfg, log)

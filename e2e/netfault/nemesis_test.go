@@ -56,17 +56,21 @@ func (f fault) String() string {
 // nemesis injects faults drawn from a seeded PRNG: each round is a
 // shuffled list of every fault kind, so a run of a few rounds sees each.
 type nemesis struct {
-	c    *cluster
-	t0   time.Time
-	rng  *rand.Rand
-	hold [2]time.Duration // a fault lasts hold[0] + rand[0, hold[1])
+	c     *cluster
+	t0    time.Time
+	rng   *rand.Rand
+	kinds []faultKind      // drawn from, each once per shuffled round
+	hold  [2]time.Duration // a fault lasts hold[0] + rand[0, hold[1])
+	// load counts the live child processes per node index; faults hit
+	// the busiest nodes first, so a kill always has children to orphan.
+	load func() map[int]int
 
 	mu     sync.Mutex
 	faults []fault
 }
 
-func newNemesis(c *cluster, t0 time.Time, seed uint64) *nemesis {
-	return &nemesis{c: c, t0: t0, rng: rand.New(rand.NewPCG(seed, 0x6e656d)), hold: [2]time.Duration{4 * time.Second, 4 * time.Second}}
+func newNemesis(c *cluster, t0 time.Time, seed uint64, kinds []faultKind) *nemesis {
+	return &nemesis{c: c, t0: t0, kinds: kinds, rng: rand.New(rand.NewPCG(seed, 0x6e656d)), hold: [2]time.Duration{4 * time.Second, 4 * time.Second}}
 }
 
 // Faults returns the faults injected so far.
@@ -82,7 +86,7 @@ func (n *nemesis) run(ctx context.Context, chaos, healBound time.Duration) error
 	var round []faultKind
 	for time.Since(n.t0) < chaos && ctx.Err() == nil {
 		if len(round) == 0 {
-			round = slices.Clone(allFaults)
+			round = slices.Clone(n.kinds)
 			n.rng.Shuffle(len(round), func(i, j int) { round[i], round[j] = round[j], round[i] })
 		}
 		kind := round[0]
@@ -115,10 +119,15 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	}
 }
 
-// apply puts a fault of the kind in place on nodes drawn from the PRNG.
+// apply puts a fault of the kind in place on nodes drawn from the PRNG,
+// busiest first.
 func (n *nemesis) apply(kind faultKind) (fault, error) {
 	nt := n.c.net
 	perm := n.rng.Perm(len(n.c.nodes))
+	if n.load != nil {
+		load := n.load()
+		slices.SortStableFunc(perm, func(a, b int) int { return load[b] - load[a] })
+	}
 	f := fault{Kind: kind}
 	cutGroups := func(minority []int) error {
 		for _, a := range minority {

@@ -74,7 +74,7 @@ func TestNetFault(t *testing.T) {
 	var rows []string
 	for _, mode := range cfg.modes {
 		t.Run(mode, func(t *testing.T) {
-			rep := runNetFault(t, bin, mode, cfg.chaos, nil)
+			rep := runNetFault(t, bin, runOpts{mode: mode, chaos: cfg.chaos, faults: allFaults, converge: convergeBound})
 			rows = append(rows, tableRow(mode, cfg.chaos, rep))
 			for i, v := range rep.Violations {
 				if i == 20 {
@@ -102,12 +102,44 @@ func tableRow(mode string, chaos time.Duration, r report) string {
 		r.MaxHealDetect().Seconds(), r.Lin.Status)
 }
 
-// runNetFault runs one cluster through chaos, heal and convergence and
-// returns the analysed run. extraEnv is added to every phubd's
+// TestNetFaultCatchesBrokenNode proves the verdict can fail on real
+// processes: nodes that acknowledge a start before replicating it
+// (core.Config.Broken.AckBeforeReplicate, injected through phubd's
+// test-only PHUBD_TEST_BROKEN) lose acknowledged children when their
+// busiest node is killed, and the run must report it.
+func TestNetFaultCatchesBrokenNode(t *testing.T) {
+	requireNetns(t)
+	configFromEnv(t) // PHUB_NETFAULT=off skips this one too
+	bin := buildPhubd(t)
+	rep := runNetFault(t, bin, runOpts{mode: "majority_quorum", chaos: 20 * time.Second, faults: []faultKind{faultKill},
+		converge: 20 * time.Second, env: []string{"PHUBD_TEST_BROKEN=ack-before-replicate"}})
+	caught := false
+	for _, v := range rep.Violations {
+		t.Logf("caught: %s", v)
+		caught = caught || strings.HasPrefix(v, "lost:") || strings.HasPrefix(v, "linearizability illegal")
+	}
+	if !caught {
+		t.Fatalf("a node acknowledging before replicating went unnoticed through %d kills: %v", len(rep.HealDetect), rep.Violations)
+	}
+}
+
+// runOpts selects one run: partition mode, chaos duration, the fault
+// kinds the nemesis draws from, the convergence bound, and extra phubd
 // environment (test-only knobs).
-func runNetFault(t *testing.T, bin, mode string, chaos time.Duration, extraEnv []string) report {
+type runOpts struct {
+	mode     string
+	chaos    time.Duration
+	faults   []faultKind
+	converge time.Duration
+	env      []string
+}
+
+// runNetFault runs one cluster through chaos, heal and convergence and
+// returns the analysed run.
+func runNetFault(t *testing.T, bin string, o runOpts) report {
+	mode := o.mode
 	nt := newTopology(t, clusterSize+1) // the last namespace hosts the impostor
-	c := newCluster(t, bin, nt, mode, extraEnv)
+	c := newCluster(t, bin, nt, mode, o.env)
 	t0 := time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -141,8 +173,15 @@ func runNetFault(t *testing.T, bin, mode string, chaos time.Duration, extraEnv [
 	w.startBig(c.nodes[0], clients+1, "cbig")
 
 	g := netfaultGuarantees(mode == "majority_quorum")
-	nem := newNemesis(c, t0, nemesisSeed)
-	if err := nem.run(ctx, time.Since(t0)+chaos, g.HealBound); err != nil {
+	nem := newNemesis(c, t0, nemesisSeed, o.faults)
+	nem.load = func() map[int]int {
+		out := map[int]int{}
+		for _, p := range smp.scan() {
+			out[p.Node]++
+		}
+		return out
+	}
+	if err := nem.run(ctx, time.Since(t0)+o.chaos, g.HealBound); err != nil {
 		t.Fatalf("nemesis: %v", err)
 	}
 	ccancel()
@@ -159,9 +198,9 @@ func runNetFault(t *testing.T, bin, mode string, chaos time.Duration, extraEnv [
 	if err := nt.healAll(); err != nil {
 		t.Fatal(err)
 	}
-	final, convErr := c.converge(ctx, smp, convergeBound)
+	final, convErr := c.converge(ctx, smp, o.converge)
 	if convErr != nil {
-		t.Logf("netfault: no convergence within %v after the heal: %v", convergeBound, convErr)
+		t.Logf("netfault: no convergence within %v after the heal: %v", o.converge, convErr)
 	} else {
 		t.Logf("netfault: converged %.1fs after the heal: %d children registered", (time.Since(t0) - healAt).Seconds(), len(final))
 	}

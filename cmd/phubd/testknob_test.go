@@ -1,0 +1,25 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/phub/phub/core"
+)
+
+func TestTestBrokenKnob(t *testing.T) {
+	var b core.BrokenFor
+	if err := applyTestBroken("", &b); err != nil || b != (core.BrokenFor{}) {
+		t.Fatalf("empty value: %+v, %v", b, err)
+	}
+	if err := applyTestBroken("ack-before-replicate, skip-sync", &b); err != nil {
+		t.Fatal(err)
+	}
+	if want := (core.BrokenFor{AckBeforeReplicate: true, SkipSync: true}); b != want {
+		t.Fatalf("got %+v, want %+v", b, want)
+	}
+	err := applyTestBroken("ignore-epochs,typo", &b)
+	if err == nil || !strings.Contains(err.Error(), `unknown fault "typo"`) || !strings.Contains(err.Error(), testBrokenEnv) {
+		t.Fatalf("unknown fault: %v", err)
+	}
+}
