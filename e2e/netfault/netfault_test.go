@@ -39,27 +39,38 @@ func netfaultGuarantees(quorum bool) guarantees {
 	}
 }
 
-// runConfig is what PHUB_NETFAULT selects.
+// runConfig is what PHUB_NETFAULT and PHUB_NETFAULT_FAULTS select.
 type runConfig struct {
-	chaos time.Duration
-	modes []string
+	chaos  time.Duration
+	modes  []string
+	faults []faultKind
 }
 
 func configFromEnv(t *testing.T) runConfig {
-	v := os.Getenv("PHUB_NETFAULT")
-	switch v {
+	cfg := runConfig{chaos: 80 * time.Second, modes: []string{"majority_quorum"}, faults: allFaults}
+	switch v := os.Getenv("PHUB_NETFAULT"); v {
 	case "":
-		return runConfig{chaos: 80 * time.Second, modes: []string{"majority_quorum"}}
 	case "off":
 		t.Skip("netfault: PHUB_NETFAULT=off")
 	case "long":
-		return runConfig{chaos: 5 * time.Minute, modes: []string{"majority_quorum", "divergence"}}
+		cfg.chaos, cfg.modes = 5*time.Minute, []string{"majority_quorum", "divergence"}
+	default:
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			t.Fatalf("PHUB_NETFAULT=%q: want long, off or a chaos duration such as 5m", v)
+		}
+		cfg.chaos, cfg.modes = d, []string{"majority_quorum", "divergence"}
 	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		t.Fatalf("PHUB_NETFAULT=%q: want long, off or a chaos duration such as 5m", v)
+	if v := os.Getenv("PHUB_NETFAULT_FAULTS"); v != "" {
+		cfg.faults = nil
+		for _, k := range strings.Split(v, ",") {
+			if !slices.Contains(allFaults, faultKind(k)) {
+				t.Fatalf("PHUB_NETFAULT_FAULTS: unknown fault %q (want some of %v)", k, allFaults)
+			}
+			cfg.faults = append(cfg.faults, faultKind(k))
+		}
 	}
-	return runConfig{chaos: d, modes: []string{"majority_quorum", "divergence"}}
+	return cfg
 }
 
 // TestNetFault is the real network-fault test: 5 phubd in network
@@ -74,7 +85,7 @@ func TestNetFault(t *testing.T) {
 	var rows []string
 	for _, mode := range cfg.modes {
 		t.Run(mode, func(t *testing.T) {
-			rep := runNetFault(t, bin, runOpts{mode: mode, chaos: cfg.chaos, faults: allFaults, converge: convergeBound})
+			rep := runNetFault(t, bin, runOpts{mode: mode, chaos: cfg.chaos, faults: cfg.faults, converge: convergeBound})
 			rows = append(rows, tableRow(mode, cfg.chaos, rep))
 			for i, v := range rep.Violations {
 				if i == 20 {
@@ -204,11 +215,15 @@ func runNetFault(t *testing.T, bin string, o runOpts) report {
 	} else {
 		t.Logf("netfault: converged %.1fs after the heal: %d children registered", (time.Since(t0) - healAt).Seconds(), len(final))
 	}
-	// Final owner lookups join the history: porcupine then also judges
-	// the state the cluster converged to.
-	for _, child := range w.children {
-		w.lookup(c.nodes[0], 0, child)
+	// Final owner lookups (through every node in turn, all at once) join
+	// the history: porcupine then also judges the state the cluster
+	// converged to.
+	var lwg sync.WaitGroup
+	for i, child := range append(slices.Clone(w.children), "cbig") {
+		lwg.Add(1)
+		go func() { defer lwg.Done(); w.lookup(c.nodes[i%len(c.nodes)], 0, child) }()
 	}
+	lwg.Wait()
 	scancel()
 	swg.Wait()
 	last := smp.sampleNow()
