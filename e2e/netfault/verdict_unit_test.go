@@ -137,3 +137,27 @@ func TestVerdictJudgesHealDetectionAndHistory(t *testing.T) {
 		t.Fatalf("heal detection after kill %v, want 12s", r.HealDetect[faultKill])
 	}
 }
+
+func TestVerdictChecksHistoryUpToTheNonTransitiveCut(t *testing.T) {
+	h := startedHistory()
+	// Inside the cut, a node that lost the owner routes to another owner,
+	// which answers "not found".
+	h.Add(checks.Op{Client: 2, Node: "n1", Child: "c1", Kind: checks.OpLookup, Call: int64(5 * s), Return: int64(5*s + 1), Outcome: checks.OutcomeNotFound})
+	p := proc(10, 100, "c1", 150*time.Millisecond)
+	smp := samplesOf(200*time.Millisecond, 8*s, []int{100}, p)
+	d := runData{History: h, Samples: smp, Final: map[string]uint64{"c1": 1}, FinalProcs: smp[len(smp)-1], LinTimeout: 10 * s}
+	if r := analyze(d, unitGuarantees); r.Lin.Status != checks.LinIllegal || r.LinCut != -1 {
+		t.Fatalf("without a cut the whole history is checked: %v (cut %v)", r.Lin, r.LinCut)
+	}
+	d.Faults = []fault{{Kind: faultNonTransitive, Nodes: []int{0, 2}, Start: 4 * s, Heal: 6 * s, Healthy: 6*s + 1}}
+	r := analyze(d, unitGuarantees)
+	if r.Lin.Status != checks.LinOk || r.LinCut != 4*s || hasViolation(r, "linearizability") {
+		t.Fatalf("ops after the non-transitive cut were checked: %v (cut %v)", r.Lin, r.LinCut)
+	}
+	// A violation before the cut is still one.
+	h.Ops[1].Call, h.Ops[1].Return = int64(2*s), int64(2*s+1)
+	d.History = h
+	if r := analyze(d, unitGuarantees); r.Lin.Status != checks.LinIllegal {
+		t.Fatalf("a violation before the cut passed: %v", r.Lin)
+	}
+}
