@@ -47,7 +47,7 @@ type runConfig struct {
 }
 
 func configFromEnv(t *testing.T) runConfig {
-	cfg := runConfig{chaos: 80 * time.Second, modes: []string{"majority_quorum"}, faults: allFaults}
+	cfg := runConfig{chaos: 70 * time.Second, modes: []string{"majority_quorum"}, faults: allFaults}
 	switch v := os.Getenv("PHUB_NETFAULT"); v {
 	case "":
 	case "off":
