@@ -9,7 +9,10 @@
 // The test needs root and working `ip netns`; it skips with a message
 // otherwise. Every namespace it creates is named pnf<pid>..., so parallel
 // runs never collide, and leftovers of dead runs are removed at start.
-// PHUB_NETFAULT=long (or a chaos duration such as 5m) runs a longer chaos
-// phase with majority quorum and divergence and prints the per-mode
-// reliability table of the README.
+// The default run (about 100 s with the build) uses majority quorum and
+// a fixed seed. PHUB_NETFAULT=long (or a chaos duration such as 5m) runs
+// a longer chaos phase with majority quorum and divergence and prints the
+// per-mode reliability table of the README; PHUB_NETFAULT=canfail adds
+// the run against a deliberately broken node; PHUB_NETFAULT=off skips;
+// PHUB_NETFAULT_FAULTS=kill,split,... picks the fault kinds.
 package netfault
