@@ -34,10 +34,14 @@ func (h *Hub) StartChildren(ctx context.Context, specs []core.ChildSpec, opts ..
 	if o.Await && o.Timeout <= 0 {
 		o.Timeout = h.coreTimeout(ctx)
 	}
+	req := core.Request{Op: core.OpStart, Specs: specs, Start: o}
+	if err := h.cfg.Core.Limits.CheckRequest(req); err != nil {
+		return StartResult{}, fmt.Errorf("phub: start: %w", err)
+	}
 	if err := h.checkSpecs(specs); err != nil {
 		return StartResult{}, fmt.Errorf("phub: start: %w", err)
 	}
-	rep, err := h.request(ctx, core.Request{Op: core.OpStart, Specs: specs, Start: o})
+	rep, err := h.request(ctx, req)
 	if err != nil {
 		return StartResult{}, err
 	}
