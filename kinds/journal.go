@@ -24,9 +24,10 @@ type ProcessRecord struct {
 
 // ProcessJournal durably records the exec children a node runs, so that
 // the next incarnation of the node can kill what a crashed one left
-// behind (see ReapLeftovers). Record is called once the process has
-// started and before it is reported running; Forget once the process and
-// its group are gone. Both are called concurrently for different pids.
+// behind (see ReapLeftovers). Record is called right after the process
+// started (a start whose record fails is killed and fails); Forget once
+// the process and its group are gone. Both are called concurrently for
+// different pids.
 type ProcessJournal interface {
 	Record(ProcessRecord) error
 	Forget(pid int) error
