@@ -234,3 +234,93 @@ func errorsAs(err error, target **exec.ExitError) bool {
 	}
 	return ok
 }
+
+// processesWithArgs returns the live processes whose command line is
+// argv (the program by its base name: exec children run by full path).
+func processesWithArgs(argv ...string) []int {
+	want := strings.Join(argv[1:], "\x00") + "\x00"
+	ents, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		prog, rest, _ := strings.Cut(string(b), "\x00")
+		if err == nil && filepath.Base(prog) == argv[0] && rest == want && alive(pid) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// The reproduction at the OS level: kill -9 of the node running
+// an exec child while another node takes it over. Exactly one process of
+// the child runs afterwards (the old one died with its node), and a stop
+// through the API leaves none.
+func TestExecChildRunsOnceAfterKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: starts real processes")
+	}
+	c := &cluster{t: t, bin: buildPhubd(t), dir: t.TempDir(), http: &http.Client{Timeout: 30 * time.Second}}
+	for _, name := range []string{"na", "nb"} {
+		c.procs = append(c.procs, &proc{name: name, peer: freePort(t), admin: freePort(t)})
+	}
+	c.procs[0].seeds, c.procs[1].seeds = []string{c.procs[1].peer}, []string{c.procs[0].peer}
+	for _, p := range c.procs {
+		c.start(p)
+	}
+	argv := []string{"sleep", "4246017"}
+	t.Cleanup(func() {
+		for _, pid := range processesWithArgs(argv...) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	c.poll(20*time.Second, "cluster of 2 formed", func() error {
+		_, err := c.where(c.procs[0], c.procs...)
+		return err
+	})
+	sp := spec{ID: "job", Kind: "exec", Params: map[string]string{"command": argv[0], "args": argv[1]}}
+	var op opResponse
+	if _, err := c.do(c.procs[0], "POST", "/v1/children", startRequest{Specs: []spec{sp}, Await: true, Timeout: "10s"}, &op); err != nil || !op.OK {
+		t.Fatalf("start: %v %+v", err, op)
+	}
+	holder := op.Results[0].Nodes[0]
+	victim, survivor := c.procs[0], c.procs[1]
+	if victim.name != holder {
+		victim, survivor = survivor, victim
+	}
+	c.poll(10*time.Second, "one process of the child", func() error {
+		if n := len(processesWithArgs(argv...)); n != 1 {
+			return fmt.Errorf("%d processes", n)
+		}
+		return nil
+	})
+	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-victim.done
+	c.poll(30*time.Second, "the child taken over, one process of it", func() error {
+		w, err := c.where(survivor, survivor)
+		if err != nil {
+			return err
+		}
+		if w["job"].Node != survivor.name {
+			return fmt.Errorf("job runs on %q", w["job"].Node)
+		}
+		if n := len(processesWithArgs(argv...)); n != 1 {
+			return fmt.Errorf("%d processes of the child", n)
+		}
+		return nil
+	})
+	if _, err := c.do(survivor, "DELETE", "/v1/children", map[string]any{"ids": []string{"job"}, "await": true}, &op); err != nil || !op.OK {
+		t.Fatalf("stop: %v %+v", err, op)
+	}
+	c.poll(10*time.Second, "no process of the stopped child", func() error {
+		if n := len(processesWithArgs(argv...)); n != 0 {
+			return fmt.Errorf("%d processes", n)
+		}
+		return nil
+	})
+}
