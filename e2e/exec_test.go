@@ -73,6 +73,13 @@ func TestExecChildrenNeverOutliveTheirNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("e2e: starts real processes")
 	}
+	t.Cleanup(func() { // whatever happens, no child of this test survives it
+		for _, n := range []string{"4242", "4243", "4244", "4245"} {
+			for _, pid := range processesWithArgs("sleep", n) {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
 	c := &cluster{t: t, bin: buildPhubd(t), dir: t.TempDir(), http: &http.Client{Timeout: 30 * time.Second}}
 	logDir := filepath.Join(c.dir, "logs")
 	p := &proc{name: "solo", peer: freePort(t), admin: freePort(t), extra: []string{"--exec-log-dir", logDir, "--exec-grace", "2s"}}
@@ -119,11 +126,6 @@ func TestExecChildrenNeverOutliveTheirNode(t *testing.T) {
 			}
 			return nil
 		})
-		if _, pid, ok := strings.Cut(env, "envdump-pid="); ok {
-			if n, err := strconv.Atoi(strings.TrimSpace(pid)); err == nil {
-				t.Cleanup(func() { _ = syscall.Kill(n, syscall.SIGKILL) })
-			}
-		}
 		for _, leak := range []string{"PHUB_SECRET=", "PHUB_ADMIN_TOKEN=", secret, token} {
 			if strings.Contains(env, leak) {
 				t.Errorf("child environment holds %q", leak)
