@@ -74,7 +74,7 @@ func TestExecChildrenNeverOutliveTheirNode(t *testing.T) {
 		t.Skip("e2e: starts real processes")
 	}
 	t.Cleanup(func() { // whatever happens, no child of this test survives it
-		for _, n := range []string{"4242", "4243", "4244", "4245"} {
+		for _, n := range []string{"4242001", "4243001", "4244001", "4245001"} {
 			for _, pid := range processesWithArgs("sleep", n) {
 				_ = syscall.Kill(pid, syscall.SIGKILL)
 			}
@@ -106,9 +106,9 @@ func TestExecChildrenNeverOutliveTheirNode(t *testing.T) {
 
 	var op opResponse
 	req := startRequest{Await: true, Timeout: "10s", Specs: []spec{
-		execSpec("direct", "echo $$; exec sleep 4242"),
-		execSpec("group", "sleep 4243 & echo $$ $!; wait"),
-		execSpec("envdump", "env; echo envdump-pid=$$; exec sleep 4244"),
+		execSpec("direct", "echo $$; exec sleep 4242001"),
+		execSpec("group", "sleep 4243001 & echo $$ $!; wait"),
+		execSpec("envdump", "env; echo envdump-pid=$$; exec sleep 4244001"),
 	}}
 	if _, err := c.do(p, "POST", "/v1/children", req, &op); err != nil || !op.OK {
 		t.Fatalf("start exec children: %v %+v", err, op)
@@ -201,7 +201,7 @@ func TestExecChildrenNeverOutliveTheirNode(t *testing.T) {
 	// SIGTERM on a lone node: its children are stopped (nobody can take
 	// them), the log says so, the exit status is 0, nothing is left.
 	if _, err := c.do(p, "POST", "/v1/children", startRequest{Await: true, Timeout: "10s",
-		Specs: []spec{execSpec("last", "echo $$; exec sleep 4245")}}, &op); err != nil || !op.OK {
+		Specs: []spec{execSpec("last", "echo $$; exec sleep 4245001")}}, &op); err != nil || !op.OK {
 		t.Fatalf("start: %v %+v", err, op)
 	}
 	last := c.logPids(logDir, "last", 1)[0]
