@@ -1,0 +1,276 @@
+// Command mutate measures the test harness: it injects single-site bugs
+// (mutants) into core/ and reports how many the tests catch.
+//
+// It is a development tool, not part of CI:
+//
+//	go run ./cmd/mutate --budget 30m --oracle fast --sample 80 --seed 1 --out /tmp/mut
+//
+// Every mutant is one operator applied at one site of a non-test file
+// (see Operators), named file:line:col:operator. Mutants that do not
+// type-check are excluded up front; the rest are sampled deterministically
+// by --seed, applied one at a time through `go test -overlay` (GOFLAGS, so
+// nested go builds see them too; nothing is copied and the tree is never
+// written) and judged by the oracle's test commands: a failure, panic or
+// timeout kills the mutant. DIR/report.md holds the score and every
+// survivor with its diff, DIR/results.jsonl one line per mutant.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "mutate:", err)
+		os.Exit(2)
+	}
+}
+
+// options are the command-line flags.
+type options struct {
+	budget     time.Duration
+	oracle     string
+	sample     int
+	seed       uint64
+	out        string
+	pkg        string
+	seeds      int
+	mutants    string
+	ops        string
+	list       bool
+	timeout    time.Duration
+	equivalent string
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("mutate", flag.ContinueOnError)
+	fs.DurationVar(&o.budget, "budget", 30*time.Minute, "stop starting mutants after this much time")
+	fs.StringVar(&o.oracle, "oracle", "fast", "fast (core, scenarios, a small sim sweep) or full (then go test ./...)")
+	fs.IntVar(&o.sample, "sample", 0, "run this many mutants, drawn by --seed (0: all)")
+	fs.Uint64Var(&o.seed, "seed", 1, "sampling seed")
+	fs.StringVar(&o.out, "out", "", "directory for report.md and results.jsonl (required)")
+	fs.StringVar(&o.pkg, "pkg", "core", "package directory to mutate, relative to the module root")
+	fs.IntVar(&o.seeds, "seeds", 10, "PHUB_SEEDS of the fast oracle's sim sweep")
+	fs.StringVar(&o.mutants, "mutants", "", "comma-separated mutant ids, or @file with one id a line (instead of sampling)")
+	fs.StringVar(&o.ops, "ops", "", "comma-separated operators to enumerate (default all)")
+	fs.BoolVar(&o.list, "list", false, "list the mutants and exit")
+	fs.DurationVar(&o.timeout, "timeout", 0, "per go test command (default 3× the baseline + 2m)")
+	fs.StringVar(&o.equivalent, "equivalent", "cmd/mutate/EQUIVALENT.md", "file naming survivors judged equivalent (module-relative)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if !o.list && o.out == "" {
+		return o, errors.New("--out DIR is required")
+	}
+	if o.sample < 0 || o.seeds < 1 || o.budget <= 0 {
+		return o, errors.New("--sample must be ≥ 0, --seeds ≥ 1, --budget > 0")
+	}
+	return o, nil
+}
+
+func run(args []string) error {
+	o, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	stages, err := oracleStages(o.oracle, o.seeds)
+	if err != nil {
+		return err
+	}
+	p, err := loadPackage(root, o.pkg)
+	if err != nil {
+		return err
+	}
+	all, err := filterOps(p.Enumerate(), o.ops)
+	if err != nil {
+		return err
+	}
+	if o.list {
+		for _, m := range all {
+			fmt.Println(m.ID())
+		}
+		return nil
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+	// Type-check every mutant: the ones that do not compile are excluded
+	// before sampling, so the sample is all runnable mutants.
+	var ok []Mutant
+	uncompilable := 0
+	for _, m := range all {
+		name := strings.TrimPrefix(m.File, p.rel+"/")
+		if p.typeCheck(name, m.apply(p.src[name])) != nil {
+			uncompilable++
+			continue
+		}
+		ok = append(ok, m)
+	}
+	chosen, err := choose(ok, o)
+	if err != nil {
+		return err
+	}
+	rep := &report{opts: o, args: args, root: root, enumerated: len(all), uncompilable: uncompilable, compiling: len(ok), chosen: len(chosen), stages: stages}
+	rep.commit = gitDescribe(root)
+	rep.equivalent = readEquivalent(filepath.Join(root, o.equivalent))
+
+	r := &runner{root: root, stages: stages, timeout: time.Hour}
+	fmt.Fprintf(os.Stderr, "mutate: %d mutants, %d type-check, running %d; baseline first\n", len(all), len(ok), len(chosen))
+	t0 := time.Now()
+	if st, stg, detail := r.run(""); st != Survived {
+		return fmt.Errorf("the oracle fails on the unmodified tree (%s: %s)", stg, detail)
+	}
+	rep.baseline = time.Since(t0)
+	r.timeout = o.timeout
+	if r.timeout == 0 {
+		r.timeout = 3*rep.baseline + 2*time.Minute
+	}
+	work := filepath.Join(o.out, "work")
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return err
+	}
+	start := time.Now()
+	for i, m := range chosen {
+		if time.Since(start) > o.budget {
+			rep.notRun = len(chosen) - i
+			break
+		}
+		name := strings.TrimPrefix(m.File, p.rel+"/")
+		src := m.apply(p.src[name])
+		ov, err := writeOverlay(work, root, m.File, src)
+		if err != nil {
+			return err
+		}
+		t := time.Now()
+		st, stg, detail := r.run(ov)
+		res := Result{ID: m.ID(), Op: m.Op, Status: st, Stage: stg, Detail: detail, Seconds: time.Since(t).Seconds(), Diff: m.Diff(p.src[name])}
+		fmt.Fprintf(os.Stderr, "mutate: [%d/%d] %s %s %s (%.0fs)\n", i+1, len(chosen), res.ID, st, detail, res.Seconds)
+		rep.results = append(rep.results, res)
+		rep.elapsed = time.Since(start)
+		if err := rep.write(); err != nil {
+			return err
+		}
+	}
+	rep.elapsed = time.Since(start)
+	if err := rep.write(); err != nil {
+		return err
+	}
+	fmt.Println(rep.summary())
+	fmt.Println("report:", filepath.Join(o.out, "report.md"))
+	return nil
+}
+
+// choose picks the mutants to run: the ids named by --mutants, or a
+// deterministic sample of size --sample drawn with --seed (in the drawn
+// order, so a budget cut still leaves a uniform sample).
+func choose(ok []Mutant, o options) ([]Mutant, error) {
+	if o.mutants != "" {
+		ids, err := readIDs(o.mutants)
+		if err != nil {
+			return nil, err
+		}
+		byID := map[string]Mutant{}
+		for _, m := range ok {
+			byID[m.ID()] = m
+		}
+		var out []Mutant
+		for _, id := range ids {
+			m, found := byID[id]
+			if !found {
+				return nil, fmt.Errorf("mutant %q: no such compiling mutant (did the file change? see --list)", id)
+			}
+			out = append(out, m)
+		}
+		return out, nil
+	}
+	rng := rand.New(rand.NewPCG(o.seed, 0x6d75746174650a))
+	perm := rng.Perm(len(ok))
+	n := len(ok)
+	if o.sample > 0 && o.sample < n {
+		n = o.sample
+	}
+	out := make([]Mutant, n)
+	for i := range out {
+		out[i] = ok[perm[i]]
+	}
+	return out, nil
+}
+
+func readIDs(spec string) ([]string, error) {
+	text := spec
+	if rest, ok := strings.CutPrefix(spec, "@"); ok {
+		b, err := os.ReadFile(rest)
+		if err != nil {
+			return nil, err
+		}
+		text = string(b)
+	}
+	var ids []string
+	for _, f := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == '\n' }) {
+		if f = strings.TrimSpace(f); f != "" && !strings.HasPrefix(f, "#") {
+			ids = append(ids, f)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("--mutants %q names no mutant", spec)
+	}
+	return ids, nil
+}
+
+func filterOps(all []Mutant, ops string) ([]Mutant, error) {
+	if ops == "" {
+		return all, nil
+	}
+	known := map[string]bool{}
+	for _, op := range Operators {
+		known[op] = true
+	}
+	want := map[string]bool{}
+	for _, op := range strings.Split(ops, ",") {
+		op = strings.TrimSpace(op)
+		if !known[op] {
+			return nil, fmt.Errorf("--ops: unknown operator %q (known: %s)", op, strings.Join(Operators, ", "))
+		}
+		want[op] = true
+	}
+	var out []Mutant
+	for _, m := range all {
+		if want[m.Op] {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// moduleRoot walks up from the working directory to go.mod.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// report accumulates results and renders DIR/report.md.
+type report struct {
+	opts         options
+	args         []string
+	root         string
+	commit       string
+	enumerated   int
+	uncompilable int // by go/types, before sampling
+	compiling    int
+	chosen       int
+	notRun       int
+	stages       []stage
+	baseline     time.Duration
+	elapsed      time.Duration
+	results      []Result
+	equivalent   map[string]string // id → reason
+}
+
+type tally struct{ killed, survived, equivalent, uncompilable int }
+
+func (r *report) tally() (tally, map[string]*tally) {
+	var all tally
+	byOp := map[string]*tally{}
+	for _, res := range r.results {
+		t := byOp[res.Op]
+		if t == nil {
+			t = &tally{}
+			byOp[res.Op] = t
+		}
+		for _, x := range []*tally{&all, t} {
+			switch {
+			case res.Status == Killed:
+				x.killed++
+			case res.Status == Uncompilable:
+				x.uncompilable++
+			case r.equivalent[res.ID] != "":
+				x.equivalent++
+			default:
+				x.survived++
+			}
+		}
+	}
+	return all, byOp
+}
+
+func pct(a, b int) string {
+	if b == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(a)/float64(b))
+}
+
+// summary is the one-line score.
+func (r *report) summary() string {
+	t, _ := r.tally()
+	return fmt.Sprintf("score %s: %d killed of %d non-equivalent mutants (%d survived, %d equivalent, %d did not build); raw %s of %d run",
+		pct(t.killed, t.killed+t.survived), t.killed, t.killed+t.survived, t.survived, t.equivalent, t.uncompilable,
+		pct(t.killed, t.killed+t.survived+t.equivalent), t.killed+t.survived+t.equivalent)
+}
+
+func (r *report) write() error {
+	var b strings.Builder
+	t, byOp := r.tally()
+	fmt.Fprintf(&b, "# Mutation report: %s/\n\n", r.opts.pkg)
+	fmt.Fprintf(&b, "- command: `go run ./cmd/mutate %s`\n", strings.Join(r.args, " "))
+	fmt.Fprintf(&b, "- tree: %s, %s\n", r.commit, time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(&b, "- oracle %q:", r.opts.oracle)
+	for _, s := range r.stages {
+		fmt.Fprintf(&b, " `%sgo test %s`;", strings.Join(append(s.env, ""), " "), strings.Join(s.args, " "))
+	}
+	fmt.Fprintf(&b, " baseline %s, per-command timeout %s\n", r.baseline.Round(time.Second), r.timeoutText())
+	fmt.Fprintf(&b, "- mutants: %d enumerated, %d do not type-check (excluded), %d compile; %d chosen", r.enumerated, r.uncompilable, r.compiling, r.chosen)
+	if r.opts.mutants == "" {
+		fmt.Fprintf(&b, " (sample %d, seed %d)", r.opts.sample, r.opts.seed)
+	}
+	fmt.Fprintf(&b, "; %d run in %s", len(r.results), r.elapsed.Round(time.Second))
+	if r.notRun > 0 {
+		fmt.Fprintf(&b, "; %d not run (budget %s)", r.notRun, r.opts.budget)
+	}
+	fmt.Fprintf(&b, "\n\n**%s**\n\n", r.summary())
+	b.WriteString("| operator | killed | survived | equivalent | did not build |\n|---|---|---|---|---|\n")
+	for _, op := range Operators {
+		if x := byOp[op]; x != nil {
+			fmt.Fprintf(&b, "| %s | %d | %d | %d | %d |\n", op, x.killed, x.survived, x.equivalent, x.uncompilable)
+		}
+	}
+	fmt.Fprintf(&b, "| all | %d | %d | %d | %d |\n\n", t.killed, t.survived, t.equivalent, t.uncompilable)
+
+	sorted := append([]Result(nil), r.results...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
+	b.WriteString("## Survivors\n\n")
+	for _, res := range sorted {
+		if res.Status == Survived && r.equivalent[res.ID] == "" {
+			fmt.Fprintf(&b, "### %s\n\n```diff\n%s```\n\n", res.ID, res.Diff)
+		}
+	}
+	b.WriteString("## Equivalent (per the equivalence file)\n\n")
+	for _, res := range sorted {
+		if res.Status == Survived && r.equivalent[res.ID] != "" {
+			fmt.Fprintf(&b, "- `%s`: %s\n", res.ID, r.equivalent[res.ID])
+		}
+	}
+	b.WriteString("\n## Killed\n\n| mutant | stage | first failure | s |\n|---|---|---|---|\n")
+	for _, res := range sorted {
+		if res.Status == Killed {
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %.0f |\n", res.ID, res.Stage, strings.ReplaceAll(res.Detail, "|", "\\|"), res.Seconds)
+		}
+	}
+	b.WriteString("\n## Did not build\n\n")
+	for _, res := range sorted {
+		if res.Status == Uncompilable {
+			fmt.Fprintf(&b, "- `%s`: %s\n", res.ID, res.Detail)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(r.opts.out, "report.md"), []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	var jl strings.Builder
+	for _, res := range r.results {
+		line, err := json.Marshal(res)
+		if err != nil {
+			return err
+		}
+		jl.Write(line)
+		jl.WriteByte('\n')
+	}
+	return os.WriteFile(filepath.Join(r.opts.out, "results.jsonl"), []byte(jl.String()), 0o644)
+}
+
+func (r *report) timeoutText() string {
+	if r.opts.timeout > 0 {
+		return r.opts.timeout.String()
+	}
+	return (3*r.baseline + 2*time.Minute).Round(time.Second).String()
+}
+
+// gitDescribe names the tree the mutants were cut from.
+func gitDescribe(root string) string {
+	out, err := exec.Command("git", "-C", root, "describe", "--always", "--dirty").Output()
+	if err != nil {
+		return "unknown commit"
+	}
+	return "commit " + strings.TrimSpace(string(out))
+}
+
+var equivalentLine = regexp.MustCompile("^- `([^`]+\\.go:\\d+:\\d+:[a-z-]+)`:? *(.*)$")
+
+// readEquivalent parses the equivalence file: lines "- `id`: reason".
+// A missing file means no equivalents.
+func readEquivalent(path string) map[string]string {
+	out := map[string]string{}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return out
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if m := equivalentLine.FindStringSubmatch(strings.TrimSpace(l)); m != nil {
+			reason := m[2]
+			if reason == "" {
+				reason = "equivalent"
+			}
+			out[m[1]] = reason
+		}
+	}
+	return out
+}
