@@ -131,8 +131,8 @@ func TestTypeCheckRejectsBrokenMutants(t *testing.T) {
 
 func TestDiffShowsTheChangedLine(t *testing.T) {
 	p, _ := loadFixture(t)
-	m := find(t, p.Enumerate(), "pkg/pkg.go:25:5:arith-swap")
-	want := "--- pkg/pkg.go:25\n-\t\ts += x\n+\t\ts -= x\n"
+	m := find(t, p.Enumerate(), "pkg/pkg.go:27:5:arith-swap")
+	want := "--- pkg/pkg.go:27\n-\t\ts += x\n+\t\ts -= x\n"
 	if got := m.Diff(p.src["pkg.go"]); got != want {
 		t.Fatalf("diff:\n%s\nwant:\n%s", got, want)
 	}
@@ -160,19 +160,19 @@ func TestRunnerClassifies(t *testing.T) {
 		return st, detail
 	}
 	orig := p.src["pkg.go"]
-	if st, d := judge(find(t, ms, "pkg/pkg.go:25:5:arith-swap").apply(orig)); st != Killed || !strings.Contains(d, "TestSum") {
+	if st, d := judge(find(t, ms, "pkg/pkg.go:27:5:arith-swap").apply(orig)); st != Killed || !strings.Contains(d, "TestSum") {
 		t.Errorf("s -= x: %s %q, want killed by TestSum", st, d)
 	}
 	// v < lo → v <= lo returns lo when v == lo: equivalent.
-	if st, d := judge(find(t, ms, "pkg/pkg.go:10:7:cmp-flip").apply(orig)); st != Survived {
+	if st, d := judge(find(t, ms, "pkg/pkg.go:12:7:cmp-flip").apply(orig)); st != Survived {
 		t.Errorf("v <= lo: %s %q, want survived", st, d)
 	}
 	if st, d := judge([]byte("package pkg\nfunc Sum( {")); st != Uncompilable {
 		t.Errorf("syntax error: %s %q, want uncompilable", st, d)
 	}
 	// i++ → i-- never ends: the timeout kills it.
-	r.timeout = 20 * time.Second
-	if st, d := judge(find(t, ms, "pkg/pkg.go:47:4:arith-swap").apply(orig)); st != Killed || !strings.Contains(d, "timeout") {
+	r.timeout = 10 * time.Second
+	if st, d := judge(find(t, ms, "pkg/pkg.go:51:4:arith-swap").apply(orig)); st != Killed || !strings.Contains(d, "timeout") {
 		t.Errorf("i--: %s %q, want killed by timeout", st, d)
 	}
 }
