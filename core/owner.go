@@ -324,11 +324,20 @@ func (n *Node) retryReplication() {
 			}
 		}
 		if n.now >= op.deadline {
-			// Give up waiting: the origin times out and treats the outcome
-			// as unknown; entries stay and converge by anti-entropy.
+			// Give up waiting: the outcome is unknown (ErrTimeout), never
+			// "ok" for a version some peer has not acknowledged; entries
+			// stay and converge by anti-entropy.
 			for id, i := range op.waitStart {
 				op.results[i].Err = Code(ErrTimeout)
 				delete(n.repl.waitingStart, id)
+			}
+			if len(op.waitAcks) > 0 {
+				for i := range op.results {
+					if op.results[i].Err == "" {
+						op.results[i].Err = Code(ErrTimeout)
+						op.results[i].Detail = "replication not acknowledged"
+					}
+				}
 			}
 			op.waitStart = nil
 			op.waitAcks = nil

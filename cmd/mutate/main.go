@@ -45,6 +45,7 @@ type options struct {
 	mutants    string
 	ops        string
 	list       bool
+	print      string
 	timeout    time.Duration
 	equivalent string
 }
@@ -62,6 +63,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.mutants, "mutants", "", "comma-separated mutant ids, or @file with one id a line (instead of sampling)")
 	fs.StringVar(&o.ops, "ops", "", "comma-separated operators to enumerate (default all)")
 	fs.BoolVar(&o.list, "list", false, "list the mutants and exit")
+	fs.StringVar(&o.print, "print", "", "print the mutated file of this mutant id and exit (for triage: go test -overlay)")
 	fs.DurationVar(&o.timeout, "timeout", 0, "per go test command (default 3× the baseline + 2m)")
 	fs.StringVar(&o.equivalent, "equivalent", "cmd/mutate/EQUIVALENT.md", "file naming survivors judged equivalent (module-relative)")
 	if err := fs.Parse(args); err != nil {
@@ -70,7 +72,7 @@ func parseFlags(args []string) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if !o.list && o.out == "" {
+	if !o.list && o.print == "" && o.out == "" {
 		return o, errors.New("--out DIR is required")
 	}
 	if o.sample < 0 || o.seeds < 1 || o.budget <= 0 {
@@ -105,6 +107,15 @@ func run(args []string) error {
 			fmt.Println(m.ID())
 		}
 		return nil
+	}
+	if o.print != "" {
+		for _, m := range all {
+			if m.ID() == o.print {
+				_, err := os.Stdout.Write(m.apply(p.src[strings.TrimPrefix(m.File, p.rel+"/")]))
+				return err
+			}
+		}
+		return fmt.Errorf("--print: no mutant %q (see --list)", o.print)
 	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err

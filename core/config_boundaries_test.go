@@ -1,0 +1,85 @@
+package core
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestValidateBoundaries: every numeric limit of Config.Validate accepts
+// its smallest (or largest) valid value and rejects the next one, naming
+// the field.
+func TestValidateBoundaries(t *testing.T) {
+	cases := []struct {
+		name  string
+		set   func(*Config)
+		field string // "" = valid
+	}{
+		{"default", func(*Config) {}, ""},
+		{"no name", func(c *Config) { c.Name = "" }, "Name"},
+		{"no hub", func(c *Config) { c.HubID = "" }, "HubID"},
+		{"vnodes 1", func(c *Config) { c.Distribution.VirtualNodes = 1 }, ""},
+		{"vnodes 0", func(c *Config) { c.Distribution.VirtualNodes = 0 }, "Distribution.VirtualNodes"},
+		{"vnodes 4096", func(c *Config) { c.Distribution.VirtualNodes = 4096 }, ""},
+		{"vnodes 4097", func(c *Config) { c.Distribution.VirtualNodes = 4097 }, "Distribution.VirtualNodes"},
+		{"factor 1", func(c *Config) { c.Redundancy.Factor = 1 }, ""},
+		{"factor 0", func(c *Config) { c.Redundancy.Factor = 0 }, "Redundancy.Factor"},
+		{"factor cluster size", func(c *Config) { c.Redundancy.Factor = ClusterSize }, ""},
+		{"factor below cluster size", func(c *Config) { c.Redundancy.Factor = ClusterSize - 1 }, "Redundancy.Factor"},
+		{"retention 1ns", func(c *Config) { c.Migration.Retention = 1 }, ""},
+		{"retention 0", func(c *Config) { c.Migration.Retention = 0 }, "Migration.Retention"},
+		{"sync interval 1ns", func(c *Config) { c.Sync.Interval = 1 }, ""},
+		{"sync interval 0", func(c *Config) { c.Sync.Interval = 0 }, "Sync.Interval"},
+		{"fan-out 1", func(c *Config) { c.Sync.FanOut = 1 }, ""},
+		{"fan-out 0", func(c *Config) { c.Sync.FanOut = 0 }, "Sync.FanOut"},
+		{"static quorum 1", func(c *Config) { c.Partition = PartitionConfig{Kind: StaticQuorum, QuorumSize: 1} }, ""},
+		{"static quorum 0", func(c *Config) { c.Partition = PartitionConfig{Kind: StaticQuorum} }, "Partition.QuorumSize"},
+		{"dynamic quorum 1%", func(c *Config) { c.Partition = PartitionConfig{Kind: DynamicQuorum, QuorumSize: 1, Window: 1} }, ""},
+		{"dynamic quorum 0%", func(c *Config) { c.Partition = PartitionConfig{Kind: DynamicQuorum, Window: 1} }, "Partition.QuorumSize"},
+		{"dynamic quorum 100%", func(c *Config) { c.Partition = PartitionConfig{Kind: DynamicQuorum, QuorumSize: 100, Window: 1} }, ""},
+		{"dynamic quorum 101%", func(c *Config) { c.Partition = PartitionConfig{Kind: DynamicQuorum, QuorumSize: 101, Window: 1} }, "Partition.QuorumSize"},
+		{"dynamic window 0", func(c *Config) { c.Partition = PartitionConfig{Kind: DynamicQuorum, QuorumSize: 50} }, "Partition.Window"},
+		{"majority initial 1", func(c *Config) { c.Partition = PartitionConfig{Kind: MajorityQuorum, InitialClusterSize: 1} }, ""},
+		{"majority initial 0", func(c *Config) { c.Partition = PartitionConfig{Kind: MajorityQuorum} }, "Partition.InitialClusterSize"},
+		{"max restarts 0", func(c *Config) { c.Restart.MaxRestarts = 0 }, ""},
+		{"max restarts -1", func(c *Config) { c.Restart.MaxRestarts = -1 }, "Restart"},
+		{"restart window 1ns", func(c *Config) { c.Restart.Window = 1 }, ""},
+		{"restart window 0", func(c *Config) { c.Restart.Window = 0 }, "Restart"},
+		{"tick 1ns", func(c *Config) { c.Timing.TickInterval = 1 }, ""},
+		{"tick 0", func(c *Config) { c.Timing.TickInterval = 0 }, "Timing"},
+		{"heartbeat 1ns", func(c *Config) { c.Timing.HeartbeatInterval = 1 }, ""},
+		{"heartbeat 0", func(c *Config) { c.Timing.HeartbeatInterval = 0 }, "Timing"},
+		{"retry 1ns", func(c *Config) { c.Timing.RetryInterval = 1 }, ""},
+		{"retry 0", func(c *Config) { c.Timing.RetryInterval = 0 }, "Timing"},
+		{"down after heartbeat+1ns", func(c *Config) { c.Timing.DownAfter = c.Timing.HeartbeatInterval + 1 }, ""},
+		{"down after = heartbeat", func(c *Config) { c.Timing.DownAfter = c.Timing.HeartbeatInterval }, "Timing.DownAfter"},
+		{"request timeout 1ns", func(c *Config) { c.Timing.RequestTimeout = 1 }, ""},
+		{"request timeout 0", func(c *Config) { c.Timing.RequestTimeout = 0 }, "Timing"},
+		{"tombstone ttl 1ns", func(c *Config) { c.Timing.TombstoneTTL = 1 }, ""},
+		{"tombstone ttl 0", func(c *Config) { c.Timing.TombstoneTTL = 0 }, "Timing"},
+		{"forget 1ns", func(c *Config) { c.Timing.ForgetDownAfter = 1 }, ""},
+		{"forget 0", func(c *Config) { c.Timing.ForgetDownAfter = 0 }, "Timing"},
+		{"pending 1", func(c *Config) { c.Limits.MaxPendingRequests = 1 }, ""},
+		{"pending 0", func(c *Config) { c.Limits.MaxPendingRequests = 0 }, "Limits"},
+		{"batch 1", func(c *Config) { c.Limits.MaxBatch = 1 }, ""},
+		{"batch 0", func(c *Config) { c.Limits.MaxBatch = 0 }, "Limits"},
+		{"unknown distribution", func(c *Config) { c.Distribution.Kind = "x" }, "Distribution.Kind"},
+		{"unknown mode", func(c *Config) { c.Redundancy.Mode = "x" }, "Redundancy.Mode"},
+		{"unknown signal", func(c *Config) { c.Redundancy.Signal = "x" }, "Redundancy.Signal"},
+		{"unknown migration", func(c *Config) { c.Migration.Kind = "x" }, "Migration.Kind"},
+		{"unknown sync", func(c *Config) { c.Sync.Kind = "x" }, "Sync.Kind"},
+		{"unknown partition", func(c *Config) { c.Partition.Kind = "x" }, "Partition.Kind"},
+	}
+	for _, tc := range cases {
+		cfg := DefaultConfig("n1")
+		tc.set(&cfg)
+		err := cfg.Validate()
+		switch {
+		case tc.field == "" && err != nil:
+			t.Errorf("%s: rejected: %v", tc.name, err)
+		case tc.field != "" && err == nil:
+			t.Errorf("%s: accepted, want an error naming %s", tc.name, tc.field)
+		case tc.field != "" && !strings.HasPrefix(err.Error(), "config: "+tc.field+":"):
+			t.Errorf("%s: %v, want an error naming %s", tc.name, err, tc.field)
+		}
+	}
+}

@@ -1,0 +1,65 @@
+package core
+
+import "testing"
+
+// TestRequestForNotOwnedChildIsForwarded: a node that receives a routed
+// start for a child another node owns (the sender's view differed)
+// forwards it to the owner, which starts the child and answers the origin.
+func TestRequestForNotOwnedChildIsForwarded(t *testing.T) {
+	c := newLockstep(t, 3, fastTiming)
+	id := c.ownedBy("n3", "f")
+	n2 := c.nodes["n2"]
+	mark := len(c.sent)
+	n2.Step(c.now, Message{Kind: MsgRequest, Hub: n2.cfg.HubID, From: "n1", Inc: 1, Seq: 77, Op: OpStart,
+		Origin: "n1", OriginInc: 1, ToInc: 1, Items: []StartItem{{Spec: ChildSpec{ID: id}}}})
+	c.pump()
+	forwarded := false
+	for _, env := range c.sent[mark:] {
+		if env.Msg.From == "n2" && env.To == "n3" && env.Msg.Kind == MsgRequest {
+			forwarded = true
+		}
+	}
+	if !forwarded {
+		t.Fatal("n2 did not forward the request to the owner n3")
+	}
+	hooked := false
+	for _, h := range c.hooks["n2"] {
+		hooked = hooked || h.Kind == HookForwardedMigration && h.Node == "n3"
+	}
+	if !hooked {
+		t.Fatalf("no forwarded_migration hook on n2: %+v", c.hooks["n2"])
+	}
+	c.runFor(c.nodes["n1"].cfg.Timing.HeartbeatInterval)
+	e := c.nodes["n1"].Lookup(id)
+	if e == nil || e.Holder != "n3" {
+		t.Fatalf("entry %+v, want held by n3", e)
+	}
+}
+
+// TestGuidedStartRunsOnItsPinnedNode: a guided start is executed by the
+// pinned node even where the ring would name another owner; nobody
+// forwards it.
+func TestGuidedStartRunsOnItsPinnedNode(t *testing.T) {
+	c := newLockstep(t, 3, func(cfg *Config) {
+		fastTiming(cfg)
+		cfg.Distribution.Kind = Guided
+	})
+	id := c.ownedBy("n2", "g")
+	rep := c.request("n1", Request{ID: 1, Op: OpStart, Specs: []ChildSpec{{ID: id}},
+		Start: StartOptions{Await: true, ChildMapping: map[ChildID][]NodeID{id: {"n3"}}}})
+	if len(rep.Results) != 1 || rep.Results[0].Err != "" {
+		t.Fatalf("start: %+v", rep)
+	}
+	for _, name := range c.names {
+		for _, h := range c.hooks[name] {
+			if h.Kind == HookForwardedMigration {
+				t.Fatalf("%s forwarded a guided start: %+v", name, h)
+			}
+		}
+	}
+	c.runFor(c.nodes["n1"].cfg.Timing.HeartbeatInterval)
+	e := c.nodes["n1"].Lookup(id)
+	if e == nil || e.Holder != "n3" || e.By != "n3" {
+		t.Fatalf("entry %+v, want held and written by n3", e)
+	}
+}
