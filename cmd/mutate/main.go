@@ -120,28 +120,22 @@ func run(args []string) error {
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}
-	// Type-check every mutant: the ones that do not compile are excluded
-	// before sampling, so the sample is all runnable mutants.
-	var ok []Mutant
-	uncompilable := 0
-	for _, m := range all {
+	// Mutants that do not type-check are excluded as they are drawn, so
+	// the sample is all runnable mutants and only drawn ones are checked.
+	compiles := func(m Mutant) bool {
 		name := strings.TrimPrefix(m.File, p.rel+"/")
-		if p.typeCheck(name, m.apply(p.src[name])) != nil {
-			uncompilable++
-			continue
-		}
-		ok = append(ok, m)
+		return p.typeCheck(name, m.apply(p.src[name])) == nil
 	}
-	chosen, err := choose(ok, o)
+	chosen, drawn, err := choose(all, o, compiles)
 	if err != nil {
 		return err
 	}
-	rep := &report{opts: o, args: args, root: root, enumerated: len(all), uncompilable: uncompilable, compiling: len(ok), chosen: len(chosen), stages: stages}
+	rep := &report{opts: o, args: args, root: root, enumerated: len(all), drawn: drawn, chosen: len(chosen), stages: stages}
 	rep.commit = gitDescribe(root)
 	rep.equivalent = readEquivalent(filepath.Join(root, o.equivalent))
 
 	r := &runner{root: root, stages: stages, timeout: time.Hour}
-	fmt.Fprintf(os.Stderr, "mutate: %d mutants, %d type-check, running %d; baseline first\n", len(all), len(ok), len(chosen))
+	fmt.Fprintf(os.Stderr, "mutate: %d mutants, %d drawn, %d type-check and run; baseline first\n", len(all), drawn, len(chosen))
 	t0 := time.Now()
 	if st, stg, detail := r.run(""); st != Survived {
 		return fmt.Errorf("the oracle fails on the unmodified tree (%s: %s)", stg, detail)
@@ -187,39 +181,42 @@ func run(args []string) error {
 }
 
 // choose picks the mutants to run: the ids named by --mutants, or a
-// deterministic sample of size --sample drawn with --seed (in the drawn
-// order, so a budget cut still leaves a uniform sample).
-func choose(ok []Mutant, o options) ([]Mutant, error) {
+// deterministic sample of --sample compiling mutants drawn with --seed (in
+// the drawn order, so a budget cut still leaves a uniform sample). drawn
+// counts the mutants examined; drawn - len(chosen) did not compile.
+func choose(all []Mutant, o options, compiles func(Mutant) bool) (chosen []Mutant, drawn int, err error) {
 	if o.mutants != "" {
 		ids, err := readIDs(o.mutants)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		byID := map[string]Mutant{}
-		for _, m := range ok {
+		for _, m := range all {
 			byID[m.ID()] = m
 		}
-		var out []Mutant
 		for _, id := range ids {
 			m, found := byID[id]
 			if !found {
-				return nil, fmt.Errorf("mutant %q: no such compiling mutant (did the file change? see --list)", id)
+				return nil, 0, fmt.Errorf("mutant %q: no such mutant (did the file change? see --list)", id)
 			}
-			out = append(out, m)
+			drawn++
+			if compiles(m) {
+				chosen = append(chosen, m)
+			}
 		}
-		return out, nil
+		return chosen, drawn, nil
 	}
 	rng := rand.New(rand.NewPCG(o.seed, 0x6d75746174650a))
-	perm := rng.Perm(len(ok))
-	n := len(ok)
-	if o.sample > 0 && o.sample < n {
-		n = o.sample
+	for _, i := range rng.Perm(len(all)) {
+		if o.sample > 0 && len(chosen) == o.sample {
+			break
+		}
+		drawn++
+		if compiles(all[i]) {
+			chosen = append(chosen, all[i])
+		}
 	}
-	out := make([]Mutant, n)
-	for i := range out {
-		out[i] = ok[perm[i]]
-	}
-	return out, nil
+	return chosen, drawn, nil
 }
 
 func readIDs(spec string) ([]string, error) {

@@ -183,7 +183,7 @@ func TestSampleIsDeterministic(t *testing.T) {
 	p, _ := loadFixture(t)
 	ms := p.Enumerate()
 	ids := func(seed uint64) string {
-		got, err := choose(ms, options{sample: 5, seed: seed})
+		got, _, err := choose(ms, options{sample: 5, seed: seed}, func(Mutant) bool { return true })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,7 +199,7 @@ func TestSampleIsDeterministic(t *testing.T) {
 	if ids(1) == ids(2) {
 		t.Fatalf("seeds 1 and 2 draw the same sample %s", ids(1))
 	}
-	if _, err := choose(ms, options{mutants: "pkg/pkg.go:1:1:nope"}); err == nil {
+	if _, _, err := choose(ms, options{mutants: "pkg/pkg.go:1:1:nope"}, func(Mutant) bool { return true }); err == nil {
 		t.Fatal("unknown mutant id accepted")
 	}
 }

@@ -14,20 +14,19 @@ import (
 
 // report accumulates results and renders DIR/report.md.
 type report struct {
-	opts         options
-	args         []string
-	root         string
-	commit       string
-	enumerated   int
-	uncompilable int // by go/types, before sampling
-	compiling    int
-	chosen       int
-	notRun       int
-	stages       []stage
-	baseline     time.Duration
-	elapsed      time.Duration
-	results      []Result
-	equivalent   map[string]string // id → reason
+	opts       options
+	args       []string
+	root       string
+	commit     string
+	enumerated int
+	drawn      int // type-checked; drawn - chosen did not
+	chosen     int
+	notRun     int
+	stages     []stage
+	baseline   time.Duration
+	elapsed    time.Duration
+	results    []Result
+	equivalent map[string]string // id → reason
 }
 
 type tally struct{ killed, survived, equivalent, uncompilable int }
@@ -83,7 +82,7 @@ func (r *report) write() error {
 		fmt.Fprintf(&b, " `%sgo test %s`;", strings.Join(append(s.env, ""), " "), strings.Join(s.args, " "))
 	}
 	fmt.Fprintf(&b, " baseline %s, per-command timeout %s\n", r.baseline.Round(time.Second), r.timeoutText())
-	fmt.Fprintf(&b, "- mutants: %d enumerated, %d do not type-check (excluded), %d compile; %d chosen", r.enumerated, r.uncompilable, r.compiling, r.chosen)
+	fmt.Fprintf(&b, "- mutants: %d enumerated; %d drawn, of which %d do not type-check (excluded) and %d were chosen", r.enumerated, r.drawn, r.drawn-r.chosen, r.chosen)
 	if r.opts.mutants == "" {
 		fmt.Fprintf(&b, " (sample %d, seed %d)", r.opts.sample, r.opts.seed)
 	}
