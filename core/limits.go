@@ -63,7 +63,7 @@ type Limits struct {
 	// specs, metadata and mappings (default 64 MiB).
 	MaxRequestBytes int
 	// MaxMessageBytes bounds the encoded size of one peer message; larger
-	// logical messages are sent in parts (default 16 MiB). The transport's
+	// logical messages are sent in parts (default 4 MiB). The transport's
 	// frame limit is derived from it.
 	MaxMessageBytes int
 }
@@ -82,7 +82,7 @@ func DefaultLimits() Limits {
 		MaxMetadataBytes:   16 << 10,
 		MaxPinnedNodes:     64,
 		MaxRequestBytes:    64 << 20,
-		MaxMessageBytes:    16 << 20,
+		MaxMessageBytes:    4 << 20,
 	}
 }
 

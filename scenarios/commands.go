@@ -13,7 +13,7 @@ import (
 // configKeys are the keys "config" accepts, with how each applies.
 var configKeys = []string{"distribution", "factor", "mode", "signal", "migration", "retention", "handover", "confirm",
 	"sync", "fanout", "interval", "partition", "quorum", "window", "initial", "track", "restarts", "restart_window",
-	"seed", "vnodes", "request_timeout"}
+	"seed", "vnodes", "request_timeout", "max_batch", "max_child_id_bytes", "max_metadata_bytes"}
 
 func (p *parser) parseConfig(toks []string) (func(*Runner) error, error) {
 	a, err := split("config", toks)
@@ -136,6 +136,15 @@ func (p *parser) configSetting(k, v string) (func(*core.Config), error) {
 	case "request_timeout":
 		d, err := parseDur(k, v)
 		return func(c *core.Config) { c.Timing.RequestTimeout = d }, err
+	case "max_batch":
+		n, err := parseCount(k, v)
+		return func(c *core.Config) { c.Limits.MaxBatch = n }, err
+	case "max_child_id_bytes":
+		n, err := parseCount(k, v)
+		return func(c *core.Config) { c.Limits.MaxChildIDBytes = n }, err
+	case "max_metadata_bytes":
+		n, err := parseCount(k, v)
+		return func(c *core.Config) { c.Limits.MaxMetadataBytes = n }, err
 	}
 	return nil, fmt.Errorf("unknown key %q", k)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 
@@ -84,4 +85,46 @@ func TestDefaultFrameCarriesTheLargestMessage(t *testing.T) {
 		t.Fatalf("the largest legal entry does not fit a default frame: %v", err)
 	}
 	t.Logf("largest single entry: frame of %d bytes, limit %d", len(frame), DefaultMaxFrameBytes)
+}
+
+// TestTCPDefaultsCarryCoreSizedMessages: two TCP transports with default
+// config carry what a node with core's default limits sends: a message
+// with more elements than the transport's old cap (5,000; core allows
+// Limits.MaxBatch), and a message close to Limits.MaxMessageBytes made of
+// entries at every limit (issue 9: 50,000 children on 2 nodes timed out
+// because the transport refused core's batches).
+func TestTCPDefaultsCarryCoreSizedMessages(t *testing.T) {
+	checkNoLeak(t)
+	l := core.DefaultLimits()
+	ca, cb := testConfig("n1"), testConfig("n2")
+	// A 4 MiB frame on a loaded machine takes longer than the test
+	// config's 600 ms idle timeout to arrive (a read deadline per frame).
+	ca.PingInterval, cb.PingInterval = 5*time.Second, 5*time.Second
+	ca.WriteTimeout, cb.WriteTimeout = 20*time.Second, 20*time.Second
+	a, b := newTestTCP(t, ca), newTestTCP(t, cb)
+	a.SetAddress("n2", b.Addr())
+	many := heartbeat("n1", 1)
+	many.Kind = core.MsgClaims
+	for i := 0; i < 50000; i++ {
+		many.Claims = append(many.Claims, core.Claim{ID: core.ChildID(fmt.Sprintf("child-%05d", i)), Epoch: 1, Instance: uint64(i + 1), Active: true})
+	}
+	big := heartbeat("n1", 2)
+	big.Kind = core.MsgReplicate
+	for core.MessageBytes(&big) < l.MaxMessageBytes-l.MaxMessageBytes/16 {
+		big.Entries = append(big.Entries, maxEntry(l, len(big.Entries)))
+	}
+	if core.MessageBytes(&big) > l.MaxMessageBytes {
+		big.Entries = big.Entries[:len(big.Entries)-1]
+	}
+	for _, m := range []core.Message{many, big} {
+		if err := a.Send("n2", m); err != nil {
+			t.Fatalf("send %s of %d bytes: %v", m.Kind, core.MessageBytes(&m), err)
+		}
+	}
+	if in := recv(t, b, 20*time.Second); len(in.Msg.Claims) != len(many.Claims) {
+		t.Fatalf("got %s with %d claims, want %d", in.Msg.Kind, len(in.Msg.Claims), len(many.Claims))
+	}
+	if in := recv(t, b, 20*time.Second); len(in.Msg.Entries) != len(big.Entries) || in.Msg.Entries[len(big.Entries)-1].Spec.ID != big.Entries[len(big.Entries)-1].Spec.ID {
+		t.Fatalf("got %s with %d entries, want %d", in.Msg.Kind, len(in.Msg.Entries), len(big.Entries))
+	}
 }

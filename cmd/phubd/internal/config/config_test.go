@@ -116,6 +116,9 @@ func TestStrictErrors(t *testing.T) {
 		{"cert without key", []string{"--tls-cert", "c.pem"}, nil, "", "tls_cert and tls_key go together"},
 		{"core validation", []string{"--partition", "static_quorum"}, nil, "", "Partition.QuorumSize"},
 		{"heartbeat vs down", []string{"--down-after", "100ms"}, nil, "", "Timing.DownAfter"},
+		{"param limit over the wire ceiling", nil, nil, `{"max_param_bytes":2000000}`, "Limits.MaxParamBytes: 2000000 is outside 1..1048576"},
+		{"message limit below one entry", []string{"--max-message-bytes", "65536"}, nil, "", "Limits.MaxMessageBytes: 64 KiB cannot hold one entry at the other limits"},
+		{"negative limit", nil, []string{"PHUB_MAX_PARAMS=-1"}, "", `key "max_params": must be >= 0`},
 		{"pass non-PHUB variable", []string{"--exec-pass-env", "HOME"}, nil, "", `exec_pass_env: "HOME" is not a PHUB_* variable`},
 		{"pass a child variable", []string{"--exec-pass-env", "PHUB_ADMIN_ADDR,PHUB_FENCE"}, nil, "", "exec_pass_env: environment variable PHUB_FENCE is set by phub"},
 	}
