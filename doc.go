@@ -3,6 +3,16 @@
 // clock, a transport (package transport) and real children (goroutines or
 // OS processes, see package kinds), and exposes the Go API, Hub.
 //
+// # Getting started
+//
+// Example_cluster is a complete three-node program (the README's "Use it
+// as a Go library"); Example_handover, Example_hooks, Example_guided and
+// Example_errors show a child kind with handover state, hooks, guided
+// placement and error handling. Every error wraps one of this package's
+// sentinel errors (ErrNotFound, ErrAlreadyStarted, ...): test with
+// errors.Is. To test your own kinds against a cluster with crashes and
+// partitions, use package phubtest.
+//
 // # The event loop
 //
 // Each Hub runs exactly one goroutine that owns its core.Node. It selects

@@ -183,9 +183,9 @@ func (c *Cluster) check(i int) {
 }
 
 // Kill crashes node i: it stops at once, without leaving the cluster or
-// handing anything over, and its children are cancelled. The other nodes
-// notice by silence (after Timing().DownAfter). Killing a dead node does
-// nothing.
+// handing anything over, and its children are cancelled (their Run may
+// still be returning when Kill returns). The other nodes notice by
+// silence (after Timing().DownAfter). Killing a dead node does nothing.
 func (c *Cluster) Kill(i int) {
 	c.check(i)
 	c.mu.Lock()
