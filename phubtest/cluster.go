@@ -11,7 +11,7 @@
 //	if err := c.WaitConverged(ctx); err != nil { t.Fatal(err) }
 //
 // Nodes are named n0 … n<N-1> (Node(i) is named Name(i)) and use fast
-// timings (a node is declared down 500 ms after it goes silent); the
+// timings (a node is declared down 1 s after it goes silent); the
 // cluster is closed by t.Cleanup.
 package phubtest
 
@@ -64,13 +64,14 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // Timing returns the timings NewCluster gives every node: a 5 ms tick,
-// 25 ms heartbeats, a node declared down after 500 ms of silence,
+// 25 ms heartbeats, a node declared down after 1 s of silence (long
+// enough for a loaded CI machine not to suspect a live node),
 // retries after 50 ms and a 5 s request timeout.
 func Timing() core.Timing {
 	t := core.DefaultConfig("x").Timing
 	t.TickInterval = 5 * time.Millisecond
 	t.HeartbeatInterval = 25 * time.Millisecond
-	t.DownAfter = 500 * time.Millisecond
+	t.DownAfter = time.Second
 	t.RetryInterval = 50 * time.Millisecond
 	t.RequestTimeout = 5 * time.Second
 	return t
