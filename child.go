@@ -49,9 +49,10 @@ type HandoverProvider interface {
 type ChildEnv interface {
 	// ID is the child's id.
 	ID() core.ChildID
-	// Epoch is the instance's fencing epoch: per child, strictly
-	// increasing across every start the cluster has seen. Use it to fence
-	// external writes.
+	// Epoch is the instance's fencing epoch: per child, it grows with
+	// every takeover by another node, but two nodes on both sides of a
+	// partition can start the child at the same epoch, and local restarts
+	// keep it. Fence external writes with Fence, not with Epoch.
 	Epoch() uint64
 	// Fence is the instance's fencing token: its epoch plus what only
 	// this node can mint (node name, node incarnation, instance number),
