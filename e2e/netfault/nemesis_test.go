@@ -21,16 +21,17 @@ const (
 	faultKill          faultKind = "kill"          // kill -9 phubd, restart it at the heal
 	faultLinkDown      faultKind = "linkdown"      // ip link set eth0 down, up at the heal
 	faultImpostor      faultKind = "impostor"      // a 6th phubd joins under a member's name, killed at the heal
+	faultLoss          faultKind = "loss"          // every node drops 1 in 8 of the packets it sends
 )
 
-var allFaults = []faultKind{faultIsolate, faultSplit, faultFull, faultNonTransitive, faultKill, faultLinkDown, faultImpostor}
+var allFaults = []faultKind{faultIsolate, faultSplit, faultFull, faultNonTransitive, faultKill, faultLinkDown, faultImpostor, faultLoss}
 
 // defaultFaults are the kinds a run draws from unless PHUB_NETFAULT_FAULTS
 // says otherwise. The impostor is left out until phubd refuses a second
 // node with a member's name: today it splits the cluster for good (no
 // node sees all members again, registries diverge), which would mask
 // every later fault. PHUB_NETFAULT_FAULTS=impostor,kill shows it.
-var defaultFaults = []faultKind{faultIsolate, faultSplit, faultFull, faultNonTransitive, faultKill, faultLinkDown}
+var defaultFaults = []faultKind{faultIsolate, faultSplit, faultFull, faultNonTransitive, faultKill, faultLinkDown, faultLoss}
 
 // fault is one injected fault and how long the cluster took to notice
 // its heal.
@@ -184,6 +185,13 @@ func (n *nemesis) apply(kind faultKind) (fault, error) {
 	case faultLinkDown:
 		f.Nodes = perm[:1]
 		err = nt.setLink(perm[0], false)
+	case faultLoss:
+		f.Nodes = slices.Clone(perm)
+		for i := range perm {
+			if err == nil {
+				err = nt.lose(i)
+			}
+		}
 	case faultImpostor:
 		f.Nodes = perm[:1]
 		n.c.impostor.name = n.c.nodes[perm[0]].name

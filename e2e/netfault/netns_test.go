@@ -184,6 +184,16 @@ func (nt *netTopo) cut(a, b int) error {
 	return nil
 }
 
+// lose drops about one IP packet in eight that node i sends: those whose
+// IP ID ends in binary 111. The kernel here has no netem or gact, but
+// Linux numbers a connected socket's packets sequentially, so this is a
+// steady 12.5% loss in which a retransmission (a new ID) usually passes;
+// unconnected packets (SYN-ACK, RST) carry ID 0 and always pass.
+func (nt *netTopo) lose(i int) error {
+	return ipCmd("tc", "-n", nt.nodes[i].ns, "filter", "add", "dev", "eth0", "egress", "protocol", "ip",
+		"prio", "2", "u32", "match", "u16", "0x0007", "0x0007", "at", "4", "action", "mirred", "egress", "redirect", "dev", "bh")
+}
+
 // setLink sets node i's eth0 up or down.
 func (nt *netTopo) setLink(i int, up bool) error {
 	state := "down"
