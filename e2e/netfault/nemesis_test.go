@@ -27,11 +27,8 @@ const (
 var allFaults = []faultKind{faultIsolate, faultSplit, faultFull, faultNonTransitive, faultKill, faultLinkDown, faultImpostor, faultLoss}
 
 // defaultFaults are the kinds a run draws from unless PHUB_NETFAULT_FAULTS
-// says otherwise. The impostor is left out until phubd refuses a second
-// node with a member's name: today it splits the cluster for good (no
-// node sees all members again, registries diverge), which would mask
-// every later fault. PHUB_NETFAULT_FAULTS=impostor,kill shows it.
-var defaultFaults = []faultKind{faultIsolate, faultSplit, faultFull, faultNonTransitive, faultKill, faultLinkDown, faultLoss}
+// says otherwise: all of them.
+var defaultFaults = allFaults
 
 // fault is one injected fault and how long the cluster took to notice
 // its heal.

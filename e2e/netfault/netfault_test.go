@@ -99,7 +99,7 @@ func TestNetFault(t *testing.T) {
 	t.Logf("netfault reliability table:\n%s\n%s", tableHeader, strings.Join(rows, "\n"))
 }
 
-const tableHeader = "| partition mode | chaos | ops | acknowledged | unknown | lost | resurrected | orphans | max duplicate overlap (outside non-transitive cuts) | during non-transitive cuts | slowest heal detection | linearizable |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
+const tableHeader = "| partition mode | chaos | ops | acknowledged | unknown | lost | resurrected (longest life) | orphans | max duplicate overlap outside the non-transitive cut | during the cut | slowest heal detection | linearizable up to the cut |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
 
 func tableRow(mode string, chaos time.Duration, r report) string {
 	outside := time.Duration(0)
@@ -108,8 +108,8 @@ func tableRow(mode string, chaos time.Duration, r report) string {
 			outside = max(outside, d)
 		}
 	}
-	return fmt.Sprintf("| %s | %v | %d | %d | %d | %d | %d | %d | %.2f s | %.2f s | %.1f s | %s |", mode, chaos, r.Ops, r.Acked, r.Unknown,
-		len(r.Lost), len(r.Resurrected), len(r.Orphans), outside.Seconds(), r.Overlap[string(faultNonTransitive)].Seconds(),
+	return fmt.Sprintf("| %s | %v | %d | %d | %d | %d | %d (%.2f s) | %d | %.2f s | %.2f s | %.1f s | %s |", mode, chaos, r.Ops, r.Acked, r.Unknown,
+		len(r.Lost), len(r.Resurrected), r.ResurrectedLife.Seconds(), len(r.Orphans), outside.Seconds(), r.Overlap[string(faultNonTransitive)].Seconds(),
 		r.MaxHealDetect().Seconds(), r.Lin.Status)
 }
 
@@ -189,6 +189,9 @@ func runNetFault(t *testing.T, bin string, o runOpts) report {
 	}
 
 	w.startBig(c.nodes[0], clients+1, "cbig")
+	if h := w.History().ForChild("cbig"); h.Len() == 1 {
+		t.Logf("netfault: a start with a %d-byte parameter: %v", bigParamBytes, h.Ops[0])
+	}
 
 	g := netfaultGuarantees(mode == "majority_quorum")
 	nem := newNemesis(c, t0, nemesisSeed, o.faults)

@@ -1,6 +1,9 @@
 package netfault
 
 import (
+	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -96,6 +99,24 @@ func TestVerdictFindsResurrection(t *testing.T) {
 	if len(r.Resurrected) != 1 || !hasViolation(r, "resurrected:") || !hasViolation(r, "stopped child running:") {
 		t.Fatalf("a process started 0.9 s after an acknowledged stop is not a resurrection: %v", r.Violations)
 	}
+	// During a fault, a short-lived resurrection (a node that has not yet
+	// noticed its isolation) is counted but tolerated; a long one is not.
+	d.Faults = []fault{{Kind: faultIsolate, Nodes: []int{1}, Start: 1500 * time.Millisecond, Heal: 5 * s, Healthy: 5 * s}}
+	if r := analyze(d, unitGuarantees); len(r.Resurrected) != 1 || !hasViolation(r, "resurrected:") {
+		t.Fatalf("a resurrected process living 1 s (bound 500 ms) during a fault passed: %v", r.Violations)
+	}
+	short := append(samplesOf(200*time.Millisecond, s, []int{100}, first), samplesOf(2*s, 2300*time.Millisecond, []int{100}, again)...)
+	short = append(short, samplesOf(2450*time.Millisecond, 3*s, []int{100})...)
+	d.Samples, d.FinalProcs = short, short[len(short)-1]
+	if r := analyze(d, unitGuarantees); len(r.Resurrected) != 1 || hasViolation(r, "resurrected:") || r.ResurrectedLife > 500*time.Millisecond {
+		t.Fatalf("a resurrection gone within 450 ms during a fault: %v (life %v)", r.Violations, r.ResurrectedLife)
+	}
+	d.Faults = nil
+	if r := analyze(d, unitGuarantees); !hasViolation(r, "resurrected:") {
+		t.Fatalf("the same resurrection without a fault passed: %v", r.Violations)
+	}
+	d.Samples, d.FinalProcs = smp, smp[len(smp)-1]
+
 	// A start that may take effect after the stop explains the process.
 	h.Add(checks.Op{Client: 2, Node: "n2", Child: "c1", Kind: checks.OpStart, Call: int64(1900 * time.Millisecond), Outcome: checks.OutcomeUnknown})
 	d.History = h
@@ -159,5 +180,41 @@ func TestVerdictChecksHistoryUpToTheNonTransitiveCut(t *testing.T) {
 	d.History = h
 	if r := analyze(d, unitGuarantees); r.Lin.Status != checks.LinIllegal {
 		t.Fatalf("a violation before the cut passed: %v", r.Lin)
+	}
+}
+
+// TestReadmeStatesNetfaultBounds keeps the README's "Reliability on real
+// processes" section equal to the bounds the run asserts.
+func TestReadmeStatesNetfaultBounds(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	start := strings.Index(readme, "## Reliability on real processes")
+	if start < 0 {
+		t.Fatal(`README has no "## Reliability on real processes" section`)
+	}
+	section := readme[start:]
+	if end := strings.Index(section[3:], "\n## "); end >= 0 {
+		section = section[:end+3]
+	}
+	section = strings.Join(strings.Fields(section), " ") // line breaks are layout
+	g, tm := netfaultGuarantees(true), netfaultTiming
+	secs := func(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " s" }
+	for _, want := range []string{
+		"DownAfter (" + secs(g.DuplicateBound) + ")",
+		"| " + secs(g.OrphanBound) + " |",
+		"| " + secs(g.HealBound) + " |",
+		"within " + secs(convergeBound),
+		fmt.Sprintf("heartbeat %d ms, down after %s, exec grace %s", tm.Heartbeat.Milliseconds(), secs(tm.DownAfter), secs(tm.ExecGrace)),
+		fmt.Sprintf("%d children", childrenCount),
+		fmt.Sprintf("**%d clients**", clients),
+		fmt.Sprintf("**%d nodes**", clusterSize),
+		fmt.Sprintf("every %d ms", sampleEvery.Milliseconds()),
+	} {
+		if !strings.Contains(section, want) {
+			t.Errorf("README's reliability section does not state %q", want)
+		}
 	}
 }

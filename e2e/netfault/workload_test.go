@@ -121,14 +121,18 @@ func (w *workload) client(ctx context.Context, id int, seed uint64) {
 	}
 }
 
-// definiteFailure reports the error codes of requests that were refused
-// before anything was applied.
-func definiteFailure(code string) bool {
+// definiteFailure reports an answer that refused the request before
+// anything was applied: a lost quorum, a node shutting down, or a 4xx
+// input or limit error (too large, bad request, too many pending). 422
+// start_failed is not one: the child may have been registered.
+func definiteFailure(status int, code string) bool {
 	switch code {
-	case "partitioned", "shutting_down", "too_many_pending", "bad_request", "invalid_spec":
+	case "partitioned", "shutting_down":
 		return true
+	case "start_failed":
+		return false
 	}
-	return false
+	return status >= 400 && status < 500
 }
 
 // outcomeOf classifies a start or stop answer: the per-child result when
@@ -157,7 +161,7 @@ func outcomeOf(dialErr bool, err error, body opBody) (checks.Outcome, apiResult)
 		return checks.OutcomeAlreadyStarted, res
 	case code == "not_found":
 		return checks.OutcomeNotFound, res
-	case definiteFailure(code):
+	case ae != nil && definiteFailure(ae.Status, code):
 		return checks.OutcomeFailed, res
 	}
 	return checks.OutcomeUnknown, res // timeout, node_down, start_failed, 5xx
@@ -228,7 +232,7 @@ func (w *workload) lookup(n *node, client int, child string) {
 		op.Outcome = checks.OutcomeFailed
 	case errors.As(err, &ae) && ae.Code == "not_found":
 		op.Outcome = checks.OutcomeNotFound
-	case errors.As(err, &ae) && definiteFailure(ae.Code):
+	case errors.As(err, &ae) && definiteFailure(ae.Status, ae.Code):
 		op.Outcome = checks.OutcomeFailed
 	default:
 		op.Outcome = checks.OutcomeUnknown
