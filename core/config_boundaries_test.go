@@ -90,3 +90,52 @@ func TestValidateBoundaries(t *testing.T) {
 		}
 	}
 }
+
+// TestLimitsValidateRanges: each limit accepts the ends of its range and
+// rejects one past either end, naming the field. (The ends are checked
+// with MaxMessageBytes at its maximum, so the one-entry-fits-a-message
+// relation does not interfere, except for MaxSpecBytes, whose largest
+// value needs more than that.)
+func TestLimitsValidateRanges(t *testing.T) {
+	ranges := []struct {
+		field  string
+		set    func(*Limits, int)
+		lo, hi int
+	}{
+		{"MaxPendingRequests", func(l *Limits, v int) { l.MaxPendingRequests = v }, 1, 1 << 30},
+		{"MaxBatch", func(l *Limits, v int) { l.MaxBatch = v }, 1, 1 << 24},
+		{"MaxChildIDBytes", func(l *Limits, v int) { l.MaxChildIDBytes = v }, 1, MaxChildIDBytes},
+		{"MaxKindBytes", func(l *Limits, v int) { l.MaxKindBytes = v }, 1, MaxStringBytes},
+		{"MaxParams", func(l *Limits, v int) { l.MaxParams = v }, 0, 1 << 16},
+		{"MaxParamBytes", func(l *Limits, v int) { l.MaxParamBytes = v }, 1, MaxStringBytes},
+		{"MaxSpecBytes", func(l *Limits, v int) { l.MaxSpecBytes = v }, 0, 1 << 30},
+		{"MaxMetadataEntries", func(l *Limits, v int) { l.MaxMetadataEntries = v }, 0, 1 << 16},
+		{"MaxMetadataBytes", func(l *Limits, v int) { l.MaxMetadataBytes = v }, 0, MaxStringBytes},
+		{"MaxPinnedNodes", func(l *Limits, v int) { l.MaxPinnedNodes = v }, 1, 1 << 12},
+		{"MaxRequestBytes", func(l *Limits, v int) { l.MaxRequestBytes = v }, 1, 1 << 31},
+		{"MaxMessageBytes", func(l *Limits, v int) { l.MaxMessageBytes = v }, 1, 1 << 30},
+	}
+	check := func(field string, v int, set func(*Limits, int), ok bool) {
+		t.Helper()
+		l := DefaultLimits()
+		l.MaxMessageBytes = 1 << 30
+		set(&l, v)
+		err := l.Validate()
+		switch {
+		case ok && err != nil:
+			t.Errorf("%s = %d rejected: %v", field, v, err)
+		case !ok && (err == nil || !strings.HasPrefix(err.Error(), "config: Limits."+field+":")):
+			t.Errorf("%s = %d: %v, want an error naming the field", field, v, err)
+		}
+	}
+	for _, r := range ranges {
+		check(r.field, r.lo-1, r.set, false)
+		check(r.field, r.hi+1, r.set, false)
+		if r.field != "MaxMessageBytes" {
+			check(r.field, r.lo, r.set, true)
+		}
+		if r.field != "MaxSpecBytes" {
+			check(r.field, r.hi, r.set, true)
+		}
+	}
+}
