@@ -47,6 +47,7 @@ type options struct {
 	list       bool
 	print      string
 	timeout    time.Duration
+	testTime   time.Duration
 	equivalent string
 }
 
@@ -64,7 +65,8 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.ops, "ops", "", "comma-separated operators to enumerate (default all)")
 	fs.BoolVar(&o.list, "list", false, "list the mutants and exit")
 	fs.StringVar(&o.print, "print", "", "print the mutated file of this mutant id and exit (for triage: go test -overlay)")
-	fs.DurationVar(&o.timeout, "timeout", 0, "per go test command (default 3× the baseline + 2m)")
+	fs.DurationVar(&o.timeout, "timeout", 0, "per go test command, builds included (default 3× the baseline + 2m)")
+	fs.DurationVar(&o.testTime, "test-timeout", 5*time.Minute, "go test -timeout of each command (a hung test fails)")
 	fs.StringVar(&o.equivalent, "equivalent", "cmd/mutate/EQUIVALENT.md", "file naming survivors judged equivalent (module-relative)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -75,8 +77,8 @@ func parseFlags(args []string) (options, error) {
 	if !o.list && o.print == "" && o.out == "" {
 		return o, errors.New("--out DIR is required")
 	}
-	if o.sample < 0 || o.seeds < 1 || o.budget <= 0 {
-		return o, errors.New("--sample must be ≥ 0, --seeds ≥ 1, --budget > 0")
+	if o.sample < 0 || o.seeds < 1 || o.budget <= 0 || o.testTime <= 0 {
+		return o, errors.New("--sample must be ≥ 0, --seeds ≥ 1, --budget and --test-timeout > 0")
 	}
 	return o, nil
 }
@@ -90,7 +92,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	stages, err := oracleStages(o.oracle, o.seeds)
+	stages, err := oracleStages(o.oracle, o.seeds, o.testTime)
 	if err != nil {
 		return err
 	}

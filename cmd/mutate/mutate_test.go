@@ -210,12 +210,13 @@ func TestBadFlagsAreRejected(t *testing.T) {
 		{"--out", "x", "--sample", "-1"},
 		{"--out", "x", "extra"},
 		{"--out", "x", "--budget", "0s"},
+		{"--out", "x", "--test-timeout", "0s"},
 	} {
 		if _, err := parseFlags(args); err == nil {
 			t.Errorf("%q accepted", args)
 		}
 	}
-	if _, err := oracleStages("slow", 1); err == nil {
+	if _, err := oracleStages("slow", 1, time.Minute); err == nil {
 		t.Error("unknown oracle accepted")
 	}
 	if _, err := filterOps(nil, "cmp-flip,bogus"); err == nil {

@@ -21,17 +21,23 @@ type stage struct {
 
 // oracleStages returns the test commands of an oracle. A mutant is killed
 // by the first stage that fails; later stages only run for survivors, so
-// "full" costs little more than "fast" for mutants fast kills.
-func oracleStages(name string, seeds int) ([]stage, error) {
+// "full" costs little more than "fast" for mutants fast kills. testTimeout
+// is go test's -timeout: a mutant that hangs a test fails that test.
+func oracleStages(name string, seeds int, testTimeout time.Duration) ([]stage, error) {
+	// Cheapest first: core's own tests build one small binary.
+	args := func(extra ...string) []string {
+		return append([]string{"-vet=off", "-count=1", "-timeout", testTimeout.String()}, extra...)
+	}
 	fast := []stage{
-		{name: "core+scenarios", args: []string{"-vet=off", "-count=1", "./core", "./scenarios"}},
-		{name: fmt.Sprintf("sim sweep PHUB_SEEDS=%d", seeds), args: []string{"-vet=off", "-count=1", "-run", "^TestSweep$", "./sim"}, env: []string{fmt.Sprintf("PHUB_SEEDS=%d", seeds)}},
+		{name: "core", args: args("./core")},
+		{name: "scenarios", args: args("./scenarios")},
+		{name: fmt.Sprintf("sim sweep PHUB_SEEDS=%d", seeds), args: args("-run", "^TestSweep$", "./sim"), env: []string{fmt.Sprintf("PHUB_SEEDS=%d", seeds)}},
 	}
 	switch name {
 	case "fast":
 		return fast, nil
 	case "full":
-		return append(fast, stage{name: "go test ./...", args: []string{"-vet=off", "-count=1", "./..."}}), nil
+		return append(fast, stage{name: "go test ./...", args: args("./...")}), nil
 	}
 	return nil, fmt.Errorf("unknown oracle %q (want fast or full)", name)
 }
