@@ -52,13 +52,16 @@ func (n *Node) Placement(id ChildID) []NodeID {
 // Stats reports the sizes of the node's tables, to check they stay bounded.
 type Stats struct {
 	Entries, Tombstones, Claims, Members, Local, Pending, OwnerOps, Done, Stash, GossipRefs int
+	// Assemblies counts messages received in part whose other parts are
+	// still missing (bounded by maxAssemblies).
+	Assemblies int
 }
 
 // Stats returns the current table sizes.
 func (n *Node) Stats() Stats {
 	s := Stats{Entries: n.reg.live, Tombstones: len(n.reg.entries) - n.reg.live, Members: len(n.members.members),
 		Local: len(n.local), Pending: len(n.pending.reqs), OwnerOps: len(n.repl.ops), Done: len(n.repl.done),
-		Stash: len(n.migr.stash), GossipRefs: len(n.gossip.seen)}
+		Stash: len(n.migr.stash), GossipRefs: len(n.gossip.seen), Assemblies: len(n.parts.open)}
 	for _, m := range n.reg.claims {
 		s.Claims += len(m)
 	}

@@ -120,7 +120,7 @@ func (c *hubCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descEntries, float64(st.Entries))
 		gauge(descTombstones, float64(st.Tombstones))
 		for name, v := range map[string]int{"claims": st.Claims, "members": st.Members, "local": st.Local,
-			"pending": st.Pending, "owner_ops": st.OwnerOps, "done": st.Done, "stash": st.Stash, "gossip_refs": st.GossipRefs} {
+			"pending": st.Pending, "owner_ops": st.OwnerOps, "done": st.Done, "stash": st.Stash, "gossip_refs": st.GossipRefs, "assemblies": st.Assemblies} {
 			gauge(descTable, float64(v), name)
 		}
 	}
