@@ -85,6 +85,10 @@ func New(cfg Config) (*Hub, error) {
 	if err != nil {
 		return nil, fmt.Errorf("phub: %w", err)
 	}
+	if fl, ok := c.Transport.(interface{ MaxFrameBytes() int }); ok && fl.MaxFrameBytes() < transport.FrameBytesFor(c.Core.Limits) {
+		return nil, fmt.Errorf("phub: config: the transport's frame limit (%d bytes) is below what Limits.MaxMessageBytes needs (%d, transport.FrameBytesFor)",
+			fl.MaxFrameBytes(), transport.FrameBytesFor(c.Core.Limits))
+	}
 	h := &Hub{
 		cfg: c, name: c.Core.Name, log: c.Logger.With("node", string(c.Core.Name)), clock: c.Clock,
 		tr: c.Transport, start: start, base: base,

@@ -71,3 +71,25 @@ func TestUnsendableMessageIsLoggedAndCounted(t *testing.T) {
 		t.Fatalf("no error-level log line naming the unsendable message:\n%s", all)
 	}
 }
+
+// TestNewRefusesTransportBelowTheLimits: a TCP transport whose frame limit
+// cannot carry the node's Limits.MaxMessageBytes is refused at New, with
+// both figures named, instead of failing sends later.
+func TestNewRefusesTransportBelowTheLimits(t *testing.T) {
+	tr, err := transport.NewTCP(transport.TCPConfig{Name: "a", InsecureNoAuth: true, MaxFrameBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	cfg := core.DefaultConfig("a")
+	_, err = phub.New(phub.Config{Core: cfg, Transport: tr, Logger: testLogger()})
+	if err == nil || !strings.Contains(err.Error(), "Limits.MaxMessageBytes") {
+		t.Fatalf("New with a 1 MiB frame limit: %v, want a config error naming Limits.MaxMessageBytes", err)
+	}
+	cfg.Limits.MaxMessageBytes = 1<<20 - 64
+	h, err := phub.New(phub.Config{Core: cfg, Transport: tr, Logger: testLogger()})
+	if err != nil {
+		t.Fatalf("New with matching limits: %v", err)
+	}
+	h.Close(ctxT(t, 5*time.Second))
+}

@@ -74,6 +74,10 @@ import (
 // The version byte and the flags make the format strict, not extensible:
 // a new field or meaning needs a new BinaryCodecVersion, which peers that
 // do not know it reject with ErrBadPayload.
+// (Fields 26-28, the parts of a split message, were added in place: a
+// message that is not split encodes exactly as before, and a peer that
+// predates them rejects a split part as it rejected the oversize message
+// it replaces.)
 
 // BinaryCodecVersion is the first byte of every FrameMessageBin payload.
 const BinaryCodecVersion = 1

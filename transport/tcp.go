@@ -160,6 +160,11 @@ func (t *TCP) resolve(name core.NodeID) (addr string, expect core.NodeID, ok boo
 	return addr, name, ok
 }
 
+// MaxFrameBytes returns the frame limit this transport sends and accepts
+// (TCPConfig.MaxFrameBytes after defaults); phub.New refuses a node whose
+// core limits need more.
+func (t *TCP) MaxFrameBytes() int { return t.cfg.MaxFrameBytes }
+
 // Send validates and encodes m and queues it for the peer named to. It
 // never blocks. Errors: ErrClosed, ErrUnknownPeer (no address known),
 // ErrQueueFull (the peer's bounded queue is full; the message is dropped),
