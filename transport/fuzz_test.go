@@ -104,6 +104,9 @@ func FuzzHandshake(f *testing.F) {
 		if a, err := parseAuth(b); err == nil && !bytes.Equal(a.marshal(), b) {
 			t.Fatal("auth not canonical")
 		}
+		if v, err := parseVerdict(b); err == nil && !bytes.Equal(v.marshal(), b) {
+			t.Fatal("verdict not canonical")
+		}
 		// The acceptor's state machine over arbitrary input: never accepts
 		// without the secret, never panics.
 		rw := struct {
