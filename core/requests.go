@@ -283,8 +283,8 @@ func (n *Node) onResult(seq uint64, from NodeID, results []ChildResult, errc Err
 }
 
 func (n *Node) completeIfDone(p *pendingReq) {
-	if p.open > 0 || p.which != nil {
-		return
+	if p.open > 0 || p.which != nil || n.pending.reqs[p.req.ID] != p {
+		return // open, or already answered (a local owner answers in dispatch)
 	}
 	n.finishPending(p)
 }

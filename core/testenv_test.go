@@ -24,7 +24,9 @@ type testEnv struct {
 	// open holds effects not yet answered, per node, in emission order.
 	open  map[NodeID][]Effect
 	reqID uint64
-	d     describer
+	// replied marks answered requests: every request gets exactly one reply.
+	replied map[string]bool
+	d       describer
 	// out collects the lines of the current command.
 	out []string
 	f   filter
@@ -35,7 +37,7 @@ type testEnv struct {
 func newTestEnv() *testEnv {
 	base := Instant(1000 * time.Second)
 	return &testEnv{base: base, now: base, nodes: map[NodeID]*Node{}, cut: map[[2]NodeID]bool{},
-		open: map[NodeID][]Effect{}, d: describer{base: base}}
+		open: map[NodeID][]Effect{}, replied: map[string]bool{}, d: describer{base: base}}
 }
 
 // addNode starts a node named name with incarnation inc, seeded with every
@@ -88,6 +90,13 @@ func (e *testEnv) drain(name NodeID) {
 	}
 	e.open[name] = append(e.open[name], r.Effects...)
 	e.out = append(e.out, e.d.ready(name, r, e.f)...)
+	for _, rep := range r.Replies {
+		key := fmt.Sprintf("%s#%d", name, rep.ID)
+		if e.replied[key] {
+			e.out = append(e.out, fmt.Sprintf("%s DUPLICATE REPLY #%d", name, rep.ID))
+		}
+		e.replied[key] = true
+	}
 	if e.check != nil {
 		if err := e.check(n); err != nil {
 			e.out = append(e.out, fmt.Sprintf("%s INVARIANT %v", name, err))
@@ -238,7 +247,7 @@ func (e *testEnv) state(name NodeID) []string {
 	out := []string{fmt.Sprintf("%s view=%s synced=%v partitioned=%v leaving=%v left=%v", name,
 		e.d.value(reflect.ValueOf(n.View())), n.synced, n.quorum.partitioned, n.leaving, n.left)}
 	for _, id := range sortedChildKeys(n.reg.entries) {
-		out = append(out, fmt.Sprintf("%s entry %s", name, e.d.value(reflect.ValueOf(*n.reg.entries[id]))))
+		out = append(out, fmt.Sprintf("%s entry %s", name, e.d.value(reflect.ValueOf(*n.reg.view(id, n.members.view)))))
 	}
 	for _, c := range n.WhichChildrenLocal().Children {
 		out = append(out, fmt.Sprintf("%s local %s", name, e.d.value(reflect.ValueOf(c))))
