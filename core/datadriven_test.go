@@ -25,9 +25,11 @@ import (
 //	crash node=n2            remove a node; messages to it are lost
 //	form                     run until every node is synced and sees all
 //	tick [d=10ms] [nodes=n1,n2]                advance the clock, tick nodes
-//	deliver [from=..] [to=..] [kinds=..] [drop] [dup]
+//	deliver [from=..] [to=..] [kinds=..] [drop] [dup] [keep]
 //	                         deliver (or drop, or deliver twice) the
-//	                         matching in-flight messages, in order
+//	                         matching in-flight messages, in order; keep
+//	                         holds a copy back until release
+//	release                  put held copies in flight again (late duplicates)
 //	settle [noauto]          deliver and answer child effects until quiet
 //	run d=1s [noauto]        tick every TickInterval for d, settling
 //	request node=n1 op=start|stop|terminate|lookup|which|redistribute
@@ -40,8 +42,8 @@ import (
 //
 // Every command takes show=(msgs,effects,replies,changes,hooks|all) and
 // hide=(heartbeat,...) to pick what it prints; tick, deliver, request,
-// child and leave print all but heartbeats by default, settle, run and form
-// print replies, effects and hooks.
+// child and leave print all but heartbeats by default, settle and run print
+// replies, effects and hooks, form replies and effects.
 func TestData(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
 		e := newTestEnv()
@@ -98,7 +100,8 @@ var commandArgs = map[string][]string{
 	"crash":    {"node"},
 	"form":     {},
 	"tick":     {"d", "nodes"},
-	"deliver":  {"from", "to", "kinds", "drop", "dup"},
+	"deliver":  {"from", "to", "kinds", "drop", "dup", "keep"},
+	"release":  {},
 	"settle":   {"noauto"},
 	"run":      {"d", "noauto"},
 	"request":  {"node", "op", "ids", "await", "timeout", "owner", "target", "kind", "restart"},
@@ -131,6 +134,9 @@ func (e *testEnv) exec(d *datadriven.TestData) (string, error) {
 	show := []string{"all"}
 	if quiet {
 		show = []string{"effects", "replies", "hooks"}
+	}
+	if d.Cmd == "form" {
+		show = []string{"effects", "replies"}
 	}
 	if a.has("show") {
 		show = parseList(a["show"])
@@ -203,6 +209,9 @@ func (e *testEnv) command(cmd string, a args) error {
 		if a.has("dup") {
 			envs = append(envs, envs...)
 		}
+		if a.has("keep") {
+			e.held = append(e.held, envs...)
+		}
 		e.deliver(envs)
 		return nil
 	case "settle":
@@ -239,6 +248,10 @@ func (e *testEnv) command(cmd string, a args) error {
 				}
 			}
 		}
+		return nil
+	case "release":
+		e.inflight = append(e.inflight, e.held...)
+		e.held = nil
 		return nil
 	case "heal":
 		e.cut = map[[2]NodeID]bool{}

@@ -20,6 +20,7 @@ type testEnv struct {
 	nodes     map[NodeID]*Node
 	tune      func(*Config)
 	inflight  []Envelope // Msg.From is set by the sender
+	held      []Envelope // copies kept back by deliver keep
 	cut       map[[2]NodeID]bool
 	// open holds effects not yet answered, per node, in emission order.
 	open  map[NodeID][]Effect
