@@ -22,8 +22,9 @@
 //
 //  1. member addresses are pushed to the transport (SetAddress) if the
 //     membership may have changed, so a message to a new member can leave;
-//  2. registry changes are applied to the lookup index (a full rebuild
-//     after a view change);
+//  2. registry changes are applied to the lookup index (core emits a
+//     change for every child whose visible replicas change, view changes
+//     included, so the index follows the changes alone);
 //  3. effects are performed on local children (start, stop, handover
 //     request and delivery, redundancy signals);
 //  4. messages are handed to the transport (Send never blocks);

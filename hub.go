@@ -68,7 +68,6 @@ type Hub struct {
 	leaving      bool
 	membersDirty bool
 	localDirty   bool
-	viewChanged  bool
 	lastMembers  []core.Member
 }
 
@@ -220,7 +219,6 @@ func (h *Hub) process(rd core.Ready) {
 	for _, hk := range rd.Hooks {
 		switch hk.Kind {
 		case core.HookPostClusterJoin, core.HookPostClusterLeave:
-			h.viewChanged = true
 			h.membersDirty = true
 			h.log.Info("membership changed", "member", string(hk.Node), "event", string(hk.Kind), "detail", hk.Detail)
 			if hk.Kind == core.HookPostClusterLeave && hk.Detail == core.StatusDown.String() {
@@ -233,7 +231,6 @@ func (h *Hub) process(rd core.Ready) {
 	}
 	// core emits a change for every child whose visible replicas change,
 	// view changes included, so the index follows the changes alone.
-	h.viewChanged = false
 	h.index.apply(rd.Changes)
 	if len(rd.Effects) > 0 {
 		h.localDirty = true

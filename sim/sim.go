@@ -40,7 +40,7 @@ type Options struct {
 	// Trace, if set, receives the text trace.
 	Trace io.Writer
 	// ProductionTiming runs nodes with core.DefaultConfig's timings (50 ms
-	// ticks, 200 ms heartbeats, 15 s anti-entropy) instead of FastTiming.
+	// ticks, 500 ms heartbeats, 15 s anti-entropy) instead of FastTiming.
 	ProductionTiming bool
 	// BatchInputs models each node as an event loop that spends InputCost
 	// per input and feeds inputs that queued meanwhile as one core batch

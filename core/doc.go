@@ -1,0 +1,51 @@
+// Package core is phub's distributor as a deterministic state machine, in
+// the style of etcd raft's RawNode/Ready.
+//
+// # Contract
+//
+// A driver owns each Node exclusively and feeds it inputs: Step (a message
+// from a peer), Tick (the current time, a value handed in), Request (a
+// local client operation), ChildEvent (a report about a local child) and
+// Leave. Every input may produce outputs, collected in one Ready batch the
+// driver drains: messages to send, effects on local children, replies,
+// registry changes and hook events. Given the same Config (RandSeed
+// included) and the same inputs, a Node produces the same outputs, byte for
+// byte: core starts no goroutines, reads no clock, does no I/O, uses only
+// its own seeded PRNG and never lets map iteration order reach an output.
+// Every Request gets exactly one Reply with its ID, in the same or a later
+// batch. Invalid peer messages are dropped; invalid requests and configs
+// are refused with a named error.
+//
+// core/testdata/*.txt is the executable specification: each file drives
+// bare Nodes through one protocol path and shows every output
+// (go test ./core -run TestData; -rewrite regenerates them).
+//
+// # Files
+//
+//	node.go        Node, its state and output helpers; NewNode, Ready
+//	step.go        Step and Tick: message dispatch, timers, batching
+//	io.go          inputs and outputs: Request, Reply, ChildEvent, Effect, Ready
+//	types.go       NodeID, ChildID, Instant, ChildSpec, Entry, Replica
+//	message.go     the peer protocol: Message, Member, Claim, Validate
+//	config.go      Config, DefaultConfig, Validate
+//	limits.go      the one table of size limits and request checks
+//	errors.go      sentinel errors and their wire codes
+//	membership.go  the membership view: heartbeats, failure detection, gossip
+//	ring.go        the consistent-hash ring with virtual nodes
+//	placement.go   placement, reconciliation after view changes, guided mapping
+//	registry.go    the registry replica: entries, claims, merge by epoch, digest
+//	requests.go    the origin side of client requests: routing, retries, timeouts
+//	owner.go       the owner side: execute, replicate before ack, dedup
+//	children.go    local children: start, exits, restart policy
+//	intensity.go   restart intensity and backoff per replica
+//	migration.go   hot-swap handover between old and new holder
+//	leave.go       graceful leave with handover
+//	quorum.go      partition tolerance: static, dynamic and majority quorum
+//	sync.go        propagation (pubsub, gossip), anti-entropy, full syncs
+//	chunks.go      messages split in parts and reassembled
+//	msgsize.go     upper bounds of a message's size on the wire
+//	hooks.go       hook kinds and their emission
+//	fence.go       fencing tokens of started instances
+//	read.go        read-only queries: Lookup, List, ByTag, View, Stats
+//	rng.go         the node's private PRNG
+package core
