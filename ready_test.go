@@ -82,10 +82,11 @@ func TestAwaitedStartWaitsForReady(t *testing.T) {
 	if a.err != nil {
 		t.Fatalf("start after ready: %v", a.err)
 	}
-	lc := h.WhichChildrenLocal().Children
-	if len(lc) != 1 || lc[0].Status != "running" {
-		t.Fatalf("after the answer the child is %+v, want running", lc)
-	}
+	// The local snapshot is republished just after the reply: poll it.
+	waitFor(t, 5*time.Second, "instance shown as running", func() bool {
+		lc := h.WhichChildrenLocal().Children
+		return len(lc) == 1 && lc[0].Status == "running"
+	})
 }
 
 // A ReadySignaler whose Run fails before it is ready fails the awaited
