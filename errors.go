@@ -32,6 +32,9 @@ var (
 	// ErrLimitExceeded refuses input over a field of core.Limits (the
 	// README's limits table); the message names the field.
 	ErrLimitExceeded = core.ErrLimitExceeded
+	// ErrNoUncordonedNode refuses a cordon of the last uncordoned member,
+	// and a start while every member is cordoned.
+	ErrNoUncordonedNode = core.ErrNoUncordonedNode
 )
 
 // Errors of the runtime itself.

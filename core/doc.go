@@ -38,6 +38,7 @@
 //	owner.go       the owner side: execute, replicate before ack, dedup
 //	children.go    local children: start, exits, restart policy
 //	intensity.go   restart intensity and backoff per replica
+//	cordon.go      cordon and uncordon: the ring leaves cordoned nodes out
 //	migration.go   hot-swap handover between old and new holder
 //	leave.go       graceful leave with handover
 //	quorum.go      partition tolerance: static, dynamic and majority quorum

@@ -60,6 +60,7 @@ var codes = []codedErr{
 	{"unknown_node", ErrUnknownNode},
 	{"batch_too_large", ErrBatchTooLarge},
 	{"limit_exceeded", ErrLimitExceeded},
+	{"no_uncordoned_node", ErrNoUncordonedNode},
 }
 
 func init() {

@@ -13,6 +13,10 @@ const (
 	OpRedistribute
 	OpWhichGlobal
 	OpLookup
+	// OpCordon and OpUncordon cordon (and so drain) or uncordon the node
+	// named by Request.Target (cordon.go).
+	OpCordon
+	OpUncordon
 )
 
 // String returns the operation's name.
@@ -30,6 +34,10 @@ func (o Op) String() string {
 		return "which_global"
 	case OpLookup:
 		return "lookup"
+	case OpCordon:
+		return "cordon"
+	case OpUncordon:
+		return "uncordon"
 	}
 	return "op?"
 }
@@ -87,7 +95,7 @@ type Request struct {
 	Start       StartOptions
 	Stop        StopOptions
 	Consistency Consistency
-	// Target is the node for OpRedistribute.
+	// Target is the node for OpRedistribute, OpCordon and OpUncordon.
 	Target NodeID
 	// Timeout for OpWhichGlobal and OpLookup with Owner consistency.
 	Timeout time.Duration

@@ -30,7 +30,7 @@ func (n *Node) Leave(now Instant) {
 	peers := n.members.peers()
 	if n.cfg.Migration.Kind == HotSwap && n.cfg.Migration.Handover && len(peers) > 0 {
 		without := newRing(n.cfg.Distribution.VirtualNodes)
-		without.set(peers)
+		without.set(n.placeable(peers))
 		for _, id := range sortedChildKeys(n.local) {
 			c := n.local[id]
 			e, ok := n.reg.active(id)

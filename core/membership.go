@@ -88,9 +88,11 @@ func (m *membership) list() []Member {
 	return out
 }
 
-// heard records direct contact from name at incarnation inc. It returns
-// false if the message comes from an older incarnation and must be ignored.
-func (m *membership) heard(name NodeID, inc uint64, addr string) bool {
+// heard records direct contact from name at incarnation inc, with the
+// sender's own member record if the message carried one (its address and
+// cordon state). It returns false if the message comes from an older
+// incarnation and must be ignored.
+func (m *membership) heard(name NodeID, inc uint64, rec *Member) bool {
 	if name == m.n.cfg.Name {
 		return false
 	}
@@ -109,9 +111,17 @@ func (m *membership) heard(name NodeID, inc uint64, addr string) bool {
 	}
 	newInc := inc > s.Incarnation
 	s.lastHeard = now
-	if addr != "" {
-		s.Addr = addr
+	if rec != nil && rec.Addr != "" {
+		s.Addr = rec.Addr
 	}
+	wasCordoned := s.Cordoned
+	if newInc {
+		s.Cordoned, s.CordonVer = false, 0 // a restarted node starts uncordoned
+	}
+	if rec != nil {
+		takeCordon(s, rec)
+	}
+	cordonChanged := s.Cordoned != wasCordoned
 	if s.Status != StatusAlive || newInc {
 		s.Incarnation = inc
 		s.Status = StatusAlive
@@ -127,6 +137,15 @@ func (m *membership) heard(name NodeID, inc uint64, addr string) bool {
 		m.n.hook(HookPreClusterJoin, name, nil, "")
 		m.n.viewChanged("up", name)
 		m.n.hook(HookPostClusterJoin, name, nil, "")
+		// A restart seen before the old incarnation was declared down
+		// leaves the view as it was: the cordon reset still moves the ring.
+		if cordonChanged {
+			m.n.cordonChanged(name, s.Cordoned)
+		}
+		return true
+	}
+	if cordonChanged {
+		m.n.cordonChanged(name, s.Cordoned)
 	}
 	return true
 }

@@ -84,6 +84,11 @@ type Member struct {
 	Status      MemberStatus `json:"status"`
 	// Addr is where the member listens (empty in the simulator).
 	Addr string `json:"addr,omitempty"`
+	// Cordoned: the member takes no new children and its children move
+	// away (cordon.go). Only the member itself sets it; CordonVer orders
+	// its changes within an incarnation.
+	Cordoned  bool   `json:"cordoned,omitempty"`
+	CordonVer uint64 `json:"cordonVer,omitempty"`
 }
 
 // Claim is a node's statement that it runs (or is starting) an instance.

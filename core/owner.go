@@ -118,7 +118,7 @@ func (n *Node) onRoutedRequest(m Message) {
 		n.forward(m, to)
 		return
 	}
-	if m.Hops < maxHops {
+	if m.Hops < maxHops && m.Op != OpCordon && m.Op != OpUncordon { // a cordon is for its target, never forwarded
 		if owner, mixed := n.foreignOwner(m); owner != "" && !mixed {
 			n.rememberForward(key, owner)
 			n.hook(HookForwardedMigration, owner, requestIDs(m), "")
@@ -134,6 +134,8 @@ func (n *Node) onRoutedRequest(m Message) {
 		n.ownerStop(op, m, "stopped")
 	case OpTerminate:
 		n.ownerStop(op, m, "terminated")
+	case OpCordon, OpUncordon:
+		n.ownerCordon(op)
 	case OpLookup:
 		op.results = make([]ChildResult, len(m.IDs))
 		for i, id := range m.IDs {
@@ -270,8 +272,14 @@ func (n *Node) tombstone(e *Entry, reason string) *Entry {
 
 // replicateFor sends the op's new entry versions to every alive peer and
 // waits for their acknowledgements.
+//
+// An op that writes nothing (a lookup, a stop of an unknown child, a start
+// of a running one) still waits for every alive peer to acknowledge an
+// empty replication: a read barrier. Without it an owner whose view is
+// stale — cut off, but not yet aware of it, and still counting a majority
+// — could answer from a registry the real majority has moved past.
 func (n *Node) replicateFor(op *ownerOp) {
-	if len(op.entries) == 0 {
+	if len(op.entries) == 0 && len(n.members.peers()) == 0 {
 		return
 	}
 	op.waitAcks = map[NodeID]bool{}
@@ -498,7 +506,7 @@ func (n *Node) requestRedistribute(r Request) {
 		n.dirty = true
 	} else {
 		n.sendEntryBatches(r.Target, entries)
-		n.send(r.Target, Message{Kind: MsgSyncRequest})
+		n.send(r.Target, n.syncRequest())
 	}
 	n.hook(HookPostNodesRedistribution, r.Target, ids, "redistribute")
 	rep.Initiated = true

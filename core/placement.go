@@ -6,7 +6,7 @@ import "fmt"
 func (n *Node) factor() int {
 	f := n.cfg.Redundancy.Factor
 	if f == ClusterSize {
-		return len(n.members.view)
+		return len(n.ring.nodes) // every placeable node (cordon.go)
 	}
 	return f
 }
@@ -145,7 +145,7 @@ func (n *Node) viewChanged(dir string, node NodeID) {
 		n.claimChanged(node, id, dir == "up")
 	}
 	before := n.localPlacements()
-	n.ring.set(n.members.view)
+	n.ring.set(n.placeable(n.members.view))
 	n.hookChildrenRedistribution(before, node, dir)
 	n.quorum.update(n, dir, node)
 	n.dirtyAll = true
@@ -154,7 +154,7 @@ func (n *Node) viewChanged(dir string, node NodeID) {
 }
 
 func (n *Node) onViewChange() {
-	n.ring.set(n.members.view)
+	n.ring.set(n.placeable(n.members.view))
 	n.quorum.update(n, "init", n.cfg.Name)
 	n.dirtyAll = true
 }

@@ -70,6 +70,8 @@ func (n *Node) Request(now Instant, r Request) {
 		n.requestRedistribute(r)
 	case OpWhichGlobal:
 		n.requestWhichGlobal(r)
+	case OpCordon, OpUncordon:
+		n.requestCordon(r)
 	default:
 		fail(fmt.Errorf("unknown operation %d", r.Op))
 	}
@@ -103,6 +105,11 @@ func (n *Node) requestStart(r Request) {
 	}
 	if n.quorum.partitioned {
 		rep.Err = ErrPartitioned
+		n.reply(rep)
+		return
+	}
+	if len(n.ring.nodes) == 0 && n.cfg.Distribution.Kind != Guided {
+		rep.Err = fmt.Errorf("%w: every member is cordoned", ErrNoUncordonedNode)
 		n.reply(rep)
 		return
 	}
@@ -295,7 +302,7 @@ func (n *Node) finishPending(p *pendingReq) {
 		delete(n.pending.bySeq, g.seq)
 	}
 	r := p.req
-	await := r.Op == OpLookup || r.Op == OpWhichGlobal || r.Op == OpTerminate || (r.Op == OpStart && r.Start.Await) || (r.Op == OpStop && r.Stop.Await)
+	await := r.Op == OpLookup || r.Op == OpWhichGlobal || r.Op == OpTerminate || r.Op == OpCordon || r.Op == OpUncordon || (r.Op == OpStart && r.Start.Await) || (r.Op == OpStop && r.Stop.Await)
 	if !await {
 		return
 	}

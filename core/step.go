@@ -40,15 +40,15 @@ func (n *Node) Step(now Instant, m Message) {
 		return
 	}
 	// Any other message is direct contact.
-	addr := ""
-	if m.Kind == MsgJoin || m.Kind == MsgHeartbeat || m.Kind == MsgWelcome {
-		for _, mm := range m.Members {
-			if mm.Name == m.From {
-				addr = mm.Addr
+	var self *Member // the sender's own record: its address and cordon
+	if m.Kind == MsgJoin || m.Kind == MsgHeartbeat || m.Kind == MsgWelcome || m.Kind == MsgSyncRequest {
+		for i := range m.Members {
+			if m.Members[i].Name == m.From && m.Members[i].Incarnation == m.Inc {
+				self = &m.Members[i]
 			}
 		}
 	}
-	if !n.members.heard(m.From, m.Inc, addr) {
+	if !n.members.heard(m.From, m.Inc, self) {
 		return
 	}
 	switch m.Kind {
@@ -74,7 +74,7 @@ func (n *Node) Step(now Instant, m Message) {
 			n.syncedFrom[m.From] = true
 			n.checkSynced()
 		}
-		if m.Full && n.needSync[m.From] {
+		if m.Full && n.needSync[m.From] && n.syncIsCurrent(m.Members) {
 			n.resynced(m.From)
 		}
 		if m.Seq != 0 {
@@ -87,7 +87,7 @@ func (n *Node) Step(now Instant, m Message) {
 	case MsgDigest:
 		if m.Digest != n.reg.digest || m.Count != len(n.reg.entries) {
 			n.sendEntries(m.From, false)
-			n.send(m.From, Message{Kind: MsgSyncRequest})
+			n.send(m.From, n.syncRequest())
 		}
 	case MsgSyncRequest:
 		n.sendFullSync(m.From)
@@ -120,7 +120,7 @@ func (n *Node) Tick(now Instant) {
 		n.lastSyncAsk = now
 		for _, p := range n.members.peers() {
 			if (!n.synced && !n.syncedFrom[p]) || n.needSync[p] {
-				n.send(p, Message{Kind: MsgSyncRequest})
+				n.send(p, n.syncRequest())
 			}
 		}
 	}

@@ -189,6 +189,12 @@ func (n *Node) sendEntries(to NodeID, withClaims bool) {
 		es = append(es, e)
 	}
 	m := Message{Kind: MsgReplicate, Entries: es, Full: true}
+	if s, ok := n.members.members[to]; ok {
+		// The receiver's record as this node knows it: an uncordoned
+		// receiver waits for a sync made after this node learned it
+		// (cordon.go, syncIsCurrent).
+		m.Members = []Member{s.Member}
+	}
 	if withClaims {
 		n.claimsVer++
 		m.Claims, m.Version = n.ownClaims(), n.claimsVer

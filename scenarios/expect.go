@@ -44,6 +44,8 @@ func (p *parser) parseExpect(toks []string) (func(*Runner) error, error) {
 		return p.expectHooks(rest)
 	case "partitioned":
 		return p.expectPartitioned(rest)
+	case "cordoned":
+		return p.expectCordoned(rest)
 	case "members":
 		return p.expectMembers(rest)
 	case "state":

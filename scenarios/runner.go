@@ -304,6 +304,8 @@ func (p *parser) command(toks []string) (func(*Runner) error, error) {
 		return p.parseTerminate(rest)
 	case "redistribute":
 		return p.parseRedistribute(rest)
+	case "cordon", "uncordon":
+		return p.parseCordon(name, rest)
 	case "lookup":
 		return p.parseLookup(rest)
 	case "which-global":

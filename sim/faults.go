@@ -252,6 +252,15 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 				s.Request(node, core.Request{Op: core.OpStop, IDs: []core.ChildID{id}, Stop: core.StopOptions{Await: true}})
 			case kind < 7:
 				s.Request(node, core.Request{Op: core.OpTerminate, IDs: []core.ChildID{id}})
+			case kind == 9:
+				// Cordon a node (its children drain away) if this node sees
+				// none cordoned, else uncordon one: concurrent cordons can
+				// then never cordon every member (cordon.go).
+				if c := s.nodes[node].node.Cordoned(); len(c) > 0 {
+					s.Request(node, core.Request{Op: core.OpUncordon, Target: c[r.IntN(len(c))]})
+				} else {
+					s.Request(node, core.Request{Op: core.OpCordon, Target: live[r.IntN(len(live))]})
+				}
 			default:
 				s.Request(node, core.Request{Op: core.OpLookup, IDs: []core.ChildID{id}, Consistency: core.Owner})
 			}

@@ -37,7 +37,8 @@ import (
 //	            18 State, 19 Epoch, 20 Err, 21 Digest, 22 Version,
 //	            23 Count (int), 24 Acks, 25 CheckExisting, 26 PartOf,
 //	            27 Part (int), 28 Parts (int)
-//	Member      0 Name, 1 Incarnation, 2 Status, 3 Addr
+//	Member      0 Name, 1 Incarnation, 2 Status, 3 Addr, 4 Cordoned,
+//	            5 CordonVer
 //	StartItem   (flags, then Spec as a struct, always) 0 Metadata, 1 Pinned
 //	ChildSpec   0 ID, 1 Kind, 2 Params, 3 Restart
 //	Entry       (flags, then Spec as a struct, always) 0 Metadata, 1 Epoch,
@@ -128,16 +129,16 @@ const (
 
 // Field bits of the nested structs.
 const (
-	memName, memInc, memStatus, memAddr, memEnd            = 1, 2, 4, 8, 16
-	siMeta, siPinned, siEnd                                = 1, 2, 4
-	spID, spKind, spParams, spRestart, spEnd               = 1, 2, 4, 8, 16
-	rpNode, rpInc, rpEpoch, rpActive, rpEnd                = 1, 2, 4, 8, 16
-	clID, clEpoch, clInstance, clActive, clRemoved, clEnd  = 1, 2, 4, 8, 16, 32
-	crID, crNodes, crEpoch, crErr, crDetail, crMeta, crEnd = 1, 2, 4, 8, 16, 32, 64
-	lcID, lcKind, lcEpoch, lcInstance, lcStatus, lcActive  = 1, 2, 4, 8, 16, 32
-	lcEnd                                                  = 64
-	enMeta, enEpoch, enStopped, enHolder, enBy, enPinned   = 1, 2, 4, 8, 16, 32
-	enReason, enStoppedAt, enReplicas, enEnd               = 64, 128, 256, 512
+	memName, memInc, memStatus, memAddr, memCordoned, memCordonVer, memEnd = 1, 2, 4, 8, 16, 32, 64
+	siMeta, siPinned, siEnd                                                = 1, 2, 4
+	spID, spKind, spParams, spRestart, spEnd                               = 1, 2, 4, 8, 16
+	rpNode, rpInc, rpEpoch, rpActive, rpEnd                                = 1, 2, 4, 8, 16
+	clID, clEpoch, clInstance, clActive, clRemoved, clEnd                  = 1, 2, 4, 8, 16, 32
+	crID, crNodes, crEpoch, crErr, crDetail, crMeta, crEnd                 = 1, 2, 4, 8, 16, 32, 64
+	lcID, lcKind, lcEpoch, lcInstance, lcStatus, lcActive                  = 1, 2, 4, 8, 16, 32
+	lcEnd                                                                  = 64
+	enMeta, enEpoch, enStopped, enHolder, enBy, enPinned                   = 1, 2, 4, 8, 16, 32
+	enReason, enStoppedAt, enReplicas, enEnd                               = 64, 128, 256, 512
 )
 
 // ---------------------------------------------------------------- encoding
@@ -319,7 +320,8 @@ func (e *binEncoder) message(m *core.Message) {
 		e.uv(uint64(len(m.Members)))
 		for i := range m.Members {
 			x := &m.Members[i]
-			xf := flag(x.Name != "", memName) | flag(x.Incarnation != 0, memInc) | flag(x.Status != 0, memStatus) | flag(x.Addr != "", memAddr)
+			xf := flag(x.Name != "", memName) | flag(x.Incarnation != 0, memInc) | flag(x.Status != 0, memStatus) | flag(x.Addr != "", memAddr) |
+				flag(x.Cordoned, memCordoned) | flag(x.CordonVer != 0, memCordonVer)
 			e.uv(xf)
 			if xf&memName != 0 {
 				e.str(string(x.Name))
@@ -332,6 +334,9 @@ func (e *binEncoder) message(m *core.Message) {
 			}
 			if xf&memAddr != 0 {
 				e.str(x.Addr)
+			}
+			if xf&memCordonVer != 0 {
+				e.uv(x.CordonVer)
 			}
 		}
 	}
@@ -847,6 +852,10 @@ func (d *binDecoder) message(m *core.Message) {
 				}
 				if xf&memAddr != 0 {
 					x.Addr = d.nestr("member addr", true)
+				}
+				x.Cordoned = xf&memCordoned != 0
+				if xf&memCordonVer != 0 {
+					x.CordonVer = d.nonzero("member cordon version")
 				}
 			}
 		}
