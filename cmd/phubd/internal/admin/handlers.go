@@ -316,7 +316,7 @@ func (s *Server) members(w http.ResponseWriter, r *http.Request) {
 	out := MembersResponse{Node: string(s.hub.Name()), Partitioned: s.hub.Partitioned(), Members: []Member{}}
 	for _, m := range s.hub.Members() {
 		out.Members = append(out.Members, Member{Name: string(m.Name), Status: m.Status.String(),
-			Incarnation: m.Incarnation, Addr: m.Addr, Self: m.Name == s.hub.Name()})
+			Incarnation: m.Incarnation, Addr: m.Addr, Self: m.Name == s.hub.Name(), Cordoned: m.Cordoned})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

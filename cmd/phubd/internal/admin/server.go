@@ -83,6 +83,8 @@ func New(opts Options) (*Server, error) {
 	s.mux.HandleFunc("POST /v1/redistribute", s.auth(s.redistribute))
 	s.mux.HandleFunc("GET /v1/which", s.auth(s.which))
 	s.mux.HandleFunc("GET /v1/members", s.auth(s.members))
+	s.mux.HandleFunc("POST /v1/nodes/{node}/cordon", s.auth(s.cordon(true)))
+	s.mux.HandleFunc("POST /v1/nodes/{node}/uncordon", s.auth(s.cordon(false)))
 	s.mux.HandleFunc("GET /v1/ring", s.auth(s.ring))
 	s.mux.HandleFunc("GET /v1/health", s.health)
 	s.mux.Handle("GET /metrics", s.auth(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorLog: slogAdapter{s.log}}).ServeHTTP))
@@ -158,7 +160,7 @@ func errStatus(err error) (int, string) {
 		return http.StatusRequestEntityTooLarge, code
 	case "not_found":
 		return http.StatusNotFound, code
-	case "already_started", "nothing_to_redistribute", "rolled_back":
+	case "already_started", "nothing_to_redistribute", "rolled_back", "no_uncordoned_node":
 		return http.StatusConflict, code
 	case "partitioned", "shutting_down", "node_down", "unreachable":
 		return http.StatusServiceUnavailable, code

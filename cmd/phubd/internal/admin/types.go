@@ -109,6 +109,8 @@ type Member struct {
 	Incarnation uint64 `json:"incarnation"`
 	Addr        string `json:"addr,omitempty"`
 	Self        bool   `json:"self,omitempty"`
+	// Cordoned: the member takes no new children (POST /v1/nodes/{node}/cordon).
+	Cordoned bool `json:"cordoned,omitempty"`
 }
 
 // MembersResponse answers GET /v1/members.

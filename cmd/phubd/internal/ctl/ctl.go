@@ -33,6 +33,8 @@ commands:
   list [--tag T]
   which [--global] [--timeout D]
   members
+  cordon NODE | uncordon NODE
+  drain [--timeout D] [--interval D] NODE
   ring ID
   health
   metrics
@@ -223,6 +225,9 @@ var commands = map[string]func(c *command) func(args []string) error{
 	"ring":         ringCmd,
 	"health":       healthCmd,
 	"metrics":      metricsCmd,
+	"cordon":       cordonCmd(true),
+	"uncordon":     cordonCmd(false),
+	"drain":        drainCmd,
 }
 
 func kv(list []string, what string) (map[string]string, error) {
@@ -521,6 +526,11 @@ func membersCmd(c *command) func([]string) error {
 				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", m.Name, m.Status, m.Incarnation, m.Addr, self)
 			}
 			tw.Flush()
+			for _, m := range out.Members {
+				if m.Cordoned {
+					fmt.Fprintf(c.stdout, "%s is CORDONED (takes no new children)\n", m.Name)
+				}
+			}
 			if out.Partitioned {
 				fmt.Fprintln(c.stdout, "this node is PARTITIONED (lost quorum)")
 			}
