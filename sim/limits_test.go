@@ -71,7 +71,7 @@ func TestRegistryLargerThanAMessageSyncs(t *testing.T) {
 	if err := s.Restart(nodeName(2)); err != nil {
 		t.Fatal(err)
 	}
-	s.RunFor(40 * time.Second)
+	s.RunFor(20 * time.Second)
 	for _, n := range []core.NodeID{nodeName(2), nodeName(4)} {
 		if got := len(s.Node(n).List()); got != children {
 			t.Fatalf("%s holds %d entries, want %d", n, got, children)
@@ -107,7 +107,7 @@ func TestRegistryLargerThanAMessageSyncs(t *testing.T) {
 // quiescence checks and that no message exceeded the limit: a lost part
 // loses one logical message, which the protocol repairs like any loss.
 func TestSplitMessagesUnderFaults(t *testing.T) {
-	for seed := uint64(1); seed <= 3; seed++ {
+	for seed := uint64(1); seed <= 2; seed++ {
 		s := New(Options{Seed: seed, Configure: smallLimits})
 		for i := 1; i <= 4; i++ {
 			if err := s.AddNode(nodeName(i)); err != nil {
@@ -116,9 +116,9 @@ func TestSplitMessagesUnderFaults(t *testing.T) {
 		}
 		s.RunFor(2 * time.Second)
 		s.SetNet(NetConfig{Loss: 0.05, Dup: 0.05, Reorder: 0.2, MinDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
-		for b := 0; b < 4; b++ {
+		for b := 0; b < 3; b++ {
 			var specs []core.ChildSpec
-			for i := 0; i < 300; i++ {
+			for i := 0; i < 200; i++ {
 				specs = append(specs, core.ChildSpec{ID: core.ChildID(fmt.Sprintf("f%d-%03d", b, i)), Params: map[string]string{"args": strings.Repeat("y", 300)}})
 			}
 			s.Request(nodeName(1+b%4), core.Request{Op: core.OpStart, Specs: specs, Start: core.StartOptions{Await: true, Timeout: 20 * time.Second}})
@@ -131,7 +131,7 @@ func TestSplitMessagesUnderFaults(t *testing.T) {
 		}
 		s.RunFor(10 * time.Second)
 		s.SetNet(NetConfig{})
-		s.RunFor(30 * time.Second)
+		s.RunFor(20 * time.Second)
 		if vs := s.CheckQuiescent(Guarantee{Durable: true}); len(vs) > 0 {
 			t.Fatalf("seed %d: violations: %v", seed, vs)
 		}
