@@ -21,7 +21,7 @@ const (
 	faultKill          faultKind = "kill"          // kill -9 phubd, restart it at the heal
 	faultLinkDown      faultKind = "linkdown"      // ip link set eth0 down, up at the heal
 	faultImpostor      faultKind = "impostor"      // a 6th phubd joins under a member's name, killed at the heal
-	faultLoss          faultKind = "loss"          // every node drops 1 in 8 of the packets it sends
+	faultLoss          faultKind = "loss"          // the bridge drops 1 in 8 packets
 )
 
 var allFaults = []faultKind{faultIsolate, faultSplit, faultFull, faultNonTransitive, faultKill, faultLinkDown, faultImpostor, faultLoss}
@@ -147,16 +147,15 @@ func (n *nemesis) apply(kind faultKind) (fault, error) {
 	}
 	f := fault{Kind: kind}
 	cutGroups := func(minority []int) error {
+		var rules []string
 		for _, a := range minority {
 			for b := range n.c.nodes {
 				if !slices.Contains(minority, b) {
-					if err := nt.cut(a, b); err != nil {
-						return err
-					}
+					rules = append(rules, nt.cutRules(a, b)...)
 				}
 			}
 		}
-		return nil
+		return nt.apply(rules)
 	}
 	var err error
 	switch kind {
@@ -168,14 +167,16 @@ func (n *nemesis) apply(kind faultKind) (fault, error) {
 		err = cutGroups(f.Nodes)
 	case faultFull:
 		f.Nodes = slices.Clone(perm)
+		var rules []string
 		for i := range perm {
-			for j := i + 1; j < len(perm) && err == nil; j++ {
-				err = nt.cut(i, j)
+			for j := i + 1; j < len(perm); j++ {
+				rules = append(rules, nt.cutRules(i, j)...)
 			}
 		}
+		err = nt.apply(rules)
 	case faultNonTransitive:
 		f.Nodes = perm[:2]
-		err = nt.cut(perm[0], perm[1])
+		err = nt.apply(nt.cutRules(perm[0], perm[1]))
 	case faultKill:
 		f.Nodes = perm[:1]
 		n.c.nodes[perm[0]].kill()
@@ -184,11 +185,7 @@ func (n *nemesis) apply(kind faultKind) (fault, error) {
 		err = nt.setLink(perm[0], false)
 	case faultLoss:
 		f.Nodes = slices.Clone(perm)
-		for i := range perm {
-			if err == nil {
-				err = nt.lose(i)
-			}
-		}
+		err = nt.apply([]string{lossRule()})
 	case faultImpostor:
 		f.Nodes = perm[:1]
 		n.c.impostor.name = n.c.nodes[perm[0]].name

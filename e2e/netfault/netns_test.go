@@ -18,9 +18,13 @@ import (
 
 // netTopo is the test's network. One namespace holds a bridge; each node
 // has its own namespace with eth0 (10.213.0.(11+i)/24) plugged into the
-// bridge through a veth, a clsact qdisc for partition filters and a veth
-// "bh" that is never set up: packets redirected to it are dropped. Only
-// these namespaces are touched; the host's network is left alone.
+// bridge through a veth. Every bridge port shares one tc filter block on
+// its ingress, and packets the block's filters redirect to the veth "bh",
+// which is never set up, are dropped. A fault's filters are added in one
+// `tc -batch` and the heal deletes the whole block in one command, so no
+// partial (non-transitive) topology exists while a fault is put in place
+// or healed. Only these namespaces are touched; the host's network is left
+// alone.
 type netTopo struct {
 	prefix string // "pnf<pid>"
 	bridge string
@@ -132,6 +136,7 @@ func newTopology(t *testing.T, n int) *netTopo {
 	must("ip", "netns", "add", nt.bridge)
 	must("ip", "-n", nt.bridge, "link", "add", "br0", "type", "bridge")
 	must("ip", "-n", nt.bridge, "link", "set", "br0", "up")
+	must("ip", "-n", nt.bridge, "link", "add", "bh", "type", "veth", "peer", "name", "bhp")
 	for i := 0; i < n; i++ {
 		nn := &nodeNet{ns: fmt.Sprintf("%sn%d", nt.prefix, i+1), ip: fmt.Sprintf("10.213.0.%d", 11+i)}
 		nt.nodes = append(nt.nodes, nn)
@@ -140,10 +145,9 @@ func newTopology(t *testing.T, n int) *netTopo {
 		must("ip", "-n", nn.ns, "link", "set", "lo", "up")
 		must("ip", "-n", nt.bridge, "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", nn.ns)
 		must("ip", "-n", nt.bridge, "link", "set", veth, "master", "br0", "up")
+		must("tc", "-n", nt.bridge, "qdisc", "add", "dev", veth, "ingress_block", filterBlock, "clsact")
 		must("ip", "-n", nn.ns, "addr", "add", nn.ip+"/24", "dev", "eth0")
 		must("ip", "-n", nn.ns, "link", "set", "eth0", "up")
-		must("ip", "-n", nn.ns, "link", "add", "bh", "type", "veth", "peer", "name", "bhp")
-		must("tc", "-n", nn.ns, "qdisc", "add", "dev", "eth0", "clsact")
 		f, err := os.Open("/run/netns/" + nn.ns)
 		if err != nil {
 			t.Fatalf("netfault: %v", err)
@@ -170,28 +174,37 @@ func (nt *netTopo) remove() {
 	_ = ipCmd("ip", "netns", "del", nt.bridge)
 }
 
-// cut drops every IP packet between nodes a and b, both ways: a u32
-// filter on each side's eth0 egress redirects packets for the other's
-// address to the dead veth.
-func (nt *netTopo) cut(a, b int) error {
+// filterBlock is the tc block shared by every bridge port's ingress.
+const filterBlock = "1"
+
+// cutRules returns the filters that drop every IP packet between nodes a
+// and b, both ways.
+func (nt *netTopo) cutRules(a, b int) []string {
+	var out []string
 	for _, p := range [][2]int{{a, b}, {b, a}} {
-		from, to := nt.nodes[p[0]], nt.nodes[p[1]]
-		if err := ipCmd("tc", "-n", from.ns, "filter", "add", "dev", "eth0", "egress", "protocol", "ip",
-			"prio", "1", "u32", "match", "ip", "dst", to.ip+"/32", "action", "mirred", "egress", "redirect", "dev", "bh"); err != nil {
-			return err
-		}
+		out = append(out, fmt.Sprintf("filter add block %s protocol ip prio 1 u32 match ip src %s/32 match ip dst %s/32 action mirred egress redirect dev bh",
+			filterBlock, nt.nodes[p[0]].ip, nt.nodes[p[1]].ip))
 	}
-	return nil
+	return out
 }
 
-// lose drops about one IP packet in eight that node i sends: those whose
-// IP ID ends in binary 111. The kernel here has no netem or gact, but
-// Linux numbers a connected socket's packets sequentially, so this is a
-// steady 12.5% loss in which a retransmission (a new ID) usually passes;
+// lossRule drops about one IP packet in eight crossing the bridge: those
+// whose IP ID ends in binary 111. The kernel here has no netem or gact,
+// but Linux numbers a connected socket's packets sequentially, so this is
+// a steady 12.5% loss in which a retransmission (a new ID) usually passes;
 // unconnected packets (SYN-ACK, RST) carry ID 0 and always pass.
-func (nt *netTopo) lose(i int) error {
-	return ipCmd("tc", "-n", nt.nodes[i].ns, "filter", "add", "dev", "eth0", "egress", "protocol", "ip",
-		"prio", "2", "u32", "match", "u16", "0x0007", "0x0007", "at", "4", "action", "mirred", "egress", "redirect", "dev", "bh")
+func lossRule() string {
+	return "filter add block " + filterBlock + " protocol ip prio 2 u32 match u16 0x0007 0x0007 at 4 action mirred egress redirect dev bh"
+}
+
+// apply adds the filters in one tc process.
+func (nt *netTopo) apply(rules []string) error {
+	cmd := exec.Command("tc", "-n", nt.bridge, "-batch", "-")
+	cmd.Stdin = strings.NewReader(strings.Join(rules, "\n") + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("tc -batch %q: %v: %s", rules, err, strings.TrimSpace(string(out)))
+	}
+	return nil
 }
 
 // setLink sets node i's eth0 up or down.
@@ -203,12 +216,12 @@ func (nt *netTopo) setLink(i int, up bool) error {
 	return ipCmd("ip", "-n", nt.nodes[i].ns, "link", "set", "eth0", state)
 }
 
-// healAll removes every partition filter and sets every link up.
+// healAll removes every filter at once, then sets every link up.
 func (nt *netTopo) healAll() error {
-	for i, nn := range nt.nodes {
-		if err := ipCmd("tc", "-n", nn.ns, "filter", "del", "dev", "eth0", "egress"); err != nil {
-			return err
-		}
+	if err := ipCmd("tc", "-n", nt.bridge, "filter", "del", "block", filterBlock); err != nil {
+		return err
+	}
+	for i := range nt.nodes {
 		if err := nt.setLink(i, true); err != nil {
 			return err
 		}
