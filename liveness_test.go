@@ -257,8 +257,11 @@ func TestHealNoticedAfterBlackhole(t *testing.T) {
 		took := time.Since(healed)
 		t.Logf("cut of %s: heal noticed %s after the network healed (bound DownAfter + 1s = %s)",
 			cut, took.Round(time.Millisecond), bound)
-		if took > bound+500*time.Millisecond {
-			t.Fatalf("cut of %s: heal noticed after %s, want within %s", cut, took, bound)
+		// The figure is the measurement (README, netfault); the assertion
+		// leaves room for a loaded 2-core machine, and still fails when
+		// frozen connections are waited on (they never recover here).
+		if slack := 4 * time.Second; took > bound+slack {
+			t.Fatalf("cut of %s: heal noticed after %s, want within %s (+%s slack for load)", cut, took, bound, slack)
 		}
 		// Stay up long enough that the next round starts from a steady state.
 		waitFor(t, 30*time.Second, "steady", both)
