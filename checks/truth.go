@@ -23,6 +23,9 @@ type Instance struct {
 	End      int64
 	// Active is false for a passive replica in active/passive replication.
 	Active bool
+	// Received is the handover state delivered to the instance (at start
+	// or later), empty if none.
+	Received string
 }
 
 // RunningAt reports whether the instance runs at instant t.

@@ -39,6 +39,10 @@ const (
 	CheckEpochs         = "epochs-increase"
 	CheckQuorum         = "quorum"
 	CheckBounded        = "bounded"
+	CheckHandoverState  = "handover-state"
+	CheckRestarts       = "restart-intensity"
+	CheckPropagation    = "propagation-bound"
+	CheckMasterRule     = "active-passive-master"
 )
 
 // SortViolations sorts vs in place by (Check, Child, Node, Detail) and

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 
@@ -50,6 +51,13 @@ func (s *Sim) onReply(sn *simNode, rep core.Reply) {
 		return
 	}
 	s.trace("reply %s #%d err=%v n=%d", sn.name, rep.ID, rep.Err, len(rep.Results))
+	expired := errors.Is(rep.Err, core.ErrTimeout)
+	for _, res := range rep.Results {
+		expired = expired || res.Err == core.Code(core.ErrTimeout)
+	}
+	if expired {
+		s.cover(CoverRequestExpired)
+	}
 	if rep.Initiated && !awaited(c.req) {
 		s.replies[rep.ID] = rep
 		delete(s.clients, rep.ID)

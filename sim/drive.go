@@ -22,7 +22,7 @@ func (s *Sim) drain(sn *simNode) {
 		}
 		crash := false
 		for _, env := range rd.Messages {
-			if env.Msg.Kind == core.MsgResult && !crash && s.fire(SiteCrashAfterAck) {
+			if env.Msg.Kind == core.MsgResult && !crash && s.mayCrash(sn.name) && s.fire(SiteCrashAfterAck) {
 				crash = true
 			}
 		}
@@ -46,6 +46,7 @@ func (s *Sim) drain(sn *simNode) {
 		}
 		for _, h := range rd.Hooks {
 			s.hooks[h.Kind] += max(1, len(h.IDs))
+			s.observeHook(sn, h)
 		}
 	}
 }
@@ -95,6 +96,7 @@ func (s *Sim) sendMsg(from *simNode, env core.Envelope) {
 				return
 			}
 			s.trace("recv %s<-%s %s", to.name, fromName, msg.Kind)
+			s.observeDelivery(to.name, msg)
 			s.record(TraceEvent{Kind: "recv", Node: string(to.name), Peer: string(fromName), Msg: msg.Kind.String(), SentAt: sentAt, Text: fmt.Sprintf("%s<-%s %s", to.name, fromName, msg.Kind)})
 			s.input(to, func() { to.node.Step(s.localTime(to), msg) })
 		})
@@ -148,35 +150,58 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 			if !sn.up || sn.inc != inc {
 				return
 			}
+			if ev.Kind == core.ChildStarted || ev.Kind == core.ChildStartFailed {
+				sn.starting = max(sn.starting-1, 0)
+			}
 			s.input(sn, func() { sn.node.ChildEvent(s.localTime(sn), ev) })
 		})
 	}
 	switch e.Kind {
 	case core.EffectStart:
 		s.endInstance(sn, e.ID) // a restart replaces the old instance
+		sn.starting++
 		if e.Spec.Params["fail"] == "start" {
 			report(s.opts.ChildStartDelay, core.ChildEvent{Kind: core.ChildStartFailed, ID: e.ID, Instance: e.Instance, Reason: "simulated start failure"})
 			return
 		}
-		tr := &checks.Instance{Child: string(e.ID), Node: string(sn.name), Incarnation: sn.inc, Epoch: e.Epoch, Instance: e.Instance, Start: int64(s.now), End: -1, Active: e.Active}
+		tr := &checks.Instance{Child: string(e.ID), Node: string(sn.name), Incarnation: sn.inc, Epoch: e.Epoch, Instance: e.Instance, Start: int64(s.now), End: -1, Active: e.Active, Received: string(e.State)}
 		s.instances = append(s.instances, tr)
-		sn.children[e.ID] = &simChild{id: e.ID, instance: e.Instance, epoch: e.Epoch, state: e.State, truth: tr}
+		// Every fresh instance has a state of its own, told apart from
+		// every other instance's; handed-over state replaces it.
+		state := e.State
+		if state == nil {
+			state = []byte(fmt.Sprintf("%s@%s.%d#%d", e.ID, sn.name, sn.inc, e.Instance))
+		}
+		sn.children[e.ID] = &simChild{id: e.ID, instance: e.Instance, epoch: e.Epoch, state: state, truth: tr, spec: e.Spec}
 		report(s.opts.ChildStartDelay, core.ChildEvent{Kind: core.ChildStarted, ID: e.ID, Instance: e.Instance})
 	case core.EffectStop:
 		if c := sn.children[e.ID]; c != nil && c.instance == e.Instance {
 			s.endInstance(sn, e.ID)
 		}
+		if s.handovers[e.ID] == e.Instance {
+			delete(s.handovers, e.ID)
+		}
 	case core.EffectRequestHandover:
 		if c := sn.children[e.ID]; c != nil && c.instance == e.Instance {
-			state := c.state
-			if state == nil {
-				state = []byte(fmt.Sprintf("state-of-%s", e.ID))
+			s.handovers[e.ID] = e.Instance
+			if s.fire(SiteIsolateDuringHandover) {
+				var others []core.NodeID
+				for _, n := range s.LiveNodes() {
+					if n != sn.name {
+						others = append(others, n)
+					}
+				}
+				s.Partition([]core.NodeID{sn.name}, others)
+				s.after(2*sn.cfg.Migration.Retention, s.Heal)
 			}
+			state := c.state
+			s.handedOver[e.ID] = append(s.handedOver[e.ID], handedState{node: sn.name, instance: e.Instance, state: string(state)})
 			report(time.Millisecond, core.ChildEvent{Kind: core.ChildHandoverState, ID: e.ID, Instance: e.Instance, State: state})
 		}
 	case core.EffectDeliverHandover:
 		if c := sn.children[e.ID]; c != nil && c.instance == e.Instance {
 			c.state = e.State
+			c.truth.Received = string(e.State)
 			report(time.Millisecond, core.ChildEvent{Kind: core.ChildHandoverConfirmed, ID: e.ID, Instance: e.Instance})
 		}
 	case core.EffectSignal:
@@ -198,8 +223,26 @@ func (s *Sim) CrashChild(node core.NodeID, id core.ChildID) bool {
 	}
 	s.trace("crash-child %s %s", node, id)
 	s.endInstance(sn, id)
-	sn.node.ChildEvent(s.localTime(sn), core.ChildEvent{Kind: core.ChildExited, ID: id, Instance: c.instance, Abnormal: true, Reason: "simulated crash"})
+	at := s.localTime(sn)
+	sn.node.ChildEvent(at, core.ChildEvent{Kind: core.ChildExited, ID: id, Instance: c.instance, Abnormal: true, Reason: "simulated crash"})
 	s.drain(sn)
+	if sn.up {
+		nc := sn.children[id]
+		restarted := nc != nil && nc.instance != c.instance
+		s.crashObs = append(s.crashObs, checks.ChildCrash{Child: string(id), Node: string(node), Incarnation: sn.inc, Epoch: c.epoch, Policy: c.spec.Restart.String(), At: int64(at), Restarted: restarted})
+		if !restarted && c.spec.Restart != core.Temporary {
+			s.cover(CoverRestartIntensityExceeded)
+		}
+		if !restarted {
+			// The node gave the child up: it tombstones the entry itself,
+			// outside the owner-routed history. For the checks this is a
+			// stop of unknown outcome from this instant on (it may lose to
+			// a concurrent owner decision), and the child may be gone.
+			s.gone[id] = true
+			s.nextCli++
+			s.addOp(&clientReq{node: node, client: s.nextCli, call: s.now}, checks.OpStop, id, checks.OutcomeUnknown, nil, 0, false)
+		}
+	}
 	return true
 }
 

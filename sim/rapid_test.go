@@ -39,10 +39,15 @@ const settleTime = 2 * time.Second
 // live nodes have been up for settleTime. With every node that knows the
 // registry gone at once, acknowledged children are lost by design (the
 // registry is in memory only), so the test never does that.
+//
+// Only nodes n can reach count: while a partition is in force, what n's
+// side acknowledged is held on n's side alone, so settled nodes across
+// the cut do not keep it. A heal resets every node's settle clock: until
+// the sides have exchanged their registries, neither holds the other's.
 func (c *rapidCluster) canLose(n core.NodeID) bool {
 	settled := 0
 	for _, m := range c.s.LiveNodes() {
-		if m != n && c.s.Now().Sub(c.upSince[m]) >= settleTime {
+		if m != n && c.s.Connected(n, m) && c.s.Now().Sub(c.upSince[m]) >= settleTime {
 			settled++
 		}
 	}
@@ -50,7 +55,7 @@ func (c *rapidCluster) canLose(n core.NodeID) bool {
 }
 
 func (c *rapidCluster) logf(t *rapid.T, format string, args ...any) {
-	line := fmt.Sprintf("%v ", time.Duration(c.s.Now())) + fmt.Sprintf(format, args...)
+	line := fmt.Sprintf("%v ", c.s.Elapsed()) + fmt.Sprintf(format, args...)
 	c.actions = append(c.actions, line)
 }
 
@@ -147,6 +152,9 @@ func (c *rapidCluster) actionsMap() map[string]func(*rapid.T) {
 			}
 			c.s.Heal()
 			c.partitioned = false
+			for _, m := range c.s.LiveNodes() {
+				c.upSince[m] = c.s.Now()
+			}
 			c.logf(t, "Heal")
 		},
 		"Net": func(t *rapid.T) {

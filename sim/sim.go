@@ -52,6 +52,13 @@ type Options struct {
 	// Skew gives nodes a constant clock offset from their first boot
 	// (clock skew between machines). SetSkew at runtime is a clock jump.
 	Skew map[core.NodeID]time.Duration
+	// Start is the virtual wall time the clock starts at (default
+	// DefaultStart, a realistic Unix time).
+	Start core.Instant
+	// Profile, if set, gives every node its timings (tick, heartbeat,
+	// DownAfter, sync interval, tombstone TTL, forget-after, retention,
+	// restart window) instead of FastTiming; Configure runs after it.
+	Profile *Profile
 }
 
 // FastTiming returns protocol timings scaled for simulation.
@@ -69,16 +76,19 @@ func FastTiming() core.Timing {
 
 // Sim is one simulated cluster.
 type Sim struct {
-	opts    Options
-	rng     *rand.Rand
-	now     core.Instant
-	queue   eventQueue
-	seq     uint64
-	nodes   map[core.NodeID]*simNode
-	names   []core.NodeID
-	blocked map[[2]core.NodeID]bool
-	hasher  hash.Hash64
-	events  int
+	opts  Options
+	rng   *rand.Rand
+	now   core.Instant
+	start core.Instant
+	// idleTick, when non-zero, is the coarse tick of a fast-forward.
+	idleTick time.Duration
+	queue    eventQueue
+	seq      uint64
+	nodes    map[core.NodeID]*simNode
+	names    []core.NodeID
+	blocked  map[[2]core.NodeID]bool
+	hasher   hash.Hash64
+	events   int
 	// oversize counts messages over the sender's MaxMessageBytes
 	oversize int
 
@@ -100,6 +110,34 @@ type Sim struct {
 	minority []checks.MinorityWindow
 
 	recorded []TraceEvent
+
+	// coverage points reached (see coverage.go)
+	covered map[string]int
+	// handovers in flight: child -> instance asked for its state
+	handovers map[core.ChildID]uint64
+	// routed requests delivered, to spot retransmissions
+	delivered map[reqDelivery]bool
+	// child crashes and whether the node restarted the child
+	crashObs []checks.ChildCrash
+	// states handed over by old instances, by child and source epoch
+	handedOver map[core.ChildID][]handedState
+	// completed hot-swap handovers (checked by checks.HandoverState)
+	handoversDone []checks.Handover
+	// registry samples of calm phases (propagation bound)
+	propSamples []propagationSample
+	// children some node gave up (restart intensity, temporary exits)
+	gone map[core.ChildID]bool
+}
+
+type reqDelivery struct {
+	to, from core.NodeID
+	inc, seq uint64
+}
+
+type handedState struct {
+	node     core.NodeID
+	instance uint64
+	state    string
 }
 
 // TraceEvent is one structured trace event (kept when Options.Record).
@@ -136,7 +174,12 @@ type simNode struct {
 	slow     time.Duration // extra processing delay per message
 	children map[core.ChildID]*simChild
 	cfg      core.Config
-	left     bool // finished a graceful leave
+	// starting counts children whose start report is pending
+	starting int
+	// last observed table sizes and quorum state (coverage)
+	stats       core.Stats
+	partitioned bool
+	left        bool // finished a graceful leave
 
 	// BatchInputs: queued inputs and the loop's busy horizon
 	queue          []func()
@@ -150,6 +193,7 @@ type simChild struct {
 	epoch    uint64
 	state    []byte
 	truth    *checks.Instance
+	spec     core.ChildSpec
 }
 
 type clientReq struct {
@@ -168,6 +212,9 @@ func New(opts Options) *Sim {
 	if opts.ChildStartDelay == 0 {
 		opts.ChildStartDelay = 2 * time.Millisecond
 	}
+	if opts.Start == 0 {
+		opts.Start = DefaultStart
+	}
 	s := &Sim{
 		opts:    opts,
 		rng:     rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x5eed)),
@@ -178,9 +225,16 @@ func New(opts Options) *Sim {
 		hooks:   map[core.HookKind]int{},
 		replies: map[uint64]core.Reply{},
 		stopped: map[core.ChildID]core.Instant{},
-		now:     core.Instant(time.Second),
+		now:     opts.Start,
+		start:   opts.Start,
 		buggify: map[string]float64{},
 		hits:    map[string]int{},
+
+		covered:    map[string]int{},
+		handovers:  map[core.ChildID]uint64{},
+		delivered:  map[reqDelivery]bool{},
+		handedOver: map[core.ChildID][]handedState{},
+		gone:       map[core.ChildID]bool{},
 	}
 	return s
 }
@@ -193,7 +247,15 @@ const (
 	// SiteProbeAfterRestart sends owner lookups to a node right after it
 	// restarts (clients hammering a node that just came back).
 	SiteProbeAfterRestart = "probe-after-restart"
+	// SiteIsolateDuringHandover cuts a node off from every other node
+	// the moment it is asked to hand a child's state over (hot swap), for
+	// twice the retention: the handover races a partition and the
+	// retention bound expires.
+	SiteIsolateDuringHandover = "isolate-during-handover"
 )
+
+// StopBuggify disables every buggify site (faults end at the heal).
+func (s *Sim) StopBuggify() { s.buggify = map[string]float64{} }
 
 // Buggify enables a site with probability p per opportunity.
 func (s *Sim) Buggify(site string, p float64) { s.buggify[site] = p }
@@ -213,6 +275,22 @@ func (s *Sim) fire(site string) bool {
 
 // Now returns the virtual time.
 func (s *Sim) Now() core.Instant { return s.now }
+
+// Elapsed returns the virtual time since the simulation started.
+func (s *Sim) Elapsed() time.Duration { return s.now.Sub(s.start) }
+
+// FastForward runs d of virtual time in which every node ticks only every
+// tick (coarse, e.g. a quarter of DownAfter) instead of its TickInterval:
+// heartbeats still arrive in time, so an idle cluster covers minutes or
+// hours of simulated time for a few thousand events, and every timer of
+// the protocol (tombstone TTL, forgetting down members) expires.
+// Meant for idle stretches: requests in flight are served at that pace.
+func (s *Sim) FastForward(d, tick time.Duration) {
+	s.trace("fast-forward %v tick=%v", d, tick)
+	s.idleTick = tick
+	s.RunFor(d)
+	s.idleTick = 0
+}
 
 // TraceHash returns the hash of every event so far.
 func (s *Sim) TraceHash() uint64 { return s.hasher.Sum64() }
@@ -324,10 +402,14 @@ func (s *Sim) AddNode(name core.NodeID) error {
 func (s *Sim) boot(sn *simNode) error {
 	sn.inc++
 	cfg := core.DefaultConfig(sn.name)
+	s.observeBoot(sn)
 	cfg.Incarnation = sn.inc
 	cfg.RandSeed = s.rng.Uint64()
 	cfg.OmitRegistryChanges = true // the simulator reads nodes directly
-	if !s.opts.ProductionTiming {
+	switch {
+	case s.opts.Profile != nil:
+		s.opts.Profile.apply(&cfg)
+	case !s.opts.ProductionTiming:
 		cfg.Timing = FastTiming()
 		cfg.Sync.Interval = time.Second
 	}
@@ -343,7 +425,7 @@ func (s *Sim) boot(sn *simNode) error {
 	if err != nil {
 		return err
 	}
-	sn.node, sn.up, sn.cfg = node, true, cfg
+	sn.node, sn.up, sn.cfg, sn.left = node, true, cfg, false
 	s.trace("boot %s inc=%d", sn.name, sn.inc)
 	s.drain(sn)
 	inc := sn.inc
@@ -354,7 +436,8 @@ func (s *Sim) boot(sn *simNode) error {
 		}
 		sn.node.Tick(s.localTime(sn))
 		s.drain(sn)
-		s.after(cfg.Timing.TickInterval, tick)
+		s.observeTick(sn)
+		s.after(max(cfg.Timing.TickInterval, s.idleTick), tick)
 	}
 	s.after(time.Duration(s.rng.Int64N(int64(cfg.Timing.TickInterval)))+1, tick)
 	return nil
@@ -370,7 +453,17 @@ func (s *Sim) Crash(name core.NodeID) {
 		return
 	}
 	s.trace("crash %s", name)
+	midStart := sn.starting > 0
+	for _, id := range s.sortedClientIDs() {
+		if c := s.clients[id]; c.node == name && c.req.Op == core.OpStart {
+			midStart = true
+		}
+	}
+	if midStart {
+		s.cover(CoverCrashMidStart)
+	}
 	sn.up = false
+	sn.starting = 0
 	s.killChildren(sn)
 	for _, id := range s.sortedClientIDs() {
 		c := s.clients[id]
@@ -464,6 +557,9 @@ func (s *Sim) Partition(groups ...[]core.NodeID) {
 		}
 	}
 	s.trace("partition %s", strings.Join(desc, "|"))
+	if len(s.handovers) > 0 {
+		s.cover(CoverPartitionDuringHandover)
+	}
 	live := len(s.LiveNodes())
 	for _, g := range groups {
 		up := 0
@@ -494,12 +590,21 @@ func (s *Sim) Cut(a, b core.NodeID) {
 	s.blocked[[2]core.NodeID{a, b}] = true
 	s.blocked[[2]core.NodeID{b, a}] = true
 	s.trace("cut %s %s", a, b)
+	if len(s.handovers) > 0 {
+		s.cover(CoverPartitionDuringHandover)
+	}
 }
+
+// Connected reports whether messages from a reach b (no cut between).
+func (s *Sim) Connected(a, b core.NodeID) bool { return !s.blocked[[2]core.NodeID{a, b}] }
 
 // Heal restores every link.
 func (s *Sim) Heal() {
 	s.blocked = map[[2]core.NodeID]bool{}
 	s.trace("heal")
+	if s.runningDuplicates() {
+		s.cover(CoverHealWithDuplicates)
+	}
 	for i := range s.minority {
 		if s.minority[i].End < 0 {
 			s.minority[i].End = int64(s.now)

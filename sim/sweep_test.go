@@ -53,10 +53,18 @@ func runSeedReportingPanics(t *testing.T, class Class, seed uint64) (res *Result
 // guarantee table (Setup.Guarantee). It also asserts coverage: each
 // class's faults really fired ("sometimes" assertions), so a class cannot
 // pass vacuously.
+//
+// Coverage points (coverage.go) are counted over the whole sweep and
+// printed; a sweep of every class with at least coverageMinSeeds seeds
+// per class (the default sweep) fails if a declared point was never
+// reached.
 func TestSweep(t *testing.T) {
 	n := seedsPerClass(t, 300)
+	coverage := map[string]int{}
+	ran := 0
 	for _, class := range Classes {
 		t.Run(string(class), func(t *testing.T) {
+			ran++
 			fails := 0
 			var worst, slowest time.Duration
 			hits := map[string]int{}
@@ -73,6 +81,9 @@ func TestSweep(t *testing.T) {
 				slowest = max(slowest, res.ConvergedAfter)
 				for k, v := range res.Hits {
 					hits[k] += v
+				}
+				for k, v := range res.Coverage {
+					coverage[k] += v
 				}
 				windows += res.MinorityWindows
 				ops += res.Ops
@@ -103,4 +114,13 @@ func TestSweep(t *testing.T) {
 			}
 		})
 	}
+	report, missed := CoverageReport(coverage)
+	t.Logf("coverage points over %d classes × %d seeds:\n%s", ran, n, report)
+	if ran == len(Classes) && n >= coverageMinSeeds && len(missed) > 0 {
+		t.Errorf("coverage points never reached in the sweep: %v (a fault class or check is vacuous)", missed)
+	}
 }
+
+// coverageMinSeeds is the sweep size per class from which every coverage
+// point must be reached (the default sweep; smaller sweeps only report).
+const coverageMinSeeds = 100

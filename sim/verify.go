@@ -54,8 +54,11 @@ func (s *Sim) Truth() checks.Truth {
 	// to start may disappear without a client stop.
 	for _, n := range live {
 		for _, id := range s.gaveUp(n) {
-			t.Gone[string(id)] = true
+			s.gone[id] = true // remembered: the tombstone expires
 		}
+	}
+	for id := range s.gone {
+		t.Gone[string(id)] = true
 	}
 	return t
 }
@@ -94,6 +97,7 @@ func (s *Sim) CheckQuiescent(g Guarantee) []checks.Violation {
 		vs = append(vs, checks.Singularity(t)...)
 	}
 	vs = append(vs, checks.Replication(t)...)
+	vs = append(vs, checks.MasterRule(t)...)
 	vs = append(vs, checks.Convergence(t)...)
 	if g.Durable {
 		vs = append(vs, checks.NoLostChildren(t)...)

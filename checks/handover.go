@@ -1,0 +1,57 @@
+package checks
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Handover is a completed hot-swap handover as the simulator saw it: the
+// old instance on From handed State over, To acknowledged it, and the old
+// instance stopped at At.
+type Handover struct {
+	Child    string
+	From, To string
+	State    string
+	At       int64
+	// Alternatives are states handed over by duplicates of the old
+	// instance (instances of the child on other nodes that ran at the
+	// same time, after a partition): when duplicates merge, one state
+	// survives, not necessarily this one.
+	Alternatives []string
+}
+
+// HandoverState checks state continuity through hot swap (the documented
+// promise): the state an old instance handed over before it stopped is
+// the state some instance of the child on the receiving node was given —
+// delivered to the running instance, or stashed and given to the next
+// instance started there. A later local restart (a crash) loses the state
+// again by design, so any instance on the receiver having received it
+// suffices; after a partition, the state of a duplicate of the old
+// instance is accepted instead (one of them survives). Handovers whose receiver ran no instance of the child within
+// stashFor after the acknowledgement are not judged (the stash expired).
+// Cold swap promises no state continuity and is not checked.
+func HandoverState(hs []Handover, instances []Instance, stashFor int64) []Violation {
+	var vs []Violation
+	for _, h := range hs {
+		candidates, got := 0, false
+		var seen []string
+		for _, in := range instances {
+			if in.Child != h.Child || in.Node != h.To {
+				continue
+			}
+			if in.Received == h.State || (in.Received != "" && slices.Contains(h.Alternatives, in.Received)) {
+				got = true
+				break
+			}
+			if in.Start <= h.At+stashFor && (in.End < 0 || in.End >= h.At) {
+				candidates++
+				seen = append(seen, fmt.Sprintf("#%d got %q", in.Instance, in.Received))
+			}
+		}
+		if !got && candidates > 0 {
+			vs = append(vs, Violation{Check: CheckHandoverState, Child: h.Child, Node: h.To,
+				Detail: fmt.Sprintf("%s handed over state %q and stopped at %d, but no instance on %s received it (%v)", h.From, h.State, h.At, h.To, seen)})
+		}
+	}
+	return SortViolations(vs)
+}

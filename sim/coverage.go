@@ -1,0 +1,96 @@
+package sim
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Coverage points ("sometimes" assertions): situations a sweep must reach
+// at least once, so that no fault class, timer or check passes vacuously.
+// The simulator counts each when it observes it; TestSweep prints the
+// counts and fails a default sweep in which a declared point is never
+// reached.
+const (
+	// CoverPartitionDuringHandover: a partition or cut starts while a hot
+	// swap handover is in flight.
+	CoverPartitionDuringHandover = "partition-during-handover"
+	// CoverCrashMidStart: a node crashes while one of its children is
+	// starting or while it coordinates an awaited start.
+	CoverCrashMidStart = "crash-mid-start"
+	// CoverRetransmitDelivered: the same routed request (same sender,
+	// incarnation and sequence) reached a node twice (retry or
+	// duplication); the linearizability check proves it applied once.
+	CoverRetransmitDelivered = "retransmitted-request-delivered"
+	// CoverHealWithDuplicates: a heal while two instances of a singleton
+	// child run (the merge must keep one).
+	CoverHealWithDuplicates = "heal-with-duplicates"
+	// CoverTombstoneExpired: a node garbage-collected a tombstone (TTL).
+	CoverTombstoneExpired = "tombstone-expired"
+	// CoverMemberForgotten: a node forgot a down or left member.
+	CoverMemberForgotten = "member-forgotten"
+	// CoverForgottenMemberRejoins: a node boots that a live node had
+	// forgotten.
+	CoverForgottenMemberRejoins = "forgotten-member-rejoins"
+	// CoverQuorumLost and CoverQuorumRegained: a node lost (regained)
+	// quorum.
+	CoverQuorumLost     = "quorum-lost"
+	CoverQuorumRegained = "quorum-regained"
+	// CoverRequestExpired: an awaited request ended in a timeout.
+	CoverRequestExpired = "request-expired"
+	// CoverRetentionExpired: a hot swap's retention passed before the
+	// handover completed.
+	CoverRetentionExpired = "retention-expired"
+	// CoverHandoverCompleted: a hot swap handed state to a new instance
+	// and the old one stopped.
+	CoverHandoverCompleted = "handover-completed"
+	// CoverRestartIntensityExceeded: a child crashed more often than its
+	// restart intensity allows and was given up.
+	CoverRestartIntensityExceeded = "restart-intensity-exceeded"
+	// CoverPropagationChecked: a change was checked against the
+	// propagation bound with an anti-entropy interval longer than it.
+	CoverPropagationChecked = "propagation-checked-lazy-sync"
+	// CoverIdleFastForward: a seed fast-forwarded past every expiry timer.
+	CoverIdleFastForward = "idle-fast-forward"
+)
+
+// CoveragePoints lists every declared point, sorted.
+var CoveragePoints = sortedStrings([]string{
+	CoverPartitionDuringHandover, CoverCrashMidStart, CoverRetransmitDelivered,
+	CoverHealWithDuplicates, CoverTombstoneExpired, CoverMemberForgotten,
+	CoverForgottenMemberRejoins, CoverQuorumLost, CoverQuorumRegained,
+	CoverRequestExpired, CoverRetentionExpired, CoverHandoverCompleted,
+	CoverRestartIntensityExceeded, CoverPropagationChecked, CoverIdleFastForward,
+})
+
+func sortedStrings(xs []string) []string { sort.Strings(xs); return xs }
+
+// cover counts one occurrence of a coverage point.
+func (s *Sim) cover(point string) {
+	s.covered[point]++
+}
+
+// Coverage returns how often each coverage point was reached.
+func (s *Sim) Coverage() map[string]int {
+	out := make(map[string]int, len(s.covered))
+	for k, v := range s.covered {
+		out[k] = v
+	}
+	return out
+}
+
+// CoverageReport formats coverage counts, one declared point per line,
+// and returns the points never reached.
+func CoverageReport(counts map[string]int) (string, []string) {
+	var b strings.Builder
+	var missed []string
+	for _, p := range CoveragePoints {
+		mark := ""
+		if counts[p] == 0 {
+			mark = "  <- never reached"
+			missed = append(missed, p)
+		}
+		fmt.Fprintf(&b, "  %-34s %7d%s\n", p, counts[p], mark)
+	}
+	return b.String(), missed
+}

@@ -1,0 +1,142 @@
+package sim
+
+import (
+	"github.com/phub/phub/checks"
+	"github.com/phub/phub/core"
+)
+
+// observeTick updates coverage after a node's tick: tombstones that
+// disappeared in a tick were garbage-collected (a tick starts nothing),
+// members that disappeared were forgotten, and quorum transitions.
+func (s *Sim) observeTick(sn *simNode) {
+	if !sn.up {
+		return
+	}
+	st := sn.node.Stats()
+	if st.Tombstones < sn.stats.Tombstones {
+		s.cover(CoverTombstoneExpired)
+	}
+	if st.Members < sn.stats.Members {
+		s.cover(CoverMemberForgotten)
+	}
+	sn.stats = st
+}
+
+// observeHook updates coverage from a hook event of node sn.
+func (s *Sim) observeHook(sn *simNode, h core.Hook) {
+	switch h.Kind {
+	case core.HookPriorityStateUpdated:
+		switch h.Detail {
+		case "partitioned":
+			s.cover(CoverQuorumLost)
+		case "quorum_regained":
+			s.cover(CoverQuorumRegained)
+		}
+	case core.HookChildrenMigrated:
+		switch h.Detail {
+		case "retention":
+			s.cover(CoverRetentionExpired)
+		case "hot_swap":
+			if h.Node == sn.name {
+				break // the new holder's "migrated" hook, not an acknowledgement
+			}
+			s.cover(CoverHandoverCompleted)
+			for _, id := range h.IDs {
+				s.checkHandoverDelivered(sn, h.Node, id)
+			}
+		}
+	}
+}
+
+// observeBoot notes a node that boots while a live node has forgotten it.
+func (s *Sim) observeBoot(sn *simNode) {
+	if sn.inc < 2 && !sn.left {
+		return
+	}
+	for _, n := range s.LiveNodes() {
+		if n == sn.name {
+			continue
+		}
+		known := false
+		for _, m := range s.nodes[n].node.Members() {
+			if m.Name == sn.name {
+				known = true
+				break
+			}
+		}
+		if !known {
+			s.cover(CoverForgottenMemberRejoins)
+			return
+		}
+	}
+}
+
+// observeDelivery notes a routed request delivered more than once.
+func (s *Sim) observeDelivery(to core.NodeID, m core.Message) {
+	if m.Kind != core.MsgRequest {
+		return
+	}
+	k := reqDelivery{to: to, from: m.From, inc: m.Inc, seq: m.Seq}
+	if s.delivered[k] {
+		s.cover(CoverRetransmitDelivered)
+		return
+	}
+	s.delivered[k] = true
+}
+
+// runningDuplicates reports whether a singleton child runs twice now.
+func (s *Sim) runningDuplicates() bool {
+	seen := map[core.ChildID]bool{}
+	for _, n := range s.names {
+		sn := s.nodes[n]
+		if !sn.up {
+			continue
+		}
+		if sn.cfg.Redundancy.Factor != 1 {
+			return false
+		}
+		for id := range sn.children {
+			if seen[id] {
+				return true
+			}
+			seen[id] = true
+		}
+	}
+	return false
+}
+
+// checkHandoverDelivered records a completed hot-swap handover: old
+// node sn stopped its instance of id after to acknowledged the state.
+func (s *Sim) checkHandoverDelivered(sn *simNode, to core.NodeID, id core.ChildID) {
+	hs := s.handedOver[id]
+	for i := len(hs) - 1; i >= 0; i-- {
+		if hs[i].node != sn.name {
+			continue
+		}
+		h := checks.Handover{Child: string(id), From: string(sn.name), To: string(to), State: hs[i].state, At: int64(s.now)}
+		// Duplicates (a partition let two nodes run the child) may each
+		// hand their state over; only one can survive, so the states of
+		// instances that overlapped this one are acceptable too.
+		from := s.instanceOf(sn.name, hs[i].instance)
+		for _, o := range hs {
+			if o.node == sn.name || from == nil {
+				continue
+			}
+			if other := s.instanceOf(o.node, o.instance); other != nil && other.Start < int64(s.now) && (other.End < 0 || other.End > from.Start) {
+				h.Alternatives = append(h.Alternatives, o.state)
+			}
+		}
+		s.handoversDone = append(s.handoversDone, h)
+		return
+	}
+}
+
+// instanceOf returns the truth record of an instance on node.
+func (s *Sim) instanceOf(node core.NodeID, instance uint64) *checks.Instance {
+	for i := len(s.instances) - 1; i >= 0; i-- {
+		if in := s.instances[i]; in.Node == string(node) && in.Instance == instance {
+			return in
+		}
+	}
+	return nil
+}

@@ -1,0 +1,287 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/phub/phub/checks"
+	"github.com/phub/phub/core"
+)
+
+// RunSeed runs one seed of a class: chaos, heal, quiescence, a calm
+// phase, an optional idle stretch, and the checks.
+func RunSeed(class Class, seed uint64, opts Options) *Result {
+	res, _ := RunSeedSim(class, seed, opts)
+	return res
+}
+
+// RunSeedSim is RunSeed that also returns the simulation, for replay
+// artifacts (trace, timeline, history).
+//
+// Phases: boot at a realistic wall time with the seed's timing profile;
+// chaos (client operations and the class's faults, 6 s times the
+// profile's scale); heal; quiescence (10 s plus one anti-entropy
+// interval: convergence is measured and every quiescent invariant
+// checked); a calm phase on a healthy network with a few client
+// operations, where every live registry is sampled against the
+// propagation bound; and, for Setup.Idle, an idle stretch fast-forwarded
+// past the tombstone TTL and ForgetDownAfter (with one node kept away
+// for Setup.Outage, then brought back) followed by a second quiescence
+// and the quiescent checks again — so expiry, forgetting and a forgotten
+// member's return happen inside the seed.
+func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
+	setup := Draw(class, seed)
+	prof, err := ProfileNamed(setup.Profile)
+	if err != nil {
+		panic(err)
+	}
+	opts.Seed = seed
+	opts.Profile = &prof
+	opts.Start = DefaultStart.Add(setup.StartOffset)
+	userCfg := opts.Configure
+	strat := Strategies[setup.Strategy]
+	opts.Configure = func(c *core.Config) {
+		strat(c)
+		c.Migration.Retention = prof.Retention
+		if setup.Quorum {
+			c.Partition = core.PartitionConfig{Kind: core.MajorityQuorum, InitialClusterSize: setup.Nodes, TrackMaxSize: true}
+		}
+		if userCfg != nil {
+			userCfg(c)
+		}
+	}
+	r := rand.New(rand.NewPCG(seed, 0xfa17))
+	if class == ClassSkew {
+		opts.Skew = map[core.NodeID]time.Duration{}
+		for i := 1; i <= setup.Nodes+8; i++ {
+			opts.Skew[nodeName(i)] = time.Duration(r.Int64N(int64(4*time.Second))) - 2*time.Second
+		}
+	}
+	if setup.Batch {
+		opts.BatchInputs, opts.InputCost = true, time.Millisecond
+	}
+	s := New(opts)
+	if class == ClassCrash || class == ClassMix {
+		// Swarm: each seed enables the buggify sites with its own odds.
+		if r.IntN(2) == 0 {
+			s.Buggify(SiteCrashAfterAck, 0.05)
+		}
+		if r.IntN(2) == 0 {
+			s.Buggify(SiteProbeAfterRestart, 0.5)
+		}
+	}
+	if class == ClassPartition || class == ClassMix {
+		if r.IntN(2) == 0 {
+			s.Buggify(SiteIsolateDuringHandover, 0.3)
+		}
+	}
+	for i := 1; i <= setup.Nodes; i++ {
+		s.AddNode(nodeName(i))
+	}
+	s.RunFor(max(time.Second, 4*prof.Timing.HeartbeatInterval))
+	s.SetNet(NetConfig{Loss: setup.Loss, Dup: setup.Dup, Reorder: setup.Reorder})
+	pool := 12
+	k := prof.scale()
+	chaos := 6 * time.Second * k
+	// Schedule client operations over the chaos phase.
+	for i := 0; i < setup.Ops; i++ {
+		at := time.Duration(r.Int64N(int64(chaos)))
+		id := core.ChildID(fmt.Sprintf("c%d", r.IntN(pool)))
+		kind := r.IntN(10)
+		s.after(at, func() {
+			live := s.LiveNodes()
+			if len(live) == 0 {
+				return
+			}
+			node := live[r.IntN(len(live))]
+			switch {
+			case kind < 5:
+				s.Request(node, core.Request{Op: core.OpStart, Specs: []core.ChildSpec{{ID: id}}, Start: core.StartOptions{Await: true, SkipCheckExisting: true}})
+			case kind < 6:
+				s.Request(node, core.Request{Op: core.OpStop, IDs: []core.ChildID{id}, Stop: core.StopOptions{Await: true}})
+			case kind < 7:
+				s.Request(node, core.Request{Op: core.OpTerminate, IDs: []core.ChildID{id}})
+			case kind == 9:
+				// Cordon a node (its children drain away) if this node sees
+				// none cordoned, else uncordon one: concurrent cordons can
+				// then never cordon every member (cordon.go).
+				if c := s.nodes[node].node.Cordoned(); len(c) > 0 {
+					s.Request(node, core.Request{Op: core.OpUncordon, Target: c[r.IntN(len(c))]})
+				} else {
+					s.Request(node, core.Request{Op: core.OpCordon, Target: live[r.IntN(len(live))]})
+				}
+			default:
+				s.Request(node, core.Request{Op: core.OpLookup, IDs: []core.ChildID{id}, Consistency: core.Owner})
+			}
+		})
+	}
+	s.scheduleFaults(class, setup, r, chaos, k)
+	s.RunFor(chaos)
+	// Heal: network, clocks, crashed nodes.
+	s.healAll(class)
+	s.StopBuggify()
+	// Quiescence: measure how long the registries take to converge, then
+	// run out the full bound before checking everything.
+	res := &Result{Setup: setup}
+	quiet := 10*time.Second + prof.SyncInterval
+	res.ConvergedAfter = s.quiesce(quiet)
+	g := setup.Guarantee()
+	res.Violations = s.CheckQuiescent(g)
+	if g.NoOverlap {
+		if d := s.DuplicateOverlap(); d > 0 {
+			_, worst := checks.DuplicateOverlap(s.Instances(), int64(s.now))
+			res.Violations = append(res.Violations, checks.Violation{Check: checks.CheckSingularity, Child: worst.Child, Detail: fmt.Sprintf("duplicate instances for %v without any failure", d)})
+		}
+	}
+	if setup.Quorum && class == ClassPartition {
+		// A minority node stops its children and acknowledges nothing
+		// once it has detected the partition.
+		bound := prof.Timing.DownAfter + 2*prof.Timing.TickInterval + 2*s.opts.Net.MaxDelay
+		res.MinorityWindows = len(s.MinorityWindows())
+		res.Violations = append(res.Violations, checks.Quorum(s.MinorityWindows(), bound, s.Instances(), s.history)...)
+	}
+	res.Violations = append(res.Violations, s.calmPhase(setup, prof, r, pool)...)
+	if setup.Idle {
+		res.Violations = append(res.Violations, s.idlePhase(class, setup, prof, r, quiet, g)...)
+	}
+	res.Violations = append(res.Violations, s.CheckRun()...)
+	res.Events, res.Hash, res.Ops, res.SimTime, res.History = s.Events(), s.TraceHash(), s.history.Len(), s.Elapsed(), s.history
+	res.Overlap = s.DuplicateOverlap()
+	res.Hits = s.Hits()
+	res.Coverage = s.Coverage()
+	if g.Linearizable {
+		res.LinChecked = true
+		res.Lin = checks.CheckLinearizable(s.history, 10*time.Second)
+	}
+	return res, s
+}
+
+// healAll ends every fault: network, clock jumps, slow nodes, crashed
+// nodes (restarted).
+func (s *Sim) healAll(class Class) {
+	s.Heal()
+	s.SetNet(NetConfig{})
+	for _, n := range s.NodeNames() {
+		if class != ClassSkew {
+			s.SetSkew(n, 0) // undo clock jumps (itself a jump); constant skews stay
+		}
+		s.SetSlow(n, 0)
+		if !s.Up(n) && !s.leftGracefully(n) {
+			s.Restart(n)
+		}
+	}
+}
+
+// quiesce runs d of virtual time and returns when every live registry
+// first matched the truth (-1: never within d).
+func (s *Sim) quiesce(d time.Duration) time.Duration {
+	const step = 100 * time.Millisecond
+	converged := time.Duration(-1)
+	for waited := time.Duration(0); waited < d; waited += step {
+		s.RunFor(step)
+		if converged < 0 && len(checks.Convergence(s.Truth())) == 0 {
+			converged = waited + step
+		}
+	}
+	return converged
+}
+
+// calmPhase runs a few client operations on a healthy, settled network
+// and samples every live registry against the propagation bound: an
+// instance that has run for the bound is listed by every live node.
+func (s *Sim) calmPhase(setup Setup, prof Profile, r *rand.Rand, pool int) []checks.Violation {
+	if len(s.quorumLost()) > 0 {
+		return nil // the cluster deliberately serves nothing
+	}
+	gossip := false
+	if live := s.LiveNodes(); len(live) > 0 {
+		gossip = s.nodes[live[0]].cfg.Sync.Kind == core.Gossip
+	}
+	bound := prof.PropagationBound(gossip, len(s.names), s.opts.Net.MaxDelay)
+	if s.opts.BatchInputs {
+		bound += time.Duration(4*len(s.names)) * s.opts.InputCost
+	}
+	calm := 2 * time.Second * prof.scale()
+	begin := s.now
+	ops := 3 + r.IntN(6)
+	for i := 0; i < ops; i++ {
+		at := time.Duration(r.Int64N(int64(calm / 2)))
+		id := core.ChildID(fmt.Sprintf("c%d", r.IntN(pool)))
+		stop := r.IntN(3) == 0
+		s.after(at, func() {
+			live := s.LiveNodes()
+			node := live[r.IntN(len(live))]
+			if stop {
+				s.Request(node, core.Request{Op: core.OpStop, IDs: []core.ChildID{id}, Stop: core.StopOptions{Await: true}})
+				return
+			}
+			s.Request(node, core.Request{Op: core.OpStart, Specs: []core.ChildSpec{{ID: id}}, Start: core.StartOptions{Await: true, SkipCheckExisting: true}})
+		})
+	}
+	step := max(bound/2, time.Millisecond)
+	for end := s.now.Add(calm); s.now < end; {
+		s.RunFor(step)
+		s.sampleRegistries(bound)
+	}
+	// Let the last samples' instances show whether they kept running.
+	s.RunFor(bound)
+	if prof.SyncInterval > 2*bound {
+		for _, p := range s.propSamples {
+			if p.inst.Start >= int64(begin) {
+				s.cover(CoverPropagationChecked)
+				break
+			}
+		}
+	}
+	return s.checkPropagation(bound)
+}
+
+// idlePhase fast-forwards past every expiry timer of the profile. With
+// Setup.Outage one node is away for the whole stretch (crashed, or left
+// gracefully in the churn class) and comes back after it, when the
+// others have forgotten it. Then the cluster settles and the quiescent
+// checks run again: nothing stopped before the stretch may run after it
+// (tombstones expired meanwhile), nothing acknowledged may be lost.
+func (s *Sim) idlePhase(class Class, setup Setup, prof Profile, r *rand.Rand, quiet time.Duration, g Guarantee) []checks.Violation {
+	var away core.NodeID
+	if setup.Outage {
+		live := s.LiveNodes()
+		if n := live[r.IntN(len(live))]; s.mayCrash(n) && len(s.quorumLost()) == 0 {
+			away = n
+			if class == ClassChurn {
+				s.Leave(n)
+			} else {
+				s.Crash(n)
+			}
+		}
+	}
+	t := prof.Timing
+	s.FastForward(max(t.TombstoneTTL, t.ForgetDownAfter)+2*prof.SyncInterval, prof.idleTick())
+	s.cover(CoverIdleFastForward)
+	if away != "" && !s.Up(away) {
+		s.Restart(away)
+	}
+	s.quiesce(quiet)
+	var vs []checks.Violation
+	for _, v := range s.CheckQuiescent(g) {
+		v.Detail += " (after the idle stretch)"
+		vs = append(vs, v)
+	}
+	return vs
+}
+
+// CheckRun runs the checks over the whole run: state continuity through
+// hot-swap handovers and restart accounting of every child crash.
+func (s *Sim) CheckRun() []checks.Violation {
+	var vs []checks.Violation
+	var cfg core.Config
+	for _, n := range s.names {
+		cfg = s.nodes[n].cfg
+		break
+	}
+	stash := int64(4 * cfg.Migration.Retention)
+	vs = append(vs, checks.HandoverState(s.handoversDone, s.Instances(), stash)...)
+	vs = append(vs, checks.Restarts(s.crashObs, cfg.Restart.MaxRestarts, int64(cfg.Restart.Window))...)
+	return vs
+}
