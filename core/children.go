@@ -134,7 +134,7 @@ func (n *Node) onExit(c *localChild, ev ChildEvent) {
 			}
 		}
 		c.restarts = kept
-		if len(c.restarts) >= n.cfg.Restart.MaxRestarts {
+		if len(c.restarts) >= n.cfg.Restart.MaxRestarts+btoi(n.cfg.Broken.IntensityOffByOne) {
 			ev.Reason = fmt.Sprintf("restart intensity exceeded (%d in %s): %s", n.cfg.Restart.MaxRestarts, n.cfg.Restart.Window, ev.Reason)
 			if n.backOffReplica(c) {
 				return
@@ -286,4 +286,12 @@ func (n *Node) WhichChildrenLocal() NodeChildren {
 		out.Children = append(out.Children, LocalChild{ID: id, Kind: c.spec.Kind, Epoch: c.epoch, Instance: c.instance, Status: c.status.String(), Active: c.active})
 	}
 	return out
+}
+
+// btoi is 1 for true (test-only Broken switches).
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -53,6 +53,19 @@ type BrokenFor struct {
 	// SkipSync makes a restarted node serve owner requests before it has
 	// synced the registry.
 	SkipSync bool
+	// ZeroStoppedAt writes tombstones without their creation time (a zero
+	// timestamp: fresh when clocks start near zero, ancient on a real
+	// clock, so the tombstone is collected at once).
+	ZeroStoppedAt bool
+	// DropPush drops pubsub's push of claim changes and entry versions
+	// (only anti-entropy spreads them).
+	DropPush bool
+	// HandoverDropsState acknowledges hot-swap handover state without
+	// delivering it to the new instance (which keeps its own state).
+	HandoverDropsState bool
+	// IntensityOffByOne allows one restart more than Restart.MaxRestarts
+	// within Restart.Window.
+	IntensityOffByOne bool
 }
 
 // DistributionKind selects how children are mapped to nodes.

@@ -118,7 +118,9 @@ func (n *Node) onHandover(m Message) {
 		}
 		n.migr.delivered[id] = m.Epoch
 		c.awaitingState = false
-		n.effect(Effect{Kind: EffectDeliverHandover, ID: id, Instance: c.instance, Epoch: c.epoch, State: m.State})
+		if !n.cfg.Broken.HandoverDropsState {
+			n.effect(Effect{Kind: EffectDeliverHandover, ID: id, Instance: c.instance, Epoch: c.epoch, State: m.State})
+		}
 		if n.cfg.Migration.ConfirmHandover && !m.Full {
 			n.migr.confirmTo[id] = m.From
 			return

@@ -266,6 +266,9 @@ func (n *Node) ownerStop(op *ownerOp, m Message, reason string) {
 // instance.
 func (n *Node) tombstone(e *Entry, reason string) *Entry {
 	t := &Entry{Spec: e.Spec, Metadata: e.Metadata, Epoch: e.Epoch + 1, Stopped: true, StoppedAt: n.now, By: n.cfg.Name, Holder: e.Holder, Pinned: e.Pinned, Reason: reason}
+	if n.cfg.Broken.ZeroStoppedAt {
+		t.StoppedAt = 0
+	}
 	n.storeEntry(t)
 	return t
 }

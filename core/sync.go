@@ -54,6 +54,9 @@ func (n *Node) flushClaims() {
 		n.forwardGossip(m, []NodeID{n.cfg.Name})
 		return
 	}
+	if n.cfg.Broken.DropPush {
+		return
+	}
 	for _, p := range peers {
 		if len(claims) > 0 {
 			n.send(p, Message{Kind: MsgClaims, Claims: claims, Version: ver})

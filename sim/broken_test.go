@@ -18,6 +18,12 @@ func TestChecksCatchBrokenCore(t *testing.T) {
 		{"ack-before-replicate", ClassCrash, core.BrokenFor{AckBeforeReplicate: true}},
 		{"ignore-epochs", ClassMessages, core.BrokenFor{IgnoreEpochs: true}},
 		{"skip-sync", ClassCrash, core.BrokenFor{SkipSync: true}},
+		// The four bug classes that escaped the sweeps before time
+		// realism, the calm phase and the new checks (issue 10):
+		{"zero-stopped-at", ClassMessages, core.BrokenFor{ZeroStoppedAt: true}},
+		{"drop-pubsub-push", ClassNone, core.BrokenFor{DropPush: true}},
+		{"handover-drops-state", ClassChurn, core.BrokenFor{HandoverDropsState: true}},
+		{"intensity-off-by-one", ClassChildCrash, core.BrokenFor{IntensityOffByOne: true}},
 	}
 	n := max(seedsPerClass(t, 30), 30) // never fewer, even with -short
 	for _, tc := range cases {
