@@ -21,9 +21,10 @@ func RunSeed(class Class, seed uint64, opts Options) *Result {
 //
 // Phases: boot at a realistic wall time with the seed's timing profile;
 // chaos (client operations and the class's faults, 6 s times the
-// profile's scale); heal; quiescence (10 s plus one anti-entropy
-// interval: convergence is measured and every quiescent invariant
-// checked); a calm phase on a healthy network with a few client
+// profile's scale); heal; quiescence (10 s plus the anti-entropy rounds
+// every node needs to reach every peer — one with pubsub,
+// ceil(peers/FanOut) with gossip: convergence is measured and every
+// quiescent invariant checked); a calm phase on a healthy network with a few client
 // operations, where every live registry is sampled against the
 // propagation bound; and, for Setup.Idle, an idle stretch fast-forwarded
 // past the tombstone TTL and ForgetDownAfter (with one node kept away
@@ -124,7 +125,7 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 	// Quiescence: measure how long the registries take to converge, then
 	// run out the full bound before checking everything.
 	res := &Result{Setup: setup}
-	quiet := 10*time.Second + prof.SyncInterval
+	quiet := 10*time.Second + time.Duration(s.syncRounds())*prof.SyncInterval
 	res.ConvergedAfter = s.quiesce(quiet)
 	g := setup.Guarantee()
 	res.Violations = s.CheckQuiescent(g)
@@ -284,4 +285,20 @@ func (s *Sim) CheckRun() []checks.Violation {
 	vs = append(vs, checks.HandoverState(s.handoversDone, s.Instances(), stash)...)
 	vs = append(vs, checks.Restarts(s.crashObs, cfg.Restart.MaxRestarts, int64(cfg.Restart.Window))...)
 	return vs
+}
+
+// syncRounds is how many anti-entropy rounds it takes every node to send
+// its full state to every peer: one with pubsub; with gossip each round
+// reaches FanOut peers in rotation, so ceil(peers/FanOut).
+func (s *Sim) syncRounds() int {
+	live := s.LiveNodes()
+	if len(live) == 0 {
+		return 1
+	}
+	cfg := s.nodes[live[0]].cfg
+	if cfg.Sync.Kind != core.Gossip {
+		return 1
+	}
+	peers := len(s.names) - 1
+	return max(1, (peers+cfg.Sync.FanOut-1)/cfg.Sync.FanOut)
 }

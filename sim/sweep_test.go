@@ -59,7 +59,7 @@ func runSeedReportingPanics(t *testing.T, class Class, seed uint64) (res *Result
 // per class (the default sweep) fails if a declared point was never
 // reached.
 func TestSweep(t *testing.T) {
-	n := seedsPerClass(t, 150)
+	n := seedsPerClass(t, 100)
 	coverage := map[string]int{}
 	ran := 0
 	for _, class := range Classes {
