@@ -90,6 +90,7 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 		at := time.Duration(r.Int64N(int64(chaos)))
 		id := core.ChildID(fmt.Sprintf("c%d", r.IntN(pool)))
 		kind := r.IntN(10)
+		extra := r.IntN(10)
 		s.after(at, func() {
 			live := s.LiveNodes()
 			if len(live) == 0 {
@@ -97,6 +98,23 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 			}
 			node := live[r.IntN(len(live))]
 			switch {
+			case kind < 5 && extra < 3:
+				// A batch of 1–3 children with tags and restart policies.
+				specs := []core.ChildSpec{{ID: id, Restart: core.RestartPolicy(r.IntN(3))}}
+				for j := r.IntN(3); j > 0; j-- {
+					o := core.ChildID(fmt.Sprintf("c%d", r.IntN(pool)))
+					if o != specs[0].ID && (len(specs) < 2 || o != specs[1].ID) {
+						specs = append(specs, core.ChildSpec{ID: o, Restart: core.RestartPolicy(r.IntN(3))})
+					}
+				}
+				meta := core.Metadata{"tag": fmt.Sprintf("t%d", r.IntN(3))}
+				s.Request(node, core.Request{Op: core.OpStart, Specs: specs, Start: core.StartOptions{Await: true, SkipCheckExisting: true, Metadata: meta}})
+			case kind < 5 && extra == 3:
+				s.Request(node, core.Request{Op: core.OpLookup, IDs: []core.ChildID{id}, Consistency: core.Local})
+			case kind < 5 && extra == 4:
+				s.Request(node, core.Request{Op: core.OpWhichGlobal, Timeout: time.Second})
+			case kind < 5 && extra == 5:
+				s.Request(node, core.Request{Op: core.OpRedistribute, IDs: []core.ChildID{id}, Target: live[r.IntN(len(live))]})
 			case kind < 5:
 				s.Request(node, core.Request{Op: core.OpStart, Specs: []core.ChildSpec{{ID: id}}, Start: core.StartOptions{Await: true, SkipCheckExisting: true}})
 			case kind < 6:
