@@ -55,3 +55,41 @@ func HandoverState(hs []Handover, instances []Instance, stashFor int64) []Violat
 	}
 	return SortViolations(vs)
 }
+
+// LeaveHandoverState checks state continuity through a graceful leave,
+// for runs in which nothing could lose the handover (no message loss,
+// cuts or crashes): the state a leaving node's instance handed over (From,
+// State, At; To unknown) is the state some instance of the child started
+// elsewhere after At was given. Not judged when an instance of the child
+// already ran elsewhere at At (a replica or duplicate could be the
+// survivor) or when none started elsewhere within stashFor.
+func LeaveHandoverState(hs []Handover, instances []Instance, stashFor int64) []Violation {
+	var vs []Violation
+	for _, h := range hs {
+		judged, got := true, false
+		candidates := 0
+		for _, in := range instances {
+			if in.Child != h.Child || in.Node == h.From {
+				continue
+			}
+			if in.RunningAt(h.At) && in.Start < h.At {
+				judged = false
+				break
+			}
+			if in.Start < h.At {
+				continue
+			}
+			if in.Received == h.State {
+				got = true
+			}
+			if in.Start <= h.At+stashFor {
+				candidates++
+			}
+		}
+		if judged && !got && candidates > 0 {
+			vs = append(vs, Violation{Check: CheckHandoverState, Child: h.Child, Node: h.From,
+				Detail: fmt.Sprintf("%s left at %d handing over state %q, but no instance started elsewhere received it", h.From, h.At, h.State)})
+		}
+	}
+	return SortViolations(vs)
+}

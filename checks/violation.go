@@ -43,6 +43,7 @@ const (
 	CheckRestarts       = "restart-intensity"
 	CheckPropagation    = "propagation-bound"
 	CheckMasterRule     = "active-passive-master"
+	CheckWhichGlobal    = "which-children-global"
 )
 
 // SortViolations sorts vs in place by (Check, Child, Node, Detail) and

@@ -20,7 +20,15 @@ func (s *Sim) Request(node core.NodeID, r core.Request) (uint64, error) {
 	s.nextReq++
 	r.ID = s.nextReq
 	s.nextCli++
-	s.clients[r.ID] = &clientReq{id: r.ID, node: node, client: s.nextCli, call: s.now, req: r}
+	c := &clientReq{id: r.ID, node: node, client: s.nextCli, call: s.now, req: r}
+	if r.Op == core.OpWhichGlobal {
+		for _, p := range sn.node.View() {
+			if p != node {
+				c.peers = append(c.peers, string(p))
+			}
+		}
+	}
+	s.clients[r.ID] = c
 	s.trace("request %s #%d %s", node, r.ID, r.Op)
 	sn.node.Request(s.localTime(sn), r)
 	s.drain(sn)
@@ -58,9 +66,42 @@ func (s *Sim) onReply(sn *simNode, rep core.Reply) {
 	if expired {
 		s.cover(CoverRequestExpired)
 	}
+	if c.req.Op == core.OpWhichGlobal && rep.Err == nil {
+		w := checks.WhichGlobal{Origin: string(c.node), Call: int64(c.call), Return: int64(s.now), Peers: c.peers}
+		for _, g := range rep.Global {
+			l := checks.WhichListing{Node: string(g.Node)}
+			for _, ch := range g.Children {
+				l.Children = append(l.Children, checks.WhichChild{Child: string(ch.ID), Instance: ch.Instance})
+			}
+			w.Listings = append(w.Listings, l)
+		}
+		for _, u := range rep.Unreachable {
+			w.Unreachable = append(w.Unreachable, string(u))
+		}
+		s.whichObs = append(s.whichObs, w)
+		if len(w.Listings) > 1 {
+			s.cover(CoverWhichGlobalChecked)
+		}
+		if len(w.Unreachable) > 0 {
+			s.cover(CoverWhichGlobalUnreachable)
+		}
+	}
+	if c.req.Op == core.OpRedistribute && rep.Err == nil {
+		s.cover(CoverRedistributeMoved)
+	}
 	if rep.Initiated && !awaited(c.req) {
 		s.replies[rep.ID] = rep
 		delete(s.clients, rep.ID)
+		if c.req.Op == core.OpStart || c.req.Op == core.OpStop {
+			// Accepted, not awaited: it may take effect any time later.
+			kind := checks.OpStart
+			if c.req.Op == core.OpStop {
+				kind = checks.OpStop
+			}
+			for _, id := range requestIDs(c.req) {
+				s.addOp(c, kind, id, checks.OutcomeUnknown, nil, 0, false)
+			}
+		}
 		return
 	}
 	s.replies[rep.ID] = rep

@@ -52,6 +52,14 @@ const (
 	CoverPropagationChecked = "propagation-checked-lazy-sync"
 	// CoverIdleFastForward: a seed fast-forwarded past every expiry timer.
 	CoverIdleFastForward = "idle-fast-forward"
+	// CoverWhichGlobalChecked: a which_children_global answer listed
+	// another node's children and was checked against the truth.
+	CoverWhichGlobalChecked = "which-global-checked"
+	// CoverWhichGlobalUnreachable: a which_children_global answer
+	// reported an unreachable node.
+	CoverWhichGlobalUnreachable = "which-global-unreachable"
+	// CoverRedistributeMoved: a redistribute pushed a child to a node.
+	CoverRedistributeMoved = "redistribute-moved"
 )
 
 // CoveragePoints lists every declared point, sorted.
@@ -61,6 +69,7 @@ var CoveragePoints = sortedStrings([]string{
 	CoverForgottenMemberRejoins, CoverQuorumLost, CoverQuorumRegained,
 	CoverRequestExpired, CoverRetentionExpired, CoverHandoverCompleted,
 	CoverRestartIntensityExceeded, CoverPropagationChecked, CoverIdleFastForward,
+	CoverWhichGlobalChecked, CoverWhichGlobalUnreachable, CoverRedistributeMoved,
 })
 
 func sortedStrings(xs []string) []string { sort.Strings(xs); return xs }

@@ -195,6 +195,9 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 				s.after(2*sn.cfg.Migration.Retention, s.Heal)
 			}
 			state := c.state
+			if sn.leaving {
+				s.leaveHandovers = append(s.leaveHandovers, checks.Handover{Child: string(e.ID), From: string(sn.name), State: string(state), At: int64(s.now)})
+			}
 			s.handedOver[e.ID] = append(s.handedOver[e.ID], handedState{node: sn.name, instance: e.Instance, state: string(state)})
 			report(time.Millisecond, core.ChildEvent{Kind: core.ChildHandoverState, ID: e.ID, Instance: e.Instance, State: state})
 		}

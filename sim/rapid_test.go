@@ -74,10 +74,11 @@ func (c *rapidCluster) childID(t *rapid.T) core.ChildID {
 // guarantee is Setup.Guarantee for the faults the case actually used:
 // without partitions every class promises everything; with partitions
 // (always transitive here: groups cover every node and no node joins
-// while one is in force) only durability, and only with a quorum.
+// while one is in force) linearizability and durability with a quorum,
+// as the sweep's partition class, and nothing without.
 func (c *rapidCluster) guarantee() Guarantee {
 	if c.used["partition"] {
-		return Guarantee{Durable: c.quorum}
+		return Guarantee{Linearizable: c.quorum, Durable: c.quorum}
 	}
 	return Guarantee{Linearizable: true, Durable: true, NoResurrectionEver: true}
 }
@@ -256,9 +257,22 @@ func rapidClusterProp(rc rapidConfig) func(*rapid.T) {
 
 		g := c.guarantee()
 		vs := s.CheckQuiescent(g)
+		if quorum && c.used["partition"] {
+			// As the sweep's partition class: a node cut off in a
+			// minority stops its children and acknowledges nothing once
+			// it has detected the cut.
+			t := FastTiming()
+			bound := t.DownAfter + 2*t.TickInterval + 2*s.opts.Net.MaxDelay
+			if c.used["skew"] {
+				bound += 500 * time.Millisecond // a clock stepped back delays detection
+			}
+			vs = append(vs, checks.Quorum(s.MinorityWindows(), bound, s.Instances(), s.History())...)
+		}
 		var lin *checks.LinResult
 		if g.Linearizable {
-			l := checks.CheckLinearizable(s.History(), 10*time.Second)
+			t := FastTiming()
+			detect := t.DownAfter + 2*t.TickInterval + 2*s.opts.Net.MaxDelay + 500*time.Millisecond
+			l := checks.CheckLinearizable(checks.WithoutUndetectedMinorityReads(s.History(), s.MinorityWindows(), detect), 10*time.Second)
 			lin = &l
 		}
 		if len(vs) == 0 && (lin == nil || lin.Status == checks.LinOk) {

@@ -127,6 +127,12 @@ type Sim struct {
 	propSamples []propagationSample
 	// children some node gave up (restart intensity, temporary exits)
 	gone map[core.ChildID]bool
+	// answered which_children_global requests
+	whichObs []checks.WhichGlobal
+	// state handed over by leaving nodes, and whether anything could
+	// legitimately lose it (lossy network, cuts, node crashes)
+	leaveHandovers []checks.Handover
+	lossy          bool
 }
 
 type reqDelivery struct {
@@ -176,6 +182,8 @@ type simNode struct {
 	cfg      core.Config
 	// starting counts children whose start report is pending
 	starting int
+	// leaving: a graceful leave was asked of this incarnation
+	leaving bool
 	// last observed table sizes and quorum state (coverage)
 	stats       core.Stats
 	partitioned bool
@@ -202,6 +210,8 @@ type clientReq struct {
 	client int
 	call   core.Instant
 	req    core.Request
+	// peers the node saw when asked (which_children_global)
+	peers []string
 }
 
 // New returns an empty simulation.
@@ -425,7 +435,7 @@ func (s *Sim) boot(sn *simNode) error {
 	if err != nil {
 		return err
 	}
-	sn.node, sn.up, sn.cfg, sn.left = node, true, cfg, false
+	sn.node, sn.up, sn.cfg, sn.left, sn.leaving = node, true, cfg, false, false
 	s.trace("boot %s inc=%d", sn.name, sn.inc)
 	s.drain(sn)
 	inc := sn.inc
@@ -453,6 +463,7 @@ func (s *Sim) Crash(name core.NodeID) {
 		return
 	}
 	s.trace("crash %s", name)
+	s.lossy = true // a crash can lose a handover in flight
 	midStart := sn.starting > 0
 	for _, id := range s.sortedClientIDs() {
 		if c := s.clients[id]; c.node == name && c.req.Op == core.OpStart {
@@ -505,6 +516,7 @@ func (s *Sim) Leave(name core.NodeID) {
 		return
 	}
 	s.trace("leave %s", name)
+	sn.leaving = true
 	sn.node.Leave(s.localTime(sn))
 	s.drain(sn)
 }
@@ -557,6 +569,7 @@ func (s *Sim) Partition(groups ...[]core.NodeID) {
 		}
 	}
 	s.trace("partition %s", strings.Join(desc, "|"))
+	s.lossy = true
 	if len(s.handovers) > 0 {
 		s.cover(CoverPartitionDuringHandover)
 	}
@@ -590,6 +603,7 @@ func (s *Sim) Cut(a, b core.NodeID) {
 	s.blocked[[2]core.NodeID{a, b}] = true
 	s.blocked[[2]core.NodeID{b, a}] = true
 	s.trace("cut %s %s", a, b)
+	s.lossy = true
 	if len(s.handovers) > 0 {
 		s.cover(CoverPartitionDuringHandover)
 	}
@@ -618,6 +632,9 @@ func (s *Sim) SetNet(n NetConfig) {
 		n.MinDelay, n.MaxDelay = s.opts.Net.MinDelay, s.opts.Net.MaxDelay
 	}
 	s.opts.Net = n
+	if n.Loss > 0 {
+		s.lossy = true
+	}
 	s.trace("net loss=%.2f dup=%.2f reorder=%.2f", n.Loss, n.Dup, n.Reorder)
 }
 

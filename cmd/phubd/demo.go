@@ -56,15 +56,22 @@ func demoConfig(name, secret string, seeds []string) config.Config {
 	c.AdminAddr = ""
 	c.Core.Name = core.NodeID(name)
 	c.Core.HubID = "phub-demo"
-	c.Core.Migration = core.MigrationConfig{Kind: core.HotSwap, Handover: true, Retention: 2 * time.Second}
+	// Bounds, not delays: on an idle machine the handover and the leave
+	// take milliseconds; the generous bounds keep a loaded machine (a GC
+	// pause, a busy CI core) from suspecting a node or cutting a handover.
+	c.Core.Migration = core.MigrationConfig{Kind: core.HotSwap, Handover: true, Retention: 15 * time.Second}
 	t := &c.Core.Timing
 	t.TickInterval = 10 * time.Millisecond
-	t.HeartbeatInterval = 50 * time.Millisecond
-	t.DownAfter = 500 * time.Millisecond
+	t.HeartbeatInterval = 100 * time.Millisecond
+	t.DownAfter = 5 * time.Second
 	t.RetryInterval = 100 * time.Millisecond
-	t.RequestTimeout = 5 * time.Second
+	t.RequestTimeout = 20 * time.Second
 	return c
 }
+
+// demoBound bounds each wait of the demo (cluster forming, starting,
+// leaving); an idle machine needs a fraction of a second for each.
+const demoBound = 30 * time.Second
 
 func demo(n int, out io.Writer, log *slog.Logger) error {
 	began := time.Now()
@@ -76,7 +83,7 @@ func demo(n int, out io.Writer, log *slog.Logger) error {
 	names := []string{"node-a", "node-b", "node-c"}
 	nodes := map[string]*node.Node{}
 	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), demoBound)
 		defer cancel()
 		for _, name := range names {
 			if nd := nodes[name]; nd != nil {
@@ -100,7 +107,7 @@ func demo(n int, out io.Writer, log *slog.Logger) error {
 		}
 		fmt.Fprintf(out, "started %s on %s\n", name, nd.PeerAddr)
 	}
-	if err := waitUntil(5*time.Second, func() bool {
+	if err := waitUntil(demoBound, func() bool {
 		for _, nd := range nodes {
 			if len(nd.Hub.Alive()) != len(names) {
 				return false
@@ -117,9 +124,9 @@ func demo(n int, out io.Writer, log *slog.Logger) error {
 		specs[i] = core.ChildSpec{ID: core.ChildID(fmt.Sprintf("counter-%02d", i)), Kind: kinds.CounterKind,
 			Params: map[string]string{"interval_ms": "10"}}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), demoBound)
 	defer cancel()
-	res, err := nodes["node-a"].Hub.StartChildren(ctx, specs, phub.Await(), phub.Timeout(5*time.Second))
+	res, err := nodes["node-a"].Hub.StartChildren(ctx, specs, phub.Await(), phub.Timeout(demoBound))
 	if err != nil {
 		return fmt.Errorf("start children: %w", err)
 	}
@@ -140,7 +147,7 @@ func demo(n int, out io.Writer, log *slog.Logger) error {
 	}
 	fmt.Fprintf(out, "\nstopping %s gracefully (hot swap: its %d children hand their counts over)...\n", victim, len(counts))
 	t0 := time.Now()
-	cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
+	cctx, ccancel := context.WithTimeout(context.Background(), demoBound)
 	err = nodes[victim].Close(cctx)
 	ccancel()
 	delete(nodes, victim)
@@ -148,7 +155,7 @@ func demo(n int, out io.Writer, log *slog.Logger) error {
 		return fmt.Errorf("close %s: %w", victim, err)
 	}
 	var after map[core.ChildID]placed
-	if err := waitUntil(5*time.Second, func() bool {
+	if err := waitUntil(demoBound, func() bool {
 		after = where(nodes)
 		return len(after) == n
 	}); err != nil {
