@@ -141,7 +141,11 @@ func (s *Sim) recordReply(c *clientReq, rep core.Reply) {
 			out = checks.OutcomeFailed
 		}
 		if kind == checks.OpStart && rep.RolledBack && res.Err == "" {
-			out = checks.OutcomeUnknown // started, then stopped by rollback
+			// Started, then stopped by the rollback: both are unknown-
+			// outcome operations from the call on (a separate client).
+			out = checks.OutcomeUnknown
+			s.nextCli++
+			s.addOp(&clientReq{node: c.node, client: s.nextCli, call: c.call}, checks.OpStop, res.ID, checks.OutcomeUnknown, nil, 0, false)
 		}
 		if kind == checks.OpLookup && out == checks.OutcomeUnknown {
 			continue

@@ -161,6 +161,9 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 		s.endInstance(sn, e.ID) // a restart replaces the old instance
 		sn.starting++
 		if e.Spec.Params["fail"] == "start" {
+			// It exists (starting) until its failure is reported.
+			tr := &checks.Instance{Child: string(e.ID), Node: string(sn.name), Incarnation: sn.inc, Epoch: e.Epoch, Instance: e.Instance, Start: int64(s.now), End: int64(s.now.Add(s.opts.ChildStartDelay)), Active: e.Active}
+			s.instances = append(s.instances, tr)
 			report(s.opts.ChildStartDelay, core.ChildEvent{Kind: core.ChildStartFailed, ID: e.ID, Instance: e.Instance, Reason: "simulated start failure"})
 			return
 		}

@@ -73,8 +73,8 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 		}
 	}
 	if class == ClassPartition || class == ClassMix {
-		if r.IntN(2) == 0 {
-			s.Buggify(SiteIsolateDuringHandover, 0.3)
+		if r.IntN(4) != 0 {
+			s.Buggify(SiteIsolateDuringHandover, 0.6)
 		}
 	}
 	for i := 1; i <= setup.Nodes; i++ {
