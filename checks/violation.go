@@ -44,6 +44,7 @@ const (
 	CheckPropagation    = "propagation-bound"
 	CheckMasterRule     = "active-passive-master"
 	CheckWhichGlobal    = "which-children-global"
+	CheckHooks          = "hooks"
 )
 
 // SortViolations sorts vs in place by (Check, Child, Node, Detail) and

@@ -72,7 +72,14 @@ func (n *Node) claimLocal(c *localChild) {
 	_, existed := n.reg.claim(n.cfg.Name, c.spec.ID)
 	n.reg.setClaim(n.cfg.Name, cl)
 	n.pendingClaims = append(n.pendingClaims, cl)
-	n.claimChanged(n.cfg.Name, c.spec.ID, !existed)
+	if existed {
+		// A restart or a new signal replaces the claim: the registry
+		// changes, but nothing was removed (restarts fire
+		// child_process_pid_update instead).
+		n.registryChanged(c.spec.ID)
+		return
+	}
+	n.claimChanged(n.cfg.Name, c.spec.ID, true)
 }
 
 // ChildEvent handles a report from the driver about a local instance.
@@ -239,7 +246,10 @@ func (n *Node) flushBatch() {
 }
 
 // forgetClaims drops every claim of a node that is gone or restarted.
-func (n *Node) forgetClaims(node NodeID) {
+// With removeHooks (a restart noticed while the node was still alive in
+// the view, so no down fired the removals) each dropped claim fires
+// registry_pid_remove.
+func (n *Node) forgetClaims(node NodeID, removeHooks bool) {
 	delete(n.reg.removed, node) // versions restart with the incarnation
 	m := n.reg.claims[node]
 	if len(m) == 0 {
@@ -248,7 +258,11 @@ func (n *Node) forgetClaims(node NodeID) {
 	ids := sortedChildKeys(m)
 	delete(n.reg.claims, node)
 	for _, id := range ids {
-		n.registryChanged(id)
+		if removeHooks {
+			n.claimChanged(node, id, false)
+		} else {
+			n.registryChanged(id)
+		}
 	}
 	n.dirty = true
 }

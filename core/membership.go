@@ -110,6 +110,7 @@ func (m *membership) heard(name NodeID, inc uint64, rec *Member) bool {
 		return false // a left incarnation stays left
 	}
 	newInc := inc > s.Incarnation
+	wasAlive := s.Status == StatusAlive
 	s.lastHeard = now
 	if rec != nil && rec.Addr != "" {
 		s.Addr = rec.Addr
@@ -128,7 +129,7 @@ func (m *membership) heard(name NodeID, inc uint64, rec *Member) bool {
 		s.since = now
 		if newInc {
 			// A restart: the old incarnation's instances are gone.
-			m.n.forgetClaims(name)
+			m.n.forgetClaims(name, wasAlive)
 		}
 		// Exchange full state with every node that comes up, and wait for
 		// its state before acting on the registry again.
@@ -214,7 +215,7 @@ func (m *membership) tick() {
 			if now.Sub(s.since) > t.ForgetDownAfter {
 				delete(m.members, name)
 				m.sorted = nil
-				m.n.forgetClaims(name)
+				m.n.forgetClaims(name, false)
 			}
 		}
 	}

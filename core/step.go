@@ -35,7 +35,7 @@ func (n *Node) Step(now Instant, m Message) {
 		if s, ok := n.members.members[m.From]; ok && s.Incarnation <= m.Inc {
 			s.Incarnation = m.Inc
 			n.members.markGone(m.From, StatusLeft)
-			n.forgetClaims(m.From)
+			n.forgetClaims(m.From, false)
 		}
 		return
 	}

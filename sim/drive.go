@@ -48,6 +48,7 @@ func (s *Sim) drain(sn *simNode) {
 			s.hooks[h.Kind] += max(1, len(h.IDs))
 			s.observeHook(sn, h)
 		}
+		s.checkClaimHooks(sn, rd.Hooks)
 	}
 }
 

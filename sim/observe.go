@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"fmt"
+
 	"github.com/phub/phub/checks"
 	"github.com/phub/phub/core"
 )
@@ -139,4 +141,67 @@ func (s *Sim) instanceOf(node core.NodeID, instance uint64) *checks.Instance {
 		}
 	}
 	return nil
+}
+
+type hookClaim struct {
+	node core.NodeID
+	id   core.ChildID
+}
+
+type claimState uint8
+
+const (
+	claimAbsent claimState = iota
+	claimPresent
+	claimUnknown
+)
+
+// checkClaimHooks checks one batch of a node's hooks against what its
+// earlier hooks said: registry_pid_insert and registry_pid_remove for a
+// (claiming node, child) alternate, starting with an insert — a child is
+// never inserted twice or removed while absent (the hooks follow the
+// registry's claims). A batch that both inserts and removes one pair is
+// coalesced without order, so the pair's state is unknown until its next
+// hook.
+func (s *Sim) checkClaimHooks(sn *simNode, hooks []core.Hook) {
+	ins := map[hookClaim]bool{}
+	rem := map[hookClaim]bool{}
+	var order []hookClaim
+	for _, h := range hooks {
+		var m map[hookClaim]bool
+		switch h.Kind {
+		case core.HookRegistryInsert:
+			m = ins
+		case core.HookRegistryRemove:
+			m = rem
+		default:
+			continue
+		}
+		for _, id := range h.IDs {
+			k := hookClaim{h.Node, id}
+			if !ins[k] && !rem[k] {
+				order = append(order, k)
+			}
+			m[k] = true
+		}
+	}
+	for _, k := range order {
+		st := sn.hookClaims[k]
+		switch {
+		case ins[k] && rem[k]:
+			sn.hookClaims[k] = claimUnknown
+		case ins[k]:
+			if st == claimPresent {
+				s.hookViolations = append(s.hookViolations, checks.Violation{Check: checks.CheckHooks, Child: string(k.id), Node: string(sn.name),
+					Detail: fmt.Sprintf("registry_pid_insert for %s at %d, but the claim was already inserted", k.node, int64(s.now))})
+			}
+			sn.hookClaims[k] = claimPresent
+		case rem[k]:
+			if st == claimAbsent {
+				s.hookViolations = append(s.hookViolations, checks.Violation{Check: checks.CheckHooks, Child: string(k.id), Node: string(sn.name),
+					Detail: fmt.Sprintf("registry_pid_remove for %s at %d, but no insert preceded it", k.node, int64(s.now))})
+			}
+			sn.hookClaims[k] = claimAbsent
+		}
+	}
 }

@@ -314,6 +314,9 @@ func (s *Sim) CheckRun() []checks.Violation {
 	vs = append(vs, checks.HandoverState(s.handoversDone, s.Instances(), stash)...)
 	vs = append(vs, checks.Restarts(s.crashObs, cfg.Restart.MaxRestarts, int64(cfg.Restart.Window))...)
 	vs = append(vs, checks.WhichChildrenGlobal(s.whichObs, s.Instances())...)
+	if len(s.hookViolations) > 0 {
+		vs = append(vs, s.hookViolations[:min(len(s.hookViolations), 10)]...)
+	}
 	if !s.lossy {
 		// Without loss, cuts or crashes every leave handover completes.
 		vs = append(vs, checks.LeaveHandoverState(s.leaveHandovers, s.Instances(), stash)...)

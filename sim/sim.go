@@ -133,6 +133,8 @@ type Sim struct {
 	// legitimately lose it (lossy network, cuts, node crashes)
 	leaveHandovers []checks.Handover
 	lossy          bool
+	// hook sequences that contradict the registry (checked as they fire)
+	hookViolations []checks.Violation
 }
 
 type reqDelivery struct {
@@ -184,6 +186,9 @@ type simNode struct {
 	starting int
 	// leaving: a graceful leave was asked of this incarnation
 	leaving bool
+	// hookClaims is what this incarnation's insert/remove hooks said
+	// about each (claiming node, child): present, absent or unknown
+	hookClaims map[hookClaim]claimState
 	// last observed table sizes and quorum state (coverage)
 	stats       core.Stats
 	partitioned bool
@@ -436,6 +441,7 @@ func (s *Sim) boot(sn *simNode) error {
 		return err
 	}
 	sn.node, sn.up, sn.cfg, sn.left, sn.leaving = node, true, cfg, false, false
+	sn.hookClaims = map[hookClaim]claimState{}
 	s.trace("boot %s inc=%d", sn.name, sn.inc)
 	s.drain(sn)
 	inc := sn.inc
