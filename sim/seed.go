@@ -68,8 +68,8 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 		if r.IntN(2) == 0 {
 			s.Buggify(SiteCrashAfterAck, 0.05)
 		}
-		if r.IntN(2) == 0 {
-			s.Buggify(SiteProbeAfterRestart, 0.5)
+		if r.IntN(4) != 0 {
+			s.Buggify(SiteProbeAfterRestart, 0.9)
 		}
 	}
 	if class == ClassPartition || class == ClassMix {
@@ -203,11 +203,18 @@ func (s *Sim) healAll(class Class) {
 }
 
 // quiesce runs d of virtual time and returns when every live registry
-// first matched the truth (-1: never within d).
+// first matched the truth (-1: never within d). Once converged and
+// settled for a margin (2 × DownAfter, at least 2 s), the rest of d is
+// fast-forwarded: nothing is left to do but heartbeats and anti-entropy.
 func (s *Sim) quiesce(d time.Duration) time.Duration {
 	const step = 100 * time.Millisecond
 	converged := time.Duration(-1)
+	p := s.opts.Profile
 	for waited := time.Duration(0); waited < d; waited += step {
+		if p != nil && converged >= 0 && waited >= converged+max(2*time.Second, 2*p.Timing.DownAfter) {
+			s.FastForward(d-waited, p.idleTick())
+			break
+		}
 		s.RunFor(step)
 		if converged < 0 && len(checks.Convergence(s.Truth())) == 0 {
 			converged = waited + step
