@@ -37,6 +37,11 @@ type Config struct {
 	// OmitRegistryChanges skips computing Ready.Changes, for drivers that
 	// keep no lookup index of their own (the simulator reads the node).
 	OmitRegistryChanges bool
+	// CheckInvariants makes the node check its internal invariants after
+	// every input and panic at the first input that breaks one
+	// (Node.CheckInvariants). For the simulator and tests: it costs
+	// O(entries) per input.
+	CheckInvariants bool
 	// Broken injects protocol bugs so tests can prove the checks catch
 	// them. Test-only: never set it in production.
 	Broken BrokenFor

@@ -47,6 +47,7 @@ import (
 func TestData(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
 		e := newTestEnv()
+		e.check = (*Node).CheckInvariants
 		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 			out, err := e.exec(d)
 			if err != nil {

@@ -48,5 +48,6 @@
 //	hooks.go       hook kinds and their emission
 //	fence.go       fencing tokens of started instances
 //	read.go        read-only queries: Lookup, List, ByTag, View, Stats
+//	invariants.go  CheckInvariants, run after every input with Config.CheckInvariants
 //	rng.go         the node's private PRNG
 package core

@@ -210,4 +210,9 @@ func (n *Node) finish() {
 	}
 	n.flushClaims()
 	n.flushBatch()
+	if n.cfg.CheckInvariants {
+		if err := n.CheckInvariants(); err != nil {
+			panic(err)
+		}
+	}
 }

@@ -47,6 +47,7 @@ func (e *testEnv) addNode(name NodeID, inc uint64) error {
 	cfg := DefaultConfig(name)
 	cfg.Incarnation = inc
 	cfg.RandSeed = 1
+	cfg.CheckInvariants = true
 	fastTiming(&cfg)
 	known := false
 	for _, k := range e.names {
