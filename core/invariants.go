@@ -11,8 +11,8 @@ import (
 // the pending request tables point at each other, the dirty set matches
 // its order, and the bounded tables are within their bounds. With
 // Config.CheckInvariants the node panics after the first input that
-// breaks one, so a failing seed stops at that input (the simulator sets
-// it). It costs O(entries + local + pending) per call.
+// breaks one, so a failing run stops at that input (the testdata runner
+// sets it). It costs O(entries + local + pending) per call.
 func (n *Node) CheckInvariants() error {
 	for _, check := range []func() error{n.registryInvariant, n.claimsInvariant, n.pendingInvariant, n.dirtyInvariant, n.boundsInvariant} {
 		if err := check(); err != nil {

@@ -433,9 +433,6 @@ func (s *Sim) boot(sn *simNode) error {
 			cfg.Seeds = append(cfg.Seeds, n)
 		}
 	}
-	// Every input is checked against core's invariants: a seed that
-	// breaks one panics at that input (reported with seed and replay).
-	cfg.CheckInvariants = true
 	if s.opts.Configure != nil {
 		s.opts.Configure(&cfg)
 	}
