@@ -16,6 +16,10 @@ type ChildCrash struct {
 	Policy    string
 	At        int64
 	Restarted bool
+	// Tenure tells apart successive local lives of the child on the node
+	// at one epoch (stopped and started again, e.g. cordoned away and
+	// back): restart counts start afresh with each.
+	Tenure uint64
 }
 
 // Restarts checks restart accounting against the documented restart
@@ -26,13 +30,13 @@ type ChildCrash struct {
 // child and epoch (one tenure of the child on the node).
 func Restarts(crashes []ChildCrash, maxRestarts int, window int64) []Violation {
 	type key struct {
-		child, node string
-		inc, epoch  uint64
+		child, node        string
+		inc, epoch, tenure uint64
 	}
 	groups := map[key][]ChildCrash{}
 	var keys []key
 	for _, c := range crashes {
-		k := key{c.Child, c.Node, c.Incarnation, c.Epoch}
+		k := key{c.Child, c.Node, c.Incarnation, c.Epoch, c.Tenure}
 		if _, ok := groups[k]; !ok {
 			keys = append(keys, k)
 		}

@@ -176,7 +176,12 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 		if state == nil {
 			state = []byte(fmt.Sprintf("%s@%s.%d#%d", e.ID, sn.name, sn.inc, e.Instance))
 		}
-		sn.children[e.ID] = &simChild{id: e.ID, instance: e.Instance, epoch: e.Epoch, state: state, truth: tr, spec: e.Spec}
+		tenure := s.restarting
+		if tenure == 0 {
+			s.tenures++
+			tenure = s.tenures
+		}
+		sn.children[e.ID] = &simChild{id: e.ID, instance: e.Instance, epoch: e.Epoch, state: state, truth: tr, spec: e.Spec, tenure: tenure}
 		report(s.opts.ChildStartDelay, core.ChildEvent{Kind: core.ChildStarted, ID: e.ID, Instance: e.Instance})
 	case core.EffectStop:
 		if c := sn.children[e.ID]; c != nil && c.instance == e.Instance {
@@ -231,12 +236,14 @@ func (s *Sim) CrashChild(node core.NodeID, id core.ChildID) bool {
 	s.trace("crash-child %s %s", node, id)
 	s.endInstance(sn, id)
 	at := s.localTime(sn)
+	s.restarting = c.tenure // a restart in this batch continues the tenure
 	sn.node.ChildEvent(at, core.ChildEvent{Kind: core.ChildExited, ID: id, Instance: c.instance, Abnormal: true, Reason: "simulated crash"})
 	s.drain(sn)
+	s.restarting = 0
 	if sn.up {
 		nc := sn.children[id]
 		restarted := nc != nil && nc.instance != c.instance
-		s.crashObs = append(s.crashObs, checks.ChildCrash{Child: string(id), Node: string(node), Incarnation: sn.inc, Epoch: c.epoch, Policy: c.spec.Restart.String(), At: int64(at), Restarted: restarted})
+		s.crashObs = append(s.crashObs, checks.ChildCrash{Child: string(id), Node: string(node), Incarnation: sn.inc, Epoch: c.epoch, Policy: c.spec.Restart.String(), At: int64(at), Restarted: restarted, Tenure: c.tenure})
 		if !restarted && c.spec.Restart != core.Temporary {
 			s.cover(CoverRestartIntensityExceeded)
 		}

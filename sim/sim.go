@@ -135,6 +135,9 @@ type Sim struct {
 	lossy          bool
 	// hook sequences that contradict the registry (checked as they fire)
 	hookViolations []checks.Violation
+	// tenures: a counter, and the tenure a crash-restart continues
+	tenures    uint64
+	restarting uint64
 }
 
 type reqDelivery struct {
@@ -207,6 +210,8 @@ type simChild struct {
 	state    []byte
 	truth    *checks.Instance
 	spec     core.ChildSpec
+	// tenure: the local life this instance belongs to (restarts keep it)
+	tenure uint64
 }
 
 type clientReq struct {
