@@ -17,7 +17,7 @@ func TestChecksCatchBrokenCore(t *testing.T) {
 	}{
 		{"ack-before-replicate", ClassCrash, core.BrokenFor{AckBeforeReplicate: true}},
 		{"ignore-epochs", ClassMessages, core.BrokenFor{IgnoreEpochs: true}},
-		{"skip-sync", ClassMix, core.BrokenFor{SkipSync: true}},
+		{"skip-sync", ClassCrash, core.BrokenFor{SkipSync: true}},
 		// The four bug classes that escaped the sweeps before time
 		// realism, the calm phase and the new checks (issue 10):
 		{"zero-stopped-at", ClassMessages, core.BrokenFor{ZeroStoppedAt: true}},
