@@ -17,8 +17,16 @@ type ownerOp struct {
 	waitAcks  map[NodeID]bool
 	replSeq   uint64
 	entries   []Entry
-	lastSend  Instant
-	deadline  Instant
+	// ids are the children the request names but the owner did not write
+	// (answered from its registry): each peer acknowledges only if it
+	// holds no newer version of them (confirmAgainst), so reads are
+	// confirmed by the same round as writes.
+	ids []ChildID
+	// wrote: the op wrote new versions (entries holds more than the
+	// current versions of ids).
+	wrote    bool
+	lastSend Instant
+	deadline Instant
 }
 
 type reqKey struct {
@@ -144,6 +152,7 @@ func (n *Node) onRoutedRequest(m Message) {
 	default:
 		return
 	}
+	n.addCurrentVersions(op, requestIDs(m))
 	n.repl.ops[key] = op
 	n.replicateFor(op)
 	n.maybeFinishOwnerOp(op)
@@ -273,14 +282,41 @@ func (n *Node) tombstone(e *Entry, reason string) *Entry {
 	return t
 }
 
-// replicateFor sends the op's new entry versions to every alive peer and
-// waits for their acknowledgements.
-//
-// An op that writes nothing (a lookup, a stop of an unknown child, a start
-// of a running one) still waits for every alive peer to acknowledge an
-// empty replication: a read barrier. Without it an owner whose view is
-// stale — cut off, but not yet aware of it, and still counting a majority
-// — could answer from a registry the real majority has moved past.
+// addCurrentVersions records in op.ids the children op names but did not
+// write (a lookup, a not-found stop, an already-started start): answers
+// read from this node's registry. Their current versions join op.entries,
+// so the replication round also confirms them.
+func (n *Node) addCurrentVersions(op *ownerOp, ids []ChildID) {
+	op.wrote = len(op.entries) > 0
+	seen := make(map[ChildID]bool, len(op.entries)+len(ids))
+	for i := range op.entries {
+		seen[op.entries[i].Spec.ID] = true
+	}
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		op.ids = append(op.ids, id)
+		if e, ok := n.reg.get(id); ok {
+			cp := *e
+			cp.Replicas = nil
+			op.entries = append(op.entries, cp)
+		}
+	}
+}
+
+// replicateFor sends the op's entry versions (new ones and the current
+// ones of the children it only read) to every alive peer and waits for
+// their acknowledgements, before any answer, reads included. Views differ
+// while a heal is noticed link by link: a node that does not see the
+// rejoined owner yet still owns the child in its own view, and answering
+// from its registry alone would miss a write the real owner acknowledged
+// after replicating to the peers it saw. Those peers hold the newer version
+// and refuse to acknowledge (confirmAgainst), so the stale owner learns it
+// and the request is retried instead of answered. An op that names no
+// child and writes nothing still waits for an empty round when it has
+// peers (a read barrier against an owner cut off but not yet aware).
 func (n *Node) replicateFor(op *ownerOp) {
 	if len(op.entries) == 0 && len(n.members.peers()) == 0 {
 		return
@@ -306,7 +342,54 @@ func (n *Node) replicateFor(op *ownerOp) {
 func (n *Node) sendReplication(op *ownerOp) {
 	op.lastSend = n.now
 	for _, p := range sortedKeys(op.waitAcks) {
-		n.send(p, Message{Kind: MsgReplicate, Entries: op.entries, Seq: op.replSeq})
+		n.send(p, Message{Kind: MsgReplicate, Entries: op.entries, IDs: op.ids, Seq: op.replSeq})
+	}
+}
+
+// errStaleVersion is a peer's refusal to acknowledge an owner's
+// replication round: it holds a newer version of one of the round's
+// children (sent back to the owner just before).
+const errStaleVersion ErrCode = "stale_version"
+
+// confirmAgainst returns this node's versions of m's children that the
+// owner's round does not cover: a version newer than the one m carries, or
+// a live entry where m carries none. Called after m's entries are applied.
+func (n *Node) confirmAgainst(m Message) []Entry {
+	sent := make(map[ChildID]*Entry, len(m.Entries))
+	for i := range m.Entries {
+		sent[m.Entries[i].Spec.ID] = &m.Entries[i]
+	}
+	var newerHere []Entry
+	for _, id := range m.IDs {
+		have, ok := n.reg.get(id)
+		if !ok {
+			continue
+		}
+		o, sentOne := sent[id]
+		if (!sentOne && !have.Stopped) || (sentOne && newer(have, o)) {
+			cp := *have
+			cp.Replicas = nil
+			newerHere = append(newerHere, cp)
+		}
+	}
+	return newerHere
+}
+
+// abandonOwnerOp drops op, which wrote nothing, without answering: a peer
+// refused its round because this node's registry was stale. The origin retransmits the
+// request, which then runs against the newer versions the peer sent.
+func (n *Node) abandonOwnerOp(op *ownerOp) {
+	delete(n.repl.ops, op.key)
+	delete(n.repl.bySeq, op.replSeq)
+	for i := range op.entries {
+		if n.repl.replicating[op.entries[i].Spec.ID] == op {
+			delete(n.repl.replicating, op.entries[i].Spec.ID)
+		}
+	}
+	for id := range op.waitStart {
+		if n.repl.waitingStart[id] == op {
+			delete(n.repl.waitingStart, id)
+		}
 	}
 }
 
@@ -318,10 +401,30 @@ func (n *Node) sendEntryBatches(to NodeID, entries []Entry) {
 	}
 }
 
-func (n *Node) onReplicateAck(from NodeID, seq uint64) {
+func (n *Node) onReplicateAck(from NodeID, seq uint64, refused ErrCode) {
 	op, ok := n.repl.bySeq[seq]
 	if !ok {
 		return
+	}
+	if refused == errStaleVersion {
+		if !op.wrote {
+			n.abandonOwnerOp(op) // nothing applied: the retry reads again
+			return
+		}
+		// The writes are acknowledged (the peer applied them); what was
+		// read may be stale, so its outcome is unknown, never a stale
+		// definite answer.
+		read := make(map[ChildID]bool, len(op.ids))
+		for _, id := range op.ids {
+			read[id] = true
+		}
+		for i := range op.results {
+			if read[op.results[i].ID] {
+				op.results[i].Err = Code(ErrTimeout)
+				op.results[i].Detail = "a peer holds a newer version"
+				op.results[i].Nodes = nil
+			}
+		}
 	}
 	delete(op.waitAcks, from)
 	n.maybeFinishOwnerOp(op)

@@ -78,10 +78,15 @@ func (n *Node) Step(now Instant, m Message) {
 			n.resynced(m.From)
 		}
 		if m.Seq != 0 {
+			if newerHere := n.confirmAgainst(m); len(newerHere) > 0 {
+				n.sendEntryBatches(m.From, newerHere)
+				n.send(m.From, Message{Kind: MsgReplicateAck, Seq: m.Seq, Err: errStaleVersion})
+				break
+			}
 			n.send(m.From, Message{Kind: MsgReplicateAck, Seq: m.Seq})
 		}
 	case MsgReplicateAck:
-		n.onReplicateAck(m.From, m.Seq)
+		n.onReplicateAck(m.From, m.Seq, m.Err)
 	case MsgClaims:
 		n.applyClaims(m.From, m.Claims, m.Full, m.Version)
 	case MsgDigest:
