@@ -44,38 +44,14 @@ func (l Limits) split(m Message) []Message {
 		size += sz
 		count++
 	}
-	for i := range m.Members {
-		room(memberBound(&m.Members[i]))
-		cur.Members = append(cur.Members, m.Members[i])
-	}
-	for i := range m.Items {
-		room(itemBound(&m.Items[i]))
-		cur.Items = append(cur.Items, m.Items[i])
-	}
-	for _, id := range m.IDs {
-		room(strBytes(len(id)))
-		cur.IDs = append(cur.IDs, id)
-	}
-	for i := range m.Entries {
-		room(entryBound(&m.Entries[i]))
-		cur.Entries = append(cur.Entries, m.Entries[i])
-	}
-	for i := range m.Claims {
-		room(claimBound(&m.Claims[i]))
-		cur.Claims = append(cur.Claims, m.Claims[i])
-	}
-	for i := range m.Results {
-		room(resultBound(&m.Results[i]))
-		cur.Results = append(cur.Results, m.Results[i])
-	}
-	for i := range m.Children {
-		room(localChildBound(&m.Children[i]))
-		cur.Children = append(cur.Children, m.Children[i])
-	}
-	for _, a := range m.Acks {
-		room(strBytes(len(a)))
-		cur.Acks = append(cur.Acks, a)
-	}
+	each(m.Members, memberBound, room, func() *[]Member { return &cur.Members })
+	each(m.Items, itemBound, room, func() *[]StartItem { return &cur.Items })
+	each(m.IDs, func(id *ChildID) int { return strBytes(len(*id)) }, room, func() *[]ChildID { return &cur.IDs })
+	each(m.Entries, entryBound, room, func() *[]Entry { return &cur.Entries })
+	each(m.Claims, claimBound, room, func() *[]Claim { return &cur.Claims })
+	each(m.Results, resultBound, room, func() *[]ChildResult { return &cur.Results })
+	each(m.Children, localChildBound, room, func() *[]LocalChild { return &cur.Children })
+	each(m.Acks, func(a *NodeID) int { return strBytes(len(*a)) }, room, func() *[]NodeID { return &cur.Acks })
 	for st := m.State; len(st) > 0; {
 		free := l.MaxMessageBytes - size - varintBytes
 		if count == 0 {
@@ -105,6 +81,16 @@ func (l Limits) split(m Message) []Message {
 		}
 	}
 	return parts
+}
+
+// each appends every element of xs to the list of the current part that
+// list returns, after room has made space for its encoded bound.
+func each[T any](xs []T, bound func(*T) int, room func(int), list func() *[]T) {
+	for i := range xs {
+		room(bound(&xs[i]))
+		l := list()
+		*l = append(*l, xs[i])
+	}
 }
 
 // assembly collects the parts of one logical message.
