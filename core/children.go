@@ -39,6 +39,9 @@ func (n *Node) startLocal(e *Entry, state []byte) {
 	if _, ok := n.local[e.Spec.ID]; ok {
 		return
 	}
+	if n.strict != nil && !n.strictMayStart(e.Spec.ID) {
+		return // reconciliation starts it once the voters grant it
+	}
 	n.nextInst++
 	c := &localChild{spec: e.Spec, epoch: e.Epoch, instance: n.nextInst, status: childStarting, active: n.shouldBeActive(e)}
 	n.local[e.Spec.ID] = c
@@ -57,6 +60,9 @@ func (n *Node) stopLocal(id ChildID) {
 	}
 	delete(n.local, id)
 	n.effect(Effect{Kind: EffectStop, ID: id, Instance: c.instance, Epoch: c.epoch})
+	if n.strict != nil {
+		n.strictStopped(id, c.instance)
+	}
 	// An awaited start whose instance is stopped before it reported (it
 	// migrated away at once, or was stopped) still succeeded: its entry
 	// is written. Its report will be ignored, so answer now.
@@ -96,6 +102,9 @@ func (n *Node) ChildEvent(now Instant, ev ChildEvent) {
 	if ev.Kind == ChildHandoverState {
 		n.onHandoverState(ev)
 		return
+	}
+	if n.strict != nil {
+		n.strictExited(ev)
 	}
 	if !ok || c.instance != ev.Instance {
 		return
@@ -148,6 +157,17 @@ func (n *Node) onExit(c *localChild, ev ChildEvent) {
 			}
 			restart = false
 		}
+	}
+	if restart && n.strict != nil && !n.strictMayStart(id) {
+		// No lease left to restart under: drop the instance (keeping the
+		// entry); reconciliation starts it again once the voters grant it.
+		delete(n.local, id)
+		if n.reg.dropClaim(n.cfg.Name, id) {
+			n.pendingClaims = append(n.pendingClaims, Claim{ID: id, Removed: true, Epoch: c.epoch, Instance: c.instance})
+			n.claimChanged(n.cfg.Name, id, false)
+		}
+		n.markDirty(id)
+		return
 	}
 	if restart {
 		c.restarts = append(c.restarts, n.now)

@@ -171,6 +171,10 @@ const (
 	StaticQuorum   PartitionKind = "static_quorum"
 	DynamicQuorum  PartitionKind = "dynamic_quorum"
 	MajorityQuorum PartitionKind = "majority_quorum"
+	// Strict runs a child only under a lease granted by a majority of
+	// Voters, so no two instances of a child ever run at the same time
+	// (strict.go).
+	Strict PartitionKind = "strict"
 )
 
 // PartitionConfig configures the partition-tolerance strategy.
@@ -185,6 +189,20 @@ type PartitionConfig struct {
 	// TrackMaxSize lets MajorityQuorum raise max-seen on joins (default true
 	// via DefaultConfig).
 	TrackMaxSize bool
+	// Voters is Strict's configured cluster: the nodes whose majority
+	// grants leases (required with Strict; other nodes may hold leases
+	// but do not vote).
+	Voters []NodeID
+	// Lease is Strict's lease length L (default: Timing.DownAfter when 0).
+	// A holder counts L·(1−MaxDrift) from sending its renewal; a voter
+	// keeps its grant L·(1+MaxDrift)+LeaseMargin on its own clock.
+	Lease time.Duration
+	// MaxDrift is Strict's assumed bound ρ on the rate error of every
+	// node's monotonic clock (default 0.01 when 0; must be below 0.1).
+	MaxDrift float64
+	// LeaseMargin is added to every voter's hold beyond L·(1+ρ): the time
+	// a driver may need to kill a fenced child (default 2 ticks when 0).
+	LeaseMargin time.Duration
 }
 
 // RestartLimits is the restart intensity: more than MaxRestarts restarts
@@ -269,7 +287,7 @@ func (c *Config) Validate() error {
 		return bad("Sync.Interval", "must be > 0")
 	case c.Sync.FanOut < 1:
 		return bad("Sync.FanOut", "must be >= 1")
-	case c.Partition.Kind != Divergence && c.Partition.Kind != StaticQuorum && c.Partition.Kind != DynamicQuorum && c.Partition.Kind != MajorityQuorum:
+	case c.Partition.Kind != Divergence && c.Partition.Kind != StaticQuorum && c.Partition.Kind != DynamicQuorum && c.Partition.Kind != MajorityQuorum && c.Partition.Kind != Strict:
 		return bad("Partition.Kind", fmt.Sprintf("unknown %q", c.Partition.Kind))
 	case c.Partition.Kind == StaticQuorum && c.Partition.QuorumSize < 1:
 		return bad("Partition.QuorumSize", "static quorum needs a size >= 1")
@@ -293,6 +311,9 @@ func (c *Config) Validate() error {
 		return bad("HubID", fmt.Sprintf("longer than %d bytes", MaxNodeIDBytes))
 	case len(c.AdvertiseAddr) > MaxNodeIDBytes:
 		return bad("AdvertiseAddr", fmt.Sprintf("longer than %d bytes", MaxNodeIDBytes))
+	}
+	if err := c.validateStrict(); err != nil {
+		return err
 	}
 	return c.Limits.Validate()
 }

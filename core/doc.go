@@ -12,6 +12,10 @@
 // included) and the same inputs, a Node produces the same outputs, byte for
 // byte: core starts no goroutines, reads no clock, does no I/O, uses only
 // its own seeded PRNG and never lets map iteration order reach an output.
+// In strict mode (PartitionConfig.Kind Strict) the driver also hands in its
+// monotonic clock with SetMono before every input and kills every local
+// child when that clock passes the latest Ready.LeaseUntil, even while the
+// event loop is paused; strict.go states the protocol and its assumptions.
 // Every Request gets exactly one Reply with its ID, in the same or a later
 // batch. Invalid peer messages are dropped; invalid requests and configs
 // are refused with a named error.
@@ -42,6 +46,8 @@
 //	migration.go   hot-swap handover between old and new holder
 //	leave.go       graceful leave with handover
 //	quorum.go      partition tolerance: static, dynamic and majority quorum
+//	strict.go      strict mode: per-child leases from a majority of voters,
+//	               self-fencing deadlines (Ready.LeaseUntil), the proof sketch
 //	sync.go        propagation (pubsub, gossip), anti-entropy, full syncs
 //	chunks.go      messages split in parts and reassembled
 //	msgsize.go     upper bounds of a message's size on the wire

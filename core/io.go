@@ -227,9 +227,17 @@ type Ready struct {
 	Replies  []Reply
 	Changes  []RegistryChange
 	Hooks    []Hook
+	// LeaseUntil (strict mode; 0 = unchanged) is the new deadline on the
+	// node's monotonic clock (SetMono) by which the driver must have
+	// killed every local child, whether or not the node processes input
+	// in time: a timer outside the event loop. It replaces the previous
+	// deadline (it may move backwards); NoLease means no child needs one.
+	// A child stopped by EffectStop keeps the deadline in force when it was
+	// stopped.
+	LeaseUntil Mono
 }
 
 // Empty reports whether the batch holds nothing.
 func (r *Ready) Empty() bool {
-	return len(r.Messages) == 0 && len(r.Effects) == 0 && len(r.Replies) == 0 && len(r.Changes) == 0 && len(r.Hooks) == 0
+	return len(r.Messages) == 0 && len(r.Effects) == 0 && len(r.Replies) == 0 && len(r.Changes) == 0 && len(r.Hooks) == 0 && r.LeaseUntil == 0
 }

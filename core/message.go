@@ -39,12 +39,19 @@ const (
 	MsgHandoverAck
 	// MsgGossip carries registry entries and claims along a gossip round.
 	MsgGossip
+	// MsgLease asks a voter for a strict-mode lease: Seq is the holder's
+	// round, IDs the children it holds or wants (strict.go).
+	MsgLease
+	// MsgLeaseGrant answers MsgLease: Seq echoes the round, ToInc the
+	// holder's incarnation, IDs the children another holder keeps; Err
+	// set means the voter granted nothing.
+	MsgLeaseGrant
 	msgKindEnd
 )
 
 var msgNames = [...]string{"?", "join", "welcome", "heartbeat", "leave", "request", "result",
 	"replicate", "replicate_ack", "claims", "digest", "sync_request", "which", "which_reply",
-	"handover", "handover_ack", "gossip"}
+	"handover", "handover_ack", "gossip", "lease", "lease_grant"}
 
 // String returns the message kind's name.
 func (k MsgKind) String() string {

@@ -22,6 +22,7 @@ type Node struct {
 	repl     *replicator
 	migr     *migrations
 	quorum   *quorumState
+	strict   *strictState // nil unless Partition.Kind is Strict (strict.go)
 	gossip   *gossipState
 	leaving  bool
 	left     bool
@@ -90,6 +91,7 @@ func NewNode(cfg Config, now Instant) (*Node, error) {
 	n.repl = newReplicator()
 	n.migr = newMigrations()
 	n.quorum = newQuorumState(cfg.Partition)
+	n.strict = newStrictState(cfg)
 	n.gossip = newGossipState()
 	n.members.init(now)
 	n.onViewChange()
@@ -113,6 +115,9 @@ func (n *Node) Ready() Ready {
 func (n *Node) advance(now Instant) {
 	if now > n.now {
 		n.now = now
+	}
+	if n.strict != nil {
+		n.strictExpire() // re-check the lease before acting on any input
 	}
 }
 

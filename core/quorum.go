@@ -9,6 +9,7 @@ type quorumState struct {
 	partitioned bool
 	maxSeen     int
 	downLog     []downRecord
+	leased      bool // Strict: the node holds a majority lease (strict.go)
 }
 
 type downRecord struct {
@@ -82,6 +83,8 @@ func (q *quorumState) hasQuorum(size int) bool {
 		return left >= q.cfg.QuorumSize
 	case MajorityQuorum:
 		return size >= q.maxSeen/2+1
+	case Strict:
+		return q.leased
 	}
 	return true
 }

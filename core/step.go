@@ -22,6 +22,10 @@ func (n *Node) Step(now Instant, m Message) {
 		}
 		m = whole
 	}
+	if m.Kind == MsgLease || m.Kind == MsgLeaseGrant {
+		n.onLeaseMsg(m)
+		return
+	}
 	if m.Kind == MsgHandover {
 		// State handed over by a leaving node may arrive after its
 		// MsgLeave (reordering): it is data, not a sign of life, so it is
@@ -118,6 +122,9 @@ func (n *Node) Tick(now Instant) {
 		return
 	}
 	t := n.cfg.Timing
+	if n.strict != nil {
+		n.strictTick()
+	}
 	n.members.tick()
 	n.checkSynced()
 	if !n.ready() && now.Sub(n.lastSyncAsk) >= t.RetryInterval {
@@ -215,6 +222,9 @@ func (n *Node) finish() {
 	}
 	n.flushClaims()
 	n.flushBatch()
+	if n.strict != nil {
+		n.strictFlush()
+	}
 	if n.cfg.CheckInvariants {
 		if err := n.CheckInvariants(); err != nil {
 			panic(err)

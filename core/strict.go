@@ -1,0 +1,514 @@
+package core
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+// Strict mode (PartitionConfig.Kind == Strict) promises that no two
+// instances of a child ever run at the same time, in true time, whatever
+// the network, the wall clocks and the schedulers do, provided every node's
+// monotonic clock runs at a rate within [1−ρ, 1+ρ] of true time
+// (ρ = MaxDrift) and the driver honours Ready.LeaseUntil.
+//
+// The protocol (leases per child, granted by a majority of Voters):
+//
+//   - Every HeartbeatInterval (and at the next tick after it wants a new
+//     child) a node sends a lease round: MsgLease{Seq, IDs} to every voter,
+//     IDs being every child it runs, is stopping or wants to start. The
+//     round is timed by the sender's monotonic clock at sending, t0.
+//   - A voter answers with MsgLeaseGrant. It records the grant (its own
+//     monotonic time g, the holder's incarnation and IDs) and flags every
+//     ID another holder keeps at this voter: a holder whose last grant here
+//     is younger than L·(1+ρ)+LeaseMargin and whose last round listed the
+//     ID. A voter that booted less than that long ago grants nothing (it
+//     may have forgotten grants of its previous life).
+//   - A child is the holder's until t0 + L·(1−ρ) once a majority of voters
+//     granted it unflagged in a round sent at t0. The node starts (or
+//     restarts) a child only while that deadline is more than two ticks
+//     away, stops it two ticks before, and hands the deadline to the driver
+//     (Ready.LeaseUntil) which kills every local child when its monotonic
+//     clock reaches it, even if the event loop is paused.
+//   - A stopped child stays in the node's rounds until the driver reports
+//     its exit or its deadline passes, so no voter releases it early.
+//
+// Proof sketch: suppose H and N both run child X at true time T. Each
+// holds it from a round whose grants arrived before T and was sent after
+// T − L (a deadline of L·(1−ρ) on a clock at least 1−ρ fast lasts at most
+// L of true time). The two granting majorities share a voter y, which
+// granted both rounds before T, H's first say at g_H > T − L. y's hold of
+// that grant lasts L·(1+ρ)+margin on its clock, at least L of true time,
+// so it is live at N's grant (g_N < T < g_H + L) and y flags X for N,
+// unless H dropped X from its rounds before, which it does only once the
+// instance is gone. Restarted voters stay silent one full hold, so
+// forgotten grants have expired. A clock jump of the wall clock changes
+// nothing (leases use the monotonic clock only); a pause delays a voter's
+// grant (later g, still safe) or a holder's processing (its children die at
+// the driver's deadline regardless).
+//
+// What it costs: nothing runs without a majority of voters; a crashed
+// node's children restart elsewhere only after its grants expire (≥ L + the
+// margin); a restarted node waits out its old incarnation's grants; new
+// children start one lease round after they are placed. Strict requires
+// replication factor 1 and cold swap (a hot-swap handover would need both
+// instances at once).
+
+// Mono is a reading of a node's monotonic clock in nanoseconds: it never
+// jumps and its rate differs from true time by at most Partition.MaxDrift.
+// The driver hands it in with SetMono before every input in strict mode.
+type Mono int64
+
+// NoLease is Ready.LeaseUntil when no local child needs a deadline.
+const NoLease Mono = math.MaxInt64
+
+// Add returns m moved forward by d.
+func (m Mono) Add(d time.Duration) Mono { return m + Mono(d) }
+
+// maxLeaseRounds bounds the rounds awaiting grants.
+const maxLeaseRounds = 8
+
+// errLeaseBooting is a voter's refusal while it waits out its boot hold.
+const errLeaseBooting ErrCode = "lease_booting"
+
+type holderKey struct {
+	name NodeID
+	inc  uint64
+}
+
+// grantRec is what a voter remembers of its last grant to one holder.
+type grantRec struct {
+	at   Mono
+	seq  uint64
+	held map[ChildID]struct{}
+}
+
+// leaseRound is one round of this node as a holder, awaiting grants.
+type leaseRound struct {
+	seq     uint64
+	sent    Mono
+	ids     []ChildID
+	voters  map[NodeID]bool
+	granted int
+	ok      map[ChildID]int
+}
+
+type strictState struct {
+	voters      []NodeID
+	majority    int
+	selfVoter   bool
+	holderLease time.Duration // L·(1−ρ)
+	voterHold   time.Duration // L·(1+ρ) + margin
+	stopAhead   time.Duration
+
+	mono    Mono
+	boot    Mono
+	monoSet bool
+
+	// holder side
+	seq       uint64
+	rounds    []*leaseRound
+	lastRound Mono
+	kick      bool
+	nodeUntil Mono
+	valid     map[ChildID]Mono
+	want      map[ChildID]struct{}
+	stopping  map[ChildID]uint64 // instance being stopped
+	fenceOut  Mono               // last Ready.LeaseUntil emitted
+	lastGC    Mono
+
+	// voter side
+	recs  map[holderKey]*grantRec
+	owner map[ChildID]holderKey
+}
+
+func (c *Config) strictLease() time.Duration {
+	if c.Partition.Lease > 0 {
+		return c.Partition.Lease
+	}
+	return c.Timing.DownAfter
+}
+
+func (c *Config) strictDrift() float64 {
+	if c.Partition.MaxDrift > 0 {
+		return c.Partition.MaxDrift
+	}
+	return 0.01
+}
+
+func (c *Config) strictMargin() time.Duration {
+	if c.Partition.LeaseMargin > 0 {
+		return c.Partition.LeaseMargin
+	}
+	return 2 * c.Timing.TickInterval
+}
+
+// validateStrict names the first field that strict mode cannot work with.
+func (c *Config) validateStrict() error {
+	if c.Partition.Kind != Strict {
+		return nil
+	}
+	bad := func(field, why string) error { return fmt.Errorf("config: %s: %s", field, why) }
+	p := c.Partition
+	switch {
+	case len(p.Voters) == 0:
+		return bad("Partition.Voters", "strict needs the configured cluster's node names")
+	case p.MaxDrift < 0 || p.MaxDrift >= 0.1:
+		return bad("Partition.MaxDrift", "must be in [0, 0.1)")
+	case p.Lease < 0 || p.LeaseMargin < 0:
+		return bad("Partition.Lease", "must be >= 0")
+	case c.strictLease() < 4*c.Timing.HeartbeatInterval:
+		return bad("Partition.Lease", "must be at least 4 heartbeat intervals (renewals go out every heartbeat)")
+	case c.strictLease() < 8*c.Timing.TickInterval:
+		return bad("Partition.Lease", "must be at least 8 ticks")
+	case c.Redundancy.Factor != 1:
+		return bad("Redundancy.Factor", "strict runs one instance per child: the factor must be 1")
+	case c.Migration.Kind != ColdSwap:
+		return bad("Migration.Kind", "strict needs cold_swap (a hot-swap handover runs two instances at once)")
+	}
+	seen := map[NodeID]bool{}
+	for _, v := range p.Voters {
+		if v == "" || seen[v] {
+			return bad("Partition.Voters", fmt.Sprintf("empty or repeated name %q", v))
+		}
+		seen[v] = true
+	}
+	return nil
+}
+
+func newStrictState(cfg Config) *strictState {
+	if cfg.Partition.Kind != Strict {
+		return nil
+	}
+	voters := slices.Clone(cfg.Partition.Voters)
+	slices.Sort(voters)
+	l := float64(cfg.strictLease())
+	rho := cfg.strictDrift()
+	return &strictState{
+		voters:      voters,
+		majority:    len(voters)/2 + 1,
+		selfVoter:   slices.Contains(voters, cfg.Name),
+		holderLease: time.Duration(l * (1 - rho)),
+		voterHold:   time.Duration(l*(1+rho)) + cfg.strictMargin(),
+		stopAhead:   2 * cfg.Timing.TickInterval,
+		valid:       map[ChildID]Mono{},
+		want:        map[ChildID]struct{}{},
+		stopping:    map[ChildID]uint64{},
+		recs:        map[holderKey]*grantRec{},
+		owner:       map[ChildID]holderKey{},
+	}
+}
+
+// SetMono hands the node its monotonic clock; in strict mode the driver
+// calls it before every input (Tick, Step, Request, ChildEvent, Leave).
+// Readings that go backwards are ignored. Other modes ignore it.
+func (n *Node) SetMono(m Mono) {
+	s := n.strict
+	if s == nil {
+		return
+	}
+	if !s.monoSet {
+		s.monoSet, s.boot, s.mono = true, m, m
+		return
+	}
+	if m > s.mono {
+		s.mono = m
+	}
+}
+
+// LeaseUntil returns the monotonic deadline at which the driver must have
+// killed every local child (NoLease when none runs, or outside strict mode).
+func (n *Node) LeaseUntil() Mono {
+	if n.strict == nil {
+		return NoLease
+	}
+	return n.strictDeadline()
+}
+
+func (n *Node) strictDeadline() Mono {
+	s := n.strict
+	d := NoLease
+	for id := range n.local {
+		if v := s.valid[id]; v < d {
+			d = v
+		}
+	}
+	return d
+}
+
+// strictMayStart reports whether a local instance of id may start now; if
+// not, the child is wanted and the next tick asks the voters for it.
+func (n *Node) strictMayStart(id ChildID) bool {
+	s := n.strict
+	if _, dying := s.stopping[id]; !dying && s.monoSet && s.valid[id] > s.mono.Add(s.stopAhead) && s.nodeUntil > s.mono.Add(s.stopAhead) {
+		delete(s.want, id)
+		return true
+	}
+	if _, ok := s.want[id]; !ok {
+		s.want[id] = struct{}{}
+		s.kick = true
+	}
+	return false
+}
+
+// strictStopped keeps a stopped instance in the node's rounds until it is
+// known gone.
+func (n *Node) strictStopped(id ChildID, instance uint64) {
+	n.strict.stopping[id] = instance
+}
+
+// strictExited forgets a stopped instance the driver reports gone.
+func (n *Node) strictExited(ev ChildEvent) {
+	if ev.Kind != ChildExited && ev.Kind != ChildStartFailed {
+		return
+	}
+	if inst, ok := n.strict.stopping[ev.ID]; ok && inst == ev.Instance {
+		delete(n.strict.stopping, ev.ID)
+	}
+}
+
+// strictExpire runs at the start of every input: it fences (stops) local
+// children whose lease is about to end and drops the node's quorum when
+// its own lease is gone, before the input can act.
+func (n *Node) strictExpire() {
+	s := n.strict
+	if !s.monoSet {
+		return
+	}
+	edge := s.mono.Add(s.stopAhead)
+	for _, id := range sortedChildKeys(n.local) {
+		if s.valid[id] <= edge {
+			n.stopLocal(id)
+			n.markDirty(id)
+		}
+	}
+	for _, id := range sortedChildKeys(s.stopping) {
+		if s.valid[id] <= s.mono {
+			delete(s.stopping, id)
+		}
+	}
+	n.strictQuorum()
+}
+
+func (n *Node) strictQuorum() {
+	s := n.strict
+	leased := s.monoSet && s.nodeUntil > s.mono.Add(s.stopAhead)
+	if leased != n.quorum.leased {
+		n.quorum.leased = leased
+		n.quorum.update(n, "lease", n.cfg.Name)
+	}
+}
+
+// strictTick sends lease rounds and collects expired voter records.
+func (n *Node) strictTick() {
+	s := n.strict
+	if !s.monoSet {
+		return
+	}
+	hb := n.cfg.Timing.HeartbeatInterval
+	if s.lastRound == 0 || s.mono >= s.lastRound.Add(hb) || (s.kick && s.mono >= s.lastRound.Add(n.cfg.Timing.TickInterval)) {
+		n.strictRound()
+	}
+	if s.mono >= s.lastGC.Add(hb) {
+		s.lastGC = s.mono
+		n.voterCollect()
+	}
+}
+
+// strictHeld returns, sorted, the children this node asks the voters for:
+// local, stopping, and wanted ones that still belong here.
+func (n *Node) strictHeld() []ChildID {
+	s := n.strict
+	for _, id := range sortedChildKeys(s.want) {
+		if _, local := n.local[id]; local || !n.belongsHere(id) {
+			delete(s.want, id)
+		}
+	}
+	set := make(map[ChildID]struct{}, len(n.local)+len(s.stopping)+len(s.want))
+	for id := range n.local {
+		set[id] = struct{}{}
+	}
+	for id := range s.stopping {
+		set[id] = struct{}{}
+	}
+	for id := range s.want {
+		set[id] = struct{}{}
+	}
+	return sortedChildKeys(set)
+}
+
+func (n *Node) belongsHere(id ChildID) bool {
+	e, ok := n.reg.active(id)
+	return ok && containsNode(n.placementScratch(e), n.cfg.Name)
+}
+
+func (n *Node) strictRound() {
+	s := n.strict
+	s.kick = false
+	s.lastRound = s.mono
+	s.seq++
+	r := &leaseRound{seq: s.seq, sent: s.mono, ids: n.strictHeld(), voters: map[NodeID]bool{}, ok: map[ChildID]int{}}
+	if len(s.rounds) == maxLeaseRounds {
+		s.rounds = s.rounds[1:]
+	}
+	s.rounds = append(s.rounds, r)
+	for _, v := range s.voters {
+		if v == n.cfg.Name {
+			continue
+		}
+		n.send(v, Message{Kind: MsgLease, Seq: r.seq, IDs: r.ids})
+	}
+	if s.selfVoter {
+		flagged, err := n.voterGrant(holderKey{n.cfg.Name, n.cfg.Incarnation}, r.seq, r.ids)
+		n.applyGrant(n.cfg.Name, r.seq, flagged, err)
+	}
+}
+
+// onLeaseMsg handles MsgLease (as a voter) and MsgLeaseGrant (as a
+// holder). Neither counts as a sign of life for membership.
+func (n *Node) onLeaseMsg(m Message) {
+	if n.strict == nil || !n.strict.monoSet {
+		return
+	}
+	switch m.Kind {
+	case MsgLease:
+		if !n.strict.selfVoter {
+			return
+		}
+		flagged, err := n.voterGrant(holderKey{m.From, m.Inc}, m.Seq, m.IDs)
+		n.send(m.From, Message{Kind: MsgLeaseGrant, Seq: m.Seq, ToInc: m.Inc, IDs: flagged, Err: err})
+	case MsgLeaseGrant:
+		if m.ToInc != n.cfg.Incarnation || !slices.Contains(n.strict.voters, m.From) {
+			return
+		}
+		n.applyGrant(m.From, m.Seq, m.IDs, m.Err)
+	}
+}
+
+// voterGrant records a round of holder h and returns the ids another
+// holder keeps here, or a refusal code.
+func (n *Node) voterGrant(h holderKey, seq uint64, ids []ChildID) ([]ChildID, ErrCode) {
+	s := n.strict
+	if s.mono < s.boot.Add(s.voterHold) {
+		return nil, errLeaseBooting
+	}
+	rec := s.recs[h]
+	if rec != nil && seq <= rec.seq {
+		return nil, errStaleVersion // a duplicate or reordered round
+	}
+	if rec == nil {
+		rec = &grantRec{}
+		s.recs[h] = rec
+	}
+	rec.at, rec.seq = s.mono, seq
+	rec.held = make(map[ChildID]struct{}, len(ids))
+	var flagged []ChildID
+	for _, id := range ids {
+		rec.held[id] = struct{}{}
+		if o, ok := s.owner[id]; ok && o != h && n.voterKeeps(o, id) {
+			flagged = append(flagged, id)
+			continue
+		}
+		s.owner[id] = h
+	}
+	return flagged, ""
+}
+
+// voterKeeps reports whether holder o still keeps id at this voter.
+func (n *Node) voterKeeps(o holderKey, id ChildID) bool {
+	s := n.strict
+	rec := s.recs[o]
+	if rec == nil || s.mono >= rec.at.Add(s.voterHold) {
+		return false
+	}
+	_, ok := rec.held[id]
+	return ok
+}
+
+// voterCollect forgets expired grants and owners nobody keeps.
+func (n *Node) voterCollect() {
+	s := n.strict
+	for h, rec := range s.recs {
+		if s.mono >= rec.at.Add(s.voterHold) {
+			delete(s.recs, h)
+		}
+	}
+	for id, o := range s.owner {
+		if !n.voterKeeps(o, id) {
+			delete(s.owner, id)
+		}
+	}
+}
+
+// applyGrant counts voter v's answer to round seq.
+func (n *Node) applyGrant(v NodeID, seq uint64, flagged []ChildID, err ErrCode) {
+	s := n.strict
+	var r *leaseRound
+	for _, x := range s.rounds {
+		if x.seq == seq {
+			r = x
+		}
+	}
+	if r == nil || r.voters[v] {
+		return
+	}
+	r.voters[v] = true
+	if err != "" {
+		return
+	}
+	until := r.sent.Add(s.holderLease)
+	r.granted++
+	if r.granted == s.majority && until > s.nodeUntil {
+		s.nodeUntil = until
+	}
+	bad := make(map[ChildID]bool, len(flagged))
+	for _, id := range flagged {
+		bad[id] = true
+	}
+	for _, id := range r.ids {
+		if bad[id] {
+			continue
+		}
+		r.ok[id]++
+		if r.ok[id] != s.majority {
+			continue
+		}
+		if _, dying := s.stopping[id]; dying {
+			continue // a stopping instance's deadline must not move
+		}
+		if until > s.valid[id] {
+			s.valid[id] = until
+		}
+		if _, wanted := s.want[id]; wanted {
+			n.markDirty(id)
+		}
+	}
+	// Another holder keeps a child we run: let it go, so one of us can
+	// hold it (our own deadline still bounds it either way).
+	for _, id := range flagged {
+		if _, local := n.local[id]; local {
+			n.stopLocal(id)
+			n.markDirty(id)
+		}
+	}
+	for id, v := range s.valid {
+		if v <= s.mono {
+			if _, local := n.local[id]; !local {
+				if _, dying := s.stopping[id]; !dying {
+					delete(s.valid, id)
+				}
+			}
+		}
+	}
+	n.strictQuorum()
+}
+
+// strictFlush emits the fence deadline when it changed.
+func (n *Node) strictFlush() {
+	s := n.strict
+	if d := n.strictDeadline(); d != s.fenceOut {
+		s.fenceOut = d
+		n.out.LeaseUntil = d
+	}
+}
