@@ -86,12 +86,9 @@ func (n *Node) cordonChanged(node NodeID, cordoned bool) {
 // answers, and the node takes children over only once every peer has
 // answered with a sync made after that (ready, syncIsCurrent).
 func (n *Node) setCordon(on bool) {
-	s := n.members.members[n.cfg.Name]
-	if s.Cordoned == on {
+	if !n.members.setOwnCordon(on) {
 		return
 	}
-	s.Cordoned = on
-	s.CordonVer++
 	if !on {
 		for _, p := range n.members.peers() {
 			if n.needSync == nil {

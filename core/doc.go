@@ -34,7 +34,8 @@
 //	config.go      Config, DefaultConfig, Validate
 //	limits.go      the one table of size limits and request checks
 //	errors.go      sentinel errors and their wire codes
-//	membership.go  the membership view: heartbeats, failure detection, gossip
+//	membership.go  the membership table (a leaf): failure detection, gossip merge; returns transitions
+//	memberchange.go  the node's one reaction to membership transitions: syncs, hooks, view changes
 //	ring.go        the consistent-hash ring with virtual nodes
 //	placement.go   placement, reconciliation after view changes, guided mapping
 //	registry.go    the registry replica: entries, claims, merge by epoch, digest

@@ -83,7 +83,7 @@ func NewNode(cfg Config, now Instant) (*Node, error) {
 		syncedFrom: map[NodeID]bool{},
 		bootedAt:   now,
 	}
-	n.members = newMembership(n)
+	n.members = newMembership(Member{Name: cfg.Name, Incarnation: cfg.Incarnation, Addr: cfg.AdvertiseAddr}, now)
 	n.ring = newRing(cfg.Distribution.VirtualNodes)
 	n.reg = newRegistry()
 	n.reg.ignoreEpochs = cfg.Broken.IgnoreEpochs
@@ -93,7 +93,6 @@ func NewNode(cfg Config, now Instant) (*Node, error) {
 	n.quorum = newQuorumState(cfg.Partition)
 	n.strict = newStrictState(cfg)
 	n.gossip = newGossipState()
-	n.members.init(now)
 	n.onViewChange()
 	n.checkSynced()
 	return n, nil

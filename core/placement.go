@@ -147,7 +147,7 @@ func (n *Node) viewChanged(dir string, node NodeID) {
 	before := n.localPlacements()
 	n.ring.set(n.placeable(n.members.view))
 	n.hookChildrenRedistribution(before, node, dir)
-	n.quorum.update(n, dir, node)
+	n.updateQuorum(dir, node)
 	n.dirtyAll = true
 	n.reconcile()
 	n.hook(HookPostNodesRedistribution, node, nil, dir)
@@ -155,7 +155,7 @@ func (n *Node) viewChanged(dir string, node NodeID) {
 
 func (n *Node) onViewChange() {
 	n.ring.set(n.placeable(n.members.view))
-	n.quorum.update(n, "init", n.cfg.Name)
+	n.updateQuorum("init", n.cfg.Name)
 	n.dirtyAll = true
 }
 

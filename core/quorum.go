@@ -24,12 +24,11 @@ func newQuorumState(cfg PartitionConfig) *quorumState {
 	return &quorumState{cfg: cfg, maxSeen: cfg.InitialClusterSize}
 }
 
-// update re-evaluates quorum after a view change in direction dir
-// ("up", "down", "left", "reset" or "init") of node. Graceful leaves are
-// never counted as failures.
-func (q *quorumState) update(n *Node, dir string, node NodeID) {
-	size := len(n.members.view)
-	now := n.now
+// update re-evaluates quorum at now for a view of size members after a
+// change in direction dir ("up", "down", "left", "reset" or "init") of
+// node, and reports whether the node lost or regained quorum. Graceful
+// leaves are never counted as failures.
+func (q *quorumState) update(size int, now Instant, dir string, node NodeID) (changed bool) {
 	switch q.cfg.Kind {
 	case MajorityQuorum:
 		if q.cfg.TrackMaxSize && size > q.maxSeen {
@@ -48,15 +47,23 @@ func (q *quorumState) update(n *Node, dir string, node NodeID) {
 	}
 	was := q.partitioned
 	q.partitioned = !q.hasQuorum(size)
-	if was != q.partitioned {
-		detail := "quorum_regained"
-		if q.partitioned {
-			detail = "partitioned"
-		}
-		n.hook(HookPriorityStateUpdated, n.cfg.Name, nil, detail)
-		n.dirtyAll = true
-		n.dirty = true
+	return was != q.partitioned
+}
+
+// updateQuorum re-evaluates quorum after a view change (quorumState.update)
+// and, when the node lost or regained it, fires the priority hook and
+// reconciles every child (stop all, or restart them).
+func (n *Node) updateQuorum(dir string, node NodeID) {
+	if !n.quorum.update(len(n.members.view), n.now, dir, node) {
+		return
 	}
+	detail := "quorum_regained"
+	if n.quorum.partitioned {
+		detail = "partitioned"
+	}
+	n.hook(HookPriorityStateUpdated, n.cfg.Name, nil, detail)
+	n.dirtyAll = true
+	n.dirty = true
 }
 
 func (q *quorumState) pruneDownLog(now Instant, node NodeID) {
@@ -101,5 +108,5 @@ func (n *Node) ResetClusterSize(now Instant, size int) {
 		size = 1
 	}
 	n.quorum.maxSeen = size
-	n.quorum.update(n, "reset", n.cfg.Name)
+	n.updateQuorum("reset", n.cfg.Name)
 }

@@ -36,9 +36,8 @@ func (n *Node) Step(now Instant, m Message) {
 		}
 	}
 	if m.Kind == MsgLeave {
-		if s, ok := n.members.members[m.From]; ok && s.Incarnation <= m.Inc {
-			s.Incarnation = m.Inc
-			n.members.markGone(m.From, StatusLeft)
+		if t, ok := n.members.left(m.From, m.Inc, n.now); ok {
+			n.onMemberTransition(t)
 			n.forgetClaims(m.From, false)
 		}
 		return
@@ -52,16 +51,18 @@ func (n *Node) Step(now Instant, m Message) {
 			}
 		}
 	}
-	if !n.members.heard(m.From, m.Inc, self) {
+	t, ok := n.members.heard(m.From, m.Inc, self, n.now)
+	if !ok {
 		return
 	}
+	n.onMemberTransition(t)
 	switch m.Kind {
 	case MsgJoin:
-		n.members.gossiped(m.Members)
+		n.mergeMembers(m.Members)
 		n.send(m.From, Message{Kind: MsgWelcome, Members: n.members.list()})
 		n.sendFullSync(m.From)
 	case MsgWelcome, MsgHeartbeat:
-		n.members.gossiped(m.Members)
+		n.mergeMembers(m.Members)
 		if m.Kind == MsgWelcome {
 			n.sendFullSync(m.From)
 		}
@@ -125,7 +126,7 @@ func (n *Node) Tick(now Instant) {
 	if n.strict != nil {
 		n.strictTick()
 	}
-	n.members.tick()
+	n.expireMembers()
 	n.checkSynced()
 	if !n.ready() && now.Sub(n.lastSyncAsk) >= t.RetryInterval {
 		// Full syncs can be lost: ask the peers we still lack.

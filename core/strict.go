@@ -296,7 +296,7 @@ func (n *Node) strictQuorum() {
 	leased := s.monoSet && s.nodeUntil > s.mono.Add(s.stopAhead)
 	if leased != n.quorum.leased {
 		n.quorum.leased = leased
-		n.quorum.update(n, "lease", n.cfg.Name)
+		n.updateQuorum("lease", n.cfg.Name)
 	}
 }
 

@@ -1,0 +1,67 @@
+package core
+
+// onMemberTransition is the one place where the node reacts to a change
+// of a member's record (membership.go decides the change, this acts on
+// it): it forgets a restarted or forgotten member's claims, exchanges full
+// state with a member that comes up, probes one learned by gossip, fires
+// the cluster join/leave hooks and moves children on view and cordon
+// changes.
+func (n *Node) onMemberTransition(t memberTransition) {
+	switch {
+	case t.forgotten():
+		n.forgetClaims(t.name, false)
+	case t.discovered():
+		// Probe it now rather than at the next heartbeat: joins complete
+		// in a round trip, not a heartbeat interval.
+		n.send(t.name, Message{Kind: MsgHeartbeat, Members: n.members.list()})
+	case t.cameUp():
+		if t.restarted {
+			// A restart: the old incarnation's instances are gone.
+			n.forgetClaims(t.name, t.from == StatusAlive)
+		}
+		// Exchange full state with every node that comes up, and wait for
+		// its state before acting on the registry again.
+		n.sendFullSync(t.name)
+		n.needResync(t.name)
+		n.hook(HookPreClusterJoin, t.name, nil, "")
+		n.viewChanged("up", t.name)
+		n.hook(HookPostClusterJoin, t.name, nil, "")
+		// A restart seen before the old incarnation was declared down
+		// leaves the view as it was: the cordon reset still moves the ring.
+		if t.cordonChanged {
+			n.cordonChanged(t.name, t.cordoned)
+		}
+	case t.wentAway():
+		n.resynced(t.name)
+		if t.from == StatusAlive {
+			n.hook(HookPreClusterLeave, t.name, nil, t.to.String())
+			dir := "down"
+			if t.to == StatusLeft {
+				dir = "left"
+			}
+			n.viewChanged(dir, t.name)
+			n.hook(HookPostClusterLeave, t.name, nil, t.to.String())
+		}
+	case t.cordonChanged:
+		n.cordonChanged(t.name, t.cordoned)
+	}
+}
+
+// mergeMembers merges a member list learned indirectly, reacting to each
+// change before merging the next record.
+func (n *Node) mergeMembers(list []Member) {
+	for _, g := range list {
+		if t, ok := n.members.merge(g, n.now); ok {
+			n.onMemberTransition(t)
+		}
+	}
+}
+
+// expireMembers detects silent members and forgets long-gone ones.
+func (n *Node) expireMembers() {
+	for _, name := range n.members.names() {
+		if t, ok := n.members.expire(name, n.now, n.cfg.Timing); ok {
+			n.onMemberTransition(t)
+		}
+	}
+}
