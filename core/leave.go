@@ -6,6 +6,14 @@ package core
 // child starts. When every state is sent, or Migration.Retention passes,
 // the node stops its children, announces MsgLeave and is done (Left).
 
+// leaveState is a graceful leave's progress: leaving from Leave until
+// every state is handed over or leaveDeadline passes, then left for good.
+type leaveState struct {
+	leaving       bool
+	left          bool
+	leaveDeadline Instant
+}
+
 // Leave starts a graceful leave at time now.
 func (n *Node) Leave(now Instant) {
 	n.advance(now)

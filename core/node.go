@@ -14,60 +14,38 @@ type Node struct {
 	now Instant
 	out Ready
 
-	members  *membership
-	ring     *ring
-	reg      *registry
-	local    map[ChildID]*localChild
-	pending  *pendingTable
-	repl     *replicator
-	migr     *migrations
-	quorum   *quorumState
-	strict   *strictState // nil unless Partition.Kind is Strict (strict.go)
-	gossip   *gossipState
-	leaving  bool
-	left     bool
-	nextInst uint64
-	nextSeq  uint64
-
-	lastHeartbeat Instant
-	lastSync      Instant
-	lastReconcile Instant
-	leaveDeadline Instant
-	nextRollback  uint64
+	// Sub-machines with a table of their own, each in its file.
+	members *membership             // membership.go: who is alive, down, left
+	ring    *ring                   // ring.go: consistent-hash placement
+	reg     *registry               // registry.go: entries and claims
+	local   map[ChildID]*localChild // children.go: instances running here
+	pending *pendingTable           // requests.go: client requests in flight
+	repl    *replicator             // owner.go: replication before ack
+	migr    *migrations             // migration.go: hot-swap handovers
+	quorum  *quorumState            // quorum.go: partition tolerance
+	strict  *strictState            // strict.go: leases; nil unless Partition.Kind is Strict
+	gossip  *gossipState            // sync.go: gossip dedup
 	// backoffs holds replicas that exceeded their restart intensity here
 	// and wait out Restart.Window (intensity.go); at most one per child.
 	backoffs map[ChildID]backoff
+	parts    assembler // chunks.go: messages received in parts
 
-	// reconciliation work: dirtyAll after a view change, else dirtyIDs
-	dirty      bool
-	dirtyAll   bool
-	dirtyIDs   map[ChildID]struct{}
-	dirtyOrder []ChildID
+	// State of the node's own activities, embedded so their fields read
+	// as the node's; each type says which activity owns them.
+	idCounters    // node.go: request, instance, rollback and part numbers
+	rounds        // step.go: heartbeat and anti-entropy rounds
+	syncState     // sync.go: boot sync and resync after a member came back
+	reconcileWork // placement.go: children awaiting reconciliation
+	outbox        // sync.go: updates batched until the end of an input
+	leaveState    // leave.go: graceful leave in progress
+}
 
-	// A node serves owner-routed requests only once synced: it has
-	// received a full registry sync from every alive peer (or found no
-	// peer within DownAfter of booting). A restarted node therefore never
-	// answers from an empty registry.
-	synced      bool
-	syncedFrom  map[NodeID]bool
-	bootedAt    Instant
-	lastSyncAsk Instant
-	needSync    map[NodeID]bool // members that came back, whose full sync we await
-	heartbeats  uint64
-
-	// batched outgoing updates, flushed after every input
-	pendingClaims  []Claim
-	pendingEntries []Entry
-	batch          outBatch
-	claimsVer      uint64 // version of this node's last claim message
-	gossipCursor   int    // next peer of the anti-entropy rotation
-	plBuf          []NodeID
-	batching       bool // inside BeginBatch/EndBatch
-	deferredFinish bool
-
-	// messages sent or received in parts (chunks.go)
-	nextPartOf uint64
-	parts      assembler
+// idCounters hands out the node's locally unique numbers.
+type idCounters struct {
+	nextSeq      uint64 // request and message sequence numbers (seq)
+	nextInst     uint64 // instance ids of local children
+	nextRollback uint64 // rollback request ids
+	nextPartOf   uint64 // ids of messages sent in parts
 }
 
 // NewNode returns a node for cfg at time now. It validates cfg.
@@ -76,12 +54,11 @@ func NewNode(cfg Config, now Instant) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{
-		cfg:        cfg,
-		rng:        newRng(cfg.RandSeed ^ uint64(len(cfg.Name))*0x9e3779b97f4a7c15),
-		now:        now,
-		local:      map[ChildID]*localChild{},
-		syncedFrom: map[NodeID]bool{},
-		bootedAt:   now,
+		cfg:       cfg,
+		rng:       newRng(cfg.RandSeed ^ uint64(len(cfg.Name))*0x9e3779b97f4a7c15),
+		now:       now,
+		local:     map[ChildID]*localChild{},
+		syncState: syncState{syncedFrom: map[NodeID]bool{}, bootedAt: now},
 	}
 	n.members = newMembership(Member{Name: cfg.Name, Incarnation: cfg.Incarnation, Addr: cfg.AdvertiseAddr}, now)
 	n.ring = newRing(cfg.Distribution.VirtualNodes)
@@ -147,7 +124,7 @@ func (n *Node) effect(e Effect) {
 	n.out.Effects = append(n.out.Effects, e)
 }
 
-func (n *Node) seq() uint64 {
-	n.nextSeq++
-	return n.nextSeq
+func (c *idCounters) seq() uint64 {
+	c.nextSeq++
+	return c.nextSeq
 }

@@ -2,6 +2,18 @@ package core
 
 import "fmt"
 
+// reconcileWork is the children awaiting reconciliation: all of them
+// after a view change (dirtyAll), else the ids in dirtyIDs, in the order
+// they were marked.
+type reconcileWork struct {
+	dirty         bool
+	dirtyAll      bool
+	dirtyIDs      map[ChildID]struct{}
+	dirtyOrder    []ChildID
+	lastReconcile Instant
+	plBuf         []NodeID // buffer of placementScratch, reused per child
+}
+
 // factor returns the effective replication factor for the current view.
 func (n *Node) factor() int {
 	f := n.cfg.Redundancy.Factor
@@ -162,15 +174,15 @@ func (n *Node) onViewChange() {
 // markDirty schedules id for reconciliation. Dirty ids are reconciled in
 // the order they were marked, which is deterministic (it follows the
 // order of inputs), so no sort is needed.
-func (n *Node) markDirty(id ChildID) {
-	if n.dirtyIDs == nil {
-		n.dirtyIDs = map[ChildID]struct{}{}
+func (w *reconcileWork) markDirty(id ChildID) {
+	if w.dirtyIDs == nil {
+		w.dirtyIDs = map[ChildID]struct{}{}
 	}
-	if _, ok := n.dirtyIDs[id]; !ok {
-		n.dirtyIDs[id] = struct{}{}
-		n.dirtyOrder = append(n.dirtyOrder, id)
+	if _, ok := w.dirtyIDs[id]; !ok {
+		w.dirtyIDs[id] = struct{}{}
+		w.dirtyOrder = append(w.dirtyOrder, id)
 	}
-	n.dirty = true
+	w.dirty = true
 }
 
 // reconcile makes the local instances match the placement of the

@@ -1,5 +1,13 @@
 package core
 
+// rounds is when the node last ran its periodic rounds.
+type rounds struct {
+	lastHeartbeat Instant
+	heartbeats    uint64  // heartbeat rounds so far (every 25th also re-joins seeds)
+	lastSync      Instant // last anti-entropy and garbage-collection round
+	gossipCursor  int     // next peer of the anti-entropy rotation
+}
+
 // maxHops bounds how often a routed request is forwarded between nodes that
 // disagree about ownership.
 const maxHops = 3

@@ -9,6 +9,32 @@ package core
 // acknowledged requests are replicated directly (see owner.go) in both
 // modes, because the acknowledgement depends on them.
 
+// syncState gates a node's authority on having the cluster's state. A
+// node serves owner-routed requests only once synced: it has received a
+// full registry sync from every alive peer (or found no peer within
+// DownAfter of booting). A restarted node therefore never answers from an
+// empty registry. After that, a member that comes back (a healed
+// partition, a restart) must send its full sync before the node acts on
+// the registry again (needSync).
+type syncState struct {
+	synced      bool
+	syncedFrom  map[NodeID]bool
+	bootedAt    Instant
+	lastSyncAsk Instant
+	needSync    map[NodeID]bool // members that came back, whose full sync we await
+}
+
+// outbox holds updates batched during an input and flushed after it
+// (or after EndBatch).
+type outbox struct {
+	pendingClaims  []Claim
+	pendingEntries []Entry
+	batch          outBatch
+	claimsVer      uint64 // version of this node's last claim message
+	batching       bool   // inside BeginBatch/EndBatch
+	deferredFinish bool   // an input ended inside a batch: finish at EndBatch
+}
+
 type gossipState struct {
 	seen     map[reqKey]bool
 	seenFIFO []reqKey
@@ -215,15 +241,15 @@ func (n *Node) sendFullSync(to NodeID) {
 // every member that came back since (a healed partition, a restart), so
 // it never acts on a registry that misses what the other side decided
 // meanwhile (e.g. a stop, which a takeover could otherwise outrun).
-func (n *Node) ready() bool { return n.synced && len(n.needSync) == 0 }
+func (s *syncState) ready() bool { return s.synced && len(s.needSync) == 0 }
 
 // needResync records that a member came (back) up after the boot sync.
-func (n *Node) needResync(name NodeID) {
-	if n.synced {
-		if n.needSync == nil {
-			n.needSync = map[NodeID]bool{}
+func (s *syncState) needResync(name NodeID) {
+	if s.synced {
+		if s.needSync == nil {
+			s.needSync = map[NodeID]bool{}
 		}
-		n.needSync[name] = true
+		s.needSync[name] = true
 	}
 }
 
