@@ -86,6 +86,10 @@ type Op struct {
 	// instances (so it never decreases while the child stays present).
 	// 0 means "not reported" and is never checked.
 	Epoch uint64
+	// Answer is what the client was told, as evidence for a reader (e.g.
+	// "503 partitioned" from phubd's admin API); the checkers never read
+	// it. Empty when the recorder has nothing to add (the simulator).
+	Answer string
 }
 
 // String renders the op on one line, e.g.
@@ -104,6 +108,9 @@ func (o Op) String() string {
 	}
 	if o.Epoch != 0 {
 		fmt.Fprintf(&b, " e%d", o.Epoch)
+	}
+	if o.Answer != "" {
+		fmt.Fprintf(&b, " (%s)", o.Answer)
 	}
 	return b.String()
 }

@@ -63,3 +63,31 @@ func TestGuidedStartRunsOnItsPinnedNode(t *testing.T) {
 		t.Fatalf("entry %+v, want held and written by n3", e)
 	}
 }
+
+// TestForwardedRetransmissionIsNotRefusedAfterQuorumLoss: a node that
+// forwarded a request and then lost quorum forwards its retransmission
+// again instead of answering "partitioned": the owner may already have
+// applied it, and "partitioned" is a definite refusal to the client.
+func TestForwardedRetransmissionIsNotRefusedAfterQuorumLoss(t *testing.T) {
+	c := newLockstep(t, 3, fastTiming)
+	id := c.ownedBy("n3", "f")
+	n2 := c.nodes["n2"]
+	req := Message{Kind: MsgRequest, Hub: n2.cfg.HubID, From: "n1", Inc: 1, Seq: 78, Op: OpStart,
+		Origin: "n1", OriginInc: 1, ToInc: 1, Items: []StartItem{{Spec: ChildSpec{ID: id}}}}
+	n2.Step(c.now, req)
+	c.pump()                     // n3 starts the child and answers n1
+	n2.quorum.partitioned = true // as if n2 had just lost sight of a majority
+	n2.Step(c.now, req)          // n1 retransmits (it missed n3's answer)
+	forwarded := false
+	for _, env := range n2.Ready().Messages {
+		forwarded = forwarded || env.To == "n3" && env.Msg.Kind == MsgRequest
+		for _, r := range env.Msg.Results {
+			if r.Err == Code(ErrPartitioned) {
+				t.Fatalf("n2 refused a retransmission it had forwarded (n3 applied it) with %q", r.Err)
+			}
+		}
+	}
+	if !forwarded {
+		t.Fatal("n2 did not forward the retransmission to n3 again")
+	}
+}

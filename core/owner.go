@@ -94,6 +94,23 @@ func (n *Node) onRoutedRequest(m Message) {
 			return
 		}
 	}
+	// A retransmission of a request this node forwarded goes to the same
+	// node again, even after this node lost quorum or began leaving: the
+	// forward target may have applied it, so refusing it here with a
+	// definite "partitioned" would deny a write that happened.
+	if to, ok := n.repl.forwarded[key]; ok {
+		if !n.members.alive(to) {
+			res := make([]ChildResult, len(m.Items)+len(m.IDs))
+			for i := range res {
+				res[i].Err = Code(ErrNodeDown)
+				res[i].Detail = "forwarded to " + string(to)
+			}
+			n.deliverResult(key, fillIDs(res, m))
+			return
+		}
+		n.forward(m, to)
+		return
+	}
 	if n.quorum.partitioned || n.leaving {
 		err := ErrPartitioned
 		if n.leaving {
@@ -109,23 +126,6 @@ func (n *Node) onRoutedRequest(m Message) {
 	}
 	// Forward children this node does not own (views differ after a join
 	// or leave); the new owner answers the origin directly.
-	// A retransmission of a request this node forwarded goes to the same
-	// node again (it deduplicates), never executed here: executing it here
-	// too could apply it twice or answer differently. If that node is
-	// gone, the outcome is unknown.
-	if to, ok := n.repl.forwarded[key]; ok {
-		if !n.members.alive(to) {
-			res := make([]ChildResult, len(m.Items)+len(m.IDs))
-			for i := range res {
-				res[i].Err = Code(ErrNodeDown)
-				res[i].Detail = "forwarded to " + string(to)
-			}
-			n.deliverResult(key, fillIDs(res, m))
-			return
-		}
-		n.forward(m, to)
-		return
-	}
 	if m.Hops < maxHops && m.Op != OpCordon && m.Op != OpUncordon { // a cordon is for its target, never forwarded
 		if owner, mixed := n.foreignOwner(m); owner != "" && !mixed {
 			n.rememberForward(key, owner)

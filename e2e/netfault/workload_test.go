@@ -121,50 +121,91 @@ func (w *workload) client(ctx context.Context, id int, seed uint64) {
 	}
 }
 
+// definiteCodes are the admin API's error codes that, by core's
+// documented semantics, refuse a request before anything is applied, with
+// the reason. Every other code (and a 4xx or 5xx without a code) leaves
+// the outcome unknown:
+//   - shutting_down: a node leaving refuses new requests, but a hub that
+//     closes answers its pending calls with ErrClosed, which the admin
+//     API also reports as shutting_down, after they may have been applied;
+//   - node_down, unreachable, timeout: the owner may have applied it;
+//   - start_failed: the child may have been registered;
+//   - rolled_back: some children started and were stopped unawaited.
+var definiteCodes = map[string]string{
+	"partitioned":        "refused by the origin before dispatch, or by the owner before executing (quorum lost while replicating is answered timeout)",
+	"too_many_pending":   "refused before the request enters the pending table",
+	"invalid_spec":       "input validation at the entry",
+	"no_children":        "input validation at the entry",
+	"duplicate_id":       "input validation at the entry",
+	"batch_too_large":    "input validation at the entry",
+	"limit_exceeded":     "input validation at the entry (core.Limits)",
+	"unknown_node":       "input validation at the entry",
+	"no_uncordoned_node": "refused before dispatch: no member may run anything",
+	"bad_request":        "the HTTP request could not be decoded",
+	"unauthorized":       "refused before reaching the hub",
+	"no_endpoint":        "refused before reaching the hub",
+}
+
 // definiteFailure reports an answer that refused the request before
-// anything was applied: a lost quorum, a node shutting down, or a 4xx
-// input or limit error (too large, bad request, too many pending). 422
-// start_failed is not one: the child may have been registered.
-func definiteFailure(status int, code string) bool {
-	switch code {
-	case "partitioned", "shutting_down":
-		return true
-	case "start_failed":
-		return false
+// anything was applied (see definiteCodes).
+func definiteFailure(code string) bool {
+	_, ok := definiteCodes[code]
+	return ok
+}
+
+// answerOf renders what the client was told, for the history: the HTTP
+// status and error code, "no connection" when the request never reached
+// the node, or the transport error mid-request.
+func answerOf(dialErr bool, err error, code string) string {
+	var ae *apiError
+	switch {
+	case dialErr:
+		return "no connection"
+	case errors.As(err, &ae):
+		if code == "" {
+			code = ae.Code
+		}
+		return strings.TrimSpace(fmt.Sprintf("%d %s", ae.Status, code))
+	case err != nil:
+		return "transport error"
+	case code != "":
+		return "200 " + code
 	}
-	return status >= 400 && status < 500
+	return "200"
 }
 
 // outcomeOf classifies a start or stop answer: the per-child result when
-// there is one, otherwise the request-level error.
-func outcomeOf(dialErr bool, err error, body opBody) (checks.Outcome, apiResult) {
-	if dialErr {
-		return checks.OutcomeFailed, apiResult{} // never reached the node
-	}
+// there is one, otherwise the request-level error. It also returns the
+// answer as recorded in the history.
+func outcomeOf(dialErr bool, err error, body opBody) (checks.Outcome, apiResult, string) {
 	var res apiResult
 	code := body.Code
 	if len(body.Results) == 1 {
 		res = body.Results[0]
 		code = res.Code
 	}
+	answer := answerOf(dialErr, err, code)
+	if dialErr {
+		return checks.OutcomeFailed, apiResult{}, answer // never reached the node
+	}
 	var ae *apiError
 	if err != nil && !errors.As(err, &ae) {
-		return checks.OutcomeUnknown, res // transport error mid-request
+		return checks.OutcomeUnknown, res, answer // transport error mid-request
 	}
 	if ae != nil && code == "" {
 		code = ae.Code
 	}
 	switch {
 	case err == nil && code == "":
-		return checks.OutcomeOK, res
+		return checks.OutcomeOK, res, answer
 	case code == "already_started":
-		return checks.OutcomeAlreadyStarted, res
+		return checks.OutcomeAlreadyStarted, res, answer
 	case code == "not_found":
-		return checks.OutcomeNotFound, res
-	case ae != nil && definiteFailure(ae.Status, code):
-		return checks.OutcomeFailed, res
+		return checks.OutcomeNotFound, res, answer
+	case ae != nil && definiteFailure(code):
+		return checks.OutcomeFailed, res, answer
 	}
-	return checks.OutcomeUnknown, res // timeout, node_down, start_failed, 5xx
+	return checks.OutcomeUnknown, res, answer // timeout, node_down, start_failed, shutting_down, 5xx
 }
 
 // bigParamBytes is the size of the big child's padding parameter: above
@@ -194,7 +235,7 @@ func (w *workload) startWith(n *node, client int, child string, extra map[string
 	cancel()
 	op.Return = w.now()
 	var res apiResult
-	op.Outcome, res = outcomeOf(dialErr, err, resp)
+	op.Outcome, res, op.Answer = outcomeOf(dialErr, err, resp)
 	if op.Outcome == checks.OutcomeOK {
 		op.Nodes, op.Epoch = res.Nodes, res.Epoch
 	}
@@ -209,7 +250,7 @@ func (w *workload) stop(n *node, client int, child string) {
 	dialErr, err := n.call(ctx, "DELETE", "/v1/children", body, &resp)
 	cancel()
 	op.Return = w.now()
-	op.Outcome, _ = outcomeOf(dialErr, err, resp)
+	op.Outcome, _, op.Answer = outcomeOf(dialErr, err, resp)
 	w.record(op)
 }
 
@@ -221,6 +262,7 @@ func (w *workload) lookup(n *node, client int, child string) {
 	dialErr, err := n.call(ctx, "GET", "/v1/children/"+child+"?consistency=owner", nil, &e)
 	cancel()
 	op.Return = w.now()
+	op.Answer = answerOf(dialErr, err, "")
 	var ae *apiError
 	switch {
 	case err == nil:
@@ -232,7 +274,7 @@ func (w *workload) lookup(n *node, client int, child string) {
 		op.Outcome = checks.OutcomeFailed
 	case errors.As(err, &ae) && ae.Code == "not_found":
 		op.Outcome = checks.OutcomeNotFound
-	case errors.As(err, &ae) && definiteFailure(ae.Status, ae.Code):
+	case errors.As(err, &ae) && definiteFailure(ae.Code):
 		op.Outcome = checks.OutcomeFailed
 	default:
 		op.Outcome = checks.OutcomeUnknown

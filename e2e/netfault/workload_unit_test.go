@@ -25,12 +25,15 @@ func TestOutcomeOfAnswers(t *testing.T) {
 		{"partitioned", false, &apiError{Status: 503, Code: "partitioned"}, checks.OutcomeFailed},
 		{"limit exceeded", false, &apiError{Status: 413, Code: "limit_exceeded"}, checks.OutcomeFailed},
 		{"too many pending", false, &apiError{Status: 429, Code: "too_many_pending"}, checks.OutcomeFailed},
+		{"shutting down (a closing hub answers pending calls so)", false, &apiError{Status: 503, Code: "shutting_down"}, checks.OutcomeUnknown},
+		{"rolled back", false, &apiError{Status: 409, Code: "rolled_back"}, checks.OutcomeUnknown},
+		{"4xx without a code", false, &apiError{Status: 404}, checks.OutcomeUnknown},
 		{"start failed", false, &apiError{Status: 422, Code: "start_failed"}, checks.OutcomeUnknown},
 		{"timeout", false, &apiError{Status: 504, Code: "timeout"}, checks.OutcomeUnknown},
 		{"node down", false, &apiError{Status: 503, Code: "node_down"}, checks.OutcomeUnknown},
 		{"internal error", false, &apiError{Status: 500, Code: "error"}, checks.OutcomeUnknown},
 	} {
-		if got, _ := outcomeOf(tc.dialErr, tc.err, opBody{}); got != tc.want {
+		if got, _, _ := outcomeOf(tc.dialErr, tc.err, opBody{}); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
