@@ -209,6 +209,17 @@ func (n *node) kill() {
 	<-done
 }
 
+// signal sends sig to phubd only (SIGSTOP pauses the daemon while its
+// children run on; SIGCONT resumes it).
+func (n *node) signal(sig syscall.Signal) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd == nil || n.pid == 0 {
+		return fmt.Errorf("%s: not running, cannot send %v", n.name, sig)
+	}
+	return n.cmd.Process.Signal(sig)
+}
+
 // livePID returns phubd's pid, or 0 if it is not running.
 func (n *node) livePID() int {
 	n.mu.Lock()

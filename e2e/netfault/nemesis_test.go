@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -22,9 +23,10 @@ const (
 	faultLinkDown      faultKind = "linkdown"      // ip link set eth0 down, up at the heal
 	faultImpostor      faultKind = "impostor"      // a 6th phubd joins under a member's name, killed at the heal
 	faultLoss          faultKind = "loss"          // the bridge drops 1 in 8 packets
+	faultPause         faultKind = "pause"         // SIGSTOP phubd (its children run on), SIGCONT at the heal
 )
 
-var allFaults = []faultKind{faultIsolate, faultSplit, faultFull, faultNonTransitive, faultKill, faultLinkDown, faultImpostor, faultLoss}
+var allFaults = []faultKind{faultIsolate, faultSplit, faultFull, faultNonTransitive, faultKill, faultLinkDown, faultImpostor, faultLoss, faultPause}
 
 // defaultFaults are the kinds a run draws from unless PHUB_NETFAULT_FAULTS
 // says otherwise: all of them.
@@ -34,7 +36,7 @@ var defaultFaults = allFaults
 // its heal.
 type fault struct {
 	Kind  faultKind
-	Nodes []int // the cut-off, killed or link-down nodes; nontransitive: a and c; impostor: the node whose name it takes
+	Nodes []int // the cut-off, killed, paused or link-down nodes; nontransitive: a and c; impostor: the node whose name it takes
 	// Start is when the fault was in place, Heal when it was removed
 	// (kill: the restart), Healthy when every node again saw every member
 	// alive, was not partitioned and answered an owner lookup (0: never,
@@ -180,6 +182,9 @@ func (n *nemesis) apply(kind faultKind) (fault, error) {
 	case faultKill:
 		f.Nodes = perm[:1]
 		n.c.nodes[perm[0]].kill()
+	case faultPause:
+		f.Nodes = perm[:1]
+		err = n.c.nodes[perm[0]].signal(syscall.SIGSTOP)
 	case faultLinkDown:
 		f.Nodes = perm[:1]
 		err = nt.setLink(perm[0], false)
@@ -206,6 +211,8 @@ func (n *nemesis) heal(f *fault) error {
 		err = n.c.start(n.c.nodes[f.Nodes[0]])
 	case faultImpostor:
 		n.c.impostor.kill()
+	case faultPause:
+		err = n.c.nodes[f.Nodes[0]].signal(syscall.SIGCONT)
 	default:
 		err = n.c.net.healAll()
 	}

@@ -76,7 +76,7 @@ func configFromEnv(t *testing.T) runConfig {
 // TestNetFault is the real network-fault test: 5 phubd in network
 // namespaces with exec children, 6 clients, a seeded nemesis (full
 // partitions, 3|2 splits, isolated nodes, non-transitive cuts, kill -9 and
-// restart, links down), then heal, convergence and the verdict of
+// restart, SIGSTOP and SIGCONT, links down, loss, an impostor), then heal, convergence and the verdict of
 // checks' porcupine model and OS-level process counts.
 func TestNetFault(t *testing.T) {
 	requireNetns(t)
@@ -85,8 +85,8 @@ func TestNetFault(t *testing.T) {
 	var rows []string
 	for _, mode := range cfg.modes {
 		t.Run(mode, func(t *testing.T) {
-			rep := runNetFault(t, bin, runOpts{mode: mode, chaos: cfg.chaos, faults: cfg.faults, converge: convergeBound})
-			rows = append(rows, tableRow(mode, cfg.chaos, rep))
+			rep, faults := runNetFault(t, bin, runOpts{mode: mode, chaos: cfg.chaos, faults: cfg.faults, converge: convergeBound})
+			rows = append(rows, tableRow(mode, cfg.chaos, rep, faults))
 			for i, v := range rep.Violations {
 				if i == 20 {
 					t.Errorf("... and %d more violations", len(rep.Violations)-20)
@@ -99,18 +99,24 @@ func TestNetFault(t *testing.T) {
 	t.Logf("netfault reliability table:\n%s\n%s", tableHeader, strings.Join(rows, "\n"))
 }
 
-const tableHeader = "| partition mode | chaos | ops | acknowledged | unknown | lost | resurrected (longest life) | orphans | max duplicate overlap outside the non-transitive cut | during the cut | slowest heal detection | linearizable up to the cut |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
+const tableHeader = "| partition mode | chaos | ops | acknowledged | unknown | lost | resurrected (longest life) | orphans | max duplicate overlap outside the non-transitive cut and pauses | during a pause (longest pause) | during the cut | slowest heal detection | linearizable up to the cut |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 
-func tableRow(mode string, chaos time.Duration, r report) string {
+func tableRow(mode string, chaos time.Duration, r report, faults []fault) string {
 	outside := time.Duration(0)
 	for k, d := range r.Overlap {
-		if k != string(faultNonTransitive) {
+		if k != string(faultNonTransitive) && k != string(faultPause) {
 			outside = max(outside, d)
 		}
 	}
-	return fmt.Sprintf("| %s | %v | %d | %d | %d | %d | %d (%.2f s) | %d | %.2f s | %.2f s | %.1f s | %s |", mode, chaos, r.Ops, r.Acked, r.Unknown,
-		len(r.Lost), len(r.Resurrected), r.ResurrectedLife.Seconds(), len(r.Orphans), outside.Seconds(), r.Overlap[string(faultNonTransitive)].Seconds(),
-		r.MaxHealDetect().Seconds(), r.Lin.Status)
+	var pause time.Duration
+	for _, f := range faults {
+		if f.Kind == faultPause {
+			pause = max(pause, f.Heal-f.Start)
+		}
+	}
+	return fmt.Sprintf("| %s | %v | %d | %d | %d | %d | %d (%.2f s) | %d | %.2f s | %.2f s (%.1f s) | %.2f s | %.1f s | %s |", mode, chaos, r.Ops, r.Acked, r.Unknown,
+		len(r.Lost), len(r.Resurrected), r.ResurrectedLife.Seconds(), len(r.Orphans), outside.Seconds(), r.Overlap[string(faultPause)].Seconds(), pause.Seconds(),
+		r.Overlap[string(faultNonTransitive)].Seconds(), r.MaxHealDetect().Seconds(), r.Lin.Status)
 }
 
 // TestNetFaultCatchesBrokenNode proves the verdict can fail on real
@@ -129,7 +135,7 @@ func TestNetFaultCatchesBrokenNode(t *testing.T) {
 	}
 	configFromEnv(t) // PHUB_NETFAULT=off skips this one too
 	bin := buildPhubd(t)
-	rep := runNetFault(t, bin, runOpts{mode: "majority_quorum", chaos: 20 * time.Second, faults: []faultKind{faultKill},
+	rep, _ := runNetFault(t, bin, runOpts{mode: "majority_quorum", chaos: 20 * time.Second, faults: []faultKind{faultKill},
 		converge: 20 * time.Second, env: []string{"PHUBD_TEST_BROKEN=ack-before-replicate"}})
 	caught := false
 	for _, v := range rep.Violations {
@@ -153,8 +159,8 @@ type runOpts struct {
 }
 
 // runNetFault runs one cluster through chaos, heal and convergence and
-// returns the analysed run.
-func runNetFault(t *testing.T, bin string, o runOpts) report {
+// returns the analysed run and its faults.
+func runNetFault(t *testing.T, bin string, o runOpts) (report, []fault) {
 	mode := o.mode
 	nt := newTopology(t, clusterSize+1) // the last namespace hosts the impostor
 	c := newCluster(t, bin, nt, mode, o.env)
@@ -245,7 +251,7 @@ func runNetFault(t *testing.T, bin string, o runOpts) report {
 	if len(rep.Violations) > 0 {
 		keepEvidence(t, c, data, rep)
 	}
-	return rep
+	return rep, data.Faults
 }
 
 // converge waits until the cluster is healthy, every node's registry

@@ -26,7 +26,7 @@ import (
 // or healed. Only these namespaces are touched; the host's network is left
 // alone.
 type netTopo struct {
-	prefix string // "pnf<pid>"
+	prefix string // "pnf<pid>" (nsPrefix)
 	bridge string
 	nodes  []*nodeNet // the cluster's nodes, then the spare namespaces
 }
@@ -63,16 +63,41 @@ func requireNetns(t *testing.T) {
 			t.Skipf("netfault: %s not installed: %v", tool, err)
 		}
 	}
-	probe := fmt.Sprintf("pnf%dprobe", os.Getpid())
+	if _, err := nsPrefix(); err != nil {
+		t.Fatal(err)
+	}
+	probe := fmt.Sprintf("%s%dprobe", mustNSPrefix(), os.Getpid())
 	if err := ipCmd("ip", "netns", "add", probe); err != nil {
 		t.Skipf("netfault: ip netns add does not work here: %v", err)
 	}
 	_ = ipCmd("ip", "netns", "del", probe)
 }
 
-var staleNS = regexp.MustCompile(`^pnf(\d+)(b|n\d+|probe)$`)
+var staleNS = regexp.MustCompile(`^([a-z]+?)(\d+)(b|n\d+|probe)$`)
 
-// removeStale deletes pnf* namespaces of test processes that no longer
+// nsPrefix is the prefix of every namespace a run creates: "pnf", or
+// PHUB_NETFAULT_NS (1 to 6 lower-case letters), so that people sharing a
+// machine can tell their namespaces apart.
+func nsPrefix() (string, error) {
+	v := os.Getenv("PHUB_NETFAULT_NS")
+	if v == "" {
+		return "pnf", nil
+	}
+	if !regexp.MustCompile(`^[a-z]{1,6}$`).MatchString(v) {
+		return "", fmt.Errorf("PHUB_NETFAULT_NS=%q: want 1 to 6 lower-case letters", v)
+	}
+	return v, nil
+}
+
+func mustNSPrefix() string {
+	p, err := nsPrefix()
+	if err != nil {
+		panic(err) // requireNetns has refused it already
+	}
+	return p
+}
+
+// removeStale deletes <prefix><pid>* namespaces of test processes that no longer
 // run, after killing what still runs inside them.
 func removeStale(t *testing.T) {
 	out, err := exec.Command("ip", "netns", "list").Output()
@@ -85,10 +110,10 @@ func removeStale(t *testing.T) {
 			continue
 		}
 		m := staleNS.FindStringSubmatch(f[0])
-		if m == nil {
+		if m == nil || m[1] != mustNSPrefix() {
 			continue
 		}
-		pid, _ := strconv.Atoi(m[1])
+		pid, _ := strconv.Atoi(m[2])
 		if pid == os.Getpid() || testProcessAlive(pid) {
 			continue
 		}
@@ -124,7 +149,7 @@ func killNamespace(ns string) {
 func newTopology(t *testing.T, n int) *netTopo {
 	t.Helper()
 	removeStale(t)
-	nt := &netTopo{prefix: fmt.Sprintf("pnf%d", os.Getpid())}
+	nt := &netTopo{prefix: fmt.Sprintf("%s%d", mustNSPrefix(), os.Getpid())}
 	nt.bridge = nt.prefix + "b"
 	t.Cleanup(nt.remove)
 	must := func(name string, args ...string) {

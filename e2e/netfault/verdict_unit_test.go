@@ -70,6 +70,27 @@ func TestVerdictMeasuresDuplicateOverlap(t *testing.T) {
 	}
 }
 
+// TestVerdictBoundsDuplicatesOfAPausedNode: a paused phubd's child runs on
+// beside its replacement; the overlap is allowed for the pause plus the
+// duplicate bound, and not longer.
+func TestVerdictBoundsDuplicatesOfAPausedNode(t *testing.T) {
+	one := proc(10, 100, "c1", 0)
+	two := proc(11, 100, "c1", s)
+	var smp []sample
+	smp = append(smp, samplesOf(0, s, []int{100}, one)...)
+	smp = append(smp, samplesOf(s+50*time.Millisecond, 2*s, []int{100}, one, two)...)
+	smp = append(smp, samplesOf(2*s+100*time.Millisecond, 3*s, []int{100}, two)...)
+	d := runData{History: startedHistory(), Samples: smp, Final: map[string]uint64{"c1": 1}, FinalProcs: smp[len(smp)-1], LinTimeout: 10 * s}
+	d.Faults = []fault{{Kind: faultPause, Nodes: []int{0}, Start: 900 * time.Millisecond, Heal: 1500 * time.Millisecond, Healthy: 2 * s}}
+	if r := analyze(d, unitGuarantees); hasViolation(r, "duplicate:") || r.Overlap[string(faultPause)] < s {
+		t.Fatalf("a 1 s overlap within a 0.6 s pause + 0.5 s: %v, violations %v", r.Overlap, r.Violations)
+	}
+	d.Faults[0].Heal = 1000 * time.Millisecond // a 0.1 s pause explains 0.6 s, not 1 s
+	if r := analyze(d, unitGuarantees); !hasViolation(r, "duplicate:") {
+		t.Fatalf("a 1 s overlap after a 0.1 s pause is not reported: %v", r.Violations)
+	}
+}
+
 func TestVerdictFindsOrphans(t *testing.T) {
 	child := proc(10, 100, "c1", 0)
 	orphan := child
@@ -212,6 +233,11 @@ func TestReadmeStatesNetfaultBounds(t *testing.T) {
 		fmt.Sprintf("**%d clients**", clients),
 		fmt.Sprintf("**%d nodes**", clusterSize),
 		fmt.Sprintf("every %d ms", sampleEvery.Milliseconds()),
+		"| the pause + DownAfter |",
+		"`SIGSTOP`",
+		"`partitioned`",
+		"`too_many_pending`",
+		"`shutting_down`",
 	} {
 		if !strings.Contains(section, want) {
 			t.Errorf("README's reliability section does not state %q", want)
