@@ -37,6 +37,7 @@
 //	membership.go  the membership table (a leaf): failure detection, gossip merge; returns transitions
 //	memberchange.go  the node's one reaction to membership transitions: syncs, hooks, view changes
 //	ring.go        the consistent-hash ring with virtual nodes
+//	ring_view.go   read-only ring positions and points (admin views)
 //	placement.go   placement, reconciliation after view changes, guided mapping
 //	registry.go    the registry replica: entries, claims, merge by epoch, digest
 //	requests.go    the origin side of client requests: routing, retries, timeouts
@@ -55,6 +56,7 @@
 //	hooks.go       hook kinds and their emission
 //	fence.go       fencing tokens of started instances
 //	read.go        read-only queries: Lookup, List, ByTag, View, Stats
+//	readiness.go   Readiness: synced, partitioned, left (health probes)
 //	invariants.go  CheckInvariants, run after every input with Config.CheckInvariants
 //	rng.go         the node's private PRNG
 package core

@@ -39,10 +39,13 @@ func fastCore(name core.NodeID, seeds []core.NodeID) core.Config {
 }
 
 type testNode struct {
-	hub *phub.Hub
-	srv *httptest.Server
-	cfg core.Config
+	hub    *phub.Hub
+	srv    *httptest.Server
+	cfg    core.Config
+	server *Server
 }
+
+func (n *testNode) s() *Server { return n.server }
 
 // newCluster starts n hubs over an in-memory network, each with an admin
 // server, and waits for the cluster to form.
@@ -85,7 +88,7 @@ func newCluster(t *testing.T, n int, tweak func(*core.Config)) []*testNode {
 			defer cancel()
 			h.Close(ctx)
 		})
-		out = append(out, &testNode{hub: h, srv: srv, cfg: cfg})
+		out = append(out, &testNode{hub: h, srv: srv, cfg: cfg, server: s})
 	}
 	waitFor(t, "cluster formed", func() bool {
 		for _, tn := range out {

@@ -329,10 +329,20 @@ func (s *Server) ring(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.core.Timing.RequestTimeout)
 	defer cancel()
-	placement, err := s.hub.Placement(ctx, core.ChildID(id))
+	out, err := s.ringAnswer(ctx, id)
 	if err != nil {
 		s.fail(w, err)
 		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// ringAnswer explains where child id is and why, as this node sees it
+// (GET /v1/ring and the dashboard's child page).
+func (s *Server) ringAnswer(ctx context.Context, id string) (RingResponse, error) {
+	placement, err := s.hub.Placement(ctx, core.ChildID(id))
+	if err != nil {
+		return RingResponse{ID: id, Node: string(s.hub.Name())}, err
 	}
 	view := s.hub.Alive()
 	out := RingResponse{ID: id, Node: string(s.hub.Name()), View: strs(view), Placement: strs(placement),
@@ -359,7 +369,7 @@ func (s *Server) ring(w http.ResponseWriter, r *http.Request) {
 		slices.Sort(running)
 		out.OnPlacement = slices.Equal(want, running)
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
 func strs(ns []core.NodeID) []string {
@@ -368,15 +378,4 @@ func strs(ns []core.NodeID) []string {
 		out[i] = string(n)
 	}
 	return out
-}
-
-func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	out := HealthResponse{Status: "ok", Node: string(s.hub.Name()), Partitioned: s.hub.Partitioned(),
-		Alive: len(s.hub.Alive()), Children: len(s.hub.WhichChildrenLocal().Children)}
-	status := http.StatusOK
-	if out.Partitioned {
-		out.Status = "partitioned"
-		status = http.StatusServiceUnavailable
-	}
-	writeJSON(w, status, out)
 }

@@ -1,8 +1,11 @@
 // Package admin serves phubd's HTTP admin API: JSON endpoints over a
 // phub.Hub (start/stop children, lookups, which-children, members, ring
-// ownership, health) and Prometheus metrics at /metrics. Every endpoint
-// except GET /v1/health requires "Authorization: Bearer <token>" unless
-// the server was built without a token.
+// ownership, health probes, the event stream), Prometheus metrics at
+// /metrics and Go's pprof at /debug/pprof/. Every endpoint except the
+// health probes (GET /v1/health, /v1/health/live, /v1/health/ready)
+// requires "Authorization: Bearer <token>" unless the server was built
+// without a token; the probes write their JSON detail only to callers
+// with the token.
 package admin
 
 import (
@@ -58,6 +61,8 @@ type Server struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	metrics *metrics
+	events  *journal
+	ui      *ui
 }
 
 // New builds the admin API for opts.Hub and registers the hooks its
@@ -75,6 +80,12 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.metrics = m
+	if s.ui, err = newUI(s); err != nil {
+		return nil, err
+	}
+	if s.events, err = newJournal(opts.Hub, journalSize, s.ui.moves.hook); err != nil {
+		return nil, err
+	}
 	s.mux.HandleFunc("POST /v1/children", s.auth(s.start))
 	s.mux.HandleFunc("DELETE /v1/children", s.auth(s.stop))
 	s.mux.HandleFunc("GET /v1/children", s.auth(s.list))
@@ -86,7 +97,13 @@ func New(opts Options) (*Server, error) {
 	s.mux.HandleFunc("POST /v1/nodes/{node}/cordon", s.auth(s.cordon(true)))
 	s.mux.HandleFunc("POST /v1/nodes/{node}/uncordon", s.auth(s.cordon(false)))
 	s.mux.HandleFunc("GET /v1/ring", s.auth(s.ring))
-	s.mux.HandleFunc("GET /v1/health", s.health)
+	s.mux.HandleFunc("GET "+PathHealth, s.health)
+	s.mux.HandleFunc("GET "+PathHealthLive, s.live)
+	s.mux.HandleFunc("GET "+PathHealthReady, s.ready)
+	s.mux.HandleFunc("GET /v1/events", s.auth(s.eventList))
+	s.mux.HandleFunc("GET /v1/events/stream", s.auth(s.eventStream))
+	s.routePprof()
+	s.ui.routes(s.mux)
 	s.mux.Handle("GET /metrics", s.auth(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorLog: slogAdapter{s.log}}).ServeHTTP))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no_endpoint", fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path))
@@ -100,11 +117,25 @@ func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }
 // ServeHTTP serves the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
+// authorized reports whether r carries the admin token (always true for
+// a server without a token).
+func (s *Server) authorized(r *http.Request) bool {
+	if len(s.token) == 0 {
+		return true
+	}
+	got, ok := bearerToken(r.Header.Get("Authorization"))
+	return ok && s.tokenMatches(got)
+}
+
+func (s *Server) tokenMatches(got string) bool {
+	return subtle.ConstantTimeCompare([]byte(got), s.token) == 1
+}
+
 func (s *Server) auth(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if len(s.token) > 0 {
 			got, ok := bearerToken(r.Header.Get("Authorization"))
-			if !ok || subtle.ConstantTimeCompare([]byte(got), s.token) != 1 {
+			if !ok || !s.tokenMatches(got) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="phubd"`)
 				msg := "missing bearer token"
 				if ok {

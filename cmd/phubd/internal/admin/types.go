@@ -147,11 +147,31 @@ type RingResponse struct {
 	OnPlacement bool `json:"on_placement"`
 }
 
-// HealthResponse answers GET /v1/health (503 when partitioned).
+// HealthResponse is the detail of GET /v1/health, /v1/health/live and
+// /v1/health/ready, written only to callers with the admin token; others
+// get a HealthStatus.
 type HealthResponse struct {
-	Status      string `json:"status"`
-	Node        string `json:"node"`
-	Partitioned bool   `json:"partitioned"`
-	Alive       int    `json:"alive"`
-	Children    int    `json:"children"`
+	// Status is ok, syncing, partitioned, leaving or stalled.
+	Status string `json:"status"`
+	// Reason explains a Status other than ok.
+	Reason string `json:"reason,omitempty"`
+	Node   string `json:"node"`
+	// Live: the event loop ran the probe. Ready: synced, quorum, not
+	// leaving (owner requests can be served).
+	Live        bool `json:"live"`
+	Ready       bool `json:"ready"`
+	Synced      bool `json:"synced"`
+	Partitioned bool `json:"partitioned"`
+	Leaving     bool `json:"leaving,omitempty"`
+	// Alive counts alive members (self included), Members every known one.
+	Alive    int `json:"alive"`
+	Members  int `json:"members"`
+	Children int `json:"children"`
+	// LoopDelay is how long the event loop took to run the probe.
+	LoopDelay string `json:"loop_delay"`
+}
+
+// HealthStatus is the health answer for callers without the token.
+type HealthStatus struct {
+	Status string `json:"status"`
 }

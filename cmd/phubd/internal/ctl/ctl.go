@@ -38,6 +38,7 @@ commands:
   ring ID
   health
   metrics
+  events [--since N] [--follow] [-n N]   the node's event stream (as the dashboard shows it)
 
 --addr defaults to $PHUB_ADMIN_ADDR or 127.0.0.1:7080, --token to $PHUB_ADMIN_TOKEN.
 Exit status: 0 on success, 1 when the API reports an error, 2 for bad usage.
@@ -228,6 +229,7 @@ var commands = map[string]func(c *command) func(args []string) error{
 	"cordon":       cordonCmd(true),
 	"uncordon":     cordonCmd(false),
 	"drain":        drainCmd,
+	"events":       eventsCmd,
 }
 
 func kv(list []string, what string) (map[string]string, error) {
