@@ -131,7 +131,7 @@ func (c *cluster) start(p *proc) {
 	args = append(args, "--data-dir", filepath.Join(c.dir, "data-"+p.name))
 	args = append(args, p.extra...)
 	cmd := exec.Command(c.bin, args...)
-	cmd.Env = append(os.Environ(), "PHUB_SECRET="+secret, "PHUB_ADMIN_TOKEN="+token)
+	cmd.Env = append(testEnviron(), "PHUB_SECRET="+secret, "PHUB_ADMIN_TOKEN="+token)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	p.log = &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = &lockedWriter{w: p.log, mu: &c.mu}, &lockedWriter{w: p.log, mu: &c.mu}
@@ -146,6 +146,19 @@ func (c *cluster) start(p *proc) {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		<-p.done
 	})
+}
+
+// testEnviron is the test's environment without PHUB_* variables: those
+// of the test harness (PHUB_SEEDS, PHUB_SCREENSHOTS, ...) are not phubd
+// configuration, and phubd refuses unknown PHUB_* variables.
+func testEnviron() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PHUB_") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 type lockedWriter struct {

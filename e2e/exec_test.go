@@ -148,7 +148,7 @@ func TestExecChildrenNeverOutliveTheirNode(t *testing.T) {
 		defer cancel()
 		second := exec.CommandContext(ctx, c.bin, "run", "--name", "solo", "--listen", freePort(t), "--admin-addr", freePort(t),
 			"--data-dir", filepath.Join(c.dir, "data-solo"))
-		second.Env = append(os.Environ(), "PHUB_SECRET="+secret, "PHUB_ADMIN_TOKEN="+token)
+		second.Env = append(testEnviron(), "PHUB_SECRET="+secret, "PHUB_ADMIN_TOKEN="+token)
 		out, err := second.CombinedOutput()
 		var ee *exec.ExitError
 		if !errorsAs(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "data dir in use by another phubd") {

@@ -172,15 +172,22 @@ func summarize(hk core.Hook) string {
 		}
 		return fmt.Sprintf("%d children", len(hk.IDs))
 	}
+	// verb picks the singular or plural form for ids().
+	verb := func(one, many string) string {
+		if len(hk.IDs) == 1 {
+			return one
+		}
+		return many
+	}
 	switch hk.Kind {
 	case core.HookPostClusterJoin:
 		return fmt.Sprintf("%s joined", hk.Node)
 	case core.HookPostClusterLeave:
 		return fmt.Sprintf("%s is %s", hk.Node, hk.Detail)
 	case core.HookRegistryInsert:
-		return fmt.Sprintf("%s runs on %s", ids(), hk.Node)
+		return fmt.Sprintf("%s %s on %s", ids(), verb("runs", "run"), hk.Node)
 	case core.HookRegistryRemove:
-		return fmt.Sprintf("%s no longer runs on %s", ids(), hk.Node)
+		return fmt.Sprintf("%s no longer %s on %s", ids(), verb("runs", "run"), hk.Node)
 	case core.HookChildrenMigrated:
 		return fmt.Sprintf("%s migrated (%s)", ids(), hk.Detail)
 	case core.HookPreChildrenRedist:
@@ -193,7 +200,7 @@ func summarize(hk core.Hook) string {
 		if hk.Detail == "restart" {
 			return fmt.Sprintf("%s restarted on %s", ids(), hk.Node)
 		}
-		return fmt.Sprintf("%s has a new instance on %s", ids(), hk.Node)
+		return fmt.Sprintf("%s %s a new instance on %s", ids(), verb("has", "have"), hk.Node)
 	case core.HookCoordinatorShutdown:
 		return fmt.Sprintf("%s is shutting down", hk.Node)
 	}

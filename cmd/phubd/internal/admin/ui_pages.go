@@ -20,7 +20,8 @@ const maxChildRows = 500
 // globalTimeout bounds the which-children query behind the children page.
 const globalTimeout = 2 * time.Second
 
-// palette colours nodes in the order of their names.
+// palette colours nodes in the order of their names (the SVG ring; the
+// same colours are the classes c0..c7 of style.css).
 var palette = []string{"#2f6fdf", "#e07b00", "#2a9d4b", "#c23b6b", "#7a4fd0", "#0e9aa7", "#a16207", "#5b6b7f"}
 
 var templateFuncs = template.FuncMap{
@@ -52,11 +53,12 @@ var templateFuncs = template.FuncMap{
 	"deg":   func(h uint64) string { return fmt.Sprintf("%.1f°", float64(h)/math.Pow(2, 64)*360) },
 }
 
-// nodeColor returns a stable colour per node of a sorted list.
+// nodeColors returns a colour class (c0..c7, style.css) per node of a
+// sorted list: inline styles are refused by the page's CSP.
 func nodeColors(nodes []string) map[string]string {
 	out := map[string]string{}
 	for i, n := range nodes {
-		out[n] = palette[i%len(palette)]
+		out[n] = fmt.Sprintf("c%d", i%len(palette))
 	}
 	return out
 }
@@ -321,7 +323,7 @@ type ringNode struct {
 
 type ringDot struct {
 	X, Y  float64
-	Color string
+	Fill  string
 	Title string
 }
 
@@ -339,13 +341,17 @@ func (u *ui) ring(w http.ResponseWriter, r *http.Request, s *session) {
 	d := ringData{Points: len(pts), VNodes: u.s.core.Distribution.VirtualNodes}
 	names := strs(view)
 	colors := nodeColors(names)
+	fills := map[string]string{}
+	for i, n := range names {
+		fills[n] = palette[i%len(palette)]
+	}
 	share := map[core.NodeID]float64{}
 	for i, p := range pts {
 		// A point owns the arc from its predecessor (exclusive) to itself.
 		prev := pts[(i+len(pts)-1)%len(pts)].Hash
 		share[p.Node] += float64(p.Hash-prev) / math.Pow(2, 64) // wraps around for i == 0
 		angle := float64(p.Hash)/math.Pow(2, 64)*2*math.Pi - math.Pi/2
-		d.Dots = append(d.Dots, ringDot{X: 150 + 120*math.Cos(angle), Y: 150 + 120*math.Sin(angle), Color: colors[string(p.Node)],
+		d.Dots = append(d.Dots, ringDot{X: 150 + 120*math.Cos(angle), Y: 150 + 120*math.Sin(angle), Fill: fills[string(p.Node)],
 			Title: fmt.Sprintf("%s at %016x", p.Node, p.Hash)})
 	}
 	if len(pts) == 1 {
