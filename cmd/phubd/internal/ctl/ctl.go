@@ -36,7 +36,7 @@ commands:
   cordon NODE | uncordon NODE
   drain [--timeout D] [--interval D] NODE
   ring ID
-  health
+  health [--live | --ready]   exit 0 when healthy (a probe: no token needed)
   metrics
   events [--since N] [--follow] [-n N]   the node's event stream (as the dashboard shows it)
 
@@ -579,16 +579,37 @@ func ringCmd(c *command) func([]string) error {
 }
 
 func healthCmd(c *command) func([]string) error {
+	live := c.fs.Bool("live", false, "probe liveness (GET /v1/health/live): the event loop turns")
+	ready := c.fs.Bool("ready", false, "probe readiness (GET /v1/health/ready): synced, quorum, not leaving")
 	return func(args []string) error {
+		if len(args) > 0 {
+			return usageError{"no arguments expected"}
+		}
+		path := admin.PathHealth
+		switch {
+		case *live && *ready:
+			return usageError{"--live and --ready exclude each other"}
+		case *live:
+			path = admin.PathHealthLive
+		case *ready:
+			path = admin.PathHealthReady
+		}
 		var out admin.HealthResponse
-		status, b, err := c.client.Do("GET", "/v1/health", nil)
+		status, b, err := c.client.Do("GET", path, nil)
 		if err != nil {
 			return err
 		}
 		if c.json {
 			c.stdout.Write(b)
 		} else if json.Unmarshal(b, &out) == nil {
-			fmt.Fprintf(c.stdout, "%s: %s, %d alive members, %d local children\n", out.Node, out.Status, out.Alive, out.Children)
+			if out.Node == "" { // no token: the status word alone
+				fmt.Fprintln(c.stdout, out.Status)
+			} else {
+				fmt.Fprintf(c.stdout, "%s: %s, %d alive members, %d local children\n", out.Node, out.Status, out.Alive, out.Children)
+				if out.Reason != "" {
+					fmt.Fprintln(c.stdout, out.Reason)
+				}
+			}
 		}
 		if status != http.StatusOK {
 			return fmt.Errorf("HTTP %d", status)

@@ -46,6 +46,11 @@ func fakeAPI(t *testing.T) (*httptest.Server, *[]string) {
 			w.Write([]byte(`{"id":"a","node":"n1","view":["n1","n2"],"factor":1,"preference":["n2","n1"],"placement":["n2"],"owner":"n2","registered":true,"epoch":3,"running_on":[{"node":"n2","epoch":3,"active":true}],"on_placement":true}`))
 		case r.URL.Path == "/v1/health":
 			w.Write([]byte(`{"status":"ok","node":"n1","partitioned":false,"alive":2,"children":1}` + "\n"))
+		case r.URL.Path == "/v1/health/live":
+			w.Write([]byte(`{"status":"syncing"}` + "\n"))
+		case r.URL.Path == "/v1/health/ready":
+			w.WriteHeader(503)
+			w.Write([]byte(`{"status":"syncing","node":"n1","reason":"not yet synced"}` + "\n"))
 		case r.URL.Path == "/metrics":
 			w.Write([]byte("phub_partitioned 0\n"))
 		}
@@ -81,6 +86,9 @@ func TestCommands(t *testing.T) {
 		{[]string{"members"}, 0, "127.0.0.1:1", "GET /v1/members"},
 		{[]string{"ring", "a"}, 0, "n2 > n1", "GET /v1/ring?id=a"},
 		{[]string{"health"}, 0, "n1: ok", "GET /v1/health"},
+		{[]string{"health", "--live"}, 0, "syncing", "GET /v1/health/live"},
+		{[]string{"health", "--ready"}, 1, "not yet synced", "GET /v1/health/ready"},
+		{[]string{"health", "--ready", "--live"}, 2, "", ""},
 		{[]string{"metrics"}, 0, "phub_partitioned 0", "GET /metrics"},
 		{[]string{"-o", "json", "members"}, 0, `"incarnation": 5`, "GET /v1/members"},
 		{[]string{"--token", "bad", "members"}, 1, "", "GET /v1/members"},
