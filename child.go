@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 
 	"github.com/phub/phub/core"
@@ -92,6 +93,12 @@ type ChildEnv interface {
 	// runtime goroutine, concurrently with Run, and must return promptly.
 	// It overrides a HandoverProvider implementation of the child.
 	OnHandover(fn func() []byte)
+	// Fenced is closed when the instance's lease deadline (strict
+	// partition mode) has passed: the instance must stop at once, without
+	// a grace period (its context is cancelled too; the exec kind kills
+	// its process group). The hub's timer closes it even while the event
+	// loop is stuck. Outside strict mode it is never closed.
+	Fenced() <-chan struct{}
 }
 
 // childRun is one running instance; it is the instance's ChildEnv.
@@ -114,6 +121,8 @@ type childRun struct {
 	// its readiness state.
 	waitsReady bool
 	ready      atomic.Int32
+	fenced     chan struct{} // closed by the lease fence
+	fenceOnce  sync.Once
 }
 
 var _ ChildEnv = (*childRun)(nil)
@@ -133,6 +142,23 @@ func (r *childRun) Signals() <-chan bool      { return r.signals }
 func (r *childRun) HandoverIn() <-chan []byte { return r.handoverIn }
 
 func (r *childRun) OnHandover(fn func() []byte) { r.onHandover.Store(&fn) }
+func (r *childRun) Fenced() <-chan struct{}     { return r.fenced }
+
+// fence ends the instance at once: its lease deadline passed.
+func (r *childRun) fence() {
+	r.fenceOnce.Do(func() { close(r.fenced) })
+	r.cancel()
+}
+
+// isFenced reports whether fence was called.
+func (r *childRun) isFenced() bool {
+	select {
+	case <-r.fenced:
+		return true
+	default:
+		return false
+	}
+}
 
 func (r *childRun) Confirm() {
 	r.hub.report(core.ChildEvent{Kind: core.ChildHandoverConfirmed, ID: r.spec.ID, Instance: r.instance})
@@ -193,9 +219,11 @@ func (h *Hub) startChild(e core.Effect) {
 		log:   h.log.With("child", string(e.ID), "instance", e.Instance),
 		child: child, cancel: cancel,
 		signals: make(chan bool, 1), handoverIn: make(chan []byte, 1), done: make(chan struct{}),
+		fenced: make(chan struct{}),
 	}
 	r.waitsReady = signalsReady(child)
 	h.runs[e.ID] = r
+	h.fence.add(r)
 	h.childWG.Add(1)
 	go r.run(ctx)
 	if !r.waitsReady {
@@ -220,6 +248,7 @@ func safeFactory(f ChildFactory, spec core.ChildSpec) (c Child, err error) {
 func (r *childRun) run(ctx context.Context) {
 	defer r.hub.childWG.Done()
 	defer close(r.done)
+	defer r.hub.fence.remove(r)
 	err := r.safeRun(ctx)
 	if err != nil && ctx.Err() == nil {
 		r.log.Warn("child exited abnormally", "err", err)
@@ -247,6 +276,7 @@ func (h *Hub) stopChild(e core.Effect) {
 		return
 	}
 	delete(h.runs, e.ID)
+	h.fence.stopped(r) // no-op if capped already, before the batch's new deadline
 	r.cancel()
 }
 

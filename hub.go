@@ -34,6 +34,8 @@ type Hub struct {
 	name  core.NodeID
 	log   *slog.Logger
 	clock Clock
+	mono  func() core.Mono
+	fence *leaseFence
 	tr    transport.Transport
 	start time.Time
 	base  core.Instant
@@ -89,7 +91,7 @@ func New(cfg Config) (*Hub, error) {
 			fl.MaxFrameBytes(), transport.FrameBytesFor(c.Core.Limits))
 	}
 	h := &Hub{
-		cfg: c, name: c.Core.Name, log: c.Logger.With("node", string(c.Core.Name)), clock: c.Clock,
+		cfg: c, name: c.Core.Name, log: c.Logger.With("node", string(c.Core.Name)), clock: c.Clock, mono: monoSource(c.Clock, start),
 		tr: c.Transport, start: start, base: base,
 		ops: make(chan func(), opQueue), events: make(chan core.ChildEvent, eventQueue),
 		kill: make(chan struct{}), done: make(chan struct{}), closed: make(chan struct{}),
@@ -103,6 +105,7 @@ func New(cfg Config) (*Hub, error) {
 			h.tr.SetAddress(seed, string(seed))
 		}
 	}
+	h.fence = newLeaseFence(h.mono, h.log, c.Lease)
 	h.identity.stopped = make(chan struct{})
 	h.setIdentity()
 	h.hooks = newHookDispatcher(h.log, c.HookQueue)
@@ -115,8 +118,11 @@ func New(cfg Config) (*Hub, error) {
 // Name returns the node's name.
 func (h *Hub) Name() core.NodeID { return h.name }
 
-// now returns the core instant of the clock's current reading.
+// now returns the core instant of the clock's current reading. Every
+// input to core takes it, so it also hands core the monotonic clock
+// (strict mode reads it; other modes ignore it). Loop only.
 func (h *Hub) now() core.Instant {
+	h.node.SetMono(h.mono())
 	return h.base + core.Instant(h.clock.Now().Sub(h.start))
 }
 
@@ -234,6 +240,16 @@ func (h *Hub) process(rd core.Ready) {
 	h.index.apply(rd.Changes)
 	if len(rd.Effects) > 0 {
 		h.localDirty = true
+	}
+	// Stopped instances keep the deadline in force before this batch's
+	// new one, which is set before any instance starts under it.
+	for _, e := range rd.Effects {
+		if r := h.runs[e.ID]; e.Kind == core.EffectStop && r != nil && r.instance == e.Instance {
+			h.fence.stopped(r)
+		}
+	}
+	if rd.LeaseUntil != 0 {
+		h.fence.setUntil(rd.LeaseUntil)
 	}
 	for _, e := range rd.Effects {
 		switch e.Kind {

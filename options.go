@@ -38,6 +38,9 @@ type Config struct {
 	// HookQueue bounds the hook events waiting for their handlers
 	// (default 65536); beyond it hooks are dropped and counted.
 	HookQueue int
+	// Lease, if set, is told the strict partition mode's deadlines (see
+	// LeaseObserver); the hub enforces them itself in any case.
+	Lease LeaseObserver
 }
 
 // Registry maps child kind names to their factories.

@@ -1,0 +1,145 @@
+package phub
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/phub/phub/core"
+)
+
+// LeaseObserver is told about the strict partition mode's deadlines
+// (core.Ready.LeaseUntil) as the hub learns them, so that something outside
+// the node's process can enforce them too: phubd's fence guard kills exec
+// children while phubd itself is stopped, and its lease file tells children
+// when their lease ends. Its methods are called on the hub's event loop, in
+// order, and must return promptly.
+type LeaseObserver interface {
+	// LeaseUntil reports the node's deadline on its monotonic clock
+	// (Hub.Mono): every local child must be dead when that clock reaches
+	// it. core.NoLease means no child needs one. A later call replaces it
+	// (it may move backwards).
+	LeaseUntil(until core.Mono)
+	// InstanceStopped reports that the hub stopped an instance: it must be
+	// dead by until (the deadline in force when it was stopped), whatever
+	// later LeaseUntil calls say.
+	InstanceStopped(id core.ChildID, instance uint64, until core.Mono)
+}
+
+// leaseFence enforces the strict mode's deadlines inside the process with a
+// timer of its own, independent of the event loop: when an instance's
+// deadline passes on the monotonic clock, the instance is fenced (its
+// ChildEnv.Fenced channel closes and its context is cancelled) even if the
+// loop is stuck. Outside strict mode core never emits a deadline and the
+// fence stays idle.
+type leaseFence struct {
+	mono func() core.Mono
+	log  *slog.Logger
+	obs  LeaseObserver // may be nil
+
+	mu     sync.Mutex
+	until  core.Mono
+	runs   map[*childRun]core.Mono // live instance → its own deadline cap (NoLease: follows until)
+	stops  map[*childRun]bool      // instances stopped (capped) already
+	timer  *time.Timer
+	fenced uint64 // instances fenced so far
+}
+
+func newLeaseFence(mono func() core.Mono, log *slog.Logger, obs LeaseObserver) *leaseFence {
+	return &leaseFence{mono: mono, log: log, obs: obs, until: core.NoLease, runs: map[*childRun]core.Mono{}, stops: map[*childRun]bool{}}
+}
+
+// setUntil records core's new node deadline (Ready.LeaseUntil, non-zero).
+func (f *leaseFence) setUntil(d core.Mono) {
+	f.mu.Lock()
+	f.until = d
+	f.rearmLocked()
+	f.mu.Unlock()
+	if f.obs != nil {
+		f.obs.LeaseUntil(d)
+	}
+}
+
+// add starts fencing a new instance.
+func (f *leaseFence) add(r *childRun) {
+	f.mu.Lock()
+	f.runs[r] = core.NoLease
+	f.rearmLocked()
+	f.mu.Unlock()
+}
+
+// stopped caps a stopped instance's deadline at the one in force now
+// (once per instance).
+func (f *leaseFence) stopped(r *childRun) {
+	f.mu.Lock()
+	until := f.until
+	c, live := f.runs[r]
+	first := live && !f.stops[r]
+	if first {
+		f.stops[r] = true
+		f.runs[r] = min(c, until)
+		f.rearmLocked()
+	}
+	f.mu.Unlock()
+	if !first {
+		return
+	}
+	if f.obs != nil {
+		f.obs.InstanceStopped(r.spec.ID, r.instance, until)
+	}
+}
+
+// remove forgets an instance whose Run has returned.
+func (f *leaseFence) remove(r *childRun) {
+	f.mu.Lock()
+	delete(f.runs, r)
+	delete(f.stops, r)
+	f.mu.Unlock()
+}
+
+// count returns how many instances the fence has killed.
+func (f *leaseFence) count() uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fenced
+}
+
+// rearmLocked sets the timer to the earliest deadline of an unfenced
+// instance.
+func (f *leaseFence) rearmLocked() {
+	next := core.NoLease
+	for r, c := range f.runs {
+		if !r.isFenced() {
+			next = min(next, c, f.until)
+		}
+	}
+	if next == core.NoLease {
+		if f.timer != nil {
+			f.timer.Stop()
+		}
+		return
+	}
+	wait := time.Duration(next - f.mono())
+	if f.timer == nil {
+		f.timer = time.AfterFunc(wait, f.fire)
+		return
+	}
+	f.timer.Reset(wait)
+}
+
+// fire fences every instance whose deadline has passed.
+func (f *leaseFence) fire() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.mono()
+	for r, c := range f.runs {
+		if r.isFenced() || min(c, f.until) > now {
+			continue
+		}
+		r.fence()
+		f.fenced++
+		f.log.Warn("lease deadline passed: child fenced", "child", string(r.spec.ID), "instance", r.instance,
+			"late", time.Duration(now-min(c, f.until)).String())
+	}
+	f.rearmLocked()
+}
