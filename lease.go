@@ -143,3 +143,20 @@ func (f *leaseFence) fire() {
 	}
 	f.rearmLocked()
 }
+
+// LeaseObservers tells every observer in turn.
+type LeaseObservers []LeaseObserver
+
+// LeaseUntil calls LeaseUntil of each observer.
+func (os LeaseObservers) LeaseUntil(until core.Mono) {
+	for _, o := range os {
+		o.LeaseUntil(until)
+	}
+}
+
+// InstanceStopped calls InstanceStopped of each observer.
+func (os LeaseObservers) InstanceStopped(id core.ChildID, instance uint64, until core.Mono) {
+	for _, o := range os {
+		o.InstanceStopped(id, instance, until)
+	}
+}

@@ -40,6 +40,14 @@ type ExecConfig struct {
 	// incarnation of the node can reap what a crash left behind. A start
 	// whose record cannot be written fails (the process is killed).
 	Journal ProcessJournal
+	// Guard, if set, is told of every process (strict partition mode):
+	// it kills the process group when the instance's lease deadline
+	// passes even while the node is stopped (see FenceGuard). A start
+	// fails if the guard is gone.
+	Guard *FenceGuard
+	// LeaseFile, if set, is passed to every child as PHUB_LEASE_FILE: the
+	// node's lease file (strict partition mode; see WriteLeaseFile).
+	LeaseFile string
 }
 
 // NewExec returns the factory of the exec kind. A spec's parameters:
@@ -162,6 +170,9 @@ func (c *execChild) Run(ctx context.Context, env phub.ChildEnv) error {
 	cmd := exec.CommandContext(ctx, c.path, c.args...)
 	cmd.Dir = c.dir
 	cmd.Env = childEnviron(os.Environ(), c.pass, c.env, env)
+	if c.cfg.LeaseFile != "" {
+		cmd.Env = append(cmd.Env, "PHUB_LEASE_FILE="+c.cfg.LeaseFile)
+	}
 	if stdout != nil {
 		cmd.Stdout = stdout
 	}
@@ -177,6 +188,26 @@ func (c *execChild) Run(ctx context.Context, env phub.ChildEnv) error {
 	if err := startProcess(cmd); err != nil {
 		return fmt.Errorf("exec %s: %w", c.command, err)
 	}
+	if g := c.cfg.Guard; g != nil {
+		pid := cmd.Process.Pid
+		if err := g.started(pid, env.ID(), env.Instance()); err != nil {
+			killGroup(cmd)
+			_ = waitAndKillGroup(cmd)
+			return fmt.Errorf("exec %s: %w", c.command, err)
+		}
+		defer g.exited(pid)
+	}
+	// A fenced instance (its lease deadline passed) dies at once, without
+	// the grace period of a stop.
+	exited := make(chan struct{})
+	defer close(exited)
+	go func() {
+		select {
+		case <-env.Fenced():
+			killGroup(cmd)
+		case <-exited:
+		}
+	}()
 	if j := c.cfg.Journal; j != nil {
 		pid := cmd.Process.Pid
 		if err := c.record(env, pid); err != nil {

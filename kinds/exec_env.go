@@ -10,7 +10,7 @@ import (
 
 // ChildEnvVars lists the variables the exec kind sets for every child.
 // A spec cannot set them (env.NAME) and a node cannot pass its own through.
-var ChildEnvVars = []string{"PHUB_CHILD_ID", "PHUB_EPOCH", "PHUB_FENCE", "PHUB_INSTANCE", "PHUB_NODE"}
+var ChildEnvVars = []string{"PHUB_CHILD_ID", "PHUB_EPOCH", "PHUB_FENCE", "PHUB_INSTANCE", "PHUB_NODE", "PHUB_LEASE_FILE"}
 
 // isChildEnvVar reports whether name is one of ChildEnvVars.
 func isChildEnvVar(name string) bool {

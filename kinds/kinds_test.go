@@ -22,11 +22,12 @@ type fakeEnv struct {
 	state     []byte
 	signals   chan bool
 	handover  chan []byte
+	fenced    chan struct{}
 	confirmed atomic.Int32
 }
 
 func newEnv(spec core.ChildSpec, epoch uint64, state []byte) *fakeEnv {
-	return &fakeEnv{spec: spec, epoch: epoch, state: state, signals: make(chan bool, 1), handover: make(chan []byte, 1)}
+	return &fakeEnv{spec: spec, epoch: epoch, state: state, signals: make(chan bool, 1), handover: make(chan []byte, 1), fenced: make(chan struct{})}
 }
 
 func (e *fakeEnv) ID() core.ChildID { return e.spec.ID }
@@ -44,6 +45,7 @@ func (e *fakeEnv) Signals() <-chan bool      { return e.signals }
 func (e *fakeEnv) HandoverIn() <-chan []byte { return e.handover }
 func (e *fakeEnv) Confirm()                  { e.confirmed.Add(1) }
 func (e *fakeEnv) OnHandover(func() []byte)  {}
+func (e *fakeEnv) Fenced() <-chan struct{}   { return e.fenced }
 
 var _ phub.ChildEnv = (*fakeEnv)(nil)
 

@@ -15,8 +15,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 
 	"github.com/phub/phub/cmd/phubd/internal/cli"
+	"github.com/phub/phub/kinds"
 )
 
 const usage = `usage: phubd <command> [arguments]
@@ -56,9 +58,33 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		return replayCmd(args[1:], stdout, stderr)
 	case "bench":
 		return benchCmd(args[1:], stdout, stderr)
+	case kinds.FenceGuardArg: // hidden: started by a strict-mode node
+		return fenceGuardCmd(args[1:], stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
 	return cli.Usage(stderr, "phubd", fmt.Errorf("unknown command %q", args[0]))
+}
+
+// fenceGuardCmd runs the fence guard of the phubd whose pid is the only
+// argument (kinds.RunFenceGuard): it reads deadlines from stdin.
+func fenceGuardCmd(args []string, stderr io.Writer) int {
+	parent, err := strconv.Atoi(firstArg(args))
+	if err != nil || len(args) != 1 || parent <= 1 {
+		fmt.Fprintf(stderr, "phubd %s: want the pid of the node it guards, got %q\n", kinds.FenceGuardArg, args)
+		return 2
+	}
+	if err := kinds.RunFenceGuard(os.Stdin, parent, stderr); err != nil {
+		fmt.Fprintf(stderr, "phubd fence guard: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func firstArg(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
 }

@@ -48,7 +48,7 @@ func runCmd(args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer dd.Close()
-	n, err := node.Start(cfg, log, nil, node.WithJournal(dd))
+	n, err := node.Start(cfg, log, nil, node.WithJournal(dd), node.WithLeaseFile(filepath.Join(dd.Path(), "lease")))
 	if err != nil {
 		log.Error("phubd: start failed", "err", err)
 		return 1

@@ -161,6 +161,9 @@ func (c *Config) Check() error {
 			return bad("exec_pass_env", err.Error())
 		}
 	}
+	if err := c.validateStrict(bad); err != nil {
+		return err
+	}
 	c.Core.Name = core.NodeID(c.Name)
 	if err := c.Core.Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
@@ -281,4 +284,32 @@ func formatFactor(n int) string {
 		return "cluster"
 	}
 	return strconv.Itoa(n)
+}
+
+// validateStrict names the key that the strict partition mode cannot work
+// with (core.Config.Validate checks the same, naming Go fields).
+func (c *Config) validateStrict(bad func(key, why string) error) error {
+	p := c.Core.Partition
+	if p.Kind != core.Strict {
+		if len(p.Voters) > 0 || p.Lease != 0 || p.LeaseMargin != 0 || p.MaxDrift != 0 {
+			return bad("partition_voters", fmt.Sprintf("partition_voters, partition_lease, partition_lease_margin and partition_max_drift are used by partition strict only (partition is %s)", p.Kind))
+		}
+		return nil
+	}
+	seen := map[core.NodeID]bool{}
+	for _, v := range p.Voters {
+		if seen[v] {
+			return bad("partition_voters", fmt.Sprintf("%q is listed twice", v))
+		}
+		seen[v] = true
+	}
+	switch {
+	case len(p.Voters) == 0:
+		return bad("partition_voters", "required with partition strict: the names of the configured cluster's nodes")
+	case c.Core.Redundancy.Factor != 1:
+		return bad("replication_factor", "partition strict runs one instance per child: must be 1")
+	case c.Core.Migration.Kind != core.ColdSwap:
+		return bad("migration", "partition strict needs cold_swap (a hot-swap handover runs two instances at once)")
+	}
+	return nil
 }

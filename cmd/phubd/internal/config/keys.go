@@ -113,6 +113,23 @@ func duration(name, help string, p func(*Config) *time.Duration) Key {
 		get: func(c *Config) string { return p(c).String() }}
 }
 
+// durationOrZero is a duration key whose 0 means "the default".
+func durationOrZero(name, help string, p func(*Config) *time.Duration) Key {
+	k := duration(name, help, p)
+	k.set = func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("want a duration such as 500ms or 10s, got %q", v)
+		}
+		if d < 0 {
+			return fmt.Errorf("must be >= 0, got %s", d)
+		}
+		*p(c) = d
+		return nil
+	}
+	return k
+}
+
 func kindOf[T ~string](name, help string, p func(*Config) *T, allowed ...T) Key {
 	names := make([]string, len(allowed))
 	for i, a := range allowed {
@@ -171,11 +188,38 @@ var Keys = []Key{
 	kindOf("sync", "registry synchronization strategy", func(c *Config) *core.SyncKind { return &c.Core.Sync.Kind }, core.PubSub, core.Gossip),
 	duration("sync_interval", "period of anti-entropy rounds", func(c *Config) *time.Duration { return &c.Core.Sync.Interval }),
 	integer("sync_fanout", "peers per gossip round", 1, func(c *Config) *int { return &c.Core.Sync.FanOut }),
-	kindOf("partition", "partition-tolerance strategy", func(c *Config) *core.PartitionKind { return &c.Core.Partition.Kind }, core.Divergence, core.StaticQuorum, core.DynamicQuorum, core.MajorityQuorum),
+	kindOf("partition", "partition-tolerance strategy", func(c *Config) *core.PartitionKind { return &c.Core.Partition.Kind }, core.Divergence, core.StaticQuorum, core.DynamicQuorum, core.MajorityQuorum, core.Strict),
 	integer("partition_quorum", "static quorum: nodes; dynamic quorum: percent", 0, func(c *Config) *int { return &c.Core.Partition.QuorumSize }),
 	duration("partition_window", "dynamic quorum's time window", func(c *Config) *time.Duration { return &c.Core.Partition.Window }),
 	integer("partition_initial", "majority quorum's initial max-seen cluster size", 1, func(c *Config) *int { return &c.Core.Partition.InitialClusterSize }),
 	boolean("partition_track", "majority quorum raises max-seen on joins", func(c *Config) *bool { return &c.Core.Partition.TrackMaxSize }),
+	{Name: "partition_voters", Kind: kindList, Help: "strict: the configured cluster's node names; a majority of them grants every lease",
+		set: func(c *Config, v string) error {
+			c.Core.Partition.Voters = nil
+			for _, name := range splitList(v) {
+				c.Core.Partition.Voters = append(c.Core.Partition.Voters, core.NodeID(name))
+			}
+			return nil
+		},
+		get: func(c *Config) string {
+			names := make([]string, len(c.Core.Partition.Voters))
+			for i, v := range c.Core.Partition.Voters {
+				names[i] = string(v)
+			}
+			return strings.Join(names, ",")
+		}},
+	durationOrZero("partition_lease", "strict: lease length (0: down_after)", func(c *Config) *time.Duration { return &c.Core.Partition.Lease }),
+	durationOrZero("partition_lease_margin", "strict: added to every voter's hold, the time a node may need to kill a fenced child (0: 2 ticks)", func(c *Config) *time.Duration { return &c.Core.Partition.LeaseMargin }),
+	{Name: "partition_max_drift", Kind: kindString, Help: "strict: assumed bound on every node's monotonic clock rate error, in [0, 0.1) (0: 0.01)",
+		set: func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || f >= 0.1 {
+				return fmt.Errorf("want a rate in [0, 0.1) such as 0.01, got %q", v)
+			}
+			c.Core.Partition.MaxDrift = f
+			return nil
+		},
+		get: func(c *Config) string { return strconv.FormatFloat(c.Core.Partition.MaxDrift, 'g', -1, 64) }},
 	integer("restart_max", "restarts of one child allowed within restart_window", 0, func(c *Config) *int { return &c.Core.Restart.MaxRestarts }),
 	duration("restart_window", "restart intensity window", func(c *Config) *time.Duration { return &c.Core.Restart.Window }),
 	duration("tick_interval", "core tick period", func(c *Config) *time.Duration { return &c.Core.Timing.TickInterval }),

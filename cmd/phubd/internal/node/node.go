@@ -34,13 +34,25 @@ type Node struct {
 	admin     *http.Server
 	log       *slog.Logger
 	migration core.MigrationConfig
+	// Strict partition mode only: the fence guard process and the lease
+	// file (nil otherwise).
+	guard     *kinds.FenceGuard
+	leaseFile *kinds.LeaseFile
 }
 
 // Option changes how Start builds a node.
 type Option func(*options)
 
 type options struct {
-	journal kinds.ProcessJournal
+	journal   kinds.ProcessJournal
+	leasePath string
+}
+
+// WithLeaseFile makes a strict-mode node keep its lease deadline in the
+// file at path (kinds.LeaseFile), passed to exec children as
+// PHUB_LEASE_FILE. Other modes ignore it.
+func WithLeaseFile(path string) Option {
+	return func(o *options) { o.leasePath = path }
 }
 
 // WithJournal records every exec child the node starts in j (see
@@ -93,23 +105,39 @@ func Start(cfg config.Config, log *slog.Logger, res seeds.Resolver, opts ...Opti
 		cc.RandSeed = uint64(time.Now().UnixNano())
 	}
 	counters := kinds.NewCounters()
+	fence, err := startFence(cc, o.leasePath, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	execCfg := kinds.ExecConfig{LogDir: cfg.ExecLogDir, Grace: cfg.ExecGrace, PassEnv: cfg.ExecPassEnv, Journal: o.journal, Guard: fence.guard}
+	var lease phub.LeaseObserver
+	if fence.guard != nil {
+		obs := phub.LeaseObservers{fence.guard}
+		if fence.file != nil {
+			obs = append(obs, fence.file)
+			execCfg.LeaseFile = fence.file.Path()
+		}
+		lease = obs
+	}
 	hub, err := phub.New(phub.Config{
 		Core:      cc,
 		Transport: st,
 		Kinds: phub.Registry{
 			kinds.CounterKind: counters.Factory,
-			kinds.ExecKind: kinds.NewExec(kinds.ExecConfig{
-				LogDir: cfg.ExecLogDir, Grace: cfg.ExecGrace, PassEnv: cfg.ExecPassEnv, Journal: o.journal,
-			}),
+			kinds.ExecKind:    kinds.NewExec(execCfg),
 		},
 		Logger: log,
+		Lease:  lease,
 	})
 	if err != nil {
+		fence.close()
 		st.Close()
 		return nil, err
 	}
 	st.SetMembers(hub.Members)
-	n := &Node{Hub: hub, Counters: counters, PeerAddr: advertise, seeds: st, log: log, migration: cc.Migration}
+	n := &Node{Hub: hub, Counters: counters, PeerAddr: advertise, seeds: st, log: log, migration: cc.Migration,
+		guard: fence.guard, leaseFile: fence.file}
 	if cfg.AdminAddr != "" {
 		srv, err := admin.New(admin.Options{Hub: hub, Core: cc, Token: token, Logger: log, Traffic: st.Counts})
 		if err != nil {
@@ -134,7 +162,11 @@ func Start(cfg config.Config, log *slog.Logger, res seeds.Resolver, opts ...Opti
 	return n, nil
 }
 
-func (n *Node) closeHub(ctx context.Context) error { return n.Hub.Close(ctx) }
+func (n *Node) closeHub(ctx context.Context) error {
+	err := n.Hub.Close(ctx)
+	(&fenceParts{guard: n.guard, file: n.leaseFile}).close()
+	return err
+}
 
 // Close leaves the cluster gracefully (handing children over when the
 // migration strategy says so), then stops the admin API. It returns the
