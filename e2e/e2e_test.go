@@ -103,6 +103,7 @@ type proc struct {
 	name, peer, admin string
 	seeds             []string
 	extra             []string // more phubd run flags
+	env               []string // more environment (test-only knobs)
 	cmd               *exec.Cmd
 	log               *bytes.Buffer
 	done              chan struct{}
@@ -131,7 +132,7 @@ func (c *cluster) start(p *proc) {
 	args = append(args, "--data-dir", filepath.Join(c.dir, "data-"+p.name))
 	args = append(args, p.extra...)
 	cmd := exec.Command(c.bin, args...)
-	cmd.Env = append(testEnviron(), "PHUB_SECRET="+secret, "PHUB_ADMIN_TOKEN="+token)
+	cmd.Env = append(append(testEnviron(), "PHUB_SECRET="+secret, "PHUB_ADMIN_TOKEN="+token), p.env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	p.log = &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = &lockedWriter{w: p.log, mu: &c.mu}, &lockedWriter{w: p.log, mu: &c.mu}

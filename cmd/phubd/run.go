@@ -37,8 +37,12 @@ func runCmd(args []string, stderr io.Writer) int {
 		return cli.Usage(stderr, "phubd run", err)
 	}
 	log := cfg.Logger(os.Stderr)
-	if err := injectTestFaults(&cfg.Core, os.Getenv(testBrokenEnv), log); err != nil {
+	coreFaults, withoutGuard := splitNodeFaults(os.Getenv(testBrokenEnv))
+	if err := injectTestFaults(&cfg.Core, coreFaults, log); err != nil {
 		return cli.Usage(stderr, "phubd run", err)
+	}
+	if withoutGuard {
+		log.Warn("phubd: test-only fault injected: strict mode runs without its fence guard", "env", testBrokenEnv)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -48,7 +52,11 @@ func runCmd(args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer dd.Close()
-	n, err := node.Start(cfg, log, nil, node.WithJournal(dd), node.WithLeaseFile(filepath.Join(dd.Path(), "lease")))
+	opts := []node.Option{node.WithJournal(dd), node.WithLeaseFile(filepath.Join(dd.Path(), "lease"))}
+	if withoutGuard {
+		opts = append(opts, node.WithoutFenceGuard())
+	}
+	n, err := node.Start(cfg, log, nil, opts...)
 	if err != nil {
 		log.Error("phubd: start failed", "err", err)
 		return 1

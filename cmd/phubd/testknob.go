@@ -13,8 +13,30 @@ import (
 // verdict catches a broken phubd. It lies outside the PHUB_ namespace
 // (the configuration rejects unknown PHUB_* variables), is not listed by
 // `phubd run -h`, and must never be set in production. Its value is a
-// comma-separated list of ack-before-replicate, ignore-epochs, skip-sync.
+// comma-separated list of ack-before-replicate, ignore-epochs, skip-sync
+// and no-fence-guard (strict mode without its fence guard process, so
+// e2e can show what the guard prevents).
 const testBrokenEnv = "PHUBD_TEST_BROKEN"
+
+// noFenceGuard is the PHUBD_TEST_BROKEN fault that runs strict mode without
+// its fence guard process.
+const noFenceGuard = "no-fence-guard"
+
+// splitNodeFaults separates no-fence-guard (a fault of the node, not of
+// core) from the faults applyTestBroken applies.
+func splitNodeFaults(value string) (coreFaults string, withoutGuard bool) {
+	var rest []string
+	for _, name := range strings.Split(value, ",") {
+		if strings.TrimSpace(name) == noFenceGuard {
+			withoutGuard = true
+			continue
+		}
+		if name != "" {
+			rest = append(rest, name)
+		}
+	}
+	return strings.Join(rest, ","), withoutGuard
+}
 
 // applyTestBroken sets the faults named by value on b. An unknown name
 // is an error naming it; an empty value changes nothing.
@@ -31,7 +53,7 @@ func applyTestBroken(value string, b *core.BrokenFor) error {
 		case "skip-sync":
 			b.SkipSync = true
 		default:
-			return fmt.Errorf("%s: unknown fault %q (want ack-before-replicate, ignore-epochs or skip-sync)", testBrokenEnv, name)
+			return fmt.Errorf("%s: unknown fault %q (want ack-before-replicate, ignore-epochs, skip-sync or %s)", testBrokenEnv, name, noFenceGuard)
 		}
 	}
 	return nil

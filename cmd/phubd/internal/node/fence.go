@@ -18,27 +18,31 @@ type fenceParts struct {
 	file  *kinds.LeaseFile
 }
 
-// startFence starts the fence guard (a re-exec of this binary) and, if
-// leasePath is set, the lease file, in strict mode; nothing otherwise.
-func startFence(cc core.Config, leasePath string, log *slog.Logger) (fenceParts, error) {
+// startFence starts the fence guard (a re-exec of this binary; unless
+// withGuard is false, a test-only fault) and, if leasePath is set, the
+// lease file, in strict mode; nothing otherwise.
+func startFence(cc core.Config, leasePath string, withGuard bool, log *slog.Logger) (fenceParts, error) {
 	var f fenceParts
 	if cc.Partition.Kind != core.Strict {
 		return f, nil
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return f, fmt.Errorf("fence guard: %w", err)
+	if withGuard {
+		exe, err := os.Executable()
+		if err != nil {
+			return f, fmt.Errorf("fence guard: %w", err)
+		}
+		if f.guard, err = kinds.StartFenceGuard(exe, os.Stderr); err != nil {
+			return f, err
+		}
 	}
-	if f.guard, err = kinds.StartFenceGuard(exe, os.Stderr); err != nil {
-		return f, err
-	}
+	var err error
 	if leasePath != "" {
 		if f.file, err = kinds.NewLeaseFile(leasePath, phub.MonoNow); err != nil {
 			f.close()
 			return fenceParts{}, err
 		}
 	}
-	log.Info("strict mode: fence guard running", "lease_file", leasePath)
+	log.Info("strict mode", "fence_guard", f.guard != nil, "lease_file", leasePath)
 	return f, nil
 }
 

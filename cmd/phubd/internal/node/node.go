@@ -46,6 +46,13 @@ type Option func(*options)
 type options struct {
 	journal   kinds.ProcessJournal
 	leasePath string
+	noGuard   bool
+}
+
+// WithoutFenceGuard runs strict mode without its fence guard process
+// (test only: e2e shows the duplicates the guard prevents).
+func WithoutFenceGuard() Option {
+	return func(o *options) { o.noGuard = true }
 }
 
 // WithLeaseFile makes a strict-mode node keep its lease deadline in the
@@ -105,19 +112,22 @@ func Start(cfg config.Config, log *slog.Logger, res seeds.Resolver, opts ...Opti
 		cc.RandSeed = uint64(time.Now().UnixNano())
 	}
 	counters := kinds.NewCounters()
-	fence, err := startFence(cc, o.leasePath, log)
+	fence, err := startFence(cc, o.leasePath, !o.noGuard, log)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	execCfg := kinds.ExecConfig{LogDir: cfg.ExecLogDir, Grace: cfg.ExecGrace, PassEnv: cfg.ExecPassEnv, Journal: o.journal, Guard: fence.guard}
 	var lease phub.LeaseObserver
+	var obs phub.LeaseObservers
 	if fence.guard != nil {
-		obs := phub.LeaseObservers{fence.guard}
-		if fence.file != nil {
-			obs = append(obs, fence.file)
-			execCfg.LeaseFile = fence.file.Path()
-		}
+		obs = append(obs, fence.guard)
+	}
+	if fence.file != nil {
+		obs = append(obs, fence.file)
+		execCfg.LeaseFile = fence.file.Path()
+	}
+	if len(obs) > 0 {
 		lease = obs
 	}
 	hub, err := phub.New(phub.Config{

@@ -1,0 +1,267 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// strictLease is the lease of the strict-mode e2e cluster: the guard must
+// kill a stopped node's child within it (plus the margin and slack).
+const strictLease = 1500 * time.Millisecond
+
+// processSampler counts the processes of one command line every few
+// milliseconds and keeps the largest count seen at one instant.
+type processSampler struct {
+	argv []string
+	stop chan struct{}
+	done chan struct{}
+
+	mu      sync.Mutex
+	maxSeen int
+	atMax   []int
+}
+
+func sampleProcesses(argv ...string) *processSampler {
+	s := &processSampler{argv: argv, stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		for {
+			pids := processesWithArgs(s.argv...)
+			s.mu.Lock()
+			if len(pids) > s.maxSeen {
+				s.maxSeen, s.atMax = len(pids), pids
+			}
+			s.mu.Unlock()
+			select {
+			case <-s.stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
+	return s
+}
+
+func (s *processSampler) result() (int, []int) {
+	close(s.stop)
+	<-s.done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxSeen, s.atMax
+}
+
+// childEnv reads one variable of a process's environment.
+func childEnv(pid int, name string) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	for _, kv := range strings.Split(string(b), "\x00") {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
+			return v
+		}
+	}
+	return ""
+}
+
+// leaseFile parses a lease file (kinds.LeaseFile).
+func leaseFile(path string) (state string, deadlineMono int64, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		switch k {
+		case "state":
+			state = v
+		case "deadline_mono":
+			deadlineMono, _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return state, deadlineMono, nil
+}
+
+func monoNow() int64 {
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return ts.Nano()
+}
+
+// TestStrictPausedNodeCannotDuplicate: three phubd in strict mode; the
+// node running an exec child is paused with SIGSTOP. Its fence guard kills
+// the child when the lease ends although phubd cannot run, the child is
+// started elsewhere only after that, and at no sampled instant do two
+// processes of the child run — before, during or after the pause. The
+// child's PHUB_LEASE_FILE says held with a future deadline while it runs.
+func TestStrictPausedNodeCannotDuplicate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: starts real processes")
+	}
+	r := runStrictPause(t, nil)
+	if !r.killedWhilePaused {
+		t.Fatalf("the paused node's child (pid %d) still ran %v after SIGSTOP; the lease is %v", r.first, r.waited, strictLease)
+	}
+	if r.maxSeen > 1 {
+		t.Fatalf("%d processes of the child ran at one instant (pids %v)", r.maxSeen, r.atMax)
+	}
+	t.Logf("strict e2e: the paused node's child was killed %v after SIGSTOP (lease %v); the child ran again %v after SIGSTOP; never two processes at once",
+		r.killedAfter.Round(time.Millisecond), strictLease, r.takeover.Round(time.Millisecond))
+}
+
+// TestStrictPauseWithoutGuardDuplicates shows the test above can fail: the
+// same run with phubd's fence guard disabled (test-only PHUBD_TEST_BROKEN)
+// lets the paused node's child run on beside its replacement. About 30 s;
+// runs with E2E_CANFAIL=1.
+func TestStrictPauseWithoutGuardDuplicates(t *testing.T) {
+	if testing.Short() || os.Getenv("E2E_CANFAIL") == "" {
+		t.Skip("e2e: the can-fail run needs E2E_CANFAIL=1")
+	}
+	r := runStrictPause(t, []string{"PHUBD_TEST_BROKEN=no-fence-guard"})
+	if r.killedWhilePaused || r.maxSeen < 2 {
+		t.Fatalf("without the guard the paused node's child died anyway (killed while paused %v, at most %d processes)", r.killedWhilePaused, r.maxSeen)
+	}
+	t.Logf("without the fence guard: %d processes of the child at once (pids %v)", r.maxSeen, r.atMax)
+}
+
+// strictPause is what one paused-holder run observed.
+type strictPause struct {
+	first             int           // the holder's process of the child
+	killedWhilePaused bool          // it died while its phubd was stopped
+	killedAfter       time.Duration // ... this long after SIGSTOP
+	waited            time.Duration // how long it was watched otherwise
+	takeover          time.Duration // another node ran the child this long after SIGSTOP
+	maxSeen           int           // the most processes of the child at one instant
+	atMax             []int
+}
+
+// runStrictPause runs three strict-mode phubd (with env added), starts an
+// exec child, pauses its holder with SIGSTOP until another node runs the
+// child, resumes it and observes a while longer.
+func runStrictPause(t *testing.T, env []string) strictPause {
+	var r strictPause
+	c := &cluster{t: t, bin: buildPhubd(t), dir: t.TempDir(), http: &http.Client{Timeout: 30 * time.Second}}
+	names := []string{"sa", "sb", "sc"}
+	for _, name := range names {
+		c.procs = append(c.procs, &proc{name: name, peer: freePort(t), admin: freePort(t), env: env,
+			extra: []string{"--partition", "strict", "--partition-voters", strings.Join(names, ","),
+				"--partition-lease", strictLease.String(), "--partition-lease-margin", "200ms", "--exec-grace", "10s"}})
+	}
+	for _, p := range c.procs {
+		for _, q := range c.procs {
+			if q != p {
+				p.seeds = append(p.seeds, q.peer)
+			}
+		}
+		c.start(p)
+	}
+	argv := []string{"sleep", "4246029"}
+	t.Cleanup(func() {
+		for _, pid := range processesWithArgs(argv...) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	c.poll(20*time.Second, "cluster of 3 formed", func() error {
+		_, err := c.where(c.procs[0], c.procs...)
+		return err
+	})
+	smp := sampleProcesses(argv...)
+	sp := spec{ID: "solo", Kind: "exec", Params: map[string]string{"command": argv[0], "args": argv[1]}}
+	var op opResponse
+	c.poll(30*time.Second, "a strict start (voters wait out their boot hold)", func() error {
+		op = opResponse{}
+		if _, err := c.do(c.procs[0], "POST", "/v1/children", startRequest{Specs: []spec{sp}, Await: true, Timeout: "5s"}, &op); err != nil {
+			return err
+		}
+		if !op.OK || len(op.Results) != 1 || len(op.Results[0].Nodes) != 1 {
+			return fmt.Errorf("start: %+v", op)
+		}
+		return nil
+	})
+	var holder *proc
+	for _, p := range c.procs {
+		if p.name == op.Results[0].Nodes[0] {
+			holder = p
+		}
+	}
+	var first int
+	c.poll(10*time.Second, "one process of the child", func() error {
+		pids := processesWithArgs(argv...)
+		if len(pids) != 1 {
+			return fmt.Errorf("%d processes", len(pids))
+		}
+		first = pids[0]
+		return nil
+	})
+
+	// The lease file: held, with a deadline ahead on CLOCK_MONOTONIC.
+	path := childEnv(first, "PHUB_LEASE_FILE")
+	if path == "" {
+		t.Fatalf("the child has no PHUB_LEASE_FILE")
+	}
+	c.poll(5*time.Second, "the lease file says held", func() error {
+		state, d, err := leaseFile(path)
+		if err != nil || state != "held" || d <= monoNow() {
+			return fmt.Errorf("state %q deadline %d (now %d): %v", state, d, monoNow(), err)
+		}
+		return nil
+	})
+
+	// Pause the holder. Its child must die by the lease's end although
+	// phubd is stopped: only its fence guard can kill it.
+	if err := holder.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	paused := time.Now()
+	resumed := false
+	resume := func() {
+		if !resumed {
+			resumed = true
+			_ = holder.cmd.Process.Signal(syscall.SIGCONT)
+		}
+	}
+	defer resume()
+	deadline := paused.Add(strictLease + 10*time.Second) // the lease, the margin, and a loaded machine
+	for alive(first) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	r.first, r.killedWhilePaused = first, !alive(first)
+	r.killedAfter, r.waited = time.Since(paused), time.Since(paused)
+	var survivor *proc
+	for _, p := range c.procs {
+		if p != holder {
+			survivor = p
+		}
+	}
+	c.poll(60*time.Second, "the child started on a live node while the holder is paused", func() error {
+		for _, pid := range processesWithArgs(argv...) {
+			if n := childEnv(pid, "PHUB_NODE"); n != holder.name {
+				return nil
+			}
+		}
+		return fmt.Errorf("no process on a live node")
+	})
+	r.takeover = time.Since(paused)
+	resume()
+	// After the wake: a woken node that ran the child again would show up
+	// in the samples.
+	c.poll(30*time.Second, "the cluster sees every member again", func() error {
+		_, err := c.where(survivor, c.procs...)
+		return err
+	})
+	c.poll(30*time.Second, "one process of the child after the wake", func() error {
+		if n := len(processesWithArgs(argv...)); n != 1 {
+			return fmt.Errorf("%d processes", n)
+		}
+		return nil
+	})
+	time.Sleep(2 * strictLease) // observation window, not synchronization
+	r.maxSeen, r.atMax = smp.result()
+	return r
+}
