@@ -37,6 +37,11 @@ type Config struct {
 	// OmitRegistryChanges skips computing Ready.Changes, for drivers that
 	// keep no lookup index of their own (the simulator reads the node).
 	OmitRegistryChanges bool
+	// Durable makes the node report every change to its durable state
+	// (registry entries with epochs and tombstones, incarnation, local
+	// children) in Ready.Persist, to be synced before the Ready's other
+	// outputs; NewNodeFromSnapshot recovers such a node (persist.go).
+	Durable bool
 	// CheckInvariants makes the node check its internal invariants after
 	// every input and panic at the first input that breaks one
 	// (Node.CheckInvariants). For the simulator and tests: it costs

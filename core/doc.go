@@ -20,6 +20,11 @@
 // batch. Invalid peer messages are dropped; invalid requests and configs
 // are refused with a named error.
 //
+// In durable mode (Config.Durable) persistence is an output too:
+// Ready.Persist holds the changes to the node's durable state, which the
+// driver writes and syncs before it acts on anything else in that Ready;
+// recovery is an input, NewNodeFromSnapshot (persist.go).
+//
 // core/testdata/*.txt is the executable specification: each file drives
 // bare Nodes through one protocol path and shows every output
 // (go test ./core -run TestData; -rewrite regenerates them).
@@ -57,6 +62,7 @@
 //	fence.go       fencing tokens of started instances
 //	read.go        read-only queries: Lookup, List, ByTag, View, Stats
 //	readiness.go   Readiness: synced, partitioned, left (health probes)
+//	persist.go     durable mode: Ready.Persist batches, Snapshot, NewNodeFromSnapshot
 //	invariants.go  CheckInvariants, run after every input with Config.CheckInvariants
 //	rng.go         the node's private PRNG
 package core

@@ -235,9 +235,14 @@ type Ready struct {
 	// A child stopped by EffectStop keeps the deadline in force when it was
 	// stopped.
 	LeaseUntil Mono
+	// Persist (durable mode, Config.Durable; nil otherwise or when nothing
+	// changed) is what the driver must write and sync before it sends any
+	// message, performs any effect or releases any reply or hook of this
+	// Ready (persist.go).
+	Persist *PersistBatch
 }
 
 // Empty reports whether the batch holds nothing.
 func (r *Ready) Empty() bool {
-	return len(r.Messages) == 0 && len(r.Effects) == 0 && len(r.Replies) == 0 && len(r.Changes) == 0 && len(r.Hooks) == 0 && r.LeaseUntil == 0
+	return len(r.Messages) == 0 && len(r.Effects) == 0 && len(r.Replies) == 0 && len(r.Changes) == 0 && len(r.Hooks) == 0 && r.LeaseUntil == 0 && r.Persist.Empty()
 }

@@ -38,6 +38,11 @@ type Node struct {
 	reconcileWork // placement.go: children awaiting reconciliation
 	outbox        // sync.go: updates batched until the end of an input
 	leaveState    // leave.go: graceful leave in progress
+
+	// durable mode: what changed since the last Ready (persist.go), and
+	// how many entries the node recovered from its snapshot
+	persist   persistState
+	recovered int
 }
 
 // idCounters hands out the node's locally unique numbers.
@@ -64,6 +69,10 @@ func NewNode(cfg Config, now Instant) (*Node, error) {
 	n.ring = newRing(cfg.Distribution.VirtualNodes)
 	n.reg = newRegistry()
 	n.reg.ignoreEpochs = cfg.Broken.IgnoreEpochs
+	if cfg.Durable {
+		n.persist = newPersistState()
+		n.reg.persistDirty = map[ChildID]struct{}{}
+	}
 	n.pending = newPendingTable(cfg.Limits.MaxPendingRequests)
 	n.repl = newReplicator()
 	n.migr = newMigrations()
@@ -81,10 +90,13 @@ func (n *Node) Name() NodeID { return n.cfg.Name }
 // Config returns the node's configuration.
 func (n *Node) Config() Config { return n.cfg }
 
-// Ready drains and returns every output produced since the last call.
+// Ready drains and returns every output produced since the last call. In
+// durable mode its Persist must be made durable before any other of its
+// outputs is acted on (persist.go).
 func (n *Node) Ready() Ready {
 	r := n.out
 	n.out = Ready{}
+	r.Persist = n.takePersist()
 	return r
 }
 

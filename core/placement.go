@@ -148,6 +148,7 @@ func (n *Node) viewChanged(dir string, node NodeID) {
 	if !n.members.recompute() {
 		return
 	}
+	n.persist.view = true // durable mode writes it (persist.go)
 	n.hook(HookPreNodesRedistribution, node, nil, dir)
 	// Lookups filter replicas by liveness: every child the node claims
 	// changes its visible replicas, and fires a remove hook when the node
@@ -169,6 +170,7 @@ func (n *Node) onViewChange() {
 	n.ring.set(n.placeable(n.members.view))
 	n.updateQuorum("init", n.cfg.Name)
 	n.dirtyAll = true
+	n.persist.view = true // durable mode writes it (persist.go)
 }
 
 // markDirty schedules id for reconciliation. Dirty ids are reconciled in

@@ -22,6 +22,9 @@ type registry struct {
 	live    int // entries that are not tombstones
 	// sorted caches the sorted entry ids; nil when the key set changed.
 	sorted []ChildID
+	// persistDirty collects the ids of entries written or removed since
+	// the last Ready (durable mode only; nil otherwise; persist.go).
+	persistDirty map[ChildID]struct{}
 }
 
 func newRegistry() *registry {
@@ -70,6 +73,9 @@ func (r *registry) put(e *Entry) bool {
 	}
 	e.Replicas = nil
 	r.entries[id] = e
+	if r.persistDirty != nil {
+		r.persistDirty[id] = struct{}{}
+	}
 	r.digest ^= entryHash(e)
 	if !e.Stopped {
 		r.live++
@@ -85,6 +91,9 @@ func (r *registry) remove(id ChildID) {
 		}
 		delete(r.entries, id)
 		r.sorted = nil
+		if r.persistDirty != nil {
+			r.persistDirty[id] = struct{}{}
+		}
 	}
 }
 

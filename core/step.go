@@ -229,6 +229,7 @@ func (n *Node) finish() {
 	if n.dirty && !n.left {
 		n.reconcile()
 	}
+	n.notePersistLocal()
 	n.flushClaims()
 	n.flushBatch()
 	if n.strict != nil {

@@ -267,7 +267,7 @@ func (n *Node) resynced(name NodeID) {
 // checkSynced marks the node synced once every alive peer sent a full
 // sync, or no peer showed up within DownAfter of booting.
 func (n *Node) checkSynced() {
-	if n.synced {
+	if n.synced || n.awaitingRecovery() {
 		return
 	}
 	peers := n.members.peers()

@@ -60,6 +60,17 @@ const (
 	CoverWhichGlobalUnreachable = "which-global-unreachable"
 	// CoverRedistributeMoved: a redistribute pushed a child to a node.
 	CoverRedistributeMoved = "redistribute-moved"
+	// CoverFullClusterCrash: every node was down at once (durable class)
+	// and the cluster came back from its disks.
+	CoverFullClusterCrash = "full-cluster-crash"
+	// CoverUnsyncedLost: a crash lost writes that were not yet synced.
+	CoverUnsyncedLost = "unsynced-writes-lost"
+	// CoverDiskFaultDetected: a node found its disk unreadable or corrupt
+	// at boot and recovered from its peers.
+	CoverDiskFaultDetected = "disk-fault-detected"
+	// CoverDiskFull: a write failed on a full disk and the node stopped
+	// without releasing what the write was to support.
+	CoverDiskFull = "disk-full"
 )
 
 // CoveragePoints lists every declared point, sorted.
@@ -70,6 +81,7 @@ var CoveragePoints = sortedStrings([]string{
 	CoverRequestExpired, CoverRetentionExpired, CoverHandoverCompleted,
 	CoverRestartIntensityExceeded, CoverPropagationChecked, CoverIdleFastForward,
 	CoverWhichGlobalChecked, CoverWhichGlobalUnreachable, CoverRedistributeMoved,
+	CoverFullClusterCrash, CoverUnsyncedLost, CoverDiskFaultDetected, CoverDiskFull,
 })
 
 func sortedStrings(xs []string) []string { sort.Strings(xs); return xs }

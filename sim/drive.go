@@ -12,6 +12,9 @@ import (
 func (s *Sim) drain(sn *simNode) {
 	for {
 		rd := sn.node.Ready()
+		if s.opts.Durable && !s.persist(sn, rd.Persist) {
+			return // the node stopped: nothing of this Ready is released
+		}
 		if rd.Empty() {
 			if sn.node.Left() && sn.up {
 				s.trace("left %s", sn.name)

@@ -25,10 +25,14 @@ const (
 	ClassSkew          Class = "skew"
 	ClassChildCrash    Class = "childcrash"
 	ClassMix           Class = "mix"
+	// ClassDurable runs durable nodes (simulated disks) through single
+	// crashes and full-cluster crashes (every node at once, restarted
+	// apart), with storage faults in half of the seeds (Setup.DiskFaults).
+	ClassDurable Class = "durable"
 )
 
 // Classes lists every fault class in sweep order.
-var Classes = []Class{ClassNone, ClassCrash, ClassChurn, ClassMessages, ClassPartition, ClassNonTransitive, ClassSkew, ClassChildCrash, ClassMix}
+var Classes = []Class{ClassNone, ClassCrash, ClassChurn, ClassMessages, ClassPartition, ClassNonTransitive, ClassSkew, ClassChildCrash, ClassMix, ClassDurable}
 
 // ParseClass parses a class name.
 func ParseClass(s string) (Class, error) {
@@ -65,7 +69,7 @@ func (s Setup) Guarantee() Guarantee {
 	switch s.Class {
 	case ClassNone, ClassSkew, ClassChildCrash:
 		return Guarantee{Linearizable: true, Durable: true, NoResurrectionEver: true, NoOverlap: s.Strategy != "singularity-hot"}
-	case ClassCrash, ClassMessages, ClassChurn:
+	case ClassCrash, ClassMessages, ClassChurn, ClassDurable:
 		return Guarantee{Linearizable: true, Durable: true, NoResurrectionEver: true}
 	case ClassPartition:
 		// Divergence lets both sides decide (conflicting acknowledgements
@@ -106,12 +110,22 @@ type Setup struct {
 	Outage bool
 	// StartOffset moves the clock's start past DefaultStart.
 	StartOffset time.Duration
+	// Durable runs the nodes in durable mode on simulated disks (the
+	// durable class); DiskFaults adds storage faults: crashes between
+	// write and sync, torn writes, read errors, corrupted pages, full
+	// disks.
+	Durable    bool
+	DiskFaults bool
 }
 
 // String prints every drawn setting, so a failure names the whole setup.
 func (s Setup) String() string {
-	return fmt.Sprintf("class=%s seed=%d nodes=%d strategy=%s quorum=%v batch=%v loss=%.2f dup=%.2f reorder=%.2f ops=%d faults=%d profile=%s idle=%v outage=%v start=+%v",
-		s.Class, s.Seed, s.Nodes, s.Strategy, s.Quorum, s.Batch, s.Loss, s.Dup, s.Reorder, s.Ops, s.Faults, s.Profile, s.Idle, s.Outage, s.StartOffset)
+	d := ""
+	if s.Durable {
+		d = fmt.Sprintf(" durable=true diskfaults=%v", s.DiskFaults)
+	}
+	return fmt.Sprintf("class=%s seed=%d nodes=%d strategy=%s quorum=%v batch=%v loss=%.2f dup=%.2f reorder=%.2f ops=%d faults=%d profile=%s idle=%v outage=%v start=+%v%s",
+		s.Class, s.Seed, s.Nodes, s.Strategy, s.Quorum, s.Batch, s.Loss, s.Dup, s.Reorder, s.Ops, s.Faults, s.Profile, s.Idle, s.Outage, s.StartOffset, d)
 }
 
 // Strategies are the strategy mixes a sweep draws from.
@@ -199,6 +213,12 @@ func Draw(class Class, seed uint64) Setup {
 	s.Idle = r2.IntN(3) == 0
 	s.Outage = s.Idle && class != ClassNone && r2.IntN(2) == 0
 	s.StartOffset = time.Duration(r2.Int64N(int64(365 * 24 * time.Hour)))
+	if class == ClassDurable {
+		// A third stream: the draws of the other classes stay as they were.
+		r3 := rand.New(rand.NewPCG(seed, uint64(len(class))*7919+2))
+		s.Durable = true
+		s.DiskFaults = r3.IntN(2) == 0
+	}
 	return s
 }
 
@@ -314,6 +334,8 @@ func (s *Sim) scheduleFaults(class Class, setup Setup, r *rand.Rand, chaos, scal
 			})
 		case ClassMessages:
 			// The drawn loss/dup/reorder applies for the whole chaos phase.
+		case ClassDurable:
+			s.scheduleDurableFault(setup, r, t0, dur)
 		}
 	}
 }
@@ -323,9 +345,12 @@ func (s *Sim) scheduleFaults(class Class, setup Setup, r *rand.Rand, chaos, scal
 // holds it is down at once, acknowledged children are lost by design
 // (no durability is promised then; a durable mode would change this), so
 // no fault — scheduled or buggify — ever takes the cluster that far.
+//
+// In durable mode (Options.Durable) every node recovers from its disk,
+// so any node may crash, the last one included.
 func (s *Sim) mayCrash(n core.NodeID) bool {
 	if n == "" || !s.Up(n) {
 		return false
 	}
-	return len(s.LiveNodes()) > 2
+	return s.opts.Durable || len(s.LiveNodes()) > 2
 }

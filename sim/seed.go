@@ -62,7 +62,14 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 	if setup.Batch {
 		opts.BatchInputs, opts.InputCost = true, time.Millisecond
 	}
+	opts.Durable = opts.Durable || setup.Durable
 	s := New(opts)
+	if class == ClassDurable {
+		s.Buggify(SiteCrashAfterAck, 0.05)
+		if setup.DiskFaults {
+			s.Buggify(SiteCrashBeforeSync, 0.01)
+		}
+	}
 	if class == ClassCrash || class == ClassMix {
 		// Swarm: each seed enables the buggify sites with its own odds.
 		if r.IntN(2) == 0 {
@@ -173,6 +180,9 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 		res.Violations = append(res.Violations, s.idlePhase(class, setup, prof, r, quiet, g)...)
 	}
 	res.Violations = append(res.Violations, s.CheckRun()...)
+	if setup.Durable {
+		res.Violations = append(res.Violations, s.epochsNotBelowAcknowledged()...)
+	}
 	res.Events, res.Hash, res.Ops, res.SimTime, res.History = s.Events(), s.TraceHash(), s.history.Len(), s.Elapsed(), s.history
 	res.Overlap = s.DuplicateOverlap()
 	res.Hits = s.Hits()
@@ -194,6 +204,9 @@ func (s *Sim) healAll(class Class) {
 			s.SetSkew(n, 0) // undo clock jumps (itself a jump); constant skews stay
 		}
 		s.SetSlow(n, 0)
+		if sn := s.nodes[n]; sn.disk != nil {
+			sn.disk.full = false // storage faults end with the others
+		}
 		if !s.Up(n) && !s.leftGracefully(n) {
 			s.Restart(n)
 		}

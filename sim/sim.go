@@ -59,6 +59,14 @@ type Options struct {
 	// DownAfter, sync interval, tombstone TTL, forget-after, retention,
 	// restart window) instead of FastTiming; Configure runs after it.
 	Profile *Profile
+	// Durable runs every node in durable mode with a simulated
+	// crash-consistent disk (disk.go): a crashed node recovers its
+	// persisted state, so any set of nodes — all of them — may crash.
+	Durable bool
+	// DiskLies makes every simulated disk acknowledge syncs and keep
+	// nothing (a store that lies about fsync). Test-only: it proves the
+	// durable class's checks catch lost state.
+	DiskLies bool
 }
 
 // FastTiming returns protocol timings scaled for simulation.
@@ -185,6 +193,11 @@ type simNode struct {
 	slow     time.Duration // extra processing delay per message
 	children map[core.ChildID]*simChild
 	cfg      core.Config
+	// disk is the node's simulated disk (Options.Durable); it outlives
+	// the node's incarnations
+	disk *disk
+	// diskFullUntil: the disk is full until then (a storage fault)
+	diskFullUntil core.Instant
 	// starting counts children whose start report is pending
 	starting int
 	// leaving: a graceful leave was asked of this incarnation
@@ -272,6 +285,10 @@ const (
 	// twice the retention: the handover races a partition and the
 	// retention bound expires.
 	SiteIsolateDuringHandover = "isolate-during-handover"
+	// SiteCrashBeforeSync crashes a durable node after it wrote a Ready's
+	// Persist batch and before it synced it: the batch's outputs are never
+	// released, and a random prefix of the unsynced writes survives.
+	SiteCrashBeforeSync = "crash-before-sync"
 )
 
 // StopBuggify disables every buggify site (faults end at the heal).
@@ -412,7 +429,8 @@ func (s *Sim) AddNode(name core.NodeID) error {
 	if _, ok := s.nodes[name]; ok {
 		return fmt.Errorf("node %s exists", name)
 	}
-	sn := &simNode{name: name, children: map[core.ChildID]*simChild{}, skew: s.opts.Skew[name]}
+	sn := &simNode{name: name, children: map[core.ChildID]*simChild{}, skew: s.opts.Skew[name], disk: newDisk()}
+	sn.disk.lies = s.opts.DiskLies
 	s.nodes[name] = sn
 	s.names = append(s.names, name)
 	sort.Slice(s.names, func(i, j int) bool { return s.names[i] < s.names[j] })
@@ -441,7 +459,7 @@ func (s *Sim) boot(sn *simNode) error {
 	if s.opts.Configure != nil {
 		s.opts.Configure(&cfg)
 	}
-	node, err := core.NewNode(cfg, s.localTime(sn))
+	node, err := s.newNode(sn, cfg)
 	if err != nil {
 		return err
 	}
@@ -486,6 +504,15 @@ func (s *Sim) Crash(name core.NodeID) {
 	}
 	sn.up = false
 	sn.starting = 0
+	if s.opts.Durable {
+		if lost := len(sn.disk.unsynced); lost > 0 {
+			kept := sn.disk.crash(s.rng)
+			s.trace("disk %s: %d of %d unsynced writes reached the disk", name, kept, lost)
+			if kept < lost {
+				s.cover(CoverUnsyncedLost)
+			}
+		}
+	}
 	s.killChildren(sn)
 	for _, id := range s.sortedClientIDs() {
 		c := s.clients[id]

@@ -1,0 +1,334 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Durable mode (Config.Durable): persistence is an output and recovery an
+// input, as in etcd's raft (Ready.Entries / HardState, then a restart from
+// Storage). core does no I/O: each Ready carries in Persist what changed
+// in the node's durable state, and the driver must have made it durable
+// (written and synced) before it acts on any other output of that Ready —
+// messages, effects, replies or hooks. A node then never tells anyone
+// (a peer, a client, a child through its epoch) about a registry version
+// it could forget in a crash. Recovery is NewNodeFromSnapshot.
+
+// PersistBatch is the change to a node's durable state made by the inputs
+// of one Ready. Apply folds it into a Snapshot.
+type PersistBatch struct {
+	// Incarnation, when nonzero, is the node's incarnation to record. It
+	// is set in the first Ready after the node is created, so a restarted
+	// node can pick a higher one (Snapshot.NextIncarnation).
+	Incarnation uint64
+	// Entries are registry entries written or replaced (tombstones
+	// included), sorted by child id, with Replicas empty.
+	Entries []Entry
+	// Deleted are entries dropped from the registry (expired tombstones),
+	// sorted.
+	Deleted []ChildID
+	// Local are local instances started or changed in this batch, sorted
+	// by child id: the last known state of this node's children.
+	Local []PersistedChild
+	// LocalGone are children that stopped running here, sorted.
+	LocalGone []ChildID
+	// View, when ViewChanged, is the node's new view of alive peers
+	// (sorted, itself left out): the nodes a recovery waits for.
+	View        []NodeID
+	ViewChanged bool
+}
+
+// Empty reports whether the batch changes nothing.
+func (b *PersistBatch) Empty() bool {
+	return b == nil || (b.Incarnation == 0 && len(b.Entries) == 0 && len(b.Deleted) == 0 && len(b.Local) == 0 && len(b.LocalGone) == 0 && !b.ViewChanged)
+}
+
+// PersistedChild is the last known state of a child running on this node.
+type PersistedChild struct {
+	ID       ChildID `json:"id"`
+	Epoch    uint64  `json:"epoch"`
+	Instance uint64  `json:"instance"`
+	Active   bool    `json:"active,omitempty"`
+}
+
+// Snapshot is a node's durable state: everything it needs to recover.
+// A store keeps one Snapshot (or a base snapshot plus batches) and folds
+// every PersistBatch into it with Apply.
+type Snapshot struct {
+	// Incarnation is the last incarnation the node ran with.
+	Incarnation uint64 `json:"inc"`
+	// Entries holds the registry, tombstones included, by child id.
+	Entries map[ChildID]Entry `json:"entries"`
+	// Local holds the instances the node ran when it last wrote, by id.
+	Local map[ChildID]PersistedChild `json:"local"`
+	// View is the last view of alive peers the node wrote (sorted).
+	View []NodeID `json:"view,omitempty"`
+}
+
+// NewSnapshot returns an empty snapshot.
+func NewSnapshot() *Snapshot {
+	return &Snapshot{Entries: map[ChildID]Entry{}, Local: map[ChildID]PersistedChild{}}
+}
+
+// Apply folds b into s. Applying the batches of every Ready in order to an
+// empty snapshot yields the node's durable state.
+func (s *Snapshot) Apply(b *PersistBatch) {
+	if b == nil {
+		return
+	}
+	if s.Entries == nil {
+		s.Entries = map[ChildID]Entry{}
+	}
+	if s.Local == nil {
+		s.Local = map[ChildID]PersistedChild{}
+	}
+	if b.Incarnation > s.Incarnation {
+		s.Incarnation = b.Incarnation
+	}
+	for _, e := range b.Entries {
+		s.Entries[e.Spec.ID] = e
+	}
+	for _, id := range b.Deleted {
+		delete(s.Entries, id)
+	}
+	for _, c := range b.Local {
+		s.Local[c.ID] = c
+	}
+	for _, id := range b.LocalGone {
+		delete(s.Local, id)
+	}
+	if b.ViewChanged {
+		s.View = append([]NodeID(nil), b.View...)
+	}
+}
+
+// Batch returns the whole snapshot as one batch (for a store that writes
+// a fresh base): applying it to an empty snapshot yields s.
+func (s *Snapshot) Batch() *PersistBatch {
+	b := &PersistBatch{Incarnation: s.Incarnation, View: append([]NodeID(nil), s.View...), ViewChanged: true}
+	for _, id := range sortedChildKeys(s.Entries) {
+		b.Entries = append(b.Entries, s.Entries[id])
+	}
+	for _, id := range sortedChildKeys(s.Local) {
+		b.Local = append(b.Local, s.Local[id])
+	}
+	return b
+}
+
+// NextIncarnation returns the incarnation a node recovering from s should
+// use: want if it is higher than the recorded one, else one more than it.
+func (s *Snapshot) NextIncarnation(want uint64) uint64 {
+	if s == nil || want > s.Incarnation {
+		return want
+	}
+	return s.Incarnation + 1
+}
+
+// ErrStaleIncarnation is returned by NewNodeFromSnapshot when the config's
+// incarnation is not higher than the one the snapshot recorded: peers
+// would take the restarted node for its previous life.
+var ErrStaleIncarnation = errors.New("incarnation not higher than the recovered one")
+
+// Validate reports a snapshot core cannot recover from (a record whose
+// key disagrees with its content, an invalid spec), wrapping
+// ErrCorruptSnapshot. A store that checksums its pages catches torn and
+// corrupted writes first; this is the last line.
+func (s *Snapshot) Validate() error {
+	for id, e := range s.Entries {
+		if e.Spec.ID != id {
+			return fmt.Errorf("%w: entry under %q holds child %q", ErrCorruptSnapshot, id, e.Spec.ID)
+		}
+		if err := e.Spec.Validate(); err != nil {
+			return fmt.Errorf("%w: %v", ErrCorruptSnapshot, err)
+		}
+		if e.Epoch == 0 {
+			return fmt.Errorf("%w: entry %q has epoch 0", ErrCorruptSnapshot, id)
+		}
+	}
+	for id, c := range s.Local {
+		if c.ID != id {
+			return fmt.Errorf("%w: local child under %q holds %q", ErrCorruptSnapshot, id, c.ID)
+		}
+	}
+	return nil
+}
+
+// ErrCorruptSnapshot names persisted state that cannot be trusted; the
+// node must not boot from it (it recovers from its peers instead).
+var ErrCorruptSnapshot = errors.New("corrupt persisted state")
+
+// NewNodeFromSnapshot returns a durable node (cfg.Durable is implied)
+// that recovers from snap, its state persisted before a crash or stop.
+// The registry starts as the snapshot's (entries with their epochs and
+// tombstones; tombstones already past TombstoneTTL are dropped), so the
+// versions the node acknowledged survive even if every node crashed at
+// once. As after any restart, the node acts on that registry (serves
+// owner requests, restarts children) only after a full state exchange
+// with every peer it can reach — or alone once DownAfter has passed with
+// no peer — and every version it recovered merges with the peers' by
+// (epoch, tombstone, writer): the live cluster's newer state wins. Its
+// previous instances are gone with the crash: the recovered children are
+// started again where the ring places them, at a higher epoch.
+//
+// After a crash of several nodes, the others' disks may hold newer
+// versions than this one (they acknowledged while this node was down). So
+// a recovered node also waits for a full state exchange with every peer
+// of the view it last persisted — they come back from their own disks —
+// before it acts; a peer that never returns is given up after
+// Timing.ForgetDownAfter, as the cluster forgets a member down that long.
+//
+// cfg.Incarnation must be higher than snap.Incarnation
+// (ErrStaleIncarnation; Snapshot.NextIncarnation picks one). A nil or
+// empty snapshot boots a fresh durable node.
+func NewNodeFromSnapshot(cfg Config, now Instant, snap *Snapshot) (*Node, error) {
+	cfg.Durable = true
+	if snap != nil {
+		if cfg.Incarnation <= snap.Incarnation {
+			return nil, fmt.Errorf("core: %w: config %d, snapshot %d", ErrStaleIncarnation, cfg.Incarnation, snap.Incarnation)
+		}
+		if err := snap.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	n, err := NewNode(cfg, now)
+	if err != nil {
+		return nil, err
+	}
+	if snap == nil {
+		return n, nil
+	}
+	ttl := cfg.Timing.TombstoneTTL
+	for _, id := range sortedChildKeys(snap.Entries) {
+		e := snap.Entries[id]
+		if e.Stopped && e.StoppedAt != 0 && now.Sub(e.StoppedAt) > ttl {
+			n.persist.deleted[id] = struct{}{} // expired while the node was down
+			continue
+		}
+		e.Replicas = nil
+		n.reg.put(&e)
+	}
+	// The previous life's instances died with it: the store forgets them
+	// in the first batch. They are recorded again once restarted.
+	for _, id := range sortedChildKeys(snap.Local) {
+		n.persist.local[id] = struct{}{}
+	}
+	for _, p := range snap.View {
+		if p != cfg.Name {
+			n.persist.waitFor = append(n.persist.waitFor, p)
+		}
+	}
+	clear(n.reg.persistDirty) // already on disk
+	n.recovered = len(snap.Entries)
+	n.markAllDirty()
+	return n, nil
+}
+
+// Recovered returns how many registry entries the node recovered from its
+// snapshot (0 for a node created without one).
+func (n *Node) Recovered() int { return n.recovered }
+
+// persistState tracks what changed in the durable state since the last
+// Ready (durable mode only).
+type persistState struct {
+	incarnation bool
+	// deleted: entries the registry may have dropped (also filled from
+	// registry.persistDirty at Ready); local: local children that changed.
+	deleted map[ChildID]struct{}
+	local   map[ChildID]struct{}
+	// view: the view changed since the last Ready
+	view bool
+	// waitFor: the peers of the recovered view, whose full sync a
+	// recovered node awaits before it is synced (awaitingRecovery)
+	waitFor []NodeID
+}
+
+// awaitingRecovery reports whether a recovered node still waits for the
+// full sync of a peer of its persisted view (checkSynced).
+func (n *Node) awaitingRecovery() bool {
+	ps := &n.persist
+	if len(ps.waitFor) == 0 {
+		return false
+	}
+	if n.now.Sub(n.bootedAt) >= n.cfg.Timing.ForgetDownAfter {
+		ps.waitFor = nil // given up: such a member would be forgotten
+		return false
+	}
+	for _, p := range ps.waitFor {
+		if !n.syncedFrom[p] {
+			return true
+		}
+	}
+	ps.waitFor = nil
+	return false
+}
+
+func newPersistState() persistState {
+	return persistState{incarnation: true, deleted: map[ChildID]struct{}{}, local: map[ChildID]struct{}{}}
+}
+
+func (n *Node) markAllDirty() {
+	n.dirty, n.dirtyAll = true, true
+}
+
+// notePersistLocal records the local children whose claims changed in
+// this input (durable mode). It runs in finish before flushClaims, whose
+// pending claims name every local start, restart, signal and stop.
+func (n *Node) notePersistLocal() {
+	if !n.cfg.Durable {
+		return
+	}
+	for _, c := range n.pendingClaims {
+		n.persist.local[c.ID] = struct{}{}
+	}
+}
+
+// takePersist builds Ready.Persist from everything that changed since the
+// last Ready, once per Ready (sorted, one record per child).
+func (n *Node) takePersist() *PersistBatch {
+	if !n.cfg.Durable {
+		return nil
+	}
+	ps := &n.persist
+	dirty := n.reg.persistDirty
+	if !ps.incarnation && len(dirty) == 0 && len(ps.deleted) == 0 && len(ps.local) == 0 && !ps.view {
+		return nil
+	}
+	b := &PersistBatch{}
+	if ps.view {
+		ps.view = false
+		b.ViewChanged = true
+		for _, p := range n.members.view {
+			if p != n.cfg.Name {
+				b.View = append(b.View, p)
+			}
+		}
+		sortedNodes(b.View)
+	}
+	if ps.incarnation {
+		b.Incarnation = n.cfg.Incarnation
+		ps.incarnation = false
+	}
+	for id := range dirty {
+		ps.deleted[id] = struct{}{} // decided below: written or deleted
+	}
+	for _, id := range sortedChildKeys(ps.deleted) {
+		if e, ok := n.reg.entries[id]; ok {
+			c := *e
+			c.Replicas = nil
+			b.Entries = append(b.Entries, c)
+		} else {
+			b.Deleted = append(b.Deleted, id)
+		}
+	}
+	for _, id := range sortedChildKeys(ps.local) {
+		if c, ok := n.local[id]; ok {
+			b.Local = append(b.Local, PersistedChild{ID: id, Epoch: c.epoch, Instance: c.instance, Active: c.active})
+		} else {
+			b.LocalGone = append(b.LocalGone, id)
+		}
+	}
+	clear(ps.deleted)
+	clear(ps.local)
+	clear(dirty)
+	return b
+}

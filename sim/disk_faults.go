@@ -1,0 +1,91 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// scheduleDurableFault draws one fault of the durable class at t0: a
+// full-cluster crash (every node at once, restarted one by one up to dur
+// apart, so a node comes back alone first), a single crash, or — with
+// Setup.DiskFaults — a storage fault: a full disk for dur, or a crash
+// after which the node's disk reads back as unreadable or corrupt.
+//
+// A disk is only lost (read error, corruption) while every other node is
+// up: the others hold every acknowledged version (owners replicate to
+// every alive peer before acknowledging), which is what recovering "from
+// peers" needs. Losing every copy at once is not a fault the durable mode
+// survives, and the sweep does not pretend it is.
+func (s *Sim) scheduleDurableFault(setup Setup, r *rand.Rand, t0, dur time.Duration) {
+	kind := r.IntN(4)
+	if !setup.DiskFaults {
+		kind = r.IntN(2)
+	}
+	stagger := make([]time.Duration, 8)
+	for i := range stagger {
+		stagger[i] = time.Duration(r.Int64N(int64(dur)))
+	}
+	corrupt := r.IntN(2) == 0
+	s.after(t0, func() {
+		live := s.LiveNodes()
+		if len(live) == 0 {
+			return
+		}
+		switch kind {
+		case 0: // every node at once
+			if len(live) < len(s.names)-s.leftCount() {
+				return // some node is down already: wait for a whole cluster
+			}
+			s.trace("full-cluster crash")
+			s.cover(CoverFullClusterCrash)
+			for i, n := range live {
+				s.Crash(n)
+				name := n
+				s.after(dur+stagger[i%len(stagger)], func() {
+					if !s.Up(name) {
+						s.Restart(name)
+					}
+				})
+			}
+		case 1: // one node
+			n := live[r.IntN(len(live))]
+			s.Crash(n)
+			s.after(dur, func() {
+				if !s.Up(n) {
+					s.Restart(n)
+				}
+			})
+		case 2: // a full disk
+			s.fillDisk(live[r.IntN(len(live))], dur)
+		case 3: // a lost disk: read error or corrupted page at the next boot
+			n := live[r.IntN(len(live))]
+			if len(live) != len(s.names)-s.leftCount() || len(live) < 2 {
+				return
+			}
+			s.Crash(n)
+			sn := s.nodes[n]
+			if corrupt {
+				sn.disk.corrupt = true
+			} else {
+				sn.disk.readError = true
+			}
+			s.trace("disk %s: armed %s for the next boot", n, map[bool]string{true: "corruption", false: "read error"}[corrupt])
+			s.after(dur, func() {
+				if !s.Up(n) {
+					s.Restart(n)
+				}
+			})
+		}
+	})
+}
+
+// leftCount is how many nodes left gracefully (they do not come back).
+func (s *Sim) leftCount() int {
+	k := 0
+	for _, n := range s.names {
+		if s.leftGracefully(n) {
+			k++
+		}
+	}
+	return k
+}
