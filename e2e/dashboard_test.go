@@ -106,7 +106,8 @@ func (p *page) shot(name string) {
 // The dashboard in a real browser on a real 3-node cluster: a wrong token
 // is refused, the login shows every member, children started through the
 // API appear live, a killed node is marked down live and its children
-// move, and the placement page explains a child's node.
+// move, the placement page explains a child's node, and a child is
+// stopped from its page through the confirmation.
 func TestDashboardInABrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("e2e: starts real processes and a browser")
@@ -212,13 +213,17 @@ func TestDashboardInABrowser(t *testing.T) {
 	p.do("cluster page", chromedp.Navigate(base+"/ui/"), chromedp.WaitVisible(chromedp.ID("members")))
 	p.until(20*time.Second, "live stream connected", `document.getElementById("live-status").textContent`, "live")
 	p.until(5*time.Second, "mark the page", `window.notReloaded = true; "marked"`, "marked")
-	onVictim := 0
+	onVictim, moved := 0, ""
 	if w, err := c.where(a, c.procs...); err == nil {
-		for _, r := range w {
+		for id, r := range w {
 			if r.Node == victim.name {
 				onVictim++
+				moved = id
 			}
 		}
+	}
+	if moved == "" {
+		t.Fatalf("no child runs on %s", victim.name)
 	}
 	if err := syscall.Kill(victim.cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -233,4 +238,22 @@ func TestDashboardInABrowser(t *testing.T) {
 		`String([...document.querySelectorAll('#children tr[data-child]')].filter(r => { const ns = [...r.querySelectorAll('.replica')].map(s => s.dataset.node); return ns.length === 1 && ns[0] !== "`+victim.name+`" }).length)`, "24")
 	t.Logf("%d of 24 children ran on %s and moved", onVictim, victim.name)
 	p.shot("children-moved")
+	p.do("moved child's page", chromedp.Navigate(base+"/ui/children/"+moved), chromedp.WaitVisible(chromedp.ID("why")))
+	p.until(10*time.Second, "its last migration and why",
+		`(t => String(t.startsWith("from `+victim.name+` to node-") && t.includes("because `+victim.name+` went down")))(document.getElementById("last-move").textContent)`, "true")
+	p.shot("placement-after-move")
+
+	t.Log("stop a child from its page, through the confirmation")
+	last := ids[len(ids)-1]
+	p.do("child page", chromedp.Navigate(base+"/ui/children/"+last), chromedp.WaitVisible(chromedp.ID("why")))
+	p.do("stop", chromedp.Click(chromedp.CSS(`button[data-action="stop"]`)), chromedp.WaitVisible(chromedp.ID("confirm-yes")))
+	p.until(10*time.Second, "the confirmation says what happens", `document.getElementById("confirm-what").textContent.split(":")[0]`, "Stop child "+last)
+	p.shot("confirm-stop")
+	p.do("confirm", chromedp.Click(chromedp.ID("confirm-yes")), chromedp.WaitVisible(chromedp.ID("flash")))
+	p.until(30*time.Second, "the outcome shown", `document.getElementById("flash").textContent`, "stop "+last+": done")
+	if _, err := c.do(a, "GET", "/v1/children/"+last, nil, nil); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("%s still registered after the dashboard stopped it: %v", last, err)
+	}
+	p.do("children page", chromedp.Navigate(base+"/ui/children"), chromedp.WaitVisible(chromedp.ID("children")))
+	p.until(30*time.Second, "23 children listed", `String(document.querySelectorAll('#children tr[data-child]').length)`, "23")
 }

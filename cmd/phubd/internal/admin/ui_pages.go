@@ -181,8 +181,14 @@ func (u *ui) children(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 		inst[string(nc.Node)] = m
 	}
+	alive := map[core.NodeID]bool{}
+	for _, m := range u.s.hub.Members() {
+		alive[m.Name] = m.Status == core.StatusAlive
+	}
 	for _, n := range unreachable {
-		d.Unreachable = append(d.Unreachable, string(n))
+		if alive[n] { // a down member's silence is no news
+			d.Unreachable = append(d.Unreachable, string(n))
+		}
 	}
 	for _, e := range u.s.hub.List() {
 		if !matches(e, q, nodeFilter) {

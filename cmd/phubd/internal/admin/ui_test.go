@@ -270,10 +270,31 @@ func TestMovesAttributesAMoveToItsCause(t *testing.T) {
 	if mv, _ := m.lastMove("a"); mv.From != "n2" || mv.To != "n3" || mv.Reason != "n2 was cordoned" {
 		t.Fatalf("a hot: %+v", mv)
 	}
-	// b comes back long after any change: the reason says none was seen.
+	// b comes back long after any change: the reason says none explains it.
 	m.hook(core.Hook{Kind: core.HookRegistryInsert, Node: "n3", IDs: []core.ChildID{"b"}}, t0.Add(10*time.Minute))
-	if mv, _ := m.lastMove("b"); mv.From != "n1" || !strings.HasPrefix(mv.Reason, "no membership or placement change") {
+	if mv, _ := m.lastMove("b"); mv.From != "n1" || mv.Reason != unexplained {
 		t.Fatalf("b: %+v", mv)
+	}
+	// A peer takes c over from n4 before this node notices n4 is down;
+	// "n2 came up" before c was placed on n4 does not explain it.
+	t1 := t0.Add(time.Hour)
+	m.hook(core.Hook{Kind: core.HookPreNodesRedistribution, Node: "n2", Detail: "up"}, t1)
+	m.hook(core.Hook{Kind: core.HookRegistryInsert, Node: "n4", IDs: []core.ChildID{"c"}}, t1.Add(time.Millisecond))
+	m.hook(core.Hook{Kind: core.HookRegistryInsert, Node: "n2", IDs: []core.ChildID{"c"}}, t1.Add(time.Second))
+	if mv, _ := m.lastMove("c"); mv.From != "n4" || mv.To != "n2" || mv.Reason != unexplained {
+		t.Fatalf("c before the down: %+v", mv)
+	}
+	m.hook(core.Hook{Kind: core.HookPreNodesRedistribution, Node: "n4", Detail: "down"}, t1.Add(2*time.Second))
+	m.hook(core.Hook{Kind: core.HookRegistryRemove, Node: "n4", IDs: []core.ChildID{"c"}}, t1.Add(2*time.Second))
+	if mv, _ := m.lastMove("c"); mv.Reason != "n4 went down" || len(m.pending) != 0 {
+		t.Fatalf("c after the down: %+v (pending %d)", mv, len(m.pending))
+	}
+	// A node coming up moves children onto it.
+	m.hook(core.Hook{Kind: core.HookPreNodesRedistribution, Node: "n6", Detail: "up"}, t1.Add(3*time.Second))
+	m.hook(core.Hook{Kind: core.HookRegistryRemove, Node: "n2", IDs: []core.ChildID{"c"}}, t1.Add(3*time.Second))
+	m.hook(core.Hook{Kind: core.HookRegistryInsert, Node: "n6", IDs: []core.ChildID{"c"}}, t1.Add(4*time.Second))
+	if mv, _ := m.lastMove("c"); mv.From != "n2" || mv.To != "n6" || mv.Reason != "n6 came up" {
+		t.Fatalf("c onto n6: %+v", mv)
 	}
 	m.hook(core.Hook{Kind: core.HookChildPidUpdate, Node: "n3", IDs: []core.ChildID{"b"}, Detail: "restart"}, t0)
 	if m.restartCount("b") != 1 || m.restartCount("a") != 0 {
