@@ -305,7 +305,7 @@ func (n *Node) applyEntries(es []Entry) {
 		if e.Stopped && n.now.Sub(e.StoppedAt) > ttl && e.StoppedAt != 0 {
 			continue // expired tombstone: already garbage-collected here
 		}
-		if old, ok := n.reg.entries[e.Spec.ID]; ok && old.Stopped && old.StoppedAt != 0 && n.now.Sub(old.StoppedAt) > ttl {
+		if _, at, ok := n.reg.tombstone(e.Spec.ID); ok && at != 0 && n.now.Sub(at) > ttl {
 			// Our tombstone has expired but was not collected yet (that
 			// happens at our next anti-entropy round). Peers that collected
 			// theirs start the child afresh at a lower epoch; an expired

@@ -45,6 +45,7 @@
 //	ring_view.go   read-only ring positions and points (admin views)
 //	placement.go   placement, reconciliation after view changes, guided mapping
 //	registry.go    the registry replica: entries, claims, merge by epoch, digest
+//	record.go      how the registry stores an entry: a 16-byte record, interned shapes, rare fields
 //	requests.go    the origin side of client requests: routing, retries, timeouts
 //	owner.go       the owner side: execute, replicate before ack, dedup
 //	children.go    local children: start, exits, restart policy

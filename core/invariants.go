@@ -25,11 +25,14 @@ func (n *Node) CheckInvariants() error {
 func (n *Node) registryInvariant() error {
 	var digest uint64
 	live := 0
-	for _, e := range n.reg.entries {
-		digest ^= entryHash(e)
-		if !e.Stopped {
+	for id, rec := range n.reg.entries {
+		digest ^= entryHash(n.reg.entry(id, rec))
+		if !rec.stopped {
 			live++
 		}
+	}
+	if err := n.reg.recordsInvariant(); err != nil {
+		return err
 	}
 	if digest != n.reg.digest {
 		return fmt.Errorf("registry digest %d, recomputed %d", n.reg.digest, digest)

@@ -312,10 +312,8 @@ func (n *Node) takePersist() *PersistBatch {
 		ps.deleted[id] = struct{}{} // decided below: written or deleted
 	}
 	for _, id := range sortedChildKeys(ps.deleted) {
-		if e, ok := n.reg.entries[id]; ok {
-			c := *e
-			c.Replicas = nil
-			b.Entries = append(b.Entries, c)
+		if n.reg.has(id) {
+			b.Entries = n.reg.appendEntries(b.Entries, []ChildID{id})
 		} else {
 			b.Deleted = append(b.Deleted, id)
 		}

@@ -217,7 +217,9 @@ func (n *Node) reconcile() {
 // reconcileOne reconciles one child; it reports a completed migration away.
 func (n *Node) reconcileOne(id ChildID) bool {
 	c := n.local[id]
-	e, active := n.reg.active(id)
+	var cur Entry // filled in place: reconcile is a hot path
+	e := &cur
+	active := n.reg.activeInto(e, id)
 	if !active || n.quorum.partitioned || n.left {
 		if c != nil {
 			n.stopLocal(id)

@@ -27,8 +27,7 @@ func (n *Node) List() []*Entry {
 func (n *Node) ByTag(tag string) []ChildID {
 	var out []ChildID
 	for _, id := range n.reg.ids() {
-		e := n.reg.entries[id]
-		if !e.Stopped && e.Metadata["tag"] == tag {
+		if rec := n.reg.entries[id]; !rec.stopped && n.reg.tag(id, rec) == tag {
 			out = append(out, id)
 		}
 	}
@@ -79,7 +78,7 @@ func sortNodeChildren(xs []NodeChildren) {
 func (n *Node) Tombstones(keep func(reason string) bool) []ChildID {
 	var out []ChildID
 	for _, id := range n.reg.ids() {
-		if e := n.reg.entries[id]; e.Stopped && keep(e.Reason) {
+		if reason, _, ok := n.reg.tombstone(id); ok && keep(reason) {
 			out = append(out, id)
 		}
 	}

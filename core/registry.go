@@ -1,18 +1,19 @@
 package core
 
-import (
-	"encoding/binary"
-	"hash/fnv"
-)
-
 // registry is the node's replica of the cluster registry: one entry per
 // child (tombstones included) and, per node, the instances that node
 // claims to run. Replicas in lookups are derived from the claims of alive
 // members. Entries merge by version: a higher epoch wins; at equal epochs a
 // tombstone wins; then the writer's name breaks the tie.
+//
+// Entries are stored as compact records (record.go) and built as Entry
+// values only when read: get, active and view return fresh copies that
+// the caller may keep; changing one changes nothing until it is put.
 type registry struct {
 	ignoreEpochs bool // Broken.IgnoreEpochs (test-only)
-	entries      map[ChildID]*Entry
+	entries      map[ChildID]record
+	shapes       shapeTable
+	rare         map[ChildID]*rareFields
 	claims       map[NodeID]map[ChildID]heldClaim
 	// removed remembers, per node, the claims version at which a claim was
 	// retracted, so an older message cannot re-add it; cleared by each
@@ -28,56 +29,81 @@ type registry struct {
 }
 
 func newRegistry() *registry {
-	return &registry{entries: map[ChildID]*Entry{}, claims: map[NodeID]map[ChildID]heldClaim{}, removed: map[NodeID]map[ChildID]uint64{}}
+	return &registry{entries: map[ChildID]record{}, rare: map[ChildID]*rareFields{}, claims: map[NodeID]map[ChildID]heldClaim{}, removed: map[NodeID]map[ChildID]uint64{}}
 }
 
 // newer reports whether a supersedes b.
 func newer(a, b *Entry) bool {
-	if a.Epoch != b.Epoch {
-		return a.Epoch > b.Epoch
+	return newerVersion(a.Epoch, a.Stopped, a.By, b.Epoch, b.Stopped, b.By)
+}
+
+// newerVersion reports whether version (ea, sa, ba) supersedes (eb, sb, bb).
+func newerVersion(ea uint64, sa bool, ba NodeID, eb uint64, sb bool, bb NodeID) bool {
+	if ea != eb {
+		return ea > eb
 	}
-	if a.Stopped != b.Stopped {
-		return a.Stopped
+	if sa != sb {
+		return sa
 	}
-	return a.By > b.By
+	return ba > bb
 }
 
 func entryHash(e *Entry) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(e.Spec.ID))
-	var b [10]byte
-	binary.BigEndian.PutUint64(b[:8], e.Epoch)
-	if e.Stopped {
-		b[8] = 1
+	return versionHash(e.Spec.ID, e.Epoch, e.Stopped, e.By)
+}
+
+// versionHash hashes the version of an entry (FNV-1a, allocation-free):
+// the registry digest is the xor of its entries' version hashes.
+func versionHash(id ChildID, epoch uint64, stopped bool, by NodeID) uint64 {
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint64(id[i])) * prime
 	}
-	h.Write(b[:])
-	h.Write([]byte(e.By))
-	return h.Sum64()
+	for i := 56; i >= 0; i -= 8 {
+		h = (h ^ uint64(byte(epoch>>i))) * prime
+	}
+	var st uint64
+	if stopped {
+		st = 1
+	}
+	h = (h ^ st) * prime
+	h = (h ^ 0) * prime
+	for i := 0; i < len(by); i++ {
+		h = (h ^ uint64(by[i])) * prime
+	}
+	return h
 }
 
 // put stores e if it is newer than the current version; it reports
-// whether it did.
+// whether it did. The registry keeps a compact copy of e: later changes to
+// e are not seen, and e's Replicas are cleared (they are derived from
+// claims).
 func (r *registry) put(e *Entry) bool {
 	id := e.Spec.ID
 	old, ok := r.entries[id]
-	if ok && !newer(e, old) && !r.ignoreEpochs {
-		return false
+	if ok && !r.ignoreEpochs {
+		if !newerVersion(e.Epoch, e.Stopped, e.By, old.epoch, old.stopped, r.shapes.list[old.shape].by) {
+			return false
+		}
 	}
 	if ok {
-		r.digest ^= entryHash(old)
-		if !old.Stopped {
+		r.digest ^= r.recordHash(id, old)
+		if !old.stopped {
 			r.live--
 		}
+		r.drop(id, old)
 	} else {
 		r.sorted = nil
 	}
 	e.Replicas = nil
-	r.entries[id] = e
+	rec := r.store(e)
+	r.entries[id] = rec
 	if r.persistDirty != nil {
 		r.persistDirty[id] = struct{}{}
 	}
-	r.digest ^= entryHash(e)
-	if !e.Stopped {
+	r.digest ^= r.recordHash(id, rec)
+	if !rec.stopped {
 		r.live++
 	}
 	return true
@@ -85,10 +111,11 @@ func (r *registry) put(e *Entry) bool {
 
 func (r *registry) remove(id ChildID) {
 	if old, ok := r.entries[id]; ok {
-		r.digest ^= entryHash(old)
-		if !old.Stopped {
+		r.digest ^= r.recordHash(id, old)
+		if !old.stopped {
 			r.live--
 		}
+		r.drop(id, old)
 		delete(r.entries, id)
 		r.sorted = nil
 		if r.persistDirty != nil {
@@ -106,18 +133,42 @@ func (r *registry) ids() []ChildID {
 	return r.sorted
 }
 
+// get returns a copy of id's entry (tombstones included).
 func (r *registry) get(id ChildID) (*Entry, bool) {
-	e, ok := r.entries[id]
-	return e, ok
-}
-
-// active returns the entry if it exists and is not a tombstone.
-func (r *registry) active(id ChildID) (*Entry, bool) {
-	e, ok := r.entries[id]
-	if !ok || e.Stopped {
+	rec, ok := r.entries[id]
+	if !ok {
 		return nil, false
 	}
-	return e, true
+	return r.entry(id, rec), true
+}
+
+// has reports whether the registry holds an entry (or tombstone) for id.
+func (r *registry) has(id ChildID) bool {
+	_, ok := r.entries[id]
+	return ok
+}
+
+// len returns the number of entries, tombstones included.
+func (r *registry) len() int { return len(r.entries) }
+
+// activeInto is active without an allocation: it fills *dst with the
+// entry and reports whether it exists and is not a tombstone.
+func (r *registry) activeInto(dst *Entry, id ChildID) bool {
+	rec, ok := r.entries[id]
+	if !ok || rec.stopped {
+		return false
+	}
+	r.fill(dst, id, rec)
+	return true
+}
+
+// active returns a copy of the entry if it exists and is not a tombstone.
+func (r *registry) active(id ChildID) (*Entry, bool) {
+	rec, ok := r.entries[id]
+	if !ok || rec.stopped {
+		return nil, false
+	}
+	return r.entry(id, rec), true
 }
 
 // heldClaim is a claim as stored: the child id is the map key and a
@@ -160,12 +211,11 @@ func (r *registry) dropClaim(node NodeID, id ChildID) bool {
 // view returns a copy of the entry with Replicas filled from the claims
 // of the given alive nodes (sorted).
 func (r *registry) view(id ChildID, alive []NodeID) *Entry {
-	e, ok := r.entries[id]
+	rec, ok := r.entries[id]
 	if !ok {
 		return nil
 	}
-	c := e.Clone()
-	c.Replicas = c.Replicas[:0]
+	c := r.entry(id, rec)
 	for _, n := range alive {
 		if cl, ok := r.claims[n][id]; ok {
 			c.Replicas = append(c.Replicas, Replica{Node: n, Epoch: cl.epoch, Active: cl.active})

@@ -211,12 +211,7 @@ func (n *Node) ownClaims() []Claim {
 // part has arrived.
 func (n *Node) sendEntries(to NodeID, withClaims bool) {
 	ids := n.reg.ids()
-	es := make([]Entry, 0, len(ids))
-	for _, id := range ids {
-		e := *n.reg.entries[id]
-		e.Replicas = nil
-		es = append(es, e)
-	}
+	es := n.reg.appendEntries(make([]Entry, 0, len(ids)), ids)
 	m := Message{Kind: MsgReplicate, Entries: es, Full: true}
 	if s, ok := n.members.members[to]; ok {
 		// The receiver's record as this node knows it: an uncordoned
@@ -332,8 +327,7 @@ func (n *Node) antiEntropy() {
 func (n *Node) collectGarbage() {
 	ttl := n.cfg.Timing.TombstoneTTL
 	for _, id := range n.reg.ids() {
-		e := n.reg.entries[id]
-		if e.Stopped && n.now.Sub(e.StoppedAt) > ttl {
+		if _, at, ok := n.reg.tombstone(id); ok && n.now.Sub(at) > ttl {
 			n.reg.remove(id)
 		}
 	}
