@@ -1,6 +1,8 @@
 package core
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 	"strconv"
 )
@@ -34,22 +36,75 @@ func stableHash(s string) uint64 {
 	return z ^ (z >> 31)
 }
 
-// set rebuilds the ring for nodes (any order).
+// set rebuilds the ring for nodes (any order). A change of a few nodes
+// costs O(points): the points of departed nodes are filtered out and the
+// sorted points of each new node merged in, which yields exactly the order
+// of a full sort (points are totally ordered by hash, then node).
 func (r *ring) set(nodes []NodeID) {
 	ns := sortedNodes(append([]NodeID(nil), nodes...))
-	r.nodes = ns
-	r.points = r.points[:0]
+	if slices.Equal(ns, r.nodes) && len(r.points) == len(ns)*r.vnodes {
+		return
+	}
+	keep := make(map[NodeID]bool, len(ns))
 	for _, n := range ns {
-		for i := 0; i < r.vnodes; i++ {
-			r.points = append(r.points, ringPoint{hash: stableHash(string(n) + "#" + strconv.Itoa(i)), node: n})
+		keep[n] = true
+	}
+	had := make(map[NodeID]bool, len(r.nodes))
+	for _, n := range r.nodes {
+		had[n] = true
+	}
+	var added []NodeID
+	for _, n := range ns {
+		if !had[n] {
+			added = append(added, n)
 		}
 	}
-	sort.Slice(r.points, func(i, j int) bool {
-		if r.points[i].hash != r.points[j].hash {
-			return r.points[i].hash < r.points[j].hash
+	if len(added) > 4 || len(r.points) != len(r.nodes)*r.vnodes {
+		r.nodes, r.points = ns, r.points[:0]
+		for _, n := range ns {
+			r.points = r.appendNodePoints(r.points, n)
 		}
-		return r.points[i].node < r.points[j].node
-	})
+		slices.SortFunc(r.points, compareRingPoints)
+		return
+	}
+	pts := make([]ringPoint, 0, len(ns)*r.vnodes)
+	for _, p := range r.points {
+		if keep[p.node] {
+			pts = append(pts, p)
+		}
+	}
+	for _, n := range added {
+		own := r.appendNodePoints(nil, n)
+		slices.SortFunc(own, compareRingPoints)
+		pts = mergeRingPoints(make([]ringPoint, 0, len(ns)*r.vnodes), pts, own)
+	}
+	r.nodes, r.points = ns, pts
+}
+
+func (r *ring) appendNodePoints(dst []ringPoint, n NodeID) []ringPoint {
+	for i := 0; i < r.vnodes; i++ {
+		dst = append(dst, ringPoint{hash: stableHash(string(n) + "#" + strconv.Itoa(i)), node: n})
+	}
+	return dst
+}
+
+func compareRingPoints(a, b ringPoint) int {
+	if a.hash != b.hash {
+		return cmp.Compare(a.hash, b.hash)
+	}
+	return cmp.Compare(a.node, b.node)
+}
+
+// mergeRingPoints appends the merge of the sorted slices a and b to dst.
+func mergeRingPoints(dst, a, b []ringPoint) []ringPoint {
+	for len(a) > 0 && len(b) > 0 {
+		if compareRingPoints(b[0], a[0]) < 0 {
+			dst, b = append(dst, b[0]), b[1:]
+		} else {
+			dst, a = append(dst, a[0]), a[1:]
+		}
+	}
+	return append(append(dst, a...), b...)
 }
 
 // first returns the first node clockwise from the hash of id ("" for an

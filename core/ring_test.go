@@ -3,6 +3,8 @@ package core
 import (
 	"errors"
 	"fmt"
+	"pgregory.net/rapid"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -145,4 +147,30 @@ func TestRequestOverBatchLimitIsRefused(t *testing.T) {
 	if len(rd.Effects) != 0 || len(rd.Messages) != 0 {
 		t.Fatalf("a refused request had effects %v / messages %v", rd.Effects, rd.Messages)
 	}
+}
+
+// TestRingIncrementalSetEqualsRebuild changes a ring's node set step by
+// step (one or a few nodes at a time, or all at once) and compares it with
+// a ring built afresh from the same set: the incremental merge must give
+// exactly the same points in the same order.
+func TestRingIncrementalSetEqualsRebuild(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		names := []NodeID{"a", "b", "c", "d", "e", "f", "g", "h"}
+		vnodes := rapid.IntRange(1, 16).Draw(t, "vnodes")
+		r := newRing(vnodes)
+		for step := rapid.IntRange(1, 12).Draw(t, "steps"); step > 0; step-- {
+			var set []NodeID
+			for _, n := range names {
+				if rapid.Bool().Draw(t, "in-"+string(n)) {
+					set = append(set, n)
+				}
+			}
+			r.set(set)
+			fresh := newRing(vnodes)
+			fresh.set(set)
+			if !slices.Equal(r.points, fresh.points) || !slices.Equal(r.nodes, fresh.nodes) {
+				t.Fatalf("ring set to %v incrementally differs from a rebuild", set)
+			}
+		}
+	})
 }
