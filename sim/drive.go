@@ -65,7 +65,10 @@ func (s *Sim) sendMsg(from *simNode, env core.Envelope) {
 	if to == nil {
 		return // e.g. a seed named by address
 	}
-	if core.MessageBytes(&env.Msg) > from.cfg.Limits.MaxMessageBytes {
+	size := core.MessageBytes(&env.Msg)
+	s.sentMsgs++
+	s.sentBytes += size
+	if size > from.cfg.Limits.MaxMessageBytes {
 		// The transport refuses a frame over its limit: so does the
 		// simulated network, so a message core failed to split is lost
 		// here as it would be in production (and counted).
@@ -320,3 +323,8 @@ func (s *Sim) Instances() []checks.Instance {
 	}
 	return out
 }
+
+// Traffic returns how many protocol messages the nodes have sent so far
+// and their encoded bytes (core.MessageBytes), counting messages the
+// network then lost or refused.
+func (s *Sim) Traffic() (messages, bytes int) { return s.sentMsgs, s.sentBytes }

@@ -99,6 +99,9 @@ type Sim struct {
 	events   int
 	// oversize counts messages over the sender's MaxMessageBytes
 	oversize int
+	// sentMsgs and sentBytes count every message a node sent (lost ones
+	// included) and its encoded size (see Traffic)
+	sentMsgs, sentBytes int
 
 	history   checks.History
 	instances []*checks.Instance
