@@ -23,8 +23,12 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	gogc := fs.Int("gogc", 400, "GC target percentage for the run (Go's default is 100; the README reports both)")
 	startOnly := fs.Bool("start-only", false, "measure only the start/stop figures")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	nodes := fs.String("nodes", "", "comma-separated node counts (e.g. 5,20,50,100,200): measure cluster size in the simulator instead of the TCP figures")
+	nodesChildren := fs.Int("nodes-children", 1000, "children the --nodes clusters hold")
+	nodesOnly := fs.Bool("nodes-only", false, "with --nodes: skip the TCP figures")
+	plot := fs.String("plot", "", "write an SVG plot of time and memory versus children (and versus nodes with --nodes), with ProcessHub's points, to this file")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: phubd bench [--runs N] [--sizes 1000,10000,100000]\n\nStarts in-process nodes over TCP on loopback and measures the ProcessHub anchor figures.\n\n")
+		fmt.Fprintf(stderr, "usage: phubd bench [--runs N] [--sizes 1000,10000,100000]\n       phubd bench --nodes 5,20,50,100,200 [--nodes-children N]\n\nStarts in-process nodes over TCP on loopback and measures the ProcessHub anchor figures;\nwith --nodes, simulates clusters of those sizes and measures forming, idle traffic,\npropagation and crash detection.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := cli.Parse(fs, args, stderr); err != nil {
@@ -43,6 +47,21 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "phubd bench: --runs must be in 1..100")
 		return 2
 	}
+	var counts []int
+	if *nodes != "" {
+		for _, s := range strings.Split(*nodes, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || n < 2 || n > 1000 {
+				fmt.Fprintf(stderr, "phubd bench: --nodes: %q is not a node count in 2..1000\n", s)
+				return 2
+			}
+			counts = append(counts, n)
+		}
+	}
+	if *nodesChildren < 0 || *nodesChildren > 1000000 {
+		fmt.Fprintln(stderr, "phubd bench: --nodes-children must be in 0..1000000")
+		return 2
+	}
 	debug.SetGCPercent(*gogc)
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -57,9 +76,47 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if _, err := bench.Run(bench.Options{Runs: *runs, StartSizes: ns, Out: stdout, StartOnly: *startOnly}); err != nil {
-		fmt.Fprintln(stderr, "phubd bench:", err)
-		return 1
+	var figs []bench.Figure
+	var mem []bench.MemoryPoint
+	if !*nodesOnly || len(counts) == 0 {
+		var err error
+		if figs, err = bench.Run(bench.Options{Runs: *runs, StartSizes: ns, Out: stdout, StartOnly: *startOnly}); err != nil {
+			fmt.Fprintln(stderr, "phubd bench:", err)
+			return 1
+		}
+		if *plot != "" {
+			mem = bench.MemoryCurve(ns)
+			for _, p := range mem {
+				fmt.Fprintf(stdout, "registry memory per entry per node at %d children: %.1f B\n", p.Children, p.BytesPerEntry)
+			}
+		}
+	}
+	var nfigs []bench.NodesFigures
+	for i, n := range counts {
+		f, err := bench.MeasureNodes(n, *nodesChildren, 1)
+		if err != nil {
+			fmt.Fprintln(stderr, "phubd bench:", err)
+			return 1
+		}
+		nfigs = append(nfigs, f)
+		if i == 0 {
+			fmt.Fprintln(stdout)
+		}
+		bench.WriteNodesTable(stdout, nfigs[len(nfigs)-1:], i == 0)
+	}
+	if *plot != "" {
+		f, err := os.Create(*plot)
+		if err == nil {
+			err = bench.WritePlot(f, bench.Panels(figs, mem, nfigs))
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "phubd bench: --plot:", err)
+			return 1
+		}
+		fmt.Fprintln(stdout, "plot written to", *plot)
 	}
 	return 0
 }

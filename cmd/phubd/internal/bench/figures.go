@@ -25,6 +25,23 @@ type Options struct {
 	StartOnly bool
 }
 
+// MemoryPoint is the registry memory per entry of one core node holding
+// Children entries with their claims.
+type MemoryPoint struct {
+	Children      int
+	BytesPerEntry float64
+}
+
+// MemoryCurve measures the registry memory per entry at each size, once
+// (heap bytes do not depend on the machine's load).
+func MemoryCurve(sizes []int) []MemoryPoint {
+	out := make([]MemoryPoint, 0, len(sizes))
+	for _, n := range sizes {
+		out = append(out, MemoryPoint{Children: n, BytesPerEntry: registryBytesPerEntry(n)})
+	}
+	return out
+}
+
 // Figure is one measured quantity over several runs.
 type Figure struct {
 	Name    string

@@ -1,0 +1,67 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/phub/phub/sim"
+)
+
+// NodesFigures are the cluster-size figures for one node count, measured
+// in the simulator (production timings, loss-free LAN): simulated times
+// are exact and replay with the seed; wall times are the simulator's cost.
+type NodesFigures struct {
+	Nodes, Children int
+	// Formed is the simulated time until every view held every node.
+	Formed time.Duration
+	// FormWall is the wall time to simulate the first 10 s (boot and form).
+	FormWall time.Duration
+	// IdleMsgs and IdleBytes are what one idle node sends per second.
+	IdleMsgs, IdleBytes float64
+	// Propagation is the simulated time until a start on one node is in
+	// every registry.
+	Propagation time.Duration
+	// Detection is the simulated time until every node's view dropped a
+	// crashed node.
+	Detection time.Duration
+	// Events and Wall are the simulator's events and wall time in all.
+	Events int
+	Wall   time.Duration
+}
+
+// MeasureNodes runs the node-count figures for a cluster of n nodes
+// holding children children.
+func MeasureNodes(n, children int, seed uint64) (NodesFigures, error) {
+	f := NodesFigures{Nodes: n, Children: children}
+	sc := sim.NewScale(n, seed)
+	t0 := time.Now()
+	formed, err := sc.Form()
+	if err != nil {
+		return f, err
+	}
+	f.Formed, f.FormWall = formed, time.Since(t0)
+	if err := sc.Start(children); err != nil {
+		return f, fmt.Errorf("%d nodes, start %d children: %w", n, children, err)
+	}
+	f.IdleMsgs, f.IdleBytes = sc.Idle()
+	if f.Propagation, err = sc.Propagate("probe"); err != nil {
+		return f, fmt.Errorf("%d nodes, propagation: %w", n, err)
+	}
+	if f.Detection, err = sc.Detect(); err != nil {
+		return f, fmt.Errorf("%d nodes, detection: %w", n, err)
+	}
+	f.Events, f.Wall = sc.Sim.Events(), time.Since(t0)
+	return f, nil
+}
+
+// WriteNodesTable writes the figures as table rows, one per node count,
+// after a header line if header is set.
+func WriteNodesTable(w io.Writer, fs []NodesFigures, header bool) {
+	if header {
+		fmt.Fprintf(w, "%6s %9s %10s %14s %12s %14s %12s %11s %10s %12s\n", "nodes", "children", "formed", "wall/10s sim", "idle msg/s", "idle B/s", "propagation", "detection", "events", "events/s")
+	}
+	for _, f := range fs {
+		fmt.Fprintf(w, "%6d %9d %10v %14v %12.1f %14.0f %12v %11v %10d %12.0f\n", f.Nodes, f.Children, f.Formed, f.FormWall.Round(time.Millisecond), f.IdleMsgs, f.IdleBytes, f.Propagation, f.Detection, f.Events, float64(f.Events)/f.Wall.Seconds())
+	}
+}
