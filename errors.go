@@ -35,6 +35,12 @@ var (
 	// ErrNoUncordonedNode refuses a cordon of the last uncordoned member,
 	// and a start while every member is cordoned.
 	ErrNoUncordonedNode = core.ErrNoUncordonedNode
+	// ErrCorruptSnapshot names durable state that cannot be trusted (a
+	// Store's Load); the hub then boots empty and recovers from peers.
+	ErrCorruptSnapshot = core.ErrCorruptSnapshot
+	// ErrStaleIncarnation: a node recovering from a Store was given an
+	// incarnation not above the recorded one (New picks one above).
+	ErrStaleIncarnation = core.ErrStaleIncarnation
 )
 
 // Errors of the runtime itself.

@@ -52,6 +52,10 @@ type Hub struct {
 	members     atomic.Pointer[[]core.Member]
 	partitioned atomic.Bool
 	unsendable  atomic.Uint64 // messages the transport could not frame
+	// durable mode (durable.go): batches written, and the write error
+	// that stopped the hub (owned by the loop)
+	persistedBatches atomic.Uint64
+	storeErr         error
 
 	childCtx    context.Context
 	childCancel context.CancelFunc
@@ -82,7 +86,7 @@ func New(cfg Config) (*Hub, error) {
 	}
 	start := c.Clock.Now()
 	base := core.Instant(start.UnixNano())
-	node, err := core.NewNode(c.Core, base)
+	node, err := bootNode(&c, base)
 	if err != nil {
 		return nil, fmt.Errorf("phub: %w", err)
 	}
@@ -111,6 +115,10 @@ func New(cfg Config) (*Hub, error) {
 	h.hooks = newHookDispatcher(h.log, c.HookQueue)
 	h.childCtx, h.childCancel = context.WithCancel(context.Background())
 	h.drain()
+	if h.storeErr != nil {
+		h.childCancel()
+		return nil, h.storeErr
+	}
 	go h.loop()
 	return h, nil
 }
@@ -146,6 +154,9 @@ func (h *Hub) loop() {
 		}
 		h.node.EndBatch()
 		h.drain()
+		if h.storeErr != nil {
+			return // fail-stop (durable.go)
+		}
 		select {
 		case <-h.kill:
 			return
@@ -215,6 +226,9 @@ func (h *Hub) drain() {
 		rd := h.node.Ready()
 		if rd.Empty() {
 			break
+		}
+		if !h.persist(rd.Persist) {
+			return // the hub stops: nothing of this Ready is released
 		}
 		h.process(rd)
 	}
@@ -336,9 +350,18 @@ func (h *Hub) publishSnapshots() {
 
 // exitLoop runs when the loop stops: pending calls fail with ErrClosed.
 func (h *Hub) exitLoop() {
+	var err error = ErrClosed
+	if h.storeErr != nil {
+		err = h.storeErr
+	}
 	for id, ch := range h.waiters {
 		delete(h.waiters, id)
-		ch <- core.Reply{ID: id, Err: ErrClosed}
+		ch <- core.Reply{ID: id, Err: err}
+	}
+	if h.cfg.Store != nil {
+		if cerr := h.cfg.Store.Close(); cerr != nil {
+			h.log.Warn("closing the durable store", "err", cerr)
+		}
 	}
 	empty := core.NodeChildren{Node: h.name}
 	h.local.Store(&empty)

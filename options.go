@@ -41,6 +41,14 @@ type Config struct {
 	// Lease, if set, is told the strict partition mode's deadlines (see
 	// LeaseObserver); the hub enforces them itself in any case.
 	Lease LeaseObserver
+	// Store, if set, makes the node durable (core.Config.Durable): it
+	// recovers its registry, incarnation and last view from the store at
+	// New, and writes and syncs every batch of changes before it releases
+	// the messages, replies and child starts of that batch — so children
+	// survive a restart of every node. nil (the default) keeps the
+	// registry in memory only. phubd sets it (store.WAL in its data dir).
+	// The hub closes it when its loop ends.
+	Store Store
 }
 
 // Registry maps child kind names to their factories.

@@ -206,6 +206,7 @@ func NewNodeFromSnapshot(cfg Config, now Instant, snap *Snapshot) (*Node, error)
 		}
 		e.Replicas = nil
 		n.reg.put(&e)
+		n.registryChanged(id) // drivers' lookup indexes learn it too
 	}
 	// The previous life's instances died with it: the store forgets them
 	// in the first batch. They are recorded again once restarted.

@@ -41,9 +41,27 @@ type TB interface {
 type Option func(*options)
 
 type options struct {
-	kinds  phub.Registry
-	tweak  []func(*core.Config)
-	logger *slog.Logger
+	kinds   phub.Registry
+	tweak   []func(*core.Config)
+	logger  *slog.Logger
+	durable bool
+}
+
+// WithStores runs every node in durable mode, each with a MemStore that
+// outlives the node (Store(i)): Kill loses nothing the node acknowledged,
+// and Restart recovers from it — so a test can kill every node and
+// restart them all.
+func WithStores() Option {
+	return func(o *options) { o.durable = true }
+}
+
+// Store returns node i's store (nil without WithStores).
+func (c *Cluster) Store(i int) *MemStore {
+	c.check(i)
+	if c.stores == nil {
+		return nil
+	}
+	return c.stores[i]
 }
 
 // WithKinds gives every node these child kinds.
@@ -91,6 +109,8 @@ type Cluster struct {
 	hubs   []*phub.Hub
 	live   []bool
 	groups [][]int // current partition (nil: none)
+	// stores: each node's durable state (WithStores), kept across Kill
+	stores []*MemStore
 }
 
 // NewCluster starts n nodes and waits until every node sees every other
@@ -141,7 +161,18 @@ func (c *Cluster) start(i int) {
 	for _, tw := range c.opts.tweak {
 		tw(&cfg)
 	}
-	h, err := phub.New(phub.Config{Core: cfg, Transport: c.net.Endpoint(name), Kinds: c.opts.kinds, Logger: c.opts.logger})
+	pc := phub.Config{Core: cfg, Transport: c.net.Endpoint(name), Kinds: c.opts.kinds, Logger: c.opts.logger}
+	if c.opts.durable {
+		if c.stores == nil {
+			c.stores = make([]*MemStore, len(c.names))
+		}
+		if c.stores[i] == nil {
+			c.stores[i] = NewMemStore()
+		}
+		c.stores[i].Reopen()
+		pc.Store = c.stores[i]
+	}
+	h, err := phub.New(pc)
 	if err != nil {
 		c.t.Fatalf("phubtest: starting %s: %v", name, err)
 	}
@@ -198,6 +229,11 @@ func (c *Cluster) Kill(i int) {
 	}
 	// Cut the node off first so whatever it says while stopping (a leave)
 	// is lost, as with a crash; then stop it without waiting for a leave.
+	// A durable node's store takes no more writes: it recovers the state
+	// it had when killed.
+	if c.stores != nil {
+		c.stores[i].Crash()
+	}
 	c.net.Disconnect(c.names[i])
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

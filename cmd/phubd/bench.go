@@ -27,6 +27,8 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	nodesChildren := fs.Int("nodes-children", 1000, "children the --nodes clusters hold")
 	nodesOnly := fs.Bool("nodes-only", false, "with --nodes: skip the TCP figures")
 	plot := fs.String("plot", "", "write an SVG plot of time and memory versus children (and versus nodes with --nodes), with ProcessHub's points, to this file")
+	durability := fs.Bool("durability", false, "measure the cost of the durable registry instead: awaited starts with durability off and on, recovery of a node from disk, disk bytes per entry")
+	durableDir := fs.String("durable-dir", "", "with --durability: where the stores are created (default: the system's temp dir; fsync cost depends on its file system)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: phubd bench [--runs N] [--sizes 1000,10000,100000]\n       phubd bench --nodes 5,20,50,100,200 [--nodes-children N]\n\nStarts in-process nodes over TCP on loopback and measures the ProcessHub anchor figures;\nwith --nodes, simulates clusters of those sizes and measures forming, idle traffic,\npropagation and crash detection.\n\n")
 		fs.PrintDefaults()
@@ -75,6 +77,13 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *durability {
+		if _, err := bench.Durability(bench.Options{Runs: *runs, StartSizes: ns, Out: stdout}, *durableDir); err != nil {
+			fmt.Fprintln(stderr, "phubd bench:", err)
+			return 1
+		}
+		return 0
 	}
 	var figs []bench.Figure
 	var mem []bench.MemoryPoint

@@ -16,6 +16,7 @@ import (
 	"github.com/phub/phub/cmd/phubd/internal/datadir"
 	"github.com/phub/phub/cmd/phubd/internal/node"
 	"github.com/phub/phub/kinds"
+	"github.com/phub/phub/store"
 )
 
 // reapTimeout bounds how long a booting node waits for the process groups
@@ -53,6 +54,16 @@ func runCmd(args []string, stderr io.Writer) int {
 	}
 	defer dd.Close()
 	opts := []node.Option{node.WithJournal(dd), node.WithLeaseFile(filepath.Join(dd.Path(), "lease"))}
+	if cfg.Durable {
+		st, err := store.Open(dd.StatePath())
+		if err != nil {
+			log.Error("phubd: start failed", "err", err)
+			return 1
+		}
+		opts = append(opts, node.WithStore(st))
+	} else {
+		log.Warn("phubd: durable = false: the registry is kept in memory only; children are forgotten if every node stops at once")
+	}
 	if withoutGuard {
 		opts = append(opts, node.WithoutFenceGuard())
 	}

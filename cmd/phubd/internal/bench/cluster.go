@@ -11,10 +11,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/phub/phub"
 	"github.com/phub/phub/core"
+	"github.com/phub/phub/store"
 	"github.com/phub/phub/transport"
 )
 
@@ -35,10 +37,18 @@ type cluster struct {
 	seed   string
 	hubs   []*phub.Hub
 	names  []core.NodeID
+	// dir, when set, makes every node durable with a store.WAL in
+	// dir/<name> (the durability figures).
+	dir    string
+	stores []*store.WAL
 }
 
-func newCluster(n int) (*cluster, error) {
-	c := &cluster{secret: make([]byte, 32)}
+func newCluster(n int) (*cluster, error) { return newClusterIn(n, "") }
+
+// newClusterIn starts n nodes, durable ones with their stores under dir
+// if dir is not empty.
+func newClusterIn(n int, dir string) (*cluster, error) {
+	c := &cluster{secret: make([]byte, 32), dir: dir}
 	if _, err := rand.Read(c.secret); err != nil {
 		return nil, err
 	}
@@ -57,7 +67,11 @@ func newCluster(n int) (*cluster, error) {
 
 // add starts one more node that joins through the first one.
 func (c *cluster) add() error {
-	name := core.NodeID(fmt.Sprintf("bench-%d", len(c.hubs)+1))
+	return c.addNamed(core.NodeID(fmt.Sprintf("bench-%d", len(c.hubs)+1)))
+}
+
+// addNamed starts a node called name (a restart, for a name used before).
+func (c *cluster) addNamed(name core.NodeID) error {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	tr, err := transport.NewTCP(transport.TCPConfig{Name: name, ListenAddr: "127.0.0.1:0", HubID: "bench", Secret: c.secret, Logger: log, MaxBatch: core.DefaultConfig(name).Limits.MaxBatch})
 	if err != nil {
@@ -72,7 +86,17 @@ func (c *cluster) add() error {
 	if c.seed != "" {
 		cfg.Seeds = []core.NodeID{core.NodeID(c.seed)}
 	}
-	h, err := phub.New(phub.Config{Core: cfg, Transport: tr, Kinds: phub.Registry{NoopKind: noopFactory}, Logger: log})
+	pc := phub.Config{Core: cfg, Transport: tr, Kinds: phub.Registry{NoopKind: noopFactory}, Logger: log}
+	if c.dir != "" {
+		st, err := store.Open(filepath.Join(c.dir, string(name)))
+		if err != nil {
+			tr.Close()
+			return err
+		}
+		pc.Store = st
+		c.stores = append(c.stores, st)
+	}
+	h, err := phub.New(pc)
 	if err != nil {
 		tr.Close()
 		return err

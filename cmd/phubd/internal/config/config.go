@@ -64,6 +64,9 @@ type Config struct {
 	// datadir.Default(Name), resolved by phubd run.
 	DataDir         string
 	ShutdownTimeout time.Duration
+	// Durable keeps the registry on disk in the data dir (state/), so
+	// children survive a restart of every node (phub.Config.Store).
+	Durable bool
 }
 
 // Defaults returns the configuration every key starts from.
@@ -84,6 +87,7 @@ func Defaults() Config {
 		LogFormat:       "text",
 		ExecGrace:       5 * time.Second,
 		ShutdownTimeout: 30 * time.Second,
+		Durable:         true,
 	}
 }
 

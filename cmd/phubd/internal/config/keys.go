@@ -273,6 +273,7 @@ var Keys = []Key{
 	duration("exec_grace", "time between SIGTERM and SIGKILL when an exec child is stopped", func(c *Config) *time.Duration { return &c.ExecGrace }),
 	str("data_dir", "the node's data directory (exclusive lock, records of running exec children); default $XDG_STATE_HOME/phubd/<name> if XDG_STATE_HOME is set", func(c *Config) *string { return &c.DataDir }),
 	duration("shutdown_timeout", "bound on the graceful leave at SIGTERM/SIGINT", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
+	boolean("durable", "keep the registry on disk (<data_dir>/state, synced before every acknowledgement) so children survive a restart of every node; false keeps it in memory only", func(c *Config) *bool { return &c.Durable }),
 }
 
 func splitList(v string) []string {

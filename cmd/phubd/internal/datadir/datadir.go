@@ -1,9 +1,11 @@
 // Package datadir owns a phubd node's data directory: what one
-// incarnation of a node leaves for the next. Layout, version 1:
+// incarnation of a node leaves for the next. Layout, version 2:
 //
-//	<dir>/VERSION                 "1": the layout version; another version is refused
+//	<dir>/VERSION                 "2": the layout version; another version is refused
 //	<dir>/lock                    locked (flock) by the running phubd; holds its pid
 //	<dir>/children/<pid>.json     one kinds.ProcessRecord per running exec child
+//	<dir>/state/                  the durable registry (package store: wal, snap),
+//	                              when durable mode is on (version 2 added it)
 //
 // A record is written (to a temporary file, then renamed) right after its
 // process started and removed once the process and its process group are
@@ -29,7 +31,11 @@ import (
 )
 
 // Version is the layout version this phubd writes and understands.
-const Version = 1
+const Version = 2
+
+// ErrOldLayout is returned by Open for a directory written by an older
+// phubd (layout version 1, before the durable registry).
+var ErrOldLayout = errors.New("data dir has an older layout")
 
 // ErrInUse is returned by Open when another process holds the directory.
 var ErrInUse = errors.New("data dir in use by another phubd")
@@ -103,11 +109,20 @@ func (d *Dir) checkVersion() error {
 	if err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	if v := strings.TrimSpace(string(b)); v != strconv.Itoa(Version) {
+	v := strings.TrimSpace(string(b))
+	if v == "1" {
+		return fmt.Errorf("%w: %s: layout version 1 (written by a phubd without the durable registry); this phubd uses version %d. "+
+			"Stop every exec child the old phubd left (listed in %s), then move the directory away and start again",
+			ErrOldLayout, p, Version, filepath.Join(d.path, "children"))
+	}
+	if v != strconv.Itoa(Version) {
 		return fmt.Errorf("data dir: %s: layout version %q, this phubd understands %d", p, v, Version)
 	}
 	return nil
 }
+
+// StatePath returns the directory of the durable registry (store.Open).
+func (d *Dir) StatePath() string { return filepath.Join(d.path, "state") }
 
 // Path returns the directory's path.
 func (d *Dir) Path() string { return d.path }

@@ -47,18 +47,31 @@ func TestOpenIsExclusive(t *testing.T) {
 		t.Fatalf("Open after Close: %v", err)
 	}
 	d2.Close()
-	if b, _ := os.ReadFile(filepath.Join(p, "VERSION")); string(b) != "1\n" {
+	if b, _ := os.ReadFile(filepath.Join(p, "VERSION")); string(b) != "2\n" {
 		t.Fatalf("VERSION %q", b)
 	}
 }
 
 func TestOpenRefusesUnknownLayout(t *testing.T) {
 	p := t.TempDir()
-	if err := os.WriteFile(filepath.Join(p, "VERSION"), []byte("2\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(p, "VERSION"), []byte("3\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(p); err == nil || !strings.Contains(err.Error(), `layout version "2"`) {
-		t.Fatalf("Open of a version-2 dir: %v", err)
+	if _, err := Open(p); err == nil || !strings.Contains(err.Error(), `layout version "3"`) {
+		t.Fatalf("Open of a version-3 dir: %v", err)
+	}
+}
+
+// TestOpenRefusesOldLayout: a version-1 directory (before the durable
+// registry) is refused with ErrOldLayout and an error that says what to do.
+func TestOpenRefusesOldLayout(t *testing.T) {
+	p := t.TempDir()
+	if err := os.WriteFile(filepath.Join(p, "VERSION"), []byte("1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(p)
+	if !errors.Is(err, ErrOldLayout) || !strings.Contains(err.Error(), "move the directory away") {
+		t.Fatalf("Open of a version-1 dir: %v, want ErrOldLayout saying what to do", err)
 	}
 }
 

@@ -44,6 +44,7 @@ type Node struct {
 type Option func(*options)
 
 type options struct {
+	store     phub.Store
 	journal   kinds.ProcessJournal
 	leasePath string
 	noGuard   bool
@@ -60,6 +61,12 @@ func WithoutFenceGuard() Option {
 // PHUB_LEASE_FILE. Other modes ignore it.
 func WithLeaseFile(path string) Option {
 	return func(o *options) { o.leasePath = path }
+}
+
+// WithStore makes the node durable: its registry is kept in s
+// (phub.Config.Store), which the node closes.
+func WithStore(s phub.Store) Option {
+	return func(o *options) { o.store = s }
 }
 
 // WithJournal records every exec child the node starts in j (see
@@ -139,6 +146,7 @@ func Start(cfg config.Config, log *slog.Logger, res seeds.Resolver, opts ...Opti
 		},
 		Logger: log,
 		Lease:  lease,
+		Store:  o.store,
 	})
 	if err != nil {
 		fence.close()
