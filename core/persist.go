@@ -218,6 +218,9 @@ func NewNodeFromSnapshot(cfg Config, now Instant, snap *Snapshot) (*Node, error)
 			n.persist.waitFor = append(n.persist.waitFor, p)
 		}
 	}
+	if len(n.persist.waitFor) > 0 {
+		n.synced = false // NewNode found no peer yet; the wait decides
+	}
 	clear(n.reg.persistDirty) // already on disk
 	n.recovered = len(snap.Entries)
 	n.markAllDirty()

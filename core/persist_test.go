@@ -206,3 +206,34 @@ func TestNoPersistWithoutDurable(t *testing.T) {
 		t.Fatalf("Persist %+v without Config.Durable", r.Persist)
 	}
 }
+
+// TestRecoveredNodeWaitsForItsLastView: after a crash of several nodes,
+// the others' disks may hold newer versions, so a node recovered from a
+// snapshot that names peers in its last view does not act alone after
+// DownAfter (as a fresh node would): it waits for their state, giving a
+// peer that never returns up after ForgetDownAfter.
+func TestRecoveredNodeWaitsForItsLastView(t *testing.T) {
+	snap := NewSnapshot()
+	snap.Apply(&PersistBatch{Incarnation: 1, ViewChanged: true, View: []NodeID{"n2"},
+		Entries: []Entry{{Spec: ChildSpec{ID: "a"}, Epoch: 3, Holder: "n2", By: "n2"}}})
+	d := newSoloDriver(t, 2, snap, Instant(1000*time.Second))
+	down, forget := d.n.Config().Timing.DownAfter, d.n.Config().Timing.ForgetDownAfter
+	d.run(3 * down)
+	if d.n.Readiness().Synced || len(d.starts) > 0 {
+		t.Fatalf("recovered node acts alone %v after boot (synced %v, starts %v) although n2 of its last view may hold newer state",
+			3*down, d.n.Readiness().Synced, d.starts)
+	}
+	d.run(forget)
+	if !d.n.Readiness().Synced || len(d.starts) != 1 || d.starts[0].Epoch <= 3 {
+		t.Fatalf("after ForgetDownAfter: synced %v, starts %+v; want the recovered child started above epoch 3", d.n.Readiness().Synced, d.starts)
+	}
+
+	// Without peers in its last view it acts after DownAfter, as any node.
+	snap.View = nil
+	snap.Incarnation = 5
+	d = newSoloDriver(t, 6, snap, Instant(1000*time.Second))
+	d.run(3 * down)
+	if !d.n.Readiness().Synced || len(d.starts) != 1 {
+		t.Fatalf("a node whose last view was itself alone: synced %v, starts %v", d.n.Readiness().Synced, d.starts)
+	}
+}
