@@ -118,6 +118,10 @@ type strictState struct {
 	fenceOut  Mono               // last Ready.LeaseUntil emitted
 	lastGC    Mono
 
+	// dropped maps a child to the seq of the round that stopped asking
+	// for it (strictDropUnheld).
+	dropped map[ChildID]uint64
+
 	// voter side
 	recs  map[holderKey]*grantRec
 	owner map[ChildID]holderKey
@@ -195,6 +199,7 @@ func newStrictState(cfg Config) *strictState {
 		valid:       map[ChildID]Mono{},
 		want:        map[ChildID]struct{}{},
 		stopping:    map[ChildID]uint64{},
+		dropped:     map[ChildID]uint64{},
 		recs:        map[holderKey]*grantRec{},
 		owner:       map[ChildID]holderKey{},
 	}
@@ -349,6 +354,7 @@ func (n *Node) strictRound() {
 	s.lastRound = s.mono
 	s.seq++
 	r := &leaseRound{seq: s.seq, sent: s.mono, ids: n.strictHeld(), voters: map[NodeID]bool{}, ok: map[ChildID]int{}}
+	n.strictDropUnheld(r)
 	if len(s.rounds) == maxLeaseRounds {
 		s.rounds = s.rounds[1:]
 	}
@@ -477,6 +483,9 @@ func (n *Node) applyGrant(v NodeID, seq uint64, flagged []ChildID, err ErrCode) 
 		if _, dying := s.stopping[id]; dying {
 			continue // a stopping instance's deadline must not move
 		}
+		if r.seq <= s.dropped[id] {
+			continue // a later round let it go: the voters may give it to another
+		}
 		if until > s.valid[id] {
 			s.valid[id] = until
 		}
@@ -510,5 +519,42 @@ func (n *Node) strictFlush() {
 	if d := n.strictDeadline(); d != s.fenceOut {
 		s.fenceOut = d
 		n.out.LeaseUntil = d
+	}
+}
+
+// strictDropUnheld runs as round r is sent: a child this round no longer
+// asks for may be granted to another holder by any voter that sees r, so
+// its lease here ends now — also for grants of earlier rounds that arrive
+// later. (Without this a node that let a child go and wanted it back
+// before its old lease ran out restarted it on that lease, while a voter
+// had already granted it elsewhere: two instances, found by e2e/netfault
+// on real processes after a non-transitive cut.)
+func (n *Node) strictDropUnheld(r *leaseRound) {
+	s := n.strict
+	held := make(map[ChildID]bool, len(r.ids))
+	for _, id := range r.ids {
+		held[id] = true
+	}
+	if len(s.rounds) > 0 {
+		for _, id := range s.rounds[len(s.rounds)-1].ids {
+			if !held[id] {
+				s.dropped[id] = r.seq
+			}
+		}
+	}
+	for id := range s.valid {
+		if !held[id] {
+			delete(s.valid, id)
+			s.dropped[id] = r.seq
+		}
+	}
+	// Grants of rounds older than the oldest kept one are never applied.
+	if len(s.rounds) > 0 {
+		oldest := s.rounds[0].seq
+		for id, seq := range s.dropped {
+			if seq < oldest {
+				delete(s.dropped, id)
+			}
+		}
 	}
 }
