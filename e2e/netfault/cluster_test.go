@@ -37,6 +37,11 @@ type timing struct {
 	Tick, Heartbeat, DownAfter, Retry, Request, ExecGrace time.Duration
 }
 
+// strictLeaseMargin is the strict mode's lease margin in the test: the time
+// a loaded machine may need to kill a fenced child (the default, two ticks,
+// assumes a quiet one).
+const strictLeaseMargin = 250 * time.Millisecond
+
 var netfaultTiming = timing{
 	Tick: 20 * time.Millisecond, Heartbeat: 200 * time.Millisecond, DownAfter: 2 * time.Second,
 	Retry: 200 * time.Millisecond, Request: 5 * time.Second, ExecGrace: time.Second,
@@ -48,7 +53,7 @@ type cluster struct {
 	bin       string
 	dir       string
 	net       *netTopo
-	partition string // majority_quorum or divergence
+	partition string // majority_quorum, strict or divergence
 	extraEnv  []string
 	dataDir   bool // phubd knows data_dir (reaping of orphans at boot)
 	nodes     []*node
@@ -140,8 +145,15 @@ func (c *cluster) args(n *node) []string {
 		"--down-after", tm.DownAfter.String(), "--retry-interval", tm.Retry.String(),
 		"--request-timeout", tm.Request.String(), "--exec-grace", tm.ExecGrace.String(),
 		"--shutdown-timeout", "5s", "--log-format", "json", "--log-level", "info"}
-	if c.partition == "majority_quorum" {
+	switch c.partition {
+	case "majority_quorum":
 		args = append(args, "--partition-initial", fmt.Sprint(len(c.nodes)))
+	case "strict":
+		var voters []string
+		for _, o := range c.nodes {
+			voters = append(voters, o.name)
+		}
+		args = append(args, "--partition-voters", strings.Join(voters, ","), "--partition-lease-margin", strictLeaseMargin.String())
 	}
 	if c.dataDir {
 		args = append(args, "--data-dir", filepath.Join(c.dir, n.net.ns+".data"))

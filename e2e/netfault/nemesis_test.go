@@ -29,8 +29,10 @@ const (
 var allFaults = []faultKind{faultIsolate, faultSplit, faultFull, faultNonTransitive, faultKill, faultLinkDown, faultImpostor, faultLoss, faultPause}
 
 // defaultFaults are the kinds a run draws from unless PHUB_NETFAULT_FAULTS
-// says otherwise: all of them.
-var defaultFaults = allFaults
+// says otherwise: all of them, in the order a short run's first round
+// takes them (the faults that matter most for strict mode and the orphan
+// guarantees first).
+var defaultFaults = []faultKind{faultPause, faultKill, faultImpostor, faultSplit, faultIsolate, faultFull, faultLinkDown, faultLoss, faultNonTransitive}
 
 // fault is one injected fault and how long the cluster took to notice
 // its heal.
@@ -68,6 +70,10 @@ type nemesis struct {
 	rng   *rand.Rand
 	kinds []faultKind      // drawn from, each once per shuffled round
 	hold  [2]time.Duration // a fault lasts hold[0] + rand[0, hold[1])
+	// ordered: the first round takes kinds in their given order (a short
+	// run that cannot see every kind sees the first ones), later rounds
+	// are shuffled.
+	ordered bool
 	// load counts the live child processes per node index; faults hit
 	// the busiest nodes first, so a kill always has children to orphan.
 	load func() map[int]int
@@ -102,7 +108,10 @@ func (n *nemesis) run(ctx context.Context, chaos, healBound time.Duration) error
 		case time.Since(n.t0) < chaos && len(kinds) > 0:
 			if len(round) == 0 {
 				round = slices.Clone(kinds)
-				n.rng.Shuffle(len(round), func(i, j int) { round[i], round[j] = round[j], round[i] })
+				if !n.ordered {
+					n.rng.Shuffle(len(round), func(i, j int) { round[i], round[j] = round[j], round[i] })
+				}
+				n.ordered = false
 			}
 			kind, round = round[0], round[1:]
 		case last:

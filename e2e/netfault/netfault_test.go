@@ -29,37 +29,63 @@ const (
 // majority starts them DownAfter after it, so the two may overlap by the
 // skew of the two detections plus one heartbeat, one exec grace and one
 // sampling period; we allow DownAfter itself.
-func netfaultGuarantees(quorum bool) guarantees {
+func netfaultGuarantees(mode string) guarantees {
 	tm := netfaultTiming
 	return guarantees{
 		OrphanBound:    tm.ExecGrace + 2*sampleEvery,
 		DuplicateBound: tm.DownAfter,
 		HealBound:      15 * time.Second,
-		Quorum:         quorum,
+		Quorum:         mode != "divergence",
+		Strict:         mode == "strict",
 	}
 }
 
-// runConfig is what PHUB_NETFAULT and PHUB_NETFAULT_FAULTS select.
+// allModes are the partition modes a run can use.
+var allModes = []string{"majority_quorum", "strict", "divergence"}
+
+// runConfig is what PHUB_NETFAULT, PHUB_NETFAULT_MODES and
+// PHUB_NETFAULT_FAULTS select.
 type runConfig struct {
-	chaos  time.Duration
-	modes  []string
-	faults []faultKind
+	chaos   time.Duration
+	modes   []string
+	faults  []faultKind
+	hold    [2]time.Duration // a fault lasts hold[0] + rand[0, hold[1])
+	ordered bool             // the first round in defaultFaults' order
 }
 
+// The default run keeps the package near two minutes on a loaded machine:
+// majority quorum and strict, 40 s of chaos each with shorter faults
+// (still longer than DownAfter), the first round in a fixed order (pause,
+// kill -9, impostor, split, isolate, full, ...) and the non-transitive cut last. The
+// long run gives each of the three modes 5 minutes of shuffled rounds.
 func configFromEnv(t *testing.T) runConfig {
-	cfg := runConfig{chaos: 70 * time.Second, modes: []string{"majority_quorum"}, faults: defaultFaults}
+	cfg := runConfig{chaos: 40 * time.Second, modes: []string{"majority_quorum", "strict"}, faults: defaultFaults,
+		hold: [2]time.Duration{3 * time.Second, 2 * time.Second}, ordered: true}
+	long := func(d time.Duration) {
+		cfg.chaos, cfg.modes, cfg.ordered = d, []string{"majority_quorum", "strict", "divergence"}, false
+		cfg.hold = [2]time.Duration{4 * time.Second, 4 * time.Second}
+	}
 	switch v := os.Getenv("PHUB_NETFAULT"); v {
 	case "", "canfail":
 	case "off":
 		t.Skip("netfault: PHUB_NETFAULT=off")
 	case "long":
-		cfg.chaos, cfg.modes = 5*time.Minute, []string{"majority_quorum", "divergence"}
+		long(5 * time.Minute)
 	default:
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
 			t.Fatalf("PHUB_NETFAULT=%q: want long, off or a chaos duration such as 5m", v)
 		}
-		cfg.chaos, cfg.modes = d, []string{"majority_quorum", "divergence"}
+		long(d)
+	}
+	if v := os.Getenv("PHUB_NETFAULT_MODES"); v != "" {
+		cfg.modes = nil
+		for _, m := range strings.Split(v, ",") {
+			if !slices.Contains(allModes, m) {
+				t.Fatalf("PHUB_NETFAULT_MODES: unknown mode %q (want some of %v)", m, allModes)
+			}
+			cfg.modes = append(cfg.modes, m)
+		}
 	}
 	if v := os.Getenv("PHUB_NETFAULT_FAULTS"); v != "" {
 		cfg.faults = nil
@@ -85,7 +111,7 @@ func TestNetFault(t *testing.T) {
 	var rows []string
 	for _, mode := range cfg.modes {
 		t.Run(mode, func(t *testing.T) {
-			rep, faults := runNetFault(t, bin, runOpts{mode: mode, chaos: cfg.chaos, faults: cfg.faults, converge: convergeBound})
+			rep, faults := runNetFault(t, bin, runOpts{mode: mode, chaos: cfg.chaos, faults: cfg.faults, converge: convergeBound, hold: cfg.hold, ordered: cfg.ordered})
 			rows = append(rows, tableRow(mode, cfg.chaos, rep, faults))
 			for i, v := range rep.Violations {
 				if i == 20 {
@@ -99,7 +125,7 @@ func TestNetFault(t *testing.T) {
 	t.Logf("netfault reliability table:\n%s\n%s", tableHeader, strings.Join(rows, "\n"))
 }
 
-const tableHeader = "| partition mode | chaos | ops | acknowledged | unknown | lost | resurrected (longest life) | orphans | max duplicate overlap outside the non-transitive cut and pauses | during a pause (longest pause) | during the cut | slowest heal detection | linearizable up to the cut |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+const tableHeader = "| partition mode | chaos | ops | acknowledged | unknown | lost | resurrected (longest life) | orphans | max duplicate overlap outside the non-transitive cut and pauses | during a pause (longest pause) | during the cut | most processes of a child in one sample | availability | gaps p50 / max | slowest heal detection | linearizable up to the cut |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 
 func tableRow(mode string, chaos time.Duration, r report, faults []fault) string {
 	outside := time.Duration(0)
@@ -114,9 +140,10 @@ func tableRow(mode string, chaos time.Duration, r report, faults []fault) string
 			pause = max(pause, f.Heal-f.Start)
 		}
 	}
-	return fmt.Sprintf("| %s | %v | %d | %d | %d | %d | %d (%.2f s) | %d | %.2f s | %.2f s (%.1f s) | %.2f s | %.1f s | %s |", mode, chaos, r.Ops, r.Acked, r.Unknown,
+	return fmt.Sprintf("| %s | %v | %d | %d | %d | %d | %d (%.2f s) | %d | %.2f s | %.2f s (%.1f s) | %.2f s | %d | %.1f%% | %.2f s / %.2f s | %.1f s | %s |", mode, chaos, r.Ops, r.Acked, r.Unknown,
 		len(r.Lost), len(r.Resurrected), r.ResurrectedLife.Seconds(), len(r.Orphans), outside.Seconds(), r.Overlap[string(faultPause)].Seconds(), pause.Seconds(),
-		r.Overlap[string(faultNonTransitive)].Seconds(), r.MaxHealDetect().Seconds(), r.Lin.Status)
+		r.Overlap[string(faultNonTransitive)].Seconds(), r.MaxConcurrent, 100*r.Availability, r.GapQuantile(0.5).Seconds(), r.GapQuantile(1).Seconds(),
+		r.MaxHealDetect().Seconds(), r.Lin.Status)
 }
 
 // TestNetFaultCatchesBrokenNode proves the verdict can fail on real
@@ -156,6 +183,8 @@ type runOpts struct {
 	faults   []faultKind
 	converge time.Duration
 	env      []string
+	hold     [2]time.Duration // zero: the nemesis's default (4–8 s)
+	ordered  bool
 }
 
 // runNetFault runs one cluster through chaos, heal and convergence and
@@ -199,8 +228,12 @@ func runNetFault(t *testing.T, bin string, o runOpts) (report, []fault) {
 		t.Logf("netfault: a start with a %d-byte parameter: %v", bigParamBytes, h.Ops[0])
 	}
 
-	g := netfaultGuarantees(mode == "majority_quorum")
+	g := netfaultGuarantees(mode)
 	nem := newNemesis(c, t0, nemesisSeed, o.faults)
+	if o.hold[0] > 0 {
+		nem.hold = o.hold
+	}
+	nem.ordered = o.ordered
 	nem.load = func() map[int]int {
 		out := map[int]int{}
 		for _, p := range smp.scan() {

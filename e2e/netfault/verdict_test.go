@@ -26,6 +26,10 @@ type guarantees struct {
 	// duplicates and a linearizable history are asserted; with divergence
 	// they are measured only (both sides of a partition decide).
 	Quorum bool
+	// Strict: the strict partition mode, which promises more than Quorum:
+	// at most one process of a child at every sample of the whole run,
+	// whatever the fault (pause and non-transitive cut included).
+	Strict bool
 }
 
 // runData is everything a run recorded.
@@ -55,7 +59,22 @@ type report struct {
 	HealMissed                  []string
 	Lin                         checks.LinResult
 	LinCut                      time.Duration // the history was checked up to this instant (-1: whole)
-	Violations                  []string
+	// MaxConcurrent is the most processes of one child seen in one sample.
+	MaxConcurrent int
+	// Availability: within the spans a child should run (from an
+	// acknowledged start's return to the call of the next stop), the
+	// fraction of sampled time it had a process, and the gaps without one.
+	Availability float64
+	Gaps         []time.Duration // sorted
+	Violations   []string
+}
+
+// GapQuantile returns the q-quantile of the gaps (0 if none).
+func (r report) GapQuantile(q float64) time.Duration {
+	if len(r.Gaps) == 0 {
+		return 0
+	}
+	return r.Gaps[min(len(r.Gaps)-1, int(q*float64(len(r.Gaps))))]
 }
 
 // MaxOverlap returns the longest overlap of any kind.
@@ -119,9 +138,17 @@ func analyze(d runData, g guarantees) report {
 		for _, p := range s.Procs {
 			count[p.Child]++
 		}
+		for _, c := range sortedKeys(count) {
+			if count[c] > r.MaxConcurrent {
+				r.MaxConcurrent = count[c]
+			}
+		}
 		for c, n := range count {
 			if _, ok := open[c]; n >= 2 && !ok {
 				open[c] = s.At
+				if g.Strict {
+					violate("strict: %d processes of %s at %.2fs (during %s)", n, c, s.At.Seconds(), faultAt(d.Faults, s.At))
+				}
 			}
 		}
 		for _, c := range sortedKeys(open) {
@@ -135,6 +162,8 @@ func analyze(d runData, g guarantees) report {
 			closeSpan(c, d.Samples[len(d.Samples)-1].At)
 		}
 	}
+
+	r.Availability, r.Gaps = availability(d)
 
 	// Orphans: a child process whose parent is not a live phubd, for
 	// longer than the bound.
@@ -384,6 +413,8 @@ func (r report) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ops %d: acknowledged %d, refused %d, unknown %d\n", r.Ops, r.Acked, r.Failed, r.Unknown)
 	fmt.Fprintf(&b, "lost %d, stopped-but-running %d, resurrected %d (longest-lived %v), orphans %d\n", len(r.Lost), len(r.StoppedRunning), len(r.Resurrected), r.ResurrectedLife.Round(time.Millisecond), len(r.Orphans))
+	fmt.Fprintf(&b, "most processes of one child in one sample: %d; availability %.1f%% of the time children should run, gaps without a process p50 %v max %v (%d gaps)\n",
+		r.MaxConcurrent, 100*r.Availability, r.GapQuantile(0.5).Round(time.Millisecond), r.GapQuantile(1).Round(time.Millisecond), len(r.Gaps))
 	for _, x := range r.Resurrected {
 		fmt.Fprintf(&b, "  resurrected: %s\n", x)
 	}
@@ -403,4 +434,64 @@ func (r report) String() string {
 	}
 	fmt.Fprintf(&b, "%v\n", r.Lin)
 	return b.String()
+}
+
+// availability measures, within the spans each child should run (from the
+// return of an acknowledged start to the call of the next stop op of any
+// outcome, or the last sample), the fraction of samples in which it had a
+// process, and the lengths of the stretches without one (failover gaps,
+// refused restarts). Both modes are measured alike on the same schedule.
+func availability(d runData) (float64, []time.Duration) {
+	if len(d.Samples) < 2 {
+		return 0, nil
+	}
+	end := d.Samples[len(d.Samples)-1].At
+	type span struct{ from, to time.Duration }
+	spans := map[string][]span{}
+	for _, op := range d.History.Ops {
+		if op.Kind != checks.OpStart || op.Outcome != checks.OutcomeOK {
+			continue
+		}
+		sp := span{time.Duration(op.Return), end}
+		for _, x := range d.History.Ops {
+			if x.Child == op.Child && x.Kind == checks.OpStop && x.Call > op.Return && time.Duration(x.Call) < sp.to {
+				sp.to = time.Duration(x.Call)
+			}
+		}
+		spans[op.Child] = append(spans[op.Child], sp)
+	}
+	var want, have int
+	var gaps []time.Duration
+	for _, c := range sortedKeys(spans) {
+		gapStart := time.Duration(-1)
+		for i, s := range d.Samples {
+			in := false
+			for _, sp := range spans[c] {
+				in = in || (s.At >= sp.from && s.At < sp.to)
+			}
+			running := false
+			for _, p := range s.Procs {
+				running = running || p.Child == c
+			}
+			switch {
+			case in && running:
+				want++
+				have++
+			case in:
+				want++
+			}
+			if in && !running && gapStart < 0 {
+				gapStart = s.At
+			}
+			if (!in || running || i == len(d.Samples)-1) && gapStart >= 0 {
+				gaps = append(gaps, s.At-gapStart)
+				gapStart = -1
+			}
+		}
+	}
+	slices.Sort(gaps)
+	if want == 0 {
+		return 0, gaps
+	}
+	return float64(have) / float64(want), gaps
 }

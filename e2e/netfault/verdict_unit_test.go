@@ -221,7 +221,7 @@ func TestReadmeStatesNetfaultBounds(t *testing.T) {
 		section = section[:end+3]
 	}
 	section = strings.Join(strings.Fields(section), " ") // line breaks are layout
-	g, tm := netfaultGuarantees(true), netfaultTiming
+	g, tm := netfaultGuarantees("majority_quorum"), netfaultTiming
 	secs := func(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " s" }
 	for _, want := range []string{
 		"DownAfter (" + secs(g.DuplicateBound) + ")",
