@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -129,4 +130,31 @@ func TestEventStreamResumes(t *testing.T) {
 		}
 	}
 	t.Fatal("stream ended before any event")
+}
+
+// CloseStreams ends open event streams and refuses new ones, so an HTTP
+// server's Shutdown does not wait for a dashboard left open.
+func TestCloseStreamsEndsStreams(t *testing.T) {
+	a := newCluster(t, 1, nil)[0]
+	req, _ := http.NewRequest("GET", a.srv.URL+"/v1/events/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ended := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, resp.Body)
+		close(ended)
+	}()
+	a.s().CloseStreams()
+	a.s().CloseStreams() // twice is fine
+	select {
+	case <-ended:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the stream is still open after CloseStreams")
+	}
+	st, body := call(t, a, "GET", "/v1/events/stream", "")
+	expect(t, st, body, http.StatusServiceUnavailable, "shutting_down")
 }

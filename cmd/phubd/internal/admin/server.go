@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/phub/phub"
@@ -63,6 +64,9 @@ type Server struct {
 	metrics *metrics
 	events  *journal
 	ui      *ui
+	// closing is closed by CloseStreams.
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 // New builds the admin API for opts.Hub and registers the hooks its
@@ -74,7 +78,8 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{hub: opts.Hub, core: opts.Core, token: []byte(opts.Token), log: opts.Logger, mux: http.NewServeMux()}
+	s := &Server{hub: opts.Hub, core: opts.Core, token: []byte(opts.Token), log: opts.Logger, mux: http.NewServeMux(),
+		closing: make(chan struct{})}
 	m, err := newMetrics(opts.Hub, opts.Traffic)
 	if err != nil {
 		return nil, err

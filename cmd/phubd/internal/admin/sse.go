@@ -83,6 +83,12 @@ func (s *Server) eventStream(w http.ResponseWriter, r *http.Request) {
 	} else if !r.URL.Query().Has("since") {
 		_, _, after = s.events.since(^uint64(0), 1) // only new events
 	}
+	select {
+	case <-s.closing:
+		writeError(w, http.StatusServiceUnavailable, "shutting_down", "the admin server is shutting down")
+		return
+	default:
+	}
 	backlog, lost, sub := s.events.subscribe(after)
 	if sub == nil {
 		writeError(w, http.StatusServiceUnavailable, "too_many_streams", fmt.Sprintf("%d event streams are open already", maxSubscribers))
@@ -133,9 +139,16 @@ func (s *Server) eventStream(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-r.Context().Done():
 			return
+		case <-s.closing:
+			return
 		}
 	}
 }
+
+// CloseStreams ends every event stream (and refuses new ones), so that
+// an http.Server's Shutdown does not wait for them: register it with
+// RegisterOnShutdown. Calling it again does nothing.
+func (s *Server) CloseStreams() { s.closeOnce.Do(func() { close(s.closing) }) }
 
 func writeSSE(w http.ResponseWriter, ev Event) {
 	b, _ := json.Marshal(ev) // an Event always encodes

@@ -171,6 +171,7 @@ func Start(cfg config.Config, log *slog.Logger, res seeds.Resolver, opts ...Opti
 		}
 		n.AdminAddr = ln.Addr().String()
 		n.admin = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		n.admin.RegisterOnShutdown(srv.CloseStreams) // open event streams must not hold the shutdown
 		go func() {
 			if err := n.admin.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				log.Error("admin server failed", "err", err)

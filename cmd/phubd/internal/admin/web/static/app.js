@@ -29,9 +29,10 @@
   }
 
   // Coalesce bursts (a start of many children is many events) into one
-  // refresh at most every 300ms.
+  // refresh at most every second: a refresh of the children page asks
+  // every node for its children.
   function schedule() {
-    if (live && pending === null) { pending = setTimeout(refresh, 300); }
+    if (live && pending === null) { pending = setTimeout(refresh, 1000); }
   }
 
   function prepend(ev) {
