@@ -263,5 +263,31 @@ func runStrictPause(t *testing.T, env []string) strictPause {
 	})
 	time.Sleep(2 * strictLease) // observation window, not synchronization
 	r.maxSeen, r.atMax = smp.result()
+
+	// The guard dies with its phubd (parent-death signal): kill -9 the
+	// holder and its guard must be gone.
+	guard := "__phub-fence-guard\x00" + strconv.Itoa(holder.cmd.Process.Pid) + "\x00"
+	guards := func() []int {
+		var out []int
+		ents, _ := os.ReadDir("/proc")
+		for _, e := range ents {
+			b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+			if pid, perr := strconv.Atoi(e.Name()); perr == nil && err == nil && strings.Contains(string(b), guard) && alive(pid) {
+				out = append(out, pid)
+			}
+		}
+		return out
+	}
+	if len(env) == 0 && len(guards()) != 1 {
+		t.Fatalf("the holder %s has %d fence guards, want 1", holder.name, len(guards()))
+	}
+	_ = holder.cmd.Process.Signal(syscall.SIGKILL)
+	<-holder.done
+	c.poll(10*time.Second, "the killed node's fence guard gone", func() error {
+		if g := guards(); len(g) > 0 {
+			return fmt.Errorf("guard pids %v still alive", g)
+		}
+		return nil
+	})
 	return r
 }
