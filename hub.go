@@ -140,6 +140,11 @@ func (h *Hub) loop() {
 	ticker := h.clock.NewTicker(h.cfg.Core.Timing.TickInterval)
 	defer ticker.Stop()
 	inbox := h.tr.Inbox()
+	// Tick once at start: a joining node sends its join now, not one tick
+	// interval (50 ms by default) later.
+	h.node.Tick(h.now())
+	h.membersDirty = true
+	h.drain()
 	for {
 		if !h.input(inbox, ticker, true) {
 			return
