@@ -109,7 +109,9 @@ type childRun struct {
 	instance uint64
 	state    []byte
 	active   bool
-	log      *slog.Logger
+	// log is the child's logger, made on first use (most children never
+	// log, and a logger with attributes costs ~300 B per child).
+	log atomic.Pointer[slog.Logger]
 
 	child      Child
 	cancel     context.CancelFunc
@@ -133,9 +135,18 @@ func (r *childRun) Instance() uint64 { return r.instance }
 func (r *childRun) Fence() core.Fence {
 	return core.Fence{Epoch: r.epoch, Incarnation: r.hub.cfg.Core.Incarnation, Instance: r.instance, Node: r.hub.name}
 }
-func (r *childRun) Spec() core.ChildSpec      { return r.spec }
-func (r *childRun) Node() core.NodeID         { return r.hub.name }
-func (r *childRun) Logger() *slog.Logger      { return r.log }
+func (r *childRun) Spec() core.ChildSpec { return r.spec }
+func (r *childRun) Node() core.NodeID    { return r.hub.name }
+func (r *childRun) Logger() *slog.Logger {
+	if l := r.log.Load(); l != nil {
+		return l
+	}
+	l := r.hub.log.With("child", string(r.spec.ID), "instance", r.instance)
+	if r.log.CompareAndSwap(nil, l) {
+		return l
+	}
+	return r.log.Load()
+}
 func (r *childRun) State() []byte             { return r.state }
 func (r *childRun) Active() bool              { return r.active }
 func (r *childRun) Signals() <-chan bool      { return r.signals }
@@ -216,7 +227,6 @@ func (h *Hub) startChild(e core.Effect) {
 	ctx, cancel := context.WithCancel(h.childCtx)
 	r := &childRun{
 		hub: h, spec: e.Spec, epoch: e.Epoch, instance: e.Instance, state: e.State, active: e.Active,
-		log:   h.log.With("child", string(e.ID), "instance", e.Instance),
 		child: child, cancel: cancel,
 		signals: make(chan bool, 1), handoverIn: make(chan []byte, 1), done: make(chan struct{}),
 		fenced: make(chan struct{}),
@@ -251,7 +261,7 @@ func (r *childRun) run(ctx context.Context) {
 	defer r.hub.fence.remove(r)
 	err := r.safeRun(ctx)
 	if err != nil && ctx.Err() == nil {
-		r.log.Warn("child exited abnormally", "err", err)
+		r.Logger().Warn("child exited abnormally", "err", err)
 	}
 	ev := r.exitEvent(err)
 	r.cancel()
@@ -261,7 +271,7 @@ func (r *childRun) run(ctx context.Context) {
 func (r *childRun) safeRun(ctx context.Context) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			r.log.Error("child panicked", "panic", p, "stack", string(debug.Stack()))
+			r.Logger().Error("child panicked", "panic", p, "stack", string(debug.Stack()))
 			err = fmt.Errorf("panic: %v", p)
 		}
 	}()
@@ -295,7 +305,7 @@ func (h *Hub) requestHandover(e core.Effect) {
 	h.childWG.Add(1)
 	go func() {
 		defer h.childWG.Done()
-		state := safeHandover(fn, r.log)
+		state := safeHandover(fn, r.Logger())
 		h.report(core.ChildEvent{Kind: core.ChildHandoverState, ID: e.ID, Instance: e.Instance, State: state})
 	}()
 }
