@@ -91,16 +91,21 @@ func Run(o Options) ([]Figure, error) {
 	for _, n := range o.StartSizes {
 		ack, all := Figure{Name: fmt.Sprintf("start %d children, awaited (reply)", n), Unit: "ms"}, Figure{Name: fmt.Sprintf("start %d children, awaited, until every registry holds them", n), Unit: "ms"}
 		stop := Figure{Name: fmt.Sprintf("stop %d children, awaited, until every registry is empty", n), Unit: "ms"}
+		mem := Figure{Name: fmt.Sprintf("memory per node holding %d children (heap + stacks / 3)", n), Unit: "MiB"}
+		look := Figure{Name: fmt.Sprintf("local lookup among %d children, one goroutine", n), Unit: "ns/op"}
 		for r := 0; r < o.Runs; r++ {
-			a, b, s, err := startStop(n, r)
+			m, err := startStop(n, r)
 			if err != nil {
 				return figs, fmt.Errorf("start/stop %d: %w", n, err)
 			}
-			ack.Samples, all.Samples, stop.Samples = append(ack.Samples, ms(a)), append(all.Samples, ms(b)), append(stop.Samples, ms(s))
+			ack.Samples, all.Samples, stop.Samples = append(ack.Samples, ms(m.ack)), append(all.Samples, ms(m.all)), append(stop.Samples, ms(m.stop))
+			mem.Samples, look.Samples = append(mem.Samples, m.perNodeMiB), append(look.Samples, m.lookupNs)
 		}
 		emit(ack)
 		emit(all)
 		emit(stop)
+		emit(mem)
+		emit(look)
 	}
 	if o.StartOnly {
 		return figs, nil
@@ -128,49 +133,86 @@ func Run(o Options) ([]Figure, error) {
 	return figs, nil
 }
 
+// startStopFigures are one run of startStop.
+type startStopFigures struct {
+	ack, all, stop time.Duration
+	// perNodeMiB is the process's heap and goroutine stacks grown by the
+	// start, divided by the 3 nodes it hosts.
+	perNodeMiB float64
+	lookupNs   float64
+}
+
+func heapAndStacks() uint64 {
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc + m.StackInuse
+}
+
 // startStop starts n children with await on a fresh 3-node cluster and
-// measures the reply, the time until every registry holds them, and then
-// an awaited stop until every registry is empty.
-func startStop(n, run int) (ack, all, stop time.Duration, err error) {
+// measures the reply, the time until every registry holds them, the memory
+// and a local lookup with them running, and then an awaited stop until
+// every registry is empty.
+func startStop(n, run int) (f startStopFigures, err error) {
 	c, err := newCluster(3)
 	if err != nil {
-		return 0, 0, 0, err
+		return f, err
 	}
 	defer c.close()
 	sp := specs(fmt.Sprintf("s%d", run), n)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// A minute, plus 200 µs per child (a million children on a loaded
+	// machine still fit).
+	limit := time.Minute + time.Duration(n)*200*time.Microsecond
+	ctx, cancel := context.WithTimeout(context.Background(), 3*limit)
 	defer cancel()
-	runtime.GC()
+	base := heapAndStacks()
 	t0 := time.Now()
-	res, err := c.hubs[0].StartChildren(ctx, sp, phub.Await(), phub.Timeout(time.Minute))
-	ack = time.Since(t0)
+	res, err := c.hubs[0].StartChildren(ctx, sp, phub.Await(), phub.Timeout(limit))
+	f.ack = time.Since(t0)
 	if err != nil {
-		return 0, 0, 0, err
+		return f, err
 	}
 	if !res.OK() {
-		return 0, 0, 0, fmt.Errorf("%d children failed, first %v", len(res.Errors()), res.Errors()[0])
+		return f, fmt.Errorf("%d children failed, first %v", len(res.Errors()), res.Errors()[0])
 	}
-	if err := waitUntil(time.Minute, func() bool { return c.allEntries(n) }); err != nil {
-		return 0, 0, 0, fmt.Errorf("registries hold %v of %d: %w", c.entries(), n, err)
+	if err := waitUntil(limit, func() bool { return c.allEntries(n) }); err != nil {
+		return f, fmt.Errorf("registries hold %v of %d: %w", c.entries(), n, err)
 	}
-	all = time.Since(t0)
+	f.all = time.Since(t0)
+	f.perNodeMiB = float64(int64(heapAndStacks())-int64(base)) / 3 / (1 << 20)
+	f.lookupNs = lookupOnce(c.hubs[1], sp)
 	ids := make([]core.ChildID, n)
 	for i, s := range sp {
 		ids[i] = s.ID
 	}
 	runtime.GC()
 	t1 := time.Now()
-	sres, err := c.hubs[0].StopChildren(ctx, ids, phub.Await(), phub.Timeout(time.Minute))
+	sres, err := c.hubs[0].StopChildren(ctx, ids, phub.Await(), phub.Timeout(limit))
 	if err != nil {
-		return 0, 0, 0, err
+		return f, err
 	}
 	if !sres.OK() {
-		return 0, 0, 0, fmt.Errorf("stop: %d errors, first %v", len(sres.Errors()), sres.Errors()[0])
+		return f, fmt.Errorf("stop: %d errors, first %v", len(sres.Errors()), sres.Errors()[0])
 	}
-	if err := waitUntil(time.Minute, func() bool { return c.allEntries(0) }); err != nil {
-		return 0, 0, 0, fmt.Errorf("registries hold %v after stop: %w", c.entries(), err)
+	if err := waitUntil(limit, func() bool { return c.allEntries(0) }); err != nil {
+		return f, fmt.Errorf("registries hold %v after stop: %w", c.entries(), err)
 	}
-	return ack, all, time.Since(t1), nil
+	f.stop = time.Since(t1)
+	return f, nil
+}
+
+// lookupOnce measures Lookup(Local) on h over the ids of sp, one
+// goroutine, 100,000 calls.
+func lookupOnce(h *phub.Hub, sp []core.ChildSpec) float64 {
+	const calls = 100000
+	bg := context.Background()
+	t0 := time.Now()
+	for i := 0; i < calls; i++ {
+		if _, err := h.Lookup(bg, sp[i%len(sp)].ID, core.Local); err != nil {
+			return -1
+		}
+	}
+	return float64(time.Since(t0).Nanoseconds()) / calls
 }
 
 // redistribution starts n children on 3 nodes, adds a 4th and measures

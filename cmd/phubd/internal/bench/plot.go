@@ -30,7 +30,7 @@ type Panel struct {
 var (
 	processHubStart   = Series{Name: "ProcessHub start", Color: "#d62728", Dashed: true, X: []float64{1000, 10000, 100000}, Y: []float64{44.5, 2024, 478000}}
 	processHubStop    = Series{Name: "ProcessHub stop", Color: "#ff9896", Dashed: true, X: []float64{1000, 10000}, Y: []float64{15.4, 672}}
-	processHubMemory  = Series{Name: "ProcessHub registry", Color: "#d62728", Dashed: true, X: []float64{10000}, Y: []float64{443 * 10000 / 1e6}}
+	processHubMemory  = Series{Name: "ProcessHub registry", Color: "#d62728", Dashed: true, X: []float64{10000}, Y: []float64{443 * 10000 / (1 << 20)}}
 	phubColor, phub2  = "#1f77b4", "#aec7e8"
 	nodesColor, wallC = "#2ca02c", "#9467bd"
 )
@@ -41,6 +41,7 @@ var (
 func Panels(figs []Figure, mem []MemoryPoint, nodes []NodesFigures) []Panel {
 	var out []Panel
 	start := Series{Name: "phub start", Color: phubColor}
+	node := Series{Name: "phub node (heap + stacks)", Color: phub2}
 	stop := Series{Name: "phub stop", Color: phub2}
 	for _, f := range figs {
 		var n int
@@ -50,19 +51,22 @@ func Panels(figs []Figure, mem []MemoryPoint, nodes []NodesFigures) []Panel {
 		} else if _, err := fmt.Sscanf(f.Name, "stop %d children, awaited, until every registry is empty", &n); err == nil {
 			_, med, _ := f.Stats()
 			stop.X, stop.Y = append(stop.X, float64(n)), append(stop.Y, med)
+		} else if _, err := fmt.Sscanf(f.Name, "memory per node holding %d children", &n); err == nil {
+			_, med, _ := f.Stats()
+			node.X, node.Y = append(node.X, float64(n)), append(node.Y, med)
 		}
 	}
 	if len(start.X) > 0 {
 		out = append(out, Panel{Title: "awaited start / stop, 3 nodes (TCP loopback)", XLabel: "children", YLabel: "ms until every registry agrees",
 			Series: []Series{start, stop, processHubStart, processHubStop}})
 	}
-	if len(mem) > 0 {
+	if len(mem) > 0 || len(node.X) > 0 {
 		m := Series{Name: "phub registry", Color: phubColor}
 		for _, p := range mem {
-			m.X, m.Y = append(m.X, float64(p.Children)), append(m.Y, p.BytesPerEntry*float64(p.Children)/1e6)
+			m.X, m.Y = append(m.X, float64(p.Children)), append(m.Y, p.BytesPerEntry*float64(p.Children)/(1<<20))
 		}
-		out = append(out, Panel{Title: "registry memory per node", XLabel: "children", YLabel: "MB",
-			Series: []Series{m, processHubMemory}})
+		out = append(out, Panel{Title: "memory per node, 3 nodes", XLabel: "children", YLabel: "MiB",
+			Series: []Series{m, node, processHubMemory}})
 	}
 	if len(nodes) > 0 {
 		idle := Series{Name: "idle messages/s per node", Color: nodesColor}
