@@ -215,11 +215,43 @@ func (r *registry) view(id ChildID, alive []NodeID) *Entry {
 	if !ok {
 		return nil
 	}
-	c := r.entry(id, rec)
+	var c *Entry
+	var first Replica
+	found := 0
 	for _, n := range alive {
-		if cl, ok := r.claims[n][id]; ok {
-			c.Replicas = append(c.Replicas, Replica{Node: n, Epoch: cl.epoch, Active: cl.active})
+		cl, ok := r.claims[n][id]
+		if !ok {
+			continue
 		}
+		rep := Replica{Node: n, Epoch: cl.epoch, Active: cl.active}
+		switch found {
+		case 0:
+			first = rep
+		case 1:
+			c = r.entry(id, rec)
+			c.Replicas = append(make([]Replica, 0, 2), first, rep)
+		default:
+			c.Replicas = append(c.Replicas, rep)
+		}
+		found++
+	}
+	switch found {
+	case 0:
+		c = r.entry(id, rec)
+	case 1:
+		// One allocation for the entry and its single replica (the
+		// common case: singularity).
+		one := new(entryWithReplica)
+		r.fill(&one.entry, id, rec)
+		one.replica[0] = first
+		one.entry.Replicas = one.replica[:]
+		c = &one.entry
 	}
 	return c
+}
+
+// entryWithReplica lays an entry and its only replica out together.
+type entryWithReplica struct {
+	entry   Entry
+	replica [1]Replica
 }
