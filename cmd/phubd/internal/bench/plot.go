@@ -5,6 +5,7 @@ import (
 	"html"
 	"io"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -77,6 +78,9 @@ func Panels(figs []Figure, mem []MemoryPoint, nodes []NodesFigures) []Panel {
 		}
 		out = append(out, Panel{Title: "cluster size (simulator, production timings)", XLabel: "nodes", YLabel: "per second / ms",
 			Series: []Series{idle, wall}})
+	}
+	for i := range out { // a series without points (a figure not measured) has no line
+		out[i].Series = slices.DeleteFunc(out[i].Series, func(s Series) bool { return len(s.X) == 0 })
 	}
 	return out
 }
