@@ -70,6 +70,10 @@ func Durability(o Options, dir string) ([]Figure, error) {
 	return figs, nil
 }
 
+// durabilityDownAfter is the failure detection of the durability
+// figures' clusters, durable or not (see cluster.downAfter).
+const durabilityDownAfter = 30 * time.Second
+
 // durableStart starts n children with await on a fresh 3-node cluster,
 // durable or not, and returns the time to the reply.
 func durableStart(n, run int, durable bool, dir string) (time.Duration, error) {
@@ -82,7 +86,7 @@ func durableStart(n, run int, durable bool, dir string) (time.Duration, error) {
 		defer os.RemoveAll(tmp)
 		d = tmp
 	}
-	c, err := newClusterIn(3, d)
+	c, err := newClusterIn(3, d, durabilityDownAfter)
 	if err != nil {
 		return 0, err
 	}
@@ -115,7 +119,7 @@ func recovery(n, run int, dir string) (load, restart time.Duration, logPerEntry,
 		return 0, 0, 0, 0, err
 	}
 	defer os.RemoveAll(tmp)
-	c, err := newClusterIn(3, tmp)
+	c, err := newClusterIn(3, tmp, durabilityDownAfter)
 	if err != nil {
 		return 0, 0, 0, 0, err
 	}
