@@ -20,12 +20,7 @@ import (
 // testTiming is fast enough for unit tests and slow enough for a loaded
 // CI machine.
 func testTiming() core.Timing {
-	t := core.DefaultConfig("x").Timing
-	t.TickInterval = 5 * time.Millisecond
-	t.HeartbeatInterval = 20 * time.Millisecond
-	t.DownAfter = time.Second // 200ms declared live nodes down at a load average of 38 (ErrNodeDown in TestClusterStartLookupStop)
-	t.RetryInterval = 50 * time.Millisecond
-	t.RequestTimeout = 5 * time.Second
+	t := core.LocalTiming() // DownAfter 1s: 200ms declared live nodes down at a load average of 38 (ErrNodeDown in TestClusterStartLookupStop)
 	if raceEnabled {
 		t.DownAfter = 2 * time.Second
 	}

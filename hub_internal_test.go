@@ -18,10 +18,8 @@ func newTestHub(t testing.TB, net *transport.InmemNetwork, name core.NodeID, see
 	cfg := core.DefaultConfig(name)
 	cfg.Incarnation = 0
 	cfg.Seeds = seeds
-	cfg.Timing.TickInterval = 5 * time.Millisecond
-	cfg.Timing.HeartbeatInterval = 20 * time.Millisecond
+	cfg.Timing = core.LocalTiming()
 	cfg.Timing.DownAfter = 2 * time.Second
-	cfg.Timing.RetryInterval = 50 * time.Millisecond
 	h, err := New(Config{
 		Core: cfg, Transport: net.Endpoint(name),
 		Kinds: Registry{"noop": func(core.ChildSpec) (Child, error) {

@@ -82,11 +82,8 @@ func startTCPNode(t *testing.T, name core.NodeID, timing core.Timing, listen str
 func (n *tcpNode) crash() { n.tcp.Close() }
 
 func identityTiming(downAfter time.Duration) core.Timing {
-	timing := core.DefaultConfig("x").Timing
-	timing.TickInterval = 10 * time.Millisecond
-	timing.HeartbeatInterval = 100 * time.Millisecond
+	timing := core.LocalTiming()
 	timing.DownAfter = downAfter
-	timing.RetryInterval = 100 * time.Millisecond
 	return timing
 }
 

@@ -209,11 +209,7 @@ func proxiedNode(t *testing.T, name core.NodeID, timing core.Timing, proxy *cutP
 // on the frozen connections (in production, on the kernel's
 // retransmission backoff: 3.7–92.8 s).
 func TestHealNoticedAfterBlackhole(t *testing.T) {
-	timing := core.DefaultConfig("x").Timing
-	timing.TickInterval = 10 * time.Millisecond
-	timing.HeartbeatInterval = 100 * time.Millisecond
-	timing.DownAfter = time.Second
-	timing.RetryInterval = 100 * time.Millisecond
+	timing := core.LocalTiming()
 	bound := timing.DownAfter + time.Second
 
 	pa, pb := newCutProxy(t), newCutProxy(t)

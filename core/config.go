@@ -264,6 +264,23 @@ func DefaultConfig(name NodeID) Config {
 	}
 }
 
+// LocalTiming returns timings for a cluster whose nodes share one machine
+// (in-process hubs, loopback TCP: tests, examples, the demo), in the
+// spirit of memberlist's DefaultLocalConfig: 5 ms ticks, 25 ms
+// heartbeats, retries after 50 ms, members declared down after 1 s of
+// silence (long enough for a loaded CI machine not to suspect a live
+// node) and a 5 s request timeout. Tombstone and forget periods are
+// DefaultConfig's.
+func LocalTiming() Timing {
+	t := DefaultConfig("").Timing
+	t.TickInterval = 5 * time.Millisecond
+	t.HeartbeatInterval = 25 * time.Millisecond
+	t.DownAfter = time.Second
+	t.RetryInterval = 50 * time.Millisecond
+	t.RequestTimeout = 5 * time.Second
+	return t
+}
+
 // Validate returns an error naming the first invalid field.
 func (c *Config) Validate() error {
 	bad := func(field, why string) error { return fmt.Errorf("config: %s: %s", field, why) }

@@ -3,6 +3,7 @@ package core
 import (
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -19,9 +20,10 @@ import (
 //
 // and review the diff. Commands (arguments in brackets are optional):
 //
-//	cluster n=3 [factor=2] [mode=active_passive] [sync=gossip] [migration=hot_swap]
-//	        [handover] [confirm] [partition=majority_quorum] [quorum=N] [ttl=1m]
-//	        [sync-interval=15s] [retention=5s]        start n1..nN (unformed)
+//	cluster n=3 [KEY=VALUE...]  start n1..nN (unformed); KEY is any key of
+//	                         ConfigKeys, as phubd and scenario files spell it
+//	                         (replication_factor=2 migration=hot_swap
+//	                         migration_handover=true tombstone_ttl=1m ...)
 //	add node=n4 [inc=2]      start (or restart) a node, seeded with all nodes
 //	crash node=n2            remove a node; messages to it are lost
 //	form                     run until every node is synced and sees all
@@ -104,7 +106,7 @@ func (a args) int(k string, def int) (int, error) {
 }
 
 var commandArgs = map[string][]string{
-	"cluster":  {"n", "factor", "mode", "sync", "migration", "handover", "confirm", "partition", "quorum", "ttl", "sync-interval", "retention", "signal"},
+	"cluster":  {"n"}, // and every ConfigKeys name
 	"add":      {"node", "inc"},
 	"crash":    {"node"},
 	"form":     {},
@@ -131,6 +133,9 @@ func (e *testEnv) exec(d *datadriven.TestData) (string, error) {
 	a := args{}
 	for _, c := range d.CmdArgs {
 		valid := c.Key == "show" || c.Key == "hide"
+		if _, isKey := ConfigKeyByName(c.Key); isKey && d.Cmd == "cluster" {
+			valid = true
+		}
 		for _, k := range known {
 			valid = valid || k == c.Key
 		}
@@ -299,54 +304,26 @@ func (e *testEnv) cmdCluster(a args) error {
 	if err != nil {
 		return err
 	}
-	factor, err := a.int("factor", 1)
-	if err != nil {
-		return err
+	var settings []func(*Config)
+	names := make([]string, 0, len(a))
+	for k := range a {
+		names = append(names, k)
 	}
-	quorum, err := a.int("quorum", 0)
-	if err != nil {
-		return err
-	}
-	ttl, err := a.dur("ttl", 0)
-	if err != nil {
-		return err
-	}
-	syncEvery, err := a.dur("sync-interval", 0)
-	if err != nil {
-		return err
-	}
-	retention, err := a.dur("retention", 0)
-	if err != nil {
-		return err
+	sort.Strings(names)
+	for _, k := range names {
+		key, ok := ConfigKeyByName(k)
+		if !ok {
+			continue // n, show, hide
+		}
+		v := a.str(k, "")
+		if err := key.Set(&Config{}, v); err != nil {
+			return fmt.Errorf("cluster: %s: %v", k, err)
+		}
+		settings = append(settings, func(c *Config) { _ = key.Set(c, v) })
 	}
 	e.tune = func(c *Config) {
-		c.Redundancy.Factor = factor
-		if a.has("mode") {
-			c.Redundancy.Mode = RedundancyMode(a.str("mode", ""))
-		}
-		if a.has("signal") {
-			c.Redundancy.Signal = SignalMode(a.str("signal", ""))
-		}
-		if a.has("sync") {
-			c.Sync.Kind = SyncKind(a.str("sync", ""))
-		}
-		if a.has("migration") {
-			c.Migration.Kind = MigrationKind(a.str("migration", ""))
-		}
-		c.Migration.Handover = a.has("handover")
-		c.Migration.ConfirmHandover = a.has("confirm")
-		if retention > 0 {
-			c.Migration.Retention = retention
-		}
-		if a.has("partition") {
-			c.Partition.Kind = PartitionKind(a.str("partition", ""))
-			c.Partition.QuorumSize = quorum
-		}
-		if ttl > 0 {
-			c.Timing.TombstoneTTL = ttl
-		}
-		if syncEvery > 0 {
-			c.Sync.Interval = syncEvery
+		for _, set := range settings {
+			set(c)
 		}
 	}
 	for i := 1; i <= n; i++ {

@@ -36,7 +36,8 @@
 //	io.go          inputs and outputs: Request, Reply, ChildEvent, Effect, Ready
 //	types.go       NodeID, ChildID, Instant, ChildSpec, Entry, Replica
 //	message.go     the peer protocol: Message, Member, Claim, Validate
-//	config.go      Config, DefaultConfig, Validate
+//	config.go      Config, DefaultConfig, LocalTiming, Validate
+//	configkeys.go  the one key table of Config settings (phubd, scenarios, testdata)
 //	limits.go      the one table of size limits and request checks
 //	errors.go      sentinel errors and their wire codes
 //	membership.go  the membership table (a leaf): failure detection, gossip merge; returns transitions

@@ -81,19 +81,10 @@ func WithLogger(l *slog.Logger) Option {
 	return func(o *options) { o.logger = l }
 }
 
-// Timing returns the timings NewCluster gives every node: a 5 ms tick,
-// 25 ms heartbeats, a node declared down after 1 s of silence (long
-// enough for a loaded CI machine not to suspect a live node),
-// retries after 50 ms and a 5 s request timeout.
-func Timing() core.Timing {
-	t := core.DefaultConfig("x").Timing
-	t.TickInterval = 5 * time.Millisecond
-	t.HeartbeatInterval = 25 * time.Millisecond
-	t.DownAfter = time.Second
-	t.RetryInterval = 50 * time.Millisecond
-	t.RequestTimeout = 5 * time.Second
-	return t
-}
+// Timing returns the timings NewCluster gives every node:
+// core.LocalTiming (a 5 ms tick, 25 ms heartbeats, a node declared down
+// after 1 s of silence, retries after 50 ms, a 5 s request timeout).
+func Timing() core.Timing { return core.LocalTiming() }
 
 // Cluster is a set of in-process nodes over one in-memory network. Its
 // methods are safe for concurrent use, but the fault methods (Kill,

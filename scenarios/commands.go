@@ -10,17 +10,23 @@ import (
 	"github.com/phub/phub/sim"
 )
 
-// configKeys are the keys "config" accepts, with how each applies.
-var configKeys = []string{"distribution", "factor", "mode", "signal", "migration", "retention", "handover", "confirm",
-	"sync", "fanout", "interval", "partition", "quorum", "window", "initial", "track", "restarts", "restart_window",
-	"seed", "vnodes", "request_timeout", "max_batch", "max_child_id_bytes", "max_metadata_bytes"}
+// configKeys are the keys "config" accepts: seed (the simulation seed)
+// and every key of core's one key table (core.ConfigKeys), spelled as in
+// phubd's config.
+func configKeys() []string {
+	keys := []string{"seed"}
+	for _, k := range core.ConfigKeys() {
+		keys = append(keys, k.Name)
+	}
+	return keys
+}
 
 func (p *parser) parseConfig(toks []string) (func(*Runner) error, error) {
 	a, err := split("config", toks)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.allow(configKeys...); err != nil {
+	if err := a.allow(configKeys()...); err != nil {
 		return nil, err
 	}
 	if len(a.pos) > 0 {
@@ -50,103 +56,24 @@ func (p *parser) parseConfig(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) configSetting(k, v string) (func(*core.Config), error) {
-	switch k {
-	case "seed":
+	if k == "seed" {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("bad number %q for seed", v)
 		}
 		p.sc.Seed = n
 		return nil, nil
-	case "distribution":
-		if err := oneOf(k, v, string(core.ConsistentHashing), string(core.Guided)); err != nil {
-			return nil, err
-		}
-		return func(c *core.Config) { c.Distribution.Kind = core.DistributionKind(v) }, nil
-	case "vnodes":
-		n, err := parseCount(k, v)
-		return func(c *core.Config) { c.Distribution.VirtualNodes = n }, err
-	case "factor":
-		if v == "cluster_size" {
-			return func(c *core.Config) { c.Redundancy.Factor = core.ClusterSize }, nil
-		}
-		n, err := parseCount(k, v)
-		if err == nil && n < 1 {
-			err = fmt.Errorf("bad value %q for factor (want N >= 1 or cluster_size)", v)
-		}
-		return func(c *core.Config) { c.Redundancy.Factor = n }, err
-	case "mode":
-		if err := oneOf(k, v, string(core.ActiveActive), string(core.ActivePassive)); err != nil {
-			return nil, err
-		}
-		return func(c *core.Config) { c.Redundancy.Mode = core.RedundancyMode(v) }, nil
-	case "signal":
-		if err := oneOf(k, v, "none", "active", "passive", "all"); err != nil {
-			return nil, err
-		}
-		return func(c *core.Config) { c.Redundancy.Signal = core.SignalMode(v) }, nil
-	case "migration":
-		if err := oneOf(k, v, string(core.ColdSwap), string(core.HotSwap)); err != nil {
-			return nil, err
-		}
-		return func(c *core.Config) { c.Migration.Kind = core.MigrationKind(v) }, nil
-	case "retention":
-		d, err := parseDur(k, v)
-		return func(c *core.Config) { c.Migration.Retention = d }, err
-	case "handover":
-		b, err := parseBool(k, v)
-		return func(c *core.Config) { c.Migration.Handover = b }, err
-	case "confirm":
-		b, err := parseBool(k, v)
-		return func(c *core.Config) { c.Migration.ConfirmHandover = b }, err
-	case "sync":
-		if err := oneOf(k, v, string(core.PubSub), string(core.Gossip)); err != nil {
-			return nil, err
-		}
-		return func(c *core.Config) { c.Sync.Kind = core.SyncKind(v) }, nil
-	case "fanout":
-		n, err := parseCount(k, v)
-		return func(c *core.Config) { c.Sync.FanOut = n }, err
-	case "interval":
-		d, err := parseDur(k, v)
-		return func(c *core.Config) { c.Sync.Interval = d }, err
-	case "partition":
-		if err := oneOf(k, v, string(core.Divergence), string(core.StaticQuorum), string(core.DynamicQuorum), string(core.MajorityQuorum)); err != nil {
-			return nil, err
-		}
-		return func(c *core.Config) { c.Partition.Kind = core.PartitionKind(v) }, nil
-	case "quorum":
-		n, err := parseCount(k, v)
-		return func(c *core.Config) { c.Partition.QuorumSize = n }, err
-	case "window":
-		d, err := parseDur(k, v)
-		return func(c *core.Config) { c.Partition.Window = d }, err
-	case "initial":
-		n, err := parseCount(k, v)
-		return func(c *core.Config) { c.Partition.InitialClusterSize = n }, err
-	case "track":
-		b, err := parseBool(k, v)
-		return func(c *core.Config) { c.Partition.TrackMaxSize = b }, err
-	case "restarts":
-		n, err := parseCount(k, v)
-		return func(c *core.Config) { c.Restart.MaxRestarts = n }, err
-	case "restart_window":
-		d, err := parseDur(k, v)
-		return func(c *core.Config) { c.Restart.Window = d }, err
-	case "request_timeout":
-		d, err := parseDur(k, v)
-		return func(c *core.Config) { c.Timing.RequestTimeout = d }, err
-	case "max_batch":
-		n, err := parseCount(k, v)
-		return func(c *core.Config) { c.Limits.MaxBatch = n }, err
-	case "max_child_id_bytes":
-		n, err := parseCount(k, v)
-		return func(c *core.Config) { c.Limits.MaxChildIDBytes = n }, err
-	case "max_metadata_bytes":
-		n, err := parseCount(k, v)
-		return func(c *core.Config) { c.Limits.MaxMetadataBytes = n }, err
 	}
-	return nil, fmt.Errorf("unknown key %q", k)
+	key, ok := core.ConfigKeyByName(k)
+	if !ok {
+		return nil, fmt.Errorf("unknown key %q", k)
+	}
+	// Check the value now, so a bad one fails at its line.
+	probe := core.DefaultConfig("probe")
+	if err := key.Set(&probe, v); err != nil {
+		return nil, fmt.Errorf("%s: %v", k, err)
+	}
+	return func(c *core.Config) { _ = key.Set(c, v) }, nil
 }
 
 func (p *parser) parseNodes(toks []string) (func(*Runner) error, error) {
@@ -239,15 +166,7 @@ func blockFor(timeout time.Duration) time.Duration {
 
 func (p *parser) parseStart(toks []string) (func(*Runner) error, error) {
 	const usage = "start NODE (PREFIX COUNT | ID...) [await|awaitable] [timeout=D] [skip-check] [rollback] [tag=T] [restart=P] [fail=start] [failing=ID,...] [map=NODE,...] [map-for=ID:NODE,...;...]"
-	a, err := command("start", toks, []string{"await", "awaitable", "skip-check", "rollback"}, 2, -1, usage, "timeout", "tag", "restart", "fail", "failing", "map", "map-for")
-	if err != nil {
-		return nil, err
-	}
-	node, err := p.node(a.pos[0])
-	if err != nil {
-		return nil, err
-	}
-	cids, err := ids(a.pos[1:])
+	a, node, cids, err := p.childrenCommand("start", toks, []string{"await", "awaitable", "skip-check", "rollback"}, usage, "timeout", "tag", "restart", "fail", "failing", "map", "map-for")
 	if err != nil {
 		return nil, err
 	}
@@ -319,17 +238,7 @@ func (p *parser) parseStart(toks []string) (func(*Runner) error, error) {
 		}
 		req.Specs = append(req.Specs, spec)
 	}
-	line := p.line
-	max := blockFor(req.Start.Timeout)
-	return func(r *Runner) error {
-		if err := r.submit(line, node, req); err != nil {
-			return err
-		}
-		if block {
-			return r.runUntilReply(max)
-		}
-		return nil
-	}, nil
+	return p.submit(node, req, block, req.Start.Timeout), nil
 }
 
 // nodeListAllowRepeats parses a node list for a guided mapping: names must
@@ -348,15 +257,7 @@ func (p *parser) nodeListAllowRepeats(s string) ([]core.NodeID, error) {
 
 func (p *parser) parseStop(toks []string) (func(*Runner) error, error) {
 	const usage = "stop NODE (PREFIX COUNT | ID...) [await|awaitable] [timeout=D]"
-	a, err := command("stop", toks, []string{"await", "awaitable"}, 2, -1, usage, "timeout")
-	if err != nil {
-		return nil, err
-	}
-	node, err := p.node(a.pos[0])
-	if err != nil {
-		return nil, err
-	}
-	cids, err := ids(a.pos[1:])
+	a, node, cids, err := p.childrenCommand("stop", toks, []string{"await", "awaitable"}, usage, "timeout")
 	if err != nil {
 		return nil, err
 	}
@@ -370,49 +271,21 @@ func (p *parser) parseStop(toks []string) (func(*Runner) error, error) {
 			return nil, err
 		}
 	}
-	line := p.line
-	max := blockFor(req.Stop.Timeout)
-	return func(r *Runner) error {
-		if err := r.submit(line, node, req); err != nil {
-			return err
-		}
-		if block {
-			return r.runUntilReply(max)
-		}
-		return nil
-	}, nil
+	return p.submit(node, req, block, req.Stop.Timeout), nil
 }
 
 func (p *parser) parseTerminate(toks []string) (func(*Runner) error, error) {
-	a, err := command("terminate", toks, nil, 2, -1, "terminate NODE (PREFIX COUNT | ID...)")
+	_, node, cids, err := p.childrenCommand("terminate", toks, nil, "terminate NODE (PREFIX COUNT | ID...)")
 	if err != nil {
 		return nil, err
 	}
-	node, err := p.node(a.pos[0])
-	if err != nil {
-		return nil, err
-	}
-	cids, err := ids(a.pos[1:])
-	if err != nil {
-		return nil, err
-	}
-	line := p.line
-	return func(r *Runner) error {
-		// A terminate is owner-routed and always awaited (core's
-		// requestTerminate): the script blocks until its reply.
-		if err := r.submit(line, node, core.Request{Op: core.OpTerminate, IDs: cids}); err != nil {
-			return err
-		}
-		return r.runUntilReply(blockFor(0))
-	}, nil
+	// A terminate is owner-routed and always awaited (core's
+	// requestTerminate): the script blocks until its reply.
+	return p.submit(node, core.Request{Op: core.OpTerminate, IDs: cids}, true, 0), nil
 }
 
 func (p *parser) parseRedistribute(toks []string) (func(*Runner) error, error) {
-	a, err := command("redistribute", toks, nil, 3, -1, "redistribute NODE TARGET (PREFIX COUNT | ID...)")
-	if err != nil {
-		return nil, err
-	}
-	node, err := p.node(a.pos[0])
+	a, node, err := p.nodeCommand("redistribute", toks, nil, 3, -1, "redistribute NODE TARGET (PREFIX COUNT | ID...)")
 	if err != nil {
 		return nil, err
 	}
@@ -429,15 +302,7 @@ func (p *parser) parseRedistribute(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) parseLookup(toks []string) (func(*Runner) error, error) {
-	a, err := command("lookup", toks, []string{"owner"}, 2, -1, "lookup NODE ID... [owner] [timeout=D]", "timeout")
-	if err != nil {
-		return nil, err
-	}
-	node, err := p.node(a.pos[0])
-	if err != nil {
-		return nil, err
-	}
-	cids, err := ids(a.pos[1:])
+	a, node, cids, err := p.childrenCommand("lookup", toks, []string{"owner"}, "lookup NODE ID... [owner] [timeout=D]", "timeout")
 	if err != nil {
 		return nil, err
 	}
@@ -457,21 +322,11 @@ func (p *parser) awaited(a args, node core.NodeID, req core.Request) (func(*Runn
 			return nil, err
 		}
 	}
-	line := p.line
-	return func(r *Runner) error {
-		if err := r.submit(line, node, req); err != nil {
-			return err
-		}
-		return r.runUntilReply(blockFor(req.Timeout))
-	}, nil
+	return p.submit(node, req, true, req.Timeout), nil
 }
 
 func (p *parser) parseWhichGlobal(toks []string) (func(*Runner) error, error) {
-	a, err := command("which-global", toks, nil, 1, 1, "which-global NODE [timeout=D]", "timeout")
-	if err != nil {
-		return nil, err
-	}
-	node, err := p.node(a.pos[0])
+	a, node, err := p.nodeCommand("which-global", toks, nil, 1, 1, "which-global NODE [timeout=D]", "timeout")
 	if err != nil {
 		return nil, err
 	}
@@ -498,6 +353,43 @@ func (p *parser) parseWait(toks []string) (func(*Runner) error, error) {
 	}, nil
 }
 
+// submit returns the step that submits req at node and, if block, runs
+// the simulation until its reply (at most blockFor(timeout)).
+func (p *parser) submit(node core.NodeID, req core.Request, block bool, timeout time.Duration) func(*Runner) error {
+	line := p.line
+	return func(r *Runner) error {
+		if err := r.submit(line, node, req); err != nil {
+			return err
+		}
+		if block {
+			return r.runUntilReply(blockFor(timeout))
+		}
+		return nil
+	}
+}
+
+// childrenCommand is nodeCommand for a command "NAME NODE (PREFIX COUNT |
+// ID...) ...": it also returns the child ids.
+func (p *parser) childrenCommand(name string, toks []string, flags []string, usage string, opts ...string) (args, core.NodeID, []core.ChildID, error) {
+	a, node, err := p.nodeCommand(name, toks, flags, 2, -1, usage, opts...)
+	if err != nil {
+		return a, "", nil, err
+	}
+	cids, err := ids(a.pos[1:])
+	return a, node, cids, err
+}
+
+// nodeCommand is command for a command whose first argument is the node
+// that acts (a known node name).
+func (p *parser) nodeCommand(name string, toks []string, flags []string, lo, hi int, usage string, opts ...string) (args, core.NodeID, error) {
+	a, err := command(name, toks, flags, lo, hi, usage, opts...)
+	if err != nil {
+		return a, "", err
+	}
+	node, err := p.node(a.pos[0])
+	return a, node, err
+}
+
 // command splits a command's tokens (flags are its bare flags) and checks
 // them: only the given key=value options, between lo and hi positional
 // arguments (hi < 0: no limit; usage is the message for a wrong count).
@@ -516,11 +408,7 @@ func command(name string, toks []string, flags []string, lo, hi int, usage strin
 }
 
 func (p *parser) parseNodeFault(name string, toks []string) (func(*Runner) error, error) {
-	a, err := command(name, toks, nil, 1, 1, name+" NODE")
-	if err != nil {
-		return nil, err
-	}
-	node, err := p.node(a.pos[0])
+	_, node, err := p.nodeCommand(name, toks, nil, 1, 1, name+" NODE")
 	if err != nil {
 		return nil, err
 	}
@@ -626,11 +514,7 @@ func (p *parser) parseNet(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) parseSkew(name string, toks []string) (func(*Runner) error, error) {
-	a, err := command(name, toks, nil, 2, 2, name+" NODE DURATION")
-	if err != nil {
-		return nil, err
-	}
-	node, err := p.node(a.pos[0])
+	a, node, err := p.nodeCommand(name, toks, nil, 2, 2, name+" NODE DURATION")
 	if err != nil {
 		return nil, err
 	}
@@ -692,11 +576,7 @@ func (p *parser) parseCrashChild(toks []string) (func(*Runner) error, error) {
 }
 
 func (p *parser) parseSetState(toks []string) (func(*Runner) error, error) {
-	a, err := command("set-state", toks, nil, 3, 3, "set-state NODE (ID|all) VALUE")
-	if err != nil {
-		return nil, err
-	}
-	node, err := p.node(a.pos[0])
+	a, node, err := p.nodeCommand("set-state", toks, nil, 3, 3, "set-state NODE (ID|all) VALUE")
 	if err != nil {
 		return nil, err
 	}

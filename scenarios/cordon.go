@@ -13,11 +13,7 @@ import (
 // uncordoned. The request is awaited: the script blocks until its reply.
 // The target may be any name: an unknown one is an error case to test.
 func (p *parser) parseCordon(name string, toks []string) (func(*Runner) error, error) {
-	a, err := command(name, toks, nil, 2, 2, name+" NODE TARGET")
-	if err != nil {
-		return nil, err
-	}
-	node, err := p.node(a.pos[0])
+	a, node, err := p.nodeCommand(name, toks, nil, 2, 2, name+" NODE TARGET")
 	if err != nil {
 		return nil, err
 	}
@@ -26,13 +22,7 @@ func (p *parser) parseCordon(name string, toks []string) (func(*Runner) error, e
 	if name == "uncordon" {
 		op = core.OpUncordon
 	}
-	line := p.line
-	return func(r *Runner) error {
-		if err := r.submit(line, node, core.Request{Op: op, Target: target}); err != nil {
-			return err
-		}
-		return r.runUntilReply(blockFor(0))
-	}, nil
+	return p.submit(node, core.Request{Op: op, Target: target}, true, 0), nil
 }
 
 // expectCordoned parses "expect cordoned NODE|all TARGET,...|none": the

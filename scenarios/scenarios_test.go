@@ -67,10 +67,12 @@ func TestParseErrors(t *testing.T) {
 		{"crash n1\n", `bad.txt:1: unknown node "n1" (no node added yet`},
 		{"nodes 2\npartition n1 | n9\n", `bad.txt:2: partition: unknown node "n9"`},
 		{"nodes 2\npartition n1,n2\n", `bad.txt:2: partition: want at least two groups`},
-		{"nodes 2\nconfig factor=2\n", `bad.txt:2: config must come before the first node`},
-		{"config factor=many\n", `bad.txt:1: config: bad number "many" for factor`},
+		{"nodes 2\nconfig replication_factor=2\n", `bad.txt:2: config must come before the first node`},
+		{"config replication_factor=many\n", `bad.txt:1: config: replication_factor: want a positive integer or "cluster", got "many"`},
+		{"config factor=2\n", `bad.txt:1: config: unknown option "factor"`},
 		{"config strategy=x\n", `bad.txt:1: config: unknown option "strategy"`},
-		{"config mode=both\n", `bad.txt:1: config: bad value "both" for mode (want active_active|active_passive)`},
+		{"config replication_mode=both\n", `bad.txt:1: config: replication_mode: want one of active_active, active_passive, got "both"`},
+		{"config sync_interval=0s\n", `bad.txt:1: config: sync_interval: must be > 0, got 0s`},
 		{"nodes 1\nstart n1 c 5 awiat\n", ``}, // "awiat" is an id: PREFIX COUNT needs exactly two args
 		{"nodes 1\nstart n1 c 5 timeout=fast await\n", `bad.txt:2: bad duration "fast" for timeout`},
 		{"nodes 1\nexpect hooks registry_insert = 3\n", `bad.txt:2: expect hooks: unknown hook "registry_insert"`},
@@ -113,7 +115,7 @@ func TestRuntimeErrors(t *testing.T) {
 		{"nodes 1\nrun 2s\nstart n1 c 3 await\nexpect results ok=4\n", `bad.txt:4: expect results ok=4: want ok=4, got reply(op=start results=3 ok=3)`},
 		{"nodes 1\nrun 2s\nstart n1 c 3 await\nexpect registry n1 count=2\n", `bad.txt:4: expect registry n1 count=2: n1: registry has 3 entries, want 2`},
 		{"nodes 1\nrun 2s\ncrash-child n1 nope\n", `bad.txt:3: crash-child n1 nope: child nope is not running on n1`},
-		{"config quorum=0 partition=static_quorum\nnodes 1\n", `bad.txt:2: nodes 1: config: Partition.QuorumSize`},
+		{"config partition_quorum=0 partition=static_quorum\nnodes 1\n", `bad.txt:2: nodes 1: config: Partition.QuorumSize`},
 	}
 	for _, c := range cases {
 		sc, err := Parse("bad.txt", c.text)

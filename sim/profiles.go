@@ -36,17 +36,23 @@ type Profile struct {
 // core.DefaultConfig's timing; "wan" stretches everything (minutes of
 // down detection tolerance, an hour of tombstones).
 var Profiles = []Profile{
-	{Name: "fast", Timing: core.Timing{TickInterval: 10 * time.Millisecond, HeartbeatInterval: 50 * time.Millisecond, DownAfter: 300 * time.Millisecond,
-		RequestTimeout: 3 * time.Second, RetryInterval: 100 * time.Millisecond, TombstoneTTL: 20 * time.Second, ForgetDownAfter: 45 * time.Second},
+	{Name: "fast", Timing: fastExpiring(20*time.Second, 45*time.Second),
 		SyncInterval: time.Second, Retention: time.Second, RestartWindow: 5 * time.Second},
-	{Name: "lazy-sync", Timing: core.Timing{TickInterval: 10 * time.Millisecond, HeartbeatInterval: 50 * time.Millisecond, DownAfter: 300 * time.Millisecond,
-		RequestTimeout: 3 * time.Second, RetryInterval: 100 * time.Millisecond, TombstoneTTL: 30 * time.Second, ForgetDownAfter: 40 * time.Second},
+	{Name: "lazy-sync", Timing: fastExpiring(30*time.Second, 40*time.Second),
 		SyncInterval: 15 * time.Second, Retention: time.Second, RestartWindow: 5 * time.Second},
 	{Name: "production", Timing: core.DefaultConfig("x").Timing,
 		SyncInterval: 15 * time.Second, Retention: 5 * time.Second, RestartWindow: 5 * time.Second},
 	{Name: "wan", Timing: core.Timing{TickInterval: 100 * time.Millisecond, HeartbeatInterval: time.Second, DownAfter: 8 * time.Second,
 		RequestTimeout: 20 * time.Second, RetryInterval: 500 * time.Millisecond, TombstoneTTL: time.Hour, ForgetDownAfter: 90 * time.Minute},
 		SyncInterval: 30 * time.Second, Retention: 5 * time.Second, RestartWindow: 20 * time.Second},
+}
+
+// fastExpiring is FastTiming with the given tombstone TTL and
+// forget-down period.
+func fastExpiring(tombstoneTTL, forgetDownAfter time.Duration) core.Timing {
+	t := FastTiming()
+	t.TombstoneTTL, t.ForgetDownAfter = tombstoneTTL, forgetDownAfter
+	return t
 }
 
 // ProfileNamed returns the profile called name.

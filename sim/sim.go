@@ -69,17 +69,13 @@ type Options struct {
 	DiskLies bool
 }
 
-// FastTiming returns protocol timings scaled for simulation.
+// FastTiming returns protocol timings scaled for simulation: 10 ms ticks,
+// 50 ms heartbeats, down after 300 ms, retries after 100 ms, a 3 s
+// request timeout, tombstones for 2 min and down members for 5 min.
 func FastTiming() core.Timing {
-	return core.Timing{
-		TickInterval:      10 * time.Millisecond,
-		HeartbeatInterval: 50 * time.Millisecond,
-		DownAfter:         300 * time.Millisecond,
-		RequestTimeout:    3 * time.Second,
-		RetryInterval:     100 * time.Millisecond,
-		TombstoneTTL:      2 * time.Minute,
-		ForgetDownAfter:   5 * time.Minute,
-	}
+	return core.Timing{TickInterval: 10 * time.Millisecond, HeartbeatInterval: 50 * time.Millisecond,
+		DownAfter: 300 * time.Millisecond, RetryInterval: 100 * time.Millisecond, RequestTimeout: 3 * time.Second,
+		TombstoneTTL: 2 * time.Minute, ForgetDownAfter: 5 * time.Minute}
 }
 
 // Sim is one simulated cluster.

@@ -60,12 +60,9 @@ func demoConfig(name, secret string, seeds []string) config.Config {
 	// take milliseconds; the generous bounds keep a loaded machine (a GC
 	// pause, a busy CI core) from suspecting a node or cutting a handover.
 	c.Core.Migration = core.MigrationConfig{Kind: core.HotSwap, Handover: true, Retention: 15 * time.Second}
-	t := &c.Core.Timing
-	t.TickInterval = 10 * time.Millisecond
-	t.HeartbeatInterval = 100 * time.Millisecond
-	t.DownAfter = 5 * time.Second
-	t.RetryInterval = 100 * time.Millisecond
-	t.RequestTimeout = 20 * time.Second
+	c.Core.Timing = core.LocalTiming()
+	c.Core.Timing.DownAfter = 5 * time.Second
+	c.Core.Timing.RequestTimeout = 20 * time.Second
 	return c
 }
 

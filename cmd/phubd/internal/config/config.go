@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -268,26 +267,6 @@ func (c *Config) Logger(w *os.File) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// parseFactor parses a replication factor: a positive integer or
-// "cluster" (one replica on every node).
-func parseFactor(s string) (int, error) {
-	if s == "cluster" || s == "cluster_size" {
-		return core.ClusterSize, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("want a positive integer or \"cluster\", got %q", s)
-	}
-	return n, nil
-}
-
-func formatFactor(n int) string {
-	if n == core.ClusterSize {
-		return "cluster"
-	}
-	return strconv.Itoa(n)
 }
 
 // validateStrict names the key that the strict partition mode cannot work

@@ -68,31 +68,14 @@ func oneOf(name, help string, p func(*Config) *string, allowed ...string) Key {
 	return k
 }
 
-func integer(name, help string, min int, p func(*Config) *int) Key {
-	return Key{Name: name, Kind: kindInt, Help: help,
-		set: func(c *Config, v string) error {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return fmt.Errorf("want an integer, got %q", v)
-			}
-			if n < min {
-				return fmt.Errorf("must be >= %d, got %d", min, n)
-			}
-			*p(c) = n
-			return nil
-		},
-		get: func(c *Config) string { return strconv.Itoa(*p(c)) }}
-}
-
 func boolean(name, help string, p func(*Config) *bool) Key {
 	return Key{Name: name, Kind: kindBool, Help: help,
 		set: func(c *Config, v string) error {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return fmt.Errorf("want true or false, got %q", v)
+			b, err := core.ParseConfigBool(v)
+			if err == nil {
+				*p(c) = b
 			}
-			*p(c) = b
-			return nil
+			return err
 		},
 		get: func(c *Config) string { return strconv.FormatBool(*p(c)) }}
 }
@@ -100,56 +83,20 @@ func boolean(name, help string, p func(*Config) *bool) Key {
 func duration(name, help string, p func(*Config) *time.Duration) Key {
 	return Key{Name: name, Kind: kindDuration, Help: help,
 		set: func(c *Config, v string) error {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				return fmt.Errorf("want a duration such as 500ms or 10s, got %q", v)
+			d, err := core.ParseConfigDuration(v)
+			if err == nil {
+				*p(c) = d
 			}
-			if d <= 0 {
-				return fmt.Errorf("must be > 0, got %s", d)
-			}
-			*p(c) = d
-			return nil
+			return err
 		},
 		get: func(c *Config) string { return p(c).String() }}
 }
 
-// durationOrZero is a duration key whose 0 means "the default".
-func durationOrZero(name, help string, p func(*Config) *time.Duration) Key {
-	k := duration(name, help, p)
-	k.set = func(c *Config, v string) error {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return fmt.Errorf("want a duration such as 500ms or 10s, got %q", v)
-		}
-		if d < 0 {
-			return fmt.Errorf("must be >= 0, got %s", d)
-		}
-		*p(c) = d
-		return nil
-	}
-	return k
-}
-
-func kindOf[T ~string](name, help string, p func(*Config) *T, allowed ...T) Key {
-	names := make([]string, len(allowed))
-	for i, a := range allowed {
-		names[i] = string(a)
-	}
-	return Key{Name: name, Kind: kindString, Help: help + " (" + strings.Join(names, "|") + ")",
-		set: func(c *Config, v string) error {
-			for _, a := range allowed {
-				if v == string(a) {
-					*p(c) = a
-					return nil
-				}
-			}
-			return fmt.Errorf("want one of %s, got %q", strings.Join(names, ", "), v)
-		},
-		get: func(c *Config) string { return string(*p(c)) }}
-}
-
 // Keys lists every configuration key, in documentation order.
-var Keys = []Key{
+var Keys = concatKeys(nodeKeys, coreKeys(), serviceKeys)
+
+// nodeKeys name the node and its cluster.
+var nodeKeys = []Key{
 	str("config", "JSON config file to read (flag or PHUB_CONFIG only)", func(c *Config) *string { return new(string) }),
 	str("name", "node name, unique in the cluster", func(c *Config) *string { return &c.Name }),
 	str("listen", "peer listen address host:port", func(c *Config) *string { return &c.Listen }),
@@ -169,79 +116,11 @@ var Keys = []Key{
 			return nil
 		},
 		get: func(c *Config) string { return strconv.FormatUint(c.Core.RandSeed, 10) }},
+}
 
-	kindOf("distribution", "distribution strategy", func(c *Config) *core.DistributionKind { return &c.Core.Distribution.Kind }, core.ConsistentHashing, core.Guided),
-	integer("virtual_nodes", "virtual nodes per node on the hash ring", 1, func(c *Config) *int { return &c.Core.Distribution.VirtualNodes }),
-	{Name: "replication_factor", Kind: kindString, Help: "replicas per child: 1 (singularity), N, or cluster",
-		set: func(c *Config, v string) error {
-			n, err := parseFactor(v)
-			c.Core.Redundancy.Factor = n
-			return err
-		},
-		get: func(c *Config) string { return formatFactor(c.Core.Redundancy.Factor) }},
-	kindOf("replication_mode", "replication mode", func(c *Config) *core.RedundancyMode { return &c.Core.Redundancy.Mode }, core.ActiveActive, core.ActivePassive),
-	kindOf("replication_signal", "redundancy signals delivered to children", func(c *Config) *core.SignalMode { return &c.Core.Redundancy.Signal }, core.SignalNone, core.SignalActive, core.SignalPassive, core.SignalAll),
-	kindOf("migration", "migration strategy", func(c *Config) *core.MigrationKind { return &c.Core.Migration.Kind }, core.ColdSwap, core.HotSwap),
-	duration("migration_retention", "how long an old instance waits for its handover (hot swap)", func(c *Config) *time.Duration { return &c.Core.Migration.Retention }),
-	boolean("migration_handover", "hand state to the new instance (hot swap), also on graceful shutdown", func(c *Config) *bool { return &c.Core.Migration.Handover }),
-	boolean("migration_confirm", "keep the old instance until the new one confirms the state", func(c *Config) *bool { return &c.Core.Migration.ConfirmHandover }),
-	kindOf("sync", "registry synchronization strategy", func(c *Config) *core.SyncKind { return &c.Core.Sync.Kind }, core.PubSub, core.Gossip),
-	duration("sync_interval", "period of anti-entropy rounds", func(c *Config) *time.Duration { return &c.Core.Sync.Interval }),
-	integer("sync_fanout", "peers per gossip round", 1, func(c *Config) *int { return &c.Core.Sync.FanOut }),
-	kindOf("partition", "partition-tolerance strategy", func(c *Config) *core.PartitionKind { return &c.Core.Partition.Kind }, core.Divergence, core.StaticQuorum, core.DynamicQuorum, core.MajorityQuorum, core.Strict),
-	integer("partition_quorum", "static quorum: nodes; dynamic quorum: percent", 0, func(c *Config) *int { return &c.Core.Partition.QuorumSize }),
-	duration("partition_window", "dynamic quorum's time window", func(c *Config) *time.Duration { return &c.Core.Partition.Window }),
-	integer("partition_initial", "majority quorum's initial max-seen cluster size", 1, func(c *Config) *int { return &c.Core.Partition.InitialClusterSize }),
-	boolean("partition_track", "majority quorum raises max-seen on joins", func(c *Config) *bool { return &c.Core.Partition.TrackMaxSize }),
-	{Name: "partition_voters", Kind: kindList, Help: "strict: the configured cluster's node names; a majority of them grants every lease",
-		set: func(c *Config, v string) error {
-			c.Core.Partition.Voters = nil
-			for _, name := range splitList(v) {
-				c.Core.Partition.Voters = append(c.Core.Partition.Voters, core.NodeID(name))
-			}
-			return nil
-		},
-		get: func(c *Config) string {
-			names := make([]string, len(c.Core.Partition.Voters))
-			for i, v := range c.Core.Partition.Voters {
-				names[i] = string(v)
-			}
-			return strings.Join(names, ",")
-		}},
-	durationOrZero("partition_lease", "strict: lease length (0: down_after)", func(c *Config) *time.Duration { return &c.Core.Partition.Lease }),
-	durationOrZero("partition_lease_margin", "strict: added to every voter's hold, the time a node may need to kill a fenced child (0: 2 ticks)", func(c *Config) *time.Duration { return &c.Core.Partition.LeaseMargin }),
-	{Name: "partition_max_drift", Kind: kindString, Help: "strict: assumed bound on every node's monotonic clock rate error, in [0, 0.1) (0: 0.01)",
-		set: func(c *Config, v string) error {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || f < 0 || f >= 0.1 {
-				return fmt.Errorf("want a rate in [0, 0.1) such as 0.01, got %q", v)
-			}
-			c.Core.Partition.MaxDrift = f
-			return nil
-		},
-		get: func(c *Config) string { return strconv.FormatFloat(c.Core.Partition.MaxDrift, 'g', -1, 64) }},
-	integer("restart_max", "restarts of one child allowed within restart_window", 0, func(c *Config) *int { return &c.Core.Restart.MaxRestarts }),
-	duration("restart_window", "restart intensity window", func(c *Config) *time.Duration { return &c.Core.Restart.Window }),
-	duration("tick_interval", "core tick period", func(c *Config) *time.Duration { return &c.Core.Timing.TickInterval }),
-	duration("heartbeat_interval", "heartbeat period", func(c *Config) *time.Duration { return &c.Core.Timing.HeartbeatInterval }),
-	duration("down_after", "silence after which a member is declared down", func(c *Config) *time.Duration { return &c.Core.Timing.DownAfter }),
-	duration("request_timeout", "default await timeout", func(c *Config) *time.Duration { return &c.Core.Timing.RequestTimeout }),
-	duration("retry_interval", "retry period of unacknowledged protocol messages", func(c *Config) *time.Duration { return &c.Core.Timing.RetryInterval }),
-	duration("tombstone_ttl", "how long stopped children are remembered", func(c *Config) *time.Duration { return &c.Core.Timing.TombstoneTTL }),
-	duration("forget_down_after", "how long a down member is remembered and probed", func(c *Config) *time.Duration { return &c.Core.Timing.ForgetDownAfter }),
-	integer("max_pending", "awaited requests in flight per node", 1, func(c *Config) *int { return &c.Core.Limits.MaxPendingRequests }),
-	integer("max_batch", "children (specs or ids) per request; also list elements per peer message", 1, func(c *Config) *int { return &c.Core.Limits.MaxBatch }),
-	integer("max_child_id_bytes", "bytes of a child id", 1, func(c *Config) *int { return &c.Core.Limits.MaxChildIDBytes }),
-	integer("max_kind_bytes", "bytes of a spec's kind", 1, func(c *Config) *int { return &c.Core.Limits.MaxKindBytes }),
-	integer("max_params", "params of one spec", 0, func(c *Config) *int { return &c.Core.Limits.MaxParams }),
-	integer("max_param_bytes", "bytes of one param, key plus value", 1, func(c *Config) *int { return &c.Core.Limits.MaxParamBytes }),
-	integer("max_spec_bytes", "bytes of all params of one spec", 0, func(c *Config) *int { return &c.Core.Limits.MaxSpecBytes }),
-	integer("max_metadata_entries", "metadata pairs (tag included) of a start", 0, func(c *Config) *int { return &c.Core.Limits.MaxMetadataEntries }),
-	integer("max_metadata_bytes", "bytes of metadata keys plus values", 0, func(c *Config) *int { return &c.Core.Limits.MaxMetadataBytes }),
-	integer("max_pinned_nodes", "nodes of one child in a guided child mapping", 1, func(c *Config) *int { return &c.Core.Limits.MaxPinnedNodes }),
-	integer("max_request_bytes", "encoded bytes of one request's specs, metadata and mapping", 1, func(c *Config) *int { return &c.Core.Limits.MaxRequestBytes }),
-	integer("max_message_bytes", "bytes of one peer message (larger ones go in parts; the frame limit follows)", 1, func(c *Config) *int { return &c.Core.Limits.MaxMessageBytes }),
-
+// serviceKeys set up the peer transport, the admin API, logs and exec
+// children.
+var serviceKeys = []Key{
 	str("secret", "cluster secret (at least 16 bytes); prefer secret_file or PHUB_SECRET", func(c *Config) *string { return &c.Secret }),
 	str("secret_file", "file holding the cluster secret", func(c *Config) *string { return &c.SecretFile }),
 	boolean("insecure_no_auth", "run the peer handshake without a secret (local experiments only)", func(c *Config) *bool { return &c.InsecureNoAuth }),
@@ -274,6 +153,38 @@ var Keys = []Key{
 	str("data_dir", "the node's data directory (exclusive lock, records of running exec children); default $XDG_STATE_HOME/phubd/<name> if XDG_STATE_HOME is set", func(c *Config) *string { return &c.DataDir }),
 	duration("shutdown_timeout", "bound on the graceful leave at SIGTERM/SIGINT", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 	boolean("durable", "keep the registry on disk (<data_dir>/state, synced before every acknowledgement) so children survive a restart of every node; false keeps it in memory only", func(c *Config) *bool { return &c.Durable }),
+}
+
+// coreKeys are every setting of the core config, from core's one key
+// table (core.ConfigKeys) that scenario files and core's testdata use too.
+func coreKeys() []Key {
+	var out []Key
+	for _, ck := range core.ConfigKeys() {
+		ck := ck
+		kind := kindString
+		switch ck.Kind {
+		case core.ValueList:
+			kind = kindList
+		case core.ValueInt:
+			kind = kindInt
+		case core.ValueBool:
+			kind = kindBool
+		case core.ValueDuration:
+			kind = kindDuration
+		}
+		out = append(out, Key{Name: ck.Name, Kind: kind, Help: ck.Help,
+			set: func(c *Config, v string) error { return ck.Set(&c.Core, v) },
+			get: func(c *Config) string { return ck.Get(&c.Core) }})
+	}
+	return out
+}
+
+func concatKeys(lists ...[]Key) []Key {
+	var out []Key
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
 }
 
 func splitList(v string) []string {

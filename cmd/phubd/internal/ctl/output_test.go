@@ -29,10 +29,7 @@ func realAPI(t *testing.T) (*httptest.Server, []*phub.Hub) {
 		cfg := core.DefaultConfig(name)
 		cfg.AdvertiseAddr = string(name)
 		cfg.Seeds = []core.NodeID{"n1", "n2"}
-		cfg.Timing.TickInterval = 5 * time.Millisecond
-		cfg.Timing.HeartbeatInterval = 20 * time.Millisecond
-		cfg.Timing.DownAfter = time.Second
-		cfg.Timing.RetryInterval = 50 * time.Millisecond
+		cfg.Timing = core.LocalTiming()
 		h, err := phub.New(phub.Config{Core: cfg, Transport: net.Endpoint(name), Logger: quiet,
 			Kinds: phub.Registry{kinds.CounterKind: kinds.NewCounters().Factory}})
 		if err != nil {
