@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/phub/phub/cmd/phubd/internal/adminapi"
 	"io"
 	"log/slog"
 	"net"
@@ -364,7 +365,7 @@ func TestKubernetesManifests(t *testing.T) {
 	// The probes hit the admin port at paths a node serves: ready only
 	// when it is, live while its loop turns.
 	_, _, srv := probeServer(t)
-	want := map[string]string{"readinessProbe": admin.PathHealthReady, "livenessProbe": admin.PathHealthLive}
+	want := map[string]string{"readinessProbe": adminapi.PathHealthReady, "livenessProbe": adminapi.PathHealthLive}
 	for probe, path := range want {
 		p := at(c, probe, "httpGet")
 		if at(p, "path") != path || at(p, "port") != "admin" {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/phub/phub/cmd/phubd/internal/adminapi"
 	"io"
 	"log/slog"
 	"net/http"
@@ -29,12 +30,7 @@ func fastCore(name core.NodeID, seeds []core.NodeID) core.Config {
 	c.Incarnation = 0
 	c.Seeds = seeds
 	c.AdvertiseAddr = string(name)
-	t := &c.Timing
-	t.TickInterval = 5 * time.Millisecond
-	t.HeartbeatInterval = 20 * time.Millisecond
-	t.DownAfter = time.Second
-	t.RetryInterval = 50 * time.Millisecond
-	t.RequestTimeout = 3 * time.Second
+	c.Timing = core.LocalTiming()
 	return c
 }
 
@@ -203,7 +199,7 @@ func TestStartLookupStop(t *testing.T) {
 	st, body := call(t, a, "POST", "/v1/children", `{"specs":[{"id":"c1","kind":"counter"},{"id":"c2","kind":"counter","params":{"interval_ms":"5"},"restart":"transient"}],
 		"await":true,"timeout":"3s","metadata":{"tag":"blue"}}`)
 	expect(t, st, body, http.StatusOK, `"ok": true`)
-	op := decodeAs[OpResponse](t, body)
+	op := decodeAs[adminapi.OpResponse](t, body)
 	if len(op.Results) != 2 || op.Results[0].Epoch == 0 || len(op.Results[0].Nodes) != 1 {
 		t.Fatalf("results: %+v", op.Results)
 	}
@@ -221,7 +217,7 @@ func TestStartLookupStop(t *testing.T) {
 	waitFor(t, "c3 registered", func() bool { st, _ := call(t, a, "GET", "/v1/children/c3", ""); return st == 200 })
 	st, body = call(t, a, "GET", "/v1/children/c2", "")
 	expect(t, st, body, http.StatusOK, `"restart": "transient"`)
-	e := decodeAs[Entry](t, body)
+	e := decodeAs[adminapi.Entry](t, body)
 	if e.Consistency != "local" || e.Metadata["tag"] != "blue" || len(e.Replicas) != 1 || e.Params["interval_ms"] != "5" {
 		t.Fatalf("entry %+v", e)
 	}
@@ -337,7 +333,7 @@ func TestTerminateRedistributeWhichMembers(t *testing.T) {
 	a := nodes[0]
 	st, body := call(t, a, "POST", "/v1/children", `{"specs":[{"id":"t1","kind":"counter"},{"id":"t2","kind":"counter"},{"id":"t3","kind":"counter"},{"id":"t4","kind":"counter"}],"await":true}`)
 	expect(t, st, body, 200, `"ok": true`)
-	op := decodeAs[OpResponse](t, body)
+	op := decodeAs[adminapi.OpResponse](t, body)
 	holder := map[string]*testNode{"n1": nodes[0], "n2": nodes[1]}
 
 	// which: local and global.
@@ -345,7 +341,7 @@ func TestTerminateRedistributeWhichMembers(t *testing.T) {
 	expect(t, st, body, 200, `"scope": "local"`)
 	st, body = call(t, a, "GET", "/v1/which?scope=global&timeout=2s", "")
 	expect(t, st, body, 200, `"scope": "global"`)
-	w := decodeAs[WhichResponse](t, body)
+	w := decodeAs[adminapi.WhichResponse](t, body)
 	total := 0
 	for _, n := range w.Nodes {
 		total += len(n.Children)
@@ -356,7 +352,7 @@ func TestTerminateRedistributeWhichMembers(t *testing.T) {
 
 	// members.
 	st, body = call(t, a, "GET", "/v1/members", "")
-	m := decodeAs[MembersResponse](t, body)
+	m := decodeAs[adminapi.MembersResponse](t, body)
 	if st != 200 || len(m.Members) != 2 || !m.Members[0].Self || m.Members[1].Status != "alive" {
 		t.Fatalf("members: %d %s", st, body)
 	}
@@ -364,7 +360,7 @@ func TestTerminateRedistributeWhichMembers(t *testing.T) {
 	// ring: the child runs on its placement.
 	r0 := op.Results[0]
 	st, body = call(t, a, "GET", "/v1/ring?id="+r0.ID, "")
-	ring := decodeAs[RingResponse](t, body)
+	ring := decodeAs[adminapi.RingResponse](t, body)
 	if st != 200 || !ring.Registered || !ring.OnPlacement || ring.Owner != r0.Nodes[0] || ring.Epoch != r0.Epoch ||
 		len(ring.Preference) != 2 || ring.Preference[0] != ring.Owner || ring.Factor != 1 {
 		t.Fatalf("ring: %d %s", st, body)

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"github.com/phub/phub/cmd/phubd/internal/adminapi"
 	"net/http"
 
 	"github.com/phub/phub/core"
@@ -30,6 +31,6 @@ func (s *Server) cordon(on bool) http.HandlerFunc {
 			s.fail(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, OpResponse{OK: true, Results: []Result{{ID: node}}})
+		writeJSON(w, http.StatusOK, adminapi.OpResponse{OK: true, Results: []adminapi.Result{{ID: node}}})
 	}
 }

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"github.com/phub/phub/cmd/phubd/internal/adminapi"
 	"net/http"
 	"testing"
 )
@@ -17,15 +18,15 @@ func TestCordonUncordon(t *testing.T) {
 	expect(t, st, body, 200, `"ok": true`)
 	waitFor(t, "n2 runs nothing", func() bool {
 		st, body := call(t, b, "GET", "/v1/which", "")
-		return st == 200 && len(decodeAs[WhichResponse](t, body).Nodes[0].Children) == 0
+		return st == 200 && len(decodeAs[adminapi.WhichResponse](t, body).Nodes[0].Children) == 0
 	})
 	waitFor(t, "n1 runs all six", func() bool {
 		st, body := call(t, a, "GET", "/v1/which", "")
-		return st == 200 && len(decodeAs[WhichResponse](t, body).Nodes[0].Children) == 6
+		return st == 200 && len(decodeAs[adminapi.WhichResponse](t, body).Nodes[0].Children) == 6
 	})
 	waitFor(t, "n1 lists n2 as cordoned", func() bool {
 		_, body := call(t, a, "GET", "/v1/members", "")
-		for _, m := range decodeAs[MembersResponse](t, body).Members {
+		for _, m := range decodeAs[adminapi.MembersResponse](t, body).Members {
 			if m.Name == "n2" {
 				return m.Cordoned
 			}
@@ -41,6 +42,6 @@ func TestCordonUncordon(t *testing.T) {
 	expect(t, st, body, 200, `"ok": true`)
 	waitFor(t, "n2 runs children again", func() bool {
 		st, body := call(t, b, "GET", "/v1/which", "")
-		return st == 200 && len(decodeAs[WhichResponse](t, body).Nodes[0].Children) > 0
+		return st == 200 && len(decodeAs[adminapi.WhichResponse](t, body).Nodes[0].Children) > 0
 	})
 }

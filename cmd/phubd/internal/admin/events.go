@@ -2,6 +2,7 @@ package admin
 
 import (
 	"fmt"
+	"github.com/phub/phub/cmd/phubd/internal/adminapi"
 	"strings"
 	"sync"
 	"time"
@@ -15,7 +16,7 @@ import (
 const journalSize = 1000
 
 // maxEventIDs bounds the child ids one event carries (a start of 100,000
-// children is one hook); Event.Count says how many there were.
+// children is one hook); adminapi.Event.Count says how many there were.
 const maxEventIDs = 20
 
 // subscriberBuffer bounds the events waiting for one stream's writer; a
@@ -26,40 +27,11 @@ const subscriberBuffer = 256
 // maxSubscribers bounds concurrent event streams.
 const maxSubscribers = 64
 
-// Event is one entry of a node's event stream: a hook event of its core
-// (membership, registry inserts and removes, migrations, redistributions,
-// partitions, restarts), numbered in the order the node saw them.
-type Event struct {
-	// Seq numbers the node's events from 1, without gaps.
-	Seq  uint64    `json:"seq"`
-	Time time.Time `json:"time"`
-	// Kind is the hook kind (core.HookKind, ProcessHub's names).
-	Kind string `json:"kind"`
-	// Node is the node the event is about; Detail a short reason.
-	Node   string `json:"node,omitempty"`
-	Detail string `json:"detail,omitempty"`
-	// IDs are the first children concerned; Count counts all of them.
-	IDs   []string `json:"ids,omitempty"`
-	Count int      `json:"count,omitempty"`
-	// Summary says it in words.
-	Summary string `json:"summary"`
-}
-
-// EventsResponse answers GET /v1/events: the journal's events after
-// Since. Lost counts events after Since that the journal no longer holds.
-type EventsResponse struct {
-	Node   string  `json:"node"`
-	Events []Event `json:"events"`
-	Lost   uint64  `json:"lost,omitempty"`
-	// Last is the sequence number of the newest event (0: none yet).
-	Last uint64 `json:"last"`
-}
-
 // journal keeps the last events of a node and feeds live streams.
 type journal struct {
 	mu   sync.Mutex
-	buf  []Event // ring of the last cap(buf) events
-	next uint64  // seq of the next event
+	buf  []adminapi.Event // ring of the last cap(buf) events
+	next uint64           // seq of the next event
 	subs map[*subscriber]struct{}
 	// taps see every hook in full (all ids), in order, on the hub's hook
 	// goroutine; set before the first hook.
@@ -67,13 +39,13 @@ type journal struct {
 }
 
 type subscriber struct {
-	ch chan Event
+	ch chan adminapi.Event
 	// overflow is closed when the subscriber fell behind and was dropped.
 	overflow chan struct{}
 }
 
 func newJournal(h *phub.Hub, size int, taps ...func(core.Hook, time.Time)) (*journal, error) {
-	j := &journal{buf: make([]Event, 0, size), next: 1, subs: map[*subscriber]struct{}{}, taps: taps}
+	j := &journal{buf: make([]adminapi.Event, 0, size), next: 1, subs: map[*subscriber]struct{}{}, taps: taps}
 	for _, k := range core.AllHooks {
 		if err := h.RegisterHook(k, "phubd-events", j.hook); err != nil {
 			return nil, err
@@ -87,7 +59,7 @@ func (j *journal) hook(hk core.Hook) {
 	for _, t := range j.taps {
 		t(hk, now)
 	}
-	ev := Event{Time: now, Kind: string(hk.Kind), Node: string(hk.Node), Detail: hk.Detail, Count: len(hk.IDs)}
+	ev := adminapi.Event{Time: now, Kind: string(hk.Kind), Node: string(hk.Node), Detail: hk.Detail, Count: len(hk.IDs)}
 	for i, id := range hk.IDs {
 		if i == maxEventIDs {
 			break
@@ -99,7 +71,7 @@ func (j *journal) hook(hk core.Hook) {
 }
 
 // publish numbers ev, keeps it and hands it to every stream.
-func (j *journal) publish(ev Event) {
+func (j *journal) publish(ev adminapi.Event) {
 	j.mu.Lock()
 	ev.Seq = j.next
 	j.next++
@@ -121,13 +93,13 @@ func (j *journal) publish(ev Event) {
 
 // since returns the kept events with Seq > after (at most limit, oldest
 // first), how many of them the journal no longer holds, and the last seq.
-func (j *journal) since(after uint64, limit int) (evs []Event, lost, last uint64) {
+func (j *journal) since(after uint64, limit int) (evs []adminapi.Event, lost, last uint64) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.sinceLocked(after, limit)
 }
 
-func (j *journal) sinceLocked(after uint64, limit int) (evs []Event, lost, last uint64) {
+func (j *journal) sinceLocked(after uint64, limit int) (evs []adminapi.Event, lost, last uint64) {
 	last = j.next - 1
 	if after >= last {
 		return nil, 0, last
@@ -146,14 +118,14 @@ func (j *journal) sinceLocked(after uint64, limit int) (evs []Event, lost, last 
 
 // subscribe returns the kept events after `after` and a subscriber that
 // receives every later one; nil when maxSubscribers streams are open.
-func (j *journal) subscribe(after uint64) ([]Event, uint64, *subscriber) {
+func (j *journal) subscribe(after uint64) ([]adminapi.Event, uint64, *subscriber) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if len(j.subs) >= maxSubscribers {
 		return nil, 0, nil
 	}
 	evs, lost, _ := j.sinceLocked(after, 0)
-	s := &subscriber{ch: make(chan Event, subscriberBuffer), overflow: make(chan struct{})}
+	s := &subscriber{ch: make(chan adminapi.Event, subscriberBuffer), overflow: make(chan struct{})}
 	j.subs[s] = struct{}{}
 	return evs, lost, s
 }

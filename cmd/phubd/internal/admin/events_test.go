@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"github.com/phub/phub/cmd/phubd/internal/adminapi"
 	"io"
 	"net/http"
 	"strings"
@@ -14,9 +15,9 @@ import (
 )
 
 func TestJournalKeepsTheLastEventsAndCountsLost(t *testing.T) {
-	j := &journal{buf: make([]Event, 0, 4), next: 1, subs: map[*subscriber]struct{}{}}
+	j := &journal{buf: make([]adminapi.Event, 0, 4), next: 1, subs: map[*subscriber]struct{}{}}
 	for i := 0; i < 6; i++ {
-		j.publish(Event{Kind: fmt.Sprint(i)})
+		j.publish(adminapi.Event{Kind: fmt.Sprint(i)})
 	}
 	evs, lost, last := j.since(0, 0)
 	if last != 6 || lost != 2 || len(evs) != 4 || evs[0].Seq != 3 || evs[3].Seq != 6 || evs[0].Kind != "2" {
@@ -32,7 +33,7 @@ func TestJournalKeepsTheLastEventsAndCountsLost(t *testing.T) {
 	// A subscriber that falls behind is dropped, not blocked on.
 	_, _, s := j.subscribe(6)
 	for i := 0; i < subscriberBuffer+1; i++ {
-		j.publish(Event{})
+		j.publish(adminapi.Event{})
 	}
 	select {
 	case <-s.overflow:
@@ -68,13 +69,13 @@ func TestEventsListAndStream(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || ct != "text/event-stream" {
 		t.Fatalf("stream: %d %s", resp.StatusCode, ct)
 	}
-	got := make(chan Event, 100)
+	got := make(chan adminapi.Event, 100)
 	go func() {
 		defer close(got)
 		sc := bufio.NewScanner(resp.Body)
 		for sc.Scan() {
 			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-				var ev Event
+				var ev adminapi.Event
 				if json.Unmarshal([]byte(data), &ev) == nil {
 					got <- ev
 				}
@@ -110,7 +111,7 @@ func TestEventStreamResumes(t *testing.T) {
 	a := newCluster(t, 2, nil)[0]
 	waitFor(t, "two events", func() bool {
 		_, body := call(t, a, "GET", "/v1/events", "")
-		return decodeAs[EventsResponse](t, body).Last >= 2
+		return decodeAs[adminapi.EventsResponse](t, body).Last >= 2
 	})
 	req, _ := http.NewRequest("GET", a.srv.URL+"/v1/events/stream", nil)
 	req.Header.Set("Authorization", "Bearer "+token)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/phub/phub/cmd/phubd/internal/adminapi"
 	"net/http"
 	"slices"
 	"time"
@@ -24,7 +25,7 @@ func (s *Server) requestTimeout(d time.Duration) time.Duration {
 }
 
 func (s *Server) start(w http.ResponseWriter, r *http.Request) {
-	var req StartRequest
+	var req adminapi.StartRequest
 	if err := s.decode(w, r, &req); err != nil {
 		s.fail(w, err)
 		return
@@ -101,7 +102,7 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) stop(w http.ResponseWriter, r *http.Request) {
-	var req StopRequest
+	var req adminapi.StopRequest
 	if err := s.decode(w, r, &req); err != nil {
 		s.fail(w, err)
 		return
@@ -135,9 +136,9 @@ func (s *Server) stop(w http.ResponseWriter, r *http.Request) {
 // the status (see errStatus); otherwise 200 (202 when only initiated),
 // or, when every child failed with the same error, that error's status.
 func (s *Server) writeOp(w http.ResponseWriter, initiated, rolledBack bool, rs phub.Results, err error) {
-	resp := OpResponse{OK: err == nil && rs.OK(), Initiated: initiated, RolledBack: rolledBack}
+	resp := adminapi.OpResponse{OK: err == nil && rs.OK(), Initiated: initiated, RolledBack: rolledBack}
 	for _, r := range rs {
-		out := Result{ID: string(r.ID), Epoch: r.Epoch, Metadata: r.Metadata}
+		out := adminapi.Result{ID: string(r.ID), Epoch: r.Epoch, Metadata: r.Metadata}
 		for _, n := range r.Nodes {
 			out.Nodes = append(out.Nodes, string(n))
 		}
@@ -188,7 +189,7 @@ func (s *Server) terminate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) redistribute(w http.ResponseWriter, r *http.Request) {
-	var req RedistributeRequest
+	var req adminapi.RedistributeRequest
 	if err := s.decode(w, r, &req); err != nil {
 		s.fail(w, err)
 		return
@@ -208,7 +209,7 @@ func (s *Server) redistribute(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, OpResponse{OK: true, Initiated: true})
+	writeJSON(w, http.StatusAccepted, adminapi.OpResponse{OK: true, Initiated: true})
 }
 
 func (s *Server) lookup(w http.ResponseWriter, r *http.Request) {
@@ -240,14 +241,14 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func entryJSON(e *core.Entry) Entry {
-	out := Entry{ID: string(e.Spec.ID), Kind: e.Spec.Kind, Params: e.Spec.Params, Restart: e.Spec.Restart.String(),
-		Metadata: e.Metadata, Epoch: e.Epoch, Holder: string(e.Holder), Replicas: []Replica{}}
+func entryJSON(e *core.Entry) adminapi.Entry {
+	out := adminapi.Entry{ID: string(e.Spec.ID), Kind: e.Spec.Kind, Params: e.Spec.Params, Restart: e.Spec.Restart.String(),
+		Metadata: e.Metadata, Epoch: e.Epoch, Holder: string(e.Holder), Replicas: []adminapi.Replica{}}
 	for _, p := range e.Pinned {
 		out.Pinned = append(out.Pinned, string(p))
 	}
 	for _, rp := range e.Replicas {
-		out.Replicas = append(out.Replicas, Replica{Node: string(rp.Node), Epoch: rp.Epoch, Active: rp.Active})
+		out.Replicas = append(out.Replicas, adminapi.Replica{Node: string(rp.Node), Epoch: rp.Epoch, Active: rp.Active})
 	}
 	return out
 }
@@ -261,7 +262,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	out := ListResponse{Node: string(s.hub.Name()), Children: []Entry{}}
+	out := adminapi.ListResponse{Node: string(s.hub.Name()), Children: []adminapi.Entry{}}
 	for _, e := range s.hub.List() {
 		if byTag && e.Metadata["tag"] != tag {
 			continue
@@ -283,7 +284,7 @@ func (s *Server) which(w http.ResponseWriter, r *http.Request) {
 	}
 	switch scope := q.Get("scope"); scope {
 	case "", "local":
-		writeJSON(w, http.StatusOK, WhichResponse{Scope: "local", Nodes: []core.NodeChildren{nonNil(s.hub.WhichChildrenLocal())}})
+		writeJSON(w, http.StatusOK, adminapi.WhichResponse{Scope: "local", Nodes: []core.NodeChildren{nonNil(s.hub.WhichChildrenLocal())}})
 	case "global":
 		ctx, cancel := context.WithTimeout(r.Context(), s.requestTimeout(timeout))
 		defer cancel()
@@ -292,7 +293,7 @@ func (s *Server) which(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, err)
 			return
 		}
-		out := WhichResponse{Scope: "global", Nodes: []core.NodeChildren{}}
+		out := adminapi.WhichResponse{Scope: "global", Nodes: []core.NodeChildren{}}
 		for _, n := range nodes {
 			out.Nodes = append(out.Nodes, nonNil(n))
 		}
@@ -313,9 +314,9 @@ func nonNil(nc core.NodeChildren) core.NodeChildren {
 }
 
 func (s *Server) members(w http.ResponseWriter, r *http.Request) {
-	out := MembersResponse{Node: string(s.hub.Name()), Partitioned: s.hub.Partitioned(), Members: []Member{}}
+	out := adminapi.MembersResponse{Node: string(s.hub.Name()), Partitioned: s.hub.Partitioned(), Members: []adminapi.Member{}}
 	for _, m := range s.hub.Members() {
-		out.Members = append(out.Members, Member{Name: string(m.Name), Status: m.Status.String(),
+		out.Members = append(out.Members, adminapi.Member{Name: string(m.Name), Status: m.Status.String(),
 			Incarnation: m.Incarnation, Addr: m.Addr, Self: m.Name == s.hub.Name(), Cordoned: m.Cordoned})
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -339,13 +340,13 @@ func (s *Server) ring(w http.ResponseWriter, r *http.Request) {
 
 // ringAnswer explains where child id is and why, as this node sees it
 // (GET /v1/ring and the dashboard's child page).
-func (s *Server) ringAnswer(ctx context.Context, id string) (RingResponse, error) {
+func (s *Server) ringAnswer(ctx context.Context, id string) (adminapi.RingResponse, error) {
 	placement, err := s.hub.Placement(ctx, core.ChildID(id))
 	if err != nil {
-		return RingResponse{ID: id, Node: string(s.hub.Name())}, err
+		return adminapi.RingResponse{ID: id, Node: string(s.hub.Name())}, err
 	}
 	view := s.hub.Alive()
-	out := RingResponse{ID: id, Node: string(s.hub.Name()), View: strs(view), Placement: strs(placement),
+	out := adminapi.RingResponse{ID: id, Node: string(s.hub.Name()), View: strs(view), Placement: strs(placement),
 		Preference: strs(preference(view, s.core.Distribution.VirtualNodes, core.ChildID(id)))}
 	out.Factor = s.core.Redundancy.Factor
 	if out.Factor == core.ClusterSize {
@@ -361,7 +362,7 @@ func (s *Server) ringAnswer(ctx context.Context, id string) (RingResponse, error
 		out.Pinned = strs(e.Pinned)
 		var running []string
 		for _, rp := range e.Replicas {
-			out.RunningOn = append(out.RunningOn, Replica{Node: string(rp.Node), Epoch: rp.Epoch, Active: rp.Active})
+			out.RunningOn = append(out.RunningOn, adminapi.Replica{Node: string(rp.Node), Epoch: rp.Epoch, Active: rp.Active})
 			running = append(running, string(rp.Node))
 		}
 		want := slices.Clone(out.Placement)

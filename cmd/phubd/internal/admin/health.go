@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"github.com/phub/phub/cmd/phubd/internal/adminapi"
 	"net/http"
 	"time"
 )
@@ -11,22 +12,13 @@ import (
 // (load average 30) is not mistaken for a stalled loop.
 const LiveTimeout = 5 * time.Second
 
-// Health probe paths. Liveness and readiness answer every caller (probes
-// carry no token); the JSON detail is written only for callers with the
-// admin token (or a dashboard session).
-const (
-	PathHealth      = "/v1/health"
-	PathHealthLive  = "/v1/health/live"
-	PathHealthReady = "/v1/health/ready"
-)
-
 // probe is what the three health endpoints share: the hub's state, read
 // on its event loop within LiveTimeout.
-func (s *Server) probe(r *http.Request) (HealthResponse, bool) {
+func (s *Server) probe(r *http.Request) (adminapi.HealthResponse, bool) {
 	ctx, cancel := context.WithTimeout(r.Context(), LiveTimeout)
 	defer cancel()
 	h, err := s.hub.Health(ctx)
-	out := HealthResponse{Node: string(s.hub.Name()), Live: err == nil, Ready: err == nil && h.Ready(),
+	out := adminapi.HealthResponse{Node: string(s.hub.Name()), Live: err == nil, Ready: err == nil && h.Ready(),
 		Synced: h.Synced, Partitioned: s.hub.Partitioned(), Leaving: h.Leaving, Alive: h.Alive, Members: h.Members,
 		Children: len(s.hub.WhichChildrenLocal().Children), LoopDelay: h.LoopDelay.Round(time.Microsecond).String()}
 	switch {
@@ -46,12 +38,12 @@ func (s *Server) probe(r *http.Request) (HealthResponse, bool) {
 
 // answerHealth writes the detail to authorized callers and the status
 // word alone to everyone else.
-func (s *Server) answerHealth(w http.ResponseWriter, r *http.Request, status int, h HealthResponse) {
+func (s *Server) answerHealth(w http.ResponseWriter, r *http.Request, status int, h adminapi.HealthResponse) {
 	if s.authorized(r) {
 		writeJSON(w, status, h)
 		return
 	}
-	writeJSON(w, status, HealthStatus{Status: h.Status})
+	writeJSON(w, status, adminapi.HealthStatus{Status: h.Status})
 }
 
 // health serves GET /v1/health: 200 unless the node is partitioned or

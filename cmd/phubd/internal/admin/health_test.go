@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"github.com/phub/phub/cmd/phubd/internal/adminapi"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -17,7 +18,7 @@ import (
 // a formed cluster is live and ready.
 func TestHealthProbes(t *testing.T) {
 	n := newCluster(t, 2, nil)[0]
-	for _, p := range []string{PathHealth, PathHealthLive, PathHealthReady} {
+	for _, p := range []string{adminapi.PathHealth, adminapi.PathHealthLive, adminapi.PathHealthReady} {
 		st, body := callTok(t, n, "GET", p, "", "")
 		expect(t, st, body, http.StatusOK, `"status": "ok"`)
 		if h := decodeAs[map[string]any](t, body); len(h) != 1 {
@@ -28,7 +29,7 @@ func TestHealthProbes(t *testing.T) {
 			t.Fatalf("%s with a wrong token: %d %s", p, st, body)
 		}
 		st, body = call(t, n, "GET", p, "")
-		h := decodeAs[HealthResponse](t, body)
+		h := decodeAs[adminapi.HealthResponse](t, body)
 		if st != http.StatusOK || !h.Live || !h.Ready || !h.Synced || h.Alive != 2 || h.Members != 2 || h.Node != "n1" || h.LoopDelay == "" {
 			t.Fatalf("%s detail: %d %s", p, st, body)
 		}
@@ -52,23 +53,23 @@ func TestReadyWaitsForSync(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	n := &testNode{hub: h, srv: srv, cfg: cfg}
-	st, body := callTok(t, n, "GET", PathHealthReady, "", "")
+	st, body := callTok(t, n, "GET", adminapi.PathHealthReady, "", "")
 	expect(t, st, body, http.StatusServiceUnavailable, `"status": "syncing"`)
-	st, body = call(t, n, "GET", PathHealthReady, "")
+	st, body = call(t, n, "GET", adminapi.PathHealthReady, "")
 	expect(t, st, body, http.StatusServiceUnavailable, `"reason": "the node has not yet received a full registry sync`)
-	st, body = callTok(t, n, "GET", PathHealthLive, "", "")
+	st, body = callTok(t, n, "GET", adminapi.PathHealthLive, "", "")
 	expect(t, st, body, http.StatusOK, `"status": "syncing"`)
 	waitFor(t, "ready alone after DownAfter", func() bool {
-		st, _ := callTok(t, n, "GET", PathHealthReady, "", "")
+		st, _ := callTok(t, n, "GET", adminapi.PathHealthReady, "", "")
 		return st == http.StatusOK
 	})
 	// A closed hub's loop is gone: not live.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	h.Close(ctx)
-	st, body = call(t, n, "GET", PathHealthLive, "")
+	st, body = call(t, n, "GET", adminapi.PathHealthLive, "")
 	expect(t, st, body, http.StatusServiceUnavailable, `"status": "stalled"`)
-	st, body = callTok(t, n, "GET", PathHealthReady, "", "")
+	st, body = callTok(t, n, "GET", adminapi.PathHealthReady, "", "")
 	expect(t, st, body, http.StatusServiceUnavailable, `"status": "stalled"`)
 }
 

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/phub/phub/cmd/phubd/internal/adminapi"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -24,17 +25,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
-
-// MaxBodyBytes bounds a request body (and ctl's reading of an answer)
-// for the default limits: room for a request of core's
-// Limits.MaxRequestBytes in JSON. A server whose core limits are larger
-// allows bodies of BodyBytesFor(its limits).
-var MaxBodyBytes = BodyBytesFor(core.DefaultLimits())
-
-// BodyBytesFor returns the body limit that carries any request within l
-// as JSON (escaping at most doubles typical text; beyond that the body
-// limit answers first, with its own error).
-func BodyBytesFor(l core.Limits) int64 { return 2*int64(l.MaxRequestBytes) + 1<<20 }
 
 // MaxTimeout bounds the timeout a request may ask for.
 const MaxTimeout = 10 * time.Minute
@@ -102,9 +92,9 @@ func New(opts Options) (*Server, error) {
 	s.mux.HandleFunc("POST /v1/nodes/{node}/cordon", s.auth(s.cordon(true)))
 	s.mux.HandleFunc("POST /v1/nodes/{node}/uncordon", s.auth(s.cordon(false)))
 	s.mux.HandleFunc("GET /v1/ring", s.auth(s.ring))
-	s.mux.HandleFunc("GET "+PathHealth, s.health)
-	s.mux.HandleFunc("GET "+PathHealthLive, s.live)
-	s.mux.HandleFunc("GET "+PathHealthReady, s.ready)
+	s.mux.HandleFunc("GET "+adminapi.PathHealth, s.health)
+	s.mux.HandleFunc("GET "+adminapi.PathHealthLive, s.live)
+	s.mux.HandleFunc("GET "+adminapi.PathHealthReady, s.ready)
 	s.mux.HandleFunc("GET /v1/events", s.auth(s.eventList))
 	s.mux.HandleFunc("GET /v1/events/stream", s.auth(s.eventStream))
 	s.routePprof()
@@ -179,7 +169,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, ErrorResponse{Code: code, Error: msg})
+	writeJSON(w, status, adminapi.ErrorResponse{Code: code, Error: msg})
 }
 
 // errStatus maps an error to its HTTP status and code.
@@ -226,7 +216,7 @@ func badf(format string, args ...any) error { return badRequest{fmt.Sprintf(form
 // decode reads a JSON body strictly: unknown fields, trailing data and
 // oversized bodies are errors.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
-	limit := max(BodyBytesFor(s.core.Limits), MaxBodyBytes)
+	limit := max(adminapi.BodyBytesFor(s.core.Limits), adminapi.MaxBodyBytes)
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()

@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/phub/phub/cmd/phubd/internal/adminapi"
 	"net/http"
 	"strconv"
 	"time"
@@ -41,9 +42,9 @@ func (s *Server) eventList(w http.ResponseWriter, r *http.Request) {
 	}
 	evs, lost, last := s.events.since(since, limit)
 	if evs == nil {
-		evs = []Event{}
+		evs = []adminapi.Event{}
 	}
-	writeJSON(w, http.StatusOK, EventsResponse{Node: string(s.hub.Name()), Events: evs, Lost: lost, Last: last})
+	writeJSON(w, http.StatusOK, adminapi.EventsResponse{Node: string(s.hub.Name()), Events: evs, Lost: lost, Last: last})
 }
 
 func parseSeq(field, v string) (uint64, error) {
@@ -59,7 +60,7 @@ func parseSeq(field, v string) (uint64, error) {
 
 // eventStream serves GET /v1/events/stream as Server-Sent Events: every
 // event after ?since=N or the Last-Event-ID header (default: only new
-// events), then each new one as it happens ("event: hook", the Event as
+// events), then each new one as it happens ("event: hook", the adminapi.Event as
 // JSON data, its Seq as id). Events the journal no longer holds are
 // announced by one "event: lost" whose data is their count. A stream
 // that falls behind by subscriberBuffer events is ended; its client
@@ -150,7 +151,7 @@ func (s *Server) eventStream(w http.ResponseWriter, r *http.Request) {
 // RegisterOnShutdown. Calling it again does nothing.
 func (s *Server) CloseStreams() { s.closeOnce.Do(func() { close(s.closing) }) }
 
-func writeSSE(w http.ResponseWriter, ev Event) {
-	b, _ := json.Marshal(ev) // an Event always encodes
+func writeSSE(w http.ResponseWriter, ev adminapi.Event) {
+	b, _ := json.Marshal(ev) // an adminapi.Event always encodes
 	fmt.Fprintf(w, "id: %d\nevent: hook\ndata: %s\n\n", ev.Seq, b)
 }

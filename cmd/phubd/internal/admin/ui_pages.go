@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"fmt"
+	"github.com/phub/phub/cmd/phubd/internal/adminapi"
 	"html/template"
 	"math"
 	"net/http"
@@ -94,13 +95,13 @@ func (s *Server) strategy() []kv {
 }
 
 type memberRow struct {
-	Member
+	adminapi.Member
 	Children int
 	Color    string
 }
 
 type clusterData struct {
-	Health   HealthResponse
+	Health   adminapi.HealthResponse
 	Strategy []kv
 	Members  []memberRow
 	Alive    int
@@ -124,7 +125,7 @@ func (u *ui) cluster(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	colors := nodeColors(names)
 	for _, m := range u.s.hub.Members() {
-		row := memberRow{Member: Member{Name: string(m.Name), Status: m.Status.String(), Incarnation: m.Incarnation,
+		row := memberRow{Member: adminapi.Member{Name: string(m.Name), Status: m.Status.String(), Incarnation: m.Incarnation,
 			Addr: m.Addr, Self: m.Name == u.s.hub.Name(), Cordoned: m.Cordoned}, Children: perNode[string(m.Name)], Color: colors[string(m.Name)]}
 		if m.Status == core.StatusAlive {
 			d.Alive++
@@ -249,14 +250,14 @@ type childData struct {
 	Params     []kv
 	Holder     string
 	Pinned     []string
-	Ring       RingResponse
+	Ring       adminapi.RingResponse
 	Position   uint64
 	// Point is the virtual node the child's position falls to.
 	Point      core.RingPoint
 	Strategy   []kv
 	Move       Move
 	HasMove    bool
-	Events     []Event
+	Events     []adminapi.Event
 	Targets    []string // nodes a redistribute may name
 	LookupErr  string
 	RingColors map[string]string
@@ -381,7 +382,7 @@ func (u *ui) ring(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 type eventsData struct {
-	Events []Event
+	Events []adminapi.Event
 	Lost   uint64
 }
 

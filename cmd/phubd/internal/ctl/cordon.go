@@ -2,10 +2,9 @@ package ctl
 
 import (
 	"fmt"
+	"github.com/phub/phub/cmd/phubd/internal/adminapi"
 	"net/url"
 	"time"
-
-	"github.com/phub/phub/cmd/phubd/internal/admin"
 )
 
 // cordonCmd is "cordon NODE" (on) and "uncordon NODE": POST
@@ -21,7 +20,7 @@ func cordonCmd(on bool) func(c *command) func([]string) error {
 			if on {
 				verb = "cordon"
 			}
-			var out admin.OpResponse
+			var out adminapi.OpResponse
 			if err := c.call("POST", "/v1/nodes/"+url.PathEscape(node)+"/"+verb, nil, &out); err != nil {
 				return err
 			}
@@ -45,7 +44,7 @@ func drainCmd(c *command) func([]string) error {
 		if err != nil {
 			return err
 		}
-		var op admin.OpResponse
+		var op adminapi.OpResponse
 		quiet := *c
 		quiet.json = false // print one final answer, not every poll
 		if err := quiet.call("POST", "/v1/nodes/"+url.PathEscape(node)+"/cordon", nil, &op); err != nil {
@@ -53,7 +52,7 @@ func drainCmd(c *command) func([]string) error {
 		}
 		deadline := time.Now().Add(*timeout)
 		for {
-			var w admin.WhichResponse
+			var w adminapi.WhichResponse
 			if err := quiet.call("GET", "/v1/which?scope=global", nil, &w); err != nil {
 				return err
 			}

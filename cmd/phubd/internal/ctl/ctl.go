@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/phub/phub/cmd/phubd/internal/adminapi"
 	"io"
 	"net/http"
 	"net/url"
@@ -17,7 +18,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/phub/phub/cmd/phubd/internal/admin"
 	"github.com/phub/phub/cmd/phubd/internal/cli"
 )
 
@@ -87,7 +87,7 @@ func (c *Client) Do(method, path string, body any) (int, []byte, error) {
 		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, admin.MaxBodyBytes))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, adminapi.MaxBodyBytes))
 	return resp.StatusCode, b, err
 }
 
@@ -187,10 +187,10 @@ func (c *command) call(method, path string, body, out any) error {
 		}
 	}
 	if status/100 != 2 {
-		var e admin.ErrorResponse
+		var e adminapi.ErrorResponse
 		if json.Unmarshal(b, &e) == nil && e.Error != "" {
 			if !c.json {
-				if op, ok := out.(*admin.OpResponse); ok && json.Unmarshal(b, op) == nil && len(op.Results) > 0 {
+				if op, ok := out.(*adminapi.OpResponse); ok && json.Unmarshal(b, op) == nil && len(op.Results) > 0 {
 					c.printOp(op)
 				}
 			}
@@ -290,9 +290,9 @@ func startCmd(c *command) func([]string) error {
 			if len(ids) == 0 {
 				return usageError{"no child ids (give IDs, --count or -f)"}
 			}
-			req := admin.StartRequest{Await: *await, Timeout: *timeout, SkipCheck: *skip, Rollback: *rollback, Metadata: m}
+			req := adminapi.StartRequest{Await: *await, Timeout: *timeout, SkipCheck: *skip, Rollback: *rollback, Metadata: m}
 			for _, id := range ids {
-				req.Specs = append(req.Specs, admin.Spec{ID: id, Kind: *kind, Params: p, Restart: *restart})
+				req.Specs = append(req.Specs, adminapi.Spec{ID: id, Kind: *kind, Params: p, Restart: *restart})
 			}
 			for _, s := range mapping {
 				id, nodes, ok := strings.Cut(s, "=")
@@ -306,7 +306,7 @@ func startCmd(c *command) func([]string) error {
 			}
 			body = req
 		}
-		var out admin.OpResponse
+		var out adminapi.OpResponse
 		if err := c.call("POST", "/v1/children", body, &out); err != nil {
 			return err
 		}
@@ -314,7 +314,7 @@ func startCmd(c *command) func([]string) error {
 	}
 }
 
-func (c *command) op(out *admin.OpResponse) error {
+func (c *command) op(out *adminapi.OpResponse) error {
 	if !c.json {
 		c.printOp(out)
 	}
@@ -324,7 +324,7 @@ func (c *command) op(out *admin.OpResponse) error {
 	return nil
 }
 
-func (c *command) printOp(out *admin.OpResponse) {
+func (c *command) printOp(out *adminapi.OpResponse) {
 	if len(out.Results) == 0 {
 		state := "ok"
 		if out.Initiated {
@@ -367,8 +367,8 @@ func stopCmd(c *command) func([]string) error {
 		if len(ids) == 0 {
 			return usageError{"no child ids"}
 		}
-		var out admin.OpResponse
-		if err := c.call("DELETE", "/v1/children", admin.StopRequest{IDs: ids, Await: *await, Timeout: *timeout}, &out); err != nil {
+		var out adminapi.OpResponse
+		if err := c.call("DELETE", "/v1/children", adminapi.StopRequest{IDs: ids, Await: *await, Timeout: *timeout}, &out); err != nil {
 			return err
 		}
 		return c.op(&out)
@@ -389,7 +389,7 @@ func terminateCmd(c *command) func([]string) error {
 		if err != nil {
 			return err
 		}
-		var out admin.OpResponse
+		var out adminapi.OpResponse
 		if err := c.call("POST", "/v1/children/"+url.PathEscape(id)+"/terminate", nil, &out); err != nil {
 			return err
 		}
@@ -403,8 +403,8 @@ func redistributeCmd(c *command) func([]string) error {
 		if len(ids) == 0 || *node == "" {
 			return usageError{"want --node and at least one child id"}
 		}
-		var out admin.OpResponse
-		if err := c.call("POST", "/v1/redistribute", admin.RedistributeRequest{IDs: ids, Node: *node}, &out); err != nil {
+		var out adminapi.OpResponse
+		if err := c.call("POST", "/v1/redistribute", adminapi.RedistributeRequest{IDs: ids, Node: *node}, &out); err != nil {
 			return err
 		}
 		return c.op(&out)
@@ -418,18 +418,18 @@ func getCmd(c *command) func([]string) error {
 		if err != nil {
 			return err
 		}
-		var e admin.Entry
+		var e adminapi.Entry
 		if err := c.call("GET", "/v1/children/"+url.PathEscape(id)+"?consistency="+url.QueryEscape(*cons), nil, &e); err != nil {
 			return err
 		}
 		if !c.json {
-			c.printEntries([]admin.Entry{e})
+			c.printEntries([]adminapi.Entry{e})
 		}
 		return nil
 	}
 }
 
-func (c *command) printEntries(es []admin.Entry) {
+func (c *command) printEntries(es []adminapi.Entry) {
 	tw := c.table()
 	fmt.Fprintln(tw, "ID\tKIND\tEPOCH\tRUNNING ON\tMETADATA")
 	for _, e := range es {
@@ -461,7 +461,7 @@ func listCmd(c *command) func([]string) error {
 		if *tag != "" {
 			path += "?tag=" + url.QueryEscape(*tag)
 		}
-		var out admin.ListResponse
+		var out adminapi.ListResponse
 		if err := c.call("GET", path, nil, &out); err != nil {
 			return err
 		}
@@ -487,7 +487,7 @@ func whichCmd(c *command) func([]string) error {
 		if *timeout != "" {
 			q.Set("timeout", *timeout)
 		}
-		var out admin.WhichResponse
+		var out adminapi.WhichResponse
 		if err := c.call("GET", "/v1/which?"+q.Encode(), nil, &out); err != nil {
 			return err
 		}
@@ -513,7 +513,7 @@ func whichCmd(c *command) func([]string) error {
 
 func membersCmd(c *command) func([]string) error {
 	return func(args []string) error {
-		var out admin.MembersResponse
+		var out adminapi.MembersResponse
 		if err := c.call("GET", "/v1/members", nil, &out); err != nil {
 			return err
 		}
@@ -547,7 +547,7 @@ func ringCmd(c *command) func([]string) error {
 		if err != nil {
 			return err
 		}
-		var out admin.RingResponse
+		var out adminapi.RingResponse
 		if err := c.call("GET", "/v1/ring?id="+url.QueryEscape(id), nil, &out); err != nil {
 			return err
 		}
@@ -585,16 +585,16 @@ func healthCmd(c *command) func([]string) error {
 		if len(args) > 0 {
 			return usageError{"no arguments expected"}
 		}
-		path := admin.PathHealth
+		path := adminapi.PathHealth
 		switch {
 		case *live && *ready:
 			return usageError{"--live and --ready exclude each other"}
 		case *live:
-			path = admin.PathHealthLive
+			path = adminapi.PathHealthLive
 		case *ready:
-			path = admin.PathHealthReady
+			path = adminapi.PathHealthReady
 		}
-		var out admin.HealthResponse
+		var out adminapi.HealthResponse
 		status, b, err := c.client.Do("GET", path, nil)
 		if err != nil {
 			return err

@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/phub/phub/cmd/phubd/internal/adminapi"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/phub/phub/cmd/phubd/internal/admin"
 )
 
 // followRetries bounds consecutive failed reconnects of events --follow.
@@ -29,7 +28,7 @@ func eventsCmd(c *command) func([]string) error {
 		}
 		p := &eventPrinter{c: c, max: *max}
 		if !*follow {
-			var out admin.EventsResponse
+			var out adminapi.EventsResponse
 			json := c.json
 			c.json = false // one JSON object per line, like --follow
 			err := c.call("GET", "/v1/events?since="+strconv.FormatUint(*since, 10), nil, &out)
@@ -62,7 +61,7 @@ type eventPrinter struct {
 }
 
 // print prints ev and reports whether -n is reached.
-func (p *eventPrinter) print(ev admin.Event) bool {
+func (p *eventPrinter) print(ev adminapi.Event) bool {
 	if p.c.json {
 		b, _ := json.Marshal(ev)
 		fmt.Fprintf(p.c.stdout, "%s\n", b)
@@ -150,7 +149,7 @@ func (c *command) stream(hc *http.Client, path string, p *eventPrinter, last *ui
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		var e admin.ErrorResponse
+		var e adminapi.ErrorResponse
 		_ = json.NewDecoder(resp.Body).Decode(&e)
 		return false, httpError{resp.StatusCode, fmt.Sprintf("HTTP %d %s: %s", resp.StatusCode, e.Code, e.Error)}
 	}
@@ -163,7 +162,7 @@ func (c *command) stream(hc *http.Client, path string, p *eventPrinter, last *ui
 		case line == "":
 			switch kind {
 			case "hook":
-				var ev admin.Event
+				var ev adminapi.Event
 				if err := json.Unmarshal([]byte(data), &ev); err != nil {
 					return false, fmt.Errorf("event stream: bad event %q: %w", data, err)
 				}

@@ -1,8 +1,13 @@
-package admin
+// Package adminapi holds the JSON bodies of phubd's admin HTTP API: the
+// server (package admin) writes them, ctl and other clients decode them,
+// without importing the server.
+package adminapi
 
-import "github.com/phub/phub/core"
+import (
+	"time"
 
-// The admin API's JSON bodies. ctl decodes the same types.
+	"github.com/phub/phub/core"
+)
 
 // Spec is a child spec as the API writes it.
 type Spec struct {
@@ -174,4 +179,53 @@ type HealthResponse struct {
 // HealthStatus is the health answer for callers without the token.
 type HealthStatus struct {
 	Status string `json:"status"`
+}
+
+// MaxBodyBytes bounds a request body (and ctl's reading of an answer)
+// for the default limits: room for a request of core's
+// Limits.MaxRequestBytes in JSON. A server whose core limits are larger
+// allows bodies of BodyBytesFor(its limits).
+var MaxBodyBytes = BodyBytesFor(core.DefaultLimits())
+
+// BodyBytesFor returns the body limit that carries any request within l
+// as JSON (escaping at most doubles typical text; beyond that the body
+// limit answers first, with its own error).
+func BodyBytesFor(l core.Limits) int64 { return 2*int64(l.MaxRequestBytes) + 1<<20 }
+
+// Health probe paths. Liveness and readiness answer every caller (probes
+// carry no token); the JSON detail is written only for callers with the
+// admin token (or a dashboard session).
+const (
+	PathHealth      = "/v1/health"
+	PathHealthLive  = "/v1/health/live"
+	PathHealthReady = "/v1/health/ready"
+)
+
+// Event is one entry of a node's event stream: a hook event of its core
+// (membership, registry inserts and removes, migrations, redistributions,
+// partitions, restarts), numbered in the order the node saw them.
+type Event struct {
+	// Seq numbers the node's events from 1, without gaps.
+	Seq  uint64    `json:"seq"`
+	Time time.Time `json:"time"`
+	// Kind is the hook kind (core.HookKind, ProcessHub's names).
+	Kind string `json:"kind"`
+	// Node is the node the event is about; Detail a short reason.
+	Node   string `json:"node,omitempty"`
+	Detail string `json:"detail,omitempty"`
+	// IDs are the first children concerned; Count counts all of them.
+	IDs   []string `json:"ids,omitempty"`
+	Count int      `json:"count,omitempty"`
+	// Summary says it in words.
+	Summary string `json:"summary"`
+}
+
+// EventsResponse answers GET /v1/events: the journal's events after
+// Since. Lost counts events after Since that the journal no longer holds.
+type EventsResponse struct {
+	Node   string  `json:"node"`
+	Events []Event `json:"events"`
+	Lost   uint64  `json:"lost,omitempty"`
+	// Last is the sequence number of the newest event (0: none yet).
+	Last uint64 `json:"last"`
 }
