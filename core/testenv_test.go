@@ -87,9 +87,7 @@ func (e *testEnv) alive() []NodeID {
 func (e *testEnv) drain(name NodeID) {
 	n := e.nodes[name]
 	r := n.Ready()
-	for _, m := range r.Messages {
-		e.inflight = append(e.inflight, m)
-	}
+	e.inflight = append(e.inflight, r.Messages...)
 	e.open[name] = append(e.open[name], r.Effects...)
 	e.out = append(e.out, e.d.ready(name, r, e.f)...)
 	for _, rep := range r.Replies {

@@ -205,9 +205,8 @@ type simNode struct {
 	// about each (claiming node, child): present, absent or unknown
 	hookClaims map[hookClaim]claimState
 	// last observed table sizes and quorum state (coverage)
-	stats       core.Stats
-	partitioned bool
-	left        bool // finished a graceful leave
+	stats core.Stats
+	left  bool // finished a graceful leave
 
 	// BatchInputs: queued inputs and the loop's busy horizon
 	queue          []func()

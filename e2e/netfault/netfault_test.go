@@ -310,9 +310,9 @@ func (c *cluster) agreed(ctx context.Context, smp *sampler) (final map[string]ui
 	for _, n := range c.nodes {
 		var l listBody
 		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		_, err := n.call(cctx, "GET", "/v1/children", nil, &l)
+		_, callErr := n.call(cctx, "GET", "/v1/children", nil, &l)
 		cancel()
-		if err != nil {
+		if callErr != nil {
 			continue
 		}
 		var lines []string
