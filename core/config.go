@@ -44,8 +44,8 @@ type Config struct {
 	Durable bool
 	// CheckInvariants makes the node check its internal invariants after
 	// every input and panic at the first input that breaks one
-	// (Node.CheckInvariants). For the simulator and tests: it costs
-	// O(entries) per input.
+	// (Node.CheckInvariants; sampled above a few hundred entries, so the
+	// cost per input stays bounded). For the simulator and tests.
 	CheckInvariants bool
 	// Broken injects protocol bugs so tests can prove the checks catch
 	// them. Test-only: never set it in production.

@@ -1,9 +1,37 @@
 package core
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 )
+
+// invariantSampler paces the checks of Config.CheckInvariants. A check
+// costs O(size), size = entries + local instances + pending requests:
+// while size is at most invariantFullMax the node checks after every
+// input; above it, after every ceil(size/invariantFullMax)-th input, so a
+// check costs O(invariantFullMax) per input on average and a broken
+// invariant is still caught within a few inputs of the one that broke it.
+type invariantSampler struct {
+	inputsSinceCheck int
+}
+
+// invariantFullMax is the size up to which every input is checked.
+const invariantFullMax = 512
+
+// checkInvariantsPaced runs CheckInvariants at the sampler's pace and
+// panics at a broken invariant.
+func (n *Node) checkInvariantsPaced() {
+	size := len(n.reg.entries) + len(n.local) + len(n.pending.reqs)
+	n.inputsSinceCheck++
+	if size > invariantFullMax && n.inputsSinceCheck*invariantFullMax < size {
+		return
+	}
+	n.inputsSinceCheck = 0
+	if err := n.CheckInvariants(); err != nil {
+		panic(err)
+	}
+}
 
 // CheckInvariants reports the first broken internal invariant of the node,
 // or nil: the registry digest and counters equal recomputed ones, every
@@ -11,8 +39,10 @@ import (
 // the pending request tables point at each other, the dirty set matches
 // its order, and the bounded tables are within their bounds. With
 // Config.CheckInvariants the node panics after the first input that
-// breaks one, so a failing run stops at that input (the testdata runner
-// sets it). It costs O(entries + local + pending) per call.
+// breaks one (checked after every input of a small node, sampled for a
+// large one: invariantSampler), so a failing run stops at or right after
+// that input (the simulator and the testdata runner set it). It costs
+// O(entries + local + pending) per call.
 func (n *Node) CheckInvariants() error {
 	for _, check := range []func() error{n.registryInvariant, n.claimsInvariant, n.pendingInvariant, n.dirtyInvariant, n.boundsInvariant} {
 		if err := check(); err != nil {
@@ -40,7 +70,7 @@ func (n *Node) registryInvariant() error {
 	if live != n.reg.live {
 		return fmt.Errorf("registry counts %d live entries, holds %d", n.reg.live, live)
 	}
-	if n.reg.sorted != nil && !slices.Equal(n.reg.sorted, sortedChildKeys(n.reg.entries)) {
+	if n.reg.sorted != nil && !isSortedKeyList(n.reg.sorted, n.reg.entries) {
 		return fmt.Errorf("registry's cached id order is stale")
 	}
 	return nil
@@ -48,8 +78,7 @@ func (n *Node) registryInvariant() error {
 
 func (n *Node) claimsInvariant() error {
 	own := n.reg.claims[n.cfg.Name]
-	for _, id := range sortedChildKeys(n.local) {
-		c := n.local[id]
+	err := firstBroken(n.local, func(id ChildID, c *localChild) error {
 		cl, ok := own[id]
 		if !ok {
 			return fmt.Errorf("local child %s (instance %d) is not claimed", id, c.instance)
@@ -57,31 +86,66 @@ func (n *Node) claimsInvariant() error {
 		if cl.instance != c.instance || cl.epoch != c.epoch {
 			return fmt.Errorf("local child %s runs instance %d epoch %d, claimed as instance %d epoch %d", id, c.instance, c.epoch, cl.instance, cl.epoch)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	for _, id := range sortedChildKeys(own) {
+	return firstBroken(own, func(id ChildID, _ heldClaim) error {
 		if _, ok := n.local[id]; !ok {
 			return fmt.Errorf("claim of %s has no local instance", id)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func (n *Node) pendingInvariant() error {
 	if len(n.pending.reqs) > n.pending.max {
 		return fmt.Errorf("%d pending requests exceed the limit of %d", len(n.pending.reqs), n.pending.max)
 	}
-	for _, seq := range sortedU64Keys(n.pending.bySeq) {
-		g := n.pending.bySeq[seq]
+	err := firstBroken(n.pending.bySeq, func(seq uint64, g *subReq) error {
 		if g.seq != seq || g.done {
 			return fmt.Errorf("sub-request %d is filed as %d (done %v)", g.seq, seq, g.done)
 		}
 		if n.pending.reqs[g.parent.req.ID] != g.parent {
 			return fmt.Errorf("sub-request %d belongs to request %d, which is not pending", seq, g.parent.req.ID)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	for _, id := range sortedU64Keys(n.pending.reqs) {
-		if p := n.pending.reqs[id]; p.open < 0 || p.open > len(p.results) {
+	return firstBroken(n.pending.reqs, func(id uint64, p *pendingReq) error {
+		if p.open < 0 || p.open > len(p.results) {
 			return fmt.Errorf("request %d awaits %d of %d results", id, p.open, len(p.results))
+		}
+		return nil
+	})
+}
+
+// firstBroken applies bad to every element of m and returns the error of
+// the smallest key that has one, or nil. The common case (nothing broken)
+// walks the map once without sorting; only a failure sorts, so the error
+// reported does not depend on map order.
+func firstBroken[K cmp.Ordered, V any](m map[K]V, bad func(K, V) error) error {
+	broken := false
+	for k, v := range m {
+		if bad(k, v) != nil {
+			broken = true
+			break
+		}
+	}
+	if !broken {
+		return nil
+	}
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if err := bad(k, m[k]); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -113,11 +177,16 @@ func (n *Node) boundsInvariant() error {
 	return nil
 }
 
-func sortedU64Keys[V any](m map[uint64]V) []uint64 {
-	out := make([]uint64, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// isSortedKeyList reports whether ids are exactly m's keys in increasing
+// order (without sorting m's keys: O(len(m))).
+func isSortedKeyList[V any](ids []ChildID, m map[ChildID]V) bool {
+	if len(ids) != len(m) || !slices.IsSorted(ids) {
+		return false
 	}
-	slices.Sort(out)
-	return out
+	for i, id := range ids {
+		if _, ok := m[id]; !ok || (i > 0 && ids[i-1] == id) {
+			return false
+		}
+	}
+	return true
 }

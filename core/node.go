@@ -32,12 +32,13 @@ type Node struct {
 
 	// State of the node's own activities, embedded so their fields read
 	// as the node's; each type says which activity owns them.
-	idCounters    // node.go: request, instance, rollback and part numbers
-	rounds        // step.go: heartbeat and anti-entropy rounds
-	syncState     // sync.go: boot sync and resync after a member came back
-	reconcileWork // placement.go: children awaiting reconciliation
-	outbox        // sync.go: updates batched until the end of an input
-	leaveState    // leave.go: graceful leave in progress
+	idCounters       // node.go: request, instance, rollback and part numbers
+	rounds           // step.go: heartbeat and anti-entropy rounds
+	syncState        // sync.go: boot sync and resync after a member came back
+	reconcileWork    // placement.go: children awaiting reconciliation
+	outbox           // sync.go: updates batched until the end of an input
+	leaveState       // leave.go: graceful leave in progress
+	invariantSampler // invariants.go: pace of Config.CheckInvariants
 
 	// durable mode: what changed since the last Ready (persist.go), and
 	// how many entries the node recovered from its snapshot

@@ -29,7 +29,7 @@ func (s *Sim) Request(node core.NodeID, r core.Request) (uint64, error) {
 		}
 	}
 	s.clients[r.ID] = c
-	s.trace("request %s #%d %s", node, r.ID, r.Op)
+	s.tracef(TraceEvent{Kind: "request", Node: string(node)}, "%s #%d %s", node, r.ID, r.Op)
 	sn.node.Request(s.localTime(sn), r)
 	s.drain(sn)
 	return r.ID, nil
@@ -58,7 +58,7 @@ func (s *Sim) onReply(sn *simNode, rep core.Reply) {
 	if c == nil {
 		return
 	}
-	s.trace("reply %s #%d err=%v n=%d", sn.name, rep.ID, rep.Err, len(rep.Results))
+	s.tracef(TraceEvent{Kind: "reply", Node: string(sn.name), Failed: rep.Err != nil}, "%s #%d err=%v n=%d", sn.name, rep.ID, rep.Err, len(rep.Results))
 	expired := errors.Is(rep.Err, core.ErrTimeout)
 	for _, res := range rep.Results {
 		expired = expired || res.Err == core.Code(core.ErrTimeout)

@@ -127,13 +127,13 @@ func (s *Sim) newNode(sn *simNode, cfg core.Config) (*core.Node, error) {
 	cfg.Durable = true
 	snap, err := sn.disk.read()
 	if err != nil {
-		s.trace("disk %s: %v: boots empty and recovers from peers", sn.name, err)
+		s.tracef(TraceEvent{Kind: "disk", Node: string(sn.name)}, "%s: %v: boots empty and recovers from peers", sn.name, err)
 		s.cover(CoverDiskFaultDetected)
 		snap = nil
 	}
 	n, err := core.NewNodeFromSnapshot(cfg, now, snap)
 	if err == nil && snap != nil && snap.Incarnation > 0 {
-		s.trace("recover %s: %d entries, last view %v", sn.name, n.Recovered(), snap.View)
+		s.tracef(TraceEvent{Kind: "recover", Node: string(sn.name)}, "%s: %d entries, last view %v", sn.name, n.Recovered(), snap.View)
 	}
 	return n, err
 }
@@ -146,7 +146,7 @@ func (s *Sim) persist(sn *simNode, b *core.PersistBatch) bool {
 		return true
 	}
 	if !sn.disk.write(b) {
-		s.trace("disk %s: write failed, disk full: the node stops without releasing the batch", sn.name)
+		s.tracef(TraceEvent{Kind: "disk", Node: string(sn.name)}, "%s: write failed, disk full: the node stops without releasing the batch", sn.name)
 		s.cover(CoverDiskFull)
 		name := sn.name
 		s.Crash(name)
@@ -177,7 +177,7 @@ func (s *Sim) fillDisk(name core.NodeID, d time.Duration) {
 	if sn == nil {
 		return
 	}
-	s.trace("disk %s: full for %v", name, d)
+	s.tracef(TraceEvent{Kind: "disk", Node: string(name)}, "%s: full for %v", name, d)
 	sn.disk.full = true
 	sn.diskFullUntil = s.now.Add(d)
 	s.after(d, func() { sn.disk.full = false })

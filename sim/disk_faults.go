@@ -36,7 +36,7 @@ func (s *Sim) scheduleDurableFault(setup Setup, r *rand.Rand, t0, dur time.Durat
 			if len(live) < len(s.names)-s.leftCount() {
 				return // some node is down already: wait for a whole cluster
 			}
-			s.trace("full-cluster crash")
+			s.tracef(TraceEvent{Kind: "full-cluster"}, "crash")
 			s.cover(CoverFullClusterCrash)
 			for i, n := range live {
 				s.Crash(n)
@@ -69,7 +69,7 @@ func (s *Sim) scheduleDurableFault(setup Setup, r *rand.Rand, t0, dur time.Durat
 			} else {
 				sn.disk.readError = true
 			}
-			s.trace("disk %s: armed %s for the next boot", n, map[bool]string{true: "corruption", false: "read error"}[corrupt])
+			s.tracef(TraceEvent{Kind: "disk", Node: string(n)}, "%s: armed %s for the next boot", n, map[bool]string{true: "corruption", false: "read error"}[corrupt])
 			s.after(dur, func() {
 				if !s.Up(n) {
 					s.Restart(n)

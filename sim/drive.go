@@ -17,7 +17,7 @@ func (s *Sim) drain(sn *simNode) {
 		}
 		if rd.Empty() {
 			if sn.node.Left() && sn.up {
-				s.trace("left %s", sn.name)
+				s.tracef(TraceEvent{Kind: "left", Node: string(sn.name)}, "%s", sn.name)
 				sn.up, sn.left = false, true
 				s.killChildren(sn)
 			}
@@ -73,7 +73,7 @@ func (s *Sim) sendMsg(from *simNode, env core.Envelope) {
 		// simulated network, so a message core failed to split is lost
 		// here as it would be in production (and counted).
 		s.oversize++
-		s.trace("oversize %s->%s %s", from.name, env.To, env.Msg.Kind)
+		s.tracef(TraceEvent{Kind: "oversize", Node: string(from.name), Peer: string(env.To), Msg: env.Msg.Kind.String()}, "%s->%s %s", from.name, env.To, env.Msg.Kind)
 		return
 	}
 	if s.blocked[[2]core.NodeID{from.name, env.To}] {
@@ -102,9 +102,8 @@ func (s *Sim) sendMsg(from *simNode, env core.Envelope) {
 			if !to.up || to.inc != inc || s.blocked[[2]core.NodeID{fromName, to.name}] {
 				return
 			}
-			s.trace("recv %s<-%s %s", to.name, fromName, msg.Kind)
+			s.tracef(TraceEvent{Kind: "recv", Node: string(to.name), Peer: string(fromName), Msg: msg.Kind.String(), SentAt: sentAt}, "%s<-%s %s", to.name, fromName, msg.Kind)
 			s.observeDelivery(to.name, msg)
-			s.record(TraceEvent{Kind: "recv", Node: string(to.name), Peer: string(fromName), Msg: msg.Kind.String(), SentAt: sentAt, Text: fmt.Sprintf("%s<-%s %s", to.name, fromName, msg.Kind)})
 			s.input(to, func() { to.node.Step(s.localTime(to), msg) })
 		})
 	}
@@ -138,7 +137,7 @@ func (s *Sim) input(sn *simNode, feed func()) {
 		}
 		q := sn.queue
 		sn.queue = nil
-		s.trace("batch %s %d", sn.name, len(q))
+		s.tracef(TraceEvent{Kind: "batch", Node: string(sn.name)}, "%s %d", sn.name, len(q))
 		sn.node.BeginBatch()
 		for _, f := range q {
 			f()
@@ -150,7 +149,7 @@ func (s *Sim) input(sn *simNode, feed func()) {
 }
 
 func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
-	s.trace("effect %s %d %s #%d e%d", sn.name, e.Kind, e.ID, e.Instance, e.Epoch)
+	s.tracef(TraceEvent{Kind: "effect", Node: string(sn.name)}, "%s %d %s #%d e%d", sn.name, e.Kind, e.ID, e.Instance, e.Epoch)
 	inc := sn.inc
 	report := func(d time.Duration, ev core.ChildEvent) {
 		s.after(d, func() {
@@ -239,7 +238,7 @@ func (s *Sim) CrashChild(node core.NodeID, id core.ChildID) bool {
 	if c == nil {
 		return false
 	}
-	s.trace("crash-child %s %s", node, id)
+	s.tracef(TraceEvent{Kind: "crash-child", Node: string(node)}, "%s %s", node, id)
 	s.endInstance(sn, id)
 	at := s.localTime(sn)
 	s.restarting = c.tenure // a restart in this batch continues the tenure

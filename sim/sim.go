@@ -14,6 +14,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -159,10 +160,13 @@ type handedState struct {
 }
 
 // TraceEvent is one structured trace event (kept when Options.Record).
-// Kind is the first word of the text trace line: boot, crash, leave,
-// left, partition, cut, heal, net, recv, effect, request, reply, buggify,
-// crash-child. Node is the node concerned; for recv, Peer is the sender,
-// Msg the message kind and SentAt the send instant.
+// Kind is the first word of its trace line: boot, crash, leave, left,
+// partition, cut, heal, net, recv, effect, batch, oversize, request,
+// reply, buggify, crash-child, fast-forward, disk, recover, full-cluster.
+// Node is the node concerned (for cut, one end of the link, Peer the
+// other); for recv, Peer is the sender, Msg the message kind and SentAt
+// the send instant (oversize: the intended receiver and the kind); Failed
+// marks a reply with an error. Text is the rest of the trace line (Line).
 type TraceEvent struct {
 	At     int64  `json:"at"`
 	Kind   string `json:"kind"`
@@ -170,18 +174,22 @@ type TraceEvent struct {
 	Peer   string `json:"peer,omitempty"`
 	Msg    string `json:"msg,omitempty"`
 	SentAt int64  `json:"sentAt,omitempty"`
-	Text   string `json:"text"`
+	Failed bool   `json:"failed,omitempty"`
+	Text   string `json:"text,omitempty"`
+}
+
+// Line returns the event's trace line, "AT KIND[ TEXT]\n": what
+// Options.Trace receives and TraceHash hashes.
+func (ev TraceEvent) Line() string {
+	line := strconv.FormatInt(ev.At, 10) + " " + ev.Kind
+	if ev.Text != "" {
+		line += " " + ev.Text
+	}
+	return line + "\n"
 }
 
 // Recorded returns the structured events (empty unless Options.Record).
 func (s *Sim) Recorded() []TraceEvent { return s.recorded }
-
-func (s *Sim) record(ev TraceEvent) {
-	if s.opts.Record {
-		ev.At = int64(s.now)
-		s.recorded = append(s.recorded, ev)
-	}
-}
 
 type simNode struct {
 	name     core.NodeID
@@ -304,7 +312,7 @@ func (s *Sim) fire(site string) bool {
 		return false
 	}
 	s.hits[site]++
-	s.trace("buggify %s", site)
+	s.tracef(TraceEvent{Kind: "buggify"}, "%s", site)
 	return true
 }
 
@@ -321,7 +329,7 @@ func (s *Sim) Elapsed() time.Duration { return s.now.Sub(s.start) }
 // the protocol (tombstone TTL, forgetting down members) expires.
 // Meant for idle stretches: requests in flight are served at that pace.
 func (s *Sim) FastForward(d, tick time.Duration) {
-	s.trace("fast-forward %v tick=%v", d, tick)
+	s.tracef(TraceEvent{Kind: "fast-forward"}, "%v tick=%v", d, tick)
 	s.idleTick = tick
 	s.RunFor(d)
 	s.idleTick = 0
@@ -333,20 +341,19 @@ func (s *Sim) TraceHash() uint64 { return s.hasher.Sum64() }
 // Events returns how many events have run.
 func (s *Sim) Events() int { return s.events }
 
-func (s *Sim) trace(format string, args ...any) {
-	text := fmt.Sprintf(format, args...)
-	line := fmt.Sprintf("%d ", int64(s.now)) + text + "\n"
+// tracef completes ev (the current instant, Text from format and args),
+// adds its line to the trace hash and Options.Trace and, with
+// Options.Record, keeps it.
+func (s *Sim) tracef(ev TraceEvent, format string, args ...any) {
+	ev.At = int64(s.now)
+	ev.Text = fmt.Sprintf(format, args...)
+	line := ev.Line()
 	s.hasher.Write([]byte(line))
 	if s.opts.Trace != nil {
 		io.WriteString(s.opts.Trace, line)
 	}
-	if s.opts.Record && !strings.HasPrefix(text, "recv ") {
-		kind, rest, _ := strings.Cut(text, " ")
-		node, _, _ := strings.Cut(rest, " ")
-		if kind == "partition" || kind == "heal" || kind == "net" {
-			node = ""
-		}
-		s.record(TraceEvent{Kind: kind, Node: node, Text: text})
+	if s.opts.Record {
+		s.recorded = append(s.recorded, ev)
 	}
 }
 
@@ -442,6 +449,10 @@ func (s *Sim) boot(sn *simNode) error {
 	cfg.Incarnation = sn.inc
 	cfg.RandSeed = s.rng.Uint64()
 	cfg.OmitRegistryChanges = true // the simulator reads nodes directly
+	// Every node checks its internal invariants after each input (sampled
+	// for large registries) and panics at the first broken one, so a
+	// failing seed stops at the input that broke the state.
+	cfg.CheckInvariants = true
 	switch {
 	case s.opts.Profile != nil:
 		s.opts.Profile.apply(&cfg)
@@ -463,7 +474,7 @@ func (s *Sim) boot(sn *simNode) error {
 	}
 	sn.node, sn.up, sn.cfg, sn.left, sn.leaving = node, true, cfg, false, false
 	sn.hookClaims = map[hookClaim]claimState{}
-	s.trace("boot %s inc=%d", sn.name, sn.inc)
+	s.tracef(TraceEvent{Kind: "boot", Node: string(sn.name)}, "%s inc=%d", sn.name, sn.inc)
 	s.drain(sn)
 	inc := sn.inc
 	var tick func()
@@ -489,7 +500,7 @@ func (s *Sim) Crash(name core.NodeID) {
 	if sn == nil || !sn.up {
 		return
 	}
-	s.trace("crash %s", name)
+	s.tracef(TraceEvent{Kind: "crash", Node: string(name)}, "%s", name)
 	s.lossy = true // a crash can lose a handover in flight
 	midStart := sn.starting > 0
 	for _, id := range s.sortedClientIDs() {
@@ -505,7 +516,7 @@ func (s *Sim) Crash(name core.NodeID) {
 	if s.opts.Durable {
 		if lost := len(sn.disk.unsynced); lost > 0 {
 			kept := sn.disk.crash(s.rng)
-			s.trace("disk %s: %d of %d unsynced writes reached the disk", name, kept, lost)
+			s.tracef(TraceEvent{Kind: "disk", Node: string(name)}, "%s: %d of %d unsynced writes reached the disk", name, kept, lost)
 			if kept < lost {
 				s.cover(CoverUnsyncedLost)
 			}
@@ -551,7 +562,7 @@ func (s *Sim) Leave(name core.NodeID) {
 	if sn == nil || !sn.up {
 		return
 	}
-	s.trace("leave %s", name)
+	s.tracef(TraceEvent{Kind: "leave", Node: string(name)}, "%s", name)
 	sn.leaving = true
 	sn.node.Leave(s.localTime(sn))
 	s.drain(sn)
@@ -604,7 +615,7 @@ func (s *Sim) Partition(groups ...[]core.NodeID) {
 			}
 		}
 	}
-	s.trace("partition %s", strings.Join(desc, "|"))
+	s.tracef(TraceEvent{Kind: "partition"}, "%s", strings.Join(desc, "|"))
 	s.lossy = true
 	if len(s.handovers) > 0 {
 		s.cover(CoverPartitionDuringHandover)
@@ -638,7 +649,7 @@ func (s *Sim) MinorityWindows() []checks.MinorityWindow {
 func (s *Sim) Cut(a, b core.NodeID) {
 	s.blocked[[2]core.NodeID{a, b}] = true
 	s.blocked[[2]core.NodeID{b, a}] = true
-	s.trace("cut %s %s", a, b)
+	s.tracef(TraceEvent{Kind: "cut", Node: string(a), Peer: string(b)}, "%s %s", a, b)
 	s.lossy = true
 	if len(s.handovers) > 0 {
 		s.cover(CoverPartitionDuringHandover)
@@ -651,7 +662,7 @@ func (s *Sim) Connected(a, b core.NodeID) bool { return !s.blocked[[2]core.NodeI
 // Heal restores every link.
 func (s *Sim) Heal() {
 	s.blocked = map[[2]core.NodeID]bool{}
-	s.trace("heal")
+	s.tracef(TraceEvent{Kind: "heal"}, "")
 	if s.runningDuplicates() {
 		s.cover(CoverHealWithDuplicates)
 	}
@@ -671,7 +682,7 @@ func (s *Sim) SetNet(n NetConfig) {
 	if n.Loss > 0 {
 		s.lossy = true
 	}
-	s.trace("net loss=%.2f dup=%.2f reorder=%.2f", n.Loss, n.Dup, n.Reorder)
+	s.tracef(TraceEvent{Kind: "net"}, "loss=%.2f dup=%.2f reorder=%.2f", n.Loss, n.Dup, n.Reorder)
 }
 
 func sortedChildIDs[V any](m map[core.ChildID]V) []core.ChildID {

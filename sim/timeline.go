@@ -106,250 +106,17 @@ type tlLane struct {
 // node's child instances as bars under its lane labelled "id e<epoch>".
 // Hovering any element shows its details (SVG titles; no script needed).
 func WriteTimeline(w io.Writer, title string, events []TraceEvent, instances []checks.Instance, nodes []core.NodeID) error {
-	// Every node that appears anywhere gets a lane, in the given order
-	// first, then sorted.
-	var laneNames []string
-	seen := map[string]bool{}
-	addLane := func(n string) {
-		if n != "" && !seen[n] {
-			seen[n] = true
-			laneNames = append(laneNames, n)
-		}
-	}
-	for _, n := range nodes {
-		addLane(string(n))
-	}
-	var extra []string
-	note := func(n string) {
-		if n != "" && !seen[n] {
-			seen[n] = true
-			extra = append(extra, n)
-		}
-	}
-	for _, ev := range events {
-		switch ev.Kind {
-		case "recv":
-			note(ev.Node)
-			note(ev.Peer)
-		case "boot", "crash", "leave", "left", "request", "reply", "crash-child":
-			note(ev.Node)
-		}
-	}
-	for _, in := range instances {
-		note(in.Node)
-	}
-	sort.Strings(extra)
-	laneNames = append(laneNames, extra...)
+	return buildTimeline(events, instances, nodes).render(w, title)
+}
 
-	// Time range.
-	t0, t1 := int64(-1), int64(0)
-	span := func(t int64) {
-		if t < 0 {
-			return
-		}
-		if t0 < 0 || t < t0 {
-			t0 = t
-		}
-		if t > t1 {
-			t1 = t
-		}
-	}
-	for _, ev := range events {
-		span(ev.At)
-		if ev.Kind == "recv" {
-			span(ev.SentAt)
-		}
-	}
-	for _, in := range instances {
-		span(in.Start)
-		span(in.End)
-	}
-	if t0 < 0 {
-		t0 = 0
-	}
-	// Start at a whole second and leave a little room at the end.
-	t0 -= t0 % 1e9
-	t1 += 2e8
-	dur := float64(t1-t0) / 1e9
-	pxPerSec := float64(tlPxPerSec)
-	width := dur * pxPerSec
-	if width < tlMinWidth {
-		pxPerSec = tlMinWidth / dur
-		width = tlMinWidth
-	}
-	if width > tlMaxWidth {
-		pxPerSec = tlMaxWidth / dur
-		width = tlMaxWidth
-	}
-	x := func(t int64) float64 { return float64(t-t0) / 1e9 * pxPerSec }
-
-	// Faults and markers from the events.
-	crashes := map[string][]tlSpan{}
-	leaves := map[string][]tlSpan{}
-	gone := map[string][]tlSpan{}
-	var parts []tlSpan              // whole-chart partitions
-	cuts := map[string][]tlSpan{}   // per-lane cuts
-	var netChanges []tlMarker       // net parameter changes (axis)
-	var markers []tlMarker          // per-lane markers
-	openCrash := map[string]int64{} // node -> crash instant
-	openLeave := map[string]int64{} // node -> leave instant
-	type openCut struct {
-		at   int64
-		a, b string
-	}
-	var openParts []tlSpan
-	var openCuts []openCut
-	for _, ev := range events {
-		switch ev.Kind {
-		case "crash":
-			if _, ok := openCrash[ev.Node]; !ok {
-				openCrash[ev.Node] = ev.At
-			}
-		case "boot":
-			if at, ok := openCrash[ev.Node]; ok {
-				crashes[ev.Node] = append(crashes[ev.Node], tlSpan{start: at, end: ev.At, label: "crashed", detail: fmt.Sprintf("%s crashed %s, rebooted %s (%s)", ev.Node, fmtInstant(at), fmtInstant(ev.At), ev.Text)})
-				delete(openCrash, ev.Node)
-			}
-			markers = append(markers, tlMarker{at: ev.At, node: ev.Node, kind: "boot", detail: ev.Text})
-		case "leave":
-			openLeave[ev.Node] = ev.At
-			markers = append(markers, tlMarker{at: ev.At, node: ev.Node, kind: "leave", detail: ev.Text})
-		case "left":
-			start := ev.At
-			if at, ok := openLeave[ev.Node]; ok {
-				start = at
-				delete(openLeave, ev.Node)
-			}
-			leaves[ev.Node] = append(leaves[ev.Node], tlSpan{start: start, end: ev.At, label: "leaving", detail: fmt.Sprintf("%s leaving %s … left %s", ev.Node, fmtInstant(start), fmtInstant(ev.At))})
-			gone[ev.Node] = append(gone[ev.Node], tlSpan{start: ev.At, end: t1, label: "left", detail: fmt.Sprintf("%s left gracefully at %s", ev.Node, fmtInstant(ev.At))})
-		case "partition":
-			openParts = append(openParts, tlSpan{start: ev.At, label: ev.Text})
-		case "cut":
-			f := strings.Fields(ev.Text)
-			if len(f) >= 3 {
-				openCuts = append(openCuts, openCut{at: ev.At, a: f[1], b: f[2]})
-			}
-		case "heal":
-			for _, p := range openParts {
-				p.end = ev.At
-				p.detail = fmt.Sprintf("%s from %s, healed %s", p.label, fmtInstant(p.start), fmtInstant(ev.At))
-				parts = append(parts, p)
-			}
-			for _, c := range openCuts {
-				sp := tlSpan{start: c.at, end: ev.At, label: "cut " + c.a + "–" + c.b, detail: fmt.Sprintf("link %s–%s cut from %s, healed %s", c.a, c.b, fmtInstant(c.at), fmtInstant(ev.At))}
-				cuts[c.a] = append(cuts[c.a], sp)
-				cuts[c.b] = append(cuts[c.b], sp)
-			}
-			openParts, openCuts = nil, nil
-		case "net":
-			netChanges = append(netChanges, tlMarker{at: ev.At, kind: "net", detail: ev.Text})
-		case "buggify":
-			netChanges = append(netChanges, tlMarker{at: ev.At, kind: "buggify", detail: ev.Text})
-		case "request":
-			markers = append(markers, tlMarker{at: ev.At, node: ev.Node, kind: "request", detail: ev.Text})
-		case "reply":
-			k := "reply"
-			if !strings.Contains(ev.Text, "err=<nil>") {
-				k = "reply-err"
-			}
-			markers = append(markers, tlMarker{at: ev.At, node: ev.Node, kind: k, detail: ev.Text})
-		case "crash-child":
-			markers = append(markers, tlMarker{at: ev.At, node: ev.Node, kind: "crash-child", detail: ev.Text})
-		}
-	}
-	for _, n := range sortedKeys(openCrash) {
-		at := openCrash[n]
-		crashes[n] = append(crashes[n], tlSpan{start: at, end: t1, label: "crashed", detail: fmt.Sprintf("%s crashed %s, still down at the end", n, fmtInstant(at))})
-	}
-	for _, n := range sortedKeys(openLeave) {
-		at := openLeave[n]
-		leaves[n] = append(leaves[n], tlSpan{start: at, end: t1, label: "leaving", detail: fmt.Sprintf("%s leaving from %s", n, fmtInstant(at))})
-	}
-	for _, p := range openParts {
-		p.end = t1
-		p.detail = fmt.Sprintf("%s from %s, never healed", p.label, fmtInstant(p.start))
-		parts = append(parts, p)
-	}
-	for _, c := range openCuts {
-		sp := tlSpan{start: c.at, end: t1, label: "cut " + c.a + "–" + c.b, detail: fmt.Sprintf("link %s–%s cut from %s, never healed", c.a, c.b, fmtInstant(c.at))}
-		cuts[c.a] = append(cuts[c.a], sp)
-		cuts[c.b] = append(cuts[c.b], sp)
-	}
-
-	// Instance bars: greedy interval partitioning into rows per node.
-	type bar struct {
-		in  checks.Instance
-		row int
-	}
-	bars := map[string][]bar{}
-	byNode := map[string][]checks.Instance{}
-	for _, in := range instances {
-		byNode[in.Node] = append(byNode[in.Node], in)
-	}
-	rowsOf := map[string]int{}
-	for n, ins := range byNode {
-		sort.SliceStable(ins, func(i, j int) bool {
-			if ins[i].Start != ins[j].Start {
-				return ins[i].Start < ins[j].Start
-			}
-			return ins[i].Child < ins[j].Child
-		})
-		var rowEnd []float64 // right edge (px) of each row's last bar
-		for _, in := range ins {
-			end := in.End
-			if end < 0 {
-				end = t1
-			}
-			x0, x1 := x(in.Start), x(end)
-			r := -1
-			for i, e := range rowEnd {
-				if e+2 <= x0 {
-					r = i
-					break
-				}
-			}
-			if r < 0 {
-				if len(rowEnd) < tlMaxBarRow {
-					r = len(rowEnd)
-					rowEnd = append(rowEnd, 0)
-				} else {
-					r = len(rowEnd) - 1 // overflow: overlap the last row
-				}
-			}
-			rowEnd[r] = max(rowEnd[r], x1)
-			bars[n] = append(bars[n], bar{in: in, row: r})
-		}
-		rowsOf[n] = len(rowEnd)
-	}
-
-	lanes := map[string]*tlLane{}
-	var laneList []*tlLane
-	y := float64(tlAxisH)
-	for _, n := range laneNames {
-		l := &tlLane{node: n, y: y, mid: y + tlLaneH/2, rows: rowsOf[n]}
-		l.height = tlLaneH + float64(l.rows)*(tlBarH+tlBarGap)
-		y += l.height + tlLaneGap
-		lanes[n] = l
-		laneList = append(laneList, l)
-	}
-	height := y + 10
-
-	// Arrows: sample heartbeats first, then everything else.
-	var recvs []TraceEvent
-	kindTotal := map[string]int{}
-	for _, ev := range events {
-		if ev.Kind == "recv" && lanes[ev.Node] != nil && lanes[ev.Peer] != nil {
-			recvs = append(recvs, ev)
-			kindTotal[ev.Msg]++
-		}
-	}
-	drawn := sampleArrows(recvs, MaxTimelineArrows)
-	kindDrawn := map[string]int{}
-	for _, ev := range drawn {
-		kindDrawn[ev.Msg]++
-	}
-	omitted := len(recvs) - len(drawn)
-
+// render writes the page of a laid-out timeline.
+func (tl *timelineModel) render(w io.Writer, title string) error {
+	t0, t1, dur, pxPerSec, width, height := tl.t0, tl.t1, tl.dur, tl.pxPerSec, tl.width, tl.height
+	lanes, laneList, bars := tl.lanes, tl.laneList, tl.bars
+	crashes, leaves, gone, parts, cuts := tl.crashes, tl.leaves, tl.gone, tl.parts, tl.cuts
+	markers, netChanges := tl.markers, tl.netChanges
+	drawn, kindTotal, kindDrawn, omitted := tl.drawn, tl.kindTotal, tl.kindDrawn, tl.omitted
+	x := tl.x
 	bw := bufio.NewWriter(w)
 	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
 	esc := html.EscapeString
@@ -372,11 +139,11 @@ svg text{font:11px Helvetica,Arial,sans-serif}
 `)
 	p("<h1>%s</h1>\n", esc(title))
 	p("<p class=\"sum\">%d nodes · virtual time %s – %s (%.3f s) · %d events · %d messages, %d drawn as arrows",
-		len(laneList), fmtInstant(t0), fmtInstant(t1), dur, len(events), len(recvs), len(drawn))
+		len(laneList), fmtInstant(t0), fmtInstant(t1), dur, tl.events, tl.recvs, len(drawn))
 	if omitted > 0 {
 		p(" · <span class=\"omit\">%d arrows omitted (cap %d; heartbeats sampled first)</span>", omitted, MaxTimelineArrows)
 	}
-	p(" · %d child instances · scale %.0f px/s. Hover any element for details.</p>\n", len(instances), pxPerSec)
+	p(" · %d child instances · scale %.0f px/s. Hover any element for details.</p>\n", tl.instances, pxPerSec)
 
 	// Legend.
 	p("<div class=\"legend\">")
@@ -620,13 +387,7 @@ func sortedKeys[V any](m map[string]V) []string {
 func TraceText(events []TraceEvent) []byte {
 	var b strings.Builder
 	for _, ev := range events {
-		b.WriteString(fmt.Sprint(ev.At))
-		b.WriteByte(' ')
-		if ev.Kind == "recv" {
-			b.WriteString("recv ")
-		}
-		b.WriteString(ev.Text)
-		b.WriteByte('\n')
+		b.WriteString(ev.Line())
 	}
 	return []byte(b.String())
 }

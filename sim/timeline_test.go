@@ -6,11 +6,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/phub/phub/checks"
+	"github.com/phub/phub/core"
 )
 
 // crashSeed finds a crash-class seed whose run really crashed a node.
@@ -169,3 +171,38 @@ func TestTimelineScreenshot(t *testing.T) {
 }
 
 var _ = checks.LinOk
+
+// TestTimelineModelFromStructuredEvents: the timeline is laid out from the
+// events' fields, not their text: a cut shades both ends' lanes until the
+// heal, a failed reply is marked as an error, a crash is shaded until the
+// next boot, and lanes follow the given node order.
+func TestTimelineModelFromStructuredEvents(t *testing.T) {
+	evs := []TraceEvent{
+		{At: 1e9, Kind: "boot", Node: "a", Text: "unparseable"},
+		{At: 1e9, Kind: "boot", Node: "b"},
+		{At: 2e9, Kind: "cut", Node: "a", Peer: "b", Text: "-"},
+		{At: 3e9, Kind: "reply", Node: "a", Failed: true, Text: "err=<nil>"},
+		{At: 3e9, Kind: "crash", Node: "b"},
+		{At: 4e9, Kind: "heal"},
+		{At: 5e9, Kind: "boot", Node: "b"},
+	}
+	tl := buildTimeline(evs, nil, []core.NodeID{"b", "a"})
+	if tl.laneList[0].node != "b" || tl.laneList[1].node != "a" {
+		t.Fatalf("lanes %s, %s; want b, a", tl.laneList[0].node, tl.laneList[1].node)
+	}
+	for _, n := range []string{"a", "b"} {
+		if c := tl.cuts[n]; len(c) != 1 || c[0].start != 2e9 || c[0].end != 4e9 {
+			t.Fatalf("cut spans of %s: %+v, want one from 2s to 4s", n, c)
+		}
+	}
+	if c := tl.crashes["b"]; len(c) != 1 || c[0].start != 3e9 || c[0].end != 5e9 {
+		t.Fatalf("crash spans of b: %+v, want one from 3s to 5s", c)
+	}
+	var kinds []string
+	for _, m := range tl.markers {
+		kinds = append(kinds, m.kind)
+	}
+	if !slices.Contains(kinds, "reply-err") || slices.Contains(kinds, "reply") {
+		t.Fatalf("markers %v: the failed reply must be marked reply-err", kinds)
+	}
+}
