@@ -17,7 +17,7 @@ type invariantSampler struct {
 }
 
 // invariantFullMax is the size up to which every input is checked.
-const invariantFullMax = 512
+const invariantFullMax = 64
 
 // checkInvariantsPaced runs CheckInvariants at the sampler's pace and
 // panics at a broken invariant.
