@@ -76,6 +76,14 @@ type BrokenFor struct {
 	// IntensityOffByOne allows one restart more than Restart.MaxRestarts
 	// within Restart.Window.
 	IntensityOffByOne bool
+	// StrictNoMargin drops strict mode's margins: voters hold a grant only
+	// L·(1−MaxDrift) (no allowance for a voter clock running faster than
+	// the holder's, no LeaseMargin) and the holder counts its lease from
+	// the grant's arrival instead of its request's sending.
+	StrictNoMargin bool
+	// StrictNoFence emits no Ready.LeaseUntil: the driver arms no fence
+	// timer, so only the event loop stops children when a lease ends.
+	StrictNoFence bool
 }
 
 // DistributionKind selects how children are mapped to nodes.

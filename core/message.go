@@ -43,8 +43,9 @@ const (
 	// round, IDs the children it holds or wants (strict.go).
 	MsgLease
 	// MsgLeaseGrant answers MsgLease: Seq echoes the round, ToInc the
-	// holder's incarnation, IDs the children another holder keeps; Err
-	// set means the voter granted nothing.
+	// holder's incarnation; of IDs, the first Count are children another
+	// holder keeps, the rest children the voter does not know active
+	// (neither is granted); Err set means the voter granted nothing.
 	MsgLeaseGrant
 	msgKindEnd
 )

@@ -23,8 +23,10 @@ import (
 //     monotonic time g, the holder's incarnation and IDs) and flags every
 //     ID another holder keeps at this voter: a holder whose last grant here
 //     is younger than L·(1+ρ)+LeaseMargin and whose last round listed the
-//     ID. A voter that booted less than that long ago grants nothing (it
-//     may have forgotten grants of its previous life).
+//     ID. It does not grant IDs its registry does not hold active (not yet
+//     replicated here, or stopped), so a node whose registry missed a stop
+//     cannot restart the child. A voter that booted less than a hold ago
+//     grants nothing (it may have forgotten grants of its previous life).
 //   - A child is the holder's until t0 + L·(1−ρ) once a majority of voters
 //     granted it unflagged in a round sent at t0. The node starts (or
 //     restarts) a child only while that deadline is more than two ticks
@@ -189,12 +191,16 @@ func newStrictState(cfg Config) *strictState {
 	slices.Sort(voters)
 	l := float64(cfg.strictLease())
 	rho := cfg.strictDrift()
+	hold := time.Duration(l*(1+rho)) + cfg.strictMargin()
+	if cfg.Broken.StrictNoMargin {
+		hold = time.Duration(l * (1 - rho))
+	}
 	return &strictState{
 		voters:      voters,
 		majority:    len(voters)/2 + 1,
 		selfVoter:   slices.Contains(voters, cfg.Name),
 		holderLease: time.Duration(l * (1 - rho)),
-		voterHold:   time.Duration(l*(1+rho)) + cfg.strictMargin(),
+		voterHold:   hold,
 		stopAhead:   2 * cfg.Timing.TickInterval,
 		valid:       map[ChildID]Mono{},
 		want:        map[ChildID]struct{}{},
@@ -366,8 +372,8 @@ func (n *Node) strictRound() {
 		n.send(v, Message{Kind: MsgLease, Seq: r.seq, IDs: r.ids})
 	}
 	if s.selfVoter {
-		flagged, err := n.voterGrant(holderKey{n.cfg.Name, n.cfg.Incarnation}, r.seq, r.ids)
-		n.applyGrant(n.cfg.Name, r.seq, flagged, err)
+		flagged, inactive, err := n.voterGrant(holderKey{n.cfg.Name, n.cfg.Incarnation}, r.seq, r.ids)
+		n.applyGrant(n.cfg.Name, r.seq, flagged, inactive, err)
 	}
 }
 
@@ -382,26 +388,27 @@ func (n *Node) onLeaseMsg(m Message) {
 		if !n.strict.selfVoter {
 			return
 		}
-		flagged, err := n.voterGrant(holderKey{m.From, m.Inc}, m.Seq, m.IDs)
-		n.send(m.From, Message{Kind: MsgLeaseGrant, Seq: m.Seq, ToInc: m.Inc, IDs: flagged, Err: err})
+		flagged, inactive, err := n.voterGrant(holderKey{m.From, m.Inc}, m.Seq, m.IDs)
+		n.send(m.From, Message{Kind: MsgLeaseGrant, Seq: m.Seq, ToInc: m.Inc, IDs: append(flagged, inactive...), Count: len(flagged), Err: err})
 	case MsgLeaseGrant:
-		if m.ToInc != n.cfg.Incarnation || !slices.Contains(n.strict.voters, m.From) {
+		if m.ToInc != n.cfg.Incarnation || !slices.Contains(n.strict.voters, m.From) || m.Count < 0 || m.Count > len(m.IDs) {
 			return
 		}
-		n.applyGrant(m.From, m.Seq, m.IDs, m.Err)
+		n.applyGrant(m.From, m.Seq, m.IDs[:m.Count], m.IDs[m.Count:], m.Err)
 	}
 }
 
 // voterGrant records a round of holder h and returns the ids another
-// holder keeps here, or a refusal code.
-func (n *Node) voterGrant(h holderKey, seq uint64, ids []ChildID) ([]ChildID, ErrCode) {
+// holder keeps here (flagged), the ids this voter does not know active
+// (inactive: not granted, not taken from anyone), or a refusal code.
+func (n *Node) voterGrant(h holderKey, seq uint64, ids []ChildID) (flagged, inactive []ChildID, err ErrCode) {
 	s := n.strict
 	if s.mono < s.boot.Add(s.voterHold) {
-		return nil, errLeaseBooting
+		return nil, nil, errLeaseBooting
 	}
 	rec := s.recs[h]
 	if rec != nil && seq <= rec.seq {
-		return nil, errStaleVersion // a duplicate or reordered round
+		return nil, nil, errStaleVersion // a duplicate or reordered round
 	}
 	if rec == nil {
 		rec = &grantRec{}
@@ -409,16 +416,22 @@ func (n *Node) voterGrant(h holderKey, seq uint64, ids []ChildID) ([]ChildID, Er
 	}
 	rec.at, rec.seq = s.mono, seq
 	rec.held = make(map[ChildID]struct{}, len(ids))
-	var flagged []ChildID
 	for _, id := range ids {
 		rec.held[id] = struct{}{}
 		if o, ok := s.owner[id]; ok && o != h && n.voterKeeps(o, id) {
 			flagged = append(flagged, id)
 			continue
 		}
+		if _, ok := n.reg.active(id); !ok {
+			// Not registered here, or stopped: no grant until this voter
+			// has the entry. A stop acknowledged by a majority thus
+			// keeps a holder with a stale registry from restarting it.
+			inactive = append(inactive, id)
+			continue
+		}
 		s.owner[id] = h
 	}
-	return flagged, ""
+	return flagged, inactive, ""
 }
 
 // voterKeeps reports whether holder o still keeps id at this voter.
@@ -447,8 +460,10 @@ func (n *Node) voterCollect() {
 	}
 }
 
-// applyGrant counts voter v's answer to round seq.
-func (n *Node) applyGrant(v NodeID, seq uint64, flagged []ChildID, err ErrCode) {
+// applyGrant counts voter v's answer to round seq: flagged ids are kept by
+// another holder (a local instance of one is let go), inactive ids are not
+// granted.
+func (n *Node) applyGrant(v NodeID, seq uint64, flagged, inactive []ChildID, err ErrCode) {
 	s := n.strict
 	var r *leaseRound
 	for _, x := range s.rounds {
@@ -464,12 +479,18 @@ func (n *Node) applyGrant(v NodeID, seq uint64, flagged []ChildID, err ErrCode) 
 		return
 	}
 	until := r.sent.Add(s.holderLease)
+	if n.cfg.Broken.StrictNoMargin {
+		until = s.mono.Add(s.holderLease) // counted from the grant's arrival
+	}
 	r.granted++
 	if r.granted == s.majority && until > s.nodeUntil {
 		s.nodeUntil = until
 	}
-	bad := make(map[ChildID]bool, len(flagged))
+	bad := make(map[ChildID]bool, len(flagged)+len(inactive))
 	for _, id := range flagged {
+		bad[id] = true
+	}
+	for _, id := range inactive {
 		bad[id] = true
 	}
 	for _, id := range r.ids {
@@ -516,6 +537,9 @@ func (n *Node) applyGrant(v NodeID, seq uint64, flagged []ChildID, err ErrCode) 
 // strictFlush emits the fence deadline when it changed.
 func (n *Node) strictFlush() {
 	s := n.strict
+	if n.cfg.Broken.StrictNoFence {
+		return
+	}
 	if d := n.strictDeadline(); d != s.fenceOut {
 		s.fenceOut = d
 		n.out.LeaseUntil = d

@@ -71,6 +71,11 @@ const (
 	// CoverDiskFull: a write failed on a full disk and the node stopped
 	// without releasing what the write was to support.
 	CoverDiskFull = "disk-full"
+	// CoverPause: a node's process paused (and later woke with a burst).
+	CoverPause = "process-paused"
+	// CoverFenceWhilePaused: a strict node's fence timer killed its
+	// children while its process was paused.
+	CoverFenceWhilePaused = "fence-while-paused"
 )
 
 // CoveragePoints lists every declared point, sorted.
@@ -82,6 +87,7 @@ var CoveragePoints = sortedStrings([]string{
 	CoverRestartIntensityExceeded, CoverPropagationChecked, CoverIdleFastForward,
 	CoverWhichGlobalChecked, CoverWhichGlobalUnreachable, CoverRedistributeMoved,
 	CoverFullClusterCrash, CoverUnsyncedLost, CoverDiskFaultDetected, CoverDiskFull,
+	CoverPause, CoverFenceWhilePaused,
 })
 
 func sortedStrings(xs []string) []string { sort.Strings(xs); return xs }

@@ -44,6 +44,9 @@ func (s *Sim) drain(sn *simNode) {
 		for _, eff := range rd.Effects {
 			s.applyEffect(sn, eff)
 		}
+		if rd.LeaseUntil != 0 {
+			s.armFence(sn, rd.LeaseUntil)
+		}
 		for _, rep := range rd.Replies {
 			s.onReply(sn, rep)
 		}
@@ -114,6 +117,10 @@ func (s *Sim) sendMsg(from *simNode, env core.Envelope) {
 // is busy queue up and are fed together between BeginBatch and EndBatch,
 // as the runtime does, so the batched path is simulated too.
 func (s *Sim) input(sn *simNode, feed func()) {
+	if s.paused(sn) {
+		sn.pauseQ = append(sn.pauseQ, feed) // fed in a burst on waking
+		return
+	}
 	if !s.opts.BatchInputs {
 		feed()
 		s.drain(sn)
@@ -191,6 +198,11 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 	case core.EffectStop:
 		if c := sn.children[e.ID]; c != nil && c.instance == e.Instance {
 			s.endInstance(sn, e.ID)
+			if sn.cfg.Partition.Kind == core.Strict {
+				// Strict mode keeps a stopped child leased until its exit
+				// is reported (other modes need no report).
+				report(time.Millisecond, core.ChildEvent{Kind: core.ChildExited, ID: e.ID, Instance: e.Instance, Reason: "stopped"})
+			}
 		}
 		if s.handovers[e.ID] == e.Instance {
 			delete(s.handovers, e.ID)
@@ -231,7 +243,7 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 // CrashChild makes a running child exit abnormally.
 func (s *Sim) CrashChild(node core.NodeID, id core.ChildID) bool {
 	sn := s.nodes[node]
-	if sn == nil || !sn.up {
+	if sn == nil || !sn.up || s.paused(sn) {
 		return false
 	}
 	c := sn.children[id]

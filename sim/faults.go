@@ -66,6 +66,9 @@ type Guarantee struct {
 
 // Guarantee returns what holds for a class with or without quorum.
 func (s Setup) Guarantee() Guarantee {
+	if s.Strict {
+		return strictGuarantee
+	}
 	switch s.Class {
 	case ClassNone, ClassSkew, ClassChildCrash:
 		return Guarantee{Linearizable: true, Durable: true, NoResurrectionEver: true, NoOverlap: s.Strategy != "singularity-hot"}
@@ -98,6 +101,9 @@ type Setup struct {
 	// Quorum runs the seed with the majority-quorum strategy (drawn for
 	// classes with partitions); otherwise divergence.
 	Quorum bool
+	// Strict runs the seed with the strict partition mode (voters: the
+	// initial nodes); drawn for a share of the seeds of every class.
+	Strict bool
 	// Batch feeds each node's queued inputs as core batches (the
 	// runtime's path) with a per-input processing cost.
 	Batch bool
@@ -124,8 +130,8 @@ func (s Setup) String() string {
 	if s.Durable {
 		d = fmt.Sprintf(" durable=true diskfaults=%v", s.DiskFaults)
 	}
-	return fmt.Sprintf("class=%s seed=%d nodes=%d strategy=%s quorum=%v batch=%v loss=%.2f dup=%.2f reorder=%.2f ops=%d faults=%d profile=%s idle=%v outage=%v start=+%v%s",
-		s.Class, s.Seed, s.Nodes, s.Strategy, s.Quorum, s.Batch, s.Loss, s.Dup, s.Reorder, s.Ops, s.Faults, s.Profile, s.Idle, s.Outage, s.StartOffset, d)
+	return fmt.Sprintf("class=%s seed=%d nodes=%d strategy=%s quorum=%v strict=%v batch=%v loss=%.2f dup=%.2f reorder=%.2f ops=%d faults=%d profile=%s idle=%v outage=%v start=+%v%s",
+		s.Class, s.Seed, s.Nodes, s.Strategy, s.Quorum, s.Strict, s.Batch, s.Loss, s.Dup, s.Reorder, s.Ops, s.Faults, s.Profile, s.Idle, s.Outage, s.StartOffset, d)
 }
 
 // Strategies are the strategy mixes a sweep draws from.
@@ -219,6 +225,7 @@ func Draw(class Class, seed uint64) Setup {
 		s.Durable = true
 		s.DiskFaults = r3.IntN(2) == 0
 	}
+	drawStrict(&s)
 	return s
 }
 

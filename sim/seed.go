@@ -48,6 +48,9 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 		if setup.Quorum {
 			c.Partition = core.PartitionConfig{Kind: core.MajorityQuorum, InitialClusterSize: setup.Nodes, TrackMaxSize: true}
 		}
+		if setup.Strict {
+			c.Partition = strictPartition(setup.Nodes)
+		}
 		if userCfg != nil {
 			userCfg(c)
 		}
@@ -63,6 +66,7 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 		opts.BatchInputs, opts.InputCost = true, time.Millisecond
 	}
 	opts.Durable = opts.Durable || setup.Durable
+	opts.Drift = drawDrift(class, seed, setup.Nodes+8)
 	s := New(opts)
 	if class == ClassDurable {
 		s.Buggify(SiteCrashAfterAck, 0.05)
@@ -150,6 +154,7 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 		})
 	}
 	s.scheduleFaults(class, setup, r, chaos, k)
+	s.schedulePauses(class, setup, chaos, k)
 	s.RunFor(chaos)
 	// Heal: network, clocks, crashed nodes.
 	s.healAll(class)
@@ -164,7 +169,11 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 	if g.NoOverlap {
 		if d := s.DuplicateOverlap(); d > 0 {
 			_, worst := checks.DuplicateOverlap(s.Instances(), int64(s.now))
-			res.Violations = append(res.Violations, checks.Violation{Check: checks.CheckSingularity, Child: worst.Child, Detail: fmt.Sprintf("duplicate instances for %v without any failure", d)})
+			detail := fmt.Sprintf("duplicate instances for %v without any failure", d)
+			if setup.Strict {
+				detail = strictOverlapDetail(d)
+			}
+			res.Violations = append(res.Violations, checks.Violation{Check: checks.CheckSingularity, Child: worst.Child, Detail: detail})
 		}
 	}
 	detect := prof.Timing.DownAfter + 2*prof.Timing.TickInterval + 2*s.opts.Net.MaxDelay
@@ -197,6 +206,7 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 // healAll ends every fault: network, clock jumps, slow nodes, crashed
 // nodes (restarted).
 func (s *Sim) healAll(class Class) {
+	s.wakeAll()
 	s.Heal()
 	s.SetNet(NetConfig{})
 	for _, n := range s.NodeNames() {

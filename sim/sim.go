@@ -57,6 +57,9 @@ type Options struct {
 	// Start is the virtual wall time the clock starts at (default
 	// DefaultStart, a realistic Unix time).
 	Start core.Instant
+	// Drift gives nodes a monotonic clock rate of 1+Drift[n] (clock-rate
+	// drift; strict mode's leases assume |drift| <= MaxDrift).
+	Drift map[core.NodeID]float64
 	// Profile, if set, gives every node its timings (tick, heartbeat,
 	// DownAfter, sync interval, tombstone TTL, forget-after, retention,
 	// restart window) instead of FastTiming; Configure runs after it.
@@ -151,6 +154,10 @@ type Sim struct {
 	// tenures: a counter, and the tenure a crash-restart continues
 	tenures    uint64
 	restarting uint64
+	// node crashes and client replies, for the availability figures
+	// (availability.go)
+	crashes          []crashRecord
+	replied, refused int
 }
 
 type reqDelivery struct {
@@ -220,6 +227,12 @@ type simNode struct {
 	// last observed table sizes and quorum state (coverage)
 	stats core.Stats
 	left  bool // finished a graceful leave
+
+	// strict mode and process pauses (strict.go)
+	drift       float64
+	pausedUntil core.Instant
+	pauseQ      []func()
+	fence       core.Mono
 
 	// BatchInputs: queued inputs and the loop's busy horizon
 	queue          []func()
@@ -439,7 +452,7 @@ func (s *Sim) AddNode(name core.NodeID) error {
 	if _, ok := s.nodes[name]; ok {
 		return fmt.Errorf("node %s exists", name)
 	}
-	sn := &simNode{name: name, children: map[core.ChildID]*simChild{}, skew: s.opts.Skew[name], disk: newDisk()}
+	sn := &simNode{name: name, children: map[core.ChildID]*simChild{}, skew: s.opts.Skew[name], disk: newDisk(), drift: s.opts.Drift[name]}
 	sn.disk.lies = s.opts.DiskLies
 	s.nodes[name] = sn
 	s.names = append(s.names, name)
@@ -480,6 +493,7 @@ func (s *Sim) boot(sn *simNode) error {
 		return err
 	}
 	sn.node, sn.up, sn.cfg, sn.left, sn.leaving = node, true, cfg, false, false
+	sn.fence, sn.pausedUntil, sn.pauseQ = core.NoLease, 0, nil
 	sn.hookClaims = map[hookClaim]claimState{}
 	s.tracef(TraceEvent{Kind: "boot", Node: string(sn.name)}, "%s inc=%d", sn.name, sn.inc)
 	s.drain(sn)
@@ -487,6 +501,11 @@ func (s *Sim) boot(sn *simNode) error {
 	var tick func()
 	tick = func() {
 		if !sn.up || sn.inc != inc {
+			return
+		}
+		if s.paused(sn) {
+			// A paused process ticks again once it wakes.
+			s.at(sn.pausedUntil.Add(1), tick)
 			return
 		}
 		sn.node.Tick(s.localTime(sn))
@@ -498,7 +517,14 @@ func (s *Sim) boot(sn *simNode) error {
 	return nil
 }
 
-func (s *Sim) localTime(sn *simNode) core.Instant { return s.now.Add(sn.skew) }
+// localTime is a node's wall clock; reading it for an input also hands
+// the node its monotonic clock (core.Node.SetMono), as the runtime does.
+func (s *Sim) localTime(sn *simNode) core.Instant {
+	if sn.node != nil {
+		sn.node.SetMono(s.mono(sn))
+	}
+	return s.now.Add(sn.skew)
+}
 
 // Crash stops a node abruptly: its children die, its messages in flight
 // are lost, pending client requests get unknown outcomes.
@@ -529,6 +555,7 @@ func (s *Sim) Crash(name core.NodeID) {
 			}
 		}
 	}
+	s.crashes = append(s.crashes, crashRecord{node: name, at: s.now})
 	s.killChildren(sn)
 	for _, id := range s.sortedClientIDs() {
 		c := s.clients[id]
@@ -568,6 +595,9 @@ func (s *Sim) Leave(name core.NodeID) {
 	sn := s.nodes[name]
 	if sn == nil || !sn.up {
 		return
+	}
+	if s.paused(sn) {
+		return // a paused process cannot be asked to leave
 	}
 	s.tracef(TraceEvent{Kind: "leave", Node: string(name)}, "%s", name)
 	sn.leaving = true

@@ -29,6 +29,10 @@ type simOptions struct {
 	failFast  bool
 	artifacts string
 	files     []string
+	// strict runs only the seeds that draw strict mode (--mode strict);
+	// report names a report to print instead of checking (availability).
+	strict bool
+	report string
 }
 
 func parseShard(s string) (int, int, error) {
@@ -54,6 +58,8 @@ func parseSimArgs(args []string, stderr io.Writer) (*simOptions, error) {
 	selfCheck := fs.Bool("self-check", false, "run every seed twice and report the first trace line that differs")
 	failFast := fs.Bool("fail-fast", false, "stop at the first failing seed")
 	artifacts := fs.String("artifacts", "", "directory for the trace, timeline and history of failing seeds")
+	mode := fs.String("mode", "any", "partition mode of the seeds to run: any (each seed draws its own) or strict (only seeds that draw strict mode; --seeds counts them)")
+	report := fs.String("report", "", "print a report instead of checking: availability (divergence, majority_quorum and strict side by side per class, over --seeds seeds)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: phubd sim [flags] [scenario.txt ...]\n\nRuns simulator seeds of fault classes (or scenario files) and checks every run.\n\n")
 		fs.PrintDefaults()
@@ -61,7 +67,17 @@ func parseSimArgs(args []string, stderr io.Writer) (*simOptions, error) {
 	if err := cli.Parse(fs, args, stderr); err != nil {
 		return nil, err
 	}
-	o := &simOptions{from: *from, count: *count, selfCheck: *selfCheck, failFast: *failFast, artifacts: *artifacts, files: fs.Args()}
+	o := &simOptions{from: *from, count: *count, selfCheck: *selfCheck, failFast: *failFast, artifacts: *artifacts, files: fs.Args(), report: *report}
+	switch *mode {
+	case "any":
+	case "strict":
+		o.strict = true
+	default:
+		return nil, fmt.Errorf("--mode %q: want any or strict", *mode)
+	}
+	if o.report != "" && o.report != "availability" {
+		return nil, fmt.Errorf("--report %q: want availability", o.report)
+	}
 	var err error
 	if o.shard, o.shards, err = parseShard(*shard); err != nil {
 		return nil, err
@@ -100,15 +116,23 @@ func simCmd(args []string, stdout, stderr io.Writer) int {
 	if len(o.files) > 0 {
 		return runScenarioFiles(o.files, stdout, stderr)
 	}
+	if o.report == "availability" {
+		sim.WriteAvailability(stdout, o.classes, int(o.count), func(c sim.Class) { fmt.Fprintf(stderr, "%s...\n", c) })
+		return 0
+	}
 	start := time.Now()
 	var runs, failures int
 	lastProgress := time.Time{}
 	for _, class := range o.classes {
+		seed := o.from - 1
 		for i := uint64(0); i < o.count; i++ {
+			seed++
+			for o.strict && !sim.Draw(class, seed).Strict {
+				seed++
+			}
 			if int(i%uint64(o.shards)) != o.shard {
 				continue
 			}
-			seed := o.from + i
 			runs++
 			failed, report := runOneSeed(class, seed, o)
 			if failed {

@@ -1,0 +1,239 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/phub/phub/checks"
+	"github.com/phub/phub/core"
+)
+
+// Availability is what a partition-tolerance mode costs in one run (or
+// summed over runs): how much of the time clients wanted children running
+// they ran, how long children of a crashed node waited to run again, and
+// how many requests were refused for want of quorum or lease.
+type Availability struct {
+	// Wanted is the child-time between an acknowledged start and the call
+	// of the next acknowledged stop (children some node gave up excluded);
+	// Running is the part of it during which an instance ran.
+	Wanted, Running time.Duration
+	// Gaps are the failover gaps: for each child running on a node when
+	// it crashed, the time until an instance ran again (up to the end of
+	// the run if none did).
+	Gaps []time.Duration
+	// Replies counts replies to client requests; Refused those that
+	// failed with ErrPartitioned (request-level or per child).
+	Replies, Refused int
+}
+
+type crashRecord struct {
+	node core.NodeID
+	at   core.Instant
+}
+
+func (s *Sim) countReply(rep core.Reply) {
+	s.replied++
+	refused := errors.Is(rep.Err, core.ErrPartitioned)
+	for _, r := range rep.Results {
+		refused = refused || r.Err == core.Code(core.ErrPartitioned)
+	}
+	if refused {
+		s.refused++
+	}
+}
+
+type span struct{ from, to int64 }
+
+// Availability measures the run so far.
+func (s *Sim) Availability() Availability {
+	now := int64(s.now)
+	a := Availability{Replies: s.replied, Refused: s.refused}
+	byChild := map[string][]checks.Instance{}
+	for _, in := range s.Instances() {
+		if in.End < 0 {
+			in.End = now
+		}
+		byChild[in.Child] = append(byChild[in.Child], in)
+	}
+	wanted := s.wantedSpans(now)
+	for child, ws := range wanted {
+		if s.gone[core.ChildID(child)] {
+			continue
+		}
+		var runs []span
+		for _, in := range byChild[child] {
+			runs = append(runs, span{in.Start, in.End})
+		}
+		runs = union(runs)
+		for _, w := range ws {
+			a.Wanted += time.Duration(w.to - w.from)
+			for _, r := range runs {
+				if lo, hi := max(w.from, r.from), min(w.to, r.to); hi > lo {
+					a.Running += time.Duration(hi - lo)
+				}
+			}
+		}
+	}
+	for _, c := range s.crashes {
+		at := int64(c.at)
+		for child, ins := range byChild {
+			if s.gone[core.ChildID(child)] || !covers(wanted[child], at) {
+				continue
+			}
+			killed, elsewhere := false, false
+			next := now
+			for _, in := range ins {
+				if in.Node == string(c.node) && in.End == at && in.Start < at {
+					killed = true
+				}
+				if in.Start < at && in.End > at {
+					elsewhere = true
+				}
+				if in.Start >= at && in.Start < next {
+					next = in.Start
+				}
+			}
+			if killed && !elsewhere {
+				a.Gaps = append(a.Gaps, time.Duration(next-at))
+			}
+		}
+	}
+	return a
+}
+
+// wantedSpans derives from the client history when each child was wanted
+// running: from an acknowledged start's return to the call of the next
+// acknowledged stop.
+func (s *Sim) wantedSpans(now int64) map[string][]span {
+	type ev struct {
+		at    int64
+		start bool
+	}
+	evs := map[string][]ev{}
+	for _, op := range s.history.Ops {
+		switch {
+		case op.Kind == checks.OpStart && (op.Outcome == checks.OutcomeOK || op.Outcome == checks.OutcomeAlreadyStarted):
+			evs[op.Child] = append(evs[op.Child], ev{op.Return, true})
+		case op.Kind == checks.OpStop && op.Outcome == checks.OutcomeOK:
+			evs[op.Child] = append(evs[op.Child], ev{op.Call, false})
+		}
+	}
+	out := map[string][]span{}
+	for child, es := range evs {
+		slices.SortStableFunc(es, func(a, b ev) int { return int(min(max(a.at-b.at, -1), 1)) })
+		from := int64(-1)
+		for _, e := range es {
+			switch {
+			case e.start && from < 0:
+				from = e.at
+			case !e.start && from >= 0:
+				if e.at > from {
+					out[child] = append(out[child], span{from, e.at})
+				}
+				from = -1
+			}
+		}
+		if from >= 0 && now > from {
+			out[child] = append(out[child], span{from, now})
+		}
+	}
+	return out
+}
+
+func union(xs []span) []span {
+	slices.SortFunc(xs, func(a, b span) int { return int(min(max(a.from-b.from, -1), 1)) })
+	var out []span
+	for _, x := range xs {
+		if n := len(out); n > 0 && x.from <= out[n-1].to {
+			out[n-1].to = max(out[n-1].to, x.to)
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+func covers(ws []span, at int64) bool {
+	for _, w := range ws {
+		if w.from <= at && at < w.to {
+			return true
+		}
+	}
+	return false
+}
+
+// Add sums b into a.
+func (a *Availability) Add(b Availability) {
+	a.Wanted += b.Wanted
+	a.Running += b.Running
+	a.Gaps = append(a.Gaps, b.Gaps...)
+	a.Replies += b.Replies
+	a.Refused += b.Refused
+}
+
+// Modes compared by the availability report.
+var AvailabilityModes = []string{"divergence", "majority_quorum", "strict"}
+
+// RunAvailability runs the first n seeds of class whose drawn strategy
+// every mode accepts (singularity with cold swap, or gossip), once per
+// mode of AvailabilityModes with the same faults and workload, and sums
+// each mode's availability.
+func RunAvailability(class Class, n int) map[string]Availability {
+	out := map[string]Availability{}
+	done := 0
+	for seed := uint64(1); done < n; seed++ {
+		setup := Draw(class, seed)
+		if setup.Strategy != "singularity-cold" && setup.Strategy != "gossip" {
+			continue
+		}
+		done++
+		for _, mode := range AvailabilityModes {
+			nodes := setup.Nodes
+			mode := mode
+			opts := Options{Configure: func(c *core.Config) {
+				switch mode {
+				case "strict":
+					c.Partition = strictPartition(nodes)
+				case "majority_quorum":
+					c.Partition = core.PartitionConfig{Kind: core.MajorityQuorum, InitialClusterSize: nodes, TrackMaxSize: true}
+				default:
+					c.Partition = core.DefaultConfig(c.Name).Partition
+				}
+			}}
+			_, s := RunSeedSim(class, seed, opts)
+			a := out[mode]
+			a.Add(s.Availability())
+			out[mode] = a
+		}
+	}
+	return out
+}
+
+// WriteAvailability prints the side-by-side table of RunAvailability for
+// each class, as Markdown.
+func WriteAvailability(w io.Writer, classes []Class, n int, progress func(Class)) {
+	fmt.Fprintf(w, "| class | mode | child-time running | failover gap after a crash p50 / max (n) | requests refused |\n|---|---|---|---|---|\n")
+	for _, class := range classes {
+		if progress != nil {
+			progress(class)
+		}
+		res := RunAvailability(class, n)
+		for _, mode := range AvailabilityModes {
+			a := res[mode]
+			frac := 1.0
+			if a.Wanted > 0 {
+				frac = float64(a.Running) / float64(a.Wanted)
+			}
+			gaps := "–"
+			if len(a.Gaps) > 0 {
+				g := slices.Clone(a.Gaps)
+				slices.Sort(g)
+				gaps = fmt.Sprintf("%v / %v (%d)", g[len(g)/2].Round(time.Millisecond), g[len(g)-1].Round(time.Millisecond), len(g))
+			}
+			fmt.Fprintf(w, "| %s | %s | %.1f%% | %s | %d of %d |\n", class, mode, 100*frac, gaps, a.Refused, a.Replies)
+		}
+	}
+}

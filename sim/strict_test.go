@@ -1,0 +1,94 @@
+package sim
+
+import (
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/phub/phub/core"
+)
+
+// strictSeeds returns the first n seeds of class that draw strict mode.
+func strictSeeds(class Class, n int) []uint64 {
+	var out []uint64
+	for seed := uint64(1); len(out) < n; seed++ {
+		if Draw(class, seed).Strict {
+			out = append(out, seed)
+		}
+	}
+	return out
+}
+
+// TestStrictSweep runs strict-mode seeds of every class (PHUB_STRICT_SEEDS
+// per class, default 25: the default TestSweep already runs its own strict
+// share) and asserts strict's guarantee row: zero overlap in true time at
+// every instant, linearizability, durability.
+func TestStrictSweep(t *testing.T) {
+	n := strictSeedsPerClass(t, 25)
+	for _, class := range Classes {
+		t.Run(string(class), func(t *testing.T) {
+			fails := 0
+			var worst time.Duration
+			for _, seed := range strictSeeds(class, n) {
+				res := runSeedReportingPanics(t, class, seed)
+				worst = max(worst, res.Overlap)
+				if res.Failed() {
+					fails++
+					if fails <= 3 {
+						t.Errorf("FAIL %s", res.Summary())
+					}
+				}
+			}
+			t.Logf("%s: %d strict seeds, %d failed, max overlap %v", class, n, fails, worst)
+		})
+	}
+}
+
+func strictSeedsPerClass(t *testing.T, def int) int {
+	if v := os.Getenv("PHUB_STRICT_SEEDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("PHUB_STRICT_SEEDS=%q: want a positive integer", v)
+		}
+		return n
+	}
+	if testing.Short() {
+		return max(def/5, 2)
+	}
+	return def
+}
+
+// strictBrokenCases are strict mode's broken switches and the class whose
+// strict seeds catch each (TestChecksCatchBrokenCore runs them).
+var strictBrokenCases = []struct {
+	name   string
+	class  Class
+	broken core.BrokenFor
+}{
+	// Without margins a fenced holder and its successor meet within the
+	// drift of the lease (a few ms): the skew class's drift and pauses
+	// show it.
+	{"strict-no-margin", ClassSkew, core.BrokenFor{StrictNoMargin: true}},
+	{"strict-no-fence-timer", ClassMix, core.BrokenFor{StrictNoFence: true}},
+}
+
+// TestStrictBrokenOverlaps: without the margins, or without the driver's
+// fence timer, some strict seeds run two instances at once for a
+// millisecond or more — the overlap check is what catches them.
+func TestStrictBrokenOverlaps(t *testing.T) {
+	for _, tc := range strictBrokenCases {
+		t.Run(tc.name, func(t *testing.T) {
+			broken := tc.broken
+			opts := Options{Configure: func(c *core.Config) { c.Broken = broken }}
+			for i, seed := range strictSeeds(tc.class, 100) {
+				res := RunSeed(tc.class, seed, opts)
+				if res.Overlap >= time.Millisecond {
+					t.Logf("overlap %v at seed %d (strict seed %d of the class):\n%s", res.Overlap, seed, i+1, res.Summary())
+					return
+				}
+			}
+			t.Fatal("no strict seed of 100 ran two instances at once for 1 ms or more")
+		})
+	}
+}
