@@ -34,7 +34,9 @@ import (
 //     (Ready.LeaseUntil) which kills every local child when its monotonic
 //     clock reaches it, even if the event loop is paused.
 //   - A stopped child stays in the node's rounds until the driver reports
-//     its exit or its deadline passes, so no voter releases it early.
+//     its exit (ChildExited with the stopped instance: drivers in strict
+//     mode report it once the process is gone) or its deadline passes, so
+//     no voter releases it early.
 //
 // Proof sketch: suppose H and N both run child X at true time T. Each
 // holds it from a round whose grants arrived before T and was sent after
@@ -235,6 +237,20 @@ func (n *Node) LeaseUntil() Mono {
 		return NoLease
 	}
 	return n.strictDeadline()
+}
+
+// ChildLeaseUntil returns the monotonic instant until which the local
+// instance of id is leased (what a child may be told to fence its own side
+// effects: it must stop acting by then); ok is false if id does not run
+// here or the node is not in strict mode.
+func (n *Node) ChildLeaseUntil(id ChildID) (until Mono, ok bool) {
+	if n.strict == nil {
+		return 0, false
+	}
+	if _, local := n.local[id]; !local {
+		return 0, false
+	}
+	return n.strict.valid[id], true
 }
 
 func (n *Node) strictDeadline() Mono {

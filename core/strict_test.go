@@ -284,9 +284,21 @@ func TestStrictIsolatedHolderFencesBeforeTakeover(t *testing.T) {
 			} else {
 				w.isolate(h, true)
 			}
+			cutAt := w.now
 			w.run(3 * time.Second) // the overlap check runs every tick
-			if got := w.where("x"); len(got) != 1 || got[0] == h {
+			got := w.where("x")
+			if len(got) != 1 || got[0] == h {
 				t.Fatalf("x runs on %v after its holder %s was cut off, want one other node", got, h)
+			}
+			// The price: failover waits out the lease (less the renewal
+			// period the holder's last grant may predate the cut by).
+			cfg := w.nodes[h].Config()
+			for _, r := range w.runs {
+				if r.id == "x" && r.node == got[0] && r.from > cutAt {
+					if gap, min := r.from.Sub(cutAt), cfg.Partition.Lease-cfg.Timing.HeartbeatInterval; gap < min {
+						t.Fatalf("x started elsewhere %v after its holder was cut off, before the lease (%v) could end", gap, min)
+					}
+				}
 			}
 			w.paused[h] = false
 			w.isolate(h, false)
@@ -305,11 +317,16 @@ func TestStrictNonTransitiveCutMovesNothing(t *testing.T) {
 	w.run(time.Second)
 	w.start("a", "x", "y", "z", "u", "v")
 	w.run(time.Second)
+	ids := []ChildID{"x", "y", "z", "u", "v"}
+	before := map[ChildID][]NodeID{}
+	for _, id := range ids {
+		before[id] = w.where(id)
+	}
 	w.cut[[2]NodeID{"a", "c"}] = true
 	w.run(3 * time.Second)
-	for _, id := range []ChildID{"x", "y", "z", "u", "v"} {
-		if got := w.where(id); len(got) > 1 {
-			t.Fatalf("%s runs on %v", id, got)
+	for _, id := range ids {
+		if got := w.where(id); len(got) != 1 || len(before[id]) != 1 || got[0] != before[id][0] {
+			t.Fatalf("%s ran on %v before the cut and on %v after it, want it to stay", id, before[id], got)
 		}
 	}
 }
@@ -328,5 +345,21 @@ func TestStrictRefusesWithoutMajority(t *testing.T) {
 	r := n.Ready()
 	if len(r.Replies) != 1 || !errors.Is(r.Replies[0].Err, ErrPartitioned) {
 		t.Fatalf("want ErrPartitioned, got %+v", r.Replies)
+	}
+}
+
+func TestStrictChildLeaseUntil(t *testing.T) {
+	w := newStrictWorld(t, map[NodeID]float64{"a": 1, "b": 1, "c": 1})
+	w.run(time.Second)
+	w.start("a", "x")
+	w.run(time.Second)
+	at := w.where("x")[0]
+	n := w.nodes[at]
+	until, ok := n.ChildLeaseUntil("x")
+	if !ok || until <= w.mono(at) || until < n.LeaseUntil() {
+		t.Fatalf("ChildLeaseUntil(x) = %d, %v at mono %d (node deadline %d)", until, ok, w.mono(at), n.LeaseUntil())
+	}
+	if _, ok := n.ChildLeaseUntil("nope"); ok {
+		t.Fatal("a lease for a child that does not run here")
 	}
 }

@@ -21,11 +21,11 @@ func strictSeeds(class Class, n int) []uint64 {
 }
 
 // TestStrictSweep runs strict-mode seeds of every class (PHUB_STRICT_SEEDS
-// per class, default 25: the default TestSweep already runs its own strict
+// per class, default 8: the default TestSweep already runs its own strict
 // share) and asserts strict's guarantee row: zero overlap in true time at
 // every instant, linearizability, durability.
 func TestStrictSweep(t *testing.T) {
-	n := strictSeedsPerClass(t, 25)
+	n := strictSeedsPerClass(t, 8)
 	for _, class := range Classes {
 		t.Run(string(class), func(t *testing.T) {
 			fails := 0
