@@ -78,8 +78,9 @@ type BrokenFor struct {
 	IntensityOffByOne bool
 	// StrictNoMargin drops strict mode's margins: voters hold a grant only
 	// L·(1−MaxDrift) (no allowance for a voter clock running faster than
-	// the holder's, no LeaseMargin) and the holder counts its lease from
-	// the grant's arrival instead of its request's sending.
+	// the holder's, no LeaseMargin), the holder counts its lease from the
+	// grant's arrival instead of its request's sending, and stops its
+	// children at the deadline rather than two ticks before.
 	StrictNoMargin bool
 	// StrictNoFence emits no Ready.LeaseUntil: the driver arms no fence
 	// timer, so only the event loop stops children when a lease ends.

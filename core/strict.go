@@ -98,6 +98,13 @@ type leaseRound struct {
 	ok      map[ChildID]int
 }
 
+// stopRec is a stopped instance not yet known gone, and the deadline it
+// was stopped under.
+type stopRec struct {
+	instance uint64
+	until    Mono
+}
+
 type strictState struct {
 	voters      []NodeID
 	majority    int
@@ -118,9 +125,12 @@ type strictState struct {
 	nodeUntil Mono
 	valid     map[ChildID]Mono
 	want      map[ChildID]struct{}
-	stopping  map[ChildID]uint64 // instance being stopped
-	fenceOut  Mono               // last Ready.LeaseUntil emitted
-	lastGC    Mono
+	stopping  map[ChildID]stopRec
+	// released: the last round that still listed a child this node let
+	// go; grants of that round or older never count for it again.
+	released map[ChildID]uint64
+	fenceOut Mono // last Ready.LeaseUntil emitted
+	lastGC   Mono
 
 	// dropped maps a child to the seq of the round that stopped asking
 	// for it (strictDropUnheld).
@@ -194,8 +204,9 @@ func newStrictState(cfg Config) *strictState {
 	l := float64(cfg.strictLease())
 	rho := cfg.strictDrift()
 	hold := time.Duration(l*(1+rho)) + cfg.strictMargin()
+	stopAhead := 2 * cfg.Timing.TickInterval
 	if cfg.Broken.StrictNoMargin {
-		hold = time.Duration(l * (1 - rho))
+		hold, stopAhead = time.Duration(l*(1-rho)), 0
 	}
 	return &strictState{
 		voters:      voters,
@@ -203,10 +214,11 @@ func newStrictState(cfg Config) *strictState {
 		selfVoter:   slices.Contains(voters, cfg.Name),
 		holderLease: time.Duration(l * (1 - rho)),
 		voterHold:   hold,
-		stopAhead:   2 * cfg.Timing.TickInterval,
+		stopAhead:   stopAhead,
 		valid:       map[ChildID]Mono{},
 		want:        map[ChildID]struct{}{},
-		stopping:    map[ChildID]uint64{},
+		stopping:    map[ChildID]stopRec{},
+		released:    map[ChildID]uint64{},
 		dropped:     map[ChildID]uint64{},
 		recs:        map[holderKey]*grantRec{},
 		owner:       map[ChildID]holderKey{},
@@ -282,7 +294,18 @@ func (n *Node) strictMayStart(id ChildID) bool {
 // strictStopped keeps a stopped instance in the node's rounds until it is
 // known gone.
 func (n *Node) strictStopped(id ChildID, instance uint64) {
-	n.strict.stopping[id] = instance
+	s := n.strict
+	s.stopping[id] = stopRec{instance: instance, until: s.valid[id]}
+	delete(s.valid, id) // a new instance needs a new grant
+}
+
+// strictRelease forgets a stopped instance known gone: rounds from now on
+// omit it, and no grant of an earlier round counts for it again.
+func (n *Node) strictRelease(id ChildID) {
+	s := n.strict
+	delete(s.stopping, id)
+	delete(s.valid, id)
+	s.released[id] = s.seq
 }
 
 // strictExited forgets a stopped instance the driver reports gone.
@@ -290,8 +313,8 @@ func (n *Node) strictExited(ev ChildEvent) {
 	if ev.Kind != ChildExited && ev.Kind != ChildStartFailed {
 		return
 	}
-	if inst, ok := n.strict.stopping[ev.ID]; ok && inst == ev.Instance {
-		delete(n.strict.stopping, ev.ID)
+	if st, ok := n.strict.stopping[ev.ID]; ok && st.instance == ev.Instance {
+		n.strictRelease(ev.ID)
 	}
 }
 
@@ -311,8 +334,8 @@ func (n *Node) strictExpire() {
 		}
 	}
 	for _, id := range sortedChildKeys(s.stopping) {
-		if s.valid[id] <= s.mono {
-			delete(s.stopping, id)
+		if s.stopping[id].until <= s.mono {
+			n.strictRelease(id) // the fence timer has killed it by now
 		}
 	}
 	n.strictQuorum()
@@ -320,7 +343,16 @@ func (n *Node) strictExpire() {
 
 func (n *Node) strictQuorum() {
 	s := n.strict
-	leased := s.monoSet && s.nodeUntil > s.mono.Add(s.stopAhead)
+	inView := 0
+	for _, v := range s.voters {
+		if n.members.alive(v) {
+			inView++
+		}
+	}
+	// A node that sees no majority of voters alive acts like a minority
+	// under majority quorum: it refuses requests and stops its children,
+	// even while its lease lasts (it cannot replicate a write to them).
+	leased := s.monoSet && s.nodeUntil > s.mono.Add(s.stopAhead) && inView >= s.majority
 	if leased != n.quorum.leased {
 		n.quorum.leased = leased
 		n.updateQuorum("lease", n.cfg.Name)
@@ -517,8 +549,8 @@ func (n *Node) applyGrant(v NodeID, seq uint64, flagged, inactive []ChildID, err
 		if r.ok[id] != s.majority {
 			continue
 		}
-		if _, dying := s.stopping[id]; dying {
-			continue // a stopping instance's deadline must not move
+		if _, dying := s.stopping[id]; dying || r.seq <= s.released[id] {
+			continue // never renew a stopping instance or revive a released one
 		}
 		if r.seq <= s.dropped[id] {
 			continue // a later round let it go: the voters may give it to another
@@ -539,12 +571,13 @@ func (n *Node) applyGrant(v NodeID, seq uint64, flagged, inactive []ChildID, err
 		}
 	}
 	for id, v := range s.valid {
-		if v <= s.mono {
-			if _, local := n.local[id]; !local {
-				if _, dying := s.stopping[id]; !dying {
-					delete(s.valid, id)
-				}
-			}
+		if _, local := n.local[id]; !local && v <= s.mono {
+			delete(s.valid, id)
+		}
+	}
+	for id, seq := range s.released {
+		if seq < s.rounds[0].seq {
+			delete(s.released, id) // older than every round still counted
 		}
 	}
 	n.strictQuorum()

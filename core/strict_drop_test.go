@@ -34,8 +34,8 @@ func TestStrictLetGoChildNeedsANewLease(t *testing.T) {
 	// A grant of an old round that still listed x, arriving late, does not
 	// bring the lease back.
 	old := h.strict.rounds[0]
-	h.applyGrant("b", old.seq, nil, "")
-	h.applyGrant("c", old.seq, nil, "")
+	h.applyGrant("b", old.seq, nil, nil, "")
+	h.applyGrant("c", old.seq, nil, nil, "")
 	if _, ok := h.strict.valid["x"]; ok {
 		t.Fatal("a late grant of an old round revived the lease on x")
 	}

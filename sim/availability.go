@@ -196,7 +196,7 @@ func RunAvailability(class Class, n int) map[string]Availability {
 			opts := Options{Configure: func(c *core.Config) {
 				switch mode {
 				case "strict":
-					c.Partition = strictPartition(nodes)
+					c.Partition = strictPartition(nodes, 1, c.Timing)
 				case "majority_quorum":
 					c.Partition = core.PartitionConfig{Kind: core.MajorityQuorum, InitialClusterSize: nodes, TrackMaxSize: true}
 				default:

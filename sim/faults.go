@@ -104,6 +104,9 @@ type Setup struct {
 	// Strict runs the seed with the strict partition mode (voters: the
 	// initial nodes); drawn for a share of the seeds of every class.
 	Strict bool
+	// StrictLease is strict mode's lease in DownAfters (1 or 2): with 2
+	// the lease, not failure detection, decides when a child moves.
+	StrictLease int
 	// Batch feeds each node's queued inputs as core batches (the
 	// runtime's path) with a per-input processing cost.
 	Batch bool
@@ -130,8 +133,8 @@ func (s Setup) String() string {
 	if s.Durable {
 		d = fmt.Sprintf(" durable=true diskfaults=%v", s.DiskFaults)
 	}
-	return fmt.Sprintf("class=%s seed=%d nodes=%d strategy=%s quorum=%v strict=%v batch=%v loss=%.2f dup=%.2f reorder=%.2f ops=%d faults=%d profile=%s idle=%v outage=%v start=+%v%s",
-		s.Class, s.Seed, s.Nodes, s.Strategy, s.Quorum, s.Strict, s.Batch, s.Loss, s.Dup, s.Reorder, s.Ops, s.Faults, s.Profile, s.Idle, s.Outage, s.StartOffset, d)
+	return fmt.Sprintf("class=%s seed=%d nodes=%d strategy=%s quorum=%v strict=%v/%d batch=%v loss=%.2f dup=%.2f reorder=%.2f ops=%d faults=%d profile=%s idle=%v outage=%v start=+%v%s",
+		s.Class, s.Seed, s.Nodes, s.Strategy, s.Quorum, s.Strict, s.StrictLease, s.Batch, s.Loss, s.Dup, s.Reorder, s.Ops, s.Faults, s.Profile, s.Idle, s.Outage, s.StartOffset, d)
 }
 
 // Strategies are the strategy mixes a sweep draws from.

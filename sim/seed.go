@@ -49,7 +49,7 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 			c.Partition = core.PartitionConfig{Kind: core.MajorityQuorum, InitialClusterSize: setup.Nodes, TrackMaxSize: true}
 		}
 		if setup.Strict {
-			c.Partition = strictPartition(setup.Nodes)
+			c.Partition = strictPartition(setup.Nodes, setup.StrictLease, c.Timing)
 		}
 		if userCfg != nil {
 			userCfg(c)

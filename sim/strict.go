@@ -41,15 +41,16 @@ func drawStrict(s *Setup) {
 	if r.IntN(strictShare) != 0 {
 		return
 	}
-	s.Strict, s.Quorum = true, false
+	s.Strict, s.Quorum, s.StrictLease = true, false, 1+r.IntN(2)
 	if s.Strategy == "singularity-hot" || s.Strategy == "replication-ap" {
 		s.Strategy = "singularity-cold"
 	}
 }
 
-// strictPartition is the strict config of a seed: the initial nodes vote.
-func strictPartition(nodes int) core.PartitionConfig {
-	p := core.PartitionConfig{Kind: core.Strict}
+// strictPartition is the strict config of a seed: the initial nodes vote;
+// the lease is leaseDownAfters × DownAfter.
+func strictPartition(nodes, leaseDownAfters int, t core.Timing) core.PartitionConfig {
+	p := core.PartitionConfig{Kind: core.Strict, Lease: time.Duration(leaseDownAfters) * t.DownAfter}
 	for i := 1; i <= nodes; i++ {
 		p.Voters = append(p.Voters, nodeName(i))
 	}

@@ -69,7 +69,7 @@ var strictBrokenCases = []struct {
 	// Without margins a fenced holder and its successor meet within the
 	// drift of the lease (a few ms): the skew class's drift and pauses
 	// show it.
-	{"strict-no-margin", ClassSkew, core.BrokenFor{StrictNoMargin: true}},
+	{"strict-no-margin", ClassPartition, core.BrokenFor{StrictNoMargin: true}},
 	{"strict-no-fence-timer", ClassMix, core.BrokenFor{StrictNoFence: true}},
 }
 
