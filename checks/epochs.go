@@ -9,8 +9,12 @@ import (
 // instances, over the whole run. For every pair of instances a, b of a
 // child with known epochs (non-zero):
 //
-//   - if they ran on different nodes at disjoint times, a ending no later
-//     than b started, then a.Epoch < b.Epoch;
+//   - if a ended no later than b started, a.Epoch <= b.Epoch: epochs
+//     never go back, not even after the child was stopped and its
+//     tombstone expired (a start after a stop is above the tombstone's
+//     epoch, which is above the stopped instance's). Equal epochs are
+//     allowed: a restart in place, a migration and a moving replica keep
+//     the entry's epoch;
 //   - if they overlapped in time (hot-swap handover, replicas), they differ
 //     in (Epoch, Node): no node runs two instances with the same epoch at
 //     once.
@@ -40,9 +44,9 @@ func EpochsIncrease(instances []Instance) []Violation {
 				// a.Start <= b.Start
 				disjoint := a.End >= 0 && a.End <= b.Start
 				switch {
-				case disjoint && a.Node != b.Node && a.Epoch >= b.Epoch:
+				case disjoint && a.Epoch > b.Epoch:
 					vs = append(vs, Violation{Check: CheckEpochs, Child: child, Node: b.Node,
-						Detail: fmt.Sprintf("instance %s started after %s ended, with epoch %d not above %d", b, a, b.Epoch, a.Epoch)})
+						Detail: fmt.Sprintf("instance %s started after %s ended, with its epoch %d below %d", b, a, b.Epoch, a.Epoch)})
 				case !disjoint && a.Node == b.Node && a.Epoch == b.Epoch:
 					vs = append(vs, Violation{Check: CheckEpochs, Child: child, Node: b.Node,
 						Detail: fmt.Sprintf("overlapping instances %s and %s share epoch %d on one node", a, b, a.Epoch)})

@@ -13,11 +13,6 @@ type Handover struct {
 	From, To string
 	State    string
 	At       int64
-	// Alternatives are states handed over by duplicates of the old
-	// instance (instances of the child on other nodes that ran at the
-	// same time, after a partition): when duplicates merge, one state
-	// survives, not necessarily this one.
-	Alternatives []string
 }
 
 // HandoverState checks state continuity through hot swap (the documented
@@ -26,9 +21,11 @@ type Handover struct {
 // delivered to the running instance, or stashed and given to the next
 // instance started there. A later local restart (a crash) loses the state
 // again by design, so any instance on the receiver having received it
-// suffices; after a partition, the state of a duplicate of the old
-// instance is accepted instead (one of them survives). Handovers whose receiver ran no instance of the child within
-// stashFor after the acknowledgement are not judged (the stash expired).
+// suffices. Duplicates of the old instance after a partition each hand
+// their own state over, and each acknowledged state must have been given
+// (the last one given survives). Handovers whose receiver ran no instance
+// of the child within stashFor after the acknowledgement are not judged
+// (the stash expired).
 // Cold swap promises no state continuity and is not checked.
 func HandoverState(hs []Handover, instances []Instance, stashFor int64) []Violation {
 	var vs []Violation
@@ -39,13 +36,13 @@ func HandoverState(hs []Handover, instances []Instance, stashFor int64) []Violat
 			if in.Child != h.Child || in.Node != h.To {
 				continue
 			}
-			if in.Received == h.State || (in.Received != "" && slices.Contains(h.Alternatives, in.Received)) {
+			if slices.Contains(in.Given, h.State) {
 				got = true
 				break
 			}
 			if in.Start <= h.At+stashFor && (in.End < 0 || in.End >= h.At) {
 				candidates++
-				seen = append(seen, fmt.Sprintf("#%d got %q", in.Instance, in.Received))
+				seen = append(seen, fmt.Sprintf("#%d got %q", in.Instance, in.Given))
 			}
 		}
 		if !got && candidates > 0 {

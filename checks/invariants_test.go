@@ -209,18 +209,21 @@ func TestEpochsIncrease(t *testing.T) {
 		inst("a", "n3", 3, 40, -1),                           // restart on the same node, same epoch: allowed
 		inst("b", "n1", 5, 0, -1), inst("b", "n2", 5, 0, -1), // replicas
 		inst("c", "n1", 0, 0, 10), inst("c", "n2", 0, 20, 30), // unknown epochs
+		inst("e", "n1", 2, 0, 10), inst("e", "n2", 2, 10, -1), // moved, epoch kept
 	}
 	expectViolations(t, EpochsIncrease(ok))
 
 	bad := []Instance{
 		inst("a", "n1", 2, 0, 10),
-		inst("a", "n2", 2, 20, 30), // not above 2
+		inst("a", "n2", 1, 20, 30), // below 2
 		inst("b", "n1", 4, 0, 10),
 		inst("b", "n2", 3, 10, -1), // lower
 		inst("c", "n1", 7, 0, 20),
 		inst("c", "n1", 7, 10, -1), // overlapping, same (epoch, node)
+		inst("d", "n1", 3, 0, 10),
+		inst("d", "n1", 1, 20, -1), // started again on the same node at a lower epoch (tombstone expired)
 	}
-	expectViolations(t, EpochsIncrease(bad), "epochs-increase a@n2", "epochs-increase b@n2", "epochs-increase c@n1")
+	expectViolations(t, EpochsIncrease(bad), "epochs-increase a@n2", "epochs-increase b@n2", "epochs-increase c@n1", "epochs-increase d@n1")
 }
 
 func TestQuorum(t *testing.T) {

@@ -24,8 +24,12 @@ type Instance struct {
 	// Active is false for a passive replica in active/passive replication.
 	Active bool
 	// Received is the handover state delivered to the instance (at start
-	// or later), empty if none.
+	// or later), empty if none: the last of Given.
 	Received string
+	// Given lists every handover state delivered to the instance, in
+	// order (duplicates of a child after a partition each hand theirs
+	// over).
+	Given []string
 }
 
 // RunningAt reports whether the instance runs at instant t.

@@ -45,6 +45,10 @@ const (
 	CheckMasterRule     = "active-passive-master"
 	CheckWhichGlobal    = "which-children-global"
 	CheckHooks          = "hooks"
+	// CheckRetransmissions: no routed request is delivered more often
+	// than its retransmissions, forwards and duplicates allow (the
+	// simulator counts deliveries).
+	CheckRetransmissions = "retransmission-storm"
 )
 
 // SortViolations sorts vs in place by (Check, Child, Node, Detail) and

@@ -303,13 +303,18 @@ func (n *Node) applyEntries(es []Entry) {
 	for i := range es {
 		e := es[i]
 		if e.Stopped && n.now.Sub(e.StoppedAt) > ttl && e.StoppedAt != 0 {
+			n.raiseEpochFloor(e.Epoch)
 			continue // expired tombstone: already garbage-collected here
 		}
 		if _, at, ok := n.reg.tombstone(e.Spec.ID); ok && at != 0 && n.now.Sub(at) > ttl {
 			// Our tombstone has expired but was not collected yet (that
 			// happens at our next anti-entropy round). Peers that collected
-			// theirs start the child afresh at a lower epoch; an expired
-			// tombstone must not hide that start here.
+			// theirs start the child afresh above their epoch floor, which
+			// is at least this tombstone's epoch once they collected it;
+			// a peer that never learned the floor (cut off all along) may
+			// start it lower, and an expired tombstone must not hide that
+			// start here.
+			n.raiseEpochFloor(n.reg.entries[e.Spec.ID].epoch)
 			n.reg.remove(e.Spec.ID)
 		}
 		e.Replicas = nil

@@ -85,6 +85,17 @@ type BrokenFor struct {
 	// StrictNoFence emits no Ready.LeaseUntil: the driver arms no fence
 	// timer, so only the event loop stops children when a lease ends.
 	StrictNoFence bool
+	// NoEpochFloor starts a child whose tombstone expired at epoch 1
+	// again, below the epochs it held before (no epoch floor).
+	NoEpochFloor bool
+	// HandoverDedupByEpoch treats a handover as a retransmission when any
+	// handover of the same epoch was delivered, so of two duplicates at
+	// one epoch only the first one's state is delivered.
+	HandoverDedupByEpoch bool
+	// WhichGlobalDropsChild leaves the first child of every peer's
+	// answer out of which_children_global (an operation no sweep issued
+	// before issue 10).
+	WhichGlobalDropsChild bool
 }
 
 // DistributionKind selects how children are mapped to nodes.

@@ -62,6 +62,7 @@
 //	msgsize.go     upper bounds of a message's size on the wire
 //	hooks.go       hook kinds and their emission
 //	fence.go       fencing tokens of started instances
+//	epochfloor.go  the epoch floor: epochs keep increasing after tombstone expiry
 //	read.go        read-only queries: Lookup, List, ByTag, View, Stats
 //	readiness.go   Readiness: synced, partitioned, left (health probes)
 //	persist.go     durable mode: Ready.Persist batches, Snapshot, NewNodeFromSnapshot

@@ -91,3 +91,39 @@ func TestForwardedRetransmissionIsNotRefusedAfterQuorumLoss(t *testing.T) {
 		t.Fatal("n2 did not forward the retransmission to n3 again")
 	}
 }
+
+// TestForwardingLoopEnds: two nodes that each remember forwarding a
+// request to the other (their views disagreed) do not bounce its
+// retransmissions between them forever: a request makes at most maxHops
+// hops (it was a retransmission storm: every network duplicate of the
+// bouncing request multiplied it, messages seed 77 at 7c91c03).
+func TestForwardingLoopEnds(t *testing.T) {
+	c := newLockstep(t, 3, fastTiming)
+	id := c.ownedBy("n3", "loop")
+	key := reqKey{"n3", 1, 99}
+	c.nodes["n1"].repl.forwarded[key] = "n2"
+	c.nodes["n2"].repl.forwarded[key] = "n1"
+	in := []Envelope{{To: "n1", Msg: Message{Kind: MsgRequest, Hub: c.nodes["n1"].cfg.HubID, From: "n3", Inc: 1, Seq: 99, Op: OpStart,
+		Origin: "n3", OriginInc: 1, ToInc: 1, Hops: 1, Items: []StartItem{{Spec: ChildSpec{ID: id}}}}}}
+	hops := 0
+	for round := 0; len(in) > 0; round++ {
+		if round > 2*maxHops {
+			t.Fatalf("the request still bounces after %d rounds", round)
+		}
+		var next []Envelope
+		for _, env := range in {
+			n := c.nodes[env.To]
+			n.Step(c.now, env.Msg)
+			for _, out := range n.Ready().Messages {
+				if out.Msg.Kind == MsgRequest && out.Msg.Seq == 99 {
+					hops++
+					next = append(next, out)
+				}
+			}
+		}
+		in = next
+	}
+	if hops == 0 || hops > maxHops {
+		t.Fatalf("the request was forwarded %d times, want 1..%d", hops, maxHops)
+	}
+}

@@ -126,7 +126,8 @@ type Message struct {
 	From NodeID  `json:"from"`
 	// Inc is the sender's incarnation.
 	Inc uint64 `json:"inc"`
-	// Seq identifies a request, replication batch or gossip round.
+	// Seq identifies a request, replication batch or gossip round; in a
+	// handover and its ack, the sending instance (its id on From).
 	Seq uint64 `json:"seq,omitempty"`
 	Op  Op     `json:"op,omitempty"`
 	// Origin is the node that issued a routed request; results go there.

@@ -1,5 +1,7 @@
 package core
 
+import "slices"
+
 // Hot-swap migration. When a child's placement moves away from this node,
 // the new holder starts its instance first; this node then (with Handover)
 // asks the old instance for its state and sends it to the new holder,
@@ -26,15 +28,44 @@ type migrations struct {
 	// stash holds handover state received before the instance started
 	// here (graceful-shutdown handover), with its expiry.
 	stash map[ChildID]stashed
-	// confirmTo remembers who awaits a handover confirmation.
-	confirmTo map[ChildID]NodeID
-	// delivered remembers, per child, the source epoch whose state was
-	// delivered to the local instance, so retransmissions are only acked.
-	delivered map[ChildID]uint64
+	// confirmTo remembers which handover awaits a confirmation.
+	confirmTo map[ChildID]handoverKey
+	// delivered remembers, per child, the handovers (sending instance
+	// and its epoch) whose state was delivered to the local instance, so
+	// retransmissions are only acked. Duplicates of one child at one
+	// epoch (after a partition), or two instances one after the other on
+	// one node at one epoch, are told apart by the sending instance: each
+	// hands its own state over and each is delivered.
+	delivered map[ChildID][]handoverKey
 	// active lists local children with an outgoing handover, so ticks
 	// look only at them (not at every local child).
 	active map[ChildID]struct{}
 }
+
+// handoverKey names one incoming handover by the instance that handed
+// its state over: its node, the node's incarnation, the instance id
+// (Message.Seq of a handover) and its epoch.
+type handoverKey struct {
+	from     NodeID
+	inc      uint64
+	instance uint64
+	epoch    uint64
+}
+
+func keyOf(m Message) handoverKey {
+	return handoverKey{from: m.From, inc: m.Inc, instance: m.Seq, epoch: m.Epoch}
+}
+
+// ackFor acknowledges the handover k.
+func ackFor(id ChildID, k handoverKey) Message {
+	return Message{Kind: MsgHandoverAck, IDs: []ChildID{id}, Epoch: k.epoch, Seq: k.instance}
+}
+
+// maxDeliveredPerChild bounds the handovers remembered per child; the
+// oldest is forgotten first (only duplicates from that many senders at
+// once could make a retransmission look new, and then the state is
+// delivered once more, never lost).
+const maxDeliveredPerChild = 8
 
 type stashed struct {
 	state   []byte
@@ -45,7 +76,7 @@ type stashed struct {
 const maxStash = 100000
 
 func newMigrations() *migrations {
-	return &migrations{stash: map[ChildID]stashed{}, confirmTo: map[ChildID]NodeID{}, delivered: map[ChildID]uint64{}, active: map[ChildID]struct{}{}}
+	return &migrations{stash: map[ChildID]stashed{}, confirmTo: map[ChildID]handoverKey{}, delivered: map[ChildID][]handoverKey{}, active: map[ChildID]struct{}{}}
 }
 
 func (m *migrations) takeStash(id ChildID) []byte {
@@ -93,7 +124,7 @@ func (n *Node) onHandoverState(ev ChildEvent) {
 func (n *Node) sendHandover(c *localChild) {
 	h := c.handover
 	h.lastSend = n.now
-	n.send(h.to, Message{Kind: MsgHandover, IDs: []ChildID{c.spec.ID}, State: h.state, Epoch: c.epoch, Full: h.shutdown})
+	n.send(h.to, Message{Kind: MsgHandover, IDs: []ChildID{c.spec.ID}, State: h.state, Epoch: c.epoch, Seq: c.instance, Full: h.shutdown})
 }
 
 // onHandover delivers received state to the local instance, or stashes it
@@ -104,25 +135,34 @@ func (n *Node) onHandover(m Message) {
 		return
 	}
 	id := m.IDs[0]
-	ack := Message{Kind: MsgHandoverAck, IDs: []ChildID{id}, Epoch: m.Epoch}
+	key := keyOf(m)
+	ack := ackFor(id, key)
 	c, running := n.local[id]
 	switch {
 	case running && c.epoch < m.Epoch:
 		return // state from a newer instance than ours: never apply backwards
 	case running:
-		if ep, done := n.migr.delivered[id]; done && ep == m.Epoch {
+		dedup := key
+		if n.cfg.Broken.HandoverDedupByEpoch {
+			dedup = handoverKey{epoch: m.Epoch}
+		}
+		if slices.Contains(n.migr.delivered[id], dedup) {
 			if _, waiting := n.migr.confirmTo[id]; !waiting {
 				n.send(m.From, ack) // a retransmission: delivered already
 			}
 			return
 		}
-		n.migr.delivered[id] = m.Epoch
+		ks := append(n.migr.delivered[id], dedup)
+		if len(ks) > maxDeliveredPerChild {
+			ks = slices.Delete(ks, 0, 1)
+		}
+		n.migr.delivered[id] = ks
 		c.awaitingState = false
 		if !n.cfg.Broken.HandoverDropsState {
 			n.effect(Effect{Kind: EffectDeliverHandover, ID: id, Instance: c.instance, Epoch: c.epoch, State: m.State})
 		}
 		if n.cfg.Migration.ConfirmHandover && !m.Full {
-			n.migr.confirmTo[id] = m.From
+			n.migr.confirmTo[id] = key
 			return
 		}
 	default:
@@ -135,20 +175,20 @@ func (n *Node) onHandover(m Message) {
 }
 
 func (n *Node) onHandoverConfirmed(ev ChildEvent) {
-	to, ok := n.migr.confirmTo[ev.ID]
+	k, ok := n.migr.confirmTo[ev.ID]
 	if !ok {
 		return
 	}
 	delete(n.migr.confirmTo, ev.ID)
-	n.send(to, Message{Kind: MsgHandoverAck, IDs: []ChildID{ev.ID}, Epoch: n.migr.delivered[ev.ID]})
+	n.send(k.from, ackFor(ev.ID, k))
 }
 
 // onHandoverAck completes a handover: the old instance stops (a leaving
 // node stops all its children together once every handover is acked).
-func (n *Node) onHandoverAck(from NodeID, ids []ChildID, epoch uint64) {
+func (n *Node) onHandoverAck(from NodeID, ids []ChildID, epoch, instance uint64) {
 	for _, id := range ids {
 		c, ok := n.local[id]
-		if !ok || c.handover == nil || c.handover.to != from || c.epoch != epoch {
+		if !ok || c.handover == nil || c.handover.to != from || c.epoch != epoch || c.instance != instance {
 			continue
 		}
 		c.handover.acked = true

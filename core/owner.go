@@ -108,6 +108,15 @@ func (n *Node) onRoutedRequest(m Message) {
 			n.deliverResult(key, fillIDs(res, m))
 			return
 		}
+		if m.Hops >= maxHops {
+			// A forwarding loop: two nodes whose views disagreed each
+			// forwarded it to the other and remember it. Forwarding it on
+			// would bounce it between them forever (every duplicate
+			// multiplying it: a retransmission storm, messages seed 77 at
+			// 7c91c03). Dropped here, each retransmission of the origin
+			// makes at most maxHops hops, and its deadline ends it.
+			return
+		}
 		n.forward(m, to)
 		return
 	}
@@ -238,7 +247,7 @@ func (n *Node) ownerStart(op *ownerOp, m Message) {
 		if old, ok := n.reg.get(id); ok {
 			prev = old.Epoch
 		}
-		e := &Entry{Spec: it.Spec, Metadata: it.Metadata, Epoch: prev + 1, Holder: n.cfg.Name, By: n.cfg.Name, Pinned: it.Pinned}
+		e := &Entry{Spec: it.Spec, Metadata: it.Metadata, Epoch: n.nextEpoch(prev), Holder: n.cfg.Name, By: n.cfg.Name, Pinned: it.Pinned}
 		n.storeEntry(e)
 		op.entries = append(op.entries, *e)
 		placement := n.placement(e)

@@ -21,6 +21,9 @@ type registry struct {
 	removed map[NodeID]map[ChildID]uint64
 	digest  uint64
 	live    int // entries that are not tombstones
+	// epochFloor is the highest epoch of a collected tombstone
+	// (epochfloor.go).
+	epochFloor uint64
 	// sorted caches the sorted entry ids; nil when the key set changed.
 	sorted []ChildID
 	// persistDirty collects the ids of entries written or removed since

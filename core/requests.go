@@ -455,6 +455,9 @@ func (n *Node) onWhichReply(seq uint64, from NodeID, children []LocalChild) {
 		return
 	}
 	p := g.parent
+	if n.cfg.Broken.WhichGlobalDropsChild && len(children) > 0 {
+		children = children[1:]
+	}
 	delete(p.which, from)
 	p.global = append(p.global, NodeChildren{Node: from, Children: children})
 	sortNodeChildren(p.global)

@@ -67,11 +67,12 @@ func (n *Node) Step(now Instant, m Message) {
 	switch m.Kind {
 	case MsgJoin:
 		n.mergeMembers(m.Members)
-		n.send(m.From, Message{Kind: MsgWelcome, Members: n.members.list()})
+		n.send(m.From, Message{Kind: MsgWelcome, Members: n.members.list(), Epoch: n.reg.epochFloor})
 		n.sendFullSync(m.From)
 	case MsgWelcome, MsgHeartbeat:
 		n.mergeMembers(m.Members)
 		if m.Kind == MsgWelcome {
+			n.raiseEpochFloor(m.Epoch)
 			n.sendFullSync(m.From)
 		}
 	case MsgRequest:
@@ -103,6 +104,7 @@ func (n *Node) Step(now Instant, m Message) {
 	case MsgClaims:
 		n.applyClaims(m.From, m.Claims, m.Full, m.Version)
 	case MsgDigest:
+		n.raiseEpochFloor(m.Epoch)
 		if m.Digest != n.reg.digest || m.Count != len(n.reg.entries) {
 			n.sendEntries(m.From, false)
 			n.send(m.From, n.syncRequest())
@@ -116,7 +118,7 @@ func (n *Node) Step(now Instant, m Message) {
 	case MsgHandover:
 		n.onHandover(m)
 	case MsgHandoverAck:
-		n.onHandoverAck(m.From, m.IDs, m.Epoch)
+		n.onHandoverAck(m.From, m.IDs, m.Epoch, m.Seq)
 	case MsgGossip:
 		n.onGossip(m)
 	}

@@ -317,7 +317,7 @@ func (n *Node) antiEntropy() {
 	n.claimsVer++
 	claims := Message{Kind: MsgClaims, Claims: n.ownClaims(), Full: true, Version: n.claimsVer}
 	for _, p := range peers {
-		n.send(p, Message{Kind: MsgDigest, Digest: n.reg.digest, Count: len(n.reg.entries)})
+		n.send(p, Message{Kind: MsgDigest, Digest: n.reg.digest, Count: len(n.reg.entries), Epoch: n.reg.epochFloor})
 		n.send(p, claims) // one list (and version) shared by every peer
 	}
 }
@@ -328,6 +328,7 @@ func (n *Node) collectGarbage() {
 	ttl := n.cfg.Timing.TombstoneTTL
 	for _, id := range n.reg.ids() {
 		if _, at, ok := n.reg.tombstone(id); ok && n.now.Sub(at) > ttl {
+			n.raiseEpochFloor(n.reg.entries[id].epoch)
 			n.reg.remove(id)
 		}
 	}

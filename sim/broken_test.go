@@ -23,7 +23,17 @@ func TestChecksCatchBrokenCore(t *testing.T) {
 		{"zero-stopped-at", ClassMessages, core.BrokenFor{ZeroStoppedAt: true}},
 		{"drop-pubsub-push", ClassNone, core.BrokenFor{DropPush: true}},
 		{"handover-drops-state", ClassChurn, core.BrokenFor{HandoverDropsState: true}},
-		{"intensity-off-by-one", ClassChildCrash, core.BrokenFor{IntensityOffByOne: true}},
+		{"intensity-off-by-one", ClassChildCrash, core.BrokenFor{IntensityOffByOne: true}}, // properties no sweep checked
+		// Operations no sweep issued: which_children_global from any node
+		// during faults (caught by checks.WhichChildrenGlobal).
+		{"which-global-drops-child", ClassNone, core.BrokenFor{WhichGlobalDropsChild: true}},
+		// Bugs the sweep found (issue 10), fixed in core; the switches put
+		// them back: epochs restarting at 1 after a tombstone expired
+		// (caught by checks.EpochsIncrease after the idle stretch's
+		// restarts) and hot-swap duplicates at one epoch deduplicated as
+		// retransmissions (caught by checks.HandoverState).
+		{"no-epoch-floor", ClassCrash, core.BrokenFor{NoEpochFloor: true}},
+		{"handover-dedup-by-epoch", ClassMix, core.BrokenFor{HandoverDedupByEpoch: true}},
 	}
 	// Seeds tried per case: the default sweep of the class (each case
 	// stops at the first seed that catches it).

@@ -76,6 +76,10 @@ const (
 	// CoverFenceWhilePaused: a strict node's fence timer killed its
 	// children while its process was paused.
 	CoverFenceWhilePaused = "fence-while-paused"
+	// CoverStartAfterExpiry: a child stopped before the idle stretch ran
+	// again after it, its tombstone expired in between (its epochs must
+	// still increase).
+	CoverStartAfterExpiry = "start-after-tombstone-expiry"
 )
 
 // CoveragePoints lists every declared point, sorted.
@@ -88,6 +92,7 @@ var CoveragePoints = sortedStrings([]string{
 	CoverWhichGlobalChecked, CoverWhichGlobalUnreachable, CoverRedistributeMoved,
 	CoverFullClusterCrash, CoverUnsyncedLost, CoverDiskFaultDetected, CoverDiskFull,
 	CoverPause, CoverFenceWhilePaused,
+	CoverStartAfterExpiry,
 })
 
 func sortedStrings(xs []string) []string { sort.Strings(xs); return xs }

@@ -105,8 +105,10 @@ func (s *Sim) sendMsg(from *simNode, env core.Envelope) {
 			if !to.up || to.inc != inc || s.blocked[[2]core.NodeID{fromName, to.name}] {
 				return
 			}
+			if !s.observeDelivery(to, msg) {
+				return // a retransmission storm, reported by checkRetransmissions
+			}
 			s.tracef(TraceEvent{Kind: "recv", Node: string(to.name), Peer: string(fromName), Msg: msg.Kind.String(), SentAt: sentAt}, "%s<-%s %s", to.name, fromName, msg.Kind)
-			s.observeDelivery(to.name, msg)
 			s.input(to, func() { to.node.Step(s.localTime(to), msg) })
 		})
 	}
@@ -181,6 +183,9 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 			return
 		}
 		tr := &checks.Instance{Child: string(e.ID), Node: string(sn.name), Incarnation: sn.inc, Epoch: e.Epoch, Instance: e.Instance, Start: int64(s.now), End: -1, Active: e.Active, Received: string(e.State)}
+		if e.State != nil {
+			tr.Given = []string{string(e.State)}
+		}
 		s.instances = append(s.instances, tr)
 		// Every fresh instance has a state of its own, told apart from
 		// every other instance's; handed-over state replaces it.
@@ -231,6 +236,7 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 		if c := sn.children[e.ID]; c != nil && c.instance == e.Instance {
 			c.state = e.State
 			c.truth.Received = string(e.State)
+			c.truth.Given = append(c.truth.Given, string(e.State))
 			report(time.Millisecond, core.ChildEvent{Kind: core.ChildHandoverConfirmed, ID: e.ID, Instance: e.Instance})
 		}
 	case core.EffectSignal:

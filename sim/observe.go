@@ -73,17 +73,29 @@ func (s *Sim) observeBoot(sn *simNode) {
 	}
 }
 
-// observeDelivery notes a routed request delivered more than once.
-func (s *Sim) observeDelivery(to core.NodeID, m core.Message) {
+// observeDelivery notes a routed request delivered more than once, and
+// reports false (do not deliver) for a request delivered more often
+// than deliveryBound allows: the storm is reported, not simulated on.
+func (s *Sim) observeDelivery(to *simNode, m core.Message) bool {
 	if m.Kind != core.MsgRequest {
-		return
+		return true
 	}
-	k := reqDelivery{to: to, from: m.From, inc: m.Inc, seq: m.Seq}
+	rk := routedReq{origin: m.Origin, inc: m.OriginInc, seq: m.Seq}
+	s.deliveries[rk]++
+	c := s.deliveries[rk]
+	if c > s.maxDeliveries.count {
+		s.maxDeliveries = maxDeliveries{req: rk, count: c}
+	}
+	if c > deliveryBound(to.cfg.Timing) {
+		return false
+	}
+	k := reqDelivery{to: to.name, from: m.From, inc: m.Inc, seq: m.Seq}
 	if s.delivered[k] {
 		s.cover(CoverRetransmitDelivered)
-		return
+		return true
 	}
 	s.delivered[k] = true
+	return true
 }
 
 // runningDuplicates reports whether a singleton child runs twice now.
@@ -116,31 +128,9 @@ func (s *Sim) checkHandoverDelivered(sn *simNode, to core.NodeID, id core.ChildI
 			continue
 		}
 		h := checks.Handover{Child: string(id), From: string(sn.name), To: string(to), State: hs[i].state, At: int64(s.now)}
-		// Duplicates (a partition let two nodes run the child) may each
-		// hand their state over; only one can survive, so the states of
-		// instances that overlapped this one are acceptable too.
-		from := s.instanceOf(sn.name, hs[i].instance)
-		for _, o := range hs {
-			if o.node == sn.name || from == nil {
-				continue
-			}
-			if other := s.instanceOf(o.node, o.instance); other != nil && other.Start < int64(s.now) && (other.End < 0 || other.End > from.Start) {
-				h.Alternatives = append(h.Alternatives, o.state)
-			}
-		}
 		s.handoversDone = append(s.handoversDone, h)
 		return
 	}
-}
-
-// instanceOf returns the truth record of an instance on node.
-func (s *Sim) instanceOf(node core.NodeID, instance uint64) *checks.Instance {
-	for i := len(s.instances) - 1; i >= 0; i-- {
-		if in := s.instances[i]; in.Node == string(node) && in.Instance == instance {
-			return in
-		}
-	}
-	return nil
 }
 
 type hookClaim struct {

@@ -133,6 +133,11 @@ type Sim struct {
 	handovers map[core.ChildID]uint64
 	// routed requests delivered, to spot retransmissions
 	delivered map[reqDelivery]bool
+	// deliveries counts the deliveries of each routed request (every
+	// retransmission, forward and duplicate), maxDeliveries the most
+	// delivered one (checked by checkRetransmissions).
+	deliveries    map[routedReq]int
+	maxDeliveries maxDeliveries
 	// child crashes and whether the node restarted the child
 	crashObs []checks.ChildCrash
 	// states handed over by old instances, by child and source epoch
@@ -290,6 +295,7 @@ func New(opts Options) *Sim {
 		covered:    map[string]int{},
 		handovers:  map[core.ChildID]uint64{},
 		delivered:  map[reqDelivery]bool{},
+		deliveries: map[routedReq]int{},
 		handedOver: map[core.ChildID][]handedState{},
 		gone:       map[core.ChildID]bool{},
 	}
