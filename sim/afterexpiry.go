@@ -21,10 +21,10 @@ func (s *Sim) stoppedIDs() []core.ChildID {
 	seen := map[core.ChildID]bool{}
 	var out []core.ChildID
 	for _, n := range s.LiveNodes() {
-		for _, e := range s.nodes[n].node.List() {
-			if e.Stopped && !seen[e.Spec.ID] {
-				seen[e.Spec.ID] = true
-				out = append(out, e.Spec.ID)
+		for _, id := range s.nodes[n].node.Tombstones(func(string) bool { return true }) {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, id)
 			}
 		}
 	}

@@ -17,6 +17,7 @@ func (s *Sim) Request(node core.NodeID, r core.Request) (uint64, error) {
 	if sn == nil || !sn.up {
 		return 0, fmt.Errorf("node %s is not up", node)
 	}
+	s.guidedMapping(&r)
 	s.nextReq++
 	r.ID = s.nextReq
 	s.nextCli++
@@ -65,6 +66,7 @@ func (s *Sim) onReply(sn *simNode, rep core.Reply) {
 	}
 	s.tracef(TraceEvent{Kind: "reply", Node: string(sn.name), Failed: rep.Err != nil}, "%s #%d err=%v n=%d", sn.name, rep.ID, rep.Err, len(rep.Results))
 	s.countReply(rep)
+	s.checkGuidedReply(rep.ID, rep)
 	expired := errors.Is(rep.Err, core.ErrTimeout)
 	for _, res := range rep.Results {
 		expired = expired || res.Err == core.Code(core.ErrTimeout)

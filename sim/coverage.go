@@ -80,6 +80,14 @@ const (
 	// again after it, its tombstone expired in between (its epochs must
 	// still increase).
 	CoverStartAfterExpiry = "start-after-tombstone-expiry"
+	// CoverLargeBatch: one start of 100–300 children was issued.
+	CoverLargeBatch = "large-batch"
+	// CoverMessageSplit: a message was split into parts (a large batch
+	// on shrunk limits).
+	CoverMessageSplit = "message-split"
+	// CoverGuidedInvalidRefused: a start with an invalid child mapping
+	// was refused with its named error.
+	CoverGuidedInvalidRefused = "guided-invalid-mapping-refused"
 )
 
 // CoveragePoints lists every declared point, sorted.
@@ -92,7 +100,7 @@ var CoveragePoints = sortedStrings([]string{
 	CoverWhichGlobalChecked, CoverWhichGlobalUnreachable, CoverRedistributeMoved,
 	CoverFullClusterCrash, CoverUnsyncedLost, CoverDiskFaultDetected, CoverDiskFull,
 	CoverPause, CoverFenceWhilePaused,
-	CoverStartAfterExpiry,
+	CoverStartAfterExpiry, CoverLargeBatch, CoverMessageSplit, CoverGuidedInvalidRefused,
 })
 
 func sortedStrings(xs []string) []string { sort.Strings(xs); return xs }

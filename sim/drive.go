@@ -68,6 +68,9 @@ func (s *Sim) sendMsg(from *simNode, env core.Envelope) {
 	if to == nil {
 		return // e.g. a seed named by address
 	}
+	if env.Msg.Parts > 1 {
+		s.cover(CoverMessageSplit)
+	}
 	size := core.MessageBytes(&env.Msg)
 	s.sentMsgs++
 	s.sentBytes += size

@@ -125,6 +125,12 @@ type Setup struct {
 	// disks.
 	Durable    bool
 	DiskFaults bool
+	// LargeBatch is the size of one large awaited start during chaos (0:
+	// none), on nodes with shrunk limits so its messages are split;
+	// Guided runs the guided distribution with a child mapping on every
+	// start, some invalid (workload_wide.go).
+	LargeBatch int
+	Guided     bool
 }
 
 // String prints every drawn setting, so a failure names the whole setup.
@@ -132,6 +138,12 @@ func (s Setup) String() string {
 	d := ""
 	if s.Durable {
 		d = fmt.Sprintf(" durable=true diskfaults=%v", s.DiskFaults)
+	}
+	if s.LargeBatch > 0 {
+		d += fmt.Sprintf(" largebatch=%d", s.LargeBatch)
+	}
+	if s.Guided {
+		d += " guided=true"
 	}
 	return fmt.Sprintf("class=%s seed=%d nodes=%d strategy=%s quorum=%v strict=%v/%d batch=%v loss=%.2f dup=%.2f reorder=%.2f ops=%d faults=%d profile=%s idle=%v outage=%v start=+%v%s",
 		s.Class, s.Seed, s.Nodes, s.Strategy, s.Quorum, s.Strict, s.StrictLease, s.Batch, s.Loss, s.Dup, s.Reorder, s.Ops, s.Faults, s.Profile, s.Idle, s.Outage, s.StartOffset, d)
@@ -229,6 +241,7 @@ func Draw(class Class, seed uint64) Setup {
 		s.DiskFaults = r3.IntN(2) == 0
 	}
 	drawStrict(&s)
+	drawWide(class, seed, &s)
 	return s
 }
 

@@ -138,6 +138,13 @@ type Sim struct {
 	// delivered one (checked by checkRetransmissions).
 	deliveries    map[routedReq]int
 	maxDeliveries maxDeliveries
+	// guided: starts get a child mapping (workload_wide.go);
+	// invalidGuided names the requests given an invalid one, and
+	// guidedViolations collects the ones not refused as they must be.
+	guided           bool
+	guidedNodes      map[core.ChildID][]core.NodeID
+	invalidGuided    map[uint64]bool
+	guidedViolations []checks.Violation
 	// child crashes and whether the node restarted the child
 	crashObs []checks.ChildCrash
 	// states handed over by old instances, by child and source epoch
@@ -292,12 +299,14 @@ func New(opts Options) *Sim {
 		buggify: map[string]float64{},
 		hits:    map[string]int{},
 
-		covered:    map[string]int{},
-		handovers:  map[core.ChildID]uint64{},
-		delivered:  map[reqDelivery]bool{},
-		deliveries: map[routedReq]int{},
-		handedOver: map[core.ChildID][]handedState{},
-		gone:       map[core.ChildID]bool{},
+		covered:       map[string]int{},
+		handovers:     map[core.ChildID]uint64{},
+		delivered:     map[reqDelivery]bool{},
+		deliveries:    map[routedReq]int{},
+		invalidGuided: map[uint64]bool{},
+		guidedNodes:   map[core.ChildID][]core.NodeID{},
+		handedOver:    map[core.ChildID][]handedState{},
+		gone:          map[core.ChildID]bool{},
 	}
 	return s
 }

@@ -85,4 +85,17 @@ func TestMessageBytesBoundsTheLargestMessage(t *testing.T) {
 	if err := tight.Validate(); err == nil {
 		t.Errorf("Limits.Validate accepts MaxMessageBytes %d, below the %d bytes of the largest single-entry message", tight.MaxMessageBytes, len(b))
 	}
+	// The smallest accepted value, for the log: its slack over the
+	// largest single-entry message.
+	lo, hi := len(b), len(b)+1<<20
+	for lo < hi {
+		mid := (lo + hi) / 2
+		tight.MaxMessageBytes = mid
+		if tight.Validate() == nil {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	t.Logf("smallest MaxMessageBytes Validate accepts: %d, slack %d over the largest single-entry message", lo, lo-len(b))
 }
