@@ -70,6 +70,7 @@ const maxDeliveredPerChild = 8
 type stashed struct {
 	state   []byte
 	expires Instant
+	from    handoverKey // the handover it came with
 }
 
 // maxStash bounds stashed handover states per node.
@@ -79,12 +80,16 @@ func newMigrations() *migrations {
 	return &migrations{stash: map[ChildID]stashed{}, confirmTo: map[ChildID]handoverKey{}, delivered: map[ChildID][]handoverKey{}, active: map[ChildID]struct{}{}}
 }
 
+// takeStash returns the state stashed for id (nil if none) and counts
+// its handover as delivered, so a late retransmission of it is only
+// acknowledged.
 func (m *migrations) takeStash(id ChildID) []byte {
 	s, ok := m.stash[id]
 	if !ok {
 		return nil
 	}
 	delete(m.stash, id)
+	m.delivered[id] = append(m.delivered[id], s.from)
 	return s.state
 }
 
@@ -169,7 +174,14 @@ func (n *Node) onHandover(m Message) {
 		if len(n.migr.stash) >= maxStash {
 			return // no ack: the sender retries until its retention ends
 		}
-		n.migr.stash[id] = stashed{state: m.State, expires: n.now.Add(4 * n.cfg.Migration.Retention)}
+		if s, ok := n.migr.stash[id]; ok && s.from != key {
+			// Another instance's state waits here already (duplicates
+			// after a partition): only one can be given at the start, so
+			// this one is not acknowledged; its sender retransmits, and
+			// once the instance runs here it is delivered and acked.
+			return
+		}
+		n.migr.stash[id] = stashed{state: m.State, expires: n.now.Add(4 * n.cfg.Migration.Retention), from: key}
 	}
 	n.send(m.From, ack)
 }

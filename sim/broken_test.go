@@ -20,7 +20,7 @@ func TestChecksCatchBrokenCore(t *testing.T) {
 		{"skip-sync", ClassCrash, core.BrokenFor{SkipSync: true}},
 		// The four bug classes that escaped the sweeps before time
 		// realism, the calm phase and the new checks (issue 10):
-		{"zero-stopped-at", ClassMessages, core.BrokenFor{ZeroStoppedAt: true}},
+		{"zero-stopped-at", ClassPartition, core.BrokenFor{ZeroStoppedAt: true}},
 		{"drop-pubsub-push", ClassNone, core.BrokenFor{DropPush: true}},
 		{"handover-drops-state", ClassChurn, core.BrokenFor{HandoverDropsState: true}},
 		{"intensity-off-by-one", ClassChildCrash, core.BrokenFor{IntensityOffByOne: true}}, // properties no sweep checked
