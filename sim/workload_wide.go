@@ -27,7 +27,7 @@ import (
 
 // drawWide draws the wide-workload settings of a seed.
 func drawWide(class Class, seed uint64, s *Setup) {
-	r := rand.New(rand.NewPCG(seed, uint64(len(class))*7919+3))
+	r := rand.New(rand.NewPCG(seed, uint64(len(class))*7919+4)) // +3 is strict mode's
 	if r.IntN(5) == 0 {
 		s.LargeBatch = 100 + r.IntN(201)
 	}
