@@ -71,7 +71,7 @@ func versionHash(id ChildID, epoch uint64, stopped bool, by NodeID) uint64 {
 		st = 1
 	}
 	h = (h ^ st) * prime
-	h = (h ^ 0) * prime
+	h *= prime // a zero byte between the fields
 	for i := 0; i < len(by); i++ {
 		h = (h ^ uint64(by[i])) * prime
 	}

@@ -184,7 +184,7 @@ func (p *parser) expectResults(toks []string) (func(*Runner) error, error) {
 		return nil, err
 	}
 	if len(a.keys) == 0 {
-		return nil, fmt.Errorf("expect results: missing ok=N, err=CODE, total=N or nodes=NODE,...")
+		return nil, fmt.Errorf("expect results: missing ok=N, err=CODE, total=N or nodes=NODE[,NODE]")
 	}
 	num := func(k string) (int, bool, error) {
 		v, ok := a.opts[k]
@@ -856,7 +856,7 @@ func (p *parser) expectGlobal(toks []string) (func(*Runner) error, error) {
 		return nil, err
 	}
 	if len(a.keys) == 0 {
-		return nil, fmt.Errorf("expect global: missing nodes=N, children=N or unreachable=NODE,...")
+		return nil, fmt.Errorf("expect global: missing nodes=N, children=N or unreachable=NODE[,NODE]")
 	}
 	nodes, children := -1, -1
 	if v, ok := a.opts["nodes"]; ok {
