@@ -42,11 +42,12 @@ type leaseFence struct {
 	runs   map[*childRun]core.Mono // live instance → its own deadline cap (NoLease: follows until)
 	stops  map[*childRun]bool      // instances stopped (capped) already
 	timer  *time.Timer
-	fenced uint64 // instances fenced so far
+	armed  core.Mono // the deadline the timer is set for (NoLease: none)
+	fenced uint64    // instances fenced so far
 }
 
 func newLeaseFence(mono func() core.Mono, log *slog.Logger, obs LeaseObserver) *leaseFence {
-	return &leaseFence{mono: mono, log: log, obs: obs, until: core.NoLease, runs: map[*childRun]core.Mono{}, stops: map[*childRun]bool{}}
+	return &leaseFence{mono: mono, log: log, obs: obs, until: core.NoLease, armed: core.NoLease, runs: map[*childRun]core.Mono{}, stops: map[*childRun]bool{}}
 }
 
 // setUntil records core's new node deadline (Ready.LeaseUntil, non-zero).
@@ -60,11 +61,15 @@ func (f *leaseFence) setUntil(d core.Mono) {
 	}
 }
 
-// add starts fencing a new instance.
+// add starts fencing a new instance. Its deadline is the node's, so the
+// timer moves only if it is set for later than that (starting 10k
+// children must not rescan every instance 10k times).
 func (f *leaseFence) add(r *childRun) {
 	f.mu.Lock()
 	f.runs[r] = core.NoLease
-	f.rearmLocked()
+	if f.until < f.armed {
+		f.rearmLocked()
+	}
 	f.mu.Unlock()
 }
 
@@ -76,9 +81,10 @@ func (f *leaseFence) stopped(r *childRun) {
 	c, live := f.runs[r]
 	first := live && !f.stops[r]
 	if first {
+		// The instance's effective deadline, min(cap, until), is the same
+		// now: the timer needs no change until setUntil moves until.
 		f.stops[r] = true
 		f.runs[r] = min(c, until)
-		f.rearmLocked()
 	}
 	f.mu.Unlock()
 	if !first {
@@ -113,6 +119,7 @@ func (f *leaseFence) rearmLocked() {
 			next = min(next, c, f.until)
 		}
 	}
+	f.armed = next
 	if next == core.NoLease {
 		if f.timer != nil {
 			f.timer.Stop()
