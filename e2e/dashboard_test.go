@@ -126,24 +126,7 @@ func TestDashboardInABrowser(t *testing.T) {
 		c.start(p)
 	}
 	a, victim := c.procs[0], c.procs[2]
-	c.poll(30*time.Second, "cluster of 3 formed", func() error {
-		for _, p := range c.procs {
-			var m membersResponse
-			if _, err := c.do(p, "GET", "/v1/members", nil, &m); err != nil {
-				return err
-			}
-			alive := 0
-			for _, mm := range m.Members {
-				if mm.Status == "alive" {
-					alive++
-				}
-			}
-			if alive != 3 {
-				return fmt.Errorf("%s sees %d alive", p.name, alive)
-			}
-		}
-		return nil
-	})
+	c.waitFormed(30 * time.Second)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),

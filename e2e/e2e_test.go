@@ -340,24 +340,7 @@ func TestCluster(t *testing.T) {
 		}
 	})
 
-	c.poll(15*time.Second, "cluster of 3 formed", func() error {
-		for _, p := range c.procs {
-			var m membersResponse
-			if _, err := c.do(p, "GET", "/v1/members", nil, &m); err != nil {
-				return err
-			}
-			alive := 0
-			for _, mm := range m.Members {
-				if mm.Status == "alive" {
-					alive++
-				}
-			}
-			if alive != 3 {
-				return fmt.Errorf("%s sees %d alive", p.name, alive)
-			}
-		}
-		return nil
-	})
+	c.waitFormed(15 * time.Second)
 
 	ids := make([]string, children)
 	req := startRequest{Await: true, Timeout: "20s"}
@@ -452,4 +435,26 @@ func TestCluster(t *testing.T) {
 			t.Fatalf("%s exited with %v\n%s", p.name, p.err, c.logs())
 		}
 	}
+}
+
+// waitFormed polls until every process sees all of them alive.
+func (c *cluster) waitFormed(timeout time.Duration) {
+	c.poll(timeout, fmt.Sprintf("cluster of %d formed", len(c.procs)), func() error {
+		for _, p := range c.procs {
+			var m membersResponse
+			if _, err := c.do(p, "GET", "/v1/members", nil, &m); err != nil {
+				return err
+			}
+			alive := 0
+			for _, mm := range m.Members {
+				if mm.Status == "alive" {
+					alive++
+				}
+			}
+			if alive != len(c.procs) {
+				return fmt.Errorf("%s sees %d alive", p.name, alive)
+			}
+		}
+		return nil
+	})
 }

@@ -20,19 +20,9 @@ import (
 // The stores live in temporary directories under dir ("" = os.TempDir):
 // the fsync cost depends on that file system.
 func Durability(o Options, dir string) ([]Figure, error) {
-	if o.Runs < 1 {
-		o.Runs = 3
-	}
-	if len(o.StartSizes) == 0 {
-		o.StartSizes = []int{1000, 10000, 100000}
-	}
+	o = o.withDefaults()
 	var figs []Figure
-	emit := func(f Figure) {
-		figs = append(figs, f)
-		if o.Out != nil {
-			fmt.Fprintln(o.Out, f)
-		}
-	}
+	emit := o.emitter(&figs)
 	for _, n := range o.StartSizes {
 		for _, durable := range []bool{false, true} {
 			mode := "off"

@@ -68,19 +68,9 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // Run measures every figure and writes the report to o.Out.
 func Run(o Options) ([]Figure, error) {
-	if o.Runs < 1 {
-		o.Runs = 3
-	}
-	if len(o.StartSizes) == 0 {
-		o.StartSizes = []int{1000, 10000, 100000}
-	}
+	o = o.withDefaults()
 	var figs []Figure
-	emit := func(f Figure) {
-		figs = append(figs, f)
-		if o.Out != nil {
-			fmt.Fprintln(o.Out, f)
-		}
-	}
+	emit := o.emitter(&figs)
 	// Memory first: later figures leave clusters shutting down in the
 	// background, whose freed memory would skew a heap difference.
 	mem := Figure{Name: "registry memory per entry per node (core registry + claims)", Unit: "B"}
@@ -366,4 +356,26 @@ func registryBytesPerEntry(n int) float64 {
 	}
 	runtime.KeepAlive(node)
 	return float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
+}
+
+// withDefaults fills in the runs and sizes a caller left unset.
+func (o Options) withDefaults() Options {
+	if o.Runs < 1 {
+		o.Runs = 3
+	}
+	if len(o.StartSizes) == 0 {
+		o.StartSizes = []int{1000, 10000, 100000}
+	}
+	return o
+}
+
+// emitter returns a function that records a figure in figs and prints it
+// to o.Out as it is measured.
+func (o Options) emitter(figs *[]Figure) func(Figure) {
+	return func(f Figure) {
+		*figs = append(*figs, f)
+		if o.Out != nil {
+			fmt.Fprintln(o.Out, f)
+		}
+	}
 }
