@@ -74,3 +74,23 @@ func TestAdvertiseAddrMismatch(t *testing.T) {
 	}
 	tr.Close()
 }
+
+// The in-memory transport's address is the node's name: a node on it
+// needs no Core.AdvertiseAddr either (the examples set none).
+func TestAdvertiseAddrFromInmem(t *testing.T) {
+	cfg := core.DefaultConfig("m1")
+	h, err := phub.New(phub.Config{Core: cfg, Transport: transport.NewInmemNetwork().Endpoint("m1"), Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	for _, m := range h.Members() {
+		if m.Name == "m1" {
+			if m.Addr != "m1" {
+				t.Fatalf("m1 advertises %q, want its name", m.Addr)
+			}
+			return
+		}
+	}
+	t.Fatalf("m1 is not among its own members: %+v", h.Members())
+}

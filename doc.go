@@ -8,7 +8,7 @@
 // Example_cluster is a complete three-node program (the README's "Use it
 // as a Go library"); Example_handover, Example_hooks, Example_guided and
 // Example_errors show a child kind with handover state, hooks, guided
-// placement and error handling. Every error wraps one of this package's
+// placement and error handling; go doc -http shows their code. Every error wraps one of this package's
 // sentinel errors (ErrNotFound, ErrAlreadyStarted, ...): test with
 // errors.Is. To test your own kinds against a cluster with crashes and
 // partitions, use package phubtest.

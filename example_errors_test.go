@@ -18,12 +18,19 @@ func Example_errors() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
+	// A child kind whose children run until the hub stops them.
+	idle := func(core.ChildSpec) (phub.Child, error) {
+		return phub.ChildFunc(func(ctx context.Context, _ phub.ChildEnv) error {
+			<-ctx.Done()
+			return nil
+		}), nil
+	}
+
 	cfg := core.DefaultConfig("a")
-	cfg.AdvertiseAddr = "a"
 	hub, err := phub.New(phub.Config{
 		Core:      cfg,
 		Transport: transport.NewInmemNetwork().Endpoint("a"),
-		Kinds:     phub.Registry{"noop": noopKind},
+		Kinds:     phub.Registry{"noop": idle},
 	})
 	if err != nil {
 		fmt.Println(err)

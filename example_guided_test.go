@@ -18,14 +18,21 @@ func Example_guided() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
+	// A child kind whose children run until the hub stops them.
+	idle := func(core.ChildSpec) (phub.Child, error) {
+		return phub.ChildFunc(func(ctx context.Context, _ phub.ChildEnv) error {
+			<-ctx.Done()
+			return nil
+		}), nil
+	}
+
 	net := transport.NewInmemNetwork()
 	var hubs []*phub.Hub
 	for _, name := range []core.NodeID{"a", "b", "c"} {
 		cfg := core.DefaultConfig(name)
-		cfg.AdvertiseAddr = string(name)
 		cfg.Seeds = []core.NodeID{"a", "b", "c"}
 		cfg.Distribution.Kind = core.Guided
-		hub, err := phub.New(phub.Config{Core: cfg, Transport: net.Endpoint(name), Kinds: phub.Registry{"noop": noopKind}})
+		hub, err := phub.New(phub.Config{Core: cfg, Transport: net.Endpoint(name), Kinds: phub.Registry{"noop": idle}})
 		if err != nil {
 			fmt.Println(err)
 			return

@@ -37,7 +37,6 @@ func Example_handover() {
 	hubs := map[core.NodeID]*phub.Hub{}
 	for _, name := range []core.NodeID{"a", "b"} {
 		cfg := core.DefaultConfig(name)
-		cfg.AdvertiseAddr = string(name)
 		cfg.Seeds = []core.NodeID{"a", "b"}
 		cfg.Migration.Kind = core.HotSwap
 		cfg.Migration.Handover = true

@@ -2,6 +2,7 @@ package phub_test
 
 import (
 	"go/ast"
+	"go/doc"
 	"go/parser"
 	"go/token"
 	"os"
@@ -18,23 +19,7 @@ import (
 // example's up to its Output comment). Editing one without the other
 // fails here, so the README's first program always compiles and runs.
 func TestReadmeLibraryProgramIsExampleCluster(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const heading = "## Use it as a Go library\n"
-	_, section, ok := strings.Cut(string(readme), heading)
-	if !ok {
-		t.Fatalf("README.md has no %q section", strings.TrimSpace(heading))
-	}
-	_, block, ok := strings.Cut(section, "```go\n")
-	if !ok {
-		t.Fatal("the library section has no ```go block")
-	}
-	prog, _, ok := strings.Cut(block, "```\n")
-	if !ok {
-		t.Fatal("the library section's ```go block is not closed")
-	}
+	prog := readmeProgram(t)
 	readmeImports, readmeBody := funcBody(t, "README.md", prog, "main")
 	if _, other, _ := strings.Cut(prog, "package "); !strings.HasPrefix(other, "main\n") {
 		t.Error("the README program is not package main")
@@ -45,7 +30,7 @@ func TestReadmeLibraryProgramIsExampleCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	exImports, exBody := funcBody(t, "example_cluster_test.go", string(src), "Example_cluster")
-	exBody, _, ok = strings.Cut(exBody, "\t// Output:")
+	exBody, _, ok := strings.Cut(exBody, "\t// Output:")
 	if !ok {
 		t.Fatal("Example_cluster has no Output comment: go test would not run it")
 	}
@@ -67,8 +52,11 @@ func TestReadmeLibraryProgramIsExampleCluster(t *testing.T) {
 	}
 }
 
-// Every example the README's library section names exists and has an
-// Output comment, so go test runs it.
+// Every example the README's library section names is one go doc shows
+// (go doc -http, pkg.go.dev): go/doc, which both use, attaches it to
+// package phub, it has an Output comment (go test runs it and checks
+// what it prints), and it is self-contained — go/doc can turn it into a
+// complete program, so it uses no test helper the reader cannot see.
 func TestReadmeNamesRunnableExamples(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
@@ -80,34 +68,61 @@ func TestReadmeNamesRunnableExamples(t *testing.T) {
 	if len(names) < 5 {
 		t.Fatalf("the library section names %d examples (%v), want the cluster, handover, hooks, guided and errors ones", len(names), names)
 	}
-	files, _ := filepath.Glob("example*_test.go")
-	have := map[string]bool{}
-	for _, file := range files {
-		src, err := os.ReadFile(file)
+	fset := token.NewFileSet()
+	paths, _ := filepath.Glob("*.go")
+	var files []*ast.File
+	for _, path := range paths {
+		f, err := parser.ParseFile(fset, path, nil, parser.ParseComments)
 		if err != nil {
 			t.Fatal(err)
 		}
-		f, err := parser.ParseFile(token.NewFileSet(), file, src, parser.ParseComments)
-		if err != nil {
-			t.Fatal(err)
+		if f.Name.Name == "phub" || f.Name.Name == "phub_test" {
+			files = append(files, f)
 		}
-		for _, d := range f.Decls {
-			fd, ok := d.(*ast.FuncDecl)
-			if !ok {
-				continue
-			}
-			for _, cg := range f.Comments {
-				if cg.Pos() > fd.Body.Lbrace && cg.End() <= fd.Body.Rbrace && strings.HasPrefix(cg.Text(), "Output:") {
-					have[fd.Name.Name] = true
-				}
-			}
-		}
+	}
+	pkg, err := doc.NewFromFiles(fset, files, "github.com/phub/phub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := map[string]*doc.Example{}
+	for _, ex := range pkg.Examples {
+		shown["Example_"+ex.Suffix] = ex
 	}
 	for _, n := range names {
-		if !have[n] {
-			t.Errorf("README names %s: no such example with an Output comment in example*_test.go", n)
+		ex := shown[n]
+		switch {
+		case ex == nil:
+			t.Errorf("README names %s: go doc shows no such package example", n)
+		case ex.Output == "" && !ex.EmptyOutput:
+			t.Errorf("%s has no Output comment: go test does not run it", n)
+		case ex.Play == nil:
+			t.Errorf("%s is not self-contained: it uses something declared outside its file, which go doc does not show", n)
 		}
 	}
+}
+
+// readmeProgram returns the first ```go block of the README's "Use it as
+// a Go library" section.
+func readmeProgram(t *testing.T) string {
+	t.Helper()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const heading = "## Use it as a Go library\n"
+	_, section, ok := strings.Cut(string(readme), heading)
+	if !ok {
+		t.Fatalf("README.md has no %q section", strings.TrimSpace(heading))
+	}
+	_, block, ok := strings.Cut(section, "```go\n")
+	if !ok {
+		t.Fatal("the library section has no ```go block")
+	}
+	prog, _, ok := strings.Cut(block, "```\n")
+	if !ok {
+		t.Fatal("the library section's ```go block is not closed")
+	}
+	return prog
 }
 
 // funcBody parses src and returns its import paths (sorted) and the text

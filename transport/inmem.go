@@ -191,6 +191,10 @@ func (e *inmemEndpoint) Send(to core.NodeID, m core.Message) error {
 // Inbox returns the endpoint's delivered messages; it is closed by Close.
 func (e *inmemEndpoint) Inbox() <-chan Inbound { return e.inbox }
 
+// AdvertiseAddr returns the endpoint's address, its name: phub.New gives
+// it to core when Core.AdvertiseAddr is empty, as it does TCP's.
+func (e *inmemEndpoint) AdvertiseAddr() string { return string(e.name) }
+
 // SetAddress records that name is reached at the endpoint named addr.
 func (e *inmemEndpoint) SetAddress(name core.NodeID, addr string) {
 	e.mu.Lock()
