@@ -157,7 +157,9 @@ func (r *childRun) Fenced() <-chan struct{}     { return r.fenced }
 
 // fence ends the instance at once: its lease deadline passed.
 func (r *childRun) fence() {
-	r.fenceOnce.Do(func() { close(r.fenced) })
+	if r.fenced != neverFenced { // the fence is off outside strict mode
+		r.fenceOnce.Do(func() { close(r.fenced) })
+	}
 	r.cancel()
 }
 
@@ -229,7 +231,7 @@ func (h *Hub) startChild(e core.Effect) {
 		hub: h, spec: e.Spec, epoch: e.Epoch, instance: e.Instance, state: e.State, active: e.Active,
 		child: child, cancel: cancel,
 		signals: make(chan bool, 1), handoverIn: make(chan []byte, 1), done: make(chan struct{}),
-		fenced: make(chan struct{}),
+		fenced: h.fence.fencedChan(),
 	}
 	r.waitsReady = signalsReady(child)
 	h.runs[e.ID] = r

@@ -35,10 +35,13 @@ type Hub struct {
 	log   *slog.Logger
 	clock Clock
 	mono  func() core.Mono
-	fence *leaseFence
-	tr    transport.Transport
-	start time.Time
-	base  core.Instant
+	// strict: strict partition mode, the only one that reads the
+	// monotonic clock and emits lease deadlines
+	strict bool
+	fence  *leaseFence
+	tr     transport.Transport
+	start  time.Time
+	base   core.Instant
 
 	ops    chan func()          // run on the loop
 	events chan core.ChildEvent // child reports
@@ -109,7 +112,8 @@ func New(cfg Config) (*Hub, error) {
 			h.tr.SetAddress(seed, string(seed))
 		}
 	}
-	h.fence = newLeaseFence(h.mono, h.log, c.Lease)
+	h.strict = c.Core.Partition.Kind == core.Strict
+	h.fence = newLeaseFence(h.strict, h.mono, h.log, c.Lease)
 	h.identity.stopped = make(chan struct{})
 	h.setIdentity()
 	h.hooks = newHookDispatcher(h.log, c.HookQueue)
@@ -127,10 +131,12 @@ func New(cfg Config) (*Hub, error) {
 func (h *Hub) Name() core.NodeID { return h.name }
 
 // now returns the core instant of the clock's current reading. Every
-// input to core takes it, so it also hands core the monotonic clock
-// (strict mode reads it; other modes ignore it). Loop only.
+// input to core takes it, so in strict mode it also hands core the
+// monotonic clock (other modes ignore it). Loop only.
 func (h *Hub) now() core.Instant {
-	h.node.SetMono(h.mono())
+	if h.strict {
+		h.node.SetMono(h.mono())
+	}
 	return h.base + core.Instant(h.clock.Now().Sub(h.start))
 }
 

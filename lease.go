@@ -30,28 +30,50 @@ type LeaseObserver interface {
 // timer of its own, independent of the event loop: when an instance's
 // deadline passes on the monotonic clock, the instance is fenced (its
 // ChildEnv.Fenced channel closes and its context is cancelled) even if the
-// loop is stuck. Outside strict mode core never emits a deadline and the
-// fence stays idle.
+// loop is stuck. Outside strict mode core never emits a deadline, so the
+// fence is off: it tracks no instance (no lock, no map entry and no
+// channel per child) and arms no timer.
 type leaseFence struct {
+	on   bool // strict mode: core may emit deadlines
 	mono func() core.Mono
 	log  *slog.Logger
 	obs  LeaseObserver // may be nil
 
-	mu     sync.Mutex
-	until  core.Mono
-	runs   map[*childRun]core.Mono // live instance → its own deadline cap (NoLease: follows until)
-	stops  map[*childRun]bool      // instances stopped (capped) already
-	timer  *time.Timer
-	armed  core.Mono // the deadline the timer is set for (NoLease: none)
-	fenced uint64    // instances fenced so far
+	mu      sync.Mutex
+	until   core.Mono
+	runs    map[*childRun]core.Mono // live instance → its own deadline cap (NoLease: follows until)
+	stops   map[*childRun]bool      // instances stopped (capped) already
+	timer   *time.Timer
+	armed   core.Mono // the deadline the timer is set for (NoLease: none)
+	fenced  uint64    // instances fenced so far
+	rearms  uint64    // rearmLocked calls
+	scanned uint64    // instances visited by rearmLocked (work counter)
 }
 
-func newLeaseFence(mono func() core.Mono, log *slog.Logger, obs LeaseObserver) *leaseFence {
-	return &leaseFence{mono: mono, log: log, obs: obs, until: core.NoLease, armed: core.NoLease, runs: map[*childRun]core.Mono{}, stops: map[*childRun]bool{}}
+// neverFenced is the Fenced channel of every instance outside strict mode:
+// never closed, shared, so a child costs no channel of its own.
+var neverFenced = make(chan struct{})
+
+// fencedChan returns a new instance's Fenced channel.
+func (f *leaseFence) fencedChan() chan struct{} {
+	if !f.on {
+		return neverFenced
+	}
+	return make(chan struct{})
 }
 
-// setUntil records core's new node deadline (Ready.LeaseUntil, non-zero).
+// newLeaseFence returns a fence, tracking instances only if on (strict
+// mode).
+func newLeaseFence(on bool, mono func() core.Mono, log *slog.Logger, obs LeaseObserver) *leaseFence {
+	return &leaseFence{on: on, mono: mono, log: log, obs: obs, until: core.NoLease, armed: core.NoLease, runs: map[*childRun]core.Mono{}, stops: map[*childRun]bool{}}
+}
+
+// setUntil records core's new node deadline (Ready.LeaseUntil, non-zero;
+// only in strict mode).
 func (f *leaseFence) setUntil(d core.Mono) {
+	if !f.on {
+		return
+	}
 	f.mu.Lock()
 	f.until = d
 	f.rearmLocked()
@@ -65,6 +87,9 @@ func (f *leaseFence) setUntil(d core.Mono) {
 // timer moves only if it is set for later than that (starting 10k
 // children must not rescan every instance 10k times).
 func (f *leaseFence) add(r *childRun) {
+	if !f.on {
+		return
+	}
 	f.mu.Lock()
 	f.runs[r] = core.NoLease
 	if f.until < f.armed {
@@ -76,6 +101,9 @@ func (f *leaseFence) add(r *childRun) {
 // stopped caps a stopped instance's deadline at the one in force now
 // (once per instance).
 func (f *leaseFence) stopped(r *childRun) {
+	if !f.on {
+		return
+	}
 	f.mu.Lock()
 	until := f.until
 	c, live := f.runs[r]
@@ -97,6 +125,9 @@ func (f *leaseFence) stopped(r *childRun) {
 
 // remove forgets an instance whose Run has returned.
 func (f *leaseFence) remove(r *childRun) {
+	if !f.on {
+		return
+	}
 	f.mu.Lock()
 	delete(f.runs, r)
 	delete(f.stops, r)
@@ -113,7 +144,9 @@ func (f *leaseFence) count() uint64 {
 // rearmLocked sets the timer to the earliest deadline of an unfenced
 // instance.
 func (f *leaseFence) rearmLocked() {
+	f.rearms++
 	next := core.NoLease
+	f.scanned += uint64(len(f.runs))
 	for r, c := range f.runs {
 		if !r.isFenced() {
 			next = min(next, c, f.until)
