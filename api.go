@@ -274,8 +274,17 @@ func (h *Hub) Stats(ctx context.Context) (core.Stats, error) {
 }
 
 // ResetClusterSize sets the majority quorum's max-seen cluster size for a
-// planned downsize (ProcessHub's reset_cluster_size).
+// planned downsize (ProcessHub's reset_cluster_size) and re-evaluates
+// quorum at once. It refuses, with ErrResetClusterSize, a size below 1
+// and a hub whose partition strategy is not majority_quorum (where the
+// size would be ignored).
 func (h *Hub) ResetClusterSize(ctx context.Context, size int) error {
+	if kind := h.cfg.Core.Partition.Kind; kind != core.MajorityQuorum {
+		return fmt.Errorf("phub: reset cluster size: the partition strategy is %q, not %q: %w", kind, core.MajorityQuorum, ErrResetClusterSize)
+	}
+	if size < 1 {
+		return fmt.Errorf("phub: reset cluster size to %d: want at least 1: %w", size, ErrResetClusterSize)
+	}
 	return h.call(ctx, func() { h.node.ResetClusterSize(h.now(), size) })
 }
 

@@ -67,6 +67,9 @@ var (
 	// Config.Core.AdvertiseAddr and the transport's advertise address are
 	// both set and differ (peers would learn two addresses for one node).
 	ErrAdvertiseAddrMismatch = errors.New("advertise addresses differ")
+	// ErrResetClusterSize is returned by ResetClusterSize for a size
+	// below 1 or a hub without the majority_quorum strategy.
+	ErrResetClusterSize = errors.New("cannot reset the cluster size")
 )
 
 type closedError struct{}
