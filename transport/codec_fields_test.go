@@ -11,11 +11,12 @@ import (
 	"github.com/phub/phub/core"
 )
 
-// The binary codec mirrors its encoder and decoder by hand, and the
-// round-trip properties only test the fields their generator sets: a field
-// added to core.Message (or to a type nested in it) and forgotten in both
-// would pass them. These tests enumerate the fields by reflection, so a new
-// field fails them until the generator sets it and the codec carries it.
+// The binary codec carries the fields its tables list
+// (codec_binary_layout.go), and the round-trip properties only test the
+// fields their generator sets: a field added to core.Message (or to a type
+// nested in it) and left out of a table would pass them. These tests
+// enumerate the fields by reflection, so a new field fails them until the
+// generator sets it and a table carries it.
 
 // notSent lists fields the codec deliberately drops (documented in
 // codec_binary.go): receiver-side bookkeeping.
