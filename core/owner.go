@@ -130,7 +130,12 @@ func (n *Node) onRoutedRequest(m Message) {
 		for i := range res {
 			res[i].Err = Code(err)
 		}
-		n.deliverResult(key, fillIDs(res, m))
+		// A refusal is an answer like any other: remembered, so a
+		// retransmission that arrives after quorum returned (the refusal
+		// still on its way to the origin) gets the same refusal and is
+		// never applied behind a "partitioned" the client was told.
+		n.rememberDone(key, fillIDs(res, m))
+		n.deliverResult(key, res)
 		return
 	}
 	// Forward children this node does not own (views differ after a join
