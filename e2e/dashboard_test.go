@@ -115,14 +115,9 @@ func TestDashboardInABrowser(t *testing.T) {
 	browser := browserPath(t)
 	c := &cluster{t: t, bin: buildPhubd(t), dir: t.TempDir(), http: &http.Client{Timeout: 30 * time.Second}}
 	for i := 0; i < 3; i++ {
-		c.procs = append(c.procs, &proc{name: fmt.Sprintf("node-%d", i+1), peer: freePort(t), admin: freePort(t)})
+		c.procs = append(c.procs, &proc{name: fmt.Sprintf("node-%d", i+1)})
 	}
-	for i, p := range c.procs {
-		for j, q := range c.procs {
-			if i != j {
-				p.seeds = append(p.seeds, q.peer)
-			}
-		}
+	for _, p := range c.procs {
 		c.start(p)
 	}
 	a, victim := c.procs[0], c.procs[2]

@@ -32,16 +32,9 @@ func TestKillAllRestartAll(t *testing.T) {
 func killAllRestartAll(t *testing.T, bin string, durable bool) {
 	c := &cluster{t: t, bin: bin, dir: t.TempDir(), http: &http.Client{Timeout: 30 * time.Second}}
 	for _, name := range []string{"da", "db", "dc"} {
-		p := &proc{name: name, peer: freePort(t), admin: freePort(t)}
+		p := &proc{name: name}
 		p.extra = []string{"--durable=" + strconv.FormatBool(durable)}
 		c.procs = append(c.procs, p)
-	}
-	for _, p := range c.procs {
-		for _, q := range c.procs {
-			if q != p {
-				p.seeds = append(p.seeds, q.peer)
-			}
-		}
 	}
 	for _, p := range c.procs {
 		c.start(p)

@@ -5,10 +5,10 @@ package e2e
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -89,25 +89,27 @@ func buildPhubd(t *testing.T) string {
 	return bin
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+// anyPort asks phubd to bind a port the kernel picks; the test learns it
+// from phubd's "phubd running" log line. (A port picked by the test and
+// closed before phubd binds it can be taken by anyone in between: the
+// flakes of TestImpostorExitsNonZero and TestDemo.)
+const anyPort = "127.0.0.1:0"
 
 type proc struct {
+	// peer and admin are the addresses phubd bound, known once start has
+	// returned; a restart binds the same ones again.
 	name, peer, admin string
-	seeds             []string
-	extra             []string // more phubd run flags
-	env               []string // more environment (test-only knobs)
-	cmd               *exec.Cmd
-	log               *bytes.Buffer
-	done              chan struct{}
-	err               error
+	// seeds, if set, are the node's seeds; otherwise start seeds it with
+	// every other node of the cluster whose address is known (so the
+	// first node of a cluster starts without seeds and every later one,
+	// and every restart, knows all the others).
+	seeds []string
+	extra []string // more phubd run flags
+	env   []string // more environment (test-only knobs)
+	cmd   *exec.Cmd
+	log   *bytes.Buffer
+	done  chan struct{}
+	err   error
 }
 
 type cluster struct {
@@ -119,14 +121,25 @@ type cluster struct {
 	http  *http.Client
 }
 
+// start starts p's phubd and returns once it has bound its addresses
+// (p.peer and p.admin then hold them), or once it has exited.
 func (c *cluster) start(p *proc) {
 	c.t.Helper()
-	args := []string{"run", "--name", p.name, "--listen", p.peer, "--admin-addr", p.admin,
+	listen, admin := cmp.Or(p.peer, anyPort), cmp.Or(p.admin, anyPort)
+	args := []string{"run", "--name", p.name, "--listen", listen, "--admin-addr", admin,
 		"--hub-id", "e2e", "--tick-interval", "10ms", "--heartbeat-interval", "100ms",
 		"--down-after", "1s", "--retry-interval", "100ms", "--request-timeout", "20s",
 		"--shutdown-timeout", "10s", "--log-level", "info", "--log-format", "json"}
-	if len(p.seeds) > 0 {
-		args = append(args, "--seeds", strings.Join(p.seeds, ","))
+	seeds := p.seeds
+	if seeds == nil {
+		for _, q := range c.procs {
+			if q != p && q.peer != "" {
+				seeds = append(seeds, q.peer)
+			}
+		}
+	}
+	if len(seeds) > 0 {
+		args = append(args, "--seeds", strings.Join(seeds, ","))
 	}
 	// Each node's own data dir: never the user's default one.
 	args = append(args, "--data-dir", filepath.Join(c.dir, "data-"+p.name))
@@ -147,6 +160,50 @@ func (c *cluster) start(p *proc) {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		<-p.done
 	})
+	c.awaitBound(p, 60*time.Second)
+}
+
+// awaitBound waits until p's log shows the addresses it bound, and
+// records them in p.peer and p.admin; a phubd that exits first (an
+// impostor, a bad configuration) leaves them as they were.
+func (c *cluster) awaitBound(p *proc, bound time.Duration) {
+	c.t.Helper()
+	deadline := time.Now().Add(bound)
+	for {
+		c.mu.Lock()
+		out := p.log.String()
+		c.mu.Unlock()
+		if peer, admin, ok := boundAddrs(out); ok {
+			p.peer, p.admin = peer, admin
+			return
+		}
+		select {
+		case <-p.done:
+			return
+		default:
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("%s did not report its addresses within %s\n%s", p.name, bound, c.logs())
+		}
+		time.Sleep(10 * time.Millisecond) // polling the log: the deadline above bounds it
+	}
+}
+
+// boundAddrs reads the peer and admin addresses from the last "phubd
+// running" line of a JSON log.
+func boundAddrs(log string) (peer, admin string, ok bool) {
+	lines := strings.Split(log, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		var l struct {
+			Msg   string `json:"msg"`
+			Peer  string `json:"peer_addr"`
+			Admin string `json:"admin_addr"`
+		}
+		if json.Unmarshal([]byte(lines[i]), &l) == nil && l.Msg == "phubd running" && l.Peer != "" && l.Admin != "" {
+			return l.Peer, l.Admin, true
+		}
+	}
+	return "", "", false
 }
 
 // testEnviron is the test's environment without PHUB_* variables: those
@@ -307,14 +364,9 @@ func TestCluster(t *testing.T) {
 	}
 	c := &cluster{t: t, bin: buildPhubd(t), dir: t.TempDir(), http: &http.Client{Timeout: 30 * time.Second}}
 	for i := 0; i < 3; i++ {
-		c.procs = append(c.procs, &proc{name: fmt.Sprintf("node-%d", i+1), peer: freePort(t), admin: freePort(t)})
+		c.procs = append(c.procs, &proc{name: fmt.Sprintf("node-%d", i+1)})
 	}
-	for i, p := range c.procs {
-		for j, q := range c.procs {
-			if i != j {
-				p.seeds = append(p.seeds, q.peer)
-			}
-		}
+	for _, p := range c.procs {
 		c.start(p)
 	}
 	a := c.procs[0]

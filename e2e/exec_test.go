@@ -82,7 +82,7 @@ func TestExecChildrenNeverOutliveTheirNode(t *testing.T) {
 	})
 	c := &cluster{t: t, bin: buildPhubd(t), dir: t.TempDir(), http: &http.Client{Timeout: 30 * time.Second}}
 	logDir := filepath.Join(c.dir, "logs")
-	p := &proc{name: "solo", peer: freePort(t), admin: freePort(t), extra: []string{"--exec-log-dir", logDir, "--exec-grace", "2s"}}
+	p := &proc{name: "solo", extra: []string{"--exec-log-dir", logDir, "--exec-grace", "2s"}}
 	c.procs = []*proc{p}
 	c.start(p)
 	c.poll(15*time.Second, "admin API up", func() error { _, err := c.do(p, "GET", "/v1/members", nil, nil); return err })
@@ -146,7 +146,7 @@ func TestExecChildrenNeverOutliveTheirNode(t *testing.T) {
 	t.Run("the data dir is exclusive", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		second := exec.CommandContext(ctx, c.bin, "run", "--name", "solo", "--listen", freePort(t), "--admin-addr", freePort(t),
+		second := exec.CommandContext(ctx, c.bin, "run", "--name", "solo", "--listen", anyPort, "--admin-addr", anyPort,
 			"--data-dir", filepath.Join(c.dir, "data-solo"))
 		second.Env = append(testEnviron(), "PHUB_SECRET="+secret, "PHUB_ADMIN_TOKEN="+token)
 		out, err := second.CombinedOutput()
@@ -269,9 +269,8 @@ func TestExecChildRunsOnceAfterKill(t *testing.T) {
 	}
 	c := &cluster{t: t, bin: buildPhubd(t), dir: t.TempDir(), http: &http.Client{Timeout: 30 * time.Second}}
 	for _, name := range []string{"na", "nb"} {
-		c.procs = append(c.procs, &proc{name: name, peer: freePort(t), admin: freePort(t)})
+		c.procs = append(c.procs, &proc{name: name})
 	}
-	c.procs[0].seeds, c.procs[1].seeds = []string{c.procs[1].peer}, []string{c.procs[0].peer}
 	for _, p := range c.procs {
 		c.start(p)
 	}

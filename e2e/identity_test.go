@@ -33,11 +33,11 @@ func TestImpostorExitsNonZero(t *testing.T) {
 		t.Skip("e2e: starts real processes")
 	}
 	c := &cluster{t: t, bin: buildPhubd(t), dir: t.TempDir(), http: &http.Client{Timeout: 30 * time.Second}}
-	n1 := &proc{name: "node-1", peer: freePort(t), admin: freePort(t)}
-	n2 := &proc{name: "node-2", peer: freePort(t), admin: freePort(t), seeds: []string{n1.peer}}
+	n1 := &proc{name: "node-1"}
+	n2 := &proc{name: "node-2"}
 	c.procs = []*proc{n1, n2}
 	c.start(n1)
-	c.start(n2)
+	c.start(n2) // seeded with n1
 	both := func() error {
 		for _, p := range []*proc{n1, n2} {
 			m, err := c.members(p)
@@ -52,7 +52,7 @@ func TestImpostorExitsNonZero(t *testing.T) {
 	}
 	c.poll(30*time.Second, "node-1 and node-2 see each other", both)
 
-	imp := &proc{name: "node-2", peer: freePort(t), admin: freePort(t), seeds: []string{n1.peer, n2.peer},
+	imp := &proc{name: "node-2", seeds: []string{n1.peer, n2.peer},
 		extra: []string{"--data-dir", filepath.Join(c.dir, "data-impostor")}}
 	c.procs = append(c.procs, imp)
 	started := time.Now()

@@ -149,16 +149,11 @@ func runStrictPause(t *testing.T, env []string) strictPause {
 	c := &cluster{t: t, bin: buildPhubd(t), dir: t.TempDir(), http: &http.Client{Timeout: 30 * time.Second}}
 	names := []string{"sa", "sb", "sc"}
 	for _, name := range names {
-		c.procs = append(c.procs, &proc{name: name, peer: freePort(t), admin: freePort(t), env: env,
+		c.procs = append(c.procs, &proc{name: name, env: env,
 			extra: []string{"--partition", "strict", "--partition-voters", strings.Join(names, ","),
 				"--partition-lease", strictLease.String(), "--partition-lease-margin", "200ms", "--exec-grace", "10s"}})
 	}
 	for _, p := range c.procs {
-		for _, q := range c.procs {
-			if q != p {
-				p.seeds = append(p.seeds, q.peer)
-			}
-		}
 		c.start(p)
 	}
 	argv := []string{"sleep", "4246029"}
