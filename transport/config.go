@@ -73,7 +73,11 @@ type TCPConfig struct {
 	HandshakeTimeout time.Duration
 	// WriteTimeout bounds writing one batch of frames (default 10s).
 	WriteTimeout time.Duration
-	// PingInterval is how often a dialer pings (default 5s).
+	// PingInterval is how often a dialer pings (default DeadPeerAfter/2,
+	// at most 5s). A ping unanswered for DeadPeerAfter closes the
+	// connection, which is then redialled: a dead connection is noticed
+	// within PingInterval + DeadPeerAfter even while writes into it still
+	// succeed.
 	PingInterval time.Duration
 	// IdleTimeout closes a connection that received nothing for this long
 	// (default 3*PingInterval). It must exceed PingInterval.
@@ -86,7 +90,9 @@ type TCPConfig struct {
 	BackoffMax time.Duration
 	// DeadPeerAfter is how long a connection may go without the peer
 	// acknowledging data or keepalive probes before the kernel closes it
-	// (TCP_USER_TIMEOUT on Linux, plus TCP keepalive). Set it to core's
+	// (TCP_USER_TIMEOUT on Linux, plus TCP keepalive), and how long a
+	// dialer waits for the pong of a ping before it closes the
+	// connection and redials. Set it to core's
 	// Timing.DownAfter (default 5s, core's default). Together with
 	// ResetPeer, which the runtime calls when core declares the peer
 	// down, it keeps a connection frozen by a network cut from delaying
@@ -131,11 +137,11 @@ func (c TCPConfig) withDefaults() TCPConfig {
 	defD(&c.DialTimeout, 2*time.Second)
 	defD(&c.HandshakeTimeout, 5*time.Second)
 	defD(&c.WriteTimeout, 10*time.Second)
-	defD(&c.PingInterval, 5*time.Second)
+	defD(&c.DeadPeerAfter, 5*time.Second)
+	defD(&c.PingInterval, min(5*time.Second, c.DeadPeerAfter/2))
 	defD(&c.IdleTimeout, 3*c.PingInterval)
 	defD(&c.BackoffMin, 100*time.Millisecond)
 	defD(&c.BackoffMax, time.Second)
-	defD(&c.DeadPeerAfter, 5*time.Second)
 	return c
 }
 

@@ -35,6 +35,12 @@ type peer struct {
 
 	mu  sync.Mutex
 	raw net.Conn // the connection being served, nil between connections
+
+	// deadlineMu orders the pong reader's deadline updates; pingAt is when
+	// the oldest ping not answered yet was written on the current
+	// connection (zero: none).
+	deadlineMu sync.Mutex
+	pingAt     time.Time
 }
 
 func newPeer(t *TCP, name core.NodeID) *peer {
@@ -139,6 +145,9 @@ func (p *peer) serve(raw, conn net.Conn, first []byte) (leftover []byte) {
 		defer close(dead)
 		p.readPongs(conn)
 	}()
+	p.deadlineMu.Lock()
+	p.pingAt = time.Time{}
+	p.deadlineMu.Unlock()
 	p.setConn(raw)
 	p.connected.Store(true)
 	defer func() {
@@ -176,6 +185,7 @@ func (p *peer) serve(raw, conn net.Conn, first []byte) (leftover []byte) {
 			p.dequeued(f)
 			pending = f
 		case <-ping.C:
+			p.pinged(conn)
 			conn.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
 			bw.Write(pingFrame)
 			if err := bw.Flush(); err != nil {
@@ -190,10 +200,54 @@ func (p *peer) serve(raw, conn net.Conn, first []byte) (leftover []byte) {
 // progress extends the pong reader's deadline after a successful write.
 // The pong answering a ping queues behind every frame sent before it, so
 // under load it may take longer than IdleTimeout; writes that keep
-// succeeding show the peer is reading (a peer that stops reading fills the
-// socket buffers and trips WriteTimeout instead).
+// succeeding suggest the peer is reading. They never extend it past
+// DeadPeerAfter after the oldest unanswered ping, though: small writes
+// succeed into socket buffers for good when nothing reads them (a
+// middlebox that acknowledges and forwards nothing, a cut whose FIN never
+// arrives), and a node whose peer reset its side would otherwise keep
+// writing into the dead connection while hearing the peer on a new one.
 func (p *peer) progress(conn net.Conn) {
-	conn.SetReadDeadline(time.Now().Add(p.t.cfg.IdleTimeout))
+	p.deadlineMu.Lock()
+	defer p.deadlineMu.Unlock()
+	p.setReadDeadline(conn, time.Now())
+}
+
+// pinged records a ping about to be written: if no earlier ping is still
+// unanswered, the pong deadline starts now.
+func (p *peer) pinged(conn net.Conn) {
+	p.deadlineMu.Lock()
+	defer p.deadlineMu.Unlock()
+	now := time.Now()
+	if p.pingAt.IsZero() {
+		p.pingAt = now
+	}
+	p.setReadDeadline(conn, now)
+}
+
+// ponged records an answered ping.
+func (p *peer) ponged(conn net.Conn) {
+	p.deadlineMu.Lock()
+	defer p.deadlineMu.Unlock()
+	p.pingAt = time.Time{}
+	p.setReadDeadline(conn, time.Now())
+}
+
+// setReadDeadline sets the pong reader's deadline to IdleTimeout after
+// now, or DeadPeerAfter after the oldest unanswered ping if that is
+// earlier. The caller holds deadlineMu.
+func (p *peer) setReadDeadline(conn net.Conn, now time.Time) {
+	d := now.Add(p.t.cfg.IdleTimeout)
+	if !p.pingAt.IsZero() {
+		d = minTime(d, p.pingAt.Add(p.t.cfg.DeadPeerAfter))
+	}
+	conn.SetReadDeadline(d)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // writeBatch writes first and whatever else is queued (up to
@@ -230,13 +284,14 @@ func (p *peer) writeBatch(conn net.Conn, bw *bufio.Writer, first []byte) (int, e
 	return n, bw.Flush()
 }
 
-// readPongs reads the acceptor's pongs until the connection ends or stays
-// silent longer than IdleTimeout since the last pong or successful write;
-// anything but a pong is a protocol error.
+// readPongs reads the acceptor's pongs until the connection ends, stays
+// silent longer than IdleTimeout since the last pong or successful write,
+// or leaves a ping unanswered for DeadPeerAfter; anything but a pong is a
+// protocol error.
 func (p *peer) readPongs(conn net.Conn) {
 	br := bufio.NewReaderSize(conn, 512)
+	p.progress(conn)
 	for {
-		conn.SetReadDeadline(time.Now().Add(p.t.cfg.IdleTimeout))
 		f, _, err := ReadFrame(br, nil, maxHandshakeFrameBytes)
 		if err != nil {
 			p.t.reject("closing outbound connection", conn.RemoteAddr().String(), string(p.name), err)
@@ -249,6 +304,7 @@ func (p *peer) readPongs(conn net.Conn) {
 			conn.Close()
 			return
 		}
+		p.ponged(conn)
 	}
 }
 
