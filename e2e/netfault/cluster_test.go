@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -55,8 +54,12 @@ type cluster struct {
 	net       *netTopo
 	partition string // majority_quorum, strict or divergence
 	extraEnv  []string
-	dataDir   bool // phubd knows data_dir (reaping of orphans at boot)
-	nodes     []*node
+	// marker is the value of PNF_RUN in this cluster's nodes and children
+	// (its namespaces' prefix: unique per cluster, also when the modes
+	// run side by side).
+	marker  string
+	dataDir bool // phubd knows data_dir (reaping of orphans at boot)
+	nodes   []*node
 	// impostor runs in the last namespace under the name of a real node
 	// (the duplicate-name fault); clients never talk to it.
 	impostor *node
@@ -76,9 +79,6 @@ type node struct {
 	pid  int // 0 while not running
 	done chan struct{}
 }
-
-// runMarker is the value of PNF_RUN in this run's nodes and children.
-func runMarker() string { return strconv.Itoa(os.Getpid()) }
 
 // buildPhubd builds the daemon once per test run.
 func buildPhubd(t *testing.T) string {
@@ -100,7 +100,7 @@ func knowsKey(bin, key string) bool {
 
 func newCluster(t *testing.T, bin string, nt *netTopo, partition string, extraEnv []string) *cluster {
 	c := &cluster{t: t, bin: bin, dir: t.TempDir(), net: nt, partition: partition, extraEnv: extraEnv,
-		dataDir: knowsKey(bin, "data_dir")}
+		marker: nt.prefix, dataDir: knowsKey(bin, "data_dir")}
 	for i, nn := range nt.nodes {
 		n := &node{name: fmt.Sprintf("n%d", i+1), idx: i, net: nn}
 		logName := n.name
@@ -163,7 +163,7 @@ func (c *cluster) args(n *node) []string {
 
 // env is the nodes' environment: the host's without any PHUB_* variable
 // (phubd rejects unknown ones, and a developer's PHUB_SEEDS would become
-// the nodes' seeds), plus the secrets and the run marker.
+// the nodes' seeds), plus the secrets and the cluster's marker.
 func (c *cluster) env() []string {
 	var env []string
 	for _, kv := range os.Environ() {
@@ -171,7 +171,7 @@ func (c *cluster) env() []string {
 			env = append(env, kv)
 		}
 	}
-	env = append(env, "PHUB_SECRET="+peerSecret, "PHUB_ADMIN_TOKEN="+adminToken, runEnvName+"="+runMarker())
+	env = append(env, "PHUB_SECRET="+peerSecret, "PHUB_ADMIN_TOKEN="+adminToken, runEnvName+"="+c.marker)
 	return append(env, c.extraEnv...)
 }
 

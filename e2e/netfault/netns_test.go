@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -26,7 +27,7 @@ import (
 // or healed. Only these namespaces are touched; the host's network is left
 // alone.
 type netTopo struct {
-	prefix string // "pnf<pid>" (nsPrefix)
+	prefix string // "pnf<pid>m<k>" (nsPrefix, the test process, the k-th topology of the process)
 	bridge string
 	nodes  []*nodeNet // the cluster's nodes, then the spare namespaces
 }
@@ -73,7 +74,7 @@ func requireNetns(t *testing.T) {
 	_ = ipCmd("ip", "netns", "del", probe)
 }
 
-var staleNS = regexp.MustCompile(`^([a-z]+?)(\d+)(b|n\d+|probe)$`)
+var staleNS = regexp.MustCompile(`^([a-z]+?)(\d+)(?:m\d+)?(b|n\d+|probe)$`)
 
 // nsPrefix is the prefix of every namespace a run creates: "pnf", or
 // PHUB_NETFAULT_NS (1 to 6 lower-case letters), so that people sharing a
@@ -143,13 +144,17 @@ func killNamespace(ns string) {
 	}
 }
 
+// topologies numbers the topologies of this test process, so clusters
+// that run side by side have namespaces of their own.
+var topologies atomic.Int64
+
 // newTopology builds the bridge and n node namespaces (the cluster's
 // nodes and spares, e.g. for an impostor with a duplicate name) and registers
 // their removal (with every process left inside) as a cleanup.
 func newTopology(t *testing.T, n int) *netTopo {
 	t.Helper()
 	removeStale(t)
-	nt := &netTopo{prefix: fmt.Sprintf("%s%d", mustNSPrefix(), os.Getpid())}
+	nt := &netTopo{prefix: fmt.Sprintf("%s%dm%d", mustNSPrefix(), os.Getpid(), topologies.Add(1))}
 	nt.bridge = nt.prefix + "b"
 	t.Cleanup(nt.remove)
 	must := func(name string, args ...string) {

@@ -39,7 +39,7 @@ type sampler struct {
 	t0     time.Time
 	boot0  time.Duration // CLOCK_BOOTTIME at t0: process start times are boot-relative
 	every  time.Duration
-	marker string // this run's PNF_RUN value
+	marker string // the cluster's PNF_RUN value
 
 	mu      sync.Mutex
 	samples []sample
@@ -51,7 +51,7 @@ func newSampler(c *cluster, t0 time.Time, every time.Duration) (*sampler, error)
 		return nil, err
 	}
 	boot := time.Duration(ts.Nano()) - time.Since(t0)
-	return &sampler{c: c, t0: t0, boot0: boot, every: every, marker: runMarker()}, nil
+	return &sampler{c: c, t0: t0, boot0: boot, every: every, marker: c.marker}, nil
 }
 
 // run samples until ctx ends.

@@ -225,7 +225,7 @@ func (w *workload) startBig(n *node, client int, child string) {
 }
 
 func (w *workload) startWith(n *node, client int, child string, extra map[string]string) {
-	params := map[string]string{"command": "sleep", "args": childSleep, "env." + runEnvName: runMarker()}
+	params := map[string]string{"command": "sleep", "args": childSleep, "env." + runEnvName: w.c.marker}
 	maps.Copy(params, extra)
 	body := startBody{Await: true, Timeout: w.await.String(), SkipCheck: true, Specs: []apiSpec{{ID: child, Kind: "exec", Params: params}}}
 	op := checks.Op{Client: client, Node: n.name, Child: child, Kind: checks.OpStart, Call: w.now()}
