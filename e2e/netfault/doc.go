@@ -11,10 +11,12 @@
 // otherwise. Every namespace it creates is named pnf<pid>... (the prefix is
 // PHUB_NETFAULT_NS if set), so parallel runs never collide, and leftovers
 // of dead runs are removed at start.
-// The default run (about 100 s with the build) uses majority quorum and
-// a fixed seed. PHUB_NETFAULT=long (or a chaos duration such as 5m) runs
-// a longer chaos phase with majority quorum and divergence and prints the
-// per-mode reliability table of the README; PHUB_NETFAULT=canfail adds
+// The default run uses a fixed seed and runs majority quorum and strict
+// mode side by side (each cluster in namespaces of its own), 40 s of
+// chaos each: about a minute plus the build. PHUB_NETFAULT=long (or a
+// chaos duration such as 5m) runs a longer chaos phase with majority
+// quorum, strict and divergence; every run prints the per-mode
+// reliability table of the README; PHUB_NETFAULT=canfail adds
 // the run against a deliberately broken node; PHUB_NETFAULT=off skips;
 // PHUB_NETFAULT_FAULTS=kill,split,... picks the fault kinds.
 package netfault
