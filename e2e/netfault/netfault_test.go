@@ -130,7 +130,7 @@ func TestNetFault(t *testing.T) {
 	t.Logf("netfault reliability table:\n%s\n%s", tableHeader, strings.Join(rows, "\n"))
 }
 
-const tableHeader = "| partition mode | chaos | ops | acknowledged | unknown | lost | resurrected (longest life) | orphans | max duplicate overlap outside the non-transitive cut and pauses | during a pause (longest pause) | during the cut | most processes of a child in one sample | availability | gaps p50 / max | slowest heal detection | linearizable up to the cut |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+const tableHeader = "| partition mode | chaos | ops | acknowledged | unknown | lost | resurrected outside the non-transitive cut / in it (longest life) | orphans | max duplicate overlap outside the non-transitive cut and pauses | during a pause (longest pause) | during the cut | most processes of a child in one sample | availability | gaps p50 / max | slowest heal detection | linearizable up to the cut |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 
 func tableRow(mode string, chaos time.Duration, r report, faults []fault) string {
 	outside := time.Duration(0)
@@ -145,8 +145,8 @@ func tableRow(mode string, chaos time.Duration, r report, faults []fault) string
 			pause = max(pause, f.Heal-f.Start)
 		}
 	}
-	return fmt.Sprintf("| %s | %v | %d | %d | %d | %d | %d (%.2f s) | %d | %.2f s | %.2f s (%.1f s) | %.2f s | %d | %.1f%% | %.2f s / %.2f s | %.1f s | %s |", mode, chaos, r.Ops, r.Acked, r.Unknown,
-		len(r.Lost), len(r.Resurrected), r.ResurrectedLife.Seconds(), len(r.Orphans), outside.Seconds(), r.Overlap[string(faultPause)].Seconds(), pause.Seconds(),
+	return fmt.Sprintf("| %s | %v | %d | %d | %d | %d | %d / %d (%.2f s) | %d | %.2f s | %.2f s (%.1f s) | %.2f s | %d | %.1f%% | %.2f s / %.2f s | %.1f s | %s |", mode, chaos, r.Ops, r.Acked, r.Unknown,
+		len(r.Lost), len(r.Resurrected)-r.ResurrectedInCut, r.ResurrectedInCut, r.ResurrectedLife.Seconds(), len(r.Orphans), outside.Seconds(), r.Overlap[string(faultPause)].Seconds(), pause.Seconds(),
 		r.Overlap[string(faultNonTransitive)].Seconds(), r.MaxConcurrent, 100*r.Availability, r.GapQuantile(0.5).Seconds(), r.GapQuantile(1).Seconds(),
 		r.MaxHealDetect().Seconds(), r.Lin.Status)
 }

@@ -53,6 +53,7 @@ type report struct {
 	Lost, StoppedRunning        []string
 	Resurrected, Orphans        []string
 	ResurrectedLife             time.Duration            // the longest-lived resurrected process
+	ResurrectedInCut            int                      // how many of Resurrected started inside the non-transitive cut
 	Overlap                     map[string]time.Duration // max continuous duplicate overlap per fault kind ("calm": none active)
 	OverlapAt                   map[string]string        // where the max overlap of each kind was seen
 	HealDetect                  map[faultKind]time.Duration
@@ -227,6 +228,9 @@ func analyze(d runData, g guarantees) report {
 		desc := fmt.Sprintf("%s pid %d on %s epoch %d started at %.2fs during %s, gone within %v, after %v", p.Child, pid, p.EnvNode, p.Epoch, p.Start.Seconds(), during, life.Round(time.Millisecond), x)
 		r.Resurrected = append(r.Resurrected, desc)
 		r.ResurrectedLife = max(r.ResurrectedLife, life)
+		if during == string(faultNonTransitive) {
+			r.ResurrectedInCut++
+		}
 		if g.Quorum && (during == "calm" || (during != string(faultNonTransitive) && life > g.DuplicateBound)) {
 			violate("resurrected: %s", desc)
 		}

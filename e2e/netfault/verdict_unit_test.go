@@ -132,6 +132,16 @@ func TestVerdictFindsResurrection(t *testing.T) {
 	if r := analyze(d, unitGuarantees); len(r.Resurrected) != 1 || hasViolation(r, "resurrected:") || r.ResurrectedLife > 500*time.Millisecond {
 		t.Fatalf("a resurrection gone within 450 ms during a fault: %v (life %v)", r.Violations, r.ResurrectedLife)
 	}
+	if r := analyze(d, unitGuarantees); r.ResurrectedInCut != 0 {
+		t.Fatalf("a resurrection during an isolation counted as one in the non-transitive cut")
+	}
+	// Inside the non-transitive cut it is counted apart, not bounded.
+	d.Samples, d.FinalProcs = smp, smp[len(smp)-1]
+	d.Faults = []fault{{Kind: faultNonTransitive, Nodes: []int{0, 2}, Start: 1500 * time.Millisecond, Heal: 5 * s, Healthy: 5 * s}}
+	if r := analyze(d, unitGuarantees); len(r.Resurrected) != 1 || r.ResurrectedInCut != 1 || hasViolation(r, "resurrected:") {
+		t.Fatalf("a resurrection inside the non-transitive cut: %v (in the cut %d)", r.Violations, r.ResurrectedInCut)
+	}
+	d.Samples, d.FinalProcs = short, short[len(short)-1]
 	d.Faults = nil
 	if r := analyze(d, unitGuarantees); !hasViolation(r, "resurrected:") {
 		t.Fatalf("the same resurrection without a fault passed: %v", r.Violations)
