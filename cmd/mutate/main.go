@@ -65,7 +65,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.ops, "ops", "", "comma-separated operators to enumerate (default all)")
 	fs.BoolVar(&o.list, "list", false, "list the mutants and exit")
 	fs.StringVar(&o.print, "print", "", "print the mutated file of this mutant id and exit (for triage: go test -overlay)")
-	fs.DurationVar(&o.timeout, "timeout", 0, "per go test command, builds included (default 3× the baseline + 2m)")
+	fs.DurationVar(&o.timeout, "timeout", 0, "per stage's tests, builds excluded (default 4× the stage's baseline + 3m); a stage past it leaves the mutant undecided")
 	fs.DurationVar(&o.testTime, "test-timeout", 5*time.Minute, "go test -timeout of each command (a hung test fails)")
 	fs.StringVar(&o.equivalent, "equivalent", "cmd/mutate/EQUIVALENT.md", "file naming survivors judged equivalent (module-relative)")
 	if err := fs.Parse(args); err != nil {
@@ -136,7 +136,11 @@ func run(args []string) error {
 	rep.commit = gitDescribe(root)
 	rep.equivalent = readEquivalent(filepath.Join(root, o.equivalent))
 
-	r := &runner{root: root, stages: stages, timeout: time.Hour}
+	work := filepath.Join(o.out, "work")
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return err
+	}
+	r := &runner{root: root, stages: stages, timeout: 2 * time.Hour, bin: work}
 	fmt.Fprintf(os.Stderr, "mutate: %d mutants, %d drawn, %d type-check and run; baseline first\n", len(all), drawn, len(chosen))
 	t0 := time.Now()
 	if st, stg, detail := r.run(""); st != Survived {
@@ -145,12 +149,16 @@ func run(args []string) error {
 	rep.baseline = time.Since(t0)
 	r.timeout = o.timeout
 	if r.timeout == 0 {
-		r.timeout = 3*rep.baseline + 2*time.Minute
+		// Each stage's tests get 4× their baseline (builds included
+		// there, so the bound is loose) + 3m: the load of a shared
+		// machine varies by that much within an hour.
+		r.perStage = map[string]time.Duration{}
+		for _, st := range stages {
+			r.perStage[st.name] = (4*r.took[st.name] + 3*time.Minute).Round(time.Second)
+		}
 	}
-	work := filepath.Join(o.out, "work")
-	if err := os.MkdirAll(work, 0o755); err != nil {
-		return err
-	}
+	rep.stageTimeouts = r.perStage
+	fmt.Fprintf(os.Stderr, "mutate: baseline %s; per-stage timeouts %s\n", rep.baseline.Round(time.Second), rep.timeoutText())
 	start := time.Now()
 	for i, m := range chosen {
 		if time.Since(start) > o.budget {

@@ -139,14 +139,15 @@ func TestDiffShowsTheChangedLine(t *testing.T) {
 }
 
 // TestRunnerClassifies judges a killed, a surviving (equivalent), an
-// unbuildable and a non-terminating mutant of the fixture.
+// unbuildable and a non-terminating mutant of the fixture, with the stage
+// built once (go test -c) and then run, as the oracles do.
 func TestRunnerClassifies(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go test on the fixture")
 	}
 	p, root := loadFixture(t)
 	ms := p.Enumerate()
-	r := &runner{root: root, stages: []stage{{name: "fixture", args: []string{"-count=1", "./pkg"}}}, timeout: 5 * time.Minute}
+	r := &runner{root: root, stages: []stage{{name: "fixture", pkg: "./pkg", run: []string{"-test.count=1"}}}, timeout: 5 * time.Minute, bin: t.TempDir()}
 	if st, _, detail := r.run(""); st != Survived {
 		t.Fatalf("baseline: %s %s", st, detail)
 	}
@@ -170,10 +171,21 @@ func TestRunnerClassifies(t *testing.T) {
 	if st, d := judge([]byte("package pkg\nfunc Sum( {")); st != Uncompilable {
 		t.Errorf("syntax error: %s %q, want uncompilable", st, d)
 	}
-	// i++ → i-- never ends: the timeout kills it.
+	// i++ → i-- never ends: the timeout, which counts the tests and not
+	// the build, leaves it undecided.
+	r.perStage = map[string]time.Duration{"fixture": 10 * time.Second}
+	if st, d := judge(find(t, ms, "pkg/pkg.go:51:4:arith-swap").apply(orig)); st != TimedOut || !strings.Contains(d, "timeout after 10s") {
+		t.Errorf("i--: %s %q, want undecided by timeout", st, d)
+	}
+	// The same mutant through a plain go test stage.
+	r.stages = []stage{{name: "plain", args: []string{"-count=1", "./pkg"}}}
+	r.perStage = nil
 	r.timeout = 10 * time.Second
-	if st, d := judge(find(t, ms, "pkg/pkg.go:51:4:arith-swap").apply(orig)); st != Killed || !strings.Contains(d, "timeout") {
-		t.Errorf("i--: %s %q, want killed by timeout", st, d)
+	if st, d := judge(find(t, ms, "pkg/pkg.go:51:4:arith-swap").apply(orig)); st != TimedOut {
+		t.Errorf("i-- (go test): %s %q, want undecided by timeout", st, d)
+	}
+	if st, d := judge(find(t, ms, "pkg/pkg.go:27:5:arith-swap").apply(orig)); st != Killed || !strings.Contains(d, "TestSum") {
+		t.Errorf("s -= x (go test): %s %q, want killed by TestSum", st, d)
 	}
 }
 

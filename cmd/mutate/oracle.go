@@ -12,32 +12,47 @@ import (
 	"time"
 )
 
-// stage is one `go test` invocation of an oracle.
+// stage is one test command of an oracle. A stage with pkg set is built
+// once per mutant with `go test -c` (its build has its own, generous
+// timeout) and its binary run in the package directory with run as flags,
+// so the per-command timeout measures the tests alone, not a build that
+// waits for a loaded machine. A stage without pkg runs `go test args`.
 type stage struct {
 	name string
-	args []string // after "go test"
+	pkg  string   // package to build with go test -c ("./core"); empty: go test args
+	run  []string // test binary flags (-test.run …), with pkg
+	args []string // after "go test", without pkg
 	env  []string // extra KEY=VALUE
+}
+
+// command is how the report shows a stage.
+func (s stage) command() string {
+	env := strings.Join(append(s.env, ""), " ")
+	if s.pkg != "" {
+		return fmt.Sprintf("%sgo test -c %s && %s.test %s", env, s.pkg, filepath.Base(s.pkg), strings.Join(s.run, " "))
+	}
+	return fmt.Sprintf("%sgo test %s", env, strings.Join(s.args, " "))
 }
 
 // oracleStages returns the test commands of an oracle. A mutant is killed
 // by the first stage that fails; later stages only run for survivors, so
 // "full" costs little more than "fast" for mutants fast kills. testTimeout
-// is go test's -timeout: a mutant that hangs a test fails that test.
+// is the tests' own -timeout: a mutant that hangs a test fails that test.
 func oracleStages(name string, seeds int, testTimeout time.Duration) ([]stage, error) {
 	// Cheapest first: core's own tests build one small binary.
-	args := func(extra ...string) []string {
-		return append([]string{"-vet=off", "-count=1", "-timeout", testTimeout.String()}, extra...)
+	flags := func(extra ...string) []string {
+		return append([]string{"-test.count=1", "-test.timeout=" + testTimeout.String()}, extra...)
 	}
 	fast := []stage{
-		{name: "core", args: args("./core")},
-		{name: "scenarios", args: args("./scenarios")},
-		{name: fmt.Sprintf("sim sweep PHUB_SEEDS=%d", seeds), args: args("-run", "^TestSweep$", "./sim"), env: []string{fmt.Sprintf("PHUB_SEEDS=%d", seeds)}},
+		{name: "core", pkg: "./core", run: flags()},
+		{name: "scenarios", pkg: "./scenarios", run: flags()},
+		{name: fmt.Sprintf("sim sweep PHUB_SEEDS=%d", seeds), pkg: "./sim", run: flags("-test.run=^TestSweep$"), env: []string{fmt.Sprintf("PHUB_SEEDS=%d", seeds)}},
 	}
 	switch name {
 	case "fast":
 		return fast, nil
 	case "full":
-		return append(fast, stage{name: "go test ./...", args: args("./...")}), nil
+		return append(fast, stage{name: "go test ./...", args: []string{"-vet=off", "-count=1", "-timeout", testTimeout.String(), "./..."}}), nil
 	}
 	return nil, fmt.Errorf("unknown oracle %q (want fast or full)", name)
 }
@@ -45,11 +60,15 @@ func oracleStages(name string, seeds int, testTimeout time.Duration) ([]stage, e
 // Status classifies a mutant.
 type Status string
 
-// The statuses of a mutant run.
+// The statuses of a mutant run. TimedOut is undecided: on a loaded
+// machine a stage that outlives its timeout says nothing about the mutant
+// (a hang and a slow machine look alike), so it counts neither as killed
+// nor as survived.
 const (
 	Killed       Status = "killed"
 	Survived     Status = "survived"
 	Uncompilable Status = "uncompilable"
+	TimedOut     Status = "timeout"
 )
 
 // Result is the verdict on one mutant.
@@ -65,18 +84,40 @@ type Result struct {
 
 // runner runs oracle stages against overlays.
 type runner struct {
-	root    string
-	stages  []stage
-	timeout time.Duration
+	root   string
+	stages []stage
+	// timeout bounds one stage's tests (the build excluded), unless
+	// perStage names a bound for that stage.
+	timeout  time.Duration
+	perStage map[string]time.Duration
+	// buildTimeout bounds one go test -c (default 30m).
+	buildTimeout time.Duration
+	// bin is where stage binaries are built (default a temporary dir).
+	bin string
+	// took records each stage's duration of the last run (the baseline's
+	// sets the per-stage timeouts).
+	took map[string]time.Duration
+}
+
+func (r *runner) stageTimeout(st stage) time.Duration {
+	if d, ok := r.perStage[st.name]; ok {
+		return d
+	}
+	return r.timeout
 }
 
 // run judges the tree with overlay (empty: the unmodified tree).
 func (r *runner) run(overlay string) (Status, string, string) {
+	r.took = map[string]time.Duration{}
 	for _, st := range r.stages {
-		out, err, timedOut := r.goTest(st, overlay)
+		t := time.Now()
+		out, err, timedOut, buildFailed := r.exec(st, overlay)
+		r.took[st.name] = time.Since(t)
 		switch {
+		case buildFailed:
+			return Uncompilable, st.name, firstMatch(out, "")
 		case timedOut:
-			return Killed, st.name, fmt.Sprintf("timeout after %s", r.timeout)
+			return TimedOut, st.name, fmt.Sprintf("timeout after %s", r.stageTimeout(st))
 		case err == nil:
 			continue
 		case bytes.Contains(out, []byte("[build failed]")) || bytes.Contains(out, []byte("[setup failed]")):
@@ -88,11 +129,47 @@ func (r *runner) run(overlay string) (Status, string, string) {
 	return Survived, "", ""
 }
 
-func (r *runner) goTest(st stage, overlay string) ([]byte, error, bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+// exec runs one stage: for a pkg stage, a build then the binary.
+func (r *runner) exec(st stage, overlay string) (out []byte, err error, timedOut, buildFailed bool) {
+	if st.pkg == "" {
+		out, err, timedOut = r.command(r.stageTimeout(st), r.root, st.env, overlay, "go", append([]string{"test"}, st.args...)...)
+		return out, err, timedOut, false
+	}
+	dir := r.bin
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "mutate-bin"); err != nil {
+			return nil, err, false, true
+		}
+		defer os.RemoveAll(dir)
+	}
+	bin := filepath.Join(dir, strings.ReplaceAll(strings.Trim(st.pkg, "./"), "/", "_")+".test")
+	os.Remove(bin)
+	bt := r.buildTimeout
+	if bt == 0 {
+		bt = 30 * time.Minute
+	}
+	out, err, timedOut = r.command(bt, r.root, nil, overlay, "go", "test", "-c", "-vet=off", "-o", bin, st.pkg)
+	if timedOut {
+		return out, err, true, false
+	}
+	if err != nil {
+		return out, err, false, true
+	}
+	if _, serr := os.Stat(bin); serr != nil {
+		// go test -c writes nothing for a package without tests.
+		return []byte("no test binary for " + st.pkg), serr, false, true
+	}
+	out, err, timedOut = r.command(r.stageTimeout(st), filepath.Join(r.root, filepath.FromSlash(st.pkg)), st.env, overlay, bin, st.run...)
+	return out, err, timedOut, false
+}
+
+// command runs name args in dir with the overlay in GOFLAGS (so nested
+// go builds see the mutant), killing its process group after timeout.
+func (r *runner) command(timeout time.Duration, dir string, extraEnv []string, overlay, name string, args ...string) ([]byte, error, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", append([]string{"test"}, st.args...)...)
-	cmd.Dir = r.root
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
 	env := []string{}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "PHUB_SEEDS=") && !strings.HasPrefix(kv, "GOFLAGS=") {
@@ -108,7 +185,7 @@ func (r *runner) goTest(st stage, overlay string) ([]byte, error, bool) {
 	if flags != "" {
 		env = append(env, "GOFLAGS="+flags)
 	}
-	cmd.Env = append(env, st.env...)
+	cmd.Env = append(env, extraEnv...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	killGroup(cmd)

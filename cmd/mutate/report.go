@@ -24,12 +24,14 @@ type report struct {
 	notRun     int
 	stages     []stage
 	baseline   time.Duration
-	elapsed    time.Duration
-	results    []Result
-	equivalent map[string]string // id → reason
+	// stageTimeouts are the per-stage test timeouts (nil: opts.timeout).
+	stageTimeouts map[string]time.Duration
+	elapsed       time.Duration
+	results       []Result
+	equivalent    map[string]string // id → reason
 }
 
-type tally struct{ killed, survived, equivalent, uncompilable int }
+type tally struct{ killed, survived, equivalent, uncompilable, timedOut int }
 
 func (r *report) tally() (tally, map[string]*tally) {
 	var all tally
@@ -46,6 +48,8 @@ func (r *report) tally() (tally, map[string]*tally) {
 				x.killed++
 			case res.Status == Uncompilable:
 				x.uncompilable++
+			case res.Status == TimedOut:
+				x.timedOut++
 			case r.equivalent[res.ID] != "":
 				x.equivalent++
 			default:
@@ -66,8 +70,8 @@ func pct(a, b int) string {
 // summary is the one-line score.
 func (r *report) summary() string {
 	t, _ := r.tally()
-	return fmt.Sprintf("score %s: %d killed of %d non-equivalent mutants (%d survived, %d equivalent, %d did not build); raw %s of %d run",
-		pct(t.killed, t.killed+t.survived), t.killed, t.killed+t.survived, t.survived, t.equivalent, t.uncompilable,
+	return fmt.Sprintf("score %s: %d killed of %d decided non-equivalent mutants (%d survived, %d equivalent, %d undecided by timeout, %d did not build); raw %s of %d decided",
+		pct(t.killed, t.killed+t.survived), t.killed, t.killed+t.survived, t.survived, t.equivalent, t.timedOut, t.uncompilable,
 		pct(t.killed, t.killed+t.survived+t.equivalent), t.killed+t.survived+t.equivalent)
 }
 
@@ -79,9 +83,9 @@ func (r *report) write() error {
 	fmt.Fprintf(&b, "- tree: %s, %s\n", r.commit, time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- oracle %q:", r.opts.oracle)
 	for _, s := range r.stages {
-		fmt.Fprintf(&b, " `%sgo test %s`;", strings.Join(append(s.env, ""), " "), strings.Join(s.args, " "))
+		fmt.Fprintf(&b, " `%s`;", s.command())
 	}
-	fmt.Fprintf(&b, " baseline %s, per-command timeout %s\n", r.baseline.Round(time.Second), r.timeoutText())
+	fmt.Fprintf(&b, " baseline %s, test timeouts %s\n", r.baseline.Round(time.Second), r.timeoutText())
 	fmt.Fprintf(&b, "- mutants: %d enumerated; %d drawn, of which %d do not type-check (excluded) and %d were chosen", r.enumerated, r.drawn, r.drawn-r.chosen, r.chosen)
 	if r.opts.mutants == "" {
 		fmt.Fprintf(&b, " (sample %d, seed %d)", r.opts.sample, r.opts.seed)
@@ -91,13 +95,13 @@ func (r *report) write() error {
 		fmt.Fprintf(&b, "; %d not run (budget %s)", r.notRun, r.opts.budget)
 	}
 	fmt.Fprintf(&b, "\n\n**%s**\n\n", r.summary())
-	b.WriteString("| operator | killed | survived | equivalent | did not build |\n|---|---|---|---|---|\n")
+	b.WriteString("| operator | killed | survived | equivalent | undecided (timeout) | did not build |\n|---|---|---|---|---|---|\n")
 	for _, op := range Operators {
 		if x := byOp[op]; x != nil {
-			fmt.Fprintf(&b, "| %s | %d | %d | %d | %d |\n", op, x.killed, x.survived, x.equivalent, x.uncompilable)
+			fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d |\n", op, x.killed, x.survived, x.equivalent, x.timedOut, x.uncompilable)
 		}
 	}
-	fmt.Fprintf(&b, "| all | %d | %d | %d | %d |\n\n", t.killed, t.survived, t.equivalent, t.uncompilable)
+	fmt.Fprintf(&b, "| all | %d | %d | %d | %d | %d |\n\n", t.killed, t.survived, t.equivalent, t.timedOut, t.uncompilable)
 
 	sorted := append([]Result(nil), r.results...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
@@ -117,6 +121,12 @@ func (r *report) write() error {
 	for _, res := range sorted {
 		if res.Status == Killed {
 			fmt.Fprintf(&b, "| `%s` | %s | %s | %.0f |\n", res.ID, res.Stage, strings.ReplaceAll(res.Detail, "|", "\\|"), res.Seconds)
+		}
+	}
+	b.WriteString("\n## Undecided (a stage outlived its timeout)\n\n")
+	for _, res := range sorted {
+		if res.Status == TimedOut {
+			fmt.Fprintf(&b, "- `%s`: %s, %s (%.0f s)\n", res.ID, res.Stage, res.Detail, res.Seconds)
 		}
 	}
 	b.WriteString("\n## Did not build\n\n")
@@ -141,10 +151,14 @@ func (r *report) write() error {
 }
 
 func (r *report) timeoutText() string {
-	if r.opts.timeout > 0 {
+	if r.opts.timeout > 0 || len(r.stageTimeouts) == 0 {
 		return r.opts.timeout.String()
 	}
-	return (3*r.baseline + 2*time.Minute).Round(time.Second).String()
+	var parts []string
+	for _, s := range r.stages {
+		parts = append(parts, fmt.Sprintf("%s %s", s.name, r.stageTimeouts[s.name]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // gitDescribe names the tree the mutants were cut from.
