@@ -49,6 +49,7 @@
 //	record.go      how the registry stores an entry: a 16-byte record, interned shapes, rare fields
 //	requests.go    the origin side of client requests: routing, retries, timeouts
 //	owner.go       the owner side: execute, replicate before ack, dedup
+//	reroute.go     one owner per child: a request naming a child another node owns is refused and regrouped
 //	children.go    local children: start, exits, restart policy
 //	intensity.go   restart intensity and backoff per replica
 //	cordon.go      cordon and uncordon: the ring leaves cordoned nodes out

@@ -148,6 +148,10 @@ func (n *Node) onRoutedRequest(m Message) {
 			return
 		}
 	}
+	if !n.ownsEvery(m) {
+		n.refuseNotOwned(key) // one owner per child (reroute.go)
+		return
+	}
 	op := &ownerOp{key: key, op: m.Op, deadline: n.now.Add(n.cfg.Timing.RequestTimeout)}
 	switch m.Op {
 	case OpStart:

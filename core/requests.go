@@ -274,6 +274,10 @@ func (n *Node) onResult(seq uint64, from NodeID, results []ChildResult, errc Err
 	if !ok || g.done {
 		return
 	}
+	if errc == errReroute {
+		n.rerouteSub(g) // the owner owns not every child of it (reroute.go)
+		return
+	}
 	p := g.parent
 	if len(results) != len(g.idx) {
 		return // malformed answer: keep waiting (timeout reports it)
