@@ -45,7 +45,7 @@ func bootNode(c *Config, base core.Instant) (*core.Node, error) {
 		if rerr := c.Store.Reset(); rerr != nil {
 			return nil, fmt.Errorf("resetting the corrupt durable store: %w", rerr)
 		}
-		snap, err = nil, nil
+		return core.NewNodeLostState(c.Core, base)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("loading the durable store: %w", err)

@@ -96,6 +96,11 @@ type BrokenFor struct {
 	// answer out of which_children_global (an operation no sweep issued
 	// before issue 10).
 	WhichGlobalDropsChild bool
+	// VolatileEpochFloor keeps a durable node's epoch floor in memory
+	// only: it is neither written (Ready.Persist) nor recovered, so after
+	// a full-cluster restart a child whose tombstone expired starts again
+	// at epoch 1.
+	VolatileEpochFloor bool
 }
 
 // DistributionKind selects how children are mapped to nodes.

@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Durable mode (Config.Durable): persistence is an output and recovery an
@@ -36,11 +37,16 @@ type PersistBatch struct {
 	// (sorted, itself left out): the nodes a recovery waits for.
 	View        []NodeID
 	ViewChanged bool
+	// EpochFloor, when nonzero, is the node's raised epoch floor
+	// (epochfloor.go): written in the same batch as the deletion of the
+	// tombstones whose collection raised it, so after any crash the
+	// floor on disk is at least the epoch of every tombstone gone from it.
+	EpochFloor uint64 `json:",omitempty"`
 }
 
 // Empty reports whether the batch changes nothing.
 func (b *PersistBatch) Empty() bool {
-	return b == nil || (b.Incarnation == 0 && len(b.Entries) == 0 && len(b.Deleted) == 0 && len(b.Local) == 0 && len(b.LocalGone) == 0 && !b.ViewChanged)
+	return b == nil || (b.Incarnation == 0 && len(b.Entries) == 0 && len(b.Deleted) == 0 && len(b.Local) == 0 && len(b.LocalGone) == 0 && !b.ViewChanged && b.EpochFloor == 0)
 }
 
 // PersistedChild is the last known state of a child running on this node.
@@ -63,6 +69,10 @@ type Snapshot struct {
 	Local map[ChildID]PersistedChild `json:"local"`
 	// View is the last view of alive peers the node wrote (sorted).
 	View []NodeID `json:"view,omitempty"`
+	// EpochFloor is the highest epoch floor the node wrote: fresh starts
+	// after a recovery begin above it, so epochs only grow across a
+	// full-cluster restart even for children whose tombstones expired.
+	EpochFloor uint64 `json:"epoch_floor,omitempty"`
 }
 
 // NewSnapshot returns an empty snapshot.
@@ -100,12 +110,13 @@ func (s *Snapshot) Apply(b *PersistBatch) {
 	if b.ViewChanged {
 		s.View = append([]NodeID(nil), b.View...)
 	}
+	s.EpochFloor = max(s.EpochFloor, b.EpochFloor)
 }
 
 // Batch returns the whole snapshot as one batch (for a store that writes
 // a fresh base): applying it to an empty snapshot yields s.
 func (s *Snapshot) Batch() *PersistBatch {
-	b := &PersistBatch{Incarnation: s.Incarnation, View: append([]NodeID(nil), s.View...), ViewChanged: true}
+	b := &PersistBatch{Incarnation: s.Incarnation, View: append([]NodeID(nil), s.View...), ViewChanged: true, EpochFloor: s.EpochFloor}
 	for _, id := range sortedChildKeys(s.Entries) {
 		b.Entries = append(b.Entries, s.Entries[id])
 	}
@@ -198,10 +209,16 @@ func NewNodeFromSnapshot(cfg Config, now Instant, snap *Snapshot) (*Node, error)
 		return n, nil
 	}
 	ttl := cfg.Timing.TombstoneTTL
+	n.reg.epochFloor = snap.EpochFloor
+	n.persist.floor = snap.EpochFloor
+	if cfg.Broken.VolatileEpochFloor {
+		n.reg.epochFloor, n.persist.floor = 0, 0
+	}
 	for _, id := range sortedChildKeys(snap.Entries) {
 		e := snap.Entries[id]
 		if e.Stopped && e.StoppedAt != 0 && now.Sub(e.StoppedAt) > ttl {
 			n.persist.deleted[id] = struct{}{} // expired while the node was down
+			n.raiseEpochFloor(e.Epoch)         // persisted with the deletion
 			continue
 		}
 		e.Replicas = nil
@@ -227,6 +244,58 @@ func NewNodeFromSnapshot(cfg Config, now Instant, snap *Snapshot) (*Node, error)
 	return n, nil
 }
 
+// NewNodeLostState returns a durable node whose persisted state could not
+// be read (a read error, a checksum mismatch: ErrCorruptSnapshot). It
+// boots empty and never serves the lost state; it recovers the registry
+// from its peers. Having forgotten its last view, it waits — before it
+// serves or starts anything — for a full state exchange with every
+// configured seed (a seed that is a node name or a member's address; a
+// "dns:" seed cannot be told apart and counts once some peer has synced),
+// and for at least one peer: a lone empty node acting after DownAfter, as
+// a fresh node does, would answer "not found" for children the seeds hold
+// on their disks while they are down. A seed that never returns is given
+// up after Timing.ForgetDownAfter. Without seeds it boots as a fresh node.
+func NewNodeLostState(cfg Config, now Instant) (*Node, error) {
+	n, err := NewNodeFromSnapshot(cfg, now, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range cfg.Seeds {
+		if s != cfg.Name && s != NodeID(cfg.AdvertiseAddr) {
+			n.persist.lost = true
+			n.synced = false
+		}
+	}
+	return n, nil
+}
+
+// lostStateRecovered reports whether a node booted with NewNodeLostState
+// has had a full sync from every seed and from at least one peer.
+func (n *Node) lostStateRecovered() bool {
+	heard := false
+	for _, p := range n.members.peers() {
+		heard = heard || n.syncedFrom[p]
+	}
+	if !heard {
+		return false
+	}
+	for _, s := range n.cfg.Seeds {
+		if s == n.cfg.Name || s == NodeID(n.cfg.AdvertiseAddr) || strings.HasPrefix(string(s), "dns:") {
+			continue
+		}
+		synced := false
+		for _, p := range n.members.peers() {
+			if p == s || NodeID(n.members.members[p].Addr) == s {
+				synced = synced || n.syncedFrom[p]
+			}
+		}
+		if !synced {
+			return false
+		}
+	}
+	return true
+}
+
 // Recovered returns how many registry entries the node recovered from its
 // snapshot (0 for a node created without one).
 func (n *Node) Recovered() int { return n.recovered }
@@ -244,18 +313,29 @@ type persistState struct {
 	// waitFor: the peers of the recovered view, whose full sync a
 	// recovered node awaits before it is synced (awaitingRecovery)
 	waitFor []NodeID
+	// floor: the epoch floor last written
+	floor uint64
+	// lost: booted after its persisted state was lost (NewNodeLostState);
+	// it waits for every seed's full sync
+	lost bool
 }
 
 // awaitingRecovery reports whether a recovered node still waits for the
 // full sync of a peer of its persisted view (checkSynced).
 func (n *Node) awaitingRecovery() bool {
 	ps := &n.persist
-	if len(ps.waitFor) == 0 {
+	if len(ps.waitFor) == 0 && !ps.lost {
 		return false
 	}
 	if n.now.Sub(n.bootedAt) >= n.cfg.Timing.ForgetDownAfter {
-		ps.waitFor = nil // given up: such a member would be forgotten
+		ps.waitFor, ps.lost = nil, false // given up: such a member would be forgotten
 		return false
+	}
+	if ps.lost {
+		if !n.lostStateRecovered() {
+			return true
+		}
+		ps.lost = false
 	}
 	for _, p := range ps.waitFor {
 		if !n.syncedFrom[p] {
@@ -294,10 +374,14 @@ func (n *Node) takePersist() *PersistBatch {
 	}
 	ps := &n.persist
 	dirty := n.reg.persistDirty
-	if !ps.incarnation && len(dirty) == 0 && len(ps.deleted) == 0 && len(ps.local) == 0 && !ps.view {
+	floor := n.reg.epochFloor > ps.floor && !n.cfg.Broken.VolatileEpochFloor
+	if !ps.incarnation && len(dirty) == 0 && len(ps.deleted) == 0 && len(ps.local) == 0 && !ps.view && !floor {
 		return nil
 	}
 	b := &PersistBatch{}
+	if floor {
+		b.EpochFloor, ps.floor = n.reg.epochFloor, n.reg.epochFloor
+	}
 	if ps.view {
 		ps.view = false
 		b.ViewChanged = true

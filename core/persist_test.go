@@ -237,3 +237,87 @@ func TestRecoveredNodeWaitsForItsLastView(t *testing.T) {
 		t.Fatalf("a node whose last view was itself alone: synced %v, starts %v", d.n.Readiness().Synced, d.starts)
 	}
 }
+
+// TestEpochFloorSurvivesRecovery: epochs only grow across a full restart,
+// also for a child whose tombstone expired — collected while the node ran
+// (the floor is written with the tombstone's deletion) or found expired
+// at boot (the floor is raised and written in the first batch). A start
+// after recovery begins above the tombstone's epoch.
+func TestEpochFloorSurvivesRecovery(t *testing.T) {
+	for _, expireWhileDown := range []bool{false, true} {
+		d := newSoloDriver(t, 1, nil, Instant(1000*time.Second))
+		d.run(2 * time.Second)
+		d.request(Request{Op: OpStart, Specs: []ChildSpec{{ID: "a"}}, Start: StartOptions{Await: true}})
+		d.request(Request{Op: OpStop, IDs: []ChildID{"a"}, Stop: StopOptions{Await: true}})
+		tomb := d.disk.Entries["a"].Epoch
+		ttl := d.n.Config().Timing.TombstoneTTL
+		disk, at, inc := cloneSnap(d.disk), d.now, uint64(2)
+		if expireWhileDown {
+			// Down past the TTL: the boot drops the tombstone and writes
+			// the floor; then it crashes again at once.
+			at = at.Add(ttl + time.Second)
+			r := newSoloDriver(t, inc, disk, at)
+			disk, inc = cloneSnap(r.disk), inc+1
+		} else {
+			d.run(ttl + 2*d.n.Config().Sync.Interval)
+			if d.n.EpochFloor() < tomb {
+				t.Fatalf("floor %d after collecting a tombstone at epoch %d", d.n.EpochFloor(), tomb)
+			}
+			disk, at = cloneSnap(d.disk), d.now
+		}
+		if _, ok := disk.Entries["a"]; ok || disk.EpochFloor < tomb {
+			t.Fatalf("expired while down %v: disk holds a=%v, floor %d; want the tombstone gone and a floor >= %d",
+				expireWhileDown, ok, disk.EpochFloor, tomb)
+		}
+		r := newSoloDriver(t, inc, disk, at.Add(time.Second))
+		r.run(2 * time.Second)
+		rep := r.request(Request{Op: OpStart, Specs: []ChildSpec{{ID: "a"}}, Start: StartOptions{Await: true}})
+		if rep.Results[0].Err != "" || rep.Results[0].Epoch <= tomb {
+			t.Fatalf("expired while down %v: start after recovery %+v, want an epoch above the expired tombstone's %d",
+				expireWhileDown, rep.Results[0], tomb)
+		}
+	}
+}
+
+// TestLostStateWaitsForItsSeeds: a node whose disk could not be read
+// boots empty and, having forgotten its last view, does not act alone
+// after DownAfter (it would answer "not found" for children its seeds
+// hold on their disks while they are down); it waits for its seeds,
+// giving up after ForgetDownAfter.
+func TestLostStateWaitsForItsSeeds(t *testing.T) {
+	cfg := DefaultConfig("n1")
+	cfg.Incarnation, cfg.RandSeed, cfg.CheckInvariants = 3, 1, true
+	cfg.Seeds = []NodeID{"n2"}
+	fastTiming(&cfg)
+	now := Instant(1000 * time.Second)
+	n, err := NewNodeLostState(cfg, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	down, forget := cfg.Timing.DownAfter, cfg.Timing.ForgetDownAfter
+	for end := now.Add(3 * down); now < end; now = now.Add(10 * time.Millisecond) {
+		n.Tick(now)
+		n.Ready()
+	}
+	if n.Readiness().Synced {
+		t.Fatalf("a node that lost its state acts alone %v after boot although its seed n2 may hold the registry", 3*down)
+	}
+	for end := now.Add(forget); now < end; now = now.Add(10 * time.Millisecond) {
+		n.Tick(now)
+		n.Ready()
+	}
+	if !n.Readiness().Synced {
+		t.Fatalf("still waiting for n2 after ForgetDownAfter (%v)", forget)
+	}
+
+	// Without seeds there is nobody to recover from: it boots as a fresh node.
+	cfg.Seeds = nil
+	n, err = NewNodeLostState(cfg, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Tick(now.Add(down + time.Millisecond))
+	if !n.Readiness().Synced {
+		t.Fatalf("a lone node without seeds waits after a lost disk")
+	}
+}

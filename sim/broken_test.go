@@ -38,6 +38,11 @@ func TestChecksCatchBrokenCore(t *testing.T) {
 		// retransmissions (caught by checks.HandoverState).
 		{"no-epoch-floor", ClassCrash, core.BrokenFor{NoEpochFloor: true}, 0},
 		{"handover-dedup-by-epoch", ClassMix, core.BrokenFor{HandoverDedupByEpoch: true}, 0},
+		// Issue 16: a durable node's epoch floor kept in memory only —
+		// after the durable class's full restart following the idle
+		// stretch, children whose tombstones expired start at epoch 1
+		// again (caught by checks.AcknowledgedEpochsIncrease).
+		{"volatile-epoch-floor", ClassDurable, core.BrokenFor{VolatileEpochFloor: true}, 0},
 	}
 	// Seeds tried per case: the default sweep of the class (each case
 	// stops at the first seed that catches it).

@@ -97,7 +97,7 @@ func (d *disk) read() (*core.Snapshot, error) {
 
 // cloneSnapshot copies the maps so a node never shares the disk's state.
 func cloneSnapshot(s *core.Snapshot) *core.Snapshot {
-	c := &core.Snapshot{Incarnation: s.Incarnation, View: append([]core.NodeID(nil), s.View...), Entries: make(map[core.ChildID]core.Entry, len(s.Entries)), Local: make(map[core.ChildID]core.PersistedChild, len(s.Local))}
+	c := &core.Snapshot{Incarnation: s.Incarnation, EpochFloor: s.EpochFloor, View: append([]core.NodeID(nil), s.View...), Entries: make(map[core.ChildID]core.Entry, len(s.Entries)), Local: make(map[core.ChildID]core.PersistedChild, len(s.Local))}
 	for k, v := range s.Entries {
 		c.Entries[k] = v
 	}
@@ -129,7 +129,7 @@ func (s *Sim) newNode(sn *simNode, cfg core.Config) (*core.Node, error) {
 	if err != nil {
 		s.tracef(TraceEvent{Kind: "disk", Node: string(sn.name)}, "%s: %v: boots empty and recovers from peers", sn.name, err)
 		s.cover(CoverDiskFaultDetected)
-		snap = nil
+		return core.NewNodeLostState(cfg, now)
 	}
 	n, err := core.NewNodeFromSnapshot(cfg, now, snap)
 	if err == nil && snap != nil && snap.Incarnation > 0 {

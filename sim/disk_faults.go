@@ -89,3 +89,33 @@ func (s *Sim) leftCount() int {
 	}
 	return k
 }
+
+// fullRestartAfterIdle crashes every live node of a durable run at once,
+// after the idle stretch collected the tombstones and raised the epoch
+// floors, and restarts them one by one (DownAfter/2 apart) from their
+// intact disks. The quiescent checks that follow assert nothing
+// acknowledged was lost, and the children restartExpired then starts
+// again must get epochs above those they held before the stretch
+// (checks.AcknowledgedEpochsIncrease): their tombstones are gone from
+// every disk, so only the persisted epoch floor keeps epochs growing.
+func (s *Sim) fullRestartAfterIdle() {
+	live := s.LiveNodes()
+	if len(live) == 0 || len(s.quorumLost()) > 0 {
+		return
+	}
+	s.tracef(TraceEvent{Kind: "full-cluster"}, "crash after the idle stretch")
+	s.cover(CoverFullClusterCrash)
+	for _, n := range live {
+		s.Crash(n)
+	}
+	gap := time.Second
+	if p := s.opts.Profile; p != nil {
+		gap = max(gap, p.Timing.DownAfter/2)
+	}
+	for _, n := range live {
+		s.RunFor(gap)
+		if !s.Up(n) {
+			s.Restart(n)
+		}
+	}
+}

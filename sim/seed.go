@@ -334,6 +334,9 @@ func (s *Sim) idlePhase(class Class, setup Setup, prof Profile, r *rand.Rand, qu
 	if away != "" && !s.Up(away) {
 		s.Restart(away)
 	}
+	if setup.Durable {
+		s.fullRestartAfterIdle() // epochs keep growing across it (disk_faults.go)
+	}
 	s.quiesce(quiet)
 	var vs []checks.Violation
 	for _, v := range s.CheckQuiescent(g) {
