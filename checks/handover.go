@@ -13,6 +13,11 @@ type Handover struct {
 	From, To string
 	State    string
 	At       int64
+	// ToIncarnation is the receiver's incarnation when it acknowledged
+	// (0: unknown, every instance on To is judged). The stash lives in
+	// the receiver's memory: a node crash loses it, as a crash of the new
+	// instance does, so instances of a later incarnation are not judged.
+	ToIncarnation uint64
 }
 
 // HandoverState checks state continuity through hot swap (the documented
@@ -25,7 +30,8 @@ type Handover struct {
 // their own state over, and each acknowledged state must have been given
 // (the last one given survives). Handovers whose receiver ran no instance
 // of the child within stashFor after the acknowledgement are not judged
-// (the stash expired).
+// (the stash expired), nor are instances the receiver ran after a crash
+// of its own (Handover.ToIncarnation).
 // Cold swap promises no state continuity and is not checked.
 func HandoverState(hs []Handover, instances []Instance, stashFor int64) []Violation {
 	var vs []Violation
@@ -35,6 +41,9 @@ func HandoverState(hs []Handover, instances []Instance, stashFor int64) []Violat
 		for _, in := range instances {
 			if in.Child != h.Child || in.Node != h.To {
 				continue
+			}
+			if h.ToIncarnation != 0 && in.Incarnation > h.ToIncarnation {
+				continue // the receiver crashed since: its stash died with it
 			}
 			if slices.Contains(in.Given, h.State) {
 				got = true

@@ -128,6 +128,9 @@ func (s *Sim) checkHandoverDelivered(sn *simNode, to core.NodeID, id core.ChildI
 			continue
 		}
 		h := checks.Handover{Child: string(id), From: string(sn.name), To: string(to), State: hs[i].state, At: int64(s.now)}
+		if r := s.nodes[to]; r != nil && r.up {
+			h.ToIncarnation = r.inc
+		}
 		s.handoversDone = append(s.handoversDone, h)
 		return
 	}
