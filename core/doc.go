@@ -50,6 +50,7 @@
 //	requests.go    the origin side of client requests: routing, retries, timeouts
 //	owner.go       the owner side: execute, replicate before ack, dedup
 //	reroute.go     one owner per child: a request naming a child another node owns is refused and regrouped
+//	conflict.go    a peer refuses to acknowledge a write that conflicts with another owner's
 //	children.go    local children: start, exits, restart policy
 //	intensity.go   restart intensity and backoff per replica
 //	cordon.go      cordon and uncordon: the ring leaves cordoned nodes out

@@ -419,7 +419,10 @@ func (n *Node) sendEntryBatches(to NodeID, entries []Entry) {
 	}
 }
 
-func (n *Node) onReplicateAck(from NodeID, seq uint64, refused ErrCode) {
+// onReplicateAck counts a peer's acknowledgement of round seq; a refusal
+// (errStaleVersion) names in conflicts the written children whose write
+// met another owner's version there (writeConflicts).
+func (n *Node) onReplicateAck(from NodeID, seq uint64, refused ErrCode, conflicts []ChildID) {
 	op, ok := n.repl.bySeq[seq]
 	if !ok {
 		return
@@ -429,9 +432,10 @@ func (n *Node) onReplicateAck(from NodeID, seq uint64, refused ErrCode) {
 			n.abandonOwnerOp(op) // nothing applied: the retry reads again
 			return
 		}
-		// The writes are acknowledged (the peer applied them); what was
-		// read may be stale, so its outcome is unknown, never a stale
-		// definite answer.
+		// The writes are acknowledged (the peer applied them) unless they
+		// conflicted with another owner's; what was read may be stale, so
+		// its outcome is unknown, never a stale definite answer.
+		n.onWriteConflicts(op, conflicts)
 		read := make(map[ChildID]bool, len(op.ids))
 		for _, id := range op.ids {
 			read[id] = true

@@ -80,6 +80,7 @@ func (n *Node) Step(now Instant, m Message) {
 	case MsgResult:
 		n.onResult(m.Seq, m.From, m.Results, m.Err)
 	case MsgReplicate:
+		conflicts := n.writeConflicts(m) // before the merge hides them
 		n.applyEntries(m.Entries)
 		if m.Version != 0 {
 			n.applyClaims(m.From, m.Claims, true, m.Version)
@@ -92,15 +93,15 @@ func (n *Node) Step(now Instant, m Message) {
 			n.resynced(m.From)
 		}
 		if m.Seq != 0 {
-			if newerHere := n.confirmAgainst(m); len(newerHere) > 0 {
-				n.sendEntryBatches(m.From, newerHere)
-				n.send(m.From, Message{Kind: MsgReplicateAck, Seq: m.Seq, Err: errStaleVersion})
+			if newerHere := n.confirmAgainst(m); len(newerHere) > 0 || len(conflicts) > 0 {
+				n.sendEntryBatches(m.From, append(newerHere, n.currentVersions(conflicts)...))
+				n.send(m.From, Message{Kind: MsgReplicateAck, Seq: m.Seq, Err: errStaleVersion, IDs: conflicts})
 				break
 			}
 			n.send(m.From, Message{Kind: MsgReplicateAck, Seq: m.Seq})
 		}
 	case MsgReplicateAck:
-		n.onReplicateAck(m.From, m.Seq, m.Err)
+		n.onReplicateAck(m.From, m.Seq, m.Err, m.IDs)
 	case MsgClaims:
 		n.applyClaims(m.From, m.Claims, m.Full, m.Version)
 	case MsgDigest:

@@ -27,6 +27,8 @@ type strictWorld struct {
 	runs   []strictRun
 	open   map[string]int // node/id/instance -> index in runs
 	events map[NodeID][]ChildEvent
+	// replies collects every node's replies to requests, in order.
+	replies map[NodeID][]Reply
 }
 
 type strictRun struct {
@@ -83,6 +85,12 @@ func (w *strictWorld) end(k string) {
 
 func (w *strictWorld) drain(name NodeID) {
 	r := w.nodes[name].Ready()
+	if len(r.Replies) > 0 {
+		if w.replies == nil {
+			w.replies = map[NodeID][]Reply{}
+		}
+		w.replies[name] = append(w.replies[name], r.Replies...)
+	}
 	for _, e := range r.Effects {
 		k := w.key(name, e.ID, e.Instance)
 		switch e.Kind {

@@ -67,7 +67,7 @@ type Guarantee struct {
 // Guarantee returns what holds for a class with or without quorum.
 func (s Setup) Guarantee() Guarantee {
 	if s.Strict {
-		return strictGuarantee(s.Class)
+		return strictGuarantee
 	}
 	switch s.Class {
 	case ClassNone, ClassSkew, ClassChildCrash:

@@ -1,0 +1,99 @@
+package core
+
+// Write conflicts between owners whose views differ.
+//
+// Under a non-transitive cut (A–B and B–C up, A–C down) A and C each see
+// themselves as a child's owner. Both write the same generation of it (a
+// start or a stop) and replicate it to every peer they see alive: the
+// peers in the middle receive both. Without a check each peer applies the
+// newer of the two (the other write silently loses, or overwrites an
+// acknowledged one) and acknowledges both rounds, so both owners answer
+// "ok": two starts of one child without a stop between them, an illegal
+// history (nontransitive strict seed 145 of the long sweep).
+//
+// A peer therefore refuses the acknowledgement of a round whose write
+// conflicts with the version it held before applying it (writeConflicts):
+// the owner learns the peer's version and answers those children with an
+// unknown outcome (ErrTimeout), never "ok". Two rounds that both need the
+// same peer's acknowledgement cannot both pass it: the second to arrive
+// meets the first's version. Strict mode makes every owner's round reach a
+// majority of the voters it sees alive, so any two rounds share a peer.
+
+// writeConflicts returns the children an owner's acknowledged round m
+// writes (its entries not named in m.IDs, which are reads) whose version
+// here, before m is applied, is a rival of the same generation: another
+// owner's start, or another owner's stop, of the written epoch, or a stop
+// of that epoch where m starts it (a stop the owner never saw). A version
+// of a higher epoch is no rival: it may descend from the write (a takeover
+// of the child just started bumps its epoch; refusing those timed out 23
+// of 500 starts of the join-storm regression scenario). A tombstone of the
+// epoch a concurrent takeover also used is none either: the stop wins that
+// tie by design. A retransmitted round (the same version again) is none.
+func (n *Node) writeConflicts(m Message) []ChildID {
+	if m.Seq == 0 || len(m.Entries) == 0 {
+		return nil
+	}
+	read := make(map[ChildID]bool, len(m.IDs))
+	for _, id := range m.IDs {
+		read[id] = true
+	}
+	var out []ChildID
+	for i := range m.Entries {
+		w := &m.Entries[i]
+		if read[w.Spec.ID] {
+			continue
+		}
+		p, ok := n.reg.get(w.Spec.ID)
+		if !ok || sameVersion(p, w) {
+			continue
+		}
+		if p.Epoch == w.Epoch && (p.Stopped == w.Stopped || p.Stopped) {
+			out = append(out, w.Spec.ID)
+		}
+	}
+	return out
+}
+
+func sameVersion(a, b *Entry) bool {
+	return a.Epoch == b.Epoch && a.Stopped == b.Stopped && a.By == b.By
+}
+
+// currentVersions returns this node's versions of ids (without replica
+// lists), to send an owner whose write conflicted with them.
+func (n *Node) currentVersions(ids []ChildID) []Entry {
+	out := make([]Entry, 0, len(ids))
+	for _, id := range ids {
+		if e, ok := n.reg.get(id); ok {
+			cp := *e
+			cp.Replicas = nil
+			out = append(out, cp)
+		}
+	}
+	return out
+}
+
+// onWriteConflicts marks the children of op that a peer refused as
+// conflicting writes: their outcome is unknown (the write may or may not
+// survive the merge), so they are answered ErrTimeout and no longer wait
+// for a local start.
+func (n *Node) onWriteConflicts(op *ownerOp, ids []ChildID) {
+	bad := make(map[ChildID]bool, len(ids))
+	for _, id := range ids {
+		bad[id] = true
+	}
+	for i := range op.results {
+		id := op.results[i].ID
+		if !bad[id] {
+			continue
+		}
+		op.results[i].Err = Code(ErrTimeout)
+		op.results[i].Detail = "another owner wrote a conflicting version"
+		op.results[i].Nodes = nil
+		if _, waiting := op.waitStart[id]; waiting {
+			delete(op.waitStart, id)
+			if n.repl.waitingStart[id] == op {
+				delete(n.repl.waitingStart, id)
+			}
+		}
+	}
+}
