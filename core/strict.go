@@ -326,17 +326,30 @@ func (n *Node) strictExpire() {
 	if !s.monoSet {
 		return
 	}
+	// This runs before every input: collect the few ids due and sort
+	// only those (sorting every local child each time was 15% of a
+	// strict seed's CPU).
 	edge := s.mono.Add(s.stopAhead)
-	for _, id := range sortedChildKeys(n.local) {
+	var due []ChildID
+	for id := range n.local {
 		if s.valid[id] <= edge {
-			n.stopLocal(id)
-			n.markDirty(id)
+			due = append(due, id)
 		}
 	}
-	for _, id := range sortedChildKeys(s.stopping) {
-		if s.stopping[id].until <= s.mono {
-			n.strictRelease(id) // the fence timer has killed it by now
+	slices.Sort(due)
+	for _, id := range due {
+		n.stopLocal(id)
+		n.markDirty(id)
+	}
+	due = due[:0]
+	for id, st := range s.stopping {
+		if st.until <= s.mono {
+			due = append(due, id)
 		}
+	}
+	slices.Sort(due)
+	for _, id := range due {
+		n.strictRelease(id) // the fence timer has killed it by now
 	}
 	n.strictQuorum()
 }
