@@ -4,7 +4,9 @@ package core
 // for its state, which is sent to the node that takes the child over (the
 // first placement node once this node is gone) and stashed there until the
 // child starts. When every state is sent, or Migration.Retention passes,
-// the node stops its children, announces MsgLeave and is done (Left).
+// the node stops its children, announces MsgLeave and is done (Left); in
+// strict mode it first waits until they are gone and releases their leases
+// (strict_leave.go).
 
 // leaveState is a graceful leave's progress: leaving from Leave until
 // every state is handed over or leaveDeadline passes, then left for good.
@@ -82,6 +84,9 @@ func (n *Node) tickLeave() {
 	}
 	for _, id := range sortedChildKeys(n.local) {
 		n.stopLocal(id)
+	}
+	if n.strict != nil && !n.strictLeaveReleased() {
+		return // strict_leave.go: release the leases once the children are gone
 	}
 	for _, p := range n.members.peers() {
 		n.send(p, Message{Kind: MsgLeave})
