@@ -24,6 +24,11 @@ type Availability struct {
 	// it crashed, the time until an instance ran again (up to the end of
 	// the run if none did).
 	Gaps []time.Duration
+	// LeaveGaps are the failover gaps after a graceful leave: for each
+	// child whose instance on a leaving node ended after the leave was
+	// asked for, the time from that end until an instance ran again (up
+	// to the end of the run if none did).
+	LeaveGaps []time.Duration
 	// Replies counts replies to client requests; Refused those that
 	// failed with ErrPartitioned (request-level or per child).
 	Replies, Refused int
@@ -101,6 +106,31 @@ func (s *Sim) Availability() Availability {
 			}
 		}
 	}
+	for _, l := range s.leaves {
+		at := int64(l.at)
+		for child, ins := range byChild {
+			if s.gone[core.ChildID(child)] {
+				continue
+			}
+			for _, in := range ins {
+				if in.Node != string(l.node) || in.Start >= at || in.End < at || in.End == now || !covers(wanted[child], in.End) {
+					continue
+				}
+				next, elsewhere := now, false
+				for _, o := range ins {
+					if o.Start < in.End && o.End > in.End {
+						elsewhere = true
+					}
+					if o.Start >= in.End && o.Start < next {
+						next = o.Start
+					}
+				}
+				if !elsewhere {
+					a.LeaveGaps = append(a.LeaveGaps, time.Duration(next-in.End))
+				}
+			}
+		}
+	}
 	return a
 }
 
@@ -170,6 +200,7 @@ func (a *Availability) Add(b Availability) {
 	a.Wanted += b.Wanted
 	a.Running += b.Running
 	a.Gaps = append(a.Gaps, b.Gaps...)
+	a.LeaveGaps = append(a.LeaveGaps, b.LeaveGaps...)
 	a.Replies += b.Replies
 	a.Refused += b.Refused
 }
@@ -215,7 +246,7 @@ func RunAvailability(class Class, n int) map[string]Availability {
 // WriteAvailability prints the side-by-side table of RunAvailability for
 // each class, as Markdown.
 func WriteAvailability(w io.Writer, classes []Class, n int, progress func(Class)) {
-	fmt.Fprintf(w, "| class | mode | child-time running | failover gap after a crash p50 / max (n) | requests refused |\n|---|---|---|---|---|\n")
+	fmt.Fprintf(w, "| class | mode | child-time running | failover gap after a crash p50 / max (n) | after a graceful leave p50 / max (n) | requests refused |\n|---|---|---|---|---|---|\n")
 	for _, class := range classes {
 		if progress != nil {
 			progress(class)
@@ -227,13 +258,17 @@ func WriteAvailability(w io.Writer, classes []Class, n int, progress func(Class)
 			if a.Wanted > 0 {
 				frac = float64(a.Running) / float64(a.Wanted)
 			}
-			gaps := "–"
-			if len(a.Gaps) > 0 {
-				g := slices.Clone(a.Gaps)
-				slices.Sort(g)
-				gaps = fmt.Sprintf("%v / %v (%d)", g[len(g)/2].Round(time.Millisecond), g[len(g)-1].Round(time.Millisecond), len(g))
-			}
-			fmt.Fprintf(w, "| %s | %s | %.1f%% | %s | %d of %d |\n", class, mode, 100*frac, gaps, a.Refused, a.Replies)
+			fmt.Fprintf(w, "| %s | %s | %.1f%% | %s | %s | %d of %d |\n", class, mode, 100*frac, gapFigures(a.Gaps), gapFigures(a.LeaveGaps), a.Refused, a.Replies)
 		}
 	}
+}
+
+// gapFigures renders failover gaps as "p50 / max (n)", or "–" for none.
+func gapFigures(gaps []time.Duration) string {
+	if len(gaps) == 0 {
+		return "–"
+	}
+	g := slices.Clone(gaps)
+	slices.Sort(g)
+	return fmt.Sprintf("%v / %v (%d)", g[len(g)/2].Round(time.Millisecond), g[len(g)-1].Round(time.Millisecond), len(g))
 }

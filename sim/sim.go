@@ -169,6 +169,7 @@ type Sim struct {
 	// node crashes and client replies, for the availability figures
 	// (availability.go)
 	crashes          []crashRecord
+	leaves           []crashRecord // graceful leaves asked for (availability)
 	replied, refused int
 }
 
@@ -615,6 +616,7 @@ func (s *Sim) Leave(name core.NodeID) {
 		return // a paused process cannot be asked to leave
 	}
 	s.tracef(TraceEvent{Kind: "leave", Node: string(name)}, "%s", name)
+	s.leaves = append(s.leaves, crashRecord{node: name, at: s.now})
 	sn.leaving = true
 	sn.node.Leave(s.localTime(sn))
 	s.drain(sn)
