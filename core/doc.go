@@ -51,6 +51,7 @@
 //	owner.go       the owner side: execute, replicate before ack, dedup
 //	reroute.go     one owner per child: a request naming a child another node owns is refused and regrouped
 //	conflict.go    a peer refuses to acknowledge a write that conflicts with another owner's
+//	backoff.go     retransmissions of requests and replication back off (2^k, capped)
 //	children.go    local children: start, exits, restart policy
 //	intensity.go   restart intensity and backoff per replica
 //	cordon.go      cordon and uncordon: the ring leaves cordoned nodes out

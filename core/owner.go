@@ -26,6 +26,7 @@ type ownerOp struct {
 	// current versions of ids).
 	wrote    bool
 	lastSend Instant
+	resends  int // retransmissions so far (backoff.go)
 	deadline Instant
 }
 
@@ -480,7 +481,8 @@ func (n *Node) retryReplication() {
 			n.maybeFinishOwnerOp(op)
 			continue
 		}
-		if len(op.waitAcks) > 0 && n.now.Sub(op.lastSend) >= n.cfg.Timing.RetryInterval {
+		if len(op.waitAcks) > 0 && retryDue(n.now, op.lastSend, op.resends, n.cfg.Timing.RetryInterval) {
+			op.resends++
 			n.sendReplication(op)
 		}
 		n.maybeFinishOwnerOp(op)

@@ -34,6 +34,7 @@ type subReq struct {
 	ids      []ChildID
 	check    bool
 	lastSend Instant
+	resends  int // retransmissions so far (backoff.go)
 	done     bool
 }
 
@@ -369,11 +370,12 @@ func (n *Node) retryRequests() {
 	for _, id := range sortedReqIDs(n.pending.reqs) {
 		p := n.pending.reqs[id]
 		for _, g := range p.subs {
-			if g.done || g.op == OpWhichGlobal || n.now.Sub(g.lastSend) < n.cfg.Timing.RetryInterval {
+			if g.done || g.op == OpWhichGlobal || !retryDue(n.now, g.lastSend, g.resends, n.cfg.Timing.RetryInterval) {
 				continue // which-global waits for its deadline instead
 			}
 			if g.owner == n.cfg.Name {
 				if _, running := n.repl.ops[reqKey{n.cfg.Name, n.cfg.Incarnation, g.seq}]; !running {
+					g.resends++
 					n.sendSub(g) // not accepted yet (still syncing)
 				}
 				continue
@@ -383,6 +385,7 @@ func (n *Node) retryRequests() {
 				n.failSub(g, ErrNodeDown)
 				continue
 			}
+			g.resends++
 			n.sendSub(g)
 		}
 	}
