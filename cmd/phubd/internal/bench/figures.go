@@ -83,6 +83,7 @@ func Run(o Options) ([]Figure, error) {
 		stop := Figure{Name: fmt.Sprintf("stop %d children, awaited, until every registry is empty", n), Unit: "ms"}
 		mem := Figure{Name: fmt.Sprintf("memory per node holding %d children (heap + stacks / 3)", n), Unit: "MiB"}
 		look := Figure{Name: fmt.Sprintf("local lookup among %d children, one goroutine", n), Unit: "ns/op"}
+		allocs := Figure{Name: fmt.Sprintf("allocations per child, start of %d (3 nodes, load-independent)", n), Unit: "allocs"}
 		for r := 0; r < o.Runs; r++ {
 			m, err := startStop(n, r)
 			if err != nil {
@@ -90,12 +91,14 @@ func Run(o Options) ([]Figure, error) {
 			}
 			ack.Samples, all.Samples, stop.Samples = append(ack.Samples, ms(m.ack)), append(all.Samples, ms(m.all)), append(stop.Samples, ms(m.stop))
 			mem.Samples, look.Samples = append(mem.Samples, m.perNodeMiB), append(look.Samples, m.lookupNs)
+			allocs.Samples = append(allocs.Samples, m.allocsPerChild)
 		}
 		emit(ack)
 		emit(all)
 		emit(stop)
 		emit(mem)
 		emit(look)
+		emit(allocs)
 	}
 	if o.StartOnly {
 		return figs, nil
@@ -130,6 +133,17 @@ type startStopFigures struct {
 	// start, divided by the 3 nodes it hosts.
 	perNodeMiB float64
 	lookupNs   float64
+	// allocsPerChild counts the process's heap allocations from the start
+	// request until every registry holds the children, per child: work
+	// that does not depend on the machine's load (the waiting polls
+	// allocate a little per poll, so a slow run counts slightly more).
+	allocsPerChild float64
+}
+
+func mallocs() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.Mallocs
 }
 
 func heapAndStacks() uint64 {
@@ -156,6 +170,7 @@ func startStop(n, run int) (f startStopFigures, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*limit)
 	defer cancel()
 	base := heapAndStacks()
+	m0 := mallocs()
 	t0 := time.Now()
 	res, err := c.hubs[0].StartChildren(ctx, sp, phub.Await(), phub.Timeout(limit))
 	f.ack = time.Since(t0)
@@ -169,6 +184,7 @@ func startStop(n, run int) (f startStopFigures, err error) {
 		return f, fmt.Errorf("registries hold %v of %d: %w", c.entries(), n, err)
 	}
 	f.all = time.Since(t0)
+	f.allocsPerChild = float64(mallocs()-m0) / float64(n)
 	f.perNodeMiB = float64(int64(heapAndStacks())-int64(base)) / 3 / (1 << 20)
 	f.lookupNs = lookupOnce(c.hubs[1], sp)
 	ids := make([]core.ChildID, n)
