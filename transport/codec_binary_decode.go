@@ -274,7 +274,8 @@ func (d *binDecoder) decodeField(f *wireField, q unsafe.Pointer) {
 		if n == 0 {
 			return
 		}
-		base := f.sub.makeSlice(q, n)
+		base := f.sub.newArray(n)
+		setFieldSlice(q, base, n)
 		for j := range n {
 			d.decodeStruct(f.sub, elemAt(base, j, f.sub))
 		}

@@ -105,6 +105,14 @@ func fieldSliceLen(p unsafe.Pointer) int           { return len(*(*[]struct{})(p
 func fieldSliceData(p unsafe.Pointer) unsafe.Pointer {
 	return unsafe.Pointer(unsafe.SliceData(*(*[]struct{})(p)))
 }
+
+// setFieldSlice stores the slice of the n structs at base in the slice
+// field at p (any element type: a slice header's layout does not depend
+// on it).
+func setFieldSlice(p, base unsafe.Pointer, n int) {
+	*(*[]struct{})(p) = unsafe.Slice((*struct{})(base), n)
+}
+
 func elemAt(base unsafe.Pointer, i int, s *wireStruct) unsafe.Pointer {
 	return unsafe.Add(base, uintptr(i)*s.size)
 }

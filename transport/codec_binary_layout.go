@@ -89,9 +89,8 @@ type wireStruct struct {
 	end      uint64  // the first flag bit that names no field
 	size     uintptr // the struct's size, to step through slices
 	minBytes int     // the fewest bytes one encoded struct takes
-	// makeSlice stores a new slice of n zero structs at p (a slice field
-	// of this element type) and returns its first element.
-	makeSlice func(p unsafe.Pointer, n int) unsafe.Pointer
+	// newArray allocates n zero structs and returns the first.
+	newArray func(n int) unsafe.Pointer
 }
 
 // wireStructOf builds T's table from its field names in wire order; subs
@@ -100,11 +99,7 @@ func wireStructOf[T any](name string, subs []*wireStruct, fields ...string) *wir
 	t := reflect.TypeFor[T]()
 	s := &wireStruct{
 		name: name, typ: t, size: t.Size(), minBytes: 1,
-		makeSlice: func(p unsafe.Pointer, n int) unsafe.Pointer {
-			out := make([]T, n)
-			*(*[]T)(p) = out
-			return unsafe.Pointer(unsafe.SliceData(out))
-		},
+		newArray: func(n int) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(make([]T, n))) },
 	}
 	bit := uint64(1)
 	for _, fn := range fields {
