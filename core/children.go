@@ -253,7 +253,7 @@ func (n *Node) flushBatch() {
 	b := &n.batch
 	if !n.cfg.OmitRegistryChanges {
 		for _, id := range b.changedIDs {
-			n.out.Changes = append(n.out.Changes, RegistryChange{ID: id, Entry: n.reg.view(id, n.members.view)})
+			n.out.Changes = append(n.out.Changes, RegistryChange{ID: id, Entry: n.reg.view(id, n.members.view, n.members.incarnation)})
 		}
 	}
 	for _, node := range sortedKeys(b.inserts) {

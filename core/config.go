@@ -101,6 +101,10 @@ type BrokenFor struct {
 	// a full-cluster restart a child whose tombstone expired starts again
 	// at epoch 1.
 	VolatileEpochFloor bool
+	// DigestIgnoresRemoval leaves a removed entry (a collected tombstone)
+	// in the registry digest: the contents stay right, only the digest
+	// goes stale, which no end-of-run check sees and the invariants do.
+	DigestIgnoresRemoval bool
 }
 
 // DistributionKind selects how children are mapped to nodes.

@@ -71,5 +71,6 @@
 //	readiness.go   Readiness: synced, partitioned, left (health probes)
 //	persist.go     durable mode: Ready.Persist batches, Snapshot, NewNodeFromSnapshot
 //	invariants.go  CheckInvariants, run after every input with Config.CheckInvariants
+//	invariant_digest.go  the registry digest checked against each input's changes
 //	rng.go         the node's private PRNG
 package core

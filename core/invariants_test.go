@@ -58,3 +58,32 @@ func TestCheckInvariantsCatchesCorruption(t *testing.T) {
 		})
 	}
 }
+
+// TestDigestChangeInvariant: the per-input digest check passes the
+// registry's own changes (puts, overwrites, removals) and names a
+// removal that left the digest stale (Broken.DigestIgnoresRemoval), at
+// the input that did it.
+func TestDigestChangeInvariant(t *testing.T) {
+	for _, broken := range []bool{false, true} {
+		r := newRegistry()
+		r.staleDigest = broken
+		r.watchDigest()
+		r.put(&Entry{Spec: ChildSpec{ID: "a"}, Epoch: 1, By: "n1"})
+		r.put(&Entry{Spec: ChildSpec{ID: "b"}, Epoch: 1, By: "n1"})
+		if err := r.digestChangeInvariant(); err != nil {
+			t.Fatalf("puts: %v", err)
+		}
+		r.put(&Entry{Spec: ChildSpec{ID: "a"}, Epoch: 2, Stopped: true, By: "n2"})
+		if err := r.digestChangeInvariant(); err != nil {
+			t.Fatalf("overwrite: %v", err)
+		}
+		r.remove("a")
+		err := r.digestChangeInvariant()
+		if broken != (err != nil) || (broken && !strings.Contains(err.Error(), "after this input's 1 entry changes")) {
+			t.Fatalf("removal (broken %v): %v", broken, err)
+		}
+		if err := r.digestChangeInvariant(); err != nil {
+			t.Fatalf("an input without changes: %v", err)
+		}
+	}
+}

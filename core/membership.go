@@ -103,6 +103,14 @@ func (m *membership) alive(name NodeID) bool {
 	return ok && s.Status == StatusAlive
 }
 
+// incarnation returns a member's incarnation (0 for an unknown name).
+func (m *membership) incarnation(name NodeID) uint64 {
+	if s, ok := m.members[name]; ok {
+		return s.Incarnation
+	}
+	return 0
+}
+
 // own returns this node's own record.
 func (m *membership) own() *memberState { return m.members[m.self] }
 

@@ -70,6 +70,10 @@ func NewNode(cfg Config, now Instant) (*Node, error) {
 	n.ring = newRing(cfg.Distribution.VirtualNodes)
 	n.reg = newRegistry()
 	n.reg.ignoreEpochs = cfg.Broken.IgnoreEpochs
+	n.reg.staleDigest = cfg.Broken.DigestIgnoresRemoval
+	if cfg.CheckInvariants {
+		n.reg.watchDigest()
+	}
 	if cfg.Durable {
 		n.persist = newPersistState()
 		n.reg.persistDirty = map[ChildID]struct{}{}

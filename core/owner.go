@@ -249,7 +249,7 @@ func (n *Node) ownerStart(op *ownerOp, m Message) {
 		op.results[i].ID = id
 		if cur, ok := n.reg.active(id); ok {
 			op.results[i].Err = Code(ErrAlreadyStarted)
-			op.results[i].Nodes = n.reg.view(id, n.members.view).Nodes()
+			op.results[i].Nodes = n.reg.view(id, n.members.view, n.members.incarnation).Nodes()
 			op.results[i].Epoch = cur.Epoch
 			continue
 		}
@@ -282,7 +282,7 @@ func (n *Node) ownerStop(op *ownerOp, m Message, reason string) {
 			op.results[i].Err = Code(ErrNotFound)
 			continue
 		}
-		op.results[i].Nodes = n.reg.view(id, n.members.view).Nodes()
+		op.results[i].Nodes = n.reg.view(id, n.members.view, n.members.incarnation).Nodes()
 		op.results[i].Epoch = cur.Epoch // the generation this stop ends
 		t := n.tombstone(cur, reason)
 		op.entries = append(op.entries, *t)

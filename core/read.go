@@ -5,7 +5,7 @@ import "sort"
 // Lookup returns the local registry's view of id (Local consistency): nil
 // if unknown or stopped. The entry is a copy.
 func (n *Node) Lookup(id ChildID) *Entry {
-	e := n.reg.view(id, n.members.view)
+	e := n.reg.view(id, n.members.view, n.members.incarnation)
 	if e == nil || e.Stopped {
 		return nil
 	}

@@ -10,7 +10,9 @@ package core
 // values only when read: get, active and view return fresh copies that
 // the caller may keep; changing one changes nothing until it is put.
 type registry struct {
-	ignoreEpochs bool // Broken.IgnoreEpochs (test-only)
+	ignoreEpochs bool        // Broken.IgnoreEpochs (test-only)
+	staleDigest  bool        // Broken.DigestIgnoresRemoval (test-only)
+	watch        digestWatch // invariant_digest.go (Config.CheckInvariants)
 	entries      map[ChildID]record
 	shapes       shapeTable
 	rare         map[ChildID]*rareFields
@@ -90,6 +92,7 @@ func (r *registry) put(e *Entry) bool {
 			return false
 		}
 	}
+	r.noteTouch(id)
 	if ok {
 		r.digest ^= r.recordHash(id, old)
 		if !old.stopped {
@@ -114,7 +117,10 @@ func (r *registry) put(e *Entry) bool {
 
 func (r *registry) remove(id ChildID) {
 	if old, ok := r.entries[id]; ok {
-		r.digest ^= r.recordHash(id, old)
+		r.noteTouch(id)
+		if !r.staleDigest {
+			r.digest ^= r.recordHash(id, old)
+		}
 		if !old.stopped {
 			r.live--
 		}
@@ -212,8 +218,9 @@ func (r *registry) dropClaim(node NodeID, id ChildID) bool {
 }
 
 // view returns a copy of the entry with Replicas filled from the claims
-// of the given alive nodes (sorted).
-func (r *registry) view(id ChildID, alive []NodeID) *Entry {
+// of the given alive nodes (sorted); incarnation names each node's
+// current incarnation (the membership's).
+func (r *registry) view(id ChildID, alive []NodeID, incarnation func(NodeID) uint64) *Entry {
 	rec, ok := r.entries[id]
 	if !ok {
 		return nil
@@ -226,7 +233,7 @@ func (r *registry) view(id ChildID, alive []NodeID) *Entry {
 		if !ok {
 			continue
 		}
-		rep := Replica{Node: n, Epoch: cl.epoch, Active: cl.active}
+		rep := Replica{Node: n, Incarnation: incarnation(n), Epoch: cl.epoch, Active: cl.active}
 		switch found {
 		case 0:
 			first = rep

@@ -476,7 +476,7 @@ func (n *Node) onWhichReply(seq uint64, from NodeID, children []LocalChild) {
 
 // lookupResult answers a lookup from the local registry.
 func (n *Node) lookupResult(id ChildID) ChildResult {
-	e := n.reg.view(id, n.members.view)
+	e := n.reg.view(id, n.members.view, n.members.incarnation)
 	if e == nil || e.Stopped {
 		return ChildResult{ID: id, Err: Code(ErrNotFound)}
 	}

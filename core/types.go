@@ -113,7 +113,8 @@ type Metadata map[string]string
 // Replica is one running (or starting) instance of a child on a node.
 type Replica struct {
 	Node NodeID `json:"node"`
-	// Incarnation of the node that runs the instance.
+	// Incarnation of the node that runs the instance, as the membership
+	// of the node that reads the registry knows it.
 	Incarnation uint64 `json:"inc"`
 	// Epoch is the fencing epoch of this instance: per child, strictly
 	// increasing along every chain of starts the cluster has seen.
