@@ -67,6 +67,7 @@
 //	hooks.go       hook kinds and their emission
 //	fence.go       fencing tokens of started instances
 //	epochfloor.go  the epoch floor: epochs keep increasing after tombstone expiry
+//	stalegeneration.go  an instance older than its entry's generation is renewed
 //	read.go        read-only queries: Lookup, List, ByTag, View, Stats
 //	readiness.go   Readiness: synced, partitioned, left (health probes)
 //	persist.go     durable mode: Ready.Persist batches, Snapshot, NewNodeFromSnapshot

@@ -238,6 +238,9 @@ func (n *Node) reconcileOne(id ChildID) bool {
 
 			return false
 		}
+		if n.renewStaleGeneration(e, c, pl) {
+			return false
+		}
 		if want := n.shouldBeActive(e); want != c.active {
 			c.active = want
 			n.claimLocal(c)

@@ -149,7 +149,24 @@ func (f *wireField) present(p unsafe.Pointer) bool {
 func (e *binEncoder) encodeStruct(s *wireStruct, p unsafe.Pointer) {
 	var flags uint64
 	for i := range s.fields {
-		if f := &s.fields[i]; f.bit != 0 && f.present(unsafe.Add(p, f.off)) {
+		f := &s.fields[i]
+		q := unsafe.Add(p, f.off)
+		var set bool
+		switch f.kind { // present, inlined: this loop is the codec's hot path
+		case wireUint:
+			set = *fieldUint(q) != 0
+		case wireUint8:
+			set = *fieldUint8(q) != 0
+		case wireBool:
+			set = *fieldBool(q)
+		case wireString:
+			set = *fieldString(q) != ""
+		case wireInline:
+			continue
+		default:
+			set = f.present(q)
+		}
+		if set {
 			flags |= f.bit
 		}
 	}
