@@ -297,16 +297,19 @@ func (n *Node) storeEntry(e *Entry) bool {
 	return true
 }
 
-// applyEntries merges entries received from a peer.
-func (n *Node) applyEntries(es []Entry) {
+// applyEntries merges entries received from peer (their writer, for
+// gossip).
+func (n *Node) applyEntries(peer NodeID, es []Entry) {
 	ttl := n.cfg.Timing.TombstoneTTL
 	for i := range es {
 		e := es[i]
 		if e.Stopped && n.now.Sub(e.StoppedAt) > ttl && e.StoppedAt != 0 {
 			n.raiseEpochFloor(e.Epoch)
-			continue // expired tombstone: already garbage-collected here
+			if !n.expiredTombstoneStillEnds(&e) { // tombstone_gc.go
+				continue // expired tombstone: already garbage-collected here
+			}
 		}
-		if _, at, ok := n.reg.tombstone(e.Spec.ID); ok && at != 0 && n.now.Sub(at) > ttl {
+		if _, at, ok := n.reg.tombstone(e.Spec.ID); ok && at != 0 && n.now.Sub(at) > ttl && n.freshStartMayEndTombstone(peer) {
 			// Our tombstone has expired but was not collected yet (that
 			// happens at our next anti-entropy round). Peers that collected
 			// theirs start the child afresh above their epoch floor, which

@@ -105,6 +105,11 @@ type BrokenFor struct {
 	// in the registry digest: the contents stay right, only the digest
 	// goes stale, which no end-of-run check sees and the invariants do.
 	DigestIgnoresRemoval bool
+	// CollectWhileMemberDown collects expired tombstones while a member
+	// is down, and drops an expired tombstone on arrival even where it
+	// would end an older live version: a node back after more than
+	// TombstoneTTL brings back children stopped while it was away.
+	CollectWhileMemberDown bool
 }
 
 // DistributionKind selects how children are mapped to nodes.

@@ -68,6 +68,7 @@
 //	fence.go       fencing tokens of started instances
 //	epochfloor.go  the epoch floor: epochs keep increasing after tombstone expiry
 //	stalegeneration.go  an instance older than its entry's generation is renewed
+//	tombstone_gc.go  tombstones are collected only while no member is away
 //	read.go        read-only queries: Lookup, List, ByTag, View, Stats
 //	readiness.go   Readiness: synced, partitioned, left (health probes)
 //	persist.go     durable mode: Ready.Persist batches, Snapshot, NewNodeFromSnapshot

@@ -171,7 +171,8 @@ var ErrCorruptSnapshot = errors.New("corrupt persisted state")
 // NewNodeFromSnapshot returns a durable node (cfg.Durable is implied)
 // that recovers from snap, its state persisted before a crash or stop.
 // The registry starts as the snapshot's (entries with their epochs and
-// tombstones; tombstones already past TombstoneTTL are dropped), so the
+// tombstones; tombstones already past TombstoneTTL stay until the node
+// may collect them, tombstone_gc.go), so the
 // versions the node acknowledged survive even if every node crashed at
 // once. As after any restart, the node acts on that registry (serves
 // owner requests, restarts children) only after a full state exchange
@@ -217,9 +218,10 @@ func NewNodeFromSnapshot(cfg Config, now Instant, snap *Snapshot) (*Node, error)
 	for _, id := range sortedChildKeys(snap.Entries) {
 		e := snap.Entries[id]
 		if e.Stopped && e.StoppedAt != 0 && now.Sub(e.StoppedAt) > ttl {
-			n.persist.deleted[id] = struct{}{} // expired while the node was down
-			n.raiseEpochFloor(e.Epoch)         // persisted with the deletion
-			continue
+			// Expired while the node was down: kept until the node may
+			// collect it (tombstone_gc.go) — a member still away may hold
+			// the child's older live version.
+			n.raiseEpochFloor(e.Epoch)
 		}
 		e.Replicas = nil
 		n.reg.put(&e)

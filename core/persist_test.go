@@ -253,11 +253,16 @@ func TestEpochFloorSurvivesRecovery(t *testing.T) {
 		ttl := d.n.Config().Timing.TombstoneTTL
 		disk, at, inc := cloneSnap(d.disk), d.now, uint64(2)
 		if expireWhileDown {
-			// Down past the TTL: the boot drops the tombstone and writes
-			// the floor; then it crashes again at once.
+			// Down past the TTL: the recovered node keeps the tombstone
+			// until it may collect it (alone: once synced), then writes
+			// its deletion with the floor; then it crashes again.
 			at = at.Add(ttl + time.Second)
 			r := newSoloDriver(t, inc, disk, at)
-			disk, inc = cloneSnap(r.disk), inc+1
+			if _, ok := r.disk.Entries["a"]; !ok {
+				t.Fatalf("the expired tombstone was dropped at boot, before the node knew whether a member is away")
+			}
+			r.run(2*r.n.Config().Timing.DownAfter + 2*r.n.Config().Sync.Interval)
+			disk, inc, at = cloneSnap(r.disk), inc+1, r.now
 		} else {
 			d.run(ttl + 2*d.n.Config().Sync.Interval)
 			if d.n.EpochFloor() < tomb {

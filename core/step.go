@@ -81,7 +81,7 @@ func (n *Node) Step(now Instant, m Message) {
 		n.onResult(m.Seq, m.From, m.Results, m.Err)
 	case MsgReplicate:
 		conflicts := n.writeConflicts(m) // before the merge hides them
-		n.applyEntries(m.Entries)
+		n.applyEntries(m.From, m.Entries)
 		if m.Version != 0 {
 			n.applyClaims(m.From, m.Claims, true, m.Version)
 		}

@@ -119,7 +119,7 @@ func (n *Node) onGossip(m Message) {
 	if s, ok := n.members.members[m.Origin]; ok && m.Origin != n.cfg.Name && s.Status == StatusAlive && s.Incarnation == m.OriginInc {
 		n.applyClaims(m.Origin, m.Claims, false, m.Version)
 	}
-	n.applyEntries(m.Entries)
+	n.applyEntries(m.Origin, m.Entries)
 	fwd := m
 	fwd.Hops = 0
 	n.forwardGossip(fwd, m.Acks)
@@ -326,8 +326,9 @@ func (n *Node) antiEntropy() {
 // nodes, keeping metadata bounded under endless churn.
 func (n *Node) collectGarbage() {
 	ttl := n.cfg.Timing.TombstoneTTL
+	collect := n.mayCollectTombstones() // not while a member is away (tombstone_gc.go)
 	for _, id := range n.reg.ids() {
-		if _, at, ok := n.reg.tombstone(id); ok && n.now.Sub(at) > ttl {
+		if _, at, ok := n.reg.tombstone(id); ok && collect && n.now.Sub(at) > ttl {
 			n.raiseEpochFloor(n.reg.entries[id].epoch)
 			n.reg.remove(id)
 		}

@@ -43,6 +43,11 @@ func TestChecksCatchBrokenCore(t *testing.T) {
 		// stretch, children whose tombstones expired start at epoch 1
 		// again (caught by checks.AcknowledgedEpochsIncrease).
 		{"volatile-epoch-floor", ClassDurable, core.BrokenFor{VolatileEpochFloor: true}, 0},
+		// Issue 16: tombstones collected while a member is down — a
+		// durable node back after more than the TTL brings back children
+		// stopped while it was away (caught by the no-resurrection check
+		// after awayPastTTL).
+		{"collect-while-member-down", ClassDurable, core.BrokenFor{CollectWhileMemberDown: true}, 0},
 	}
 	// Seeds tried per case: the default sweep of the class (each case
 	// stops at the first seed that catches it).

@@ -71,6 +71,10 @@ const (
 	// CoverDiskFull: a write failed on a full disk and the node stopped
 	// without releasing what the write was to support.
 	CoverDiskFull = "disk-full"
+	// CoverAwayPastTTL: a durable node came back from its disk after
+	// more than the tombstone TTL (but before it was forgotten), holding
+	// live versions of children stopped while it was away.
+	CoverAwayPastTTL = "away-past-tombstone-ttl"
 	// CoverPause: a node's process paused (and later woke with a burst).
 	CoverPause = "process-paused"
 	// CoverFenceWhilePaused: a strict node's fence timer killed its
@@ -98,7 +102,7 @@ var CoveragePoints = sortedStrings([]string{
 	CoverRequestExpired, CoverRetentionExpired, CoverHandoverCompleted,
 	CoverRestartIntensityExceeded, CoverPropagationChecked, CoverIdleFastForward,
 	CoverWhichGlobalChecked, CoverWhichGlobalUnreachable, CoverRedistributeMoved,
-	CoverFullClusterCrash, CoverUnsyncedLost, CoverDiskFaultDetected, CoverDiskFull,
+	CoverFullClusterCrash, CoverUnsyncedLost, CoverDiskFaultDetected, CoverDiskFull, CoverAwayPastTTL,
 	CoverPause, CoverFenceWhilePaused,
 	CoverStartAfterExpiry, CoverLargeBatch, CoverMessageSplit, CoverGuidedInvalidRefused,
 })

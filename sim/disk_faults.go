@@ -2,7 +2,10 @@ package sim
 
 import (
 	"math/rand/v2"
+	"slices"
 	"time"
+
+	"github.com/phub/phub/core"
 )
 
 // scheduleDurableFault draws one fault of the durable class at t0: a
@@ -118,4 +121,54 @@ func (s *Sim) fullRestartAfterIdle() {
 			s.Restart(n)
 		}
 	}
+}
+
+// awayPastTTL runs the durable class's outage of a node away longer than
+// the tombstone TTL but shorter than ForgetDownAfter: with away crashed,
+// up to three children its disk holds as running are stopped from a live
+// node; the cluster idles until their tombstones expired (TTL plus two
+// anti-entropy rounds), then away comes back from its disk with their
+// older live versions and the cluster settles. No stopped child may run
+// again (the quiescent checks after the idle stretch, NoResurrectionEver):
+// the others hold the tombstones while away is down (core/tombstone_gc.go).
+// Profiles whose TTL plus two rounds does not end a DownAfter before
+// ForgetDownAfter (lazy-sync) have no such window and skip it. It reports
+// whether it ran (away is up again then).
+func (s *Sim) awayPastTTL(away core.NodeID, prof Profile, quiet time.Duration) bool {
+	t := prof.Timing
+	back := t.TombstoneTTL + 2*prof.SyncInterval
+	sn := s.nodes[away]
+	live := s.LiveNodes()
+	if sn == nil || sn.disk == nil || s.Up(away) || len(live) == 0 || back+t.DownAfter >= t.ForgetDownAfter {
+		return false
+	}
+	var ids []core.ChildID
+	for _, id := range sortedIDs(sn.disk.synced.Entries) {
+		if e := sn.disk.synced.Entries[id]; !e.Stopped && len(ids) < 3 {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return false
+	}
+	s.tracef(TraceEvent{Kind: "disk", Node: string(away)}, "%s away past the tombstone TTL: stopping %v meanwhile", away, ids)
+	if _, err := s.Request(live[0], core.Request{Op: core.OpStop, IDs: ids, Stop: core.StopOptions{Await: true}}); err != nil {
+		return false
+	}
+	s.RunFor(t.RequestTimeout)
+	s.FastForward(back, prof.idleTick())
+	s.Restart(away)
+	s.cover(CoverAwayPastTTL)
+	s.quiesce(quiet)
+	return true
+}
+
+// sortedIDs returns the keys of a snapshot's entries, sorted.
+func sortedIDs(m map[core.ChildID]core.Entry) []core.ChildID {
+	out := make([]core.ChildID, 0, len(m))
+	for id := range m {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
 }

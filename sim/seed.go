@@ -327,6 +327,9 @@ func (s *Sim) idlePhase(class Class, setup Setup, prof Profile, r *rand.Rand, qu
 			}
 		}
 	}
+	if setup.Durable && away != "" && s.awayPastTTL(away, prof, quiet) {
+		s.Crash(away) // away again for the whole stretch (disk_faults.go)
+	}
 	t := prof.Timing
 	stopped := s.stoppedIDs()
 	s.FastForward(max(t.TombstoneTTL, t.ForgetDownAfter)+2*prof.SyncInterval, prof.idleTick())
