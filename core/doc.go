@@ -71,7 +71,7 @@
 //	tombstone_gc.go  tombstones are collected only while no member is away
 //	read.go        read-only queries: Lookup, List, ByTag, View, Stats
 //	readiness.go   Readiness: synced, partitioned, left (health probes)
-//	persist.go     durable mode: Ready.Persist batches, Snapshot, NewNodeFromSnapshot
+//	persist.go     durable mode: Ready.Persist batches, Snapshot, NewNodeFromSnapshot, NewNodeLostState
 //	invariants.go  CheckInvariants, run after every input with Config.CheckInvariants
 //	invariant_digest.go  the registry digest checked against each input's changes
 //	rng.go         the node's private PRNG

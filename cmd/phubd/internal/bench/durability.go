@@ -64,6 +64,11 @@ func Durability(o Options, dir string) ([]Figure, error) {
 // figures' clusters, durable or not (see cluster.downAfter).
 const durabilityDownAfter = 30 * time.Second
 
+// durabilityAwait bounds each awaited start of the durability figures:
+// generous, so a loaded machine yields slow figures, not a failed run
+// (at a load average of ~35 a 100,000-child start outlived 1 minute).
+const durabilityAwait = 4 * time.Minute
+
 // durableStart starts n children with await on a fresh 3-node cluster,
 // durable or not, and returns the time to the reply.
 func durableStart(n, run int, durable bool, dir string) (time.Duration, error) {
@@ -82,11 +87,11 @@ func durableStart(n, run int, durable bool, dir string) (time.Duration, error) {
 	}
 	defer c.close()
 	sp := specs(fmt.Sprintf("d%d", run), n)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), durabilityAwait+time.Minute)
 	defer cancel()
 	runtime.GC()
 	t0 := time.Now()
-	res, err := c.hubs[0].StartChildren(ctx, sp, phub.Await(), phub.Timeout(time.Minute))
+	res, err := c.hubs[0].StartChildren(ctx, sp, phub.Await(), phub.Timeout(durabilityAwait))
 	ack := time.Since(t0)
 	if err != nil {
 		return 0, err
@@ -115,12 +120,12 @@ func recovery(n, run int, dir string) (load, restart time.Duration, logPerEntry,
 	}
 	defer c.close()
 	sp := specs(fmt.Sprintf("r%d", run), n)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), durabilityAwait+time.Minute)
 	defer cancel()
-	if res, err := c.hubs[0].StartChildren(ctx, sp, phub.Await(), phub.Timeout(time.Minute)); err != nil || !res.OK() {
+	if res, err := c.hubs[0].StartChildren(ctx, sp, phub.Await(), phub.Timeout(durabilityAwait)); err != nil || !res.OK() {
 		return 0, 0, 0, 0, fmt.Errorf("start: %v", err)
 	}
-	if err := waitUntil(time.Minute, func() bool { return c.allEntries(n) }); err != nil {
+	if err := waitUntil(durabilityAwait, func() bool { return c.allEntries(n) }); err != nil {
 		return 0, 0, 0, 0, err
 	}
 	victim := len(c.hubs) - 1
@@ -166,7 +171,7 @@ func recovery(n, run int, dir string) (load, restart time.Duration, logPerEntry,
 		return 0, 0, 0, 0, err
 	}
 	h := c.hubs[len(c.hubs)-1]
-	if err := waitUntil(time.Minute, func() bool { return len(h.List()) >= n }); err != nil {
+	if err := waitUntil(durabilityAwait, func() bool { return len(h.List()) >= n }); err != nil {
 		return 0, 0, 0, 0, fmt.Errorf("restarted node holds %d of %d", len(h.List()), n)
 	}
 	restart = time.Since(t1)
