@@ -17,7 +17,8 @@ package core
 // unknown outcome (ErrTimeout), never "ok". Two rounds that both need the
 // same peer's acknowledgement cannot both pass it: the second to arrive
 // meets the first's version. Strict mode makes every owner's round reach a
-// majority of the voters it sees alive, so any two rounds share a peer.
+// majority of the voters it sees alive, so any two rounds share a peer;
+// only strict mode refuses (see writeConflicts).
 
 // writeConflicts returns the children an owner's acknowledged round m
 // writes (its entries not named in m.IDs, which are reads) whose version
@@ -29,8 +30,15 @@ package core
 // of 500 starts of the join-storm regression scenario). A tombstone of the
 // epoch a concurrent takeover also used is none either: the stop wins that
 // tie by design. A retransmitted round (the same version again) is none.
+//
+// Strict mode only: the other modes do not promise linearizability under
+// non-transitive cuts, and a refusal can also meet a request that a second
+// owner re-executed after a view change (the same request: no conflict),
+// turning it into an unknown outcome. With the refusal in every mode, e2e
+// TestCluster's start of 1,000 children right after the cluster formed
+// failed 2 runs of 6 (not diagnosed further); it passed before.
 func (n *Node) writeConflicts(m Message) []ChildID {
-	if m.Seq == 0 || len(m.Entries) == 0 {
+	if n.strict == nil || m.Seq == 0 || len(m.Entries) == 0 {
 		return nil
 	}
 	read := make(map[ChildID]bool, len(m.IDs))

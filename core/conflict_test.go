@@ -95,7 +95,10 @@ func TestWriteConflicts(t *testing.T) {
 		{"a stop meeting a takeover of the same epoch (the stop wins by design)", ptr(start(2, "n3")), stop(2, "n2"), false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			lc := newLockstep(t, 2, fastTiming)
+			lc := newLockstep(t, 2, func(cfg *Config) {
+				fastTiming(cfg)
+				cfg.Partition = PartitionConfig{Kind: Strict, Voters: []NodeID{"n1", "n2"}}
+			})
 			n1 := lc.nodes["n1"]
 			if c.have != nil {
 				n1.reg.put(c.have)
@@ -119,3 +122,19 @@ func TestWriteConflicts(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestWriteConflictsStrictOnly: outside strict mode a rival version does
+// not make a peer refuse (those modes promise nothing under non-transitive
+// cuts, and refusing cost unknown outcomes after view changes).
+func TestWriteConflictsStrictOnly(t *testing.T) {
+	lc := newLockstep(t, 2, fastTiming)
+	n1 := lc.nodes["n1"]
+	n1.reg.put(&Entry{Spec: ChildSpec{ID: "w"}, Epoch: 1, Holder: "n3", By: "n3"})
+	n1.Step(lc.now, Message{Kind: MsgReplicate, Hub: n1.cfg.HubID, From: "n2", Inc: 1, Seq: 7,
+		Entries: []Entry{{Spec: ChildSpec{ID: "w"}, Epoch: 1, Holder: "n2", By: "n2"}}})
+	for _, env := range n1.Ready().Messages {
+		if env.Msg.Kind == MsgReplicateAck && env.Msg.Seq == 7 && (env.Msg.Err != "" || len(env.Msg.IDs) > 0) {
+			t.Fatalf("a non-strict node refused a rival write: %+v", env.Msg)
+		}
+	}
+}
