@@ -92,6 +92,10 @@ func TestWriteConflicts(t *testing.T) {
 		{"a newer generation here (it may be a takeover of this very start)", ptr(start(4, "n3")), start(3, "n2"), false},
 		{"a stop of the generation this start would create", ptr(stop(3, "n3")), start(3, "n2"), true},
 		{"two stops of the same generation", ptr(stop(2, "n3")), stop(2, "n2"), true},
+		{"a stop of a takeover another stop already beat", ptr(stop(2, "n2")), stop(3, "n3"), true},
+		{"a stop meeting a later generation's stop", ptr(stop(5, "n2")), stop(3, "n3"), true},
+		{"a stop meeting an older generation's stop", ptr(stop(2, "n2")), stop(4, "n3"), false},
+		{"a stop meeting a later fresh start (it may follow the stop)", ptr(start(4, "n2")), stop(3, "n3"), false},
 		{"a stop meeting a takeover of the same epoch (the stop wins by design)", ptr(start(2, "n3")), stop(2, "n2"), false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
