@@ -45,6 +45,8 @@ const (
 	CheckMasterRule     = "active-passive-master"
 	CheckWhichGlobal    = "which-children-global"
 	CheckHooks          = "hooks"
+	// CheckCordon: a cordoned node runs no (unpinned) child at quiescence.
+	CheckCordon = "cordon"
 	// CheckRetransmissions: no routed request is delivered more often
 	// than its retransmissions, forwards and duplicates allow (the
 	// simulator counts deliveries).

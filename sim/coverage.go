@@ -92,6 +92,10 @@ const (
 	// CoverGuidedInvalidRefused: a start with an invalid child mapping
 	// was refused with its named error.
 	CoverGuidedInvalidRefused = "guided-invalid-mapping-refused"
+	// CoverCordonedAtQuiescence: a node was still cordoned when the
+	// quiescent checks ran (and another was not), so the cordon check
+	// looked at it.
+	CoverCordonedAtQuiescence = "cordoned-at-quiescence"
 )
 
 // CoveragePoints lists every declared point, sorted.
@@ -105,6 +109,7 @@ var CoveragePoints = sortedStrings([]string{
 	CoverFullClusterCrash, CoverUnsyncedLost, CoverDiskFaultDetected, CoverDiskFull, CoverAwayPastTTL,
 	CoverPause, CoverFenceWhilePaused,
 	CoverStartAfterExpiry, CoverLargeBatch, CoverMessageSplit, CoverGuidedInvalidRefused,
+	CoverCordonedAtQuiescence,
 })
 
 func sortedStrings(xs []string) []string { sort.Strings(xs); return xs }

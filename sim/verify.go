@@ -99,6 +99,7 @@ func (s *Sim) CheckQuiescent(g Guarantee) []checks.Violation {
 	vs = append(vs, checks.Replication(t)...)
 	vs = append(vs, checks.MasterRule(t)...)
 	vs = append(vs, checks.Convergence(t)...)
+	vs = append(vs, s.cordonedRunNothing(t)...)
 	if g.Durable {
 		vs = append(vs, checks.NoLostChildren(t)...)
 		vs = append(vs, stoppedStayStopped(t)...)
