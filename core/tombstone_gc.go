@@ -1,6 +1,8 @@
 package core
 
-// Tombstones and members that are away. A tombstone keeps a stopped
+// Tombstones and members that are away (durable mode only: in memory the
+// default sweep bounds tombstones under churn, TestMetadataStaysBounded).
+// A tombstone keeps a stopped
 // child stopped only while some registry holds it: a node that was away
 // (crashed, cut off) when the child stopped still holds the child's live
 // version, and once every tombstone of it was collected that version is
@@ -21,7 +23,7 @@ package core
 // member has been back for at least one anti-entropy interval (versions
 // it sent before it merged the tombstones are no longer in flight).
 func (n *Node) mayCollectTombstones() bool {
-	if n.cfg.Broken.CollectWhileMemberDown {
+	if n.cfg.Broken.CollectWhileMemberDown || !n.cfg.Durable {
 		return true
 	}
 	if !n.ready() {
@@ -43,7 +45,7 @@ func (n *Node) mayCollectTombstones() bool {
 // for less than the TTL: what it sends may be its version from before the
 // stop, which the tombstone must still end.
 func (n *Node) freshStartMayEndTombstone(peer NodeID) bool {
-	if n.cfg.Broken.CollectWhileMemberDown {
+	if n.cfg.Broken.CollectWhileMemberDown || !n.cfg.Durable {
 		return true
 	}
 	m, ok := n.members.members[peer]
@@ -55,7 +57,7 @@ func (n *Node) freshStartMayEndTombstone(peer NodeID) bool {
 // the child (it was away when the child stopped). Otherwise an expired
 // tombstone is dropped on arrival, as if collected.
 func (n *Node) expiredTombstoneStillEnds(t *Entry) bool {
-	if n.cfg.Broken.CollectWhileMemberDown {
+	if n.cfg.Broken.CollectWhileMemberDown || !n.cfg.Durable {
 		return false
 	}
 	have, ok := n.reg.get(t.Spec.ID)

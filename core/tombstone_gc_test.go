@@ -18,6 +18,7 @@ func TestAwayMemberHoldsTombstones(t *testing.T) {
 			cfg.Timing.ForgetDownAfter = time.Minute
 			cfg.Sync.Interval = time.Second
 			cfg.Broken.CollectWhileMemberDown = broken
+			cfg.Durable = true
 		})
 		id := c.ownedBy("n1", "away")
 		if rep := c.request("n1", Request{ID: 1, Op: OpStart, Specs: []ChildSpec{{ID: id}}, Start: StartOptions{Await: true}}); rep.Results[0].Err != "" {
