@@ -10,7 +10,8 @@ import (
 // every live node's registry equals the truth: for every child with running
 // instances, the node lists exactly the nodes that run it (as a set), not as
 // a tombstone, with the highest running epoch (when both sides know it); and
-// it lists no other child except as a tombstone (Stopped).
+// it lists no other child except as a tombstone (Stopped) or, for a child
+// in t.Unplaceable, as running on no node.
 func Convergence(t Truth) []Violation {
 	by, children := t.running()
 	var vs []Violation
@@ -42,7 +43,7 @@ func Convergence(t Truth) []Violation {
 		}
 		listed := make([]string, 0, len(reg))
 		for c, view := range reg {
-			if !view.Stopped && len(by[c]) == 0 {
+			if !view.Stopped && len(by[c]) == 0 && (len(view.Nodes) > 0 || !t.Unplaceable[c]) {
 				listed = append(listed, c)
 			}
 		}

@@ -5,7 +5,7 @@ import "fmt"
 // NoLostChildren asserts, at t.Now (meant for quiescence), that every child
 // Expect(t.History) marks MustRun — acknowledged started, and no stop could
 // have taken effect since — has at least one running instance on a live
-// node. Children in t.Gone are exempt.
+// node. Children in t.Gone and t.Unplaceable are exempt.
 func NoLostChildren(t Truth) []Violation {
 	live := make(map[string]bool, len(t.LiveNodes))
 	for _, n := range t.LiveNodes {
@@ -14,7 +14,7 @@ func NoLostChildren(t Truth) []Violation {
 	by, _ := t.running()
 	var vs []Violation
 	for child, e := range Expect(t.History) {
-		if !e.MustRun || t.Gone[child] {
+		if !e.MustRun || t.Gone[child] || t.Unplaceable[child] {
 			continue
 		}
 		runs := false

@@ -87,6 +87,11 @@ type Truth struct {
 	// Gone lists children that may legitimately have disappeared without a
 	// client stop (e.g. a temporary child that exited normally).
 	Gone map[string]bool
+	// Unplaceable lists children with no live node to run on now: guided
+	// children whose pinned nodes have all left (they are bound to their
+	// nodes and run again when one of them is back). A registry may list
+	// them running nowhere, and they are not lost.
+	Unplaceable map[string]bool
 }
 
 // Replicas returns how many replicas each child should have now:

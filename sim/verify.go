@@ -10,7 +10,7 @@ import (
 
 // Truth returns the simulator's global truth for the checks.
 func (s *Sim) Truth() checks.Truth {
-	t := checks.Truth{Now: int64(s.now), Instances: s.Instances(), History: s.history, Registries: map[string]map[string]checks.RegistryView{}, Gone: map[string]bool{}}
+	t := checks.Truth{Now: int64(s.now), Instances: s.Instances(), History: s.history, Registries: map[string]map[string]checks.RegistryView{}, Gone: map[string]bool{}, Unplaceable: map[string]bool{}}
 	live := s.LiveNodes()
 	for _, n := range live {
 		t.LiveNodes = append(t.LiveNodes, string(n))
@@ -39,9 +39,32 @@ func (s *Sim) Truth() checks.Truth {
 		t.Factor = cfg.Redundancy.Factor
 		t.ActivePassive = cfg.Redundancy.Mode == core.ActivePassive
 		node := ref
+		isLive := make(map[core.NodeID]bool, len(live))
+		for _, n := range live {
+			isLive[n] = true
+		}
+		// A guided child is bound to its pinned nodes: it runs on those
+		// that are live, on none when all of them have left.
+		pinned := map[string]bool{}
+		for _, e := range ref.List() {
+			if len(e.Pinned) == 0 || e.Stopped {
+				continue
+			}
+			pinned[string(e.Spec.ID)] = true
+			placeable := false
+			for _, n := range e.Pinned {
+				placeable = placeable || isLive[n]
+			}
+			if !placeable {
+				t.Unplaceable[string(e.Spec.ID)] = true
+			}
+		}
 		t.Placement = func(child string, k int) []string {
 			var out []string
 			for _, n := range node.Placement(core.ChildID(child)) {
+				if pinned[child] && !isLive[n] {
+					continue
+				}
 				out = append(out, string(n))
 			}
 			if k < len(out) {

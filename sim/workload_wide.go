@@ -33,10 +33,8 @@ func drawWide(class Class, seed uint64, s *Setup) {
 	}
 	// Guided children are bound to their nodes: a node that left for good
 	// (churn) or a cluster that loses every disk would strand them, so
-	// those classes keep consistent hashing. The mix class too, for now:
-	// guided children there failed replication and convergence after heal
-	// (mix seeds 66, 68 and 94 at the time of writing; not yet diagnosed).
-	if class != ClassChurn && class != ClassDurable && class != ClassMix && r.IntN(6) == 0 {
+	// those classes keep consistent hashing.
+	if class != ClassChurn && class != ClassDurable && r.IntN(6) == 0 {
 		s.Guided = true
 	}
 }
