@@ -65,8 +65,10 @@ func (n *Node) stopLocal(id ChildID) {
 	}
 	// An awaited start whose instance is stopped before it reported (it
 	// migrated away at once, or was stopped) still succeeded: its entry
-	// is written. Its report will be ignored, so answer now.
-	n.ownerStartReport(id, nil, "")
+	// is written. Its report will be ignored, so answer now — unless
+	// another replica's start failed first (stoppedStartReport).
+	err, detail := n.stoppedStartReport(id)
+	n.ownerStartReport(id, err, detail)
 	if n.reg.dropClaim(n.cfg.Name, id) {
 		n.pendingClaims = append(n.pendingClaims, Claim{ID: id, Epoch: c.epoch, Instance: c.instance, Removed: true})
 		n.claimChanged(n.cfg.Name, id, false)

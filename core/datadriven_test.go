@@ -37,6 +37,7 @@ import (
 //	run d=1s [noauto]        tick every TickInterval for d, settling
 //	request node=n1 op=start|stop|terminate|lookup|which|redistribute
 //	        ids=a,b [await] [timeout=1s] [owner] [target=n2]
+//	        [pin=n2,n3]      (guided: every child of the start mapped to these nodes)
 //	child node=n1 id=a event=started|failed|crashed|exited|state|confirmed
 //	leave node=n1            start a graceful leave
 //	cut from=n1 to=n2,n3 [both]  / heal    lose messages on links
@@ -115,7 +116,7 @@ var commandArgs = map[string][]string{
 	"release":  {},
 	"settle":   {"noauto"},
 	"run":      {"d", "noauto"},
-	"request":  {"node", "op", "ids", "await", "timeout", "owner", "target", "kind", "restart"},
+	"request":  {"node", "op", "ids", "await", "timeout", "owner", "target", "kind", "restart", "pin"},
 	"child":    {"node", "id", "event", "inst"},
 	"leave":    {"node"},
 	"cut":      {"from", "to", "both"},
@@ -361,6 +362,12 @@ func (e *testEnv) cmdRequest(a args) error {
 			r.Specs = append(r.Specs, ChildSpec{ID: ChildID(id), Kind: a.str("kind", ""), Restart: restart})
 		}
 		r.Start = StartOptions{Await: a.has("await"), Timeout: timeout}
+		if a.has("pin") {
+			r.Start.ChildMapping = map[ChildID][]NodeID{}
+			for _, id := range ids {
+				r.Start.ChildMapping[ChildID(id)] = parseNodes(a["pin"])
+			}
+		}
 	case "stop":
 		r.Op = OpStop
 		r.Stop = StopOptions{Await: a.has("await"), Timeout: timeout}

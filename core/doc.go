@@ -45,6 +45,7 @@
 //	ring.go        the consistent-hash ring with virtual nodes
 //	ring_view.go   read-only ring positions and points (admin views)
 //	placement.go   placement, reconciliation after view changes, guided mapping
+//	guided_conflict.go  concurrent guided starts with different mappings: one wins
 //	registry.go    the registry replica: entries, claims, merge by epoch, digest
 //	record.go      how the registry stores an entry: a 16-byte record, interned shapes, rare fields
 //	requests.go    the origin side of client requests: routing, retries, timeouts

@@ -28,6 +28,9 @@ type ownerOp struct {
 	lastSend Instant
 	resends  int // retransmissions so far (backoff.go)
 	deadline Instant
+	// deferred are guided children whose local start waits for the
+	// round's acknowledgements (guided_conflict.go).
+	deferred []ChildID
 }
 
 type reqKey struct {
@@ -51,13 +54,16 @@ type replicator struct {
 	// like done), so retransmissions follow the same path.
 	forwarded   map[reqKey]NodeID
 	forwardFIFO []reqKey
+	// deferred maps a guided child to the op whose round its local start
+	// waits for (guided_conflict.go).
+	deferred map[ChildID]*ownerOp
 }
 
 // maxDoneResults bounds the table of answered requests kept for dedup.
 const maxDoneResults = 4096
 
 func newReplicator() *replicator {
-	return &replicator{ops: map[reqKey]*ownerOp{}, waitingStart: map[ChildID]*ownerOp{}, bySeq: map[uint64]*ownerOp{}, done: map[reqKey][]ChildResult{}, forwarded: map[reqKey]NodeID{}, replicating: map[ChildID]*ownerOp{}}
+	return &replicator{ops: map[reqKey]*ownerOp{}, waitingStart: map[ChildID]*ownerOp{}, bySeq: map[uint64]*ownerOp{}, done: map[reqKey][]ChildResult{}, forwarded: map[reqKey]NodeID{}, replicating: map[ChildID]*ownerOp{}, deferred: map[ChildID]*ownerOp{}}
 }
 
 func (n *Node) onRoutedRequest(m Message) {
@@ -263,7 +269,9 @@ func (n *Node) ownerStart(op *ownerOp, m Message) {
 		placement := n.placement(e)
 		op.results[i].Epoch = e.Epoch
 		op.results[i].Nodes = placement
-		if containsNode(placement, n.cfg.Name) {
+		if containsNode(placement, n.cfg.Name) && len(e.Pinned) > 0 {
+			n.deferGuidedStart(op, e, i)
+		} else if containsNode(placement, n.cfg.Name) {
 			op.waitStart[id] = i
 			n.repl.waitingStart[id] = op
 			n.startLocal(e, nil)
@@ -410,6 +418,12 @@ func (n *Node) abandonOwnerOp(op *ownerOp) {
 			delete(n.repl.waitingStart, id)
 		}
 	}
+	for _, id := range op.deferred {
+		if n.repl.deferred[id] == op {
+			delete(n.repl.deferred, id)
+			n.markDirty(id)
+		}
+	}
 }
 
 // sendEntryBatches sends entries, unacknowledged, in one logical message
@@ -437,20 +451,28 @@ func (n *Node) onReplicateAck(from NodeID, seq uint64, refused ErrCode, conflict
 		// conflicted with another owner's; what was read may be stale, so
 		// its outcome is unknown, never a stale definite answer.
 		n.onWriteConflicts(op, conflicts)
-		read := make(map[ChildID]bool, len(op.ids))
-		for _, id := range op.ids {
-			read[id] = true
-		}
-		for i := range op.results {
-			if read[op.results[i].ID] {
-				op.results[i].Err = Code(ErrTimeout)
-				op.results[i].Detail = "a peer holds a newer version"
-				op.results[i].Nodes = nil
-			}
-		}
+		n.markReadsUnknown(op)
 	}
 	delete(op.waitAcks, from)
 	n.maybeFinishOwnerOp(op)
+}
+
+// markReadsUnknown: a peer refused op's round with newer versions of what
+// op only read. The writes are acknowledged (the peer applied them); what
+// was read may be stale, so its outcome is unknown, never a stale
+// definite answer.
+func (n *Node) markReadsUnknown(op *ownerOp) {
+	read := make(map[ChildID]bool, len(op.ids))
+	for _, id := range op.ids {
+		read[id] = true
+	}
+	for i := range op.results {
+		if read[op.results[i].ID] {
+			op.results[i].Err = Code(ErrTimeout)
+			op.results[i].Detail = "a peer holds a newer version"
+			op.results[i].Nodes = nil
+		}
+	}
 }
 
 func (n *Node) retryReplication() {
@@ -529,6 +551,9 @@ func (n *Node) ownerStartReport(id ChildID, err error, detail string) {
 }
 
 func (n *Node) maybeFinishOwnerOp(op *ownerOp) {
+	if len(op.waitAcks) == 0 && len(op.deferred) > 0 {
+		n.startDeferred(op)
+	}
 	if len(op.waitStart) > 0 || len(op.waitAcks) > 0 {
 		return
 	}

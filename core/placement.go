@@ -232,6 +232,9 @@ func (n *Node) reconcileOne(id ChildID) bool {
 	pl := n.placementScratch(e) // not retained: reconcile is a hot path
 	if containsNode(pl, n.cfg.Name) {
 		if c == nil {
+			if n.deferredStart(id) {
+				return false // its owner round starts it (guided_conflict.go)
+			}
 			if n.ready() && !n.backingOff(e) {
 				n.maybeStart(e, pl) // never on a partial or stale view
 			} // else: becoming synced reconciles everything

@@ -81,6 +81,7 @@ func (n *Node) Step(now Instant, m Message) {
 		n.onResult(m.Seq, m.From, m.Results, m.Err)
 	case MsgReplicate:
 		conflicts := n.writeConflicts(m) // before the merge hides them
+		rivals := n.guidedRivals(m)      // guided_conflict.go decides those
 		n.applyEntries(m.From, m.Entries)
 		if m.Version != 0 {
 			n.applyClaims(m.From, m.Claims, true, m.Version)
@@ -93,6 +94,11 @@ func (n *Node) Step(now Instant, m Message) {
 			n.resynced(m.From)
 		}
 		if m.Seq != 0 {
+			conflicts = dropIDs(conflicts, rivals)
+			if lost := n.guidedStartsLost(m); len(lost) > 0 {
+				n.refuseGuidedStarts(m, lost, conflicts, n.confirmAgainst(m))
+				break
+			}
 			if newerHere := n.confirmAgainst(m); len(newerHere) > 0 || len(conflicts) > 0 {
 				n.sendEntryBatches(m.From, append(newerHere, n.currentVersions(conflicts)...))
 				n.send(m.From, Message{Kind: MsgReplicateAck, Seq: m.Seq, Err: errStaleVersion, IDs: conflicts})
@@ -101,6 +107,10 @@ func (n *Node) Step(now Instant, m Message) {
 			n.send(m.From, Message{Kind: MsgReplicateAck, Seq: m.Seq})
 		}
 	case MsgReplicateAck:
+		if m.Err == errGuidedConflict {
+			n.onGuidedConflictAck(m)
+			break
+		}
 		n.onReplicateAck(m.From, m.Seq, m.Err, m.IDs)
 	case MsgClaims:
 		n.applyClaims(m.From, m.Claims, m.Full, m.Version)

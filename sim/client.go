@@ -30,6 +30,7 @@ func (s *Sim) Request(node core.NodeID, r core.Request) (uint64, error) {
 		}
 	}
 	s.clients[r.ID] = c
+	s.raceGuidedStart(node, r)
 	s.tracef(TraceEvent{Kind: "request", Node: string(node)}, "%s #%d %s", node, r.ID, r.Op)
 	if s.paused(sn) {
 		// The request waits in the paused process's queue.
@@ -67,6 +68,7 @@ func (s *Sim) onReply(sn *simNode, rep core.Reply) {
 	s.tracef(TraceEvent{Kind: "reply", Node: string(sn.name), Failed: rep.Err != nil}, "%s #%d err=%v n=%d", sn.name, rep.ID, rep.Err, len(rep.Results))
 	s.countReply(rep)
 	s.checkGuidedReply(rep.ID, rep)
+	s.noteGuidedReply(c, rep)
 	expired := errors.Is(rep.Err, core.ErrTimeout)
 	for _, res := range rep.Results {
 		expired = expired || res.Err == core.Code(core.ErrTimeout)

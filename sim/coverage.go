@@ -96,6 +96,12 @@ const (
 	// quiescent checks ran (and another was not), so the cordon check
 	// looked at it.
 	CoverCordonedAtQuiescence = "cordoned-at-quiescence"
+	// CoverGuidedRace: a guided start was raced by a start of the same
+	// child with another mapping from another node (guided_race.go).
+	CoverGuidedRace = "guided-race"
+	// CoverGuidedRaceRefused: a guided start lost to a concurrent start
+	// with another mapping and was refused (core.GuidedConflictDetail).
+	CoverGuidedRaceRefused = "guided-race-refused"
 )
 
 // CoveragePoints lists every declared point, sorted.
@@ -110,6 +116,7 @@ var CoveragePoints = sortedStrings([]string{
 	CoverPause, CoverFenceWhilePaused,
 	CoverStartAfterExpiry, CoverLargeBatch, CoverMessageSplit, CoverGuidedInvalidRefused,
 	CoverCordonedAtQuiescence,
+	CoverGuidedRace, CoverGuidedRaceRefused,
 })
 
 func sortedStrings(xs []string) []string { sort.Strings(xs); return xs }

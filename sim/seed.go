@@ -364,6 +364,7 @@ func (s *Sim) CheckRun() []checks.Violation {
 	vs = append(vs, checks.HandoverState(s.handoversDone, s.Instances(), stash)...)
 	vs = append(vs, s.checkRetransmissions(cfg.Timing)...)
 	vs = append(vs, s.guidedViolations...)
+	vs = append(vs, s.checkGuidedRaces()...)
 	vs = append(vs, checks.Restarts(s.crashObs, cfg.Restart.MaxRestarts, int64(cfg.Restart.Window))...)
 	vs = append(vs, checks.WhichChildrenGlobal(s.whichObs, s.Instances())...)
 	if len(s.hookViolations) > 0 {

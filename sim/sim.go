@@ -147,6 +147,11 @@ type Sim struct {
 	guidedNodes      map[core.ChildID][]core.NodeID
 	invalidGuided    map[uint64]bool
 	guidedViolations []checks.Violation
+	// raceRng draws raced guided starts, guidedOKs the acknowledged
+	// guided starts (guided_race.go).
+	raceRng   *rand.Rand
+	racing    bool
+	guidedOKs []guidedOK
 	// child crashes and whether the node restarted the child
 	crashObs []checks.ChildCrash
 	// states handed over by old instances, by child and source epoch
