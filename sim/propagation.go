@@ -8,17 +8,17 @@ import (
 	"github.com/phub/phub/core"
 )
 
-// propagationSample is what one live node's registry listed for one
+// propagationSample is one live node whose registry did not list one
 // running instance at one instant of a calm phase.
 type propagationSample struct {
 	at       core.Instant
 	observer core.NodeID
 	inst     *checks.Instance
-	listed   bool
 }
 
 // sampleRegistries records, for every instance that has run for at least
-// bound, whether every live node's registry lists it. Judged later by
+// bound, each live node whose registry does not list it (listed samples
+// pass whatever happens later, so they are not kept). Judged later by
 // checkPropagation, once the instance's end is known.
 func (s *Sim) sampleRegistries(bound time.Duration) {
 	live := s.LiveNodes()
@@ -37,7 +37,9 @@ func (s *Sim) sampleRegistries(bound time.Duration) {
 					}
 				}
 			}
-			s.propSamples = append(s.propSamples, propagationSample{at: s.now, observer: l, inst: in, listed: listed})
+			if !listed {
+				s.propSamples = append(s.propSamples, propagationSample{at: s.now, observer: l, inst: in})
+			}
 		}
 	}
 }
@@ -48,9 +50,6 @@ func (s *Sim) sampleRegistries(bound time.Duration) {
 func (s *Sim) checkPropagation(bound time.Duration) []checks.Violation {
 	var vs []checks.Violation
 	for _, p := range s.propSamples {
-		if p.listed {
-			continue
-		}
 		if p.inst.End >= 0 && p.inst.End < int64(p.at.Add(bound)) {
 			continue
 		}
