@@ -16,7 +16,9 @@ import (
 // raced: at the same instant, another live node starts the same child
 // with a mapping that begins with another node, so the two starts run at
 // two owners. At most one of them may be acknowledged "ok"
-// (core/guided_conflict.go); checkGuidedRaces asserts, over the whole run,
+// (core/guided_conflict.go); checkGuidedRaces asserts, over the whole run
+// of every seed whose class promises linearizability (across a cut, two
+// owners that cannot see each other both acknowledge, as for any write),
 // that no two acknowledged starts of one child with different mappings
 // were concurrent. The race is drawn from a stream of its own.
 
