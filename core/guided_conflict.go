@@ -16,8 +16,10 @@ import (
 // that child (errGuidedConflict, the child in the ack's IDs), and the
 // loser answers its client ErrAlreadyStarted. Each owner's round reaches
 // the other owner, which holds its own entry from the moment it took the
-// request, so of two such starts at most one is acknowledged "ok" (both
-// may be refused only if a third start won). A peer that receives the
+// request, so of two such starts at most one is acknowledged "ok"; the
+// loser is refused, and the winner is acknowledged unless a third node
+// took the loser's round first (then the winner's write conflicts there,
+// core/conflict.go, and is answered with an unknown outcome). A peer that receives the
 // loser's version first acknowledges it and takes the winner's when it
 // comes; a pinned peer of the loser's mapping that started the loser's
 // version stops it when it learns the winner.
@@ -65,10 +67,13 @@ func (n *Node) guidedStartsLost(m Message) []ChildID {
 }
 
 // guidedRivals returns, before m (an owner's round) is applied, the
-// children whose guided start in m meets a live version here with another
-// mapping: a concurrent guided start. writeConflicts would refuse both
-// such rounds (both owners answering an unknown outcome); the merge
-// decides them instead (guidedStartsLost), so the winner is acknowledged.
+// children whose guided start in m meets this node's own live guided
+// start with another mapping, whose round is still in flight (this node
+// is the rival owner). writeConflicts would refuse both owners' rounds
+// (both answering an unknown outcome); for these the merge decides
+// instead (guidedStartsLost), so the winner is acknowledged. A rival
+// written by a third node may have been acknowledged already: that stays
+// a write conflict.
 func (n *Node) guidedRivals(m Message) []ChildID {
 	if m.Seq == 0 {
 		return nil
@@ -79,7 +84,7 @@ func (n *Node) guidedRivals(m Message) []ChildID {
 		if w.Stopped || len(w.Pinned) == 0 {
 			continue
 		}
-		if p, ok := n.reg.active(w.Spec.ID); ok && len(p.Pinned) > 0 && !slices.Equal(p.Pinned, w.Pinned) {
+		if p, ok := n.reg.active(w.Spec.ID); ok && p.By == n.cfg.Name && len(p.Pinned) > 0 && !slices.Equal(p.Pinned, w.Pinned) {
 			out = append(out, w.Spec.ID)
 		}
 	}

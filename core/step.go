@@ -96,7 +96,7 @@ func (n *Node) Step(now Instant, m Message) {
 		if m.Seq != 0 {
 			conflicts = dropIDs(conflicts, rivals)
 			if lost := n.guidedStartsLost(m); len(lost) > 0 {
-				n.refuseGuidedStarts(m, lost, conflicts, n.confirmAgainst(m))
+				n.refuseGuidedStarts(m, lost, dropIDs(conflicts, lost), n.confirmAgainst(m))
 				break
 			}
 			if newerHere := n.confirmAgainst(m); len(newerHere) > 0 || len(conflicts) > 0 {
