@@ -27,6 +27,7 @@ func (s *Sim) sampleRegistries(bound time.Duration) {
 		if in.End >= 0 || in.Start > cutoff || !s.Up(core.NodeID(in.Node)) {
 			continue
 		}
+		s.propNewest = max(s.propNewest, in.Start)
 		for _, l := range live {
 			e := s.nodes[l].node.Lookup(core.ChildID(in.Child))
 			listed := false

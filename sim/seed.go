@@ -302,13 +302,8 @@ func (s *Sim) calmPhase(setup Setup, prof Profile, r *rand.Rand, pool int) []che
 	}
 	// Let the last samples' instances show whether they kept running.
 	s.RunFor(bound)
-	if prof.SyncInterval > 2*bound {
-		for _, p := range s.propSamples {
-			if p.inst.Start >= int64(begin) {
-				s.cover(CoverPropagationChecked)
-				break
-			}
-		}
+	if prof.SyncInterval > 2*bound && s.propNewest >= int64(begin) {
+		s.cover(CoverPropagationChecked)
 	}
 	return s.checkPropagation(bound)
 }

@@ -129,6 +129,9 @@ type Sim struct {
 
 	recorded []TraceEvent
 	lineBuf  []byte // tracef's reused line buffer
+	// propNewest is the start of the newest instance the propagation
+	// sampler checked (samples keep only unlisted ones).
+	propNewest int64
 
 	// coverage points reached (see coverage.go)
 	covered map[string]int
