@@ -137,7 +137,7 @@ func (n *Node) loseGuidedStarts(op *ownerOp, lost []ChildID) {
 			r.Detail = GuidedConflictDetail
 			r.Nodes, r.Epoch = nil, 0
 			if cur, ok := n.reg.active(id); ok && cur.By != n.cfg.Name {
-				r.Nodes = n.reg.view(id, n.members.view).Nodes()
+				r.Nodes = n.reg.view(id, n.members.view, n.members.incarnation).Nodes()
 				r.Epoch = cur.Epoch
 			}
 		}
