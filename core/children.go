@@ -67,7 +67,7 @@ func (n *Node) stopLocal(id ChildID) {
 	// migrated away at once, or was stopped) still succeeded: its entry
 	// is written. Its report will be ignored, so answer now — unless
 	// another replica's start failed first (stoppedStartReport).
-	err, detail := n.stoppedStartReport(id)
+	detail, err := n.stoppedStartReport(id)
 	n.ownerStartReport(id, err, detail)
 	if n.reg.dropClaim(n.cfg.Name, id) {
 		n.pendingClaims = append(n.pendingClaims, Claim{ID: id, Epoch: c.epoch, Instance: c.instance, Removed: true})

@@ -199,7 +199,7 @@ func (n *Node) startDeferred(op *ownerOp) {
 		default:
 			// The start took effect and was stopped (or taken over)
 			// since: as for an instance stopped before it reported.
-			err, detail := n.stoppedStartReport(id)
+			detail, err := n.stoppedStartReport(id)
 			n.ownerStartReport(id, err, detail)
 		}
 	}
@@ -228,9 +228,9 @@ func (n *Node) deferredStart(id ChildID) bool {
 // or ErrStartFailed when the child was tombstoned because a replica's
 // start failed first. A guided owner starts its instance after its round,
 // so its pinned peers start (and may fail) before it does.
-func (n *Node) stoppedStartReport(id ChildID) (error, string) {
+func (n *Node) stoppedStartReport(id ChildID) (string, error) {
 	if e, ok := n.reg.get(id); ok && e.Stopped && strings.HasPrefix(e.Reason, "start failed") {
-		return ErrStartFailed, e.Reason
+		return e.Reason, ErrStartFailed
 	}
-	return nil, ""
+	return "", nil
 }

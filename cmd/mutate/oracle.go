@@ -111,7 +111,7 @@ func (r *runner) run(overlay string) (Status, string, string) {
 	r.took = map[string]time.Duration{}
 	for _, st := range r.stages {
 		t := time.Now()
-		out, err, timedOut, buildFailed := r.exec(st, overlay)
+		out, timedOut, buildFailed, err := r.exec(st, overlay)
 		r.took[st.name] = time.Since(t)
 		switch {
 		case buildFailed:
@@ -130,15 +130,15 @@ func (r *runner) run(overlay string) (Status, string, string) {
 }
 
 // exec runs one stage: for a pkg stage, a build then the binary.
-func (r *runner) exec(st stage, overlay string) (out []byte, err error, timedOut, buildFailed bool) {
+func (r *runner) exec(st stage, overlay string) (out []byte, timedOut, buildFailed bool, err error) {
 	if st.pkg == "" {
 		out, err, timedOut = r.command(r.stageTimeout(st), r.root, st.env, overlay, "go", append([]string{"test"}, st.args...)...)
-		return out, err, timedOut, false
+		return out, timedOut, false, err
 	}
 	dir := r.bin
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "mutate-bin"); err != nil {
-			return nil, err, false, true
+			return nil, false, true, err
 		}
 		defer os.RemoveAll(dir)
 	}
@@ -150,17 +150,17 @@ func (r *runner) exec(st stage, overlay string) (out []byte, err error, timedOut
 	}
 	out, err, timedOut = r.command(bt, r.root, nil, overlay, "go", "test", "-c", "-vet=off", "-o", bin, st.pkg)
 	if timedOut {
-		return out, err, true, false
+		return out, true, false, err
 	}
 	if err != nil {
-		return out, err, false, true
+		return out, false, true, err
 	}
 	if _, serr := os.Stat(bin); serr != nil {
 		// go test -c writes nothing for a package without tests.
-		return []byte("no test binary for " + st.pkg), serr, false, true
+		return []byte("no test binary for " + st.pkg), false, true, serr
 	}
 	out, err, timedOut = r.command(r.stageTimeout(st), filepath.Join(r.root, filepath.FromSlash(st.pkg)), st.env, overlay, bin, st.run...)
-	return out, err, timedOut, false
+	return out, timedOut, false, err
 }
 
 // command runs name args in dir with the overlay in GOFLAGS (so nested
