@@ -67,17 +67,23 @@ func (ix *index) hash(id core.ChildID) uint64 {
 
 // get returns the live entry of id, or nil. The entry must not be modified.
 func (ix *index) get(id core.ChildID) *core.Entry {
+	_, e := ix.find(id)
+	return e
+}
+
+// find returns the slot holding id's live entry and the entry, or nil, nil.
+func (ix *index) find(id core.ChildID) (*indexSlot, *core.Entry) {
 	h := ix.hash(id)
 	t := ix.tab.Load()
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		s := &t.slots[i]
 		sh := s.hash.Load()
 		if sh == 0 {
-			return nil
+			return nil, nil
 		}
 		if sh == h {
 			if e := s.entry.Load(); e != nil && e.Spec.ID == id {
-				return e
+				return s, e
 			}
 		}
 	}
@@ -133,21 +139,9 @@ func (ix *index) put(id core.ChildID, e *core.Entry) {
 
 // remove deletes id's entry, leaving a tombstone (writer only).
 func (ix *index) remove(id core.ChildID) {
-	h := ix.hash(id)
-	t := ix.tab.Load()
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		s := &t.slots[i]
-		sh := s.hash.Load()
-		if sh == 0 {
-			return
-		}
-		if sh == h {
-			if e := s.entry.Load(); e != nil && e.Spec.ID == id {
-				s.entry.Store(nil)
-				ix.count.Add(-1)
-				return
-			}
-		}
+	if s, e := ix.find(id); e != nil {
+		s.entry.Store(nil)
+		ix.count.Add(-1)
 	}
 }
 
