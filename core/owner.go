@@ -83,6 +83,10 @@ func (n *Node) onRoutedRequest(m Message) {
 		return
 	}
 	if res, ok := n.repl.done[key]; ok {
+		if isRerouteRefusal(res) {
+			n.answerReroute(key) // refused before: refused again (reroute.go)
+			return
+		}
 		n.deliverResult(key, res)
 		return
 	}

@@ -41,8 +41,29 @@ func (n *Node) ownsEvery(m Message) bool {
 	return true
 }
 
-// refuseNotOwned answers a routed request with errReroute.
+// rerouteRefusal is what the table of answered requests holds for a
+// request refused with errReroute: a retransmission of it (sent before
+// the refusal reached the origin, or duplicated by the network) is refused
+// again even if this node owns its children by then. Applying it would
+// execute a group the origin has already regrouped and sent elsewhere
+// under a new sequence number: its client would hear already_started or
+// not_found for its own write (the pattern of netfault's c16).
+var rerouteRefusal = []ChildResult{{Err: errReroute}}
+
+// isRerouteRefusal reports whether res is the remembered rerouteRefusal.
+func isRerouteRefusal(res []ChildResult) bool {
+	return len(res) == 1 && &res[0] == &rerouteRefusal[0]
+}
+
+// refuseNotOwned answers a routed request with errReroute and remembers
+// the refusal (rerouteRefusal).
 func (n *Node) refuseNotOwned(key reqKey) {
+	n.rememberDone(key, rerouteRefusal)
+	n.answerReroute(key)
+}
+
+// answerReroute sends the origin of key the errReroute refusal.
+func (n *Node) answerReroute(key reqKey) {
 	if key.origin == n.cfg.Name {
 		n.onResult(key.seq, n.cfg.Name, nil, errReroute)
 		return
