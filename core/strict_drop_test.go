@@ -13,23 +13,18 @@ import (
 func TestStrictLetGoChildNeedsANewLease(t *testing.T) {
 	w := newStrictWorld(t, map[NodeID]float64{"a": 1, "b": 1, "c": 1})
 	w.run(time.Second)
-	w.start("a", "x")
-	w.run(time.Second)
-	at := w.where("x")
-	if len(at) != 1 {
-		t.Fatalf("x runs on %v", at)
-	}
-	h := w.nodes[at[0]]
-	h.SetMono(w.mono(at[0]))
+	at := w.startOne("a", "x")
+	h := w.nodes[at]
+	h.SetMono(w.mono(at))
 	h.Request(w.now, Request{ID: 2, Op: OpStop, IDs: []ChildID{"x"}})
-	w.drain(at[0])
+	w.drain(at)
 	lease := h.cfg.strictLease()
 	w.run(lease / 4) // a few rounds, well within the old lease
 	if got := w.where("x"); len(got) != 0 {
 		t.Fatalf("x still runs on %v after its stop", got)
 	}
 	if v, ok := h.strict.valid["x"]; ok {
-		t.Fatalf("%s still holds a lease on x until %d (now %d) after its rounds stopped asking for it", at[0], v, w.mono(at[0]))
+		t.Fatalf("%s still holds a lease on x until %d (now %d) after its rounds stopped asking for it", at, v, w.mono(at))
 	}
 	// A grant of an old round that still listed x, arriving late, does not
 	// bring the lease back.

@@ -13,13 +13,7 @@ import (
 func TestStrictLeaveReleasesLeases(t *testing.T) {
 	w := newStrictWorld(t, map[NodeID]float64{"a": 1, "b": 1.01, "c": 0.99})
 	w.run(time.Second)
-	w.start("a", "x")
-	w.run(time.Second)
-	at := w.where("x")
-	if len(at) != 1 {
-		t.Fatalf("x runs on %v", at)
-	}
-	h := at[0]
+	h := w.startOne("a", "x")
 	n := w.nodes[h]
 	n.SetMono(w.mono(h))
 	n.Leave(w.now)

@@ -204,6 +204,19 @@ func (w *strictWorld) where(id ChildID) []NodeID {
 	return out
 }
 
+// startOne starts id from node at, runs a second, and returns the one node
+// it runs on (the test fails if it runs on none or several).
+func (w *strictWorld) startOne(at NodeID, id ChildID) NodeID {
+	w.t.Helper()
+	w.start(at, id)
+	w.run(time.Second)
+	on := w.where(id)
+	if len(on) != 1 {
+		w.t.Fatalf("%s runs on %v, want one node", id, on)
+	}
+	return on[0]
+}
+
 func (w *strictWorld) start(at NodeID, ids ...ChildID) {
 	var specs []ChildSpec
 	for _, id := range ids {
@@ -261,14 +274,9 @@ func TestStrictRunsNothingUntilLeased(t *testing.T) {
 	if w.nodes["a"].Partitioned() {
 		t.Fatal("no lease after the boot hold")
 	}
-	w.start("a", "x")
-	w.run(time.Second)
-	at := w.where("x")
-	if len(at) != 1 {
-		t.Fatalf("x runs on %v, want one node", at)
-	}
-	if d := w.nodes[at[0]].LeaseUntil(); d == NoLease || d <= w.mono(at[0]) {
-		t.Fatalf("fence deadline %d not in the future of %d", d, w.mono(at[0]))
+	at := w.startOne("a", "x")
+	if d := w.nodes[at].LeaseUntil(); d == NoLease || d <= w.mono(at) {
+		t.Fatalf("fence deadline %d not in the future of %d", d, w.mono(at))
 	}
 }
 
@@ -359,9 +367,7 @@ func TestStrictRefusesWithoutMajority(t *testing.T) {
 func TestStrictChildLeaseUntil(t *testing.T) {
 	w := newStrictWorld(t, map[NodeID]float64{"a": 1, "b": 1, "c": 1})
 	w.run(time.Second)
-	w.start("a", "x")
-	w.run(time.Second)
-	at := w.where("x")[0]
+	at := w.startOne("a", "x")
 	n := w.nodes[at]
 	until, ok := n.ChildLeaseUntil("x")
 	if !ok || until <= w.mono(at) || until < n.LeaseUntil() {
