@@ -1,0 +1,50 @@
+package core
+
+import "testing"
+
+// TestGuidedRivalWritesInStrictMode: in strict mode a peer refuses an
+// owner's write that meets a rival version (core/conflict.go), except when
+// the rival is the peer's own guided start of the child with another
+// mapping: then the merge decides (guided_conflict.go) and the winning
+// write is acknowledged. A rival guided start written by a third node may
+// have been acknowledged already, so it stays a write conflict even when
+// the write wins the merge.
+func TestGuidedRivalWritesInStrictMode(t *testing.T) {
+	guided := func(by NodeID, epoch uint64) Entry {
+		return Entry{Spec: ChildSpec{ID: "w"}, Epoch: epoch, Holder: by, By: by, Pinned: []NodeID{by}}
+	}
+	for _, c := range []struct {
+		name                string
+		have                Entry
+		refused, guidedLost bool
+	}{
+		{"the peer's own guided start, which loses the merge", guided("n1", 1), false, false},
+		{"the peer's own guided start, which wins the merge", guided("n1", 2), false, true},
+		{"a third node's guided start, which loses the merge", guided("n0", 1), true, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			lc := newLockstep(t, 2, func(cfg *Config) {
+				fastTiming(cfg)
+				cfg.Partition = PartitionConfig{Kind: Strict, Voters: []NodeID{"n1", "n2"}}
+			})
+			n1 := lc.nodes["n1"]
+			have := c.have
+			n1.reg.put(&have)
+			n1.Step(lc.now, Message{Kind: MsgReplicate, Hub: n1.cfg.HubID, From: "n2", Inc: 1, Seq: 7, Entries: []Entry{guided("n2", 1)}})
+			var ack *Message
+			for _, env := range n1.Ready().Messages {
+				if env.Msg.Kind == MsgReplicateAck && env.Msg.Seq == 7 {
+					ack = &env.Msg
+				}
+			}
+			if ack == nil {
+				t.Fatal("no acknowledgement")
+			}
+			refused := ack.Err == errStaleVersion && len(ack.IDs) == 1 && ack.IDs[0] == "w"
+			lost := ack.Err == errGuidedConflict
+			if refused != c.refused || lost != c.guidedLost {
+				t.Fatalf("ack %+v: refused as a write conflict = %v, as a lost guided start = %v; want %v, %v", ack, refused, lost, c.refused, c.guidedLost)
+			}
+		})
+	}
+}
