@@ -120,7 +120,11 @@ func (r LinResult) String() string {
 
 // CheckLinearizable checks h against RegistryModel with porcupine, one
 // partition per child, within timeout (wall clock; 0 = unlimited, which
-// callers should avoid).
+// callers should avoid). It is CheckLinearizableWithin with only a
+// timeout: its verdict on a history too hard to decide in time depends on
+// the machine's speed and load (LinInconclusive on a slow machine,
+// possibly LinOk or LinIllegal on a fast one). Tests that need a verdict
+// independent of the machine use a step budget (LinBudget.Steps).
 //
 // Encoding, following porcupine's recipe for unknown outcomes: an op with
 // OutcomeUnknown returns at "+∞" (one past the largest instant in h), its
@@ -133,33 +137,63 @@ func (r LinResult) String() string {
 // The result is LinOk, LinIllegal (with the first failing child), or
 // LinInconclusive on timeout, or LinMalformed if h.Validate fails.
 func CheckLinearizable(h History, timeout time.Duration) LinResult {
+	return CheckLinearizableWithin(h, LinBudget{Timeout: timeout})
+}
+
+// LinBudget bounds a linearizability check. A zero field sets no bound.
+type LinBudget struct {
+	// Steps bounds the model steps porcupine may take on one child's
+	// partition. A child whose search needs more is left undecided: the
+	// check is LinInconclusive unless another child is illegal, which
+	// stays LinIllegal (a verdict on one child never depends on another's
+	// partition). porcupine searches each partition deterministically, so
+	// the same history under the same step budget gets the same verdict
+	// on any machine under any load.
+	Steps int64
+	// Timeout bounds the whole check in wall-clock time (see
+	// CheckLinearizable).
+	Timeout time.Duration
+}
+
+// CheckLinearizableWithin is CheckLinearizable under budget b: a step
+// budget per child, a wall-clock timeout, or both.
+func CheckLinearizableWithin(h History, b LinBudget) LinResult {
 	start := time.Now()
 	if err := h.Validate(); err != nil {
 		return LinResult{Status: LinMalformed, Err: err}
 	}
 	ops, unchecked, res := buildOperations(h)
 	model := RegistryModel()
-	verdict, info := porcupine.CheckOperationsVerbose(model, ops, timeout)
+	meter := newStepMeter(ops, b.Steps)
+	verdict, info := porcupine.CheckOperationsVerbose(meter.wrap(model), ops, b.Timeout)
 	res.Info = info
 	res.Info.AddAnnotations(unchecked)
 	res.Elapsed = time.Since(start)
-	overran := timeout > 0 && res.Elapsed >= timeout
+	overran := b.Timeout > 0 && res.Elapsed >= b.Timeout
+	exhausted := meter.exhausted()
 	switch verdict {
 	case porcupine.Ok:
 		res.Status = LinOk
 		res.visualizable = !overran
 	case porcupine.Illegal:
-		res.Status = LinIllegal
-		res.FailingChildren = failingChildren(ops, info)
-		if overran {
+		// A partition that ran out of steps fails porcupine's search too
+		// (every step past the budget is refused): it is undecided, not
+		// illegal.
+		res.FailingChildren = slices.DeleteFunc(failingChildren(ops, info), func(c string) bool {
+			return slices.Contains(exhausted, c)
+		})
+		if overran && len(res.FailingChildren) > 0 {
 			// Partitions cut off by the timeout look incomplete too: keep
 			// only the children that fail on their own.
-			res.FailingChildren = confirmFailing(model, ops, res.FailingChildren, timeout)
+			res.FailingChildren = confirmFailing(model, ops, res.FailingChildren, b.Timeout)
 		}
-		if len(res.FailingChildren) > 0 {
+		res.Status = LinIllegal
+		if len(res.FailingChildren) == 0 {
+			res.Status = LinInconclusive
+		} else {
 			res.Child = res.FailingChildren[0]
 		}
-		res.visualizable = !overran
+		res.visualizable = !overran && len(exhausted) == 0
 	default:
 		res.Status = LinInconclusive
 	}

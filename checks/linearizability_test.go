@@ -279,6 +279,10 @@ func hardIllegal(n int) History {
 	return h
 }
 
+// TestLinearizableTimeoutIsInconclusive: a history porcupine needs far
+// more than a million model steps to decide (more than a second on any
+// machine) cannot be decided in 20 ms, so the wall-clock timeout ends it
+// as inconclusive; load only makes that more certain.
 func TestLinearizableTimeoutIsInconclusive(t *testing.T) {
 	if res := CheckLinearizable(hardIllegal(6), checkTimeout); res.Status != LinIllegal {
 		t.Fatalf("small instance: got %v, want illegal", res)
@@ -292,13 +296,36 @@ func TestLinearizableTimeoutIsInconclusive(t *testing.T) {
 	}
 }
 
+// hardSteps is a step budget hardIllegal(6) is decided within (about a
+// thousand steps) and hardIllegal(60) is not (it is still undecided
+// after a million).
+const hardSteps = 100_000
+
+func TestLinearizableStepBudgetIsInconclusive(t *testing.T) {
+	if res := CheckLinearizableWithin(hardIllegal(6), LinBudget{Steps: hardSteps}); res.Status != LinIllegal || res.Child != "a" {
+		t.Fatalf("small instance: got %v, want illegal on a", res)
+	}
+	res := CheckLinearizableWithin(hardIllegal(60), LinBudget{Steps: hardSteps})
+	if res.Status != LinInconclusive || res.Child != "" || len(res.FailingChildren) != 0 {
+		t.Fatalf("got %v (failing %v), want inconclusive naming no child", res, res.FailingChildren)
+	}
+	if err := res.WriteVisualization(filepath.Join(t.TempDir(), "h.html")); !errors.Is(err, ErrNotVisualizable) {
+		t.Fatalf("visualizing an undecided check: got %v, want ErrNotVisualizable", err)
+	}
+}
+
+// TestLinearizableIllegalDespiteTimeout: a child that is illegal on its
+// own is reported although another child's search ran out of budget.
+// The budget is counted in model steps, so the verdict is the same on an
+// idle and on a loaded machine (a 20 ms wall-clock timeout here failed
+// under load: the illegal child's goroutine did not run before it).
 func TestLinearizableIllegalDespiteTimeout(t *testing.T) {
 	h := hardIllegal(60)
 	for i := range h.Ops {
 		h.Ops[i].Child = "z"
 	}
 	h.Add(op(0, OpStop, "a", 0, 10, OutcomeOK, 0))
-	res := CheckLinearizable(h, 20*time.Millisecond)
+	res := CheckLinearizableWithin(h, LinBudget{Steps: hardSteps})
 	if res.Status != LinIllegal || res.Child != "a" {
 		t.Fatalf("got %v (child %q), want illegal on a", res, res.Child)
 	}
@@ -306,7 +333,45 @@ func TestLinearizableIllegalDespiteTimeout(t *testing.T) {
 		t.Errorf("failing children (-want +got):\n%s", diff)
 	}
 	if err := res.WriteVisualization(filepath.Join(t.TempDir(), "h.html")); !errors.Is(err, ErrNotVisualizable) {
-		t.Errorf("visualizing after a timeout: got %v, want ErrNotVisualizable", err)
+		t.Errorf("visualizing after an exhausted budget: got %v, want ErrNotVisualizable", err)
+	}
+}
+
+// TestStepBudgetDoesNotChangeDecidedVerdicts: a budget the search fits
+// in gives porcupine's own verdict, visualization included.
+func TestStepBudgetDoesNotChangeDecidedVerdicts(t *testing.T) {
+	for seed := uint64(1); seed <= 5; seed++ {
+		h := genHistory(genConfig{Ops: 300, Children: 5, Clients: 4, UnknownFrac: 0.02, Seed: seed})
+		res := CheckLinearizableWithin(h, LinBudget{Steps: hardSteps})
+		if res.Status != LinOk {
+			t.Fatalf("seed %d: got %v, want ok", seed, res)
+		}
+		if err := res.WriteVisualization(filepath.Join(t.TempDir(), "h.html")); err != nil {
+			t.Fatalf("seed %d: visualizing: %v", seed, err)
+		}
+	}
+	h := hist(op(0, OpStart, "alpha", 0, 10, OutcomeOK, 1), op(1, OpStart, "alpha", 20, 30, OutcomeOK, 2))
+	if res := CheckLinearizableWithin(h, LinBudget{Steps: hardSteps}); res.Status != LinIllegal || !res.visualizable {
+		t.Fatalf("got %v (visualizable %v), want a visualizable illegal verdict", res, res.visualizable)
+	}
+}
+
+// TestConfirmFailingKeepsOnlyChildrenFailingAlone: after a timeout, the
+// children porcupine left incomplete are re-checked alone, and only one
+// that fails alone is named (the timeout path of CheckLinearizable, whose
+// race with porcupine's goroutines no test can steer).
+func TestConfirmFailingKeepsOnlyChildrenFailingAlone(t *testing.T) {
+	h := hist(
+		op(0, OpStart, "a", 0, 10, OutcomeOK, 1),
+		op(0, OpLookup, "a", 20, 30, OutcomeOK, 1),
+		op(1, OpStop, "b", 0, 10, OutcomeOK, 0),
+	)
+	ops, _, _ := buildOperations(h)
+	if got := confirmFailing(RegistryModel(), ops, []string{"a", "b"}, checkTimeout); !cmp.Equal(got, []string{"b"}) {
+		t.Fatalf("confirmFailing = %v, want [b]", got)
+	}
+	if got := confirmFailing(RegistryModel(), ops, []string{"a"}, checkTimeout); got != nil {
+		t.Fatalf("confirmFailing of a legal child = %v, want none", got)
 	}
 }
 

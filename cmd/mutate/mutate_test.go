@@ -172,18 +172,24 @@ func TestRunnerClassifies(t *testing.T) {
 		t.Errorf("syntax error: %s %q, want uncompilable", st, d)
 	}
 	// i++ → i-- never ends: the timeout, which counts the tests and not
-	// the build, leaves it undecided.
-	r.perStage = map[string]time.Duration{"fixture": 10 * time.Second}
-	if st, d := judge(find(t, ms, "pkg/pkg.go:51:4:arith-swap").apply(orig)); st != TimedOut || !strings.Contains(d, "timeout after 10s") {
+	// the build, leaves it undecided. A mutant that never ends outlives
+	// any timeout, so a short one holds on an idle and on a loaded
+	// machine alike (a longer one would only burn a core for longer).
+	r.perStage = map[string]time.Duration{"fixture": 2 * time.Second}
+	if st, d := judge(find(t, ms, "pkg/pkg.go:51:4:arith-swap").apply(orig)); st != TimedOut || !strings.Contains(d, "timeout after 2s") {
 		t.Errorf("i--: %s %q, want undecided by timeout", st, d)
 	}
-	// The same mutant through a plain go test stage.
+	// The same mutants through a plain go test stage, whose timeout
+	// counts its build too: the hanging one still times out, the killed
+	// one is judged under a bound generous enough for a build on a
+	// loaded machine (a 10 s bound here timed out the build under load).
 	r.stages = []stage{{name: "plain", args: []string{"-count=1", "./pkg"}}}
 	r.perStage = nil
-	r.timeout = 10 * time.Second
+	r.timeout = 2 * time.Second
 	if st, d := judge(find(t, ms, "pkg/pkg.go:51:4:arith-swap").apply(orig)); st != TimedOut {
 		t.Errorf("i-- (go test): %s %q, want undecided by timeout", st, d)
 	}
+	r.timeout = 5 * time.Minute
 	if st, d := judge(find(t, ms, "pkg/pkg.go:27:5:arith-swap").apply(orig)); st != Killed || !strings.Contains(d, "TestSum") {
 		t.Errorf("s -= x (go test): %s %q, want killed by TestSum", st, d)
 	}
