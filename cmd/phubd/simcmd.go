@@ -33,6 +33,13 @@ type simOptions struct {
 	// report names a report to print instead of checking (availability).
 	strict bool
 	report string
+	// cpuprofile names a file for a CPU profile of the whole run.
+	cpuprofile string
+	// interleave runs the classes' seeds round-robin (the i-th seed of
+	// every class before the i+1-th), so a sweep cut short by budget
+	// covers every class alike; budget stops starting seeds after it.
+	interleave bool
+	budget     time.Duration
 }
 
 func parseShard(s string) (int, int, error) {
@@ -60,6 +67,9 @@ func parseSimArgs(args []string, stderr io.Writer) (*simOptions, error) {
 	artifacts := fs.String("artifacts", "", "directory for the trace, timeline and history of failing seeds")
 	mode := fs.String("mode", "any", "partition mode of the seeds to run: any (each seed draws its own) or strict (only seeds that draw strict mode; --seeds counts them)")
 	report := fs.String("report", "", "print a report instead of checking: availability (divergence, majority_quorum and strict side by side per class, over --seeds seeds)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	interleave := fs.Bool("interleave", false, "run the classes round-robin, seed by seed, instead of one class after the other")
+	budget := fs.Duration("for", 0, "start no seed after this much wall time (0: no limit); with --interleave every class gets about the same number of seeds")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: phubd sim [flags] [scenario.txt ...]\n\nRuns simulator seeds of fault classes (or scenario files) and checks every run.\n\n")
 		fs.PrintDefaults()
@@ -67,7 +77,7 @@ func parseSimArgs(args []string, stderr io.Writer) (*simOptions, error) {
 	if err := cli.Parse(fs, args, stderr); err != nil {
 		return nil, err
 	}
-	o := &simOptions{from: *from, count: *count, selfCheck: *selfCheck, failFast: *failFast, artifacts: *artifacts, files: fs.Args(), report: *report}
+	o := &simOptions{from: *from, count: *count, selfCheck: *selfCheck, failFast: *failFast, artifacts: *artifacts, files: fs.Args(), report: *report, cpuprofile: *cpuprofile, interleave: *interleave, budget: *budget}
 	switch *mode {
 	case "any":
 	case "strict":
@@ -84,6 +94,9 @@ func parseSimArgs(args []string, stderr io.Writer) (*simOptions, error) {
 	}
 	if *count == 0 {
 		return nil, errors.New("--seeds must be at least 1")
+	}
+	if *budget < 0 {
+		return nil, fmt.Errorf("--for %v: want a duration >= 0", *budget)
 	}
 	if *class == "all" {
 		o.classes = sim.Classes
@@ -113,6 +126,15 @@ func simCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return cli.Usage(stderr, "phubd sim", err)
 	}
+	setSimGC()
+	if o.cpuprofile != "" {
+		stop, err := startCPUProfile(o.cpuprofile)
+		if err != nil {
+			fmt.Fprintln(stderr, "phubd sim:", err)
+			return 1
+		}
+		defer stop()
+	}
 	if len(o.files) > 0 {
 		return runScenarioFiles(o.files, stdout, stderr)
 	}
@@ -123,34 +145,45 @@ func simCmd(args []string, stdout, stderr io.Writer) int {
 	start := time.Now()
 	var runs, failures int
 	lastProgress := time.Time{}
-	for _, class := range o.classes {
-		seed := o.from - 1
-		for i := uint64(0); i < o.count; i++ {
-			seed++
-			for o.strict && !sim.Draw(class, seed).Strict {
-				seed++
+	cursors := make([]*seedCursor, len(o.classes))
+	for i, c := range o.classes {
+		cursors[i] = &seedCursor{class: c, seed: o.from - 1, strict: o.strict}
+	}
+	done := func() int {
+		writeClassCounts(stdout, cursors)
+		return summary(stdout, runs, failures, start)
+	}
+	total := uint64(len(cursors)) * o.count
+	for k := uint64(0); k < total; k++ {
+		cur := sweepCursor(cursors, o.count, k, o.interleave)
+		seed := cur.next()
+		if int((cur.index-1)%uint64(o.shards)) != o.shard {
+			continue
+		}
+		if o.budget > 0 && time.Since(start) > o.budget {
+			fmt.Fprintf(stderr, "\n--for %v: time is up, no more seeds started\n", o.budget)
+			break
+		}
+		runs++
+		cur.runs++
+		cur.last = seed
+		failed, report := runOneSeed(cur.class, seed, o)
+		if failed {
+			failures++
+			cur.failures++
+			fmt.Fprintf(stdout, "\nFAIL %s\n", report)
+			if o.failFast {
+				return done()
 			}
-			if int(i%uint64(o.shards)) != o.shard {
-				continue
-			}
-			runs++
-			failed, report := runOneSeed(class, seed, o)
-			if failed {
-				failures++
-				fmt.Fprintf(stdout, "\nFAIL %s\n", report)
-				if o.failFast {
-					return summary(stdout, runs, failures, start)
-				}
-			}
-			if time.Since(lastProgress) > 200*time.Millisecond {
-				lastProgress = time.Now()
-				rate := float64(runs) / time.Since(start).Seconds()
-				fmt.Fprintf(stderr, "\r%-14s seed %-8d %6d runs  %4d failures  %7.1f seeds/s", class, seed, runs, failures, rate)
-			}
+		}
+		if time.Since(lastProgress) > 200*time.Millisecond {
+			lastProgress = time.Now()
+			rate := float64(runs) / time.Since(start).Seconds()
+			fmt.Fprintf(stderr, "\r%-14s seed %-8d %6d runs  %4d failures  %7.1f seeds/s", cur.class, seed, runs, failures, rate)
 		}
 	}
 	fmt.Fprintln(stderr)
-	return summary(stdout, runs, failures, start)
+	return done()
 }
 
 func runOneSeed(class sim.Class, seed uint64, o *simOptions) (failed bool, report string) {

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"testing"
+)
+
+// TestSimSetsGC: phubd sim runs with the collector at simGCPercent unless
+// GOGC is set, which it then leaves alone.
+func TestSimSetsGC(t *testing.T) {
+	before := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(before)
+
+	t.Setenv("GOGC", "")
+	if got := setSimGC(); got != simGCPercent {
+		t.Fatalf("setSimGC without GOGC = %d, want %d", got, simGCPercent)
+	}
+	if got := debug.SetGCPercent(100); got != simGCPercent {
+		t.Fatalf("GC percent after setSimGC = %d, want %d", got, simGCPercent)
+	}
+
+	t.Setenv("GOGC", "100")
+	debug.SetGCPercent(100)
+	if got := setSimGC(); got != -1 {
+		t.Fatalf("setSimGC with GOGC=100 = %d, want -1 (left to the environment)", got)
+	}
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Fatalf("GC percent with GOGC=100 = %d, want 100", got)
+	}
+}
+
+// TestSimCPUProfile: --cpuprofile writes a profile of the run.
+func TestSimCPUProfile(t *testing.T) {
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
+	var out, errb bytes.Buffer
+	if code := realMain([]string{"sim", "--class", "none", "--seeds", "1", "--cpuprofile", prof}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out.String(), errb.String())
+	}
+	fi, err := os.Stat(prof)
+	if err != nil || fi.Size() == 0 {
+		t.Fatalf("no profile written: %v", err)
+	}
+	var out2, errb2 bytes.Buffer
+	if code := realMain([]string{"sim", "--class", "none", "--seeds", "1", "--cpuprofile", filepath.Join(prof, "x")}, &out2, &errb2); code != 1 {
+		t.Fatalf("an unwritable profile path: exit %d, want 1", code)
+	}
+}
+
+// TestSimInterleaveCountsPerClass: --interleave runs the classes
+// round-robin and the summary says what each class ran; --for stops a
+// sweep that would outlast it.
+func TestSimInterleaveCountsPerClass(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := realMain([]string{"sim", "--class", "none,crash", "--seeds", "2", "--interleave"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out.String(), errb.String())
+	}
+	for _, want := range []string{"none                2 runs     0 failures  last seed 2", "crash               2 runs     0 failures  last seed 2", "4 runs, 0 failures"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+	order := []string{}
+	cursors := []*seedCursor{{class: "a"}, {class: "b"}}
+	for k := uint64(0); k < 4; k++ {
+		order = append(order, string(sweepCursor(cursors, 2, k, true).class))
+	}
+	if got := strings.Join(order, ","); got != "a,b,a,b" {
+		t.Fatalf("interleaved order %s, want a,b,a,b", got)
+	}
+	order = order[:0]
+	for k := uint64(0); k < 4; k++ {
+		order = append(order, string(sweepCursor(cursors, 2, k, false).class))
+	}
+	if got := strings.Join(order, ","); got != "a,a,b,b" {
+		t.Fatalf("class-by-class order %s, want a,a,b,b", got)
+	}
+
+	out.Reset()
+	errb.Reset()
+	if code := realMain([]string{"sim", "--class", "none", "--seeds", "1000000", "--for", "1ns"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "0 runs, 0 failures") || !strings.Contains(errb.String(), "time is up") {
+		t.Fatalf("--for 1ns should start no seed: %q %q", out.String(), errb.String())
+	}
+	if code := realMain([]string{"sim", "--for", "-1s"}, &out, &errb); code != 2 {
+		t.Fatalf("--for -1s: exit %d, want 2", code)
+	}
+}
