@@ -61,6 +61,7 @@
 //	quorum.go      partition tolerance: static, dynamic and majority quorum
 //	strict.go      strict mode: per-child leases from a majority of voters,
 //	               self-fencing deadlines (Ready.LeaseUntil), the proof sketch
+//	strict_deadline.go  strict mode's lease heaps: the fence deadline and the children due in O(log N)
 //	strict_leave.go  strict mode's graceful leave: a release round once the children are gone
 //	sync.go        propagation (pubsub, gossip), anti-entropy, full syncs
 //	chunks.go      messages split in parts and reassembled

@@ -157,6 +157,13 @@ func (r *registry) has(id ChildID) bool {
 	return ok
 }
 
+// isActive reports whether id has an entry that is not a tombstone
+// (active without the copy).
+func (r *registry) isActive(id ChildID) bool {
+	rec, ok := r.entries[id]
+	return ok && !rec.stopped
+}
+
 // len returns the number of entries, tombstones included.
 func (r *registry) len() int { return len(r.entries) }
 

@@ -95,7 +95,7 @@ type leaseRound struct {
 	ids     []ChildID
 	voters  map[NodeID]bool
 	granted int
-	ok      map[ChildID]int
+	ok      []int // ok[i]: voters that granted ids[i] unflagged
 }
 
 // stopRec is a stopped instance not yet known gone, and the deadline it
@@ -130,7 +130,13 @@ type strictState struct {
 	// go; grants of that round or older never count for it again.
 	released map[ChildID]uint64
 	fenceOut Mono // last Ready.LeaseUntil emitted
-	lastGC   Mono
+	// deadlines holds the leases of local children (strict_deadline.go);
+	// deadlineWork counts its entries pushed, popped or rebuilt, which
+	// TestStrictDeadlineWorkIsLinear bounds.
+	deadlines     leaseHeap
+	stopDeadlines leaseHeap
+	deadlineWork  int
+	lastGC        Mono
 
 	// dropped maps a child to the seq of the round that stopped asking
 	// for it (strictDropUnheld).
@@ -265,23 +271,13 @@ func (n *Node) ChildLeaseUntil(id ChildID) (until Mono, ok bool) {
 	return n.strict.valid[id], true
 }
 
-func (n *Node) strictDeadline() Mono {
-	s := n.strict
-	d := NoLease
-	for id := range n.local {
-		if v := s.valid[id]; v < d {
-			d = v
-		}
-	}
-	return d
-}
-
 // strictMayStart reports whether a local instance of id may start now; if
 // not, the child is wanted and the next tick asks the voters for it.
 func (n *Node) strictMayStart(id ChildID) bool {
 	s := n.strict
 	if _, dying := s.stopping[id]; !dying && s.monoSet && s.valid[id] > s.mono.Add(s.stopAhead) && s.nodeUntil > s.mono.Add(s.stopAhead) {
 		delete(s.want, id)
+		n.strictTrack(id) // it runs under valid[id] from now on
 		return true
 	}
 	if _, ok := s.want[id]; !ok {
@@ -296,6 +292,7 @@ func (n *Node) strictMayStart(id ChildID) bool {
 func (n *Node) strictStopped(id ChildID, instance uint64) {
 	s := n.strict
 	s.stopping[id] = stopRec{instance: instance, until: s.valid[id]}
+	n.strictTrackStop(id)
 	delete(s.valid, id) // a new instance needs a new grant
 }
 
@@ -326,29 +323,13 @@ func (n *Node) strictExpire() {
 	if !s.monoSet {
 		return
 	}
-	// This runs before every input: collect the few ids due and sort
-	// only those (sorting every local child each time was 15% of a
-	// strict seed's CPU).
-	edge := s.mono.Add(s.stopAhead)
-	var due []ChildID
-	for id := range n.local {
-		if s.valid[id] <= edge {
-			due = append(due, id)
-		}
-	}
-	slices.Sort(due)
-	for _, id := range due {
+	// This runs before every input: the deadline heap yields the few
+	// children due without visiting the others.
+	for _, id := range n.strictDue(s.mono.Add(s.stopAhead)) {
 		n.stopLocal(id)
 		n.markDirty(id)
 	}
-	due = due[:0]
-	for id, st := range s.stopping {
-		if st.until <= s.mono {
-			due = append(due, id)
-		}
-	}
-	slices.Sort(due)
-	for _, id := range due {
+	for _, id := range n.strictStopsDue(s.mono) {
 		n.strictRelease(id) // the fence timer has killed it by now
 	}
 	n.strictQuorum()
@@ -392,22 +373,23 @@ func (n *Node) strictTick() {
 // local, stopping, and wanted ones that still belong here.
 func (n *Node) strictHeld() []ChildID {
 	s := n.strict
-	for _, id := range sortedChildKeys(s.want) {
+	for id := range s.want { // deletes only: the order does not matter
 		if _, local := n.local[id]; local || !n.belongsHere(id) {
 			delete(s.want, id)
 		}
 	}
-	set := make(map[ChildID]struct{}, len(n.local)+len(s.stopping)+len(s.want))
+	ids := make([]ChildID, 0, len(n.local)+len(s.stopping)+len(s.want))
 	for id := range n.local {
-		set[id] = struct{}{}
+		ids = append(ids, id)
 	}
 	for id := range s.stopping {
-		set[id] = struct{}{}
+		ids = append(ids, id)
 	}
 	for id := range s.want {
-		set[id] = struct{}{}
+		ids = append(ids, id)
 	}
-	return sortedChildKeys(set)
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 func (n *Node) belongsHere(id ChildID) bool {
@@ -420,7 +402,8 @@ func (n *Node) strictRound() {
 	s.kick = false
 	s.lastRound = s.mono
 	s.seq++
-	r := &leaseRound{seq: s.seq, sent: s.mono, ids: n.strictHeld(), voters: map[NodeID]bool{}, ok: map[ChildID]int{}}
+	r := &leaseRound{seq: s.seq, sent: s.mono, ids: n.strictHeld(), voters: map[NodeID]bool{}}
+	r.ok = make([]int, len(r.ids))
 	n.strictDropUnheld(r)
 	if len(s.rounds) == maxLeaseRounds {
 		s.rounds = s.rounds[1:]
@@ -476,14 +459,18 @@ func (n *Node) voterGrant(h holderKey, seq uint64, ids []ChildID) (flagged, inac
 		s.recs[h] = rec
 	}
 	rec.at, rec.seq = s.mono, seq
-	rec.held = make(map[ChildID]struct{}, len(ids))
+	if rec.held == nil {
+		rec.held = make(map[ChildID]struct{}, len(ids))
+	} else {
+		clear(rec.held) // the round replaces what the holder keeps here
+	}
 	for _, id := range ids {
 		rec.held[id] = struct{}{}
 		if o, ok := s.owner[id]; ok && o != h && n.voterKeeps(o, id) {
 			flagged = append(flagged, id)
 			continue
 		}
-		if _, ok := n.reg.active(id); !ok {
+		if !n.reg.isActive(id) {
 			// Not registered here, or stopped: no grant until this voter
 			// has the entry. A stop acknowledged by a majority thus
 			// keeps a holder with a stale registry from restarting it.
@@ -547,19 +534,22 @@ func (n *Node) applyGrant(v NodeID, seq uint64, flagged, inactive []ChildID, err
 	if r.granted == s.majority && until > s.nodeUntil {
 		s.nodeUntil = until
 	}
-	bad := make(map[ChildID]bool, len(flagged)+len(inactive))
-	for _, id := range flagged {
-		bad[id] = true
+	var bad map[ChildID]bool // usually empty: no map then
+	if len(flagged)+len(inactive) > 0 {
+		bad = make(map[ChildID]bool, len(flagged)+len(inactive))
+		for _, id := range flagged {
+			bad[id] = true
+		}
+		for _, id := range inactive {
+			bad[id] = true
+		}
 	}
-	for _, id := range inactive {
-		bad[id] = true
-	}
-	for _, id := range r.ids {
+	for i, id := range r.ids {
 		if bad[id] {
 			continue
 		}
-		r.ok[id]++
-		if r.ok[id] != s.majority {
+		r.ok[i]++
+		if r.ok[i] != s.majority {
 			continue
 		}
 		if _, dying := s.stopping[id]; dying || r.seq <= s.released[id] {
@@ -570,6 +560,9 @@ func (n *Node) applyGrant(v NodeID, seq uint64, flagged, inactive []ChildID, err
 		}
 		if until > s.valid[id] {
 			s.valid[id] = until
+			if _, local := n.local[id]; local {
+				n.strictTrack(id)
+			}
 		}
 		if _, wanted := s.want[id]; wanted {
 			n.markDirty(id)
@@ -617,19 +610,19 @@ func (n *Node) strictFlush() {
 // on real processes after a non-transitive cut.)
 func (n *Node) strictDropUnheld(r *leaseRound) {
 	s := n.strict
-	held := make(map[ChildID]bool, len(r.ids))
-	for _, id := range r.ids {
-		held[id] = true
+	held := func(id ChildID) bool { // r.ids is sorted (strictHeld)
+		_, ok := slices.BinarySearch(r.ids, id)
+		return ok
 	}
 	if len(s.rounds) > 0 {
 		for _, id := range s.rounds[len(s.rounds)-1].ids {
-			if !held[id] {
+			if !held(id) {
 				s.dropped[id] = r.seq
 			}
 		}
 	}
 	for id := range s.valid {
-		if !held[id] {
+		if !held(id) {
 			delete(s.valid, id)
 			s.dropped[id] = r.seq
 		}
