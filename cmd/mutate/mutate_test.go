@@ -253,3 +253,24 @@ func TestReadEquivalent(t *testing.T) {
 		t.Fatalf("got %v", got)
 	}
 }
+
+// TestMutantStagesWriteNoRapidFailFiles: a rapid property that a mutant
+// breaks would write testdata/rapid/… into the tree; stages of a mutant
+// run with RAPID_NOFAILFILE=1, the unmodified tree's without it (a
+// baseline failure's fail file is worth keeping).
+func TestMutantStagesWriteNoRapidFailFiles(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	t.Setenv("RAPID_NOFAILFILE", "")
+	r := &runner{}
+	for _, c := range []struct{ overlay, want string }{{"/tmp/overlay.json", "1"}, {"", ""}} {
+		out, err, _ := r.command(time.Minute, t.TempDir(), nil, c.overlay, "sh", "-c", "printf %s \"$RAPID_NOFAILFILE\"")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(out) != c.want {
+			t.Errorf("overlay %q: RAPID_NOFAILFILE=%q, want %q", c.overlay, out, c.want)
+		}
+	}
+}

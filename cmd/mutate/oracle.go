@@ -185,6 +185,11 @@ func (r *runner) command(timeout time.Duration, dir string, extraEnv []string, o
 	if flags != "" {
 		env = append(env, "GOFLAGS="+flags)
 	}
+	if overlay != "" {
+		// A property a mutant breaks must not leave a rapid fail file in
+		// the tree (testdata/rapid/…): the tree is never written.
+		env = append(env, "RAPID_NOFAILFILE=1")
+	}
 	cmd.Env = append(env, extraEnv...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
