@@ -31,6 +31,7 @@ type Config struct {
 	Migration    MigrationConfig
 	Sync         SyncConfig
 	Partition    PartitionConfig
+	Membership   MembershipConfig
 	Restart      RestartLimits
 	Timing       Timing
 	Limits       Limits
@@ -244,6 +245,33 @@ type PartitionConfig struct {
 	LeaseMargin time.Duration
 }
 
+// DetectorKind selects how a node decides that a member failed.
+type DetectorKind string
+
+// Failure detectors.
+const (
+	// AllToAll: every node heartbeats every member each HeartbeatInterval
+	// with its member list, and declares down a member silent for
+	// DownAfter (the default; the empty kind means the same).
+	AllToAll DetectorKind = "all_to_all"
+	// Swim: SWIM-style probing (swim.go). Each HeartbeatInterval a node
+	// probes one member (round-robin over a shuffled list), asks
+	// IndirectProbes others to probe it when no ack came within half the
+	// interval, suspects it when no ack came within the interval, and
+	// declares it down after DownAfter of suspicion unless it refutes;
+	// membership news rides piggybacked on probes and acks.
+	Swim DetectorKind = "swim"
+)
+
+// MembershipConfig configures failure detection.
+type MembershipConfig struct {
+	// Detector is AllToAll (default) or Swim.
+	Detector DetectorKind
+	// IndirectProbes is Swim's k: members asked to probe a member that
+	// missed a direct probe (default 3 when 0; at most 16).
+	IndirectProbes int
+}
+
 // RestartLimits is the restart intensity: more than MaxRestarts restarts
 // of one child within Window gives up on it (the child is reported failed).
 type RestartLimits struct {
@@ -284,6 +312,7 @@ func DefaultConfig(name NodeID) Config {
 		Migration:    MigrationConfig{Kind: ColdSwap, Retention: 5 * time.Second},
 		Sync:         SyncConfig{Kind: PubSub, Interval: 15 * time.Second, FanOut: 3},
 		Partition:    PartitionConfig{Kind: Divergence, Window: 30 * time.Second, InitialClusterSize: 1, TrackMaxSize: true},
+		Membership:   MembershipConfig{Detector: AllToAll},
 		Restart:      RestartLimits{MaxRestarts: 3, Window: 5 * time.Second},
 		Timing: Timing{
 			TickInterval:      50 * time.Millisecond,
@@ -353,6 +382,10 @@ func (c *Config) Validate() error {
 		return bad("Partition.Window", "must be > 0")
 	case c.Partition.Kind == MajorityQuorum && c.Partition.InitialClusterSize < 1:
 		return bad("Partition.InitialClusterSize", "must be >= 1")
+	case c.Membership.Detector != "" && c.Membership.Detector != AllToAll && c.Membership.Detector != Swim:
+		return bad("Membership.Detector", fmt.Sprintf("unknown %q", c.Membership.Detector))
+	case c.Membership.IndirectProbes < 0 || c.Membership.IndirectProbes > maxIndirectProbes:
+		return bad("Membership.IndirectProbes", fmt.Sprintf("must be in 0..%d", maxIndirectProbes))
 	case c.Restart.MaxRestarts < 0 || c.Restart.Window <= 0:
 		return bad("Restart", "MaxRestarts must be >= 0 and Window > 0")
 	case c.Timing.TickInterval <= 0 || c.Timing.HeartbeatInterval <= 0 || c.Timing.RetryInterval <= 0:

@@ -110,6 +110,8 @@ var configKeys = []ConfigKey{
 			return nil
 		},
 		get: func(c *Config) string { return strconv.FormatFloat(c.Partition.MaxDrift, 'g', -1, 64) }},
+	keyOneOf("detector", "failure detector: all-to-all heartbeats or SWIM-style probing", func(c *Config) *DetectorKind { return &c.Membership.Detector }, AllToAll, Swim),
+	keyInt("indirect_probes", "swim: members asked to probe a member that missed a probe (0: 3)", 0, func(c *Config) *int { return &c.Membership.IndirectProbes }),
 	keyInt("restart_max", "restarts of one child allowed within restart_window", 0, func(c *Config) *int { return &c.Restart.MaxRestarts }),
 	keyDuration("restart_window", "restart intensity window", func(c *Config) *time.Duration { return &c.Restart.Window }),
 	keyDuration("tick_interval", "core tick period", func(c *Config) *time.Duration { return &c.Timing.TickInterval }),

@@ -59,6 +59,8 @@
 //	migration.go   hot-swap handover between old and new holder
 //	leave.go       graceful leave with handover
 //	quorum.go      partition tolerance: static, dynamic and majority quorum
+//	swim.go        the opt-in SWIM failure detector: probes, ping-reqs, suspicion, refutation
+//	swim_gossip.go SWIM's piggybacked news (bounded queue, retransmit limit), member table digest
 //	strict.go      strict mode: per-child leases from a majority of voters,
 //	               self-fencing deadlines (Ready.LeaseUntil), the proof sketch
 //	strict_deadline.go  strict mode's lease heaps: the fence deadline and the children due in O(log N)

@@ -18,6 +18,9 @@ type membership struct {
 	sorted  []NodeID // cached sorted member names; nil after adds/deletes
 	// peerList caches the view without self; nil after a view change.
 	peerList []NodeID
+	// probed: the SWIM detector (swim.go) declares members down; silence
+	// alone does not.
+	probed bool
 }
 
 type memberState struct {
@@ -166,6 +169,7 @@ func (m *membership) heard(name NodeID, inc uint64, rec *Member, now Instant) (t
 	wasCordoned := s.Cordoned
 	if t.restarted {
 		s.Cordoned, s.CordonVer = false, 0 // a restarted node starts uncordoned
+		s.Beat = 0                         // and with no SWIM news about it
 	}
 	if rec != nil {
 		takeCordon(s, rec)
@@ -240,7 +244,7 @@ func (m *membership) expire(name NodeID, now Instant, timing Timing) (t memberTr
 	}
 	switch s.Status {
 	case StatusAlive:
-		if now.Sub(s.lastHeard) > timing.DownAfter {
+		if !m.probed && now.Sub(s.lastHeard) > timing.DownAfter {
 			return m.markGone(name, StatusDown, now)
 		}
 	case StatusDown, StatusLeft:

@@ -47,12 +47,23 @@ const (
 	// holder keeps, the rest children the voter does not know active
 	// (neither is granted); Err set means the voter granted nothing.
 	MsgLeaseGrant
+	// MsgPing is a SWIM probe (Membership.Detector swim, swim.go): Seq
+	// numbers it, Digest summarizes the sender's member table, Members
+	// holds the sender's own record then piggybacked member updates.
+	MsgPing
+	// MsgPingAck answers a MsgPing by Seq, with piggybacked updates (and,
+	// Full, the whole member table when the ping's Digest differed). An
+	// ack relayed for an indirect probe names the probed member in Origin.
+	MsgPingAck
+	// MsgPingReq asks the receiver to probe Origin on the sender's
+	// behalf and relay the ack under the sender's Seq (indirect probe).
+	MsgPingReq
 	msgKindEnd
 )
 
 var msgNames = [...]string{"?", "join", "welcome", "heartbeat", "leave", "request", "result",
 	"replicate", "replicate_ack", "claims", "digest", "sync_request", "which", "which_reply",
-	"handover", "handover_ack", "gossip", "lease", "lease_grant"}
+	"handover", "handover_ack", "gossip", "lease", "lease_grant", "ping", "ping_ack", "ping_req"}
 
 // String returns the message kind's name.
 func (k MsgKind) String() string {
@@ -62,6 +73,9 @@ func (k MsgKind) String() string {
 	return fmt.Sprintf("msg(%d)", uint8(k))
 }
 
+// isSwim reports the messages of the SWIM detector (swim.go).
+func (k MsgKind) isSwim() bool { return k == MsgPing || k == MsgPingAck || k == MsgPingReq }
+
 // MemberStatus is a member's state in the membership view.
 type MemberStatus uint8
 
@@ -70,6 +84,10 @@ const (
 	StatusAlive MemberStatus = iota + 1
 	StatusLeft
 	StatusDown
+	// StatusSuspect travels only in SWIM's piggybacked updates (swim.go):
+	// the member missed a probe and is declared down unless it refutes
+	// the suspicion within Timing.DownAfter. A member table never holds it.
+	StatusSuspect
 )
 
 // String returns the status name.
@@ -81,6 +99,8 @@ func (s MemberStatus) String() string {
 		return "left"
 	case StatusDown:
 		return "down"
+	case StatusSuspect:
+		return "suspect"
 	}
 	return "?"
 }
@@ -97,6 +117,11 @@ type Member struct {
 	// its changes within an incarnation.
 	Cordoned  bool   `json:"cordoned,omitempty"`
 	CordonVer uint64 `json:"cordonVer,omitempty"`
+	// Beat orders SWIM's news about the member within one incarnation
+	// (swim.go): the member raises it to refute a suspicion, and a
+	// suspicion or down at Beat b loses to alive at a higher Beat. Always
+	// 0 with the all-to-all detector.
+	Beat uint64 `json:"beat,omitempty"`
 }
 
 // Claim is a node's statement that it runs (or is starting) an instance.
@@ -131,6 +156,7 @@ type Message struct {
 	Seq uint64 `json:"seq,omitempty"`
 	Op  Op     `json:"op,omitempty"`
 	// Origin is the node that issued a routed request; results go there.
+	// In a MsgPingReq and the MsgPingAck it relays: the member probed.
 	Origin NodeID `json:"origin,omitempty"`
 	// OriginInc is the origin's incarnation (request ids restart with it).
 	OriginInc uint64 `json:"originInc,omitempty"`

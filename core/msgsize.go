@@ -56,7 +56,11 @@ func specBound(s *ChildSpec) int {
 }
 
 func memberBound(m *Member) int {
-	return structBytes + strBytes(len(m.Name)) + 2*varintBytes + strBytes(len(m.Addr))
+	n := structBytes + strBytes(len(m.Name)) + 2*varintBytes + strBytes(len(m.Addr))
+	if m.Beat != 0 {
+		n += varintBytes
+	}
+	return n
 }
 
 func itemBound(it *StartItem) int {

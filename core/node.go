@@ -24,6 +24,7 @@ type Node struct {
 	migr    *migrations             // migration.go: hot-swap handovers
 	quorum  *quorumState            // quorum.go: partition tolerance
 	strict  *strictState            // strict.go: leases; nil unless Partition.Kind is Strict
+	swim    *swimState              // swim.go: SWIM probing; nil unless Membership.Detector is Swim
 	gossip  *gossipState            // sync.go: gossip dedup
 	// backoffs holds replicas that exceeded their restart intensity here
 	// and wait out Restart.Window (intensity.go); at most one per child.
@@ -67,6 +68,8 @@ func NewNode(cfg Config, now Instant) (*Node, error) {
 		syncState: syncState{syncedFrom: map[NodeID]bool{}, bootedAt: now},
 	}
 	n.members = newMembership(Member{Name: cfg.Name, Incarnation: cfg.Incarnation, Addr: cfg.AdvertiseAddr}, now)
+	n.swim = newSwimState(cfg)
+	n.members.probed = n.swim != nil
 	n.ring = newRing(cfg.Distribution.VirtualNodes)
 	n.reg = newRegistry()
 	n.reg.ignoreEpochs = cfg.Broken.IgnoreEpochs

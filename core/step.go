@@ -52,7 +52,7 @@ func (n *Node) Step(now Instant, m Message) {
 	}
 	// Any other message is direct contact.
 	var self *Member // the sender's own record: its address and cordon
-	if m.Kind == MsgJoin || m.Kind == MsgHeartbeat || m.Kind == MsgWelcome || m.Kind == MsgSyncRequest {
+	if m.Kind == MsgJoin || m.Kind == MsgHeartbeat || m.Kind == MsgWelcome || m.Kind == MsgSyncRequest || m.Kind.isSwim() {
 		for i := range m.Members {
 			if m.Members[i].Name == m.From && m.Members[i].Incarnation == m.Inc {
 				self = &m.Members[i]
@@ -64,7 +64,12 @@ func (n *Node) Step(now Instant, m Message) {
 		return
 	}
 	n.onMemberTransition(t)
+	if n.swim != nil {
+		n.swimHeard(m.From, self)
+	}
 	switch m.Kind {
+	case MsgPing, MsgPingReq, MsgPingAck:
+		n.onSwim(m)
 	case MsgJoin:
 		n.mergeMembers(m.Members)
 		n.send(m.From, Message{Kind: MsgWelcome, Members: n.members.list(), Epoch: n.reg.epochFloor})
@@ -147,6 +152,9 @@ func (n *Node) Tick(now Instant) {
 	if n.strict != nil {
 		n.strictTick()
 	}
+	if n.swim != nil {
+		n.swimTick()
+	}
 	n.expireMembers()
 	n.checkSynced()
 	if !n.ready() && now.Sub(n.lastSyncAsk) >= t.RetryInterval {
@@ -180,9 +188,15 @@ func (n *Node) Tick(now Instant) {
 }
 
 func (n *Node) heartbeat() {
-	hb := Message{Kind: MsgHeartbeat, Members: n.members.list()}
-	for _, p := range n.members.peers() {
-		n.send(p, hb)
+	var hb Message
+	if n.swim != nil {
+		n.swimRound() // one probe instead of a heartbeat to every peer
+		hb = n.swimPing(0, false)
+	} else {
+		hb = Message{Kind: MsgHeartbeat, Members: n.members.list()}
+		for _, p := range n.members.peers() {
+			n.send(p, hb)
+		}
 	}
 	// Probe down members so a healed partition is noticed.
 	for _, p := range n.members.probeTargets() {

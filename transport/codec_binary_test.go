@@ -118,7 +118,7 @@ func (g gens) message() *rapid.Generator[core.Message] {
 		m.Members = rapid.SliceOfN(rapid.Custom(func(t *rapid.T) core.Member {
 			return core.Member{Name: node.Draw(t, "name"), Incarnation: u64.Draw(t, "inc"),
 				Status: core.MemberStatus(rapid.Uint8().Draw(t, "status")), Addr: str.Draw(t, "addr"),
-				Cordoned: rapid.Bool().Draw(t, "cordoned"), CordonVer: u64.Draw(t, "cordonVer")}
+				Cordoned: rapid.Bool().Draw(t, "cordoned"), CordonVer: u64.Draw(t, "cordonVer"), Beat: u64.Draw(t, "beat")}
 		}), 0, 3).Draw(t, "members")
 		m.Items = rapid.SliceOfN(rapid.Custom(func(t *rapid.T) core.StartItem {
 			return core.StartItem{Spec: g.spec().Draw(t, "spec"), Metadata: g.smap().Draw(t, "meta"), Pinned: g.nodes().Draw(t, "pinned")}
