@@ -125,6 +125,10 @@ type childRun struct {
 	ready      atomic.Int32
 	fenced     chan struct{} // closed by the lease fence
 	fenceOnce  sync.Once
+	// idle is the child when it is an IdleChild (idle.go): no goroutine;
+	// idleEnded makes its OnStop run once.
+	idle      *IdleChild
+	idleEnded atomic.Bool
 }
 
 var _ ChildEnv = (*childRun)(nil)
@@ -213,7 +217,7 @@ func (h *Hub) startChild(e core.Effect) {
 	}
 	if old := h.runs[e.ID]; old != nil {
 		// core restarts only exited instances; make sure the old one is gone.
-		old.cancel()
+		old.end()
 		delete(h.runs, e.ID)
 	}
 	factory, ok := h.cfg.Kinds[e.Spec.Kind]
@@ -224,6 +228,10 @@ func (h *Hub) startChild(e core.Effect) {
 	child, err := safeFactory(factory, e.Spec)
 	if err != nil {
 		fail(err.Error())
+		return
+	}
+	if c, ok := child.(*IdleChild); ok {
+		h.startIdle(e, c, now)
 		return
 	}
 	ctx, cancel := context.WithCancel(h.childCtx)
@@ -289,7 +297,7 @@ func (h *Hub) stopChild(e core.Effect) {
 	}
 	delete(h.runs, e.ID)
 	h.fence.stopped(r) // no-op if capped already, before the batch's new deadline
-	r.cancel()
+	r.end()
 }
 
 // requestHandover performs an EffectRequestHandover: the state is produced
@@ -348,4 +356,5 @@ func (h *Hub) report(ev core.ChildEvent) {
 // stopAllChildren cancels every instance (after the loop exited).
 func (h *Hub) stopAllChildren() {
 	h.childCancel()
+	h.endIdleChildren()
 }

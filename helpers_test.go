@@ -76,7 +76,7 @@ func newCluster(t testing.TB, n int, tweak func(*core.Config)) *cluster {
 		h, err := phub.New(phub.Config{
 			Core:      cfg,
 			Transport: c.net.Endpoint(name),
-			Kinds:     phub.Registry{kinds.CounterKind: counters.Factory, "noop": noopKind, "unstartable": unstartableKind},
+			Kinds:     phub.Registry{kinds.CounterKind: counters.Factory, "noop": noopKind, "unstartable": unstartableKind, "idle": idleKind},
 			Logger:    testLogger(),
 		})
 		if err != nil {

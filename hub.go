@@ -78,6 +78,9 @@ type Hub struct {
 	membersDirty bool
 	localDirty   bool
 	lastMembers  []core.Member
+	// queued holds child reports made on the loop itself (an IdleChild's
+	// exit, idle.go), fed to core as the next inputs.
+	queued []core.ChildEvent
 }
 
 // New validates cfg, creates the node and starts its event loop. The node
@@ -193,6 +196,16 @@ func (h *Hub) input(inbox <-chan transport.Inbound, ticker Ticker, block bool) b
 	var dflt <-chan struct{}
 	if !block {
 		dflt = closedChan
+	}
+	if len(h.queued) > 0 {
+		ev := h.queued[0]
+		h.queued = h.queued[1:]
+		if len(h.queued) == 0 {
+			h.queued = nil
+		}
+		h.node.ChildEvent(h.now(), ev)
+		h.localDirty = true
+		return true
 	}
 	for {
 		select {
