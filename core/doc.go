@@ -66,6 +66,7 @@
 //	strict_deadline.go  strict mode's lease heaps: the fence deadline and the children due in O(log N)
 //	strict_leave.go  strict mode's graceful leave: a release round once the children are gone
 //	sync.go        propagation (pubsub, gossip), anti-entropy, full syncs
+//	syncask.go     asking peers again for a full sync that has not come (a retry, a RetryInterval on)
 //	chunks.go      messages split in parts and reassembled
 //	msgsize.go     upper bounds of a message's size on the wire
 //	hooks.go       hook kinds and their emission

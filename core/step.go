@@ -157,15 +157,7 @@ func (n *Node) Tick(now Instant) {
 	}
 	n.expireMembers()
 	n.checkSynced()
-	if !n.ready() && now.Sub(n.lastSyncAsk) >= t.RetryInterval {
-		// Full syncs can be lost: ask the peers we still lack.
-		n.lastSyncAsk = now
-		for _, p := range n.members.peers() {
-			if (!n.synced && !n.syncedFrom[p]) || n.needSync[p] {
-				n.send(p, n.syncRequest())
-			}
-		}
-	}
+	n.askForMissingSyncs(now) // full syncs can be lost (syncask.go)
 	if now.Sub(n.lastHeartbeat) >= t.HeartbeatInterval || n.lastHeartbeat == 0 {
 		n.lastHeartbeat = now
 		n.heartbeat()

@@ -21,7 +21,10 @@ type syncState struct {
 	syncedFrom  map[NodeID]bool
 	bootedAt    Instant
 	lastSyncAsk Instant
-	needSync    map[NodeID]bool // members that came back, whose full sync we await
+	// syncWaitFrom is when the node was first seen waiting for a full
+	// sync (0 when it is ready); asks start a RetryInterval later.
+	syncWaitFrom Instant
+	needSync     map[NodeID]bool // members that came back, whose full sync we await
 }
 
 // outbox holds updates batched during an input and flushed after it

@@ -20,11 +20,21 @@ import (
 	"github.com/phub/phub/transport"
 )
 
-// NoopKind is the child kind the benchmark starts: a goroutine that waits
-// for its context, so the numbers measure the distributor, not children.
+// NoopKind is the child kind the benchmark starts: a phub.IdleChild that
+// does nothing, so the numbers measure the distributor, not children
+// (no goroutine per child; one shared value for every instance).
 const NoopKind = "noop"
 
-func noopFactory(core.ChildSpec) (phub.Child, error) {
+// GoroutineKind is a child that runs on a goroutine of its own and waits
+// for its context: what a plain phub.Child costs (phubd bench
+// --goroutine-children).
+const GoroutineKind = "noop-goroutine"
+
+var noopChild = &phub.IdleChild{}
+
+func noopFactory(core.ChildSpec) (phub.Child, error) { return noopChild, nil }
+
+func goroutineFactory(core.ChildSpec) (phub.Child, error) {
 	return phub.ChildFunc(func(ctx context.Context, _ phub.ChildEnv) error {
 		<-ctx.Done()
 		return nil
@@ -46,6 +56,8 @@ type cluster struct {
 	// can stall a loop past the default 5 s, and a node declared down
 	// fails the run instead of measuring it).
 	downAfter time.Duration
+	// sent counts what every node sends (traffic.go).
+	sent traffic
 }
 
 func newCluster(n int) (*cluster, error) { return newClusterIn(n, "", 0) }
@@ -94,7 +106,7 @@ func (c *cluster) addNamed(name core.NodeID) error {
 	if c.seed != "" {
 		cfg.Seeds = []core.NodeID{core.NodeID(c.seed)}
 	}
-	pc := phub.Config{Core: cfg, Transport: tr, Kinds: phub.Registry{NoopKind: noopFactory}, Logger: log}
+	pc := phub.Config{Core: cfg, Transport: countingTCP{TCP: tr, traffic: &c.sent}, Kinds: phub.Registry{NoopKind: noopFactory, GoroutineKind: goroutineFactory}, Logger: log}
 	if c.dir != "" {
 		st, err := store.Open(filepath.Join(c.dir, string(name)))
 		if err != nil {
@@ -175,10 +187,13 @@ func waitUntil(d time.Duration, cond func() bool) error {
 	return nil
 }
 
-func specs(prefix string, n int) []core.ChildSpec {
+func specs(prefix string, n int) []core.ChildSpec { return specsOf(NoopKind, prefix, n) }
+
+// specsOf returns n specs of kind with ids prefix-0, prefix-1, ...
+func specsOf(kind, prefix string, n int) []core.ChildSpec {
 	out := make([]core.ChildSpec, n)
 	for i := range out {
-		out[i] = core.ChildSpec{ID: core.ChildID(fmt.Sprintf("%s-%d", prefix, i)), Kind: NoopKind}
+		out[i] = core.ChildSpec{ID: core.ChildID(fmt.Sprintf("%s-%d", prefix, i)), Kind: kind}
 	}
 	return out
 }

@@ -23,6 +23,10 @@ type Options struct {
 	Out io.Writer
 	// StartOnly skips the redistribution, lookup and memory figures.
 	StartOnly bool
+	// GoroutineChildren starts children that run on a goroutine each
+	// (GoroutineKind) in the start/stop figures, instead of IdleChild
+	// ones (NoopKind).
+	GoroutineChildren bool
 }
 
 // MemoryPoint is the registry memory per entry of one core node holding
@@ -85,7 +89,7 @@ func Run(o Options) ([]Figure, error) {
 		look := Figure{Name: fmt.Sprintf("local lookup among %d children, one goroutine", n), Unit: "ns/op"}
 		allocs := Figure{Name: fmt.Sprintf("allocations per child, start of %d (3 nodes, load-independent)", n), Unit: "allocs"}
 		for r := 0; r < o.Runs; r++ {
-			m, err := startStop(n, r)
+			m, err := startStop(n, r, o.childKind())
 			if err != nil {
 				return figs, fmt.Errorf("start/stop %d: %w", n, err)
 			}
@@ -104,14 +108,23 @@ func Run(o Options) ([]Figure, error) {
 		return figs, nil
 	}
 	redist := Figure{Name: "10000 children, 3 -> 4 nodes, until every registry matches the ring", Unit: "ms"}
+	redistCPU := Figure{Name: "  its CPU time, all 4 nodes and the poll (load-independent)", Unit: "ms"}
+	redistEntries := Figure{Name: "  its registry entries sent per child (load-independent)", Unit: "entries"}
+	redistMsgs := Figure{Name: "  its messages sent (load-independent)", Unit: "msgs"}
 	for r := 0; r < o.Runs; r++ {
-		d, err := redistribution(10000, r)
+		m, err := redistribution(10000, r)
 		if err != nil {
 			return figs, fmt.Errorf("redistribution: %w", err)
 		}
-		redist.Samples = append(redist.Samples, ms(d))
+		redist.Samples = append(redist.Samples, ms(m.wall))
+		redistCPU.Samples = append(redistCPU.Samples, ms(m.cpu))
+		redistEntries.Samples = append(redistEntries.Samples, m.entriesPerChild)
+		redistMsgs.Samples = append(redistMsgs.Samples, float64(m.messages))
 	}
 	emit(redist)
+	emit(redistCPU)
+	emit(redistEntries)
+	emit(redistMsgs)
 	look := Figure{Name: fmt.Sprintf("local lookup, parallel over %d goroutines", runtime.GOMAXPROCS(0)), Unit: "ns/op"}
 	look1 := Figure{Name: "local lookup, one goroutine", Unit: "ns/op"}
 	for r := 0; r < o.Runs; r++ {
@@ -157,13 +170,13 @@ func heapAndStacks() uint64 {
 // measures the reply, the time until every registry holds them, the memory
 // and a local lookup with them running, and then an awaited stop until
 // every registry is empty.
-func startStop(n, run int) (f startStopFigures, err error) {
+func startStop(n, run int, kind string) (f startStopFigures, err error) {
 	c, err := newCluster(3)
 	if err != nil {
 		return f, err
 	}
 	defer c.close()
-	sp := specs(fmt.Sprintf("s%d", run), n)
+	sp := specsOf(kind, fmt.Sprintf("s%d", run), n)
 	// A minute, plus 200 µs per child (a million children on a loaded
 	// machine still fit).
 	limit := time.Minute + time.Duration(n)*200*time.Microsecond
@@ -221,26 +234,38 @@ func lookupOnce(h *phub.Hub, sp []core.ChildSpec) float64 {
 	return float64(time.Since(t0).Nanoseconds()) / calls
 }
 
+// redistFigures are one run of redistribution.
+type redistFigures struct {
+	wall, cpu time.Duration
+	// entriesPerChild counts the registry entries the nodes sent
+	// (MsgReplicate) from the join until the registries matched, per
+	// child; messages counts every message sent meanwhile.
+	entriesPerChild float64
+	messages        int64
+}
+
 // redistribution starts n children on 3 nodes, adds a 4th and measures
 // until every node's registry places every child on its ring node.
-func redistribution(n, run int) (time.Duration, error) {
+func redistribution(n, run int) (f redistFigures, err error) {
 	c, err := newCluster(3)
 	if err != nil {
-		return 0, err
+		return f, err
 	}
 	defer c.close()
 	sp := specs(fmt.Sprintf("r%d", run), n)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if res, err := c.hubs[0].StartChildren(ctx, sp, phub.Await(), phub.Timeout(time.Minute)); err != nil || !res.OK() {
-		return 0, fmt.Errorf("start: %v %v", err, res.Errors())
+		return f, fmt.Errorf("start: %v %v", err, res.Errors())
 	}
 	if err := waitUntil(time.Minute, func() bool { return c.allEntries(n) }); err != nil {
-		return 0, err
+		return f, err
 	}
+	e0, m0 := c.sent.entries.Load(), c.sent.messages.Load()
+	cpu0 := cpuTime()
 	t0 := time.Now()
 	if err := c.add(); err != nil {
-		return 0, err
+		return f, err
 	}
 	ring := core.NewRing(core.DefaultConfig("x").Distribution.VirtualNodes, c.names)
 	want := make(map[core.ChildID]core.NodeID, n)
@@ -284,11 +309,14 @@ func redistribution(n, run int) (time.Duration, error) {
 				}
 			}
 			if done {
-				return at, nil
+				f.wall, f.cpu = at, cpuTime()-cpu0
+				f.entriesPerChild = float64(c.sent.entries.Load()-e0) / float64(n)
+				f.messages = c.sent.messages.Load() - m0
+				return f, nil
 			}
 		}
 		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("registries did not match the ring within a minute")
+			return f, fmt.Errorf("registries did not match the ring within a minute")
 		}
 		time.Sleep(500 * time.Microsecond)
 	}
@@ -372,6 +400,14 @@ func registryBytesPerEntry(n int) float64 {
 	}
 	runtime.KeepAlive(node)
 	return float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
+}
+
+// childKind is the kind the start/stop figures start.
+func (o Options) childKind() string {
+	if o.GoroutineChildren {
+		return GoroutineKind
+	}
+	return NoopKind
 }
 
 // withDefaults fills in the runs and sizes a caller left unset.

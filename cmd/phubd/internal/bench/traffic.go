@@ -1,0 +1,31 @@
+package bench
+
+import (
+	"sync/atomic"
+
+	"github.com/phub/phub/core"
+	"github.com/phub/phub/transport"
+)
+
+// countingTCP is the TCP transport with counters of what the node sends:
+// registry entries in MsgReplicate messages (full syncs and replication
+// alike) and messages. Work counts like these do not depend on the
+// machine's load, unlike the wall time of the same figure.
+type countingTCP struct {
+	*transport.TCP
+	traffic *traffic
+}
+
+// traffic counts what the nodes of a cluster send.
+type traffic struct {
+	entries, messages atomic.Int64
+}
+
+// Send counts m and hands it to the TCP transport.
+func (c countingTCP) Send(to core.NodeID, m core.Message) error {
+	c.traffic.messages.Add(1)
+	if m.Kind == core.MsgReplicate {
+		c.traffic.entries.Add(int64(len(m.Entries)))
+	}
+	return c.TCP.Send(to, m)
+}
