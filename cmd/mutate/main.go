@@ -63,7 +63,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.seeds, "seeds", 10, "PHUB_SEEDS of the fast oracle's sim sweep")
 	fs.StringVar(&o.mutants, "mutants", "", "comma-separated mutant ids, or @file with one id a line (instead of sampling)")
 	fs.StringVar(&o.ops, "ops", "", "comma-separated operators to enumerate (default all)")
-	fs.BoolVar(&o.list, "list", false, "list the mutants and exit")
+	fs.BoolVar(&o.list, "list", false, "list the mutants and exit (with --sample/--seed or --mutants: the ones a run would judge, in its order)")
 	fs.StringVar(&o.print, "print", "", "print the mutated file of this mutant id and exit (for triage: go test -overlay)")
 	fs.DurationVar(&o.timeout, "timeout", 0, "per stage's tests, builds excluded (default 4× the stage's baseline + 3m); a stage past it leaves the mutant undecided")
 	fs.DurationVar(&o.testTime, "test-timeout", 5*time.Minute, "go test -timeout of each command (a hung test fails)")
@@ -104,7 +104,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	if o.list {
+	if o.list && o.sample == 0 && o.mutants == "" {
 		for _, m := range all {
 			fmt.Println(m.ID())
 		}
@@ -119,9 +119,6 @@ func run(args []string) error {
 		}
 		return fmt.Errorf("--print: no mutant %q (see --list)", o.print)
 	}
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return err
-	}
 	// Mutants that do not type-check are excluded as they are drawn, so
 	// the sample is all runnable mutants and only drawn ones are checked.
 	compiles := func(m Mutant) bool {
@@ -130,6 +127,16 @@ func run(args []string) error {
 	}
 	chosen, drawn, err := choose(all, o, compiles)
 	if err != nil {
+		return err
+	}
+	if o.list {
+		// The sample a run with these flags judges, in its order.
+		for _, m := range chosen {
+			fmt.Println(m.ID())
+		}
+		return nil
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}
 	rep := &report{opts: o, args: args, root: root, enumerated: len(all), drawn: drawn, chosen: len(chosen), stages: stages}
