@@ -8,7 +8,8 @@ import "testing"
 // mapping: then the merge decides (guided_conflict.go) and the winning
 // write is acknowledged. A rival guided start written by a third node may
 // have been acknowledged already, so it stays a write conflict even when
-// the write wins the merge.
+// the write wins the merge; so does the peer's own start of the child
+// without a mapping (only two guided starts are rivals).
 func TestGuidedRivalWritesInStrictMode(t *testing.T) {
 	guided := func(by NodeID, epoch uint64) Entry {
 		return Entry{Spec: ChildSpec{ID: "w"}, Epoch: epoch, Holder: by, By: by, Pinned: []NodeID{by}}
@@ -21,6 +22,7 @@ func TestGuidedRivalWritesInStrictMode(t *testing.T) {
 		{"the peer's own guided start, which loses the merge", guided("n1", 1), false, false},
 		{"the peer's own guided start, which wins the merge", guided("n1", 2), false, true},
 		{"a third node's guided start, which loses the merge", guided("n0", 1), true, false},
+		{"the peer's own hashed start (no mapping), which loses the merge", Entry{Spec: ChildSpec{ID: "w"}, Epoch: 1, Holder: "n1", By: "n1"}, true, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			lc := newLockstep(t, 2, func(cfg *Config) {

@@ -8,9 +8,10 @@ import (
 
 // TestStrictHolderStateStaysBounded: a strict node sends a lease round
 // every heartbeat for as long as it runs, and lets children go; what it
-// keeps of its rounds (at most maxLeaseRounds awaiting grants) and of the
+// keeps of its rounds (at most maxLeaseRounds awaiting grants), of the
 // children it released or dropped (only while a kept round may still
-// answer for them) stays bounded however long it runs.
+// answer for them) and, as a voter, of the children's owners (only while
+// a holder's grant keeps them) stays bounded however long it runs.
 func TestStrictHolderStateStaysBounded(t *testing.T) {
 	w := newStrictWorld(t, map[NodeID]float64{"a": 1, "b": 1, "c": 1})
 	w.run(time.Second)
@@ -35,6 +36,9 @@ func TestStrictHolderStateStaysBounded(t *testing.T) {
 		s := w.nodes[name].strict
 		if len(s.rounds) > maxLeaseRounds {
 			t.Errorf("%s keeps %d lease rounds after %d heartbeats, want at most %d", name, len(s.rounds), 4*maxLeaseRounds, maxLeaseRounds)
+		}
+		if len(s.owner) > 0 {
+			t.Errorf("%s, as a voter, still names owners of %d children nobody has asked for in %d heartbeats", name, len(s.owner), 4*maxLeaseRounds)
 		}
 		if len(s.released)+len(s.dropped) > 0 {
 			t.Errorf("%s still remembers %d released and %d dropped children %d heartbeats after they stopped (older than every kept round)",
