@@ -39,27 +39,16 @@ func stableHash(s string) uint64 {
 // set rebuilds the ring for nodes (any order). A change of a few nodes
 // costs O(points): the points of departed nodes are filtered out and the
 // sorted points of each new node merged in, which yields exactly the order
-// of a full sort (points are totally ordered by hash, then node).
+// of a full sort (points are totally ordered by hash, then node). The
+// joins and departures come from one walk of the two sorted node lists
+// (no map per call: a node joining a 100-node cluster sees 99 of them).
 func (r *ring) set(nodes []NodeID) {
 	ns := sortedNodes(append([]NodeID(nil), nodes...))
 	if slices.Equal(ns, r.nodes) && len(r.points) == len(ns)*r.vnodes {
 		return
 	}
-	keep := make(map[NodeID]bool, len(ns))
-	for _, n := range ns {
-		keep[n] = true
-	}
-	had := make(map[NodeID]bool, len(r.nodes))
-	for _, n := range r.nodes {
-		had[n] = true
-	}
-	var added []NodeID
-	for _, n := range ns {
-		if !had[n] {
-			added = append(added, n)
-		}
-	}
-	if len(added) > 4 || len(r.points) != len(r.nodes)*r.vnodes {
+	added, removed := diffSortedNodes(r.nodes, ns)
+	if len(added) > 4 || len(removed) > 4 || len(r.points) != len(r.nodes)*r.vnodes {
 		r.nodes, r.points = ns, r.points[:0]
 		for _, n := range ns {
 			r.points = r.appendNodePoints(r.points, n)
@@ -67,10 +56,13 @@ func (r *ring) set(nodes []NodeID) {
 		slices.SortFunc(r.points, compareRingPoints)
 		return
 	}
-	pts := make([]ringPoint, 0, len(ns)*r.vnodes)
-	for _, p := range r.points {
-		if keep[p.node] {
-			pts = append(pts, p)
+	pts := r.points
+	if len(removed) > 0 {
+		pts = make([]ringPoint, 0, len(ns)*r.vnodes)
+		for _, p := range r.points {
+			if !slices.Contains(removed, p.node) {
+				pts = append(pts, p)
+			}
 		}
 	}
 	for _, n := range added {
@@ -79,6 +71,26 @@ func (r *ring) set(nodes []NodeID) {
 		pts = mergeRingPoints(make([]ringPoint, 0, len(ns)*r.vnodes), pts, own)
 	}
 	r.nodes, r.points = ns, pts
+}
+
+// diffSortedNodes returns the nodes of now not in was (added) and of was
+// not in now (removed); both lists are sorted and free of duplicates.
+func diffSortedNodes(was, now []NodeID) (added, removed []NodeID) {
+	i, j := 0, 0
+	for i < len(was) || j < len(now) {
+		switch {
+		case j == len(now) || (i < len(was) && was[i] < now[j]):
+			removed = append(removed, was[i])
+			i++
+		case i == len(was) || now[j] < was[i]:
+			added = append(added, now[j])
+			j++
+		default:
+			i++
+			j++
+		}
+	}
+	return added, removed
 }
 
 func (r *ring) appendNodePoints(dst []ringPoint, n NodeID) []ringPoint {

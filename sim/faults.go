@@ -131,6 +131,10 @@ type Setup struct {
 	// start, some invalid (workload_wide.go).
 	LargeBatch int
 	Guided     bool
+	// Detector and NodesSet record RunSeed's options that change the
+	// run (Options.Detector, Options.Nodes), for the replay command.
+	Detector core.DetectorKind
+	NodesSet bool
 }
 
 // String prints every drawn setting, so a failure names the whole setup.
@@ -144,6 +148,9 @@ func (s Setup) String() string {
 	}
 	if s.Guided {
 		d += " guided=true"
+	}
+	if s.Detector != "" {
+		d += " detector=" + string(s.Detector)
 	}
 	return fmt.Sprintf("class=%s seed=%d nodes=%d strategy=%s quorum=%v strict=%v/%d batch=%v loss=%.2f dup=%.2f reorder=%.2f ops=%d faults=%d profile=%s idle=%v outage=%v start=+%v%s",
 		s.Class, s.Seed, s.Nodes, s.Strategy, s.Quorum, s.Strict, s.StrictLease, s.Batch, s.Loss, s.Dup, s.Reorder, s.Ops, s.Faults, s.Profile, s.Idle, s.Outage, s.StartOffset, d)
@@ -212,8 +219,21 @@ func (r *Result) Summary() string {
 	if r.LinChecked && r.Lin.Status != checks.LinOk {
 		fmt.Fprintf(&b, "  linearizability: %s\n", r.Lin.String())
 	}
-	fmt.Fprintf(&b, "  replay: go run ./cmd/phubd replay --class %s --seed %d\n", r.Setup.Class, r.Setup.Seed)
+	fmt.Fprintf(&b, "  replay: go run ./cmd/phubd replay --class %s --seed %d%s\n", r.Setup.Class, r.Setup.Seed, r.Setup.ReplayFlags())
 	return b.String()
+}
+
+// ReplayFlags returns the flags phubd sim and phubd replay need beyond
+// --class and --seed to run this setup again ("" for a default run).
+func (s Setup) ReplayFlags() string {
+	f := ""
+	if s.Detector != "" {
+		f += " --detector " + string(s.Detector)
+	}
+	if s.NodesSet {
+		f += fmt.Sprintf(" --nodes %d", s.Nodes)
+	}
+	return f
 }
 
 // Draw derives a seed's setup.

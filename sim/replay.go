@@ -44,6 +44,12 @@ func (r *ReplayReport) String() string {
 // dir/trace.txt as it runs, then the timeline and, for a failed
 // linearizability check, porcupine's history visualization.
 func Replay(class Class, seed uint64, dir string) (*ReplayReport, error) {
+	return ReplayWith(class, seed, dir, Options{})
+}
+
+// ReplayWith is Replay of a seed run with opts' Detector and Nodes (the
+// flags Setup.ReplayFlags names); its other fields are ignored.
+func ReplayWith(class Class, seed uint64, dir string, opts Options) (*ReplayReport, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -53,7 +59,7 @@ func Replay(class Class, seed uint64, dir string) (*ReplayReport, error) {
 		return nil, err
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
-	res, s := RunSeedSim(class, seed, Options{Trace: bw, Record: true})
+	res, s := RunSeedSim(class, seed, Options{Trace: bw, Record: true, Detector: opts.Detector, Nodes: opts.Nodes})
 	if err := bw.Flush(); err != nil {
 		f.Close()
 		return nil, err
@@ -78,9 +84,14 @@ func Replay(class Class, seed uint64, dir string) (*ReplayReport, error) {
 // the trace hashes (the determinism self-check). When they differ it
 // returns the first differing line: its number and both versions.
 func SelfCheck(class Class, seed uint64) (ok bool, firstDiff string) {
+	return SelfCheckWith(class, seed, Options{})
+}
+
+// SelfCheckWith is SelfCheck of a seed run with opts' Detector and Nodes.
+func SelfCheckWith(class Class, seed uint64, opts Options) (ok bool, firstDiff string) {
 	var a, b bytes.Buffer
-	ra := RunSeed(class, seed, Options{Trace: &a})
-	rb := RunSeed(class, seed, Options{Trace: &b})
+	ra := RunSeed(class, seed, Options{Trace: &a, Detector: opts.Detector, Nodes: opts.Nodes})
+	rb := RunSeed(class, seed, Options{Trace: &b, Detector: opts.Detector, Nodes: opts.Nodes})
 	if ra.Hash == rb.Hash && bytes.Equal(a.Bytes(), b.Bytes()) {
 		return true, ""
 	}

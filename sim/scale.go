@@ -22,8 +22,12 @@ type Scale struct {
 const ScaleWindow = 30 * time.Second
 
 // NewScale creates the simulation of n nodes; nothing runs yet.
-func NewScale(n int, seed uint64) *Scale {
-	s := New(Options{Seed: seed, ProductionTiming: true, Net: NetConfig{MinDelay: 200 * time.Microsecond, MaxDelay: time.Millisecond}})
+func NewScale(n int, seed uint64) *Scale { return NewScaleDetector(n, seed, "") }
+
+// NewScaleDetector is NewScale with every node on the failure detector d
+// (core.Swim for SWIM-style probing; "" for the config's default).
+func NewScaleDetector(n int, seed uint64, d core.DetectorKind) *Scale {
+	s := New(Options{Seed: seed, ProductionTiming: true, Detector: d, Net: NetConfig{MinDelay: 200 * time.Microsecond, MaxDelay: time.Millisecond}})
 	sc := &Scale{Sim: s}
 	for i := 1; i <= n; i++ {
 		sc.nodes = append(sc.nodes, nodeName(i))

@@ -33,6 +33,10 @@ func RunSeed(class Class, seed uint64, opts Options) *Result {
 // member's return happen inside the seed.
 func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 	setup := Draw(class, seed)
+	if opts.Nodes > 0 {
+		setup.Nodes, setup.NodesSet = opts.Nodes, true
+	}
+	setup.Detector = opts.Detector
 	prof, err := ProfileNamed(setup.Profile)
 	if err != nil {
 		panic(err)
@@ -185,6 +189,14 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 		}
 	}
 	detect := prof.Timing.DownAfter + 2*prof.Timing.TickInterval + 2*s.opts.Net.MaxDelay
+	if setup.Detector == core.Swim {
+		// SWIM's weaker bound (core/swim.go): a minority node notices
+		// each unreachable member by its own probes (one member per
+		// period, a new shuffled round once the old one is used up: at
+		// most two rounds) or by its minority peers' news, then waits out
+		// DownAfter of suspicion.
+		detect += 2 * time.Duration(setup.Nodes) * prof.Timing.HeartbeatInterval
+	}
 	if setup.Quorum && class == ClassPartition {
 		// A minority node stops its children and acknowledges nothing
 		// once it has detected the partition.

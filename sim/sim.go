@@ -72,6 +72,12 @@ type Options struct {
 	// nothing (a store that lies about fsync). Test-only: it proves the
 	// durable class's checks catch lost state.
 	DiskLies bool
+	// Detector, if set, gives every node that failure detector
+	// (core.Membership.Detector: the SWIM detector with core.Swim).
+	Detector core.DetectorKind
+	// Nodes, if positive, replaces the node count a seed draws (3–5):
+	// RunSeed on 20–50 nodes, with the seed's faults and checks.
+	Nodes int
 }
 
 // checkInvariants: nodes check their internal invariants after every
@@ -525,6 +531,9 @@ func (s *Sim) boot(sn *simNode) error {
 		if n != sn.name {
 			cfg.Seeds = append(cfg.Seeds, n)
 		}
+	}
+	if s.opts.Detector != "" {
+		cfg.Membership.Detector = s.opts.Detector
 	}
 	if s.opts.Configure != nil {
 		s.opts.Configure(&cfg)

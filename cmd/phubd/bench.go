@@ -12,6 +12,7 @@ import (
 
 	"github.com/phub/phub/cmd/phubd/internal/bench"
 	"github.com/phub/phub/cmd/phubd/internal/cli"
+	"github.com/phub/phub/core"
 )
 
 // benchCmd measures a real 3-node cluster over TCP on loopback.
@@ -27,6 +28,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	nodes := fs.String("nodes", "", "comma-separated node counts (e.g. 5,20,50,100,200): measure cluster size in the simulator instead of the TCP figures")
 	nodesChildren := fs.Int("nodes-children", 1000, "children the --nodes clusters hold")
 	nodesOnly := fs.Bool("nodes-only", false, "with --nodes: skip the TCP figures")
+	detector := fs.String("detector", "all_to_all", "with --nodes: the nodes' failure detector, all_to_all or swim")
 	plot := fs.String("plot", "", "write an SVG plot of time and memory versus children (and versus nodes with --nodes), with ProcessHub's points, to this file")
 	durability := fs.Bool("durability", false, "measure the cost of the durable registry instead: awaited starts with durability off and on, recovery of a node from disk, disk bytes per entry")
 	durableDir := fs.String("durable-dir", "", "with --durability: where the stores are created (default: the system's temp dir; fsync cost depends on its file system)")
@@ -60,6 +62,10 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 			}
 			counts = append(counts, n)
 		}
+	}
+	if *detector != string(core.AllToAll) && *detector != string(core.Swim) {
+		fmt.Fprintf(stderr, "phubd bench: --detector %q: want all_to_all or swim\n", *detector)
+		return 2
 	}
 	if *nodesChildren < 0 || *nodesChildren > 1000000 {
 		fmt.Fprintln(stderr, "phubd bench: --nodes-children must be in 0..1000000")
@@ -105,7 +111,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	var nfigs []bench.NodesFigures
 	for i, n := range counts {
-		f, err := bench.MeasureNodes(n, *nodesChildren, 1)
+		f, err := bench.MeasureNodes(n, *nodesChildren, 1, core.DetectorKind(*detector))
 		if err != nil {
 			fmt.Fprintln(stderr, "phubd bench:", err)
 			return 1

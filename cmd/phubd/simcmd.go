@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/phub/phub/cmd/phubd/internal/cli"
+	"github.com/phub/phub/core"
 	"github.com/phub/phub/scenarios"
 	"github.com/phub/phub/sim"
 )
@@ -40,6 +41,34 @@ type simOptions struct {
 	// covers every class alike; budget stops starting seeds after it.
 	interleave bool
 	budget     time.Duration
+	// run carries --detector and --nodes into every seed's sim.Options.
+	run sim.Options
+}
+
+// simRunFlags registers --detector and --nodes, which phubd sim and
+// phubd replay share; parse them with parseSimRunFlags.
+func simRunFlags(fs *flag.FlagSet) (detector *string, nodes *int) {
+	detector = fs.String("detector", "", "failure detector of every node: all_to_all or swim (default: the config's, all_to_all)")
+	nodes = fs.Int("nodes", 0, "nodes of every seed instead of the 3-5 it draws (2..200)")
+	return detector, nodes
+}
+
+// parseSimRunFlags checks --detector and --nodes and returns them as the
+// sim.Options fields they set.
+func parseSimRunFlags(detector string, nodes int) (sim.Options, error) {
+	var o sim.Options
+	switch core.DetectorKind(detector) {
+	case "":
+	case core.AllToAll, core.Swim:
+		o.Detector = core.DetectorKind(detector)
+	default:
+		return o, fmt.Errorf("--detector %q: want all_to_all or swim", detector)
+	}
+	if nodes != 0 && (nodes < 2 || nodes > 200) {
+		return o, fmt.Errorf("--nodes %d: want 2..200 (or 0: each seed draws 3-5)", nodes)
+	}
+	o.Nodes = nodes
+	return o, nil
 }
 
 func parseShard(s string) (int, int, error) {
@@ -70,6 +99,7 @@ func parseSimArgs(args []string, stderr io.Writer) (*simOptions, error) {
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	interleave := fs.Bool("interleave", false, "run the classes round-robin, seed by seed, instead of one class after the other")
 	budget := fs.Duration("for", 0, "start no seed after this much wall time (0: no limit); with --interleave every class gets about the same number of seeds")
+	detector, nodes := simRunFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: phubd sim [flags] [scenario.txt ...]\n\nRuns simulator seeds of fault classes (or scenario files) and checks every run.\n\n")
 		fs.PrintDefaults()
@@ -89,6 +119,9 @@ func parseSimArgs(args []string, stderr io.Writer) (*simOptions, error) {
 		return nil, fmt.Errorf("--report %q: want availability", o.report)
 	}
 	var err error
+	if o.run, err = parseSimRunFlags(*detector, *nodes); err != nil {
+		return nil, err
+	}
 	if o.shard, o.shards, err = parseShard(*shard); err != nil {
 		return nil, err
 	}
@@ -192,24 +225,25 @@ func runOneSeed(class sim.Class, seed uint64, o *simOptions) (failed bool, repor
 		// reported with its replay command; the sweep goes on.
 		if p := recover(); p != nil {
 			failed = true
-			report = fmt.Sprintf("class=%s seed=%d panicked: %v\n%s  replay: go run ./cmd/phubd replay --class %s --seed %d\n", class, seed, p, debug.Stack(), class, seed)
+			flags := sim.Setup{Detector: o.run.Detector, NodesSet: o.run.Nodes > 0, Nodes: o.run.Nodes}.ReplayFlags()
+			report = fmt.Sprintf("class=%s seed=%d panicked: %v\n%s  replay: go run ./cmd/phubd replay --class %s --seed %d%s\n", class, seed, p, debug.Stack(), class, seed, flags)
 		}
 	}()
 	if o.selfCheck {
-		ok, diff := sim.SelfCheck(class, seed)
+		ok, diff := sim.SelfCheckWith(class, seed, o.run)
 		if !ok {
 			return true, fmt.Sprintf("class=%s seed=%d is not deterministic: %s", class, seed, diff)
 		}
 		return false, ""
 	}
-	res := sim.RunSeed(class, seed, sim.Options{})
+	res := sim.RunSeed(class, seed, sim.Options{Detector: o.run.Detector, Nodes: o.run.Nodes})
 	if !res.Failed() {
 		return false, ""
 	}
 	report = res.Summary()
 	if o.artifacts != "" {
 		dir := filepath.Join(o.artifacts, fmt.Sprintf("%s-%d", class, seed))
-		if rep, err := sim.Replay(class, seed, dir); err != nil {
+		if rep, err := sim.ReplayWith(class, seed, dir, o.run); err != nil {
 			report += fmt.Sprintf("  artifacts: %v\n", err)
 		} else {
 			report += fmt.Sprintf("  artifacts: %s\n", strings.Join(rep.Paths, " "))
@@ -256,8 +290,9 @@ func replayCmd(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 0, "seed to replay")
 	out := fs.String("out", "", "directory for trace.txt, timeline.html and history.html (default: a new temp dir)")
 	selfCheck := fs.Bool("self-check", false, "also run the seed twice and report the first differing trace line")
+	detector, nodes := simRunFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: phubd replay --class C --seed N [--out DIR]\n       phubd replay path/to/rapid.fail\n\n")
+		fmt.Fprintf(stderr, "usage: phubd replay --class C --seed N [--detector D] [--nodes N] [--out DIR]\n       phubd replay path/to/rapid.fail\n\n")
 		fs.PrintDefaults()
 	}
 	if err := cli.Parse(fs, args, stderr); err != nil {
@@ -273,6 +308,10 @@ func replayCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return cli.Usage(stderr, "phubd replay", err)
 	}
+	run, err := parseSimRunFlags(*detector, *nodes)
+	if err != nil {
+		return cli.Usage(stderr, "phubd replay", err)
+	}
 	dir := *out
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", fmt.Sprintf("phub-replay-%s-%d-", c, *seed)); err != nil {
@@ -280,14 +319,14 @@ func replayCmd(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	rep, err := sim.Replay(c, *seed, dir)
+	rep, err := sim.ReplayWith(c, *seed, dir, run)
 	if err != nil {
 		fmt.Fprintln(stderr, "phubd replay:", err)
 		return 1
 	}
 	fmt.Fprintln(stdout, rep.String())
 	if *selfCheck {
-		if ok, diff := sim.SelfCheck(c, *seed); !ok {
+		if ok, diff := sim.SelfCheckWith(c, *seed, run); !ok {
 			fmt.Fprintf(stdout, "NOT DETERMINISTIC: %s\n", diff)
 			return 1
 		}

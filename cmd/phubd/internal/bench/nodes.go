@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/phub/phub/core"
 	"github.com/phub/phub/sim"
 )
 
@@ -15,8 +16,10 @@ type NodesFigures struct {
 	Nodes, Children int
 	// Formed is the simulated time until every view held every node.
 	Formed time.Duration
-	// FormWall is the wall time to simulate the first 10 s (boot and form).
-	FormWall time.Duration
+	// FormWall is the wall time to simulate the first 10 s (boot and
+	// form); FormCPU the process's user+sys CPU time meanwhile (0 where
+	// the OS does not report it).
+	FormWall, FormCPU time.Duration
 	// IdleMsgs and IdleBytes are what one idle node sends per second.
 	IdleMsgs, IdleBytes float64
 	// Propagation is the simulated time until a start on one node is in
@@ -31,16 +34,17 @@ type NodesFigures struct {
 }
 
 // MeasureNodes runs the node-count figures for a cluster of n nodes
-// holding children children.
-func MeasureNodes(n, children int, seed uint64) (NodesFigures, error) {
+// holding children children, every node on the failure detector d (""
+// for the default, all-to-all heartbeats).
+func MeasureNodes(n, children int, seed uint64, d core.DetectorKind) (NodesFigures, error) {
 	f := NodesFigures{Nodes: n, Children: children}
-	sc := sim.NewScale(n, seed)
-	t0 := time.Now()
+	sc := sim.NewScaleDetector(n, seed, d)
+	t0, c0 := time.Now(), processCPU()
 	formed, err := sc.Form()
 	if err != nil {
 		return f, err
 	}
-	f.Formed, f.FormWall = formed, time.Since(t0)
+	f.Formed, f.FormWall, f.FormCPU = formed, time.Since(t0), processCPU()-c0
 	if err := sc.Start(children); err != nil {
 		return f, fmt.Errorf("%d nodes, start %d children: %w", n, children, err)
 	}
@@ -59,9 +63,9 @@ func MeasureNodes(n, children int, seed uint64) (NodesFigures, error) {
 // after a header line if header is set.
 func WriteNodesTable(w io.Writer, fs []NodesFigures, header bool) {
 	if header {
-		fmt.Fprintf(w, "%6s %9s %10s %14s %12s %14s %12s %11s %10s %12s\n", "nodes", "children", "formed", "wall/10s sim", "idle msg/s", "idle B/s", "propagation", "detection", "events", "events/s")
+		fmt.Fprintf(w, "%6s %9s %10s %14s %13s %12s %14s %12s %11s %10s %12s\n", "nodes", "children", "formed", "wall/10s sim", "cpu/10s sim", "idle msg/s", "idle B/s", "propagation", "detection", "events", "events/s")
 	}
 	for _, f := range fs {
-		fmt.Fprintf(w, "%6d %9d %10v %14v %12.1f %14.0f %12v %11v %10d %12.0f\n", f.Nodes, f.Children, f.Formed, f.FormWall.Round(time.Millisecond), f.IdleMsgs, f.IdleBytes, f.Propagation, f.Detection, f.Events, float64(f.Events)/f.Wall.Seconds())
+		fmt.Fprintf(w, "%6d %9d %10v %14v %13v %12.1f %14.0f %12v %11v %10d %12.0f\n", f.Nodes, f.Children, f.Formed, f.FormWall.Round(time.Millisecond), f.FormCPU.Round(time.Millisecond), f.IdleMsgs, f.IdleBytes, f.Propagation, f.Detection, f.Events, float64(f.Events)/f.Wall.Seconds())
 	}
 }
