@@ -113,10 +113,13 @@ type childRun struct {
 	// log, and a logger with attributes costs ~300 B per child).
 	log atomic.Pointer[slog.Logger]
 
-	child      Child
-	cancel     context.CancelFunc
-	signals    chan bool
-	handoverIn chan []byte
+	child  Child
+	cancel context.CancelFunc
+	// signals and handoverIn are one-slot channels made on first use
+	// (lazyChan): most instances never receive either, and two channels
+	// cost ~240 B per instance.
+	signals    lazyChan[bool]
+	handoverIn lazyChan[[]byte]
 	onHandover atomic.Pointer[func() []byte]
 	done       chan struct{} // closed when Run has returned
 	// waitsReady: the child is a ReadySignaler (ready.go); ready holds
@@ -153,8 +156,8 @@ func (r *childRun) Logger() *slog.Logger {
 }
 func (r *childRun) State() []byte             { return r.state }
 func (r *childRun) Active() bool              { return r.active }
-func (r *childRun) Signals() <-chan bool      { return r.signals }
-func (r *childRun) HandoverIn() <-chan []byte { return r.handoverIn }
+func (r *childRun) Signals() <-chan bool      { return r.signals.get() }
+func (r *childRun) HandoverIn() <-chan []byte { return r.handoverIn.get() }
 
 func (r *childRun) OnHandover(fn func() []byte) { r.onHandover.Store(&fn) }
 func (r *childRun) Fenced() <-chan struct{}     { return r.fenced }
@@ -190,6 +193,21 @@ func (r *childRun) handoverFunc() func() []byte {
 		return p.Handover
 	}
 	return nil
+}
+
+// lazyChan is a one-slot channel made by the first get, from any
+// goroutine; every get returns the same channel.
+type lazyChan[T any] struct{ p atomic.Pointer[chan T] }
+
+func (l *lazyChan[T]) get() chan T {
+	if p := l.p.Load(); p != nil {
+		return *p
+	}
+	ch := make(chan T, 1)
+	if l.p.CompareAndSwap(nil, &ch) {
+		return ch
+	}
+	return *l.p.Load()
 }
 
 // offerLatest puts v on a one-slot channel owned by the loop, replacing an
@@ -238,7 +256,7 @@ func (h *Hub) startChild(e core.Effect) {
 	r := &childRun{
 		hub: h, spec: e.Spec, epoch: e.Epoch, instance: e.Instance, state: e.State, active: e.Active,
 		child: child, cancel: cancel,
-		signals: make(chan bool, 1), handoverIn: make(chan []byte, 1), done: make(chan struct{}),
+		done:   make(chan struct{}),
 		fenced: h.fence.fencedChan(),
 	}
 	r.waitsReady = signalsReady(child)
@@ -333,14 +351,14 @@ func safeHandover(fn func() []byte, log *slog.Logger) (state []byte) {
 // deliverHandover performs an EffectDeliverHandover.
 func (h *Hub) deliverHandover(e core.Effect) {
 	if r := h.runs[e.ID]; r != nil && r.instance == e.Instance {
-		offerLatest(r.handoverIn, e.State)
+		offerLatest(r.handoverIn.get(), e.State)
 	}
 }
 
 // signalChild performs an EffectSignal.
 func (h *Hub) signalChild(e core.Effect) {
 	if r := h.runs[e.ID]; r != nil && r.instance == e.Instance {
-		offerLatest(r.signals, e.Active)
+		offerLatest(r.signals.get(), e.Active)
 	}
 }
 

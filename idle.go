@@ -53,7 +53,6 @@ func (h *Hub) startIdle(e core.Effect, c *IdleChild, now core.Instant) {
 	r := &childRun{
 		hub: h, spec: e.Spec, epoch: e.Epoch, instance: e.Instance, state: e.State, active: e.Active,
 		child: c, idle: c,
-		signals: make(chan bool, 1), handoverIn: make(chan []byte, 1),
 		fenced: h.fence.fencedChan(),
 	}
 	// Off the loop (the lease fence's timer, which holds the fence's
