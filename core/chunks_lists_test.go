@@ -66,3 +66,32 @@ func TestSplitCarriesEveryList(t *testing.T) {
 		})
 	}
 }
+
+// TestSplitLargeHandoverState: a hot-swap handover whose state is larger
+// than a peer message goes in parts that each carry less state than the
+// limit (a frame larger than the transport's limit would be dropped, and
+// the state lost), and the parts join back to the whole state.
+func TestSplitLargeHandoverState(t *testing.T) {
+	l := DefaultLimits()
+	l.MaxMessageBytes = 64 << 10
+	m := Message{Kind: MsgHandover, Hub: "phub", From: "n1", Inc: 1, Seq: 3, IDs: []ChildID{"c"}, State: []byte(strings.Repeat("s", 5*l.MaxMessageBytes/2))}
+	if b := MessageBytes(&m); b < len(m.State) {
+		t.Fatalf("MessageBytes = %d for a message carrying %d bytes of state", b, len(m.State))
+	}
+	parts := l.split(m)
+	if len(parts) < 3 {
+		t.Fatalf("%d bytes of state in %d part(s) under a %d-byte limit", len(m.State), len(parts), l.MaxMessageBytes)
+	}
+	var a assembler
+	var whole Message
+	for i, p := range parts {
+		if len(p.State) >= l.MaxMessageBytes {
+			t.Fatalf("part %d carries %d bytes of state, limit %d", i, len(p.State), l.MaxMessageBytes)
+		}
+		p.PartOf = 1
+		whole, _ = a.add(p)
+	}
+	if string(whole.State) != string(m.State) || len(whole.IDs) != 1 {
+		t.Fatalf("joined state %d bytes (ids %v), sent %d", len(whole.State), whole.IDs, len(m.State))
+	}
+}
