@@ -49,6 +49,7 @@ type options struct {
 	timeout    time.Duration
 	testTime   time.Duration
 	equivalent string
+	score      string
 }
 
 func parseFlags(args []string) (options, error) {
@@ -68,13 +69,14 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.timeout, "timeout", 0, "per stage's tests, builds excluded (default 4× the stage's baseline + 3m); a stage past it leaves the mutant undecided")
 	fs.DurationVar(&o.testTime, "test-timeout", 5*time.Minute, "go test -timeout of each command (a hung test fails)")
 	fs.StringVar(&o.equivalent, "equivalent", "cmd/mutate/EQUIVALENT.md", "file naming survivors judged equivalent (module-relative)")
+	fs.StringVar(&o.score, "score", "", "score earlier runs' results.jsonl (comma-separated; a later file's verdict on a mutant replaces an earlier one's) with today's equivalence file, and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if !o.list && o.print == "" && o.out == "" {
+	if !o.list && o.print == "" && o.score == "" && o.out == "" {
 		return o, errors.New("--out DIR is required")
 	}
 	if o.sample < 0 || o.seeds < 1 || o.budget <= 0 || o.testTime <= 0 {
@@ -91,6 +93,14 @@ func run(args []string) error {
 	root, err := moduleRoot()
 	if err != nil {
 		return err
+	}
+	if o.score != "" {
+		text, err := scoreResults(strings.Split(o.score, ","), readEquivalent(filepath.Join(root, o.equivalent)))
+		if err != nil {
+			return err
+		}
+		fmt.Print(text)
+		return nil
 	}
 	stages, err := oracleStages(o.oracle, o.seeds, o.testTime)
 	if err != nil {

@@ -274,3 +274,47 @@ func TestMutantStagesWriteNoRapidFailFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestScoreResults: --score tallies earlier runs with today's equivalence
+// file: equivalent survivors leave the denominator, undecided ones stay
+// out of it, and a later file's verdict on a mutant replaces an earlier
+// one's (a re-judged timeout).
+func TestScoreResults(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, lines ...string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	first := write("a.jsonl",
+		`{"id":"core/a.go:1:1:cmp-flip","op":"cmp-flip","status":"killed"}`,
+		`{"id":"core/a.go:2:1:cmp-flip","op":"cmp-flip","status":"killed"}`,
+		`{"id":"core/a.go:3:1:stmt-drop","op":"stmt-drop","status":"survived"}`,
+		`{"id":"core/a.go:4:1:stmt-drop","op":"stmt-drop","status":"survived"}`,
+		`{"id":"core/a.go:5:1:if-negate","op":"if-negate","status":"timeout","detail":"timeout after 1m"}`,
+		`{"id":"core/a.go:6:1:if-negate","op":"if-negate","status":"timeout","detail":"timeout after 1m"}`)
+	again := write("b.jsonl", `{"id":"core/a.go:5:1:if-negate","op":"if-negate","status":"killed"}`)
+	eq := map[string]string{"core/a.go:4:1:stmt-drop": "same either way"}
+	got, err := scoreResults([]string{first}, eq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(got, "score 66.7%: 2 killed of 3 decided non-equivalent mutants (1 survived, 1 equivalent, 2 undecided") ||
+		!strings.Contains(got, "survived: core/a.go:3:1:stmt-drop\n") || strings.Contains(got, "survived: core/a.go:4:1") ||
+		!strings.Contains(got, "undecided: core/a.go:5:1:if-negate") {
+		t.Fatalf("one file:\n%s", got)
+	}
+	got, err = scoreResults([]string{first, again}, eq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(got, "score 75.0%: 3 killed of 4 decided non-equivalent mutants (1 survived, 1 equivalent, 1 undecided") ||
+		strings.Contains(got, "undecided: core/a.go:5:1") {
+		t.Fatalf("with the re-judged file:\n%s", got)
+	}
+	if _, err := scoreResults([]string{write("bad.jsonl", "not json")}, eq); err == nil {
+		t.Fatal("a malformed results file was scored")
+	}
+}

@@ -191,3 +191,50 @@ func readEquivalent(path string) map[string]string {
 	}
 	return out
 }
+
+// scoreResults scores the results.jsonl files of earlier runs against
+// equivalent (today's equivalence file): the summary line, then every
+// survivor not judged equivalent and every undecided mutant. A mutant in
+// several files takes the verdict of the last (a re-judged timeout, a
+// survivor re-run after new tests).
+func scoreResults(paths []string, equivalent map[string]string) (string, error) {
+	byID := map[string]int{}
+	var results []Result
+	for _, path := range paths {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", err
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			var res Result
+			if err := json.Unmarshal([]byte(line), &res); err != nil || res.ID == "" || res.Status == "" {
+				return "", fmt.Errorf("%s:%d: not a result line: %q", path, i+1, line)
+			}
+			if j, ok := byID[res.ID]; ok {
+				results[j] = res
+				continue
+			}
+			byID[res.ID] = len(results)
+			results = append(results, res)
+		}
+	}
+	if len(results) == 0 {
+		return "", fmt.Errorf("--score %s: no results", strings.Join(paths, ","))
+	}
+	r := &report{results: results, equivalent: equivalent}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n", r.summary())
+	sort.Slice(results, func(i, j int) bool { return results[i].ID < results[j].ID })
+	for _, res := range results {
+		switch {
+		case res.Status == Survived && equivalent[res.ID] == "":
+			fmt.Fprintf(&b, "survived: %s\n", res.ID)
+		case res.Status == TimedOut:
+			fmt.Fprintf(&b, "undecided: %s (%s)\n", res.ID, res.Detail)
+		}
+	}
+	return b.String(), nil
+}
