@@ -14,6 +14,11 @@ type ring struct {
 	vnodes int
 	points []ringPoint
 	nodes  []NodeID
+	// built are the nodes whose points points holds: set only records
+	// nodes, and the points follow at the first read (build), so a burst
+	// of view changes with no placement asked in between (a node joining
+	// a large cluster learns its members one by one) costs one rebuild.
+	built []NodeID
 }
 
 type ringPoint struct {
@@ -36,20 +41,29 @@ func stableHash(s string) uint64 {
 	return z ^ (z >> 31)
 }
 
-// set rebuilds the ring for nodes (any order). A change of a few nodes
-// costs O(points): the points of departed nodes are filtered out and the
-// sorted points of each new node merged in, which yields exactly the order
-// of a full sort (points are totally ordered by hash, then node). The
-// joins and departures come from one walk of the two sorted node lists
-// (no map per call: a node joining a 100-node cluster sees 99 of them).
+// set makes nodes (any order) the ring's nodes; their points are built
+// at the next read (build).
 func (r *ring) set(nodes []NodeID) {
 	ns := sortedNodes(append([]NodeID(nil), nodes...))
-	if slices.Equal(ns, r.nodes) && len(r.points) == len(ns)*r.vnodes {
+	if !slices.Equal(ns, r.nodes) {
+		r.nodes = ns
+	}
+}
+
+// build brings the points up to the nodes. A change of a few nodes costs
+// O(points): the points of departed nodes are filtered out and the sorted
+// points of each new node merged in, which yields exactly the order of a
+// full sort (points are totally ordered by hash, then node). The joins
+// and departures come from one walk of the two sorted node lists.
+func (r *ring) build() {
+	ns := r.nodes
+	if slices.Equal(ns, r.built) && len(r.points) == len(ns)*r.vnodes {
 		return
 	}
-	added, removed := diffSortedNodes(r.nodes, ns)
-	if len(added) > 4 || len(removed) > 4 || len(r.points) != len(r.nodes)*r.vnodes {
-		r.nodes, r.points = ns, r.points[:0]
+	added, removed := diffSortedNodes(r.built, ns)
+	r.built = ns
+	if len(added) > 4 || len(removed) > 4 || len(r.points) != (len(ns)-len(added)+len(removed))*r.vnodes {
+		r.points = r.points[:0:0]
 		for _, n := range ns {
 			r.points = r.appendNodePoints(r.points, n)
 		}
@@ -70,7 +84,7 @@ func (r *ring) set(nodes []NodeID) {
 		slices.SortFunc(own, compareRingPoints)
 		pts = mergeRingPoints(make([]ringPoint, 0, len(ns)*r.vnodes), pts, own)
 	}
-	r.nodes, r.points = ns, pts
+	r.points = pts
 }
 
 // diffSortedNodes returns the nodes of now not in was (added) and of was
@@ -122,6 +136,7 @@ func mergeRingPoints(dst, a, b []ringPoint) []ringPoint {
 // first returns the first node clockwise from the hash of id ("" for an
 // empty ring) without allocating.
 func (r *ring) first(id ChildID) NodeID {
+	r.build()
 	if len(r.points) == 0 {
 		return ""
 	}
@@ -133,6 +148,7 @@ func (r *ring) first(id ChildID) NodeID {
 // successors appends to dst the first k distinct nodes clockwise from the
 // hash of id. The result for k is a prefix of the result for any m > k.
 func (r *ring) successors(dst []NodeID, id ChildID, k int) []NodeID {
+	r.build()
 	if len(r.points) == 0 || k <= 0 {
 		return dst
 	}
@@ -166,6 +182,7 @@ type Ring struct{ r *ring }
 func NewRing(vnodes int, nodes []NodeID) *Ring {
 	r := newRing(vnodes)
 	r.set(nodes)
+	r.build() // reads never write: a Ring may be shared by goroutines
 	return &Ring{r: r}
 }
 

@@ -168,6 +168,8 @@ func TestRingIncrementalSetEqualsRebuild(t *testing.T) {
 			r.set(set)
 			fresh := newRing(vnodes)
 			fresh.set(set)
+			r.build()
+			fresh.build()
 			if !slices.Equal(r.points, fresh.points) || !slices.Equal(r.nodes, fresh.nodes) {
 				t.Fatalf("ring set to %v incrementally differs from a rebuild", set)
 			}
