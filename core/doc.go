@@ -59,6 +59,7 @@
 //	migration.go   hot-swap handover between old and new holder
 //	leave.go       graceful leave with handover
 //	quorum.go      partition tolerance: static, dynamic and majority quorum
+//	quorum_members.go  majority quorum: which members count (established), against what
 //	swim.go        the opt-in SWIM failure detector: probes, ping-reqs, suspicion, refutation
 //	swim_gossip.go SWIM's piggybacked news (bounded queue, retransmit limit), member table digest
 //	strict.go      strict mode: per-child leases from a majority of voters,

@@ -232,6 +232,7 @@ func NewNodeFromSnapshot(cfg Config, now Instant, snap *Snapshot) (*Node, error)
 	for _, id := range sortedChildKeys(snap.Local) {
 		n.persist.local[id] = struct{}{}
 	}
+	n.restoreQuorumMembers(snap.View) // quorum_members.go
 	for _, p := range snap.View {
 		if p != cfg.Name {
 			n.persist.waitFor = append(n.persist.waitFor, p)

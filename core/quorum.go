@@ -10,6 +10,8 @@ type quorumState struct {
 	maxSeen     int
 	downLog     []downRecord
 	leased      bool // Strict: the node holds a majority lease (strict.go)
+	// members: which members MajorityQuorum counts (quorum_members.go).
+	members quorumMembers
 }
 
 type downRecord struct {
@@ -25,16 +27,18 @@ func newQuorumState(cfg PartitionConfig) *quorumState {
 }
 
 // update re-evaluates quorum at now for a view of size members after a
-// change in direction dir ("up", "down", "left", "reset" or "init") of
-// node, and reports whether the node lost or regained quorum. Graceful
-// leaves are never counted as failures.
-func (q *quorumState) update(size int, now Instant, dir string, node NodeID) (changed bool) {
+// change in direction dir ("up", "down", "left", "reset", "init" or
+// "established") of node, and reports whether the node lost or regained
+// quorum. known is the membership MajorityQuorum measures a majority
+// against (quorum_members.go; size is then its alive established
+// members). Graceful leaves are never counted as failures.
+func (q *quorumState) update(size, known int, now Instant, dir string, node NodeID) (changed bool) {
 	switch q.cfg.Kind {
 	case MajorityQuorum:
-		if q.cfg.TrackMaxSize && size > q.maxSeen {
-			q.maxSeen = size
+		if q.cfg.TrackMaxSize && known > q.maxSeen {
+			q.maxSeen = known
 		}
-		if dir == "left" && q.maxSeen > size {
+		if dir == "left" && q.maxSeen > known {
 			// A graceful leave is a planned downsize: unlike ProcessHub,
 			// phub lowers max-seen by one instead of requiring a reset.
 			q.maxSeen--
@@ -54,7 +58,11 @@ func (q *quorumState) update(size int, now Instant, dir string, node NodeID) (ch
 // and, when the node lost or regained it, fires the priority hook and
 // reconciles every child (stop all, or restart them).
 func (n *Node) updateQuorum(dir string, node NodeID) {
-	if !n.quorum.update(len(n.members.view), n.now, dir, node) {
+	size, known := len(n.members.view), len(n.members.view)
+	if n.majorityCounts() {
+		size, known = n.quorumCount()
+	}
+	if !n.quorum.update(size, known, n.now, dir, node) {
 		return
 	}
 	detail := "quorum_regained"
@@ -100,7 +108,9 @@ func (q *quorumState) hasQuorum(size int) bool {
 func (n *Node) Partitioned() bool { return n.quorum.partitioned }
 
 // ResetClusterSize sets MajorityQuorum's max-seen size for a planned
-// downsize (ProcessHub's reset_cluster_size) and re-evaluates quorum.
+// downsize (ProcessHub's reset_cluster_size), takes the alive view as the
+// established members (the members down no longer count) and re-evaluates
+// quorum.
 func (n *Node) ResetClusterSize(now Instant, size int) {
 	n.advance(now)
 	defer n.finish()
@@ -108,5 +118,6 @@ func (n *Node) ResetClusterSize(now Instant, size int) {
 		size = 1
 	}
 	n.quorum.maxSeen = size
+	n.resetQuorumMembers() // a planned downsize: the alive are the cluster
 	n.updateQuorum("reset", n.cfg.Name)
 }

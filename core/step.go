@@ -67,6 +67,9 @@ func (n *Node) Step(now Instant, m Message) {
 	if n.swim != nil {
 		n.swimHeard(m.From, self)
 	}
+	if self != nil {
+		n.noteReport(m) // the sender's member table, if m shows it: quorum_members.go
+	}
 	switch m.Kind {
 	case MsgPing, MsgPingReq, MsgPingAck:
 		n.onSwim(m)

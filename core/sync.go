@@ -273,6 +273,7 @@ func (n *Node) checkSynced() {
 		if len(n.cfg.Seeds) == 0 || n.now.Sub(n.bootedAt) > n.cfg.Timing.DownAfter {
 			n.synced = true
 			n.dirtyAll, n.dirty = true, true
+			n.establishMembers() // founds the quorum's members (quorum_members.go)
 		}
 		return
 	}

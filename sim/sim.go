@@ -257,6 +257,8 @@ type simNode struct {
 	// last observed table sizes and quorum state (coverage)
 	stats core.Stats
 	left  bool // finished a graceful leave
+	// addedAt is when the node first booted (minority.go)
+	addedAt core.Instant
 
 	// strict mode and process pauses (strict.go)
 	drift       float64
@@ -500,7 +502,7 @@ func (s *Sim) AddNode(name core.NodeID) error {
 	if _, ok := s.nodes[name]; ok {
 		return fmt.Errorf("node %s exists", name)
 	}
-	sn := &simNode{name: name, children: map[core.ChildID]*simChild{}, skew: s.opts.Skew[name], disk: newDisk(), drift: s.opts.Drift[name]}
+	sn := &simNode{name: name, children: map[core.ChildID]*simChild{}, skew: s.opts.Skew[name], disk: newDisk(), drift: s.opts.Drift[name], addedAt: s.now}
 	sn.disk.lies = s.opts.DiskLies
 	s.nodes[name] = sn
 	s.names = append(s.names, name)
@@ -708,22 +710,7 @@ func (s *Sim) Partition(groups ...[]core.NodeID) {
 	if len(s.handovers) > 0 {
 		s.cover(CoverPartitionDuringHandover)
 	}
-	live := len(s.LiveNodes())
-	for _, g := range groups {
-		up := 0
-		for _, n := range g {
-			if s.Up(n) {
-				up++
-			}
-		}
-		if 2*up <= live {
-			for _, n := range g {
-				if s.Up(n) {
-					s.minority = append(s.minority, checks.MinorityWindow{Node: string(n), Start: int64(s.now), End: -1})
-				}
-			}
-		}
-	}
+	s.openMinorityWindows(groups) // minority.go
 }
 
 // MinorityWindows returns the spans during which a node was cut off in a

@@ -1,0 +1,207 @@
+package core
+
+// Which members a majority quorum counts.
+//
+// Counting the alive view against the largest view size seen is not
+// enough once the membership changes while a cut starts:
+//
+//   - a member that crashed stays a member (it may come back on either
+//     side of a cut), yet a node that joins meanwhile keeps the view's
+//     size where it was: max-seen must count the crashed member and the
+//     newcomer both;
+//   - two nodes that join at the instant of a 2/2 cut, one on each side,
+//     make each side see three alive of five known: each side would hold
+//     a majority of the membership it knows.
+//
+// So a MajorityQuorum node counts toward quorum only *established*
+// members, and measures them against the largest membership it has known
+// (established members, alive or down, plus the alive view). A member is
+// established once a majority of the members already established here
+// have reported it alive in their member lists (every heartbeat carries
+// one); this node's own view is its own report. Two sides of a cut cannot
+// both gather a majority of the same established set, so a node that joins
+// on one side does not count there until the other side is reachable. A
+// node that boots without a membership (fresh or restarted in memory)
+// takes the established set from the first member list it receives
+// (itself left out: it establishes itself like any newcomer) — or founds
+// the cluster with itself when it found no peer. Established members are
+// forgotten when they leave gracefully or are forgotten by membership
+// (ForgetDownAfter); max-seen still never drops on a crash or a forget.
+type quorumMembers struct {
+	est     map[NodeID]bool
+	estInit bool
+	// reports holds, per peer, the members its last member list showed
+	// alive.
+	reports map[NodeID]map[NodeID]bool
+}
+
+// majorityCounts reports whether the quorum strategy counts established
+// members (MajorityQuorum).
+func (n *Node) majorityCounts() bool { return n.quorum.cfg.Kind == MajorityQuorum }
+
+// noteReport records what a message in direct contact shows of its
+// sender's member table: the whole list of a welcome or an all-to-all
+// heartbeat; with the SWIM detector (swim.go), the whole table an ack
+// answers a different digest with, and this node's own table when a ping
+// carries the same digest or a direct ack says the digests matched (the
+// sender's table is then this node's: same members, incarnations and
+// statuses but the down).
+func (n *Node) noteReport(m Message) {
+	if !n.majorityCounts() {
+		return
+	}
+	switch {
+	case m.Kind == MsgHeartbeat || m.Kind == MsgWelcome:
+		n.noteMemberReport(m.From, m.Members)
+	case m.Kind == MsgPing && m.Digest != 0 && m.Digest == n.members.swimDigest():
+		n.noteMemberReport(m.From, n.members.list())
+	case m.Kind == MsgPingAck && m.Full && m.Count <= len(m.Members):
+		n.noteMemberReport(m.From, m.Members[m.Count:])
+	case m.Kind == MsgPingAck && !m.Full && m.Origin == "":
+		n.noteMemberReport(m.From, n.members.list())
+	}
+}
+
+// noteMemberReport records the whole member list a peer sent and
+// establishes the members it acknowledges.
+func (n *Node) noteMemberReport(from NodeID, list []Member) {
+	if !n.majorityCounts() || len(list) == 0 {
+		return
+	}
+	qm := &n.quorum.members
+	if qm.reports == nil {
+		qm.reports = map[NodeID]map[NodeID]bool{}
+	}
+	alive := make(map[NodeID]bool, len(list))
+	for _, m := range list {
+		if m.Status == StatusAlive {
+			alive[m.Name] = true
+		}
+	}
+	alive[from] = true
+	qm.reports[from] = alive
+	if !qm.estInit {
+		qm.est = map[NodeID]bool{from: true}
+		for _, m := range list {
+			if m.Status != StatusLeft && m.Name != n.cfg.Name && m.Name != "" {
+				qm.est[m.Name] = true
+			}
+		}
+		qm.estInit = true
+	}
+	n.establishMembers()
+}
+
+// establishMembers establishes every alive member a majority of the
+// established set reports alive (founding the set with this node alone
+// if it synced without any peer) and re-evaluates quorum if the set grew.
+func (n *Node) establishMembers() {
+	if !n.majorityCounts() {
+		return
+	}
+	qm := &n.quorum.members
+	if !qm.estInit {
+		if !n.synced || len(n.members.peers()) > 0 {
+			return
+		}
+		qm.est, qm.estInit = map[NodeID]bool{n.cfg.Name: true}, true
+	}
+	var grown NodeID
+	for changed := true; changed; {
+		changed = false
+		for _, m := range n.members.view {
+			if qm.est[m] {
+				continue
+			}
+			if n.acknowledgements(m) >= len(qm.est)/2+1 {
+				qm.est[m] = true
+				changed, grown = true, m
+			}
+		}
+	}
+	if grown != "" {
+		n.updateQuorum("established", grown)
+	}
+}
+
+// acknowledgements counts the established members that report m alive:
+// this node (m is in its view) and every established peer whose last
+// member list showed m alive — also one that went down since: it knew m,
+// so it counts m wherever it comes back.
+func (n *Node) acknowledgements(m NodeID) int {
+	qm := &n.quorum.members
+	acks := 0
+	for p := range qm.est {
+		switch {
+		case p == n.cfg.Name:
+			acks++
+		case p != m && qm.reports[p][m]:
+			acks++
+		}
+	}
+	return acks
+}
+
+// forgetQuorumMember drops a member that left or was forgotten from the
+// established set and its report.
+func (n *Node) forgetQuorumMember(t memberTransition) {
+	if !n.majorityCounts() || !(t.to == StatusLeft || t.forgotten()) {
+		return
+	}
+	qm := &n.quorum.members
+	delete(qm.est, t.name)
+	delete(qm.reports, t.name)
+}
+
+// quorumCount returns, for MajorityQuorum, the alive established members
+// (self included once established) and the membership known: established
+// members not gone plus the alive view.
+func (n *Node) quorumCount() (alive, known int) {
+	qm := &n.quorum.members
+	known = len(n.members.view)
+	for _, m := range n.members.view {
+		if qm.est[m] {
+			alive++
+		}
+	}
+	for p := range qm.est {
+		if !n.members.alive(p) {
+			known++
+		}
+	}
+	return alive, known
+}
+
+// restoreQuorumMembers takes the established set from a durable node's
+// persisted view (itself included: it was a member before its crash), so
+// a cluster restarting from disk regains quorum as soon as a majority of
+// it is back.
+func (n *Node) restoreQuorumMembers(view []NodeID) {
+	if !n.majorityCounts() || len(view) == 0 {
+		return
+	}
+	qm := &n.quorum.members
+	qm.est = map[NodeID]bool{n.cfg.Name: true}
+	for _, p := range view {
+		qm.est[p] = true
+	}
+	qm.estInit = true
+	n.updateQuorum("init", n.cfg.Name)
+}
+
+// resetQuorumMembers makes the alive view, this node included, the
+// established set (ResetClusterSize: the planned downsize says the
+// members down are gone and those alive are the cluster), so the down no
+// longer count in the membership known and every alive one counts.
+func (n *Node) resetQuorumMembers() {
+	qm := &n.quorum.members
+	qm.est, qm.estInit = map[NodeID]bool{n.cfg.Name: true}, true
+	for _, p := range n.members.view {
+		qm.est[p] = true
+	}
+	for p := range qm.reports {
+		if !qm.est[p] {
+			delete(qm.reports, p)
+		}
+	}
+}

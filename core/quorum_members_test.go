@@ -1,0 +1,54 @@
+package core
+
+import (
+	"testing"
+	"time"
+)
+
+// majorityEnv starts n nodes with a majority quorum of initial size n,
+// forms them and lets their heartbeats establish every member.
+func majorityEnv(t *testing.T, n int) *testEnv {
+	t.Helper()
+	e := newTestEnv()
+	e.tune = func(c *Config) {
+		c.Partition = PartitionConfig{Kind: MajorityQuorum, InitialClusterSize: n, TrackMaxSize: true}
+	}
+	for i := 1; i <= n; i++ {
+		if err := e.addNode(NodeID("n"+string(rune('0'+i))), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.f = newFilter(nil, nil)
+	if _, err := e.run(time.Minute, true, e.formed); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.run(500*time.Millisecond, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// ResetClusterSize is a planned downsize: the members down at the reset
+// no longer count, so a node left alone serves after a reset to 1.
+func TestResetClusterSizeForgetsDownMembers(t *testing.T) {
+	e := majorityEnv(t, 3)
+	n1 := e.nodes["n1"]
+	if n1.Partitioned() {
+		t.Fatal("n1 partitioned in a formed cluster of 3")
+	}
+	for _, p := range []NodeID{"n2", "n3"} {
+		e.cut[[2]NodeID{"n1", p}], e.cut[[2]NodeID{p, "n1"}] = true, true
+	}
+	if _, err := e.run(time.Second, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !n1.Partitioned() {
+		t.Fatal("n1 alone is not partitioned")
+	}
+	n1.ResetClusterSize(e.now, 1)
+	if n1.Partitioned() {
+		alive, known := n1.quorumCount()
+		t.Fatalf("n1 still partitioned after ResetClusterSize(1): alive %d, known %d, max-seen %d, established %v",
+			alive, known, n1.quorum.maxSeen, n1.quorum.members.est)
+	}
+}
