@@ -27,12 +27,18 @@ func newQuorumState(cfg PartitionConfig) *quorumState {
 }
 
 // update re-evaluates quorum at now for a view of size members after a
-// change in direction dir ("up", "down", "left", "reset", "init" or
-// "established") of node, and reports whether the node lost or regained
-// quorum. known is the membership MajorityQuorum measures a majority
-// against (quorum_members.go; size is then its alive established
-// members). Graceful leaves are never counted as failures.
-func (q *quorumState) update(size, known int, now Instant, dir string, node NodeID) (changed bool) {
+// change in direction dir ("up", "down", "left", "reset" or "init") of
+// node, and reports whether the node lost or regained quorum. Graceful
+// leaves are never counted as failures.
+func (q *quorumState) update(size int, now Instant, dir string, node NodeID) (changed bool) {
+	return q.updateKnown(size, size, now, dir, node)
+}
+
+// updateKnown is update where the membership a majority is measured
+// against, known, is not the view's size: MajorityQuorum counts size
+// alive established members against known (quorum_members.go); dir may
+// also be "established".
+func (q *quorumState) updateKnown(size, known int, now Instant, dir string, node NodeID) (changed bool) {
 	switch q.cfg.Kind {
 	case MajorityQuorum:
 		if q.cfg.TrackMaxSize && known > q.maxSeen {
@@ -62,7 +68,7 @@ func (n *Node) updateQuorum(dir string, node NodeID) {
 	if n.majorityCounts() {
 		size, known = n.quorumCount()
 	}
-	if !n.quorum.update(size, known, n.now, dir, node) {
+	if !n.quorum.updateKnown(size, known, n.now, dir, node) {
 		return
 	}
 	detail := "quorum_regained"
