@@ -47,6 +47,7 @@ type options struct {
 	list       bool
 	print      string
 	timeout    time.Duration
+	wall       time.Duration
 	testTime   time.Duration
 	equivalent string
 	score      string
@@ -66,7 +67,8 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.ops, "ops", "", "comma-separated operators to enumerate (default all)")
 	fs.BoolVar(&o.list, "list", false, "list the mutants and exit (with --sample/--seed or --mutants: the ones a run would judge, in its order)")
 	fs.StringVar(&o.print, "print", "", "print the mutated file of this mutant id and exit (for triage: go test -overlay)")
-	fs.DurationVar(&o.timeout, "timeout", 0, "per stage's tests, builds excluded (default 4× the stage's baseline + 3m); a stage past it leaves the mutant undecided")
+	fs.DurationVar(&o.timeout, "timeout", 0, "per stage's tests, builds excluded, in CPU time on Linux (wall time elsewhere); default 4× the stage's baseline + 1m of CPU (+ 3m of wall time elsewhere); a stage past it leaves the mutant undecided")
+	fs.DurationVar(&o.wall, "wall-timeout", 0, "wall-clock backstop of a stage bounded by CPU time (default 10× its CPU bound + 10m)")
 	fs.DurationVar(&o.testTime, "test-timeout", 5*time.Minute, "go test -timeout of each command (a hung test fails)")
 	fs.StringVar(&o.equivalent, "equivalent", "cmd/mutate/EQUIVALENT.md", "file naming survivors judged equivalent (module-relative)")
 	fs.StringVar(&o.score, "score", "", "score earlier runs' results.jsonl (comma-separated; a later file's verdict on a mutant replaces an earlier one's) with today's equivalence file, and exit")
@@ -79,8 +81,8 @@ func parseFlags(args []string) (options, error) {
 	if !o.list && o.print == "" && o.score == "" && o.out == "" {
 		return o, errors.New("--out DIR is required")
 	}
-	if o.sample < 0 || o.seeds < 1 || o.budget <= 0 || o.testTime <= 0 {
-		return o, errors.New("--sample must be ≥ 0, --seeds ≥ 1, --budget and --test-timeout > 0")
+	if o.sample < 0 || o.seeds < 1 || o.budget <= 0 || o.testTime <= 0 || o.timeout < 0 || o.wall < 0 {
+		return o, errors.New("--sample must be ≥ 0, --seeds ≥ 1, --budget and --test-timeout > 0, --timeout and --wall-timeout ≥ 0")
 	}
 	return o, nil
 }
@@ -157,21 +159,27 @@ func run(args []string) error {
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return err
 	}
-	r := &runner{root: root, stages: stages, timeout: 2 * time.Hour, bin: work}
+	r := &runner{root: root, stages: stages, timeout: 2 * time.Hour, wall: 2 * time.Hour, bin: work}
 	fmt.Fprintf(os.Stderr, "mutate: %d mutants, %d drawn, %d type-check and run; baseline first\n", len(all), drawn, len(chosen))
 	t0 := time.Now()
 	if st, stg, detail := r.run(""); st != Survived {
 		return fmt.Errorf("the oracle fails on the unmodified tree (%s: %s)", stg, detail)
 	}
 	rep.baseline = time.Since(t0)
-	r.timeout = o.timeout
+	r.timeout, r.wall = o.timeout, o.wall
 	if r.timeout == 0 {
-		// Each stage's tests get 4× their baseline (builds included
-		// there, so the bound is loose) + 3m: the load of a shared
-		// machine varies by that much within an hour.
+		// Each stage's tests get 4× their baseline + 1m of CPU time,
+		// which the load of a shared machine does not change (a mutant
+		// that loops burns it however slowly it is scheduled). Where
+		// CPU time cannot be read, 4× the baseline's wall time (builds
+		// included there, so the bound is loose) + 3m.
 		r.perStage = map[string]time.Duration{}
 		for _, st := range stages {
-			r.perStage[st.name] = (4*r.took[st.name] + 3*time.Minute).Round(time.Second)
+			d := 4*r.cpu[st.name] + time.Minute
+			if !cpuClock {
+				d = 4*r.took[st.name] + 3*time.Minute
+			}
+			r.perStage[st.name] = d.Round(time.Second)
 		}
 	}
 	rep.stageTimeouts = r.perStage

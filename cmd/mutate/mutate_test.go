@@ -172,11 +172,12 @@ func TestRunnerClassifies(t *testing.T) {
 		t.Errorf("syntax error: %s %q, want uncompilable", st, d)
 	}
 	// i++ → i-- never ends: the timeout, which counts the tests and not
-	// the build, leaves it undecided. A mutant that never ends outlives
-	// any timeout, so a short one holds on an idle and on a loaded
-	// machine alike (a longer one would only burn a core for longer).
-	r.perStage = map[string]time.Duration{"fixture": 2 * time.Second}
-	if st, d := judge(find(t, ms, "pkg/pkg.go:51:4:arith-swap").apply(orig)); st != TimedOut || !strings.Contains(d, "timeout after 2s") {
+	// the build (CPU time where it can be read), leaves it undecided. A
+	// mutant that never ends outlives any timeout, so a short one holds
+	// on an idle and on a loaded machine alike (a longer one would only
+	// burn a core for longer).
+	r.perStage = map[string]time.Duration{"fixture": time.Second}
+	if st, d := judge(find(t, ms, "pkg/pkg.go:51:4:arith-swap").apply(orig)); st != TimedOut || !strings.Contains(d, "timeout after 1s") {
 		t.Errorf("i--: %s %q, want undecided by timeout", st, d)
 	}
 	// The same mutants through a plain go test stage, whose timeout
@@ -185,7 +186,7 @@ func TestRunnerClassifies(t *testing.T) {
 	// loaded machine (a 10 s bound here timed out the build under load).
 	r.stages = []stage{{name: "plain", args: []string{"-count=1", "./pkg"}}}
 	r.perStage = nil
-	r.timeout = 2 * time.Second
+	r.timeout = time.Second
 	if st, d := judge(find(t, ms, "pkg/pkg.go:51:4:arith-swap").apply(orig)); st != TimedOut {
 		t.Errorf("i-- (go test): %s %q, want undecided by timeout", st, d)
 	}
@@ -265,7 +266,7 @@ func TestMutantStagesWriteNoRapidFailFiles(t *testing.T) {
 	t.Setenv("RAPID_NOFAILFILE", "")
 	r := &runner{}
 	for _, c := range []struct{ overlay, want string }{{"/tmp/overlay.json", "1"}, {"", ""}} {
-		out, err, _ := r.command(time.Minute, t.TempDir(), nil, c.overlay, "sh", "-c", "printf %s \"$RAPID_NOFAILFILE\"")
+		out, err, _, _ := r.command(bounds{wall: time.Minute}, t.TempDir(), nil, c.overlay, "sh", "-c", "printf %s \"$RAPID_NOFAILFILE\"")
 		if err != nil {
 			t.Fatal(err)
 		}

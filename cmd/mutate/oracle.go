@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -87,17 +89,32 @@ type runner struct {
 	root   string
 	stages []stage
 	// timeout bounds one stage's tests (the build excluded), unless
-	// perStage names a bound for that stage.
+	// perStage names a bound for that stage. Where the CPU time of a
+	// process group can be read (Linux) the bound is CPU time, the same
+	// on an idle and on a loaded machine, and wall time only a backstop;
+	// elsewhere it is wall time.
 	timeout  time.Duration
 	perStage map[string]time.Duration
+	// wall is the wall-clock backstop of a stage bounded by CPU time
+	// (default 10× its bound + 10m): it ends a stage that hangs without
+	// using CPU, which go test's own -timeout normally fails first.
+	wall time.Duration
 	// buildTimeout bounds one go test -c (default 30m).
 	buildTimeout time.Duration
 	// bin is where stage binaries are built (default a temporary dir).
 	bin string
-	// took records each stage's duration of the last run (the baseline's
-	// sets the per-stage timeouts).
+	// took and cpu record each stage's wall and CPU time of the last run
+	// (the baseline's set the per-stage timeouts).
 	took map[string]time.Duration
+	cpu  map[string]time.Duration
 }
+
+// cpuClock says whether stages are bounded by CPU time (groupCPUTime can
+// read a process group's CPU time here).
+var cpuClock = runtime.GOOS == "linux"
+
+// bounds limits a command: wall time, and CPU time when cpu > 0.
+type bounds struct{ wall, cpu time.Duration }
 
 func (r *runner) stageTimeout(st stage) time.Duration {
 	if d, ok := r.perStage[st.name]; ok {
@@ -106,18 +123,47 @@ func (r *runner) stageTimeout(st stage) time.Duration {
 	return r.timeout
 }
 
+func (r *runner) stageBounds(st stage) bounds {
+	b := r.stageTimeout(st)
+	if !cpuClock {
+		return bounds{wall: b}
+	}
+	w := r.wall
+	if w == 0 {
+		w = 10*b + 10*time.Minute
+	}
+	return bounds{wall: w, cpu: b}
+}
+
+// ended says which bound ended a command, if any.
+type ended int
+
+const (
+	finished ended = iota
+	overWall
+	overCPU
+)
+
+// timeoutDetail says which bound a timed-out stage outlived.
+func timeoutDetail(b bounds, e ended) string {
+	if e == overCPU {
+		return fmt.Sprintf("timeout after %s of CPU", b.cpu)
+	}
+	return fmt.Sprintf("timeout after %s", b.wall)
+}
+
 // run judges the tree with overlay (empty: the unmodified tree).
 func (r *runner) run(overlay string) (Status, string, string) {
-	r.took = map[string]time.Duration{}
+	r.took, r.cpu = map[string]time.Duration{}, map[string]time.Duration{}
 	for _, st := range r.stages {
 		t := time.Now()
-		out, timedOut, buildFailed, err := r.exec(st, overlay)
+		out, end, buildFailed, err := r.exec(st, overlay)
 		r.took[st.name] = time.Since(t)
 		switch {
 		case buildFailed:
 			return Uncompilable, st.name, firstMatch(out, "")
-		case timedOut:
-			return TimedOut, st.name, fmt.Sprintf("timeout after %s", r.stageTimeout(st))
+		case end != finished:
+			return TimedOut, st.name, timeoutDetail(r.stageBounds(st), end)
 		case err == nil:
 			continue
 		case bytes.Contains(out, []byte("[build failed]")) || bytes.Contains(out, []byte("[setup failed]")):
@@ -130,15 +176,17 @@ func (r *runner) run(overlay string) (Status, string, string) {
 }
 
 // exec runs one stage: for a pkg stage, a build then the binary.
-func (r *runner) exec(st stage, overlay string) (out []byte, timedOut, buildFailed bool, err error) {
+func (r *runner) exec(st stage, overlay string) (out []byte, end ended, buildFailed bool, err error) {
 	if st.pkg == "" {
-		out, err, timedOut = r.command(r.stageTimeout(st), r.root, st.env, overlay, "go", append([]string{"test"}, st.args...)...)
-		return out, timedOut, false, err
+		var cpu time.Duration
+		out, err, end, cpu = r.command(r.stageBounds(st), r.root, st.env, overlay, "go", append([]string{"test"}, st.args...)...)
+		r.cpu[st.name] = cpu
+		return out, end, false, err
 	}
 	dir := r.bin
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "mutate-bin"); err != nil {
-			return nil, false, true, err
+			return nil, finished, true, err
 		}
 		defer os.RemoveAll(dir)
 	}
@@ -148,25 +196,34 @@ func (r *runner) exec(st stage, overlay string) (out []byte, timedOut, buildFail
 	if bt == 0 {
 		bt = 30 * time.Minute
 	}
-	out, err, timedOut = r.command(bt, r.root, nil, overlay, "go", "test", "-c", "-vet=off", "-o", bin, st.pkg)
-	if timedOut {
-		return out, true, false, err
+	out, err, end, _ = r.command(bounds{wall: bt}, r.root, nil, overlay, "go", "test", "-c", "-vet=off", "-o", bin, st.pkg)
+	if end != finished {
+		return out, end, false, err
 	}
 	if err != nil {
-		return out, false, true, err
+		return out, finished, true, err
 	}
 	if _, serr := os.Stat(bin); serr != nil {
 		// go test -c writes nothing for a package without tests.
-		return []byte("no test binary for " + st.pkg), false, true, serr
+		return []byte("no test binary for " + st.pkg), finished, true, serr
 	}
-	out, err, timedOut = r.command(r.stageTimeout(st), filepath.Join(r.root, filepath.FromSlash(st.pkg)), st.env, overlay, bin, st.run...)
-	return out, timedOut, false, err
+	var cpu time.Duration
+	out, err, end, cpu = r.command(r.stageBounds(st), filepath.Join(r.root, filepath.FromSlash(st.pkg)), st.env, overlay, bin, st.run...)
+	r.cpu[st.name] = cpu
+	return out, end, false, err
 }
 
+// cpuPoll is how often a command's CPU time is read.
+const cpuPoll = time.Second
+
 // command runs name args in dir with the overlay in GOFLAGS (so nested
-// go builds see the mutant), killing its process group after timeout.
-func (r *runner) command(timeout time.Duration, dir string, extraEnv []string, overlay, name string, args ...string) ([]byte, error, bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+// go builds see the mutant), killing its process group once it outlives
+// b.wall or its process group has used b.cpu of CPU time (b.cpu > 0,
+// read every cpuPoll). It returns the output, the error, which bound
+// ended it if any, and the CPU time the command used (with the children
+// it waited for).
+func (r *runner) command(b bounds, dir string, extraEnv []string, overlay, name string, args ...string) ([]byte, error, ended, time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), b.wall)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
@@ -195,8 +252,43 @@ func (r *runner) command(timeout time.Duration, dir string, extraEnv []string, o
 	cmd.Stdout, cmd.Stderr = &out, &out
 	killGroup(cmd)
 	cmd.WaitDelay = 10 * time.Second
-	err := cmd.Run()
-	return out.Bytes(), err, ctx.Err() != nil
+	if err := cmd.Start(); err != nil {
+		return out.Bytes(), err, finished, 0
+	}
+	done := make(chan struct{})
+	var cpuOver atomic.Bool
+	if b.cpu > 0 {
+		go func() {
+			tick := time.NewTicker(cpuPoll)
+			defer tick.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-tick.C:
+				}
+				if used, ok := groupCPUTime(cmd.Process.Pid); ok && used > b.cpu {
+					cpuOver.Store(true)
+					cancel() // the context's Cancel kills the group
+					return
+				}
+			}
+		}()
+	}
+	err := cmd.Wait()
+	close(done)
+	var cpu time.Duration
+	if ps := cmd.ProcessState; ps != nil {
+		cpu = ps.UserTime() + ps.SystemTime()
+	}
+	end := finished
+	switch {
+	case cpuOver.Load():
+		end = overCPU
+	case ctx.Err() != nil:
+		end = overWall
+	}
+	return out.Bytes(), err, end, cpu
 }
 
 // firstMatch returns the deepest "--- FAIL" line (the failing subtest)

@@ -151,14 +151,18 @@ func (r *report) write() error {
 }
 
 func (r *report) timeoutText() string {
+	unit := ""
+	if cpuClock {
+		unit = " of CPU"
+	}
 	if r.opts.timeout > 0 || len(r.stageTimeouts) == 0 {
-		return r.opts.timeout.String()
+		return r.opts.timeout.String() + unit
 	}
 	var parts []string
 	for _, s := range r.stages {
 		parts = append(parts, fmt.Sprintf("%s %s", s.name, r.stageTimeouts[s.name]))
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, ", ") + unit
 }
 
 // gitDescribe names the tree the mutants were cut from.
