@@ -142,7 +142,11 @@ func TestImpostorRefused(t *testing.T) {
 // old incarnation alive (the handshake is how a restarted node rejoins
 // quickly).
 func TestRestartInPlaceAdmittedAtOnce(t *testing.T) {
-	timing := identityTiming(10 * time.Second)
+	// DownAfter far beyond the waits below: the restarted node can only
+	// be admitted within them while its old incarnation still counts
+	// alive, on an idle or a loaded machine (with 10 s, a restart slowed
+	// down by load could look like one that waited for the down).
+	timing := identityTiming(10 * time.Minute)
 	n1 := startTCPNode(t, "n1", timing, "")
 	n2 := startTCPNode(t, "n2", timing, "", n1.addr)
 	waitFor(t, 30*time.Second, "n1 and n2 see each other", func() bool {
