@@ -35,7 +35,7 @@ import (
 //	release                  put held copies in flight again (late duplicates)
 //	settle [noauto]          deliver and answer child effects until quiet
 //	run d=1s [noauto]        tick every TickInterval for d, settling
-//	request node=n1 op=start|stop|terminate|lookup|which|redistribute
+//	request node=n1 op=start|stop|terminate|lookup|which|redistribute|cordon|uncordon
 //	        ids=a,b [await] [timeout=1s] [owner] [target=n2]
 //	        [pin=n2,n3]      (guided: every child of the start mapped to these nodes)
 //	child node=n1 id=a event=started|failed|crashed|exited|state|confirmed
@@ -380,6 +380,10 @@ func (e *testEnv) cmdRequest(a args) error {
 		}
 	case "which":
 		r.Op, r.Timeout = OpWhichGlobal, timeout
+	case "cordon":
+		r.Op = OpCordon
+	case "uncordon":
+		r.Op = OpUncordon
 	case "redistribute":
 		r.Op = OpRedistribute
 		for _, id := range ids {

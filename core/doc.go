@@ -56,7 +56,8 @@
 //	children.go    local children: start, exits, restart policy
 //	intensity.go   restart intensity and backoff per replica
 //	cordon.go      cordon and uncordon: the ring leaves cordoned nodes out
-//	migration.go   hot-swap handover between old and new holder
+//	migration.go   hot-swap handover between old and new holder, kept when the child
+//	               returns, and to a renewed generation on the same node
 //	leave.go       graceful leave with handover
 //	quorum.go      partition tolerance: static, dynamic and majority quorum
 //	quorum_members.go  majority quorum: which members count (established), against what
@@ -68,6 +69,7 @@
 //	strict_leave.go  strict mode's graceful leave: a release round once the children are gone
 //	sync.go        propagation (pubsub, gossip), anti-entropy, full syncs
 //	syncask.go     asking peers again for a full sync that has not come (a retry, a RetryInterval on)
+//	claimbatch.go  one claim change per child in a claims message (the last)
 //	chunks.go      messages split in parts and reassembled
 //	msgsize.go     upper bounds of a message's size on the wire
 //	hooks.go       hook kinds and their emission

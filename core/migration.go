@@ -122,6 +122,10 @@ func (n *Node) onHandoverState(ev ChildEvent) {
 		return
 	}
 	h := c.handover
+	if h.to == n.cfg.Name {
+		n.renewed(c, ev.State)
+		return
+	}
 	h.state, h.sent = ev.State, true
 	n.sendHandover(c)
 }
@@ -171,6 +175,15 @@ func (n *Node) onHandover(m Message) {
 			return
 		}
 	default:
+		if !m.Full && !n.placedHere(id) {
+			// A hot-swap handover of a child that no longer belongs here
+			// (its placement moved on, back to the sender perhaps, and
+			// this node stopped its instance): not acknowledged, so the
+			// sender keeps its instance; once its view moves too, it
+			// keeps it (keepReturned) or hands it to the new holder. A
+			// stash here would hold the state where no instance starts.
+			return
+		}
 		if len(n.migr.stash) >= maxStash {
 			return // no ack: the sender retries until its retention ends
 		}
@@ -225,6 +238,17 @@ func (n *Node) tickMigrations() {
 			continue
 		}
 		if n.now >= h.deadline {
+			if h.to == n.cfg.Name {
+				n.renewed(c, nil) // the instance never gave its state
+				continue
+			}
+			if !h.shutdown && n.placedHere(id) {
+				// The child came back while its state was out: nobody
+				// acknowledged it, so the instance keeps it (keepReturned).
+				n.dropHandover(c)
+				n.markDirty(id)
+				continue
+			}
 			if !h.shutdown {
 				n.stopLocal(id)
 				n.hook(HookChildrenMigrated, h.to, []ChildID{id}, "retention")
@@ -246,4 +270,75 @@ func (n *Node) tickMigrations() {
 			delete(n.migr.delivered, id)
 		}
 	}
+}
+
+// keepReturned ends an outgoing hot-swap handover of c whose state has
+// not been sent yet, because the child is placed on this node again (an
+// uncordon, a view that moved back): the instance keeps running with its
+// state, and the receiver, no longer placed, stops its own instance
+// (which was still waiting for the state, so it has none to hand back).
+// A handover whose state is out goes on: the receiver's instance may
+// have been given it, and then an acknowledgement stops this one (the
+// receiver's hands it back once this node takes the child over). A
+// receiver that is not placed and runs no instance acknowledges nothing
+// (onHandover), so at Retention the handover is dropped and the instance
+// kept, as here (tickMigrations). Before, the instance stopped once such
+// a receiver acknowledged a retransmission and stashed the state where no
+// instance would start (mix seed 151 at 39f0f29). A graceful leave's
+// handovers and a renewal's (renewWithState) go on.
+func (n *Node) keepReturned(c *localChild) {
+	h := c.handover
+	if h == nil || h.shutdown || h.sent || h.acked || h.to == n.cfg.Name {
+		return
+	}
+	n.dropHandover(c)
+}
+
+// dropHandover forgets c's outgoing handover; c keeps running.
+func (n *Node) dropHandover(c *localChild) {
+	c.handover = nil
+	delete(n.migr.active, c.spec.ID)
+}
+
+// renewWithState stops c, a local instance of a stale generation
+// (renewStaleGeneration), so that reconciliation restarts the child here
+// as a new generation. Under hot swap with handover the old instance
+// hands its state to the new one first, as it would to a new holder
+// elsewhere: its state is requested, stashed here when it comes
+// (renewed), and given to the next instance at its start; Retention
+// bounds the wait. Otherwise the instance stops at once. It reports
+// that the instance is (being) stopped.
+func (n *Node) renewWithState(c *localChild) bool {
+	id := c.spec.ID
+	if n.cfg.Migration.Kind != HotSwap || !n.cfg.Migration.Handover {
+		n.stopLocal(id)
+		n.markDirty(id)
+		return true
+	}
+	if c.handover != nil {
+		return true // its state is on its way (here, or to a leave's taker)
+	}
+	c.handover = &handoverOut{to: n.cfg.Name, deadline: n.now.Add(n.cfg.Migration.Retention)}
+	n.migr.active[id] = struct{}{}
+	n.effect(Effect{Kind: EffectRequestHandover, ID: id, Instance: c.instance, Epoch: c.epoch})
+	return true
+}
+
+// renewed completes a renewal: the old instance's state (nil if it never
+// gave it) is stashed for the next instance here, the old instance
+// stops, and reconciliation starts the new generation.
+func (n *Node) renewed(c *localChild, state []byte) {
+	id := c.spec.ID
+	if state != nil {
+		from := handoverKey{from: n.cfg.Name, inc: n.cfg.Incarnation, instance: c.instance, epoch: c.epoch}
+		n.migr.stash[id] = stashed{state: state, expires: n.now.Add(4 * n.cfg.Migration.Retention), from: from}
+	}
+	n.stopLocal(id)
+	n.markDirty(id)
+}
+
+// placedHere reports whether this node's view places id here.
+func (n *Node) placedHere(id ChildID) bool {
+	e, ok := n.reg.active(id)
+	return ok && containsNode(n.placement(e), n.cfg.Name)
 }

@@ -241,6 +241,7 @@ func (n *Node) reconcileOne(id ChildID) bool {
 
 			return false
 		}
+		n.keepReturned(c) // a handover away that has not completed is off
 		if n.renewStaleGeneration(e, c, pl) {
 			return false
 		}

@@ -10,7 +10,8 @@ package core
 // good — a store that fences by epoch would refuse its writes, and
 // Lookup would name a holder that runs nothing. The restart is a takeover
 // (maybeStart, at the next reconciliation): epoch above the registry's,
-// holder this node. It reports whether it stopped the old instance.
+// holder this node. It reports whether it stopped the old instance (or,
+// under hot swap with handover, is stopping it once its state is in).
 func (n *Node) renewStaleGeneration(e *Entry, c *localChild, pl []NodeID) bool {
 	if pl[0] != n.cfg.Name || c.epoch >= e.Epoch || e.Holder == n.cfg.Name || !n.ready() || n.backingOff(e) {
 		return false
@@ -18,10 +19,10 @@ func (n *Node) renewStaleGeneration(e *Entry, c *localChild, pl []NodeID) bool {
 	if _, runs := n.reg.claim(e.Holder, e.Spec.ID); runs && n.members.alive(e.Holder) {
 		return false // the registry's generation runs: placement moves it
 	}
-	// Stop now, start at the next reconciliation (the next input): a
-	// stop and a start of one child in one claims message would carry
-	// its retraction and its new claim at one claims version.
-	n.stopLocal(e.Spec.ID)
-	n.markDirty(e.Spec.ID)
-	return true
+	// Stop now, start at the next reconciliation (the next input, or
+	// this one once the old instance's state is in: under hot swap with
+	// handover it first hands its state to the new generation,
+	// renewWithState in migration.go; a stop and a start in one claims
+	// message reach peers as the start, lastClaimPerChild).
+	return n.renewWithState(c)
 }

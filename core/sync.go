@@ -66,7 +66,7 @@ func (n *Node) flushClaims() {
 	if len(n.pendingClaims) == 0 && len(n.pendingEntries) == 0 {
 		return
 	}
-	claims, entries := n.pendingClaims, n.pendingEntries
+	claims, entries := lastClaimPerChild(n.pendingClaims), n.pendingEntries
 	n.pendingClaims, n.pendingEntries = nil, nil
 	peers := n.members.peers()
 	if len(peers) == 0 {
