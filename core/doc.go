@@ -46,6 +46,7 @@
 //	ring_view.go   read-only ring positions and points (admin views)
 //	placement.go   placement, reconciliation after view changes, guided mapping
 //	guided_conflict.go  concurrent guided starts with different mappings: one wins
+//	guided_master.go  a guided child's active/passive master is among its live pinned nodes
 //	registry.go    the registry replica: entries, claims, merge by epoch, digest
 //	record.go      how the registry stores an entry: a 16-byte record, interned shapes, rare fields
 //	requests.go    the origin side of client requests: routing, retries, timeouts

@@ -133,7 +133,7 @@ func (n *Node) shouldBeActive(e *Entry) bool {
 	if n.cfg.Redundancy.Mode == ActiveActive {
 		return true
 	}
-	return master(e.Spec.ID, n.placement(e)) == n.cfg.Name
+	return master(e.Spec.ID, n.masterCandidates(e)) == n.cfg.Name
 }
 
 func (n *Node) signal(c *localChild) {
