@@ -68,6 +68,10 @@ type LinResult struct {
 	Checked, Unchecked, Unknown int
 	// Elapsed is the wall-clock time the check took.
 	Elapsed time.Duration
+	// Steps is the most model steps porcupine took on one child (the
+	// measure of LinBudget.Steps; it depends on the history alone, unless
+	// a timeout cut the search short).
+	Steps int64
 	// Info is porcupine's linearization info, for WriteVisualization.
 	Info porcupine.LinearizationInfo
 
@@ -107,8 +111,8 @@ func (r LinResult) WriteVisualization(path string) error {
 // String summarizes the result on one line.
 func (r LinResult) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "linearizability %s: %d ops checked (%d unknown), %d unchecked, %v",
-		r.Status, r.Checked, r.Unknown, r.Unchecked, r.Elapsed.Round(time.Microsecond))
+	fmt.Fprintf(&b, "linearizability %s: %d ops checked (%d unknown), %d unchecked, %v, %d steps",
+		r.Status, r.Checked, r.Unknown, r.Unchecked, r.Elapsed.Round(time.Microsecond), r.Steps)
 	if r.Status == LinIllegal {
 		fmt.Fprintf(&b, "; first failing child %q (%d failing)", r.Child, len(r.FailingChildren))
 	}
@@ -171,6 +175,7 @@ func CheckLinearizableWithin(h History, b LinBudget) LinResult {
 	res.Elapsed = time.Since(start)
 	overran := b.Timeout > 0 && res.Elapsed >= b.Timeout
 	exhausted := meter.exhausted()
+	res.Steps = meter.most()
 	switch verdict {
 	case porcupine.Ok:
 		res.Status = LinOk

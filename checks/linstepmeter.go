@@ -7,8 +7,8 @@ import (
 	"github.com/anishathalye/porcupine"
 )
 
-// stepMeter counts porcupine's model steps per child, for a step budget
-// (LinBudget.Steps). porcupine checks each child's partition in its own
+// stepMeter counts porcupine's model steps per child (LinResult.Steps),
+// for a step budget (LinBudget.Steps). porcupine checks each child's partition in its own
 // goroutine, so each child has its own counter; the map is built before
 // the check and only read during it.
 type stepMeter struct {
@@ -18,9 +18,6 @@ type stepMeter struct {
 
 func newStepMeter(ops []porcupine.Operation, budget int64) *stepMeter {
 	m := &stepMeter{budget: budget, used: map[string]*atomic.Int64{}}
-	if budget <= 0 {
-		return m
-	}
 	for _, op := range ops {
 		c := op.Input.(regInput).Child
 		if m.used[c] == nil {
@@ -30,16 +27,14 @@ func newStepMeter(ops []porcupine.Operation, budget int64) *stepMeter {
 	return m
 }
 
-// wrap returns model with a Step that refuses every step of a child past
-// its budget, so porcupine's search of that child ends quickly (it
-// backtracks through what it linearized) instead of running on.
+// wrap returns model with a Step that counts each child's steps and,
+// with a budget, refuses every step of a child past it, so porcupine's
+// search of that child ends quickly (it backtracks through what it
+// linearized) instead of running on.
 func (m *stepMeter) wrap(model porcupine.Model) porcupine.Model {
-	if m.budget <= 0 {
-		return model
-	}
 	step := model.Step
 	model.Step = func(s, in, out any) (bool, any) {
-		if m.used[in.(regInput).Child].Add(1) > m.budget {
+		if n := m.used[in.(regInput).Child].Add(1); m.budget > 0 && n > m.budget {
 			return false, s
 		}
 		return step(s, in, out)
@@ -47,8 +42,20 @@ func (m *stepMeter) wrap(model porcupine.Model) porcupine.Model {
 	return model
 }
 
+// most returns the most steps one child's search took.
+func (m *stepMeter) most() int64 {
+	var most int64
+	for _, n := range m.used {
+		most = max(most, n.Load())
+	}
+	return most
+}
+
 // exhausted returns, sorted, the children whose search ran out of steps.
 func (m *stepMeter) exhausted() []string {
+	if m.budget <= 0 {
+		return nil
+	}
 	var out []string
 	for c, n := range m.used {
 		if n.Load() > m.budget {

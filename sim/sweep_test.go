@@ -69,6 +69,7 @@ func TestSweep(t *testing.T) {
 			var worst, slowest time.Duration
 			hits := map[string]int{}
 			windows, unknownOps, ops, lin := 0, 0, 0, 0
+			var linSteps int64 // the most porcupine steps one child's check took
 			for seed := uint64(1); seed <= uint64(n); seed++ {
 				res := runSeedReportingPanics(t, class, seed)
 				if res.Failed() {
@@ -90,10 +91,11 @@ func TestSweep(t *testing.T) {
 				if res.LinChecked {
 					lin++
 					unknownOps += res.Lin.Unknown
+					linSteps = max(linSteps, res.Lin.Steps)
 				}
 			}
-			t.Logf("%s: %d seeds, %d ops, %d linearizability checks (%d unknown-outcome ops), max duplicate overlap %v, slowest convergence after heal %v, buggify hits %v, minority windows %d",
-				class, n, ops, lin, unknownOps, worst, slowest, hits, windows)
+			t.Logf("%s: %d seeds, %d ops, %d linearizability checks (%d unknown-outcome ops, at most %d porcupine steps on one child), max duplicate overlap %v, slowest convergence after heal %v, buggify hits %v, minority windows %d",
+				class, n, ops, lin, unknownOps, linSteps, worst, slowest, hits, windows)
 			if fails > 0 {
 				t.Errorf("%s: %d of %d seeds failed", class, fails, n)
 			}
