@@ -14,7 +14,11 @@ func (n *Node) onMemberTransition(t memberTransition) {
 	case t.discovered():
 		// Probe it now rather than at the next heartbeat: joins complete
 		// in a round trip, not a heartbeat interval.
-		n.send(t.name, Message{Kind: MsgHeartbeat, Members: n.members.list()})
+		if n.swim != nil {
+			n.send(t.name, n.swimPing(0, false)) // contact is all it takes; tables converge by digest
+		} else {
+			n.send(t.name, Message{Kind: MsgHeartbeat, Members: n.members.list()})
+		}
 	case t.cameUp():
 		if t.restarted {
 			// A restart: the old incarnation's instances are gone.

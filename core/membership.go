@@ -1,5 +1,7 @@
 package core
 
+import "slices"
+
 // membership is the node's view of the cluster: who is alive, down or
 // left, with incarnations. Liveness is decided locally from heartbeats;
 // indirect gossip only introduces unknown members or newer incarnations,
@@ -76,6 +78,16 @@ func (m *membership) names() []NodeID {
 		m.sorted = sortedKeys(m.members)
 	}
 	return m.sorted
+}
+
+// addName keeps the sorted names cache up to date after adding name to
+// the table (a joining node adds every member one by one: no re-sort).
+func (m *membership) addName(name NodeID) {
+	if m.sorted == nil {
+		return
+	}
+	i, _ := slices.BinarySearch(m.sorted, name)
+	m.sorted = slices.Insert(slices.Clip(m.sorted), i, name)
 }
 
 // recompute derives the view from the table and reports whether it
@@ -156,7 +168,7 @@ func (m *membership) heard(name NodeID, inc uint64, rec *Member, now Instant) (t
 	if !known {
 		s = &memberState{Member: Member{Name: name}}
 		m.members[name] = s
-		m.sorted = nil
+		m.addName(name)
 	}
 	if s.Status == StatusLeft && inc == s.Incarnation {
 		return t, false // a left incarnation stays left
@@ -198,7 +210,7 @@ func (m *membership) merge(g Member, now Instant) (t memberTransition, ok bool) 
 		// direct contact. Until then a joining node waits for it
 		// (checkSynced), so it does not act on a partial view.
 		m.members[g.Name] = &memberState{Member: Member{Name: g.Name, Incarnation: g.Incarnation, Status: StatusDown, Addr: g.Addr}, since: now}
-		m.sorted = nil
+		m.addName(g.Name)
 		return memberTransition{name: g.Name, to: StatusDown, incarnation: g.Incarnation}, true
 	case known && g.Status == StatusLeft && g.Incarnation >= s.Incarnation && s.Status != StatusLeft:
 		return m.markGone(g.Name, StatusLeft, now)

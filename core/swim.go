@@ -242,7 +242,9 @@ func (n *Node) onSwim(m Message) {
 	case MsgPing:
 		ack := n.swimPing(m.Seq, m.Seq != 0)
 		ack.Kind, ack.Digest = MsgPingAck, 0
-		if m.Digest != n.members.swimDigest() {
+		if m.Seq != 0 && m.Digest != n.members.swimDigest() {
+			// Tables are exchanged on probes only: a contact ping (seq 0,
+			// to a member just learned or down) answers with contact.
 			ack.Count, ack.Full = len(ack.Members), true
 			ack.Members = append(ack.Members, n.members.list()...)
 		}
