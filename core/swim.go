@@ -242,9 +242,9 @@ func (n *Node) onSwim(m Message) {
 	case MsgPing:
 		ack := n.swimPing(m.Seq, m.Seq != 0)
 		ack.Kind, ack.Digest = MsgPingAck, 0
-		if m.Seq != 0 && m.Digest != n.members.swimDigest() {
-			// Tables are exchanged on probes only: a contact ping (seq 0,
-			// to a member just learned or down) answers with contact.
+		if m.Digest != n.members.swimDigest() {
+			// An ack without a table says the tables match: majority
+			// quorum establishes members by it (quorum_members.go).
 			ack.Count, ack.Full = len(ack.Members), true
 			ack.Members = append(ack.Members, n.members.list()...)
 		}
