@@ -9,7 +9,8 @@ import "testing"
 // write is acknowledged. A rival guided start written by a third node may
 // have been acknowledged already, so it stays a write conflict even when
 // the write wins the merge; so does the peer's own start of the child
-// without a mapping (only two guided starts are rivals).
+// without a mapping, or another node's start without one (only two guided
+// starts are rivals).
 func TestGuidedRivalWritesInStrictMode(t *testing.T) {
 	guided := func(by NodeID, epoch uint64) Entry {
 		return Entry{Spec: ChildSpec{ID: "w"}, Epoch: epoch, Holder: by, By: by, Pinned: []NodeID{by}}
@@ -17,12 +18,14 @@ func TestGuidedRivalWritesInStrictMode(t *testing.T) {
 	for _, c := range []struct {
 		name                string
 		have                Entry
+		write               *Entry // default guided("n2", 1)
 		refused, guidedLost bool
 	}{
-		{"the peer's own guided start, which loses the merge", guided("n1", 1), false, false},
-		{"the peer's own guided start, which wins the merge", guided("n1", 2), false, true},
-		{"a third node's guided start, which loses the merge", guided("n0", 1), true, false},
-		{"the peer's own hashed start (no mapping), which loses the merge", Entry{Spec: ChildSpec{ID: "w"}, Epoch: 1, Holder: "n1", By: "n1"}, true, false},
+		{"the peer's own guided start, which loses the merge", guided("n1", 1), nil, false, false},
+		{"the peer's own guided start, which wins the merge", guided("n1", 2), nil, false, true},
+		{"a third node's guided start, which loses the merge", guided("n0", 1), nil, true, false},
+		{"the peer's own hashed start (no mapping), which loses the merge", Entry{Spec: ChildSpec{ID: "w"}, Epoch: 1, Holder: "n1", By: "n1"}, nil, true, false},
+		{"the peer's own guided start, meeting a hashed start", guided("n1", 1), &Entry{Spec: ChildSpec{ID: "w"}, Epoch: 1, Holder: "n2", By: "n2"}, true, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			lc := newLockstep(t, 2, func(cfg *Config) {
@@ -32,7 +35,11 @@ func TestGuidedRivalWritesInStrictMode(t *testing.T) {
 			n1 := lc.nodes["n1"]
 			have := c.have
 			n1.reg.put(&have)
-			n1.Step(lc.now, Message{Kind: MsgReplicate, Hub: n1.cfg.HubID, From: "n2", Inc: 1, Seq: 7, Entries: []Entry{guided("n2", 1)}})
+			write := guided("n2", 1)
+			if c.write != nil {
+				write = *c.write
+			}
+			n1.Step(lc.now, Message{Kind: MsgReplicate, Hub: n1.cfg.HubID, From: "n2", Inc: 1, Seq: 7, Entries: []Entry{write}})
 			var ack *Message
 			for _, env := range n1.Ready().Messages {
 				if env.Msg.Kind == MsgReplicateAck && env.Msg.Seq == 7 {
