@@ -95,3 +95,27 @@ func TestSplitLargeHandoverState(t *testing.T) {
 		t.Fatalf("joined state %d bytes (ids %v), sent %d", len(whole.State), whole.IDs, len(m.State))
 	}
 }
+
+// TestAssemblerStaysBoundedUnderLostParts: logical messages whose other
+// parts are lost never complete; the receiver holds at most maxAssemblies
+// of them, dropping the oldest first, however many arrive — and a message
+// whose parts all arrive still completes.
+func TestAssemblerStaysBoundedUnderLostParts(t *testing.T) {
+	var a assembler
+	for i := 0; i < 3*maxAssemblies; i++ {
+		if _, done := a.add(Message{From: "n2", Inc: 1, PartOf: uint64(i + 1), Part: 0, Parts: 2}); done {
+			t.Fatalf("message %d completed with one part of two", i+1)
+		}
+		if len(a.open) > maxAssemblies || len(a.order) != len(a.open) {
+			t.Fatalf("after %d incomplete messages: %d held, %d in the eviction order, want at most %d and the same", i+1, len(a.open), len(a.order), maxAssemblies)
+		}
+	}
+	// The newest incomplete one is still held: its last part completes it.
+	last := uint64(3 * maxAssemblies)
+	if _, done := a.add(Message{From: "n2", Inc: 1, PartOf: last, Part: 1, Parts: 2}); !done {
+		t.Fatal("the newest message did not complete with its last part")
+	}
+	if len(a.order) != len(a.open) {
+		t.Fatalf("%d held, %d in the eviction order after a completion", len(a.open), len(a.order))
+	}
+}
