@@ -38,7 +38,8 @@ func TestReadmeSection(t *testing.T) {
 			t.Errorf("README command %q: %v", c[0], err)
 		}
 	}
-	// The tests the section names exist (in core, or transport's codec).
+	// The tests the section names exist (in core, transport's codec, or
+	// this command's own).
 	files, err := filepath.Glob("../../core/*_test.go")
 	if err != nil {
 		t.Fatal(err)
@@ -48,6 +49,11 @@ func TestReadmeSection(t *testing.T) {
 		t.Fatal(err)
 	}
 	files = append(files, more...)
+	own, err := filepath.Glob("*_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, own...)
 	var tests strings.Builder
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -58,7 +64,7 @@ func TestReadmeSection(t *testing.T) {
 	}
 	for _, name := range regexp.MustCompile("`(Test[A-Za-z]+)`").FindAllStringSubmatch(section, -1) {
 		if !strings.Contains(tests.String(), "func "+name[1]+"(t *testing.T)") {
-			t.Errorf("README names %s, which is not a test in core/ or transport/", name[1])
+			t.Errorf("README names %s, which is not a test in core/, transport/ or cmd/mutate/", name[1])
 		}
 	}
 }
