@@ -69,6 +69,9 @@ func (n *Node) noteMemberReport(from NodeID, list []Member) {
 		return
 	}
 	qm := &n.quorum.members
+	if qm.estInit && qm.est[from] && !qm.lacksAny(list) {
+		return // nothing to acknowledge: the steady state costs no allocation
+	}
 	if qm.reports == nil {
 		qm.reports = map[NodeID]map[NodeID]bool{}
 	}
@@ -90,6 +93,17 @@ func (n *Node) noteMemberReport(from NodeID, list []Member) {
 		qm.estInit = true
 	}
 	n.establishMembers()
+}
+
+// lacksAny reports whether list shows alive a member not established
+// here (an acknowledgement this node may need).
+func (qm *quorumMembers) lacksAny(list []Member) bool {
+	for _, m := range list {
+		if m.Status == StatusAlive && !qm.est[m.Name] {
+			return true
+		}
+	}
+	return false
 }
 
 // establishMembers establishes every alive member a majority of the
