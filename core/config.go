@@ -111,6 +111,10 @@ type BrokenFor struct {
 	// would end an older live version: a node back after more than
 	// TombstoneTTL brings back children stopped while it was away.
 	CollectWhileMemberDown bool
+	// QuorumCountsViews makes MajorityQuorum count the alive view against
+	// the largest view seen, the rule before quorum_members.go: a crash
+	// followed by a join leaves max-seen where it was.
+	QuorumCountsViews bool
 }
 
 // DistributionKind selects how children are mapped to nodes.

@@ -65,7 +65,7 @@ func (q *quorumState) updateKnown(size, known int, now Instant, dir string, node
 // reconciles every child (stop all, or restart them).
 func (n *Node) updateQuorum(dir string, node NodeID) {
 	size, known := len(n.members.view), len(n.members.view)
-	if n.majorityCounts() {
+	if n.majorityCounts() && !n.cfg.Broken.QuorumCountsViews {
 		size, known = n.quorumCount()
 	}
 	if !n.quorum.updateKnown(size, known, n.now, dir, node) {
