@@ -609,7 +609,7 @@ func (n *Node) deliverResult(key reqKey, res []ChildResult) {
 		n.onResult(key.seq, n.cfg.Name, append([]ChildResult(nil), res...), "")
 		return
 	}
-	n.send(key.origin, Message{Kind: MsgResult, Seq: key.seq, Results: res})
+	n.send(key.origin, Message{Kind: MsgResult, Seq: key.seq, ToInc: key.inc, Results: res})
 }
 
 func containsNode(ns []NodeID, x NodeID) bool {

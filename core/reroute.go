@@ -68,7 +68,7 @@ func (n *Node) answerReroute(key reqKey) {
 		n.onResult(key.seq, n.cfg.Name, nil, errReroute)
 		return
 	}
-	n.send(key.origin, Message{Kind: MsgResult, Seq: key.seq, Err: errReroute})
+	n.send(key.origin, Message{Kind: MsgResult, Seq: key.seq, ToInc: key.inc, Err: errReroute})
 }
 
 // rerouteSub replaces g, which its owner refused (errReroute), by groups

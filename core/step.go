@@ -86,6 +86,9 @@ func (n *Node) Step(now Instant, m Message) {
 	case MsgRequest:
 		n.onRoutedRequest(m)
 	case MsgResult:
+		if m.ToInc != 0 && m.ToInc != n.cfg.Incarnation {
+			break // the answer to a request of this node's previous life: its sequence numbers started again
+		}
 		n.onResult(m.Seq, m.From, m.Results, m.Err)
 	case MsgReplicate:
 		conflicts := n.writeConflicts(m) // before the merge hides them
