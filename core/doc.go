@@ -66,6 +66,7 @@
 //	swim_gossip.go SWIM's piggybacked news (bounded queue, retransmit limit), member table digest
 //	strict.go      strict mode: per-child leases from a majority of voters,
 //	               self-fencing deadlines (Ready.LeaseUntil), the proof sketch
+//	strict_acks.go  strict mode: an owner's round answers ok only once a majority of the voters acknowledged
 //	strict_deadline.go  strict mode's lease heaps: the fence deadline and the children due in O(log N)
 //	strict_leave.go  strict mode's graceful leave: a release round once the children are gone
 //	sync.go        propagation (pubsub, gossip), anti-entropy, full syncs

@@ -155,6 +155,7 @@ func (n *Node) onGuidedConflictAck(m Message) {
 	n.loseGuidedStarts(op, m.IDs[:m.Count])
 	n.onWriteConflicts(op, m.IDs[m.Count:])
 	n.markReadsUnknown(op)
+	n.noteAck(op, m.From)
 	delete(op.waitAcks, m.From)
 	n.maybeFinishOwnerOp(op)
 }

@@ -15,6 +15,7 @@ type ownerOp struct {
 	results   []ChildResult
 	waitStart map[ChildID]int // child -> result index awaiting a local start report
 	waitAcks  map[NodeID]bool
+	acked     []NodeID // peers that acknowledged the round (strict_acks.go)
 	replSeq   uint64
 	entries   []Entry
 	// ids are the children the request names but the owner did not write
@@ -457,6 +458,7 @@ func (n *Node) onReplicateAck(from NodeID, seq uint64, refused ErrCode, conflict
 		n.onWriteConflicts(op, conflicts)
 		n.markReadsUnknown(op)
 	}
+	n.noteAck(op, from)
 	delete(op.waitAcks, from)
 	n.maybeFinishOwnerOp(op)
 }
@@ -571,9 +573,11 @@ func (n *Node) maybeFinishOwnerOp(op *ownerOp) {
 			delete(n.repl.replicating, op.entries[i].Spec.ID)
 		}
 	}
-	if n.quorum.partitioned {
-		// Quorum was lost while replicating: the new versions may or may
-		// not survive the heal, so the outcome is unknown (never "ok").
+	if n.quorum.partitioned || n.strictShortOfMajority(op) {
+		// Quorum was lost while replicating (or, in strict mode, fewer
+		// than a majority of the voters acknowledged): the new versions
+		// may or may not survive the heal, so the outcome is unknown
+		// (never "ok").
 		for i := range op.results {
 			if op.results[i].Err == "" || op.op != OpLookup {
 				op.results[i].Err = Code(ErrTimeout)

@@ -64,6 +64,9 @@ func (q *quorumState) updateKnown(size, known int, now Instant, dir string, node
 // and, when the node lost or regained it, fires the priority hook and
 // reconciles every child (stop all, or restart them).
 func (n *Node) updateQuorum(dir string, node NodeID) {
+	if n.strict != nil {
+		n.quorum.leased = n.strictLeased() // the view may have changed
+	}
 	size, known := len(n.members.view), len(n.members.view)
 	if n.majorityCounts() && !n.cfg.Broken.QuorumCountsViews {
 		size, known = n.quorumCount()

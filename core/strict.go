@@ -335,7 +335,26 @@ func (n *Node) strictExpire() {
 	n.strictQuorum()
 }
 
+// strictQuorum re-evaluates the node's quorum when its lease or its view
+// of the voters changed.
 func (n *Node) strictQuorum() {
+	if n.strictLeased() != n.quorum.leased {
+		n.updateQuorum("lease", n.cfg.Name) // refreshes quorum.leased
+	}
+}
+
+// strictLeased reports whether the node holds a majority lease and sees a
+// majority of the voters alive. A node that sees no majority of voters
+// alive acts like a minority under majority quorum: it refuses requests
+// and stops its children, even while its lease lasts (it cannot replicate
+// a write to them). updateQuorum asks it on every view change, so a node
+// whose peers just went down is partitioned before anything else in that
+// input acts: before, the tick that declared an isolated node's peers down
+// kept the stale answer, and the same tick's retryReplication, no longer
+// waiting for the down peers, answered a stop "ok" that no other node had
+// (partition strict seed 548 of the long sweep: the child ran again, a
+// resurrection; TestStrictIsolatedOwnerAcknowledgesNothing).
+func (n *Node) strictLeased() bool {
 	s := n.strict
 	inView := 0
 	for _, v := range s.voters {
@@ -343,14 +362,7 @@ func (n *Node) strictQuorum() {
 			inView++
 		}
 	}
-	// A node that sees no majority of voters alive acts like a minority
-	// under majority quorum: it refuses requests and stops its children,
-	// even while its lease lasts (it cannot replicate a write to them).
-	leased := s.monoSet && s.nodeUntil > s.mono.Add(s.stopAhead) && inView >= s.majority
-	if leased != n.quorum.leased {
-		n.quorum.leased = leased
-		n.updateQuorum("lease", n.cfg.Name)
-	}
+	return s.monoSet && s.nodeUntil > s.mono.Add(s.stopAhead) && inView >= s.majority
 }
 
 // strictTick sends lease rounds and collects expired voter records.
