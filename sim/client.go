@@ -22,24 +22,38 @@ func (s *Sim) Request(node core.NodeID, r core.Request) (uint64, error) {
 	r.ID = s.nextReq
 	s.nextCli++
 	c := &clientReq{id: r.ID, node: node, client: s.nextCli, call: s.now, req: r}
-	if r.Op == core.OpWhichGlobal {
-		for _, p := range sn.node.View() {
-			if p != node {
-				c.peers = append(c.peers, string(p))
-			}
-		}
-	}
 	s.clients[r.ID] = c
 	s.raceGuidedStart(node, r)
 	s.tracef(TraceEvent{Kind: "request", Node: string(node)}, "%s #%d %s", node, r.ID, r.Op)
 	if s.paused(sn) {
-		// The request waits in the paused process's queue.
-		s.input(sn, func() { sn.node.Request(s.localTime(sn), r) })
+		// The request waits in the paused process's queue; the peers a
+		// which_children_global must account for are those the node sees
+		// when it takes the request, after the inputs queued before it
+		// (mix strict seed 1277: n1, paused, saw n5 when asked and had
+		// declared it down by the time it woke and took the request).
+		s.input(sn, func() {
+			s.notePeers(sn, c)
+			sn.node.Request(s.localTime(sn), r)
+		})
 		return r.ID, nil
 	}
+	s.notePeers(sn, c)
 	sn.node.Request(s.localTime(sn), r)
 	s.drain(sn)
 	return r.ID, nil
+}
+
+// notePeers records, for a which_children_global, the peers its node sees
+// as it takes the request: each must be listed or reported unreachable.
+func (s *Sim) notePeers(sn *simNode, c *clientReq) {
+	if c.req.Op != core.OpWhichGlobal {
+		return
+	}
+	for _, p := range sn.node.View() {
+		if p != sn.name {
+			c.peers = append(c.peers, string(p))
+		}
+	}
 }
 
 // Reply returns the reply of a request, if it has arrived.

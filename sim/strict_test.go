@@ -97,3 +97,33 @@ func TestStrictBrokenOverlaps(t *testing.T) {
 		})
 	}
 }
+
+// strictSweepFinds are the strict seeds that long sweeps (phubd sim
+// --mode strict) failed; each is fixed and runs in every default test
+// run, so a regression shows without a sweep.
+var strictSweepFinds = []struct {
+	class Class
+	seed  uint64
+	what  string
+}{
+	{ClassNonTransitive, 145, "two owners both acknowledged a start (core/conflict.go)"},
+	{ClassNonTransitive, 15908, "two stops answered ok (core/conflict.go)"},
+	{ClassPartition, 548, "an isolated owner acknowledged a stop in the tick it declared its peers down: resurrection, illegal history (core/strict.go strictLeased)"},
+	{ClassPartition, 815, "illegal history, same sweep as 548; passes with its fix"},
+	{ClassPartition, 1370, "resurrection, same sweep as 548; passes with its fix"},
+	{ClassPartition, 1554, "illegal history, same sweep as 548; passes with its fix"},
+	{ClassMix, 1277, "which_children_global: peers recorded while the asking node was paused, not when it took the request (harness, sim/client.go)"},
+}
+
+// TestStrictSweepFinds replays the strict seeds long sweeps failed.
+func TestStrictSweepFinds(t *testing.T) {
+	for _, f := range strictSweepFinds {
+		if !Draw(f.class, f.seed).Strict {
+			t.Errorf("%s seed %d no longer draws strict mode: replace it (%s)", f.class, f.seed, f.what)
+			continue
+		}
+		if res := runSeedReportingPanics(t, f.class, f.seed); res.Failed() {
+			t.Errorf("%s (found by a long sweep: %s)", res.Summary(), f.what)
+		}
+	}
+}
