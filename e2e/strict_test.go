@@ -53,7 +53,7 @@ func sampleProcesses(argv ...string) *processSampler {
 				s.maxSeen, s.atMax = len(pids), pids
 				s.atMaxWho = s.atMaxWho[:0]
 				for _, p := range pids {
-					s.atMaxWho = append(s.atMaxWho, fmt.Sprintf("pid %d: node %s epoch %s instance %s", p, childEnv(p, "PHUB_NODE"), childEnv(p, "PHUB_EPOCH"), childEnv(p, "PHUB_INSTANCE")))
+					s.atMaxWho = append(s.atMaxWho, fmt.Sprintf("pid %d: node %s epoch %s instance %s %s", p, childEnv(p, "PHUB_NODE"), childEnv(p, "PHUB_EPOCH"), childEnv(p, "PHUB_INSTANCE"), procState(p)))
 				}
 			}
 			s.mu.Unlock()
@@ -80,6 +80,21 @@ func stillRunning(pids []int, argv []string) []int {
 		}
 	}
 	return out
+}
+
+// procState returns a process's scheduler state and pending signals
+// (a SIGKILLed process that has not finished exiting shows SIGKILL, bit 9,
+// in ShdPnd or SigPnd): what a sighting of two processes needs to tell a
+// dying one from a running one.
+func procState(pid int) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && (k == "State" || k == "SigPnd" || k == "ShdPnd") {
+			out = append(out, k+"="+strings.TrimSpace(v))
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // uniqueSleep is a sleep command line no other test run on the machine
