@@ -52,9 +52,13 @@ func TestFenceGuardKillsAtTheDeadline(t *testing.T) {
 	go func() { _ = cmd.Wait(); exited <- time.Now() }()
 	defer cmd.Process.Kill()
 
-	const first = 300 * time.Millisecond
+	// The renewal must reach the guard before the first deadline: with
+	// 300 ms and the renewal at 100 ms, a guard starved at load 30 read it
+	// too late and killed at the first deadline (session 5, go test ./...
+	// under load); 3 s leaves it 2.9 s.
+	const first = 3 * time.Second
 	g.LeaseUntil(phub.MonoNow().Add(first)) // the process is not told of: it follows the node's deadline
-	time.Sleep(first / 3)                   // pacing: renew before the first deadline
+	time.Sleep(first / 30)                  // pacing: renew well before the first deadline
 	renewed := time.Now()
 	deadline := phub.MonoNow().Add(first)
 	g.LeaseUntil(deadline)
