@@ -21,12 +21,12 @@ func TestStageBoundIsCPUTime(t *testing.T) {
 	}
 	r := &runner{}
 	b := bounds{wall: 10 * time.Minute, cpu: time.Second}
-	out, err, end, _ := r.command(b, t.TempDir(), nil, "", "sh", "-c", "sleep 2; echo slept")
+	out, end, _, err := r.command(b, t.TempDir(), nil, "", "sh", "-c", "sleep 2; echo slept")
 	if err != nil || end != finished || string(out) != "slept\n" {
 		t.Fatalf("sleeping 2 s under a 1 s CPU bound: %v, ended %d, output %q; want it to finish", err, end, out)
 	}
 	start := time.Now()
-	_, _, end, _ = r.command(b, t.TempDir(), nil, "", "sh", "-c", "sh -c 'while :; do :; done'; echo never")
+	_, end, _, _ = r.command(b, t.TempDir(), nil, "", "sh", "-c", "sh -c 'while :; do :; done'; echo never")
 	if end != overCPU {
 		t.Fatalf("a looping grandchild ended %d after %s, want over its CPU bound", end, time.Since(start))
 	}
@@ -34,7 +34,7 @@ func TestStageBoundIsCPUTime(t *testing.T) {
 		t.Errorf("detail %q", got)
 	}
 	// The wall bound still holds for what uses no CPU.
-	_, _, end, _ = r.command(bounds{wall: time.Second, cpu: time.Hour}, t.TempDir(), nil, "", "sh", "-c", "sleep 30")
+	_, end, _, _ = r.command(bounds{wall: time.Second, cpu: time.Hour}, t.TempDir(), nil, "", "sh", "-c", "sleep 30")
 	if end != overWall {
 		t.Fatalf("sleeping 30 s under a 1 s wall bound ended %d, want over its wall bound", end)
 	}

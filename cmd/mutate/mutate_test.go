@@ -266,7 +266,7 @@ func TestMutantStagesWriteNoRapidFailFiles(t *testing.T) {
 	t.Setenv("RAPID_NOFAILFILE", "")
 	r := &runner{}
 	for _, c := range []struct{ overlay, want string }{{"/tmp/overlay.json", "1"}, {"", ""}} {
-		out, err, _, _ := r.command(bounds{wall: time.Minute}, t.TempDir(), nil, c.overlay, "sh", "-c", "printf %s \"$RAPID_NOFAILFILE\"")
+		out, _, _, err := r.command(bounds{wall: time.Minute}, t.TempDir(), nil, c.overlay, "sh", "-c", "printf %s \"$RAPID_NOFAILFILE\"")
 		if err != nil {
 			t.Fatal(err)
 		}

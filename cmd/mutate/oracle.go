@@ -179,7 +179,7 @@ func (r *runner) run(overlay string) (Status, string, string) {
 func (r *runner) exec(st stage, overlay string) (out []byte, end ended, buildFailed bool, err error) {
 	if st.pkg == "" {
 		var cpu time.Duration
-		out, err, end, cpu = r.command(r.stageBounds(st), r.root, st.env, overlay, "go", append([]string{"test"}, st.args...)...)
+		out, end, cpu, err = r.command(r.stageBounds(st), r.root, st.env, overlay, "go", append([]string{"test"}, st.args...)...)
 		r.cpu[st.name] = cpu
 		return out, end, false, err
 	}
@@ -196,7 +196,7 @@ func (r *runner) exec(st stage, overlay string) (out []byte, end ended, buildFai
 	if bt == 0 {
 		bt = 30 * time.Minute
 	}
-	out, err, end, _ = r.command(bounds{wall: bt}, r.root, nil, overlay, "go", "test", "-c", "-vet=off", "-o", bin, st.pkg)
+	out, end, _, err = r.command(bounds{wall: bt}, r.root, nil, overlay, "go", "test", "-c", "-vet=off", "-o", bin, st.pkg)
 	if end != finished {
 		return out, end, false, err
 	}
@@ -208,7 +208,7 @@ func (r *runner) exec(st stage, overlay string) (out []byte, end ended, buildFai
 		return []byte("no test binary for " + st.pkg), finished, true, serr
 	}
 	var cpu time.Duration
-	out, err, end, cpu = r.command(r.stageBounds(st), filepath.Join(r.root, filepath.FromSlash(st.pkg)), st.env, overlay, bin, st.run...)
+	out, end, cpu, err = r.command(r.stageBounds(st), filepath.Join(r.root, filepath.FromSlash(st.pkg)), st.env, overlay, bin, st.run...)
 	r.cpu[st.name] = cpu
 	return out, end, false, err
 }
@@ -219,10 +219,10 @@ const cpuPoll = time.Second
 // command runs name args in dir with the overlay in GOFLAGS (so nested
 // go builds see the mutant), killing its process group once it outlives
 // b.wall or its process group has used b.cpu of CPU time (b.cpu > 0,
-// read every cpuPoll). It returns the output, the error, which bound
-// ended it if any, and the CPU time the command used (with the children
-// it waited for).
-func (r *runner) command(b bounds, dir string, extraEnv []string, overlay, name string, args ...string) ([]byte, error, ended, time.Duration) {
+// read every cpuPoll). It returns the output, which bound ended it if
+// any, the CPU time the command used (with the children it waited for)
+// and the error.
+func (r *runner) command(b bounds, dir string, extraEnv []string, overlay, name string, args ...string) ([]byte, ended, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), b.wall)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
@@ -253,7 +253,7 @@ func (r *runner) command(b bounds, dir string, extraEnv []string, overlay, name 
 	killGroup(cmd)
 	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Start(); err != nil {
-		return out.Bytes(), err, finished, 0
+		return out.Bytes(), finished, 0, err
 	}
 	done := make(chan struct{})
 	var cpuOver atomic.Bool
@@ -288,7 +288,7 @@ func (r *runner) command(b bounds, dir string, extraEnv []string, overlay, name 
 	case ctx.Err() != nil:
 		end = overWall
 	}
-	return out.Bytes(), err, end, cpu
+	return out.Bytes(), end, cpu, err
 }
 
 // firstMatch returns the deepest "--- FAIL" line (the failing subtest)
