@@ -39,12 +39,12 @@ type NodesFigures struct {
 func MeasureNodes(n, children int, seed uint64, d core.DetectorKind) (NodesFigures, error) {
 	f := NodesFigures{Nodes: n, Children: children}
 	sc := sim.NewScaleDetector(n, seed, d)
-	t0, c0 := time.Now(), processCPU()
+	t0, c0 := time.Now(), cpuTime()
 	formed, err := sc.Form()
 	if err != nil {
 		return f, err
 	}
-	f.Formed, f.FormWall, f.FormCPU = formed, time.Since(t0), processCPU()-c0
+	f.Formed, f.FormWall, f.FormCPU = formed, time.Since(t0), cpuTime()-c0
 	if err := sc.Start(children); err != nil {
 		return f, fmt.Errorf("%d nodes, start %d children: %w", n, children, err)
 	}
