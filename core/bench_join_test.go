@@ -10,7 +10,8 @@ type joinCounts struct {
 	entries, fullSyncs, messages int
 }
 
-// pumpCounting is pump, counting the messages delivered.
+// pumpCounting delivers every output until the cluster is quiet,
+// counting the messages delivered in k unless k is nil.
 func (c *benchCluster) pumpCounting(k *joinCounts) {
 	for {
 		busy := false
@@ -22,11 +23,13 @@ func (c *benchCluster) pumpCounting(k *joinCounts) {
 			}
 			busy = true
 			for _, env := range rd.Messages {
-				k.messages++
-				if env.Msg.Kind == MsgReplicate {
-					k.entries += len(env.Msg.Entries)
-					if env.Msg.Full {
-						k.fullSyncs++
+				if k != nil {
+					k.messages++
+					if env.Msg.Kind == MsgReplicate {
+						k.entries += len(env.Msg.Entries)
+						if env.Msg.Full {
+							k.fullSyncs++
+						}
 					}
 				}
 				if to := c.nodes[env.To]; to != nil {
@@ -38,6 +41,7 @@ func (c *benchCluster) pumpCounting(k *joinCounts) {
 					n.ChildEvent(c.now, ChildEvent{Kind: ChildStarted, ID: e.ID, Instance: e.Instance})
 				}
 			}
+			c.replies = append(c.replies, rd.Replies...)
 		}
 		if !busy {
 			return

@@ -43,33 +43,7 @@ func (c *benchCluster) tick(d time.Duration) {
 }
 
 // pump delivers every output until the cluster is quiet.
-func (c *benchCluster) pump() {
-	for {
-		busy := false
-		for _, name := range c.names {
-			n := c.nodes[name]
-			rd := n.Ready()
-			if rd.Empty() {
-				continue
-			}
-			busy = true
-			for _, env := range rd.Messages {
-				if to := c.nodes[env.To]; to != nil {
-					to.Step(c.now, env.Msg)
-				}
-			}
-			for _, e := range rd.Effects {
-				if e.Kind == EffectStart {
-					n.ChildEvent(c.now, ChildEvent{Kind: ChildStarted, ID: e.ID, Instance: e.Instance})
-				}
-			}
-			c.replies = append(c.replies, rd.Replies...)
-		}
-		if !busy {
-			return
-		}
-	}
-}
+func (c *benchCluster) pump() { c.pumpCounting(nil) }
 
 func benchSpecs(prefix string, n int) []ChildSpec {
 	out := make([]ChildSpec, n)
