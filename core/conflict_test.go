@@ -107,16 +107,7 @@ func TestWriteConflicts(t *testing.T) {
 			if c.have != nil {
 				n1.reg.put(c.have)
 			}
-			n1.Step(lc.now, Message{Kind: MsgReplicate, Hub: n1.cfg.HubID, From: "n2", Inc: 1, Seq: 7, Entries: []Entry{c.write}})
-			var ack *Message
-			for _, env := range n1.Ready().Messages {
-				if env.Msg.Kind == MsgReplicateAck && env.Msg.Seq == 7 {
-					ack = &env.Msg
-				}
-			}
-			if ack == nil {
-				t.Fatal("no acknowledgement")
-			}
+			ack := replicateFromN2(t, n1, lc.now, c.write)
 			refused := ack.Err == errStaleVersion && len(ack.IDs) == 1 && ack.IDs[0] == "w"
 			if refused != c.conflict {
 				t.Fatalf("ack %+v: refused as a conflict = %v, want %v", ack, refused, c.conflict)
@@ -141,4 +132,18 @@ func TestWriteConflictsStrictOnly(t *testing.T) {
 			t.Fatalf("a non-strict node refused a rival write: %+v", env.Msg)
 		}
 	}
+}
+
+// replicateFromN2 steps a replication of write from n2 (incarnation 1,
+// sequence 7) into n and returns n's acknowledgement of it.
+func replicateFromN2(t *testing.T, n *Node, now Instant, write Entry) *Message {
+	t.Helper()
+	n.Step(now, Message{Kind: MsgReplicate, Hub: n.cfg.HubID, From: "n2", Inc: 1, Seq: 7, Entries: []Entry{write}})
+	for _, env := range n.Ready().Messages {
+		if env.Msg.Kind == MsgReplicateAck && env.Msg.Seq == 7 {
+			return &env.Msg
+		}
+	}
+	t.Fatal("no acknowledgement")
+	return nil
 }

@@ -39,16 +39,7 @@ func TestGuidedRivalWritesInStrictMode(t *testing.T) {
 			if c.write != nil {
 				write = *c.write
 			}
-			n1.Step(lc.now, Message{Kind: MsgReplicate, Hub: n1.cfg.HubID, From: "n2", Inc: 1, Seq: 7, Entries: []Entry{write}})
-			var ack *Message
-			for _, env := range n1.Ready().Messages {
-				if env.Msg.Kind == MsgReplicateAck && env.Msg.Seq == 7 {
-					ack = &env.Msg
-				}
-			}
-			if ack == nil {
-				t.Fatal("no acknowledgement")
-			}
+			ack := replicateFromN2(t, n1, lc.now, write)
 			refused := ack.Err == errStaleVersion && len(ack.IDs) == 1 && ack.IDs[0] == "w"
 			lost := ack.Err == errGuidedConflict
 			if refused != c.refused || lost != c.guidedLost {
