@@ -21,6 +21,12 @@ type Instance struct {
 	Instance uint64
 	Start    int64
 	End      int64
+	// EndSeen is when the instance's node took in the report of its end,
+	// if that was after End (0: at End). A child whose start fails ends
+	// when the failure is reported, but a busy node takes the report from
+	// its queue later, and until then its registry of local children
+	// still lists the instance as starting (none seed 2083).
+	EndSeen int64
 	// Active is false for a passive replica in active/passive replication.
 	Active bool
 	// Received is the handover state delivered to the instance (at start

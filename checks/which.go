@@ -30,9 +30,12 @@ type WhichGlobal struct {
 
 // WhichChildrenGlobal checks answers of which_children_global against the
 // truth: every listed instance ran on its node at some instant between
-// call and return; every instance that ran on a listed node for the whole
-// of [call, return] is listed; and every peer the origin saw when asked
-// is either listed or reported unreachable (never hidden).
+// call and return, or had ended without its node having taken in the
+// report of its end yet (Instance.EndSeen: a node lists what it knows,
+// and a report can wait in its queue); every instance that ran on a
+// listed node for the whole of [call, return] is listed; and every peer
+// the origin saw when asked is either listed or reported unreachable
+// (never hidden).
 func WhichChildrenGlobal(ws []WhichGlobal, instances []Instance) []Violation {
 	var vs []Violation
 	add := func(w WhichGlobal, child, node, format string, args ...any) {
@@ -49,7 +52,7 @@ func WhichChildrenGlobal(ws []WhichGlobal, instances []Instance) []Violation {
 				ok := false
 				for _, in := range instances {
 					if in.Node == l.Node && in.Child == c.Child && in.Instance == c.Instance &&
-						in.Start <= w.Return && (in.End < 0 || in.End >= w.Call) {
+						in.Start <= w.Return && (in.End < 0 || max(in.End, in.EndSeen) >= w.Call) {
 						ok = true
 						break
 					}
