@@ -19,6 +19,15 @@ import (
 // kill a stopped node's child within it (plus the margin and slack).
 const strictLease = 1500 * time.Millisecond
 
+// strictMargin is the cluster's lease margin: the voters hold a grant this
+// much longer than its holder may use it, to cover the fence guard's
+// wake-up latency (the guarantee assumes the guard kills within it). The
+// guard's own log of how late it killed, in runs of this test at load
+// 17-20 (nice 10): mostly 1-27 ms, up to 179 ms; 200 ms left the
+// replacement's start 100 ms after such a kill, so the test, meant to run
+// at load 30, gives a loaded machine more.
+const strictMargin = 500 * time.Millisecond
+
 // processSampler counts the processes of one command line every few
 // milliseconds and keeps the largest count seen at one instant.
 //
@@ -29,6 +38,13 @@ const strictLease = 1500 * time.Millisecond
 // again, which means it was alive throughout, from its check in the first
 // scan to its check in the second — and every first check precedes every
 // second one, so all of them were alive at one instant between the scans.
+//
+// A process with SIGKILL pending does not count: it runs none of its own
+// code again (the kernel ends it before it returns to user space), but
+// under load it can take hundreds of milliseconds to be scheduled and
+// finish exiting. At load 30 one run in 20 saw the paused holder's child,
+// SIGKILLed by its fence guard, still in /proc (State R, SigPnd bit 9)
+// 500 ms after its deadline, 100 ms after its replacement started.
 type processSampler struct {
 	argv []string
 	stop chan struct{}
@@ -40,15 +56,33 @@ type processSampler struct {
 	// atMaxWho says, for each pid of atMax, the node, epoch and instance
 	// its environment carries (read when the maximum was seen).
 	atMaxWho []string
+	// seen holds, for every pid ever counted, when it was first and last
+	// counted (CLOCK_MONOTONIC, the scale of the lease deadlines).
+	seen map[int]*sighting
+}
+
+// sighting is when the sampler counted one process.
+type sighting struct {
+	node        string
+	first, last int64
 }
 
 func sampleProcesses(argv ...string) *processSampler {
-	s := &processSampler{argv: argv, stop: make(chan struct{}), done: make(chan struct{})}
+	s := &processSampler{argv: argv, stop: make(chan struct{}), done: make(chan struct{}), seen: map[int]*sighting{}}
 	go func() {
 		defer close(s.done)
 		for {
-			pids := stillRunning(processesWithArgs(s.argv...), s.argv)
+			pids := processesWithArgs(s.argv...)
+			now := monoNow() // between the scans: when the counted ones were alive
+			pids = stillRunning(pids, s.argv)
 			s.mu.Lock()
+			for _, p := range pids {
+				if g := s.seen[p]; g != nil {
+					g.last = now
+				} else {
+					s.seen[p] = &sighting{node: childEnv(p, "PHUB_NODE"), first: now, last: now}
+				}
+			}
 			if len(pids) > s.maxSeen {
 				s.maxSeen, s.atMax = len(pids), pids
 				s.atMaxWho = s.atMaxWho[:0]
@@ -67,19 +101,45 @@ func sampleProcesses(argv ...string) *processSampler {
 	return s
 }
 
-// stillRunning returns the pids that still run argv.
+// stillRunning returns the pids that still run argv and were not killed,
+// checked twice (a SIGKILL is never undone, so every pid returned was
+// alive and not killed at one instant between the checks).
 func stillRunning(pids []int, argv []string) []int {
+	pids = slices.DeleteFunc(pids, killPending)
 	if len(pids) < 2 {
 		return pids // one process is an instant by itself
 	}
 	again := processesWithArgs(argv...)
 	var out []int
 	for _, p := range pids {
-		if slices.Contains(again, p) {
+		if slices.Contains(again, p) && !killPending(p) {
 			out = append(out, p)
 		}
 	}
 	return out
+}
+
+// killPending reports whether pid has SIGKILL pending: it is dying and
+// executes no instruction of its own again.
+func killPending(pid int) bool {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	return sigkillPending(string(b))
+}
+
+// sigkillPending reports whether a /proc/<pid>/status text shows SIGKILL
+// (signal 9: bit 8 of the hexadecimal masks) pending for the thread
+// (SigPnd) or the process (ShdPnd).
+func sigkillPending(status string) bool {
+	for _, line := range strings.Split(status, "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok || (k != "SigPnd" && k != "ShdPnd") {
+			continue
+		}
+		if mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64); err == nil && mask&(1<<(uint(syscall.SIGKILL)-1)) != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // procState returns a process's scheduler state and pending signals
@@ -110,6 +170,33 @@ func (s *processSampler) result() (int, []int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.maxSeen, s.atMax
+}
+
+// sightingOf returns when pid was first and last counted.
+func (s *processSampler) sightingOf(pid int) (sighting, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.seen[pid]
+	if !ok {
+		return sighting{}, false
+	}
+	return *g, true
+}
+
+// firstOn returns the first process counted on node other than skip.
+func (s *processSampler) firstOn(node string, skip int) (int, sighting, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	best, found := 0, false
+	for p, g := range s.seen {
+		if p != skip && g.node == node && (!found || g.first < s.seen[best].first) {
+			best, found = p, true
+		}
+	}
+	if !found {
+		return 0, sighting{}, false
+	}
+	return best, *s.seen[best], true
 }
 
 // who returns what the environments of the pids at the maximum said.
@@ -169,10 +256,10 @@ func TestStrictPausedNodeCannotDuplicate(t *testing.T) {
 		t.Fatalf("the paused node's child (pid %d) still ran %v after SIGSTOP; the lease is %v", r.first, r.waited, strictLease)
 	}
 	if r.maxSeen > 1 {
-		t.Fatalf("%d processes of the child ran at one instant (pids %v: %v)", r.maxSeen, r.atMax, r.atMaxWho)
+		t.Fatalf("%d processes of the child ran at one instant (pids %v: %v); %s", r.maxSeen, r.atMax, r.atMaxWho, r.timing())
 	}
-	t.Logf("strict e2e: the paused node's child was killed %v after SIGSTOP (lease %v); the child ran again %v after SIGSTOP; never two processes at once",
-		r.killedAfter.Round(time.Millisecond), strictLease, r.takeover.Round(time.Millisecond))
+	t.Logf("strict e2e: the paused node's child was killed %v after SIGSTOP (lease %v); the child ran again %v after SIGSTOP; never two processes at once; %s",
+		r.killedAfter.Round(time.Millisecond), strictLease, r.takeover.Round(time.Millisecond), r.timing())
 }
 
 // TestStrictPauseWithoutGuardDuplicates shows the test above can fail: the
@@ -187,7 +274,7 @@ func TestStrictPauseWithoutGuardDuplicates(t *testing.T) {
 	if r.killedWhilePaused || r.maxSeen < 2 {
 		t.Fatalf("without the guard the paused node's child died anyway (killed while paused %v, at most %d processes)", r.killedWhilePaused, r.maxSeen)
 	}
-	t.Logf("without the fence guard: %d processes of the child at once (pids %v)", r.maxSeen, r.atMax)
+	t.Logf("without the fence guard: %d processes of the child at once (pids %v); %s", r.maxSeen, r.atMax, r.timing())
 }
 
 // strictPause is what one paused-holder run observed.
@@ -200,6 +287,23 @@ type strictPause struct {
 	maxSeen           int           // the most processes of the child at one instant
 	atMax             []int
 	atMaxWho          []string // node, epoch and instance of each
+	// The margin as it played out, relative to the holder's last lease
+	// deadline (from its lease file; CLOCK_MONOTONIC): the old process's
+	// last sighting, the replacement's first one, and what the fence guard
+	// logged about its own lateness.
+	oldLast, newFirst time.Duration
+	newPid            int // the replacement's pid
+	guardLog          string
+}
+
+// timing renders the margin as it played out.
+func (r strictPause) timing() string {
+	if r.newPid == 0 {
+		return fmt.Sprintf("old process (pid %d) last counted at deadline%+v, no replacement counted (the sampler was starved?); guard: %s",
+			r.first, r.oldLast.Round(time.Millisecond), r.guardLog)
+	}
+	return fmt.Sprintf("old process (pid %d) last counted at deadline%+v, its replacement (pid %d) first counted at deadline%+v (gap %v); guard: %s",
+		r.first, r.oldLast.Round(time.Millisecond), r.newPid, r.newFirst.Round(time.Millisecond), (r.newFirst - r.oldLast).Round(time.Millisecond), r.guardLog)
 }
 
 // runStrictPause runs three strict-mode phubd (with env added), starts an
@@ -212,7 +316,7 @@ func runStrictPause(t *testing.T, env []string) strictPause {
 	for _, name := range names {
 		c.procs = append(c.procs, &proc{name: name, env: env,
 			extra: []string{"--partition", "strict", "--partition-voters", strings.Join(names, ","),
-				"--partition-lease", strictLease.String(), "--partition-lease-margin", "200ms", "--exec-grace", "10s"}})
+				"--partition-lease", strictLease.String(), "--partition-lease-margin", strictMargin.String(), "--exec-grace", "10s"}})
 	}
 	for _, p := range c.procs {
 		c.start(p)
@@ -309,6 +413,16 @@ func runStrictPause(t *testing.T, env []string) strictPause {
 		return fmt.Errorf("no process on a live node")
 	})
 	r.takeover = time.Since(paused)
+	// The deadline the guard killed at: the holder's lease file cannot
+	// change while the holder is stopped.
+	_, leaseDeadline, deadlineErr := leaseFile(path)
+	c.mu.Lock()
+	for _, line := range strings.Split(holder.log.String(), "\n") {
+		if strings.Contains(line, "fence guard") && strings.Contains(line, "killed") {
+			r.guardLog = line
+		}
+	}
+	c.mu.Unlock()
 	resume()
 	// After the wake: a woken node that ran the child again would show up
 	// in the samples.
@@ -325,6 +439,21 @@ func runStrictPause(t *testing.T, env []string) strictPause {
 	time.Sleep(2 * strictLease) // observation window, not synchronization
 	r.maxSeen, r.atMax = smp.result()
 	r.atMaxWho = smp.who()
+	if deadlineErr == nil {
+		d := leaseDeadline
+		if g, ok := smp.sightingOf(first); ok {
+			r.oldLast = time.Duration(g.last - d)
+		}
+		found := false
+		for _, p := range c.procs {
+			if p == holder {
+				continue
+			}
+			if pid, g, ok := smp.firstOn(p.name, first); ok && (!found || time.Duration(g.first-d) < r.newFirst) {
+				r.newFirst, r.newPid, found = time.Duration(g.first-d), pid, true
+			}
+		}
+	}
 
 	// The guard dies with its phubd (parent-death signal): kill -9 the
 	// holder and its guard must be gone.
@@ -352,4 +481,28 @@ func runStrictPause(t *testing.T, env []string) strictPause {
 		return nil
 	})
 	return r
+}
+
+// TestSigkillPending reads the pending masks of /proc/<pid>/status: SIGKILL
+// is bit 8 (signal 9) of SigPnd or ShdPnd; other signals are not a kill.
+func TestSigkillPending(t *testing.T) {
+	cases := []struct {
+		status string
+		want   bool
+	}{
+		{"State:\tR (running)\nSigPnd:\t0000000000000100\nShdPnd:\t0000000000000000\n", true},
+		{"State:\tR (running)\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000100\n", true},
+		{"State:\tS (sleeping)\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000004000\n", false}, // SIGTERM only
+		{"State:\tS (sleeping)\nSigPnd:\t0000000000000080\nShdPnd:\t0000000000000200\n", false}, // SIGFPE and SIGUSR1
+		{"", false},
+	}
+	for _, c := range cases {
+		if got := sigkillPending(c.status); got != c.want {
+			t.Errorf("sigkillPending(%q) = %v, want %v", c.status, got, c.want)
+		}
+	}
+	// A live process of ours has none pending.
+	if killPending(os.Getpid()) {
+		t.Errorf("this test process shows SIGKILL pending")
+	}
 }
