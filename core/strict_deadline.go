@@ -99,13 +99,19 @@ func (h leaseHeap) init() {
 // strictTrack records that local child id now runs under lease until.
 // Callers: strictMayStart (a child about to start or restart) and
 // applyGrant (a renewal of a local child).
+//
+// A child about to start is not in the local set yet, so the heap is
+// rebuilt (from the local set) before the push, never after it: a rebuild
+// after the push dropped the new child's entry, and the child then ran
+// without a fence deadline (nontransitive strict seed 4307 of the long
+// sweep; TestStrictStartThatRebuildsTheHeapKeepsItsDeadline).
 func (n *Node) strictTrack(id ChildID) {
 	s := n.strict
-	s.deadlines.push(leaseEntry{until: s.valid[id], id: id})
-	s.deadlineWork++
-	if len(s.deadlines) > 2*len(n.local)+64 {
+	if len(s.deadlines) >= 2*len(n.local)+64 {
 		n.strictRebuildDeadlines()
 	}
+	s.deadlines.push(leaseEntry{until: s.valid[id], id: id})
+	s.deadlineWork++
 }
 
 // strictRebuildDeadlines replaces the heap with one live entry per local

@@ -118,3 +118,67 @@ func TestLeaseHeapOrder(t *testing.T) {
 		t.Fatalf("%d entries left", len(h))
 	}
 }
+
+// TestStrictStartThatRebuildsTheHeapKeepsItsDeadline: the deadline heap
+// holds stale entries (leases of children that stopped, or renewed since)
+// until they reach its top, and is rebuilt from the local set when they
+// outnumber the live ones. A child about to start is not in the local set
+// yet: when its own push was the one that triggered the rebuild, its entry
+// was dropped, and it ran with no fence deadline (Ready.LeaseUntil said no
+// child runs) and no expiry, so nothing stopped it when its lease ran out
+// (nontransitive strict seed 4307 of the long sweep, caught by the
+// deadline invariant). The test fills the heap with stale entries beyond
+// the earliest live lease — a state a node reaches when one child's
+// renewal lags behind others that keep renewing — and starts a child.
+func TestStrictStartThatRebuildsTheHeapKeepsItsDeadline(t *testing.T) {
+	cfg := strictConfig("a", []NodeID{"a"})
+	cfg.CheckInvariants = false // the test asks for them itself
+	now := Instant(1000 * time.Second)
+	node, err := NewNode(cfg, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mono := Mono(7 * time.Hour)
+	started := false
+	step := func(input func()) {
+		node.SetMono(mono)
+		input()
+		for _, e := range node.Ready().Effects {
+			if e.Kind == EffectStart && e.ID == "y" {
+				started = true
+			}
+		}
+		if err := node.CheckInvariants(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tick := func() {
+		now, mono = now.Add(cfg.Timing.TickInterval), mono.Add(cfg.Timing.TickInterval)
+		step(func() { node.Tick(now) })
+	}
+	for end := now.Add(2 * cfg.strictLease()); now < end; { // the boot hold
+		tick()
+	}
+	step(func() { node.Request(now, Request{ID: 1, Op: OpStart, Specs: []ChildSpec{{ID: "y"}}}) })
+	if started {
+		t.Fatal("y started before the voters granted it a lease")
+	}
+	s := node.strict
+	far := mono.Add(time.Hour)
+	for i := 0; len(s.deadlines) < 2*len(node.local)+64; i++ {
+		s.deadlines.push(leaseEntry{until: far, id: ChildID(fmt.Sprintf("gone%02d", i))})
+	}
+	for i := 0; i < 20 && !started; i++ {
+		tick()
+	}
+	if !started {
+		t.Fatal("y did not start within 20 ticks of its request")
+	}
+	lease, ok := node.ChildLeaseUntil("y")
+	if !ok {
+		t.Fatal("y started but does not run here")
+	}
+	if got := node.LeaseUntil(); got != lease {
+		t.Fatalf("fence deadline %d, want y's lease %d: the driver would let y run past its lease", got, lease)
+	}
+}

@@ -114,6 +114,7 @@ var strictSweepFinds = []struct {
 	{ClassPartition, 1554, "illegal history, same sweep as 548; passes with its fix"},
 	{ClassNone, 2083, "which_children_global listed f1 (a child whose start fails) after its failure report, still queued on its busy node: a check bug (checks.Instance.EndSeen); at 0021fbd the same trace passes with the fix"},
 	{ClassMix, 1277, "which_children_global: peers recorded while the asking node was paused, not when it took the request (harness, sim/client.go)"},
+	{ClassNonTransitive, 4307, "a child whose start rebuilt the deadline heap lost its entry: no fence deadline, deadline invariant panic (core/strict_deadline.go strictTrack)"},
 }
 
 // TestStrictSweepFinds replays the strict seeds long sweeps failed.
