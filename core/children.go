@@ -273,6 +273,7 @@ func (n *Node) flushBatch() {
 // registry_pid_remove.
 func (n *Node) forgetClaims(node NodeID, removeHooks bool) {
 	delete(n.reg.removed, node) // versions restart with the incarnation
+	n.forgetClaimStream(node)   // and delta counts (syncgap.go)
 	m := n.reg.claims[node]
 	if len(m) == 0 {
 		return

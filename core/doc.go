@@ -71,6 +71,7 @@
 //	strict_leave.go  strict mode's graceful leave: a release round once the children are gone
 //	sync.go        propagation (pubsub, gossip), anti-entropy, full syncs
 //	syncask.go     asking peers again for a full sync that has not come (a retry, a RetryInterval on)
+//	syncgap.go     lost claim deltas: counted per sender, a hole asks for the full claim list
 //	claimbatch.go  one claim change per child in a claims message (the last)
 //	chunks.go      messages split in parts and reassembled
 //	msgsize.go     upper bounds of a message's size on the wire

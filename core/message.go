@@ -28,6 +28,8 @@ const (
 	// MsgDigest carries a registry digest for anti-entropy.
 	MsgDigest
 	// MsgSyncRequest asks for the full registry after a digest mismatch.
+	// With Count set it asks for the full claim list only: the sender
+	// lost the receiver's claim deltas from number Count on (syncgap.go).
 	MsgSyncRequest
 	// MsgWhich asks a node for its local children.
 	MsgWhich
@@ -180,7 +182,12 @@ type Message struct {
 	Digest   uint64        `json:"digest,omitempty"`
 	// Version orders a node's claim messages (deltas and full lists), so
 	// a reordered old message never undoes a newer one.
-	Version       uint64   `json:"ver,omitempty"`
+	Version uint64 `json:"ver,omitempty"`
+	// Count: in MsgDigest the number of entries; in a claim message
+	// (MsgClaims, MsgGossip, a MsgReplicate with Version) the number of
+	// claim deltas the sender has sent in its incarnation, this one
+	// included (syncgap.go); see also MsgSyncRequest, MsgReplicateAck,
+	// MsgLeaseGrant and MsgPingAck.
 	Count         int      `json:"count,omitempty"`
 	Acks          []NodeID `json:"acks,omitempty"`
 	CheckExisting bool     `json:"check,omitempty"`

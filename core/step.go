@@ -96,6 +96,7 @@ func (n *Node) Step(now Instant, m Message) {
 		n.applyEntries(m.From, m.Entries)
 		if m.Version != 0 {
 			n.applyClaims(m.From, m.Claims, true, m.Version)
+			n.noteClaimCount(m.From, true, m.Count)
 		}
 		if m.Full && !n.synced {
 			n.syncedFrom[m.From] = true
@@ -125,6 +126,7 @@ func (n *Node) Step(now Instant, m Message) {
 		n.onReplicateAck(m.From, m.Seq, m.Err, m.IDs)
 	case MsgClaims:
 		n.applyClaims(m.From, m.Claims, m.Full, m.Version)
+		n.noteClaimCount(m.From, m.Full, m.Count)
 	case MsgDigest:
 		n.raiseEpochFloor(m.Epoch)
 		if m.Digest != n.reg.digest || m.Count != len(n.reg.entries) {
@@ -132,6 +134,10 @@ func (n *Node) Step(now Instant, m Message) {
 			n.send(m.From, n.syncRequest())
 		}
 	case MsgSyncRequest:
+		if m.Count != 0 {
+			n.sendClaimList(m.From) // the asker lost claim deltas only (syncgap.go)
+			break
+		}
 		n.sendFullSync(m.From)
 	case MsgWhich:
 		n.send(m.From, Message{Kind: MsgWhichReply, Seq: m.Seq, Children: n.WhichChildrenLocal().Children})
@@ -164,6 +170,7 @@ func (n *Node) Tick(now Instant) {
 	n.expireMembers()
 	n.checkSynced()
 	n.askForMissingSyncs(now) // full syncs can be lost (syncask.go)
+	n.askForLostClaims(now)   // and claim deltas (syncgap.go)
 	if now.Sub(n.lastHeartbeat) >= t.HeartbeatInterval || n.lastHeartbeat == 0 {
 		n.lastHeartbeat = now
 		n.heartbeat()

@@ -25,6 +25,10 @@ type syncState struct {
 	// sync (0 when it is ready); asks start a RetryInterval later.
 	syncWaitFrom Instant
 	needSync     map[NodeID]bool // members that came back, whose full sync we await
+	// claimStreams: what arrived of each peer's claim deltas; claimHoles
+	// counts the streams with a lost or late delta (syncgap.go).
+	claimStreams map[NodeID]*claimStream
+	claimHoles   int
 }
 
 // outbox holds updates batched during an input and flushed after it
@@ -34,6 +38,7 @@ type outbox struct {
 	pendingEntries []Entry
 	batch          outBatch
 	claimsVer      uint64 // version of this node's last claim message
+	claimDeltas    int    // claim deltas sent in this incarnation (syncgap.go)
 	batching       bool   // inside BeginBatch/EndBatch
 	deferredFinish bool   // an input ended inside a batch: finish at EndBatch
 }
@@ -72,13 +77,14 @@ func (n *Node) flushClaims() {
 	if len(peers) == 0 {
 		return
 	}
-	ver := uint64(0)
+	ver, count := uint64(0), 0
 	if len(claims) > 0 {
 		n.claimsVer++
-		ver = n.claimsVer
+		n.claimDeltas++
+		ver, count = n.claimsVer, n.claimDeltas
 	}
 	if n.cfg.Sync.Kind == Gossip {
-		m := Message{Kind: MsgGossip, Seq: n.seq(), Origin: n.cfg.Name, OriginInc: n.cfg.Incarnation, Claims: claims, Entries: entries, Version: ver}
+		m := Message{Kind: MsgGossip, Seq: n.seq(), Origin: n.cfg.Name, OriginInc: n.cfg.Incarnation, Claims: claims, Entries: entries, Version: ver, Count: count}
 		n.gossip.remember(reqKey{n.cfg.Name, n.cfg.Incarnation, m.Seq})
 		n.forwardGossip(m, []NodeID{n.cfg.Name})
 		return
@@ -88,7 +94,7 @@ func (n *Node) flushClaims() {
 	}
 	for _, p := range peers {
 		if len(claims) > 0 {
-			n.send(p, Message{Kind: MsgClaims, Claims: claims, Version: ver})
+			n.send(p, Message{Kind: MsgClaims, Claims: claims, Version: ver, Count: count})
 		}
 		if len(entries) > 0 {
 			n.send(p, Message{Kind: MsgReplicate, Entries: entries})
@@ -121,6 +127,7 @@ func (n *Node) onGossip(m Message) {
 	// if we know it at exactly that incarnation.
 	if s, ok := n.members.members[m.Origin]; ok && m.Origin != n.cfg.Name && s.Status == StatusAlive && s.Incarnation == m.OriginInc {
 		n.applyClaims(m.Origin, m.Claims, false, m.Version)
+		n.noteClaimCount(m.Origin, false, m.Count)
 	}
 	n.applyEntries(m.Origin, m.Entries)
 	fwd := m
@@ -224,7 +231,7 @@ func (n *Node) sendEntries(to NodeID, withClaims bool) {
 	}
 	if withClaims {
 		n.claimsVer++
-		m.Claims, m.Version = n.ownClaims(), n.claimsVer
+		m.Claims, m.Version, m.Count = n.ownClaims(), n.claimsVer, n.claimDeltas
 	}
 	n.send(to, m)
 }
@@ -319,7 +326,7 @@ func (n *Node) antiEntropy() {
 		peers = sortedNodes(pick)
 	}
 	n.claimsVer++
-	claims := Message{Kind: MsgClaims, Claims: n.ownClaims(), Full: true, Version: n.claimsVer}
+	claims := Message{Kind: MsgClaims, Claims: n.ownClaims(), Full: true, Version: n.claimsVer, Count: n.claimDeltas}
 	for _, p := range peers {
 		n.send(p, Message{Kind: MsgDigest, Digest: n.reg.digest, Count: len(n.reg.entries), Epoch: n.reg.epochFloor})
 		n.send(p, claims) // one list (and version) shared by every peer
@@ -340,6 +347,11 @@ func (n *Node) collectGarbage() {
 	for _, node := range sortedKeys(n.reg.claims) {
 		if _, known := n.members.members[node]; !known {
 			delete(n.reg.claims, node)
+		}
+	}
+	for _, node := range sortedKeys(n.claimStreams) {
+		if _, known := n.members.members[node]; !known {
+			n.forgetClaimStream(node)
 		}
 	}
 }
