@@ -27,7 +27,10 @@ func (n *Node) Leave(now Instant) {
 	n.leaveDeadline = now.Add(n.cfg.Migration.Retention)
 	n.hook(HookCoordinatorShutdown, n.cfg.Name, nil, "leave")
 	for _, key := range sortedReqIDs(n.pending.reqs) {
-		p := n.pending.reqs[key]
+		p, ok := n.pending.reqs[key]
+		if !ok {
+			continue // answered while an earlier one was failed
+		}
 		// Already dispatched: the owner may have applied it, so the
 		// outcome is unknown (a timeout), not a refusal.
 		for _, g := range p.subs {

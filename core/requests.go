@@ -366,10 +366,20 @@ func (n *Node) dropReply(id uint64) {
 }
 
 // retryRequests resends unanswered sub-requests: the owner deduplicates.
+// A sub-request this node owns is applied at once, and applying it can
+// answer any pending request (a cordon releases a starting child and so
+// answers its start): every request is looked up again before it is
+// walked, and the walk of one stops once it is answered.
 func (n *Node) retryRequests() {
 	for _, id := range sortedReqIDs(n.pending.reqs) {
-		p := n.pending.reqs[id]
+		p, ok := n.pending.reqs[id]
+		if !ok {
+			continue // answered while an earlier one was retried
+		}
 		for _, g := range p.subs {
+			if n.pending.reqs[id] != p {
+				break // answered by one of its own sub-requests
+			}
 			if g.done || g.op == OpWhichGlobal || !retryDue(n.now, g.lastSend, g.resends, n.cfg.Timing.RetryInterval) {
 				continue // which-global waits for its deadline instead
 			}
@@ -407,11 +417,13 @@ func (n *Node) failSub(g *subReq, err error) {
 }
 
 // expireRequests answers requests whose deadline passed with ErrTimeout
-// for every child still unanswered.
+// for every child still unanswered. Answering one may answer others (a
+// rollback stops children whose starts are pending here), so each is
+// looked up again.
 func (n *Node) expireRequests() {
 	for _, id := range sortedReqIDs(n.pending.reqs) {
-		p := n.pending.reqs[id]
-		if n.now < p.deadline {
+		p, ok := n.pending.reqs[id]
+		if !ok || n.now < p.deadline {
 			continue
 		}
 		if p.which != nil {
