@@ -115,6 +115,12 @@ type BrokenFor struct {
 	// the largest view seen, the rule before quorum_members.go: a crash
 	// followed by a join leaves max-seen where it was.
 	QuorumCountsViews bool
+	// QuorumKnowsEstablishedOnly makes MajorityQuorum measure against the
+	// established members and the alive view only, the rule before the
+	// members of the table that are down or merely discovered counted: a
+	// node restarted alone founds its own established set and holds a
+	// majority of the few it establishes.
+	QuorumKnowsEstablishedOnly bool
 }
 
 // DistributionKind selects how children are mapped to nodes.

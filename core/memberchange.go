@@ -7,7 +7,7 @@ package core
 // the cluster join/leave hooks and moves children on view and cordon
 // changes.
 func (n *Node) onMemberTransition(t memberTransition) {
-	n.forgetQuorumMember(t) // quorum_members.go
+	n.quorumMemberChanged(t) // quorum_members.go
 	switch {
 	case t.forgotten():
 		n.forgetClaims(t.name, false)

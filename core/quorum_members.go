@@ -9,13 +9,25 @@ package core
 //     side of a cut), yet a node that joins meanwhile keeps the view's
 //     size where it was: max-seen must count the crashed member and the
 //     newcomer both;
+//
 //   - two nodes that join at the instant of a 2/2 cut, one on each side,
 //     make each side see three alive of five known: each side would hold
 //     a majority of the membership it knows.
 //
+//   - a node whose established set was founded by itself alone, or taken
+//     from the member list of a peer that had just booted too, does not
+//     hold every member: a fresh node restarted alone into one side of a
+//     cut, or a joiner whose first list came from such a node, measured
+//     three alive against the five it had established while seven
+//     members existed, and both sides of a 3/4 cut (one member down)
+//     served (rapid seed 37678, testdata/quorum_fresh_node_knows_all.txt).
+//
 // So a MajorityQuorum node counts toward quorum only *established*
-// members, and measures them against the largest membership it has known
-// (established members, alive or down, plus the alive view). A member is
+// members, and measures them against the largest membership it has known:
+// established members, alive or down, the alive view, and every member of
+// its table that has not left, down ones included (learned from any
+// peer's list, established or not: counting one more member only makes a
+// majority harder to reach). A member is
 // established once a majority of the members already established here
 // have reported it alive in their member lists (every heartbeat carries
 // one); this node's own view is its own report. Two sides of a cut cannot
@@ -27,9 +39,14 @@ package core
 // the cluster with itself when it found no peer. Established members are
 // forgotten when they leave gracefully or are forgotten by membership
 // (ForgetDownAfter); max-seen still never drops on a crash or a forget.
+// ResetClusterSize dismisses the members down at the reset: they no longer
+// count as known until they come back.
 type quorumMembers struct {
 	est     map[NodeID]bool
 	estInit bool
+	// dismissed holds the members down at the last ResetClusterSize; they
+	// are not counted as known until they come up again.
+	dismissed map[NodeID]bool
 	// reports holds, per peer, the members its last member list showed
 	// alive.
 	reports map[NodeID]map[NodeID]bool
@@ -156,20 +173,34 @@ func (n *Node) acknowledgements(m NodeID) int {
 	return acks
 }
 
-// forgetQuorumMember drops a member that left or was forgotten from the
-// established set and its report.
-func (n *Node) forgetQuorumMember(t memberTransition) {
-	if !n.majorityCounts() || !(t.to == StatusLeft || t.forgotten()) {
+// quorumMemberChanged keeps the quorum's members in step with a member
+// transition: a member that left or was forgotten is dropped from the
+// established set, its report and the dismissed; one that comes up is no
+// longer dismissed; one discovered (learned from a peer's list, down
+// until contacted) is counted as known at once, so a node that learns
+// the membership from a heartbeat re-evaluates quorum against it before
+// it serves a request.
+func (n *Node) quorumMemberChanged(t memberTransition) {
+	if !n.majorityCounts() {
 		return
 	}
 	qm := &n.quorum.members
-	delete(qm.est, t.name)
-	delete(qm.reports, t.name)
+	switch {
+	case t.to == StatusLeft || t.forgotten():
+		delete(qm.est, t.name)
+		delete(qm.reports, t.name)
+		delete(qm.dismissed, t.name)
+	case t.cameUp():
+		delete(qm.dismissed, t.name)
+	case t.discovered() && !n.cfg.Broken.QuorumKnowsEstablishedOnly:
+		n.updateQuorum("discovered", t.name)
+	}
 }
 
 // quorumCount returns, for MajorityQuorum, the alive established members
-// (self included once established) and the membership known: established
-// members not gone plus the alive view.
+// (self included once established) and the membership known: the alive
+// view, established members not alive, and the members of the table
+// neither alive nor left (down or discovered) unless dismissed by a reset.
 func (n *Node) quorumCount() (alive, known int) {
 	qm := &n.quorum.members
 	known = len(n.members.view)
@@ -180,6 +211,14 @@ func (n *Node) quorumCount() (alive, known int) {
 	}
 	for p := range qm.est {
 		if !n.members.alive(p) {
+			known++
+		}
+	}
+	if n.cfg.Broken.QuorumKnowsEstablishedOnly {
+		return alive, known
+	}
+	for name, s := range n.members.members {
+		if s.Status != StatusAlive && s.Status != StatusLeft && !qm.est[name] && !qm.dismissed[name] {
 			known++
 		}
 	}
@@ -212,6 +251,12 @@ func (n *Node) resetQuorumMembers() {
 	qm.est, qm.estInit = map[NodeID]bool{n.cfg.Name: true}, true
 	for _, p := range n.members.view {
 		qm.est[p] = true
+	}
+	qm.dismissed = map[NodeID]bool{}
+	for name, s := range n.members.members {
+		if s.Status != StatusAlive && s.Status != StatusLeft {
+			qm.dismissed[name] = true
+		}
 	}
 	for p := range qm.reports {
 		if !qm.est[p] {

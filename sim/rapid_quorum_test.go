@@ -3,7 +3,9 @@ package sim
 import (
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/phub/phub/checks"
 	"github.com/phub/phub/core"
 )
 
@@ -28,5 +30,66 @@ func TestRapidQuorumRegressionCatchesViewCounting(t *testing.T) {
 	}
 	if msg := strings.Join(tb.errors, "\n"); !strings.Contains(msg, "inside minority window") {
 		t.Fatalf("the fail file failed, but not on a minority window:\n%s", msg)
+	}
+}
+
+// freshAloneScript replays the case rapid shrank seed 37678 to (the
+// shrinker's first failure, found on a core whose majority quorum knew
+// only its established members): three of five crash while two join; n5
+// restarts in memory cut off from everyone and founds its established
+// set alone, then the cut moves to {n2 n3 n5} | {n1 n4 n6 n7} — three of
+// seven members, n1 and n4 down on the other side. n5 established n2 and
+// n3 by its own acknowledgement, measured them against the initial size
+// of five and acknowledged a stop. It returns the quorum check's
+// violations after heal and quiescence.
+func freshAloneScript(broken core.BrokenFor) []checks.Violation {
+	const nodes = 5
+	s := New(Options{Seed: 1, Configure: func(cfg *core.Config) {
+		Strategies["gossip"](cfg)
+		cfg.Partition = core.PartitionConfig{Kind: core.MajorityQuorum, InitialClusterSize: nodes, TrackMaxSize: true}
+		cfg.Broken = broken
+	}})
+	for i := 1; i <= nodes; i++ {
+		s.AddNode(nodeName(i))
+	}
+	s.RunFor(settleTime)
+	s.Crash("n4")
+	s.AddNode("n6")
+	s.Crash("n1")
+	s.AddNode("n7")
+	s.Crash("n5")
+	s.Partition([]core.NodeID{"n5"}, []core.NodeID{"n1", "n2", "n3", "n4", "n6", "n7"})
+	s.Restart("n5")
+	s.Restart("n1")
+	s.RunFor(1047 * time.Millisecond)
+	s.Heal()
+	s.Partition([]core.NodeID{"n2", "n3", "n5"}, []core.NodeID{"n1", "n4", "n6", "n7"})
+	s.RunFor(1839 * time.Millisecond)
+	s.Request("n5", core.Request{Op: core.OpStop, IDs: []core.ChildID{"c1"}, Stop: core.StopOptions{Await: true}})
+	s.Restart("n4")
+	s.RunFor(2 * time.Millisecond)
+	s.Heal()
+	s.RunFor(10 * time.Second)
+	t := FastTiming()
+	bound := t.DownAfter + 2*t.TickInterval + 2*s.opts.Net.MaxDelay
+	return checks.Quorum(s.MinorityWindows(), bound, s.Instances(), s.History())
+}
+
+// TestRapidQuorumFreshNodeRestartedAlone is the regression of seed
+// 37678's product bug: on the real core the fresh n5 counts every member
+// its peers' heartbeats list (core/quorum_members.go) and acknowledges
+// nothing on its side of three of seven; on a core that measures against
+// its established members only (core.Broken.QuorumKnowsEstablishedOnly)
+// the same script fails the minority-window check.
+func TestRapidQuorumFreshNodeRestartedAlone(t *testing.T) {
+	if vs := freshAloneScript(core.BrokenFor{}); len(vs) > 0 {
+		t.Fatalf("the real core acknowledged inside a minority window: %v", vs)
+	}
+	vs := freshAloneScript(core.BrokenFor{QuorumKnowsEstablishedOnly: true})
+	if len(vs) == 0 {
+		t.Fatal("the script passed on a core that measures against its established members only")
+	}
+	if !strings.Contains(vs[0].Detail, "inside minority window") || vs[0].Node != "n5" {
+		t.Fatalf("the script failed, but not on n5's minority window: %v", vs)
 	}
 }
