@@ -20,6 +20,7 @@ func (s *Sim) drain(sn *simNode) {
 				s.tracef(TraceEvent{Kind: "left", Node: string(sn.name)}, "%s", sn.name)
 				sn.up, sn.left = false, true
 				s.killChildren(sn)
+				s.noteContacts() // minority.go
 			}
 			return
 		}

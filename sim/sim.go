@@ -259,6 +259,12 @@ type simNode struct {
 	left  bool // finished a graceful leave
 	// addedAt is when the node first booted (minority.go)
 	addedAt core.Instant
+	// member: the node, joined after the start, has been linked with a
+	// majority of the settled members for a join window; inContact: it is
+	// linked so since contactSince (minority.go)
+	member       bool
+	inContact    bool
+	contactSince core.Instant
 
 	// strict mode and process pauses (strict.go)
 	drift       float64
@@ -548,6 +554,7 @@ func (s *Sim) boot(sn *simNode) error {
 	sn.fence, sn.pausedUntil, sn.pauseQ = core.NoLease, 0, nil
 	sn.hookClaims = map[hookClaim]claimState{}
 	s.tracef(TraceEvent{Kind: "boot", Node: string(sn.name)}, "%s inc=%d", sn.name, sn.inc)
+	s.noteContacts() // minority.go
 	s.drain(sn)
 	inc := sn.inc
 	var tick func()
@@ -598,6 +605,7 @@ func (s *Sim) Crash(name core.NodeID) {
 	}
 	sn.up = false
 	sn.starting = 0
+	s.noteContacts() // minority.go
 	if s.opts.Durable {
 		if lost := len(sn.disk.unsynced); lost > 0 {
 			kept := sn.disk.crash(s.rng)
@@ -725,6 +733,7 @@ func (s *Sim) Cut(a, b core.NodeID) {
 	s.blocked[[2]core.NodeID{a, b}] = true
 	s.blocked[[2]core.NodeID{b, a}] = true
 	s.tracef(TraceEvent{Kind: "cut", Node: string(a), Peer: string(b)}, "%s %s", a, b)
+	s.noteContacts() // minority.go
 	s.lossy = true
 	if len(s.handovers) > 0 {
 		s.cover(CoverPartitionDuringHandover)
@@ -738,6 +747,7 @@ func (s *Sim) Connected(a, b core.NodeID) bool { return !s.blocked[[2]core.NodeI
 func (s *Sim) Heal() {
 	s.blocked = map[[2]core.NodeID]bool{}
 	s.tracef(TraceEvent{Kind: "heal"}, "")
+	s.noteContacts() // minority.go
 	if s.runningDuplicates() {
 		s.cover(CoverHealWithDuplicates)
 	}
