@@ -83,9 +83,18 @@ func (c *lockstep) runFor(d time.Duration) {
 	}
 }
 
+// pumpRoundsMax bounds pump: a cluster whose nodes keep returning
+// non-empty batches without any tick never goes quiet, a bug (a driver's
+// delivery loop would spin), and fails the test instead of hanging it.
+const pumpRoundsMax = 100_000
+
 // pump delivers every output until the cluster is quiet.
 func (c *lockstep) pump() {
-	for busy := true; busy; {
+	c.t.Helper()
+	for busy, rounds := true, 0; busy; rounds++ {
+		if rounds == pumpRoundsMax {
+			c.t.Fatalf("the cluster is not quiet after %d delivery rounds without a tick", rounds)
+		}
 		busy = false
 		for _, name := range c.names {
 			n := c.nodes[name]

@@ -43,7 +43,9 @@ func (s stage) command() string {
 func oracleStages(name string, seeds int, testTimeout time.Duration) ([]stage, error) {
 	// Cheapest first: core's own tests build one small binary.
 	flags := func(extra ...string) []string {
-		return append([]string{"-test.count=1", "-test.timeout=" + testTimeout.String()}, extra...)
+		// -test.failfast: the first failure is the verdict; tests after
+		// it (which a mutant may hang) need not run.
+		return append([]string{"-test.count=1", "-test.failfast", "-test.timeout=" + testTimeout.String()}, extra...)
 	}
 	fast := []stage{
 		{name: "core", pkg: "./core", run: flags()},
@@ -54,7 +56,7 @@ func oracleStages(name string, seeds int, testTimeout time.Duration) ([]stage, e
 	case "fast":
 		return fast, nil
 	case "full":
-		return append(fast, stage{name: "go test ./...", args: []string{"-vet=off", "-count=1", "-timeout", testTimeout.String(), "./..."}}), nil
+		return append(fast, stage{name: "go test ./...", args: []string{"-vet=off", "-count=1", "-failfast", "-timeout", testTimeout.String(), "./..."}}), nil
 	}
 	return nil, fmt.Errorf("unknown oracle %q (want fast or full)", name)
 }
@@ -159,20 +161,35 @@ func (r *runner) run(overlay string) (Status, string, string) {
 		t := time.Now()
 		out, end, buildFailed, err := r.exec(st, overlay)
 		r.took[st.name] = time.Since(t)
-		switch {
-		case buildFailed:
-			return Uncompilable, st.name, firstMatch(out, "")
-		case end != finished:
-			return TimedOut, st.name, timeoutDetail(r.stageBounds(st), end)
-		case err == nil:
-			continue
-		case bytes.Contains(out, []byte("[build failed]")) || bytes.Contains(out, []byte("[setup failed]")):
-			return Uncompilable, st.name, firstMatch(out, "")
-		default:
-			return Killed, st.name, firstMatch(out, "--- FAIL")
+		status, detail := verdict(out, end, buildFailed, err)
+		if status == TimedOut {
+			detail = timeoutDetail(r.stageBounds(st), end)
+		}
+		if status != Survived {
+			return status, st.name, detail
 		}
 	}
 	return Survived, "", ""
+}
+
+// verdict judges one stage from its output and how it ended. A test that
+// failed kills the mutant even if a later test then hung the stage past
+// its bound: the failure is a verdict, the hang adds nothing to it.
+func verdict(out []byte, end ended, buildFailed bool, err error) (Status, string) {
+	switch {
+	case buildFailed:
+		return Uncompilable, firstMatch(out, "")
+	case end != finished && bytes.Contains(out, []byte("--- FAIL")):
+		return Killed, firstMatch(out, "--- FAIL")
+	case end != finished:
+		return TimedOut, ""
+	case err == nil:
+		return Survived, ""
+	case bytes.Contains(out, []byte("[build failed]")) || bytes.Contains(out, []byte("[setup failed]")):
+		return Uncompilable, firstMatch(out, "")
+	default:
+		return Killed, firstMatch(out, "--- FAIL")
+	}
 }
 
 // exec runs one stage: for a pkg stage, a build then the binary.
