@@ -13,13 +13,13 @@ func TestReadyEmpty(t *testing.T) {
 		t.Fatal("a batch with nothing to persist is not empty")
 	}
 	for name, rd := range map[string]Ready{
-		"messages": {Messages: []Envelope{{To: "n2"}}},
-		"effects":  {Effects: []Effect{{ID: "c"}}},
-		"replies":  {Replies: []Reply{{ID: 1}}},
-		"changes":  {Changes: []RegistryChange{{}}},
-		"hooks":    {Hooks: []Hook{{}}},
-		"lease":    {LeaseUntil: 1},
-		"persist":  {Persist: &PersistBatch{Incarnation: 1}},
+		"messages":             {Messages: []Envelope{{To: "n2"}}},
+		"effects":              {Effects: []Effect{{ID: "c"}}},
+		"replies":              {Replies: []Reply{{ID: 1}}},
+		"changes":              {Changes: []RegistryChange{{}}},
+		"hooks":                {Hooks: []Hook{{}}},
+		"lease":                {LeaseUntil: 1},
+		"persist":              {Persist: &PersistBatch{Incarnation: 1}},
 		"messages and replies": {Messages: []Envelope{{To: "n2"}}, Replies: []Reply{{ID: 1}}},
 	} {
 		if rd.Empty() {
