@@ -16,6 +16,7 @@ type lockstep struct {
 	now     Instant
 	replies map[NodeID][]Reply
 	hooks   map[NodeID][]Hook
+	effects map[NodeID][]Effect
 	// sent logs every message a node emitted, delivered or dropped.
 	sent []Envelope
 	// drop, when set, discards the messages it returns true for.
@@ -27,7 +28,7 @@ type lockstep struct {
 func newLockstep(t *testing.T, n int, tune func(*Config)) *lockstep {
 	t.Helper()
 	c := &lockstep{t: t, nodes: map[NodeID]*Node{}, now: Instant(1000 * time.Second),
-		replies: map[NodeID][]Reply{}, hooks: map[NodeID][]Hook{}}
+		replies: map[NodeID][]Reply{}, hooks: map[NodeID][]Hook{}, effects: map[NodeID][]Effect{}}
 	for i := 1; i <= n; i++ {
 		c.names = append(c.names, NodeID(fmt.Sprintf("n%d", i)))
 	}
@@ -112,6 +113,7 @@ func (c *lockstep) pump() {
 					to.Step(c.now, env.Msg)
 				}
 			}
+			c.effects[name] = append(c.effects[name], rd.Effects...)
 			for _, e := range rd.Effects {
 				if e.Kind == EffectStart {
 					n.ChildEvent(c.now, ChildEvent{Kind: ChildStarted, ID: e.ID, Instance: e.Instance})
