@@ -159,6 +159,24 @@ type LinBudget struct {
 	Timeout time.Duration
 }
 
+// HarnessLinSteps is the step budget per child with which every harness
+// judges a history (the simulator's sweep and rapid cases, scenario
+// files, e2e/netfault's real histories), so that no verdict depends on
+// the machine's speed or load: the same history gets the same verdict
+// anywhere. It is sized from the most steps one child's check took: 237
+// on the passing real histories of e2e/netfault (2,496–5,296 ops, 24
+// children), 5,066 on a broken node's, the sweep's maxima as TestSweep -v
+// logs them far below; 100,000 leaves a margin of about 20 over the
+// worst. A child that needs more is undecided (LinInconclusive): the
+// harnesses report that as neither a pass nor a failure.
+const HarnessLinSteps int64 = 100_000
+
+// CheckLinearizableHarness is CheckLinearizableWithin under the harnesses'
+// budget: HarnessLinSteps per child and no wall-clock bound.
+func CheckLinearizableHarness(h History) LinResult {
+	return CheckLinearizableWithin(h, LinBudget{Steps: HarnessLinSteps})
+}
+
 // CheckLinearizableWithin is CheckLinearizable under budget b: a step
 // budget per child, a wall-clock timeout, or both.
 func CheckLinearizableWithin(h History, b LinBudget) LinResult {

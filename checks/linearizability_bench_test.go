@@ -8,7 +8,7 @@ func BenchmarkCheckLinearizable(b *testing.B) {
 	h := genHistory(genConfig{Ops: 10000, Children: 100, Clients: 20, UnknownFrac: 0.01, Seed: 42})
 	b.ReportAllocs()
 	for b.Loop() {
-		if res := CheckLinearizable(h, checkTimeout); res.Status != LinOk {
+		if res := CheckLinearizableHarness(h); res.Status != LinOk {
 			b.Fatal(res)
 		}
 	}
@@ -22,7 +22,7 @@ func BenchmarkCheckLinearizableIllegal(b *testing.B) {
 	h.Add(op(99, OpStop, "c000", 1<<41, 1<<41+1, OutcomeOK, 0))
 	b.ReportAllocs()
 	for b.Loop() {
-		if res := CheckLinearizable(h, checkTimeout); res.Status != LinIllegal {
+		if res := CheckLinearizableHarness(h); res.Status != LinIllegal {
 			b.Fatal(res)
 		}
 	}

@@ -71,7 +71,7 @@ func TestLinearizableOk(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := CheckLinearizable(tt.h, checkTimeout)
+			res := CheckLinearizableHarness(tt.h)
 			if res.Status != LinOk {
 				t.Fatalf("got %v, want ok\n%s", res, tt.h)
 			}
@@ -115,7 +115,7 @@ func TestLinearizableIllegal(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := CheckLinearizable(tt.h, checkTimeout)
+			res := CheckLinearizableHarness(tt.h)
 			if res.Status != LinIllegal || res.Child != "a" {
 				t.Fatalf("got %v (child %q), want illegal on a\n%s", res, res.Child, tt.h)
 			}
@@ -131,7 +131,7 @@ func TestLinearizableNamesFailingChildren(t *testing.T) {
 		op(2, OpStop, "b", 0, 10, OutcomeOK, 0),   // illegal
 		op(0, OpLookup, "a", 20, 30, OutcomeOK, 1),
 	)
-	res := CheckLinearizable(h, checkTimeout)
+	res := CheckLinearizableHarness(h)
 	if res.Status != LinIllegal {
 		t.Fatalf("got %v, want illegal", res)
 	}
@@ -199,7 +199,7 @@ func TestLinearizableUnknownOutcomes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := CheckLinearizable(tt.h, checkTimeout)
+			res := CheckLinearizableHarness(tt.h)
 			if res.Status != tt.want {
 				t.Fatalf("got %v, want %v\n%s", res, tt.want, tt.h)
 			}
@@ -215,7 +215,7 @@ func TestLinearizableFailedOpsConstrainNothing(t *testing.T) {
 		op(1, OpLookup, "a", 60, 70, OutcomeFailed, 0),
 		op(1, OpLookup, "a", 80, 90, OutcomeOK, 1),
 	)
-	res := CheckLinearizable(h, checkTimeout)
+	res := CheckLinearizableHarness(h)
 	if res.Status != LinOk || res.Checked != 2 || res.Unchecked != 3 {
 		t.Fatalf("got %v, want ok with 2 checked, 3 unchecked", res)
 	}
@@ -230,7 +230,7 @@ func TestLinearizableMalformed(t *testing.T) {
 		op(0, OpKind(9), "a", 0, 10, OutcomeOK, 1),
 		op(0, OpStart, "a", 0, 10, Outcome(0), 1),
 	} {
-		res := CheckLinearizable(hist(o), checkTimeout)
+		res := CheckLinearizableHarness(hist(o))
 		if res.Status != LinMalformed || res.Err == nil {
 			t.Errorf("%v: got %v, want malformed", o, res)
 		}
@@ -284,7 +284,7 @@ func hardIllegal(n int) History {
 // machine) cannot be decided in 20 ms, so the wall-clock timeout ends it
 // as inconclusive; load only makes that more certain.
 func TestLinearizableTimeoutIsInconclusive(t *testing.T) {
-	if res := CheckLinearizable(hardIllegal(6), checkTimeout); res.Status != LinIllegal {
+	if res := CheckLinearizableHarness(hardIllegal(6)); res.Status != LinIllegal {
 		t.Fatalf("small instance: got %v, want illegal", res)
 	}
 	res := CheckLinearizable(hardIllegal(60), 20*time.Millisecond)
@@ -392,7 +392,7 @@ func TestWriteVisualization(t *testing.T) {
 		), LinIllegal},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			res := CheckLinearizable(tt.h, checkTimeout)
+			res := CheckLinearizableHarness(tt.h)
 			if res.Status != tt.want {
 				t.Fatalf("got %v, want %v", res, tt.want)
 			}
@@ -417,7 +417,7 @@ func TestWriteVisualization(t *testing.T) {
 func TestGeneratedHistories(t *testing.T) {
 	for seed := uint64(1); seed <= 20; seed++ {
 		h := genHistory(genConfig{Ops: 2000, Children: 20, Clients: 10, UnknownFrac: 0.02, Seed: seed})
-		res := CheckLinearizable(h, checkTimeout)
+		res := CheckLinearizableHarness(h)
 		if res.Status != LinOk {
 			t.Fatalf("seed %d: %v\n%s", seed, res, h.Describe())
 		}
@@ -430,14 +430,14 @@ func TestGeneratedHistories(t *testing.T) {
 		for _, o := range h.Ops {
 			end = max(end, o.Return)
 		}
-		probe := CheckLinearizable(hist(append(h.ForChild(last.Child).Ops,
-			op(99, OpLookup, last.Child, end+1, end+2, OutcomeNotFound, 0))...), checkTimeout)
+		probe := CheckLinearizableHarness(hist(append(h.ForChild(last.Child).Ops,
+			op(99, OpLookup, last.Child, end+1, end+2, OutcomeNotFound, 0))...))
 		bad := op(99, OpLookup, last.Child, end+1, end+2, OutcomeNotFound, 0)
 		if probe.Status == LinOk { // absent at the end
 			bad = op(99, OpLookup, last.Child, end+1, end+2, OutcomeOK, 0)
 		}
 		h.Add(bad)
-		if res := CheckLinearizable(h, checkTimeout); res.Status != LinIllegal || res.Child != last.Child {
+		if res := CheckLinearizableHarness(h); res.Status != LinIllegal || res.Child != last.Child {
 			t.Fatalf("seed %d: broken history: got %v (child %q), want illegal on %s", seed, res, res.Child, last.Child)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/phub/phub/checks"
 	"github.com/phub/phub/core"
@@ -778,7 +777,7 @@ func (p *parser) expectQuiescent(toks []string) (func(*Runner) error, error) {
 			return violations(vs)
 		}
 		if g.Linearizable {
-			res := checks.CheckLinearizable(r.sim.History(), 10*time.Second)
+			res := checks.CheckLinearizableHarness(r.sim.History())
 			if res.Status != checks.LinOk {
 				return fmt.Errorf("linearizability: %s", res.String())
 			}

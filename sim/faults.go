@@ -200,9 +200,18 @@ type Result struct {
 	Coverage map[string]int
 }
 
-// Failed reports whether any check failed.
+// Failed reports whether any check failed. A linearizability check that
+// ran out of its step budget (Undecided) is not a failure.
 func (r *Result) Failed() bool {
-	return len(r.Violations) > 0 || (r.LinChecked && r.Lin.Status != checks.LinOk)
+	return len(r.Violations) > 0 || (r.LinChecked && r.Lin.Status != checks.LinOk && r.Lin.Status != checks.LinInconclusive)
+}
+
+// Undecided reports whether the linearizability check ran out of its
+// step budget (checks.HarnessLinSteps per child) on some child and found
+// no other child illegal: the seed is neither passed nor failed, and the
+// same seed is undecided on any machine.
+func (r *Result) Undecided() bool {
+	return r.LinChecked && r.Lin.Status == checks.LinInconclusive
 }
 
 // Summary describes the failure with the seed and the replay command.

@@ -229,7 +229,7 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 	res.Coverage = s.Coverage()
 	if g.Linearizable {
 		res.LinChecked = true
-		res.Lin = checks.CheckLinearizable(s.history, 10*time.Second)
+		res.Lin = checks.CheckLinearizableHarness(s.history)
 	}
 	return res, s
 }

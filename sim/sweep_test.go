@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/phub/phub/checks"
 )
 
 // seedsPerClass is the default sweep size; PHUB_SEEDS overrides it.
@@ -65,7 +67,7 @@ func TestSweep(t *testing.T) {
 	for _, class := range Classes {
 		t.Run(string(class), func(t *testing.T) {
 			ran++
-			fails := 0
+			fails, undecided := 0, 0
 			var worst, slowest time.Duration
 			hits := map[string]int{}
 			windows, unknownOps, ops, lin := 0, 0, 0, 0
@@ -77,6 +79,9 @@ func TestSweep(t *testing.T) {
 					if fails <= 3 {
 						t.Errorf("FAIL %s%s", res.Summary(), artifactsFor(class, seed))
 					}
+				} else if res.Undecided() {
+					undecided++
+					t.Logf("UNDECIDED %s", res.Summary())
 				}
 				worst = max(worst, res.Overlap)
 				slowest = max(slowest, res.ConvergedAfter)
@@ -94,8 +99,8 @@ func TestSweep(t *testing.T) {
 					linSteps = max(linSteps, res.Lin.Steps)
 				}
 			}
-			t.Logf("%s: %d seeds, %d ops, %d linearizability checks (%d unknown-outcome ops, at most %d porcupine steps on one child), max duplicate overlap %v, slowest convergence after heal %v, buggify hits %v, minority windows %d",
-				class, n, ops, lin, unknownOps, linSteps, worst, slowest, hits, windows)
+			t.Logf("%s: %d seeds, %d ops, %d linearizability checks (%d unknown-outcome ops, at most %d porcupine steps on one child, budget %d), max duplicate overlap %v, slowest convergence after heal %v, buggify hits %v, minority windows %d",
+				class, n, ops, lin, unknownOps, linSteps, checks.HarnessLinSteps, worst, slowest, hits, windows)
 			if fails > 0 {
 				t.Errorf("%s: %d of %d seeds failed", class, fails, n)
 			}
@@ -113,6 +118,10 @@ func TestSweep(t *testing.T) {
 				if ops == 0 {
 					t.Error("no client operation was recorded")
 				}
+			}
+			if undecided > 0 && !t.Failed() {
+				// Neither a pass nor a failure: every other check passed.
+				t.Skipf("%s: %d of %d seeds undecided (linearizability out of its step budget), no failure", class, undecided, n)
 			}
 		})
 	}

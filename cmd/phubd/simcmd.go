@@ -176,7 +176,7 @@ func simCmd(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	start := time.Now()
-	var runs, failures int
+	var runs, failures, undecided int
 	lastProgress := time.Time{}
 	cursors := make([]*seedCursor, len(o.classes))
 	for i, c := range o.classes {
@@ -184,7 +184,7 @@ func simCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	done := func() int {
 		writeClassCounts(stdout, cursors)
-		return summary(stdout, runs, failures, start)
+		return summary(stdout, runs, failures, undecided, start)
 	}
 	total := uint64(len(cursors)) * o.count
 	for k := uint64(0); k < total; k++ {
@@ -201,6 +201,10 @@ func simCmd(args []string, stdout, stderr io.Writer) int {
 		cur.runs++
 		cur.last = seed
 		failed, report := runOneSeed(cur.class, seed, o)
+		if !failed && report != "" {
+			undecided++
+			fmt.Fprintf(stdout, "\nUNDECIDED %s\n", report)
+		}
 		if failed {
 			failures++
 			cur.failures++
@@ -238,6 +242,9 @@ func runOneSeed(class sim.Class, seed uint64, o *simOptions) (failed bool, repor
 	}
 	res := sim.RunSeed(class, seed, sim.Options{Detector: o.run.Detector, Nodes: o.run.Nodes})
 	if !res.Failed() {
+		if res.Undecided() {
+			return false, res.Summary() // neither a pass nor a failure
+		}
 		return false, ""
 	}
 	report = res.Summary()
@@ -252,11 +259,22 @@ func runOneSeed(class sim.Class, seed uint64, o *simOptions) (failed bool, repor
 	return true, report
 }
 
-func summary(w io.Writer, runs, failures int, start time.Time) int {
+// summary prints the sweep's summary line, with the seeds whose
+// linearizability check ran out of its step budget when there are any,
+// and returns the exit status: 1 with a failure, 3 with undecided seeds
+// and no failure (neither passed nor failed), 0 otherwise.
+func summary(w io.Writer, runs, failures, undecided int, start time.Time) int {
 	el := time.Since(start)
-	fmt.Fprintf(w, "%d runs, %d failures, %.1fs, %.1f seeds/s\n", runs, failures, el.Seconds(), float64(runs)/el.Seconds())
-	if failures > 0 {
+	und := ""
+	if undecided > 0 {
+		und = fmt.Sprintf(", %d undecided (linearizability out of its step budget)", undecided)
+	}
+	fmt.Fprintf(w, "%d runs, %d failures%s, %.1fs, %.1f seeds/s\n", runs, failures, und, el.Seconds(), float64(runs)/el.Seconds())
+	switch {
+	case failures > 0:
 		return 1
+	case undecided > 0:
+		return 3
 	}
 	return 0
 }
@@ -332,8 +350,11 @@ func replayCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stdout, "self-check: two runs gave identical traces")
 	}
-	if rep.Result.Failed() {
+	switch {
+	case rep.Result.Failed():
 		return 1
+	case rep.Result.Undecided():
+		return 3 // neither passed nor failed
 	}
 	return 0
 }

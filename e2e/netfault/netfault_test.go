@@ -124,6 +124,10 @@ func TestNetFault(t *testing.T) {
 					}
 					t.Errorf("violation: %s", v)
 				}
+				if rep.Undecided != "" && len(rep.Violations) == 0 {
+					// Neither a pass nor a failure: every other check passed.
+					t.Skipf("netfault %s: %s", mode, rep.Undecided)
+				}
 			})
 		}
 	})
@@ -290,7 +294,7 @@ func runNetFault(t *testing.T, bin string, o runOpts) (report, []fault) {
 	swg.Wait()
 	last := smp.sampleNow()
 
-	data := runData{History: w.History(), Samples: smp.all(), Faults: nem.Faults(), Final: final, ConvergeErr: convErr, FinalProcs: last, LinTimeout: time.Minute}
+	data := runData{History: w.History(), Samples: smp.all(), Faults: nem.Faults(), Final: final, ConvergeErr: convErr, FinalProcs: last}
 	rep := analyze(data, g)
 	t.Logf("netfault %s: %s", mode, data.History.Describe())
 	t.Logf("netfault %s:\n%s", mode, rep)

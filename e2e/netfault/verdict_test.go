@@ -44,7 +44,10 @@ type runData struct {
 	ConvergeErr error
 	// FinalProcs is the last sample, taken after convergence.
 	FinalProcs sample
-	LinTimeout time.Duration
+	// LinSteps is the linearizability check's step budget per child (0:
+	// checks.HarnessLinSteps); a step budget, never a wall-clock one, so
+	// the verdict does not depend on the machine's load.
+	LinSteps int64
 }
 
 // report is the figures of one run, the README's table row.
@@ -68,6 +71,10 @@ type report struct {
 	Availability float64
 	Gaps         []time.Duration // sorted
 	Violations   []string
+	// Undecided says why the linearizability check is neither passed nor
+	// failed: it ran out of its step budget on some child and found no
+	// other child illegal ("" when decided).
+	Undecided string
 }
 
 // GapQuantile returns the q-quantile of the gaps (0 if none).
@@ -282,9 +289,15 @@ func analyze(d runData, g guarantees) report {
 	// first non-transitive cut.
 	lh, cut := linearizablePrefix(d.History, d.Faults)
 	r.LinCut = cut
-	r.Lin = checks.CheckLinearizable(lh, d.LinTimeout)
+	steps := d.LinSteps
+	if steps == 0 {
+		steps = checks.HarnessLinSteps
+	}
+	r.Lin = checks.CheckLinearizableWithin(lh, checks.LinBudget{Steps: steps})
 	switch {
-	case r.Lin.Status == checks.LinInconclusive || r.Lin.Status == checks.LinMalformed:
+	case r.Lin.Status == checks.LinInconclusive:
+		r.Undecided = fmt.Sprintf("linearizability undecided within %d steps per child: %v", steps, r.Lin)
+	case r.Lin.Status == checks.LinMalformed:
 		violate("linearizability not decided: %v", r.Lin)
 	case g.Quorum && r.Lin.Status != checks.LinOk:
 		violate("%v", r.Lin)

@@ -53,7 +53,7 @@ func TestVerdictMeasuresDuplicateOverlap(t *testing.T) {
 	smp = append(smp, samplesOf(0, s, []int{100}, one)...)
 	smp = append(smp, samplesOf(s+50*time.Millisecond, 2*s, []int{100}, one, two)...)
 	smp = append(smp, samplesOf(2*s+100*time.Millisecond, 3*s, []int{100}, two)...)
-	d := runData{History: startedHistory(), Samples: smp, Final: map[string]uint64{"c1": 1}, FinalProcs: smp[len(smp)-1], LinTimeout: 10 * s}
+	d := runData{History: startedHistory(), Samples: smp, Final: map[string]uint64{"c1": 1}, FinalProcs: smp[len(smp)-1]}
 
 	r := analyze(d, unitGuarantees)
 	if got := r.Overlap["calm"]; got < s || got > 1100*time.Millisecond {
@@ -80,7 +80,7 @@ func TestVerdictBoundsDuplicatesOfAPausedNode(t *testing.T) {
 	smp = append(smp, samplesOf(0, s, []int{100}, one)...)
 	smp = append(smp, samplesOf(s+50*time.Millisecond, 2*s, []int{100}, one, two)...)
 	smp = append(smp, samplesOf(2*s+100*time.Millisecond, 3*s, []int{100}, two)...)
-	d := runData{History: startedHistory(), Samples: smp, Final: map[string]uint64{"c1": 1}, FinalProcs: smp[len(smp)-1], LinTimeout: 10 * s}
+	d := runData{History: startedHistory(), Samples: smp, Final: map[string]uint64{"c1": 1}, FinalProcs: smp[len(smp)-1]}
 	d.Faults = []fault{{Kind: faultPause, Nodes: []int{0}, Start: 900 * time.Millisecond, Heal: 1500 * time.Millisecond, Healthy: 2 * s}}
 	if r := analyze(d, unitGuarantees); hasViolation(r, "duplicate:") || r.Overlap[string(faultPause)] < s {
 		t.Fatalf("a 1 s overlap within a 0.6 s pause + 0.5 s: %v, violations %v", r.Overlap, r.Violations)
@@ -96,7 +96,7 @@ func TestVerdictFindsOrphans(t *testing.T) {
 	orphan := child
 	orphan.PPID = 1
 	smp := append(samplesOf(0, s, []int{100}, child), samplesOf(s+150*time.Millisecond, 3*s, []int{0}, orphan)...)
-	d := runData{History: startedHistory(), Samples: smp, Final: map[string]uint64{"c1": 1}, FinalProcs: smp[len(smp)-1], LinTimeout: 10 * s}
+	d := runData{History: startedHistory(), Samples: smp, Final: map[string]uint64{"c1": 1}, FinalProcs: smp[len(smp)-1]}
 	if r := analyze(d, unitGuarantees); len(r.Orphans) != 1 || !hasViolation(r, "orphan:") {
 		t.Fatalf("a child outliving its phubd by 1.85 s is not an orphan: %v", r.Violations)
 	}
@@ -115,7 +115,7 @@ func TestVerdictFindsResurrection(t *testing.T) {
 	first := proc(10, 100, "c1", 150*time.Millisecond)
 	again := proc(11, 100, "c1", 2*s)
 	smp := append(samplesOf(200*time.Millisecond, s, []int{100}, first), samplesOf(2*s, 3*s, []int{100}, again)...)
-	d := runData{History: h, Samples: smp, Final: map[string]uint64{}, FinalProcs: smp[len(smp)-1], LinTimeout: 10 * s}
+	d := runData{History: h, Samples: smp, Final: map[string]uint64{}, FinalProcs: smp[len(smp)-1]}
 	r := analyze(d, unitGuarantees)
 	if len(r.Resurrected) != 1 || !hasViolation(r, "resurrected:") || !hasViolation(r, "stopped child running:") {
 		t.Fatalf("a process started 0.9 s after an acknowledged stop is not a resurrection: %v", r.Violations)
@@ -158,7 +158,7 @@ func TestVerdictFindsResurrection(t *testing.T) {
 
 func TestVerdictFindsLostChild(t *testing.T) {
 	smp := append(samplesOf(0, s, []int{100}, proc(10, 100, "c1", 0)), samplesOf(s+150*time.Millisecond, 2*s, []int{100})...)
-	d := runData{History: startedHistory(), Samples: smp, Final: map[string]uint64{}, FinalProcs: smp[len(smp)-1], LinTimeout: 10 * s}
+	d := runData{History: startedHistory(), Samples: smp, Final: map[string]uint64{}, FinalProcs: smp[len(smp)-1]}
 	if r := analyze(d, unitGuarantees); len(r.Lost) != 1 || !hasViolation(r, "lost:") {
 		t.Fatalf("an acknowledged, never stopped child without process is not lost: %v", r.Violations)
 	}
@@ -176,7 +176,7 @@ func TestVerdictJudgesHealDetectionAndHistory(t *testing.T) {
 	h.Add(checks.Op{Client: 2, Node: "n2", Child: "c1", Kind: checks.OpLookup, Call: int64(300 * time.Millisecond), Return: int64(400 * time.Millisecond), Outcome: checks.OutcomeNotFound})
 	p := proc(10, 100, "c1", 150*time.Millisecond)
 	smp := samplesOf(200*time.Millisecond, 2*s, []int{100}, p)
-	d := runData{History: h, Samples: smp, Final: map[string]uint64{"c1": 1}, FinalProcs: smp[len(smp)-1], LinTimeout: 10 * s,
+	d := runData{History: h, Samples: smp, Final: map[string]uint64{"c1": 1}, FinalProcs: smp[len(smp)-1],
 		Faults: []fault{{Kind: faultSplit, Start: s, Heal: 2 * s}, {Kind: faultKill, Start: 3 * s, Heal: 4 * s, Healthy: 16 * s}}}
 	r := analyze(d, unitGuarantees)
 	if r.Lin.Status != checks.LinIllegal || !hasViolation(r, "linearizability illegal") {
@@ -197,7 +197,7 @@ func TestVerdictChecksHistoryUpToTheNonTransitiveCut(t *testing.T) {
 	h.Add(checks.Op{Client: 2, Node: "n1", Child: "c1", Kind: checks.OpLookup, Call: int64(5 * s), Return: int64(5*s + 1), Outcome: checks.OutcomeNotFound})
 	p := proc(10, 100, "c1", 150*time.Millisecond)
 	smp := samplesOf(200*time.Millisecond, 8*s, []int{100}, p)
-	d := runData{History: h, Samples: smp, Final: map[string]uint64{"c1": 1}, FinalProcs: smp[len(smp)-1], LinTimeout: 10 * s}
+	d := runData{History: h, Samples: smp, Final: map[string]uint64{"c1": 1}, FinalProcs: smp[len(smp)-1]}
 	if r := analyze(d, unitGuarantees); r.Lin.Status != checks.LinIllegal || r.LinCut != -1 {
 		t.Fatalf("without a cut the whole history is checked: %v (cut %v)", r.Lin, r.LinCut)
 	}
@@ -252,5 +252,31 @@ func TestReadmeStatesNetfaultBounds(t *testing.T) {
 		if !strings.Contains(section, want) {
 			t.Errorf("README's reliability section does not state %q", want)
 		}
+	}
+}
+
+// A history whose check runs out of its step budget is undecided: no
+// violation (not a failure) and Undecided set (not a pass); under the
+// harness budget the same history is decided. The budget counts steps, so
+// the verdict is the same under any load.
+func TestVerdictUndecidedIsNeitherPassNorFailure(t *testing.T) {
+	h := startedHistory()
+	for i := 0; i < 4; i++ { // concurrent stops and lookups: more than one step to decide
+		at := int64(300*time.Millisecond) + int64(i)
+		h.Add(checks.Op{Client: 2 + i, Node: "n2", Child: "c1", Kind: checks.OpLookup, Call: at, Return: at + int64(s), Outcome: checks.OutcomeOK, Nodes: []string{"n1"}, Epoch: 1})
+	}
+	p := proc(10, 100, "c1", 150*time.Millisecond)
+	smp := samplesOf(200*time.Millisecond, 3*s, []int{100}, p)
+	d := runData{History: h, Samples: smp, Final: map[string]uint64{"c1": 1}, FinalProcs: smp[len(smp)-1], LinSteps: 2}
+	r := analyze(d, unitGuarantees)
+	if r.Lin.Status != checks.LinInconclusive || r.Undecided == "" {
+		t.Fatalf("a check out of its budget: %v, undecided %q; want inconclusive and undecided", r.Lin, r.Undecided)
+	}
+	if len(r.Violations) > 0 {
+		t.Fatalf("an undecided check was reported as a failure: %v", r.Violations)
+	}
+	d.LinSteps = 0
+	if r := analyze(d, unitGuarantees); r.Lin.Status != checks.LinOk || r.Undecided != "" || len(r.Violations) > 0 {
+		t.Fatalf("under the harness budget: %v, undecided %q, violations %v; want ok", r.Lin, r.Undecided, r.Violations)
 	}
 }
