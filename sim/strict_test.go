@@ -115,6 +115,10 @@ var strictSweepFinds = []struct {
 	{ClassNone, 2083, "which_children_global listed f1 (a child whose start fails) after its failure report, still queued on its busy node: a check bug (checks.Instance.EndSeen); at 0021fbd the same trace passes with the fix"},
 	{ClassMix, 1277, "which_children_global: peers recorded while the asking node was paused, not when it took the request (harness, sim/client.go)"},
 	{ClassNonTransitive, 4307, "a child whose start rebuilt the deadline heap lost its entry: no fence deadline, deadline invariant panic (core/strict_deadline.go strictTrack)"},
+	{ClassMix, 6606, "deadline invariant panic, same cause as 4307; passes with its fix"},
+	{ClassMessages, 3248, "guided-race: start ok, terminate ok, then a delayed start with another mapping ok, all linearizable: a check bug (sim/guided_race.go endBetween)"},
+	{ClassNonTransitive, 4030, "guided-race: start ok, stop ok, then a start delayed by the cut ok: the check bug of 3248"},
+	{ClassCrash, 3320, "illegal history: f0's takeover start failed and its node tombstoned it outside the history, then a new start was ok: a harness gap (sim/drive.go startFailureGaveUp)"},
 }
 
 // TestStrictSweepFinds replays the strict seeds long sweeps failed.
