@@ -27,9 +27,13 @@ package core
 // of that epoch where m starts it (a stop the owner never saw). A version
 // of a higher epoch is no rival: it may descend from the write (a takeover
 // of the child just started bumps its epoch; refusing those timed out 23
-// of 500 starts of the join-storm regression scenario). A tombstone of the
-// epoch a concurrent takeover also used is none either: the stop wins that
-// tie by design. A retransmitted round (the same version again) is none.
+// of 500 starts of the join-storm regression scenario). A takeover of the
+// epoch a stop's tombstone also uses is a rival: the stop still wins that
+// tie in the merge, but the takeover's round may have been acknowledged
+// and read, so the stop's "ok, ended epoch E" would come after a read of
+// epoch E+1 (nontransitive strict seed 5908 of the long sweep: a lookup
+// told e2 by the takeover's owner, then the old holder's stop answered ok
+// e1). A retransmitted round (the same version again) is none.
 //
 // Strict mode only: the other modes do not promise linearizability under
 // non-transitive cuts, and a refusal can also meet a request that a second
@@ -63,8 +67,9 @@ func (n *Node) writeConflicts(m Message) []ChildID {
 }
 
 // rival reports whether version p, held by a peer, makes write w stale
-// (p and w differ). Same epoch: another owner's start or stop of it, or a
-// stop of the epoch w starts. A stop w of generation E (epoch E+1) also
+// (p and w differ). Same epoch: another owner's start or stop of it, a
+// stop of the epoch w starts, or a start (a takeover) of the epoch w's
+// stop writes. A stop w of generation E (epoch E+1) also
 // meets a rival in a stop of epoch E or later: a live version of epoch E
 // beside a stop of epoch E is a takeover that stop already beat (the stop
 // wins that tie), so w stops a generation that was gone before it
@@ -72,7 +77,7 @@ func (n *Node) writeConflicts(m Message) []ChildID {
 // ok, the second by a node that held the beaten takeover).
 func rival(p, w *Entry) bool {
 	if p.Epoch == w.Epoch {
-		return p.Stopped == w.Stopped || p.Stopped
+		return true // both descend from generation Epoch-1 (or one is a retransmission: sameVersion)
 	}
 	return w.Stopped && p.Stopped && p.Epoch+1 >= w.Epoch
 }

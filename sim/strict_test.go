@@ -113,6 +113,7 @@ var strictSweepFinds = []struct {
 	{ClassPartition, 1370, "resurrection, same sweep as 548; passes with its fix"},
 	{ClassPartition, 1554, "illegal history, same sweep as 548; passes with its fix"},
 	{ClassNone, 2083, "which_children_global listed f1 (a child whose start fails) after its failure report, still queued on its busy node: a check bug (checks.Instance.EndSeen); at 0021fbd the same trace passes with the fix"},
+	{ClassNonTransitive, 5908, "epochs-increase: a stop answered ok e1 after a lookup read the rival owner's takeover e2; a peer now refuses a stop meeting a takeover of its tombstone's epoch (core/conflict.go rival)"},
 	{ClassMix, 1277, "which_children_global: peers recorded while the asking node was paused, not when it took the request (harness, sim/client.go)"},
 	{ClassNonTransitive, 4307, "a child whose start rebuilt the deadline heap lost its entry: no fence deadline, deadline invariant panic (core/strict_deadline.go strictTrack)"},
 	{ClassMix, 6606, "deadline invariant panic, same cause as 4307; passes with its fix"},
