@@ -25,9 +25,15 @@ package core
 // here, before m is applied, is a rival of the same generation: another
 // owner's start, or another owner's stop, of the written epoch, or a stop
 // of that epoch where m starts it (a stop the owner never saw). A version
-// of a higher epoch is no rival: it may descend from the write (a takeover
-// of the child just started bumps its epoch; refusing those timed out 23
-// of 500 starts of the join-storm regression scenario). A takeover of the
+// of a higher epoch is no rival of a start: it may descend from the write
+// (a takeover of the child just started bumps its epoch; refusing those
+// timed out 23 of 500 starts of the join-storm regression scenario). It is
+// one of a stop: nothing descends from a tombstone but a fresh start, which
+// an owner takes only once the stop's round is acknowledged, so a live
+// later version is a takeover chain of the generation the stop ends, or a
+// second owner's fresh start, and the stop may have lost to it (skew strict
+// seed 6668 of the long sweep: a paused node's stop of e1 was acknowledged
+// by a peer holding its own takeover e3; the child ran on at e4). A takeover of the
 // epoch a stop's tombstone also uses is a rival: the stop still wins that
 // tie in the merge, but the takeover's round may have been acknowledged
 // and read, so the stop's "ok, ended epoch E" would come after a read of
@@ -74,12 +80,19 @@ func (n *Node) writeConflicts(m Message) []ChildID {
 // beside a stop of epoch E is a takeover that stop already beat (the stop
 // wins that tie), so w stops a generation that was gone before it
 // (nontransitive strict seed 15908 of the long sweep: two stops answered
-// ok, the second by a node that held the beaten takeover).
+// ok, the second by a node that held the beaten takeover), and in a live
+// version of a later epoch (see writeConflicts).
 func rival(p, w *Entry) bool {
-	if p.Epoch == w.Epoch {
+	switch {
+	case p.Epoch == w.Epoch:
 		return true // both descend from generation Epoch-1 (or one is a retransmission: sameVersion)
+	case !w.Stopped:
+		return false
+	case p.Stopped:
+		return p.Epoch+1 >= w.Epoch
+	default:
+		return p.Epoch > w.Epoch
 	}
-	return w.Stopped && p.Stopped && p.Epoch+1 >= w.Epoch
 }
 
 func sameVersion(a, b *Entry) bool {

@@ -95,7 +95,8 @@ func TestWriteConflicts(t *testing.T) {
 		{"a stop of a takeover another stop already beat", ptr(stop(2, "n2")), stop(3, "n3"), true},
 		{"a stop meeting a later generation's stop", ptr(stop(5, "n2")), stop(3, "n3"), true},
 		{"a stop meeting an older generation's stop", ptr(stop(2, "n2")), stop(4, "n3"), false},
-		{"a stop meeting a later fresh start (it may follow the stop)", ptr(start(4, "n2")), stop(3, "n3"), false},
+		{"a stop meeting a later live generation (a takeover chain or a rival owner's fresh start: seed 6668)", ptr(start(4, "n2")), stop(3, "n3"), true},
+		{"a stop of the live generation here (the usual stop)", ptr(start(2, "n2")), stop(3, "n3"), false},
 		{"a stop meeting a takeover of the same epoch (it may have been read: nontransitive seed 5908)", ptr(start(2, "n3")), stop(2, "n2"), true},
 	} {
 		t.Run(c.name, func(t *testing.T) {

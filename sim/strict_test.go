@@ -114,6 +114,8 @@ var strictSweepFinds = []struct {
 	{ClassPartition, 1554, "illegal history, same sweep as 548; passes with its fix"},
 	{ClassNone, 2083, "which_children_global listed f1 (a child whose start fails) after its failure report, still queued on its busy node: a check bug (checks.Instance.EndSeen); at 0021fbd the same trace passes with the fix"},
 	{ClassNonTransitive, 5908, "epochs-increase: a stop answered ok e1 after a lookup read the rival owner's takeover e2; a peer now refuses a stop meeting a takeover of its tombstone's epoch (core/conflict.go rival)"},
+	{ClassNonTransitive, 7999, "no-resurrection: n2 and n3, cut apart, took c11 over from each other ~70 times; n3's stop (tombstone e71) was acknowledged by n1, which held n2's takeover e71, and n2 started that takeover after the stop's ok; fixed with 5908 (the stop now meets a rival: unknown outcome)"},
+	{ClassSkew, 6668, "no-resurrection: paused n3's stop of c2 (tombstone e2) was acknowledged by n1, which held its own takeover e3 (of n2's takeover e2); n3 took e3 over and ran c2 at e4 after the stop's ok; a stop now meets a rival in a live later epoch (core/conflict.go rival)"},
 	{ClassMix, 1277, "which_children_global: peers recorded while the asking node was paused, not when it took the request (harness, sim/client.go)"},
 	{ClassNonTransitive, 4307, "a child whose start rebuilt the deadline heap lost its entry: no fence deadline, deadline invariant panic (core/strict_deadline.go strictTrack)"},
 	{ClassMix, 6606, "deadline invariant panic, same cause as 4307; passes with its fix"},
