@@ -13,16 +13,30 @@ import (
 )
 
 // TestIndexMatchesAMap: any sequence of puts and removes over a small id
-// space (so ids are removed, re-inserted and tombstones reused) leaves the
+// space (so ids are removed, re-inserted and tombstones reused), with ids
+// short enough to sit inline in a slot, longer ones, or both, and hashes
+// whole or cut to 3 bits (colliding), leaves the
 // index answering get, len and list exactly as a plain map does.
 func TestIndexMatchesAMap(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		ix := newIndex()
+		if rapid.Bool().Draw(t, "collide") {
+			ix.hashBits = 0xf // 8 hashes: most ids share theirs with others
+		}
 		model := map[core.ChildID]*core.Entry{}
 		ids := rapid.IntRange(1, 300).Draw(t, "ids")
 		steps := rapid.IntRange(0, 2000).Draw(t, "steps")
+		// idOf(i) is at most maxInlineID bytes for every i, more for
+		// every i, or either by i's parity.
+		form := rapid.SampledFrom([]string{"short", "long", "mixed"}).Draw(t, "form")
+		idOf := func(i int) core.ChildID {
+			if form == "long" || (form == "mixed" && i%2 == 1) {
+				return core.ChildID(fmt.Sprintf("a-child-id-longer-than-inline-%d", i))
+			}
+			return core.ChildID(fmt.Sprintf("c%d", i))
+		}
 		for s := 0; s < steps; s++ {
-			id := core.ChildID(fmt.Sprintf("c%d", rapid.IntRange(0, ids-1).Draw(t, "id")))
+			id := idOf(rapid.IntRange(0, ids-1).Draw(t, "id"))
 			switch rapid.IntRange(0, 3).Draw(t, "op") {
 			case 0, 1:
 				e := &core.Entry{Spec: core.ChildSpec{ID: id}, Epoch: uint64(s)}
@@ -40,7 +54,7 @@ func TestIndexMatchesAMap(t *testing.T) {
 			t.Fatalf("len %d, model %d", ix.len(), len(model))
 		}
 		for i := 0; i < ids; i++ {
-			id := core.ChildID(fmt.Sprintf("c%d", i))
+			id := idOf(i)
 			if got, want := ix.get(id), model[id]; got != want {
 				t.Fatalf("get(%s) = %v, model %v", id, got, want)
 			}
@@ -126,13 +140,17 @@ func TestIndexWorkPerChildIsConstant(t *testing.T) {
 
 // TestIndexConcurrentReaders: readers running during writes, growth and
 // removals see, for each id, either no entry or an entry of that id
-// (run with -race for the memory model).
+// (run with -race for the memory model); a third of the ids are too long
+// to sit inline in a slot.
 func TestIndexConcurrentReaders(t *testing.T) {
 	ix := newIndex()
 	const n = 5000
 	ids := make([]core.ChildID, n)
 	for i := range ids {
 		ids[i] = core.ChildID(fmt.Sprintf("c%d", i))
+		if i%3 == 0 {
+			ids[i] = core.ChildID(fmt.Sprintf("a-child-id-longer-than-inline-%d", i))
+		}
 	}
 	var stop atomic.Bool
 	var wg sync.WaitGroup
@@ -166,5 +184,29 @@ func TestIndexConcurrentReaders(t *testing.T) {
 	}
 	if ix.len() != n/2 {
 		t.Fatalf("len %d, want %d", ix.len(), n/2)
+	}
+}
+
+// BenchmarkIndexGet measures index.get alone among 1,000, 10,000 and
+// 100,000 entries, in insertion order, with keys allocated apart from the
+// entries' ids (as a caller's are).
+func BenchmarkIndexGet(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000} {
+		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
+			ix := newIndex()
+			keys := make([]core.ChildID, n)
+			for i := range keys {
+				id := core.ChildID(fmt.Sprintf("s0-%d", i))
+				ix.put(id, &core.Entry{Spec: core.ChildSpec{ID: id, Kind: "noop"}, Epoch: 1, Replicas: []core.Replica{{Node: "n1", Epoch: 1, Active: true}}})
+				keys[i] = core.ChildID(fmt.Sprintf("s0-%d", i))
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if ix.get(keys[i%n]) == nil {
+					b.Fatal("missing")
+				}
+			}
+		})
 	}
 }
