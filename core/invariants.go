@@ -213,8 +213,8 @@ func (n *Node) boundsInvariant() error {
 	if len(r.done) > maxDoneResults || len(r.doneFIFO) > maxDoneResults {
 		return fmt.Errorf("done table holds %d (fifo %d) > %d", len(r.done), len(r.doneFIFO), maxDoneResults)
 	}
-	if len(r.forwarded) > maxDoneResults || len(r.forwardFIFO) > maxDoneResults {
-		return fmt.Errorf("forward table holds %d (fifo %d) > %d", len(r.forwarded), len(r.forwardFIFO), maxDoneResults)
+	if len(r.forwarded) > maxDoneResults || len(r.forwardFIFO) > maxDoneResults || len(r.forwardedInc) > maxDoneResults {
+		return fmt.Errorf("forward table holds %d (fifo %d, incarnations %d) > %d", len(r.forwarded), len(r.forwardFIFO), len(r.forwardedInc), maxDoneResults)
 	}
 	return nil
 }

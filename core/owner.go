@@ -55,6 +55,9 @@ type replicator struct {
 	// like done), so retransmissions follow the same path.
 	forwarded   map[reqKey]NodeID
 	forwardFIFO []reqKey
+	// forwardedInc is the incarnation of the forward target when this
+	// node first forwarded the request (reforward).
+	forwardedInc map[reqKey]uint64
 	// deferred maps a guided child to the op whose round its local start
 	// waits for (guided_conflict.go).
 	deferred map[ChildID]*ownerOp
@@ -64,7 +67,7 @@ type replicator struct {
 const maxDoneResults = 4096
 
 func newReplicator() *replicator {
-	return &replicator{ops: map[reqKey]*ownerOp{}, waitingStart: map[ChildID]*ownerOp{}, bySeq: map[uint64]*ownerOp{}, done: map[reqKey][]ChildResult{}, forwarded: map[reqKey]NodeID{}, replicating: map[ChildID]*ownerOp{}, deferred: map[ChildID]*ownerOp{}}
+	return &replicator{ops: map[reqKey]*ownerOp{}, waitingStart: map[ChildID]*ownerOp{}, bySeq: map[uint64]*ownerOp{}, done: map[reqKey][]ChildResult{}, forwarded: map[reqKey]NodeID{}, forwardedInc: map[reqKey]uint64{}, replicating: map[ChildID]*ownerOp{}, deferred: map[ChildID]*ownerOp{}}
 }
 
 func (n *Node) onRoutedRequest(m Message) {
@@ -129,7 +132,7 @@ func (n *Node) onRoutedRequest(m Message) {
 			// makes at most maxHops hops, and its deadline ends it.
 			return
 		}
-		n.forward(m, to)
+		n.reforward(key, m, to)
 		return
 	}
 	if n.quorum.partitioned || n.leaving {
@@ -197,11 +200,38 @@ func (n *Node) forward(m Message, to NodeID) {
 	n.send(to, m)
 }
 
+// reforward sends a retransmission of a request this node forwarded to
+// the node it went to first, addressed to the incarnation that got it
+// then. forward addresses the target's current incarnation: when the
+// target had restarted in between, the retransmission reached its new
+// incarnation as a request it had never seen, and it was applied again
+// after the earlier incarnation had applied it (its start written, its
+// answer lost in the crash): the client was told already_started for a
+// start that only it had issued, and a lookup had seen the child absent
+// in between (mix strict seed 14156 of the long sweep, "linearizability
+// illegal"; TestReforwardAfterTargetRestartIsNodeDown). Now the new
+// incarnation answers "node down" (onRoutedRequest's ToInc check): the
+// outcome is unknown, as for a retransmission the origin sends itself.
+func (n *Node) reforward(key reqKey, m Message, to NodeID) {
+	inc, ok := n.repl.forwardedInc[key]
+	if !ok {
+		n.forward(m, to)
+		return
+	}
+	m.Hops++
+	m.ToInc = inc
+	n.send(to, m)
+}
+
 func (n *Node) rememberForward(key reqKey, to NodeID) {
 	n.repl.forwarded[key] = to
+	if s, ok := n.members.members[to]; ok {
+		n.repl.forwardedInc[key] = s.Incarnation
+	}
 	n.repl.forwardFIFO = append(n.repl.forwardFIFO, key)
 	if len(n.repl.forwardFIFO) > maxDoneResults {
 		delete(n.repl.forwarded, n.repl.forwardFIFO[0])
+		delete(n.repl.forwardedInc, n.repl.forwardFIFO[0])
 		n.repl.forwardFIFO = n.repl.forwardFIFO[1:]
 	}
 }
