@@ -122,6 +122,7 @@ var strictSweepFinds = []struct {
 	{ClassMessages, 3248, "guided-race: start ok, terminate ok, then a delayed start with another mapping ok, all linearizable: a check bug (sim/guided_race.go endBetween)"},
 	{ClassNonTransitive, 4030, "guided-race: start ok, stop ok, then a start delayed by the cut ok: the check bug of 3248"},
 	{ClassCrash, 3320, "illegal history: f0's takeover start failed and its node tombstoned it outside the history, then a new start was ok: a harness gap (sim/drive.go startFailureGaveUp)"},
+	{ClassPartition, 20670, "illegal history: f0's takeover start failed and was given up while a start of f0 was still awaited (answered timeout, not failed): the give-up stop was not recorded (sim/drive.go startFailureGaveUp)"},
 	{ClassMix, 14156, "illegal history: a retransmission forwarded again reached the restarted owner's new incarnation, which answered already_started for the client's own start (core/owner.go reforward)"},
 }
 
