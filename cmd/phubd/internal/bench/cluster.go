@@ -58,6 +58,9 @@ type cluster struct {
 	downAfter time.Duration
 	// sent counts what every node sends (traffic.go).
 	sent traffic
+	// tune, if set, adjusts every node's core config (redistswap.go:
+	// hot swap).
+	tune func(*core.Config)
 }
 
 func newCluster(n int) (*cluster, error) { return newClusterIn(n, "", 0) }
@@ -65,7 +68,13 @@ func newCluster(n int) (*cluster, error) { return newClusterIn(n, "", 0) }
 // newClusterIn starts n nodes, durable ones with their stores under dir
 // if dir is not empty, with Timing.DownAfter = downAfter if not 0.
 func newClusterIn(n int, dir string, downAfter time.Duration) (*cluster, error) {
-	c := &cluster{secret: make([]byte, 32), dir: dir, downAfter: downAfter}
+	return newClusterTuned(n, dir, downAfter, nil)
+}
+
+// newClusterTuned is newClusterIn with tune applied to every node's core
+// config (nil: none).
+func newClusterTuned(n int, dir string, downAfter time.Duration, tune func(*core.Config)) (*cluster, error) {
+	c := &cluster{secret: make([]byte, 32), dir: dir, downAfter: downAfter, tune: tune}
 	if _, err := rand.Read(c.secret); err != nil {
 		return nil, err
 	}
@@ -102,6 +111,9 @@ func (c *cluster) addNamed(name core.NodeID) error {
 	cfg.Timing.RequestTimeout = time.Minute
 	if c.downAfter > 0 {
 		cfg.Timing.DownAfter = c.downAfter
+	}
+	if c.tune != nil {
+		c.tune(&cfg)
 	}
 	if c.seed != "" {
 		cfg.Seeds = []core.NodeID{core.NodeID(c.seed)}

@@ -110,21 +110,27 @@ func Run(o Options) ([]Figure, error) {
 	redist := Figure{Name: "10000 children, 3 -> 4 nodes, until every registry matches the ring", Unit: "ms"}
 	redistCPU := Figure{Name: "  its CPU time, all 4 nodes and the poll (load-independent)", Unit: "ms"}
 	redistEntries := Figure{Name: "  its registry entries sent per child (load-independent)", Unit: "entries"}
+	redistSyncs := Figure{Name: "  its full syncs carrying entries (load-independent)", Unit: "syncs"}
 	redistMsgs := Figure{Name: "  its messages sent (load-independent)", Unit: "msgs"}
 	for r := 0; r < o.Runs; r++ {
-		m, err := redistribution(10000, r)
+		m, err := redistribution(10000, r, nil)
 		if err != nil {
 			return figs, fmt.Errorf("redistribution: %w", err)
 		}
 		redist.Samples = append(redist.Samples, ms(m.wall))
 		redistCPU.Samples = append(redistCPU.Samples, ms(m.cpu))
 		redistEntries.Samples = append(redistEntries.Samples, m.entriesPerChild)
+		redistSyncs.Samples = append(redistSyncs.Samples, float64(m.fullSyncs))
 		redistMsgs.Samples = append(redistMsgs.Samples, float64(m.messages))
 	}
 	emit(redist)
 	emit(redistCPU)
 	emit(redistEntries)
+	emit(redistSyncs)
 	emit(redistMsgs)
+	if err := emitHotSwapRedistribution(o, emit); err != nil { // redistswap.go
+		return figs, err
+	}
 	look := Figure{Name: fmt.Sprintf("local lookup, parallel over %d goroutines", runtime.GOMAXPROCS(0)), Unit: "ns/op"}
 	look1 := Figure{Name: "local lookup, one goroutine", Unit: "ns/op"}
 	for r := 0; r < o.Runs; r++ {
@@ -259,17 +265,20 @@ func lookupOnce(h *phub.Hub, sp []core.ChildSpec) float64 {
 // redistFigures are one run of redistribution.
 type redistFigures struct {
 	wall, cpu time.Duration
-	// entriesPerChild counts the registry entries the nodes sent
-	// (MsgReplicate) from the join until the registries matched, per
-	// child; messages counts every message sent meanwhile.
+	// entriesPerChild counts the registry entries the nodes sent from
+	// the join until the registries matched, per child; fullSyncs the
+	// full syncs that carried entries; messages every message sent
+	// meanwhile.
 	entriesPerChild float64
+	fullSyncs       int64
 	messages        int64
 }
 
 // redistribution starts n children on 3 nodes, adds a 4th and measures
-// until every node's registry places every child on its ring node.
-func redistribution(n, run int) (f redistFigures, err error) {
-	c, err := newCluster(3)
+// until every node's registry places every child on its ring node; tune
+// (nil: cold swap, the defaults) adjusts every node's config.
+func redistribution(n, run int, tune func(*core.Config)) (f redistFigures, err error) {
+	c, err := newClusterTuned(3, "", 0, tune)
 	if err != nil {
 		return f, err
 	}
@@ -283,7 +292,7 @@ func redistribution(n, run int) (f redistFigures, err error) {
 	if err := waitUntil(time.Minute, func() bool { return c.allEntries(n) }); err != nil {
 		return f, err
 	}
-	e0, m0 := c.sent.entries.Load(), c.sent.messages.Load()
+	e0, m0, s0 := c.sent.entries.Load(), c.sent.messages.Load(), c.sent.fullSyncs.Load()
 	cpu0 := cpuTime()
 	t0 := time.Now()
 	if err := c.add(); err != nil {
@@ -334,6 +343,7 @@ func redistribution(n, run int) (f redistFigures, err error) {
 				f.wall, f.cpu = at, cpuTime()-cpu0
 				f.entriesPerChild = float64(c.sent.entries.Load()-e0) / float64(n)
 				f.messages = c.sent.messages.Load() - m0
+				f.fullSyncs = c.sent.fullSyncs.Load() - s0
 				return f, nil
 			}
 		}

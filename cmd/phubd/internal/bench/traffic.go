@@ -8,8 +8,8 @@ import (
 )
 
 // countingTCP is the TCP transport with counters of what the node sends:
-// registry entries in MsgReplicate messages (full syncs and replication
-// alike) and messages. Work counts like these do not depend on the
+// registry entries (replication, full syncs, a welcome's sync), full syncs
+// that carried entries, and messages. Work counts like these do not depend on the
 // machine's load, unlike the wall time of the same figure.
 type countingTCP struct {
 	*transport.TCP
@@ -18,14 +18,15 @@ type countingTCP struct {
 
 // traffic counts what the nodes of a cluster send.
 type traffic struct {
-	entries, messages atomic.Int64
+	entries, fullSyncs, messages atomic.Int64
 }
 
 // Send counts m and hands it to the TCP transport.
 func (c countingTCP) Send(to core.NodeID, m core.Message) error {
 	c.traffic.messages.Add(1)
-	if m.Kind == core.MsgReplicate {
-		c.traffic.entries.Add(int64(len(m.Entries)))
+	c.traffic.entries.Add(int64(len(m.Entries)))
+	if m.Full && m.Part == 0 && len(m.Entries) > 0 && (m.Kind == core.MsgReplicate || m.Kind == core.MsgWelcome) {
+		c.traffic.fullSyncs.Add(1) // a message sent in parts counts once
 	}
 	return c.TCP.Send(to, m)
 }
