@@ -26,26 +26,25 @@ func batchBounds(n, max int) [][2]int {
 // all in flight at once, and returns every result in spec order. The
 // first error of any request is returned.
 func startBatches(ctx context.Context, h *phub.Hub, specs []core.ChildSpec, max int, opts ...phub.StartOption) (phub.Results, error) {
-	parts := batchBounds(len(specs), max)
-	res := make([]phub.Results, len(parts))
-	errs := make([]error, len(parts))
-	var wg sync.WaitGroup
-	for i, p := range parts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r, err := h.StartChildren(ctx, specs[p[0]:p[1]], opts...)
-			res[i], errs[i] = r.Results, err
-		}()
-	}
-	wg.Wait()
-	return joinResults(res, errs)
+	return inBatches(len(specs), max, func(lo, hi int) (phub.Results, error) {
+		r, err := h.StartChildren(ctx, specs[lo:hi], opts...)
+		return r.Results, err
+	})
 }
 
 // stopBatches stops ids through h in requests of at most max ids, all in
 // flight at once, and returns every result in id order.
 func stopBatches(ctx context.Context, h *phub.Hub, ids []core.ChildID, max int, opts ...phub.StopOption) (phub.Results, error) {
-	parts := batchBounds(len(ids), max)
+	return inBatches(len(ids), max, func(lo, hi int) (phub.Results, error) {
+		r, err := h.StopChildren(ctx, ids[lo:hi], opts...)
+		return r.Results, err
+	})
+}
+
+// inBatches runs do for every part [lo, hi) of n items of at most max
+// items, all parts at once, and joins their results in order.
+func inBatches(n, max int, do func(lo, hi int) (phub.Results, error)) (phub.Results, error) {
+	parts := batchBounds(n, max)
 	res := make([]phub.Results, len(parts))
 	errs := make([]error, len(parts))
 	var wg sync.WaitGroup
@@ -53,8 +52,7 @@ func stopBatches(ctx context.Context, h *phub.Hub, ids []core.ChildID, max int, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := h.StopChildren(ctx, ids[p[0]:p[1]], opts...)
-			res[i], errs[i] = r.Results, err
+			res[i], errs[i] = do(p[0], p[1])
 		}()
 	}
 	wg.Wait()
