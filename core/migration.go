@@ -306,22 +306,20 @@ func (n *Node) dropHandover(c *localChild) {
 // hands its state to the new one first, as it would to a new holder
 // elsewhere: its state is requested, stashed here when it comes
 // (renewed), and given to the next instance at its start; Retention
-// bounds the wait. Otherwise the instance stops at once. It reports
-// that the instance is (being) stopped.
-func (n *Node) renewWithState(c *localChild) bool {
+// bounds the wait. Otherwise the instance stops at once.
+func (n *Node) renewWithState(c *localChild) {
 	id := c.spec.ID
 	if n.cfg.Migration.Kind != HotSwap || !n.cfg.Migration.Handover {
 		n.stopLocal(id)
 		n.markDirty(id)
-		return true
+		return
 	}
 	if c.handover != nil {
-		return true // its state is on its way (here, or to a leave's taker)
+		return // its state is on its way (here, or to a leave's taker)
 	}
 	c.handover = &handoverOut{to: n.cfg.Name, deadline: n.now.Add(n.cfg.Migration.Retention)}
 	n.migr.active[id] = struct{}{}
 	n.effect(Effect{Kind: EffectRequestHandover, ID: id, Instance: c.instance, Epoch: c.epoch})
-	return true
 }
 
 // renewed completes a renewal: the old instance's state (nil if it never

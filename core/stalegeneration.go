@@ -24,5 +24,6 @@ func (n *Node) renewStaleGeneration(e *Entry, c *localChild, pl []NodeID) bool {
 	// handover it first hands its state to the new generation,
 	// renewWithState in migration.go; a stop and a start in one claims
 	// message reach peers as the start, lastClaimPerChild).
-	return n.renewWithState(c)
+	n.renewWithState(c)
+	return true
 }

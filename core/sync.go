@@ -325,8 +325,7 @@ func (n *Node) antiEntropy() {
 		n.gossipCursor = (n.gossipCursor + n.cfg.Sync.FanOut) % len(peers)
 		peers = sortedNodes(pick)
 	}
-	n.claimsVer++
-	claims := Message{Kind: MsgClaims, Claims: n.ownClaims(), Full: true, Version: n.claimsVer, Count: n.claimDeltas}
+	claims := n.fullClaimList()
 	for _, p := range peers {
 		n.send(p, Message{Kind: MsgDigest, Digest: n.reg.digest, Count: len(n.reg.entries), Epoch: n.reg.epochFloor})
 		n.send(p, claims) // one list (and version) shared by every peer

@@ -120,6 +120,12 @@ func (n *Node) askForLostClaims(now Instant) {
 
 // sendClaimList answers a claims ask: this node's full claim list.
 func (n *Node) sendClaimList(to NodeID) {
+	n.send(to, n.fullClaimList())
+}
+
+// fullClaimList returns this node's full claim list at a new claims
+// version, numbered with the deltas it covers.
+func (n *Node) fullClaimList() Message {
 	n.claimsVer++
-	n.send(to, Message{Kind: MsgClaims, Claims: n.ownClaims(), Full: true, Version: n.claimsVer, Count: n.claimDeltas})
+	return Message{Kind: MsgClaims, Claims: n.ownClaims(), Full: true, Version: n.claimsVer, Count: n.claimDeltas}
 }

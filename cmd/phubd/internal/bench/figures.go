@@ -107,28 +107,10 @@ func Run(o Options) ([]Figure, error) {
 	if o.StartOnly {
 		return figs, nil
 	}
-	redist := Figure{Name: "10000 children, 3 -> 4 nodes, until every registry matches the ring", Unit: "ms"}
-	redistCPU := Figure{Name: "  its CPU time, all 4 nodes and the poll (load-independent)", Unit: "ms"}
-	redistEntries := Figure{Name: "  its registry entries sent per child (load-independent)", Unit: "entries"}
-	redistSyncs := Figure{Name: "  its full syncs carrying entries (load-independent)", Unit: "syncs"}
-	redistMsgs := Figure{Name: "  its messages sent (load-independent)", Unit: "msgs"}
-	for r := 0; r < o.Runs; r++ {
-		m, err := redistribution(10000, r, nil)
-		if err != nil {
-			return figs, fmt.Errorf("redistribution: %w", err)
-		}
-		redist.Samples = append(redist.Samples, ms(m.wall))
-		redistCPU.Samples = append(redistCPU.Samples, ms(m.cpu))
-		redistEntries.Samples = append(redistEntries.Samples, m.entriesPerChild)
-		redistSyncs.Samples = append(redistSyncs.Samples, float64(m.fullSyncs))
-		redistMsgs.Samples = append(redistMsgs.Samples, float64(m.messages))
+	if err := emitRedistribution(o, "10000 children, 3 -> 4 nodes, until every registry matches the ring", "redistribution", nil, emit); err != nil { // redistswap.go
+		return figs, err
 	}
-	emit(redist)
-	emit(redistCPU)
-	emit(redistEntries)
-	emit(redistSyncs)
-	emit(redistMsgs)
-	if err := emitHotSwapRedistribution(o, emit); err != nil { // redistswap.go
+	if err := emitRedistribution(o, "10000 children, 3 -> 4 nodes, hot swap with handover", "redistribution, hot swap", hotSwap, emit); err != nil {
 		return figs, err
 	}
 	look := Figure{Name: fmt.Sprintf("local lookup, parallel over %d goroutines", runtime.GOMAXPROCS(0)), Unit: "ns/op"}

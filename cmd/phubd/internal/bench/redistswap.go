@@ -14,21 +14,22 @@ func hotSwap(c *core.Config) {
 	c.Migration.Kind, c.Migration.Handover = core.HotSwap, true
 }
 
-// emitHotSwapRedistribution measures the redistribution of 10,000
-// children from 3 to 4 nodes under hot swap with handover, as the cold
-// swap figure above it (until every registry matches the ring), with the
-// same load-independent counts: CPU time, entries and full syncs sent,
-// messages.
-func emitHotSwapRedistribution(o Options, emit func(Figure)) error {
-	wall := Figure{Name: "10000 children, 3 -> 4 nodes, hot swap with handover", Unit: "ms"}
+// emitRedistribution measures the redistribution of 10,000 children
+// from 3 to 4 nodes until every registry matches the ring, o.Runs times,
+// with swap configuring the migration (nil: cold swap), and emits the
+// wall time under name followed by its load-independent counts: CPU
+// time, entries and full syncs sent, messages. what names the figure in
+// an error.
+func emitRedistribution(o Options, name, what string, swap func(*core.Config), emit func(Figure)) error {
+	wall := Figure{Name: name, Unit: "ms"}
 	cpu := Figure{Name: "  its CPU time, all 4 nodes and the poll (load-independent)", Unit: "ms"}
 	entries := Figure{Name: "  its registry entries sent per child (load-independent)", Unit: "entries"}
 	syncs := Figure{Name: "  its full syncs carrying entries (load-independent)", Unit: "syncs"}
 	msgs := Figure{Name: "  its messages sent (load-independent)", Unit: "msgs"}
 	for r := 0; r < o.Runs; r++ {
-		m, err := redistribution(10000, r, hotSwap)
+		m, err := redistribution(10000, r, swap)
 		if err != nil {
-			return fmt.Errorf("redistribution, hot swap: %w", err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		wall.Samples = append(wall.Samples, ms(m.wall))
 		cpu.Samples = append(cpu.Samples, ms(m.cpu))
