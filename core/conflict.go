@@ -1,5 +1,7 @@
 package core
 
+import "slices"
+
 // Write conflicts between owners whose views differ.
 //
 // Under a non-transitive cut (A–B and B–C up, A–C down) A and C each see
@@ -27,7 +29,8 @@ package core
 // of that epoch where m starts it (a stop the owner never saw). A version
 // of a higher epoch is no rival of a start: it may descend from the write
 // (a takeover of the child just started bumps its epoch; refusing those
-// timed out 23 of 500 starts of the join-storm regression scenario). It is
+// timed out 23 of 500 starts of the join-storm regression scenario),
+// unless its guided mapping differs from the start's (see rival). It is
 // one of a stop: nothing descends from a tombstone but a fresh start, which
 // an owner takes only once the stop's round is acknowledged, so a live
 // later version is a takeover chain of the generation the stop ends, or a
@@ -75,7 +78,8 @@ func (n *Node) writeConflicts(m Message) []ChildID {
 // rival reports whether version p, held by a peer, makes write w stale
 // (p and w differ). Same epoch: another owner's start or stop of it, a
 // stop of the epoch w starts, or a start (a takeover) of the epoch w's
-// stop writes. A stop w of generation E (epoch E+1) also
+// stop writes. A start w also meets a rival in a later version of
+// another mapping (guided), live or stopped: it cannot descend from w. A stop w of generation E (epoch E+1) also
 // meets a rival in a stop of epoch E or later: a live version of epoch E
 // beside a stop of epoch E is a takeover that stop already beat (the stop
 // wins that tie), so w stops a generation that was gone before it
@@ -87,7 +91,13 @@ func rival(p, w *Entry) bool {
 	case p.Epoch == w.Epoch:
 		return true // both descend from generation Epoch-1 (or one is a retransmission: sameVersion)
 	case !w.Stopped:
-		return false
+		// A later version may descend from the start (a takeover), unless
+		// its mapping differs: only a fresh start sets a mapping, every
+		// later version of that generation keeps it (nontransitive strict
+		// seed 18060 of the long sweep: n1, cut from n2, started c7 e1
+		// with mapping [n1] against n2's tombstone e2 of mapping [n2];
+		// the start lost the merge at every peer and was answered ok).
+		return p.Epoch > w.Epoch && !slices.Equal(p.Pinned, w.Pinned)
 	case p.Stopped:
 		return p.Epoch+1 >= w.Epoch
 	default:

@@ -98,6 +98,9 @@ func TestWriteConflicts(t *testing.T) {
 		{"a stop meeting a later live generation (a takeover chain or a rival owner's fresh start: seed 6668)", ptr(start(4, "n2")), stop(3, "n3"), true},
 		{"a stop of the live generation here (the usual stop)", ptr(start(2, "n2")), stop(3, "n3"), false},
 		{"a stop meeting a takeover of the same epoch (it may have been read: nontransitive seed 5908)", ptr(start(2, "n3")), stop(2, "n2"), true},
+		{"a start meeting a later stop of another mapping (nontransitive seed 18060)", ptr(pin(stop(2, "n2"), "n2")), pin(start(1, "n1"), "n1"), true},
+		{"a hashed start meeting a later guided stop", ptr(pin(stop(2, "n2"), "n2")), start(1, "n1"), true},
+		{"a start meeting a later stop of its own mapping (it may descend from it)", ptr(pin(stop(2, "n2"), "n1")), pin(start(1, "n1"), "n1"), false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			lc := newLockstep(t, 2, func(cfg *Config) {
@@ -118,6 +121,12 @@ func TestWriteConflicts(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// pin returns e with the guided mapping nodes.
+func pin(e Entry, nodes ...NodeID) Entry {
+	e.Pinned = nodes
+	return e
+}
 
 // TestWriteConflictsStrictOnly: outside strict mode a rival version does
 // not make a peer refuse (those modes promise nothing under non-transitive
