@@ -125,6 +125,7 @@ var strictSweepFinds = []struct {
 	{ClassPartition, 20670, "illegal history: f0's takeover start failed and was given up while a start of f0 was still awaited (answered timeout, not failed): the give-up stop was not recorded (sim/drive.go startFailureGaveUp)"},
 	{ClassMix, 14156, "illegal history: a retransmission forwarded again reached the restarted owner's new incarnation, which answered already_started for the client's own start (core/owner.go reforward)"},
 	{ClassNonTransitive, 18060, "illegal history: n1, cut from n2, started c7 e1 with mapping [n1] while its peers held n2's tombstone e2 of mapping [n2]; the start lost the merge everywhere and was answered ok. A later version of another mapping is now a rival of a start (core/conflict.go rival)"},
+	{ClassNonTransitive, 24428, "illegal history: n2, cut from n3, answered not-found for c9 (started by n3, acknowledged by n1) after its lookup round to n1 went unanswered and it lost quorum: a lookup's not-found was exempt from the unknown outcome (core/owner.go maybeFinishOwnerOp)"},
 }
 
 // TestStrictSweepFinds replays the strict seeds long sweeps failed.
