@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/phub/phub/e2e/internal/procstat"
 )
 
 // strictLease is the lease of the strict-mode e2e cluster: the guard must
@@ -105,41 +107,18 @@ func sampleProcesses(argv ...string) *processSampler {
 // checked twice (a SIGKILL is never undone, so every pid returned was
 // alive and not killed at one instant between the checks).
 func stillRunning(pids []int, argv []string) []int {
-	pids = slices.DeleteFunc(pids, killPending)
+	pids = slices.DeleteFunc(pids, procstat.KillPending)
 	if len(pids) < 2 {
 		return pids // one process is an instant by itself
 	}
 	again := processesWithArgs(argv...)
 	var out []int
 	for _, p := range pids {
-		if slices.Contains(again, p) && !killPending(p) {
+		if slices.Contains(again, p) && !procstat.KillPending(p) {
 			out = append(out, p)
 		}
 	}
 	return out
-}
-
-// killPending reports whether pid has SIGKILL pending: it is dying and
-// executes no instruction of its own again.
-func killPending(pid int) bool {
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	return sigkillPending(string(b))
-}
-
-// sigkillPending reports whether a /proc/<pid>/status text shows SIGKILL
-// (signal 9: bit 8 of the hexadecimal masks) pending for the thread
-// (SigPnd) or the process (ShdPnd).
-func sigkillPending(status string) bool {
-	for _, line := range strings.Split(status, "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok || (k != "SigPnd" && k != "ShdPnd") {
-			continue
-		}
-		if mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64); err == nil && mask&(1<<(uint(syscall.SIGKILL)-1)) != 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // procState returns a process's scheduler state and pending signals
@@ -481,28 +460,4 @@ func runStrictPause(t *testing.T, env []string) strictPause {
 		return nil
 	})
 	return r
-}
-
-// TestSigkillPending reads the pending masks of /proc/<pid>/status: SIGKILL
-// is bit 8 (signal 9) of SigPnd or ShdPnd; other signals are not a kill.
-func TestSigkillPending(t *testing.T) {
-	cases := []struct {
-		status string
-		want   bool
-	}{
-		{"State:\tR (running)\nSigPnd:\t0000000000000100\nShdPnd:\t0000000000000000\n", true},
-		{"State:\tR (running)\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000100\n", true},
-		{"State:\tS (sleeping)\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000004000\n", false}, // SIGTERM only
-		{"State:\tS (sleeping)\nSigPnd:\t0000000000000080\nShdPnd:\t0000000000000200\n", false}, // SIGFPE and SIGUSR1
-		{"", false},
-	}
-	for _, c := range cases {
-		if got := sigkillPending(c.status); got != c.want {
-			t.Errorf("sigkillPending(%q) = %v, want %v", c.status, got, c.want)
-		}
-	}
-	// A live process of ours has none pending.
-	if killPending(os.Getpid()) {
-		t.Errorf("this test process shows SIGKILL pending")
-	}
 }

@@ -51,6 +51,44 @@ func maxEntry(l core.Limits, i int) core.Entry {
 	}
 }
 
+// maxFillEntries bounds fillToLimit: a message of entries at every limit
+// reaches MaxMessageBytes after a few dozen at the default limits.
+const maxFillEntries = 4096
+
+// fillToLimit returns a replicate message of entries at every limit, as
+// many as fit l.MaxMessageBytes. The entry count is computed from one
+// entry's size (every entry has the same size), not grown until the
+// message is full, so the loop is bounded whatever the limits; limits
+// under which one entry does not fit, or that would take more than
+// maxFillEntries, fail the test.
+func fillToLimit(t *testing.T, l core.Limits) core.Message {
+	t.Helper()
+	big := heartbeat("n1", 2)
+	big.Kind = core.MsgReplicate
+	empty := core.MessageBytes(&big)
+	big.Entries = []core.Entry{maxEntry(l, 0)}
+	per := core.MessageBytes(&big) - empty
+	if per <= 0 {
+		t.Fatalf("an entry at every limit takes %d bytes", per)
+	}
+	count := (l.MaxMessageBytes - empty) / per
+	if count < 1 || count > maxFillEntries {
+		t.Fatalf("limits %+v: an entry takes %d bytes, %d fit the message limit (want 1 to %d)", l, per, count, maxFillEntries)
+	}
+	for i := 1; i < count; i++ {
+		big.Entries = append(big.Entries, maxEntry(l, i))
+	}
+	// Per-message framing may grow by a few bytes with the count: drop
+	// the last entries if they no longer fit (at most count of them).
+	for len(big.Entries) > 1 && core.MessageBytes(&big) > l.MaxMessageBytes {
+		big.Entries = big.Entries[:len(big.Entries)-1]
+	}
+	if got := core.MessageBytes(&big); got > l.MaxMessageBytes || got+per <= l.MaxMessageBytes {
+		t.Fatalf("%d entries take %d bytes, want the most that fit %d", len(big.Entries), got, l.MaxMessageBytes)
+	}
+	return big
+}
+
 // TestDefaultFrameCarriesTheLargestMessage proves the relation between
 // core's limits table and the transport's frame limit: an entry at every
 // limit is accepted by core's checks, a message of one such entry fits
@@ -108,14 +146,7 @@ func TestTCPDefaultsCarryCoreSizedMessages(t *testing.T) {
 	for i := 0; i < 50000; i++ {
 		many.Claims = append(many.Claims, core.Claim{ID: core.ChildID(fmt.Sprintf("child-%05d", i)), Epoch: 1, Instance: uint64(i + 1), Active: true})
 	}
-	big := heartbeat("n1", 2)
-	big.Kind = core.MsgReplicate
-	for core.MessageBytes(&big) < l.MaxMessageBytes-l.MaxMessageBytes/16 {
-		big.Entries = append(big.Entries, maxEntry(l, len(big.Entries)))
-	}
-	if core.MessageBytes(&big) > l.MaxMessageBytes {
-		big.Entries = big.Entries[:len(big.Entries)-1]
-	}
+	big := fillToLimit(t, l)
 	for _, m := range []core.Message{many, big} {
 		if err := a.Send("n2", m); err != nil {
 			t.Fatalf("send %s of %d bytes: %v", m.Kind, core.MessageBytes(&m), err)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/phub/phub/e2e/internal/procstat"
 )
 
 // childProc is one live OS process of a child, as /proc shows it.
@@ -86,7 +88,8 @@ func (s *sampler) all() []sample {
 }
 
 // scan finds every live child process of this run: a process whose
-// environment carries the run marker and PHUB_CHILD_ID.
+// environment carries the run marker and PHUB_CHILD_ID, and that is not
+// already dying (a zombie, or SIGKILL pending: procstat.KillPending).
 func (s *sampler) scan() []childProc {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
@@ -140,6 +143,12 @@ func (s *sampler) read(pid int) (childProc, bool) {
 		}
 	}
 	if !marked || p.Child == "" {
+		return childProc{}, false
+	}
+	if procstat.KillPending(pid) {
+		// Dying: it runs none of its own code again, so it can neither
+		// duplicate its child nor outlive its phubd in any way that
+		// matters (as the strict e2e sampler counts).
 		return childProc{}, false
 	}
 	p.PPID, _ = strconv.Atoi(rest[1])
