@@ -209,6 +209,7 @@ func NewNodeFromSnapshot(cfg Config, now Instant, snap *Snapshot) (*Node, error)
 	if snap == nil {
 		return n, nil
 	}
+	n.remembers = true // it acknowledged nothing it did not persist
 	ttl := cfg.Timing.TombstoneTTL
 	n.reg.epochFloor = snap.EpochFloor
 	n.persist.floor = snap.EpochFloor

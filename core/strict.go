@@ -462,6 +462,9 @@ func (n *Node) voterGrant(h holderKey, seq uint64, ids []ChildID) (flagged, inac
 	if s.mono < s.boot.Add(s.voterHold) {
 		return nil, nil, errLeaseBooting
 	}
+	if !n.synced && n.strictSyncsNeeded() > 0 {
+		return nil, nil, errLeaseUnsynced // strict_ready.go
+	}
 	rec := s.recs[h]
 	if rec != nil && seq <= rec.seq {
 		return nil, nil, errStaleVersion // a duplicate or reordered round

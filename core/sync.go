@@ -17,9 +17,13 @@ package core
 // partition, a restart) must send its full sync before the node acts on
 // the registry again (needSync).
 type syncState struct {
-	synced      bool
-	syncedFrom  map[NodeID]bool
-	bootedAt    Instant
+	synced     bool
+	syncedFrom map[NodeID]bool
+	bootedAt   Instant
+	// remembers: the node booted from persisted state (a durable node
+	// with a snapshot), so it still knows what it acknowledged before;
+	// a memory-less strict node waits for more syncs (strict_ready.go).
+	remembers   bool
 	lastSyncAsk Instant
 	// syncWaitFrom is when the node was first seen waiting for a full
 	// sync (0 when it is ready); asks start a RetryInterval later.
@@ -270,9 +274,11 @@ func (n *Node) resynced(name NodeID) {
 }
 
 // checkSynced marks the node synced once every alive peer sent a full
-// sync, or no peer showed up within DownAfter of booting.
+// sync, or no peer showed up within DownAfter of booting. In strict mode
+// a node without memory also needs the full syncs of enough voters to
+// meet every write quorum (strict_ready.go), alone or not.
 func (n *Node) checkSynced() {
-	if n.synced || n.awaitingRecovery() {
+	if n.synced || n.awaitingRecovery() || !n.strictSyncedVoters() {
 		return
 	}
 	peers := n.members.peers()
