@@ -126,6 +126,8 @@ var strictSweepFinds = []struct {
 	{ClassMix, 14156, "illegal history: a retransmission forwarded again reached the restarted owner's new incarnation, which answered already_started for the client's own start (core/owner.go reforward)"},
 	{ClassNonTransitive, 18060, "illegal history: n1, cut from n2, started c7 e1 with mapping [n1] while its peers held n2's tombstone e2 of mapping [n2]; the start lost the merge everywhere and was answered ok. A later version of another mapping is now a rival of a start (core/conflict.go rival)"},
 	{ClassNonTransitive, 24428, "illegal history: n2, cut from n3, answered not-found for c9 (started by n3, acknowledged by n1) after its lookup round to n1 went unanswered and it lost quorum: a lookup's not-found was exempt from the unknown outcome (core/owner.go maybeFinishOwnerOp)"},
+	{ClassMix, 18880, "illegal history: n3 restarted without memory while n2 was paused, synced n1 alone and answered not-found for c2, whose start n3's old life and n2 acknowledged; a memory-less strict node now needs the full syncs of n-m+1 voters and grants nothing before (core/strict_ready.go)"},
+	{ClassDurable, 22468, "no-resurrection: a start nobody awaited was persisted by n3 just before a crash between write and sync, then run by the recovered n3; the harness dropped the request from the history (sim/client.go finishUnknown)"},
 }
 
 // TestStrictSweepFinds replays the strict seeds long sweeps failed.
