@@ -90,6 +90,9 @@ func New(cfg Config) (*Hub, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The index keeps live entries only: changes of stopped children
+	// carry no entry copy.
+	c.Core.LiveChanges = true
 	start := c.Clock.Now()
 	base := core.Instant(start.UnixNano())
 	node, err := bootNode(&c, base)

@@ -22,6 +22,7 @@ func newBenchCluster(tb testing.TB, n int) *benchCluster {
 	for _, name := range c.names {
 		cfg := DefaultConfig(name)
 		cfg.Seeds = c.names
+		cfg.LiveChanges = true // as the runtime drives it (its index keeps live entries only)
 		node, err := NewNode(cfg, c.now)
 		if err != nil {
 			tb.Fatal(err)

@@ -255,7 +255,7 @@ func (n *Node) flushBatch() {
 	b := &n.batch
 	if !n.cfg.OmitRegistryChanges {
 		for _, id := range b.changedIDs {
-			n.out.Changes = append(n.out.Changes, RegistryChange{ID: id, Entry: n.reg.view(id, n.members.view, n.members.incarnation)})
+			n.out.Changes = append(n.out.Changes, RegistryChange{ID: id, Entry: n.changeEntry(id)})
 		}
 	}
 	for _, node := range sortedKeys(b.inserts) {
@@ -264,7 +264,7 @@ func (n *Node) flushBatch() {
 	for _, node := range sortedKeys(b.removes) {
 		n.hook(HookRegistryRemove, node, b.removes[node], "")
 	}
-	*b = outBatch{}
+	b.reset()
 }
 
 // forgetClaims drops every claim of a node that is gone or restarted.

@@ -38,6 +38,11 @@ type Config struct {
 	// OmitRegistryChanges skips computing Ready.Changes, for drivers that
 	// keep no lookup index of their own (the simulator reads the node).
 	OmitRegistryChanges bool
+	// LiveChanges makes a change of a child that is stopped (a
+	// tombstone) or removed carry a nil Entry, for drivers whose index
+	// keeps live entries only (the runtime): no copy of a tombstone is
+	// built for them (changes.go).
+	LiveChanges bool
 	// Durable makes the node report every change to its durable state
 	// (registry entries with epochs and tombstones, incarnation, local
 	// children) in Ready.Persist, to be synced before the Ready's other

@@ -202,7 +202,7 @@ func (n *Node) reconcile() {
 	} else {
 		ids = n.dirtyOrder
 	}
-	n.dirty, n.dirtyAll, n.dirtyIDs, n.dirtyOrder = false, false, nil, nil
+	n.dirty, n.dirtyAll, n.dirtyIDs, n.dirtyOrder = false, false, reuseSet(n.dirtyIDs), nil
 	var migrated []ChildID
 	for _, id := range ids {
 		if n.reconcileOne(id) {
