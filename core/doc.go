@@ -55,6 +55,7 @@
 //	conflict.go    a peer refuses to acknowledge a write that conflicts with another owner's
 //	backoff.go     retransmissions of requests and replication back off (2^k, capped)
 //	children.go    local children: start, exits, restart policy
+//	changes.go     registry changes for the driver (LiveChanges), reused batch sets
 //	intensity.go   restart intensity and backoff per replica
 //	cordon.go      cordon and uncordon: the ring leaves cordoned nodes out
 //	migration.go   hot-swap handover between old and new holder, kept when the child
