@@ -30,6 +30,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	nodesOnly := fs.Bool("nodes-only", false, "with --nodes: skip the TCP figures")
 	detector := fs.String("detector", "all_to_all", "with --nodes: the nodes' failure detector, all_to_all or swim")
 	plot := fs.String("plot", "", "write an SVG plot of time and memory versus children (and versus nodes with --nodes), with ProcessHub's points, to this file")
+	processhub := fs.String("processhub", "", "with --plot: a results file of ProcessHub's points to draw beside phub's (the format of cmd/phubd/internal/bench/processhub.tsv; default: that file, built in)")
 	durability := fs.Bool("durability", false, "measure the cost of the durable registry instead: awaited starts with durability off and on, recovery of a node from disk, disk bytes per entry")
 	durableDir := fs.String("durable-dir", "", "with --durability: where the stores are created (default: the system's temp dir; fsync cost depends on its file system)")
 	fs.Usage = func() {
@@ -70,6 +71,19 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	if *nodesChildren < 0 || *nodesChildren > 1000000 {
 		fmt.Fprintln(stderr, "phubd bench: --nodes-children must be in 0..1000000")
 		return 2
+	}
+	ref := bench.ProcessHubPoints()
+	if *processhub != "" {
+		// Read before anything is measured: a bad file fails at once.
+		f, err := os.Open(*processhub)
+		if err == nil {
+			ref, err = bench.ReadRefPoints(f)
+			f.Close()
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "phubd bench: --processhub %s: %v\n", *processhub, err)
+			return 2
+		}
 	}
 	debug.SetGCPercent(*gogc)
 	if *cpuprofile != "" {
@@ -125,7 +139,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	if *plot != "" {
 		f, err := os.Create(*plot)
 		if err == nil {
-			err = bench.WritePlot(f, bench.Panels(figs, mem, nfigs))
+			err = bench.WritePlot(f, bench.Panels(figs, mem, nfigs, ref))
 			if cerr := f.Close(); err == nil {
 				err = cerr
 			}

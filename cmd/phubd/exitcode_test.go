@@ -32,6 +32,8 @@ func TestExitCodes(t *testing.T) {
 	defer busy.Close()
 	shortFile := filepath.Join(t.TempDir(), "secret")
 	os.WriteFile(shortFile, []byte("short\n"), 0o600)
+	badRef := filepath.Join(t.TempDir(), "processhub.tsv")
+	os.WriteFile(badRef, []byte("start\t1000\tfast\tms\tx\n"), 0o600)
 	node := []string{"run", "--name", "n1", "--listen", "127.0.0.1:0", "--admin-addr", ""}
 	cases := []struct {
 		name     string
@@ -51,6 +53,8 @@ func TestExitCodes(t *testing.T) {
 		{"replay: unknown flag", []string{"replay", "--bogus"}, 2, []string{"bogus", "'phubd replay -h'"}, 2},
 		{"replay: no seed", []string{"replay"}, 2, []string{"--seed", "'phubd replay -h'"}, 2},
 		{"bench: unknown flag", []string{"bench", "--bogus"}, 2, []string{"bogus", "'phubd bench -h'"}, 2},
+		{"bench: bad ProcessHub results", []string{"bench", "--processhub", badRef, "--plot", "x.svg"}, 2, []string{"bad reference results file: line 1", "fast"}, 1},
+		{"bench: missing ProcessHub results", []string{"bench", "--processhub", badRef + ".missing", "--plot", "x.svg"}, 2, []string{"--processhub", "no such file"}, 1},
 		{"demo: unknown flag", []string{"demo", "--bogus"}, 2, []string{"bogus", "'phubd demo -h'"}, 2},
 		{"ctl: unknown flag", []string{"ctl", "--bogus", "members"}, 2, []string{"bogus", "'phubd ctl -h'"}, 2},
 		{"ctl: unknown command flag", []string{"ctl", "stop", "--bogus", "x"}, 2, []string{"bogus", "'phubd ctl stop -h'"}, 2},

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"sort"
 	"strings"
 )
 
@@ -24,26 +25,22 @@ type Panel struct {
 	Series                []Series
 }
 
-// ProcessHub's measured points (ProcessHub 0.4.1-beta, 3 BEAM nodes on one
-// 2-core machine, /work/shared/processhub/bench, medians): awaited start and
-// stop of 1k and 10k children on 2026-11-28, start of 100k in the earlier
-// sitting quoted in the README, registry bytes per entry at 10k.
-var (
-	processHubStart   = Series{Name: "ProcessHub start", Color: "#d62728", Dashed: true, X: []float64{1000, 10000, 100000}, Y: []float64{44.5, 2024, 478000}}
-	processHubStop    = Series{Name: "ProcessHub stop", Color: "#ff9896", Dashed: true, X: []float64{1000, 10000}, Y: []float64{15.4, 672}}
-	processHubMemory  = Series{Name: "ProcessHub registry", Color: "#d62728", Dashed: true, X: []float64{10000}, Y: []float64{443 * 10000 / (1 << 20)}}
-	phubColor, phub2  = "#1f77b4", "#aec7e8"
-	nodesColor, wallC = "#2ca02c", "#9467bd"
+const (
+	phubColor, phub2, refColor, ref2 = "#1f77b4", "#aec7e8", "#d62728", "#ff9896"
+	nodesColor, wallC                = "#2ca02c", "#9467bd"
 )
 
-// Panels turns measured figures into the plot's panels: time and memory
-// versus children (TCP figures, with ProcessHub's points) and, when node
-// counts were measured, traffic and simulator cost versus nodes.
-func Panels(figs []Figure, mem []MemoryPoint, nodes []NodesFigures) []Panel {
+// Panels turns measured figures into the plot's panels: time, memory and
+// local lookup versus children (TCP figures, with the reference points of
+// ref — ProcessHub's — beside them) and, when node counts were measured,
+// traffic and simulator cost versus nodes. A panel with no phub figure is
+// left out.
+func Panels(figs []Figure, mem []MemoryPoint, nodes []NodesFigures, ref []RefPoint) []Panel {
 	var out []Panel
 	start := Series{Name: "phub start", Color: phubColor}
 	node := Series{Name: "phub node (heap + stacks)", Color: phub2}
 	stop := Series{Name: "phub stop", Color: phub2}
+	look := Series{Name: "phub local lookup", Color: phubColor}
 	for _, f := range figs {
 		var n int
 		if _, err := fmt.Sscanf(f.Name, "start %d children, awaited, until every registry holds them", &n); err == nil {
@@ -55,19 +52,32 @@ func Panels(figs []Figure, mem []MemoryPoint, nodes []NodesFigures) []Panel {
 		} else if _, err := fmt.Sscanf(f.Name, "memory per node holding %d children", &n); err == nil {
 			_, med, _ := f.Stats()
 			node.X, node.Y = append(node.X, float64(n)), append(node.Y, med)
+		} else if _, err := fmt.Sscanf(f.Name, "local lookup among %d children, one goroutine", &n); err == nil {
+			_, med, _ := f.Stats()
+			look.X, look.Y = append(look.X, float64(n)), append(look.Y, med)
 		}
 	}
+	for _, s := range []*Series{&start, &stop, &node, &look} {
+		sortSeries(s)
+	}
+	median := func(p RefPoint) float64 { return p.Median }
 	if len(start.X) > 0 {
 		out = append(out, Panel{Title: "awaited start / stop, 3 nodes (TCP loopback)", XLabel: "children", YLabel: "ms until every registry agrees",
-			Series: []Series{start, stop, processHubStart, processHubStop}})
+			Series: []Series{start, stop, refSeries(ref, "start", "ProcessHub start", refColor, median), refSeries(ref, "stop", "ProcessHub stop", ref2, median)}})
 	}
 	if len(mem) > 0 || len(node.X) > 0 {
 		m := Series{Name: "phub registry", Color: phubColor}
 		for _, p := range mem {
 			m.X, m.Y = append(m.X, float64(p.Children)), append(m.Y, p.BytesPerEntry*float64(p.Children)/(1<<20))
 		}
+		sortSeries(&m)
+		regMiB := func(p RefPoint) float64 { return p.Median * float64(p.Children) / (1 << 20) }
 		out = append(out, Panel{Title: "memory per node, 3 nodes", XLabel: "children", YLabel: "MiB",
-			Series: []Series{m, node, processHubMemory}})
+			Series: []Series{m, node, refSeries(ref, "registry", "ProcessHub registry", refColor, regMiB)}})
+	}
+	if len(look.X) > 0 {
+		out = append(out, Panel{Title: "local lookup, one goroutine", XLabel: "children", YLabel: "ns",
+			Series: []Series{look, refSeries(ref, "lookup", "ProcessHub child_lookup", refColor, median)}})
 	}
 	if len(nodes) > 0 {
 		idle := Series{Name: "idle messages/s per node", Color: nodesColor}
@@ -83,6 +93,21 @@ func Panels(figs []Figure, mem []MemoryPoint, nodes []NodesFigures) []Panel {
 		out[i].Series = slices.DeleteFunc(out[i].Series, func(s Series) bool { return len(s.X) == 0 })
 	}
 	return out
+}
+
+// sortSeries orders a series' points by x, so its line runs left to right
+// whatever order the sizes were measured in.
+func sortSeries(s *Series) {
+	idx := make([]int, len(s.X))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return s.X[idx[a]] < s.X[idx[b]] })
+	x, y := make([]float64, len(idx)), make([]float64, len(idx))
+	for i, j := range idx {
+		x[i], y[i] = s.X[j], s.Y[j]
+	}
+	s.X, s.Y = x, y
 }
 
 const (
