@@ -100,7 +100,8 @@ func TestWriteConflicts(t *testing.T) {
 		{"a stop meeting a takeover of the same epoch (it may have been read: nontransitive seed 5908)", ptr(start(2, "n3")), stop(2, "n2"), true},
 		{"a start meeting a later stop of another mapping (nontransitive seed 18060)", ptr(pin(stop(2, "n2"), "n2")), pin(start(1, "n1"), "n1"), true},
 		{"a hashed start meeting a later guided stop", ptr(pin(stop(2, "n2"), "n2")), start(1, "n1"), true},
-		{"a start meeting a later stop of its own mapping (it may descend from it)", ptr(pin(stop(2, "n2"), "n1")), pin(start(1, "n1"), "n1"), false},
+		{"a hashed start meeting a later stop (the start would lose the merge)", ptr(stop(3, "n3")), start(1, "n2"), true},
+		{"a start meeting a later live version of its own mapping (a takeover of it)", ptr(pin(start(2, "n3"), "n1")), pin(start(1, "n1"), "n1"), false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			lc := newLockstep(t, 2, func(cfg *Config) {
