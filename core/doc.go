@@ -70,6 +70,7 @@
 //	strict_acks.go  strict mode: an owner's round answers ok only once a majority of the voters acknowledged
 //	strict_deadline.go  strict mode's lease heaps: the fence deadline and the children due in O(log N)
 //	strict_leave.go  strict mode's graceful leave: a release round once the children are gone
+//	strict_grant_stop.go  strict mode: a voter refuses the stop of a child it granted to another holder
 //	strict_ready.go  strict mode: a memory-less node is synced only after full syncs from n-m+1 voters
 //	sync.go        propagation (pubsub, gossip), anti-entropy, full syncs
 //	syncask.go     asking peers again for a full sync that has not come (a retry, a RetryInterval on)

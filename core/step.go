@@ -91,8 +91,9 @@ func (n *Node) Step(now Instant, m Message) {
 		}
 		n.onResult(m.Seq, m.From, m.Results, m.Err)
 	case MsgReplicate:
-		conflicts := n.writeConflicts(m) // before the merge hides them
-		rivals := n.guidedRivals(m)      // guided_conflict.go decides those
+		conflicts := n.writeConflicts(m)                   // before the merge hides them
+		conflicts = n.strictGrantedElsewhere(m, conflicts) // strict_grant_stop.go
+		rivals := n.guidedRivals(m)                        // guided_conflict.go decides those
 		n.applyEntries(m.From, m.Entries)
 		if m.Version != 0 {
 			n.applyClaims(m.From, m.Claims, true, m.Version)
