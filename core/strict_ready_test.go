@@ -106,3 +106,22 @@ func (w *strictWorld) restart(name NodeID, inc uint64) {
 	}
 	w.nodes[name] = n
 }
+
+// TestStrictMemorylessRestartReadyWithVotersUp: with every other voter
+// up, a restart without memory is synced as fast as before the n-m+1
+// rule (its boot syncs come from every alive peer anyway): here within
+// a few message delays (the test world delivers in one 10 ms tick).
+func TestStrictMemorylessRestartReadyWithVotersUp(t *testing.T) {
+	w := newStrictWorld(t, map[NodeID]float64{"a": 1, "b": 1, "c": 1})
+	w.run(1500 * time.Millisecond)
+	w.restart("c", 2)
+	at := w.now
+	for i := 0; i < 100 && !w.nodes["c"].Readiness().Synced; i++ {
+		w.step()
+	}
+	took := w.now.Sub(at)
+	if !w.nodes["c"].Readiness().Synced || took > 100*time.Millisecond {
+		t.Fatalf("c synced after %v (synced=%v), want within 100 ms with a and b up", took, w.nodes["c"].Readiness().Synced)
+	}
+	t.Logf("a restart without memory is synced %v after its boot with every voter up", took)
+}
