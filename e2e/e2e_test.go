@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/phub/phub/e2e/internal/loadwait"
 )
 
 // The admin API's JSON, as a client outside the module's internals sees it.
@@ -168,7 +170,7 @@ func (c *cluster) start(p *proc) {
 // impostor, a bad configuration) leaves them as they were.
 func (c *cluster) awaitBound(p *proc, bound time.Duration) {
 	c.t.Helper()
-	deadline := time.Now().Add(bound)
+	deadline := loadwait.Start(bound)
 	for {
 		c.mu.Lock()
 		out := p.log.String()
@@ -182,8 +184,8 @@ func (c *cluster) awaitBound(p *proc, bound time.Duration) {
 			return
 		default:
 		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("%s did not report its addresses within %s\n%s", p.name, bound, c.logs())
+		if deadline.Passed() {
+			c.t.Fatalf("%s did not report its addresses within %s\n%s", p.name, deadline.Bound(), c.logs())
 		}
 		time.Sleep(10 * time.Millisecond) // polling the log: the deadline above bounds it
 	}
@@ -268,17 +270,20 @@ func (c *cluster) do(p *proc, method, path string, body, out any) (int, error) {
 	return resp.StatusCode, nil
 }
 
-// poll calls cond until it returns nil or the deadline passes.
+// poll calls cond until it returns nil or the deadline passes: d on a
+// quiet machine, scaled by the load measured while waiting
+// (loadwait.Deadline), so a loaded shared machine does not fail a wait
+// for liveness and a hang still ends.
 func (c *cluster) poll(d time.Duration, what string, cond func() error) {
 	c.t.Helper()
-	deadline := time.Now().Add(d)
+	deadline := loadwait.Start(d)
 	for {
 		err := cond()
 		if err == nil {
 			return
 		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("timed out after %s waiting for %s: %v\n%s", d, what, err, c.logs())
+		if deadline.Passed() {
+			c.t.Fatalf("timed out after %s (%s at load factor %.1f) waiting for %s: %v\n%s", deadline.Bound(), d, deadline.Factor(), what, err, c.logs())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -362,7 +367,10 @@ func TestCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("e2e: starts real processes")
 	}
-	c := &cluster{t: t, bin: buildPhubd(t), dir: t.TempDir(), http: &http.Client{Timeout: 30 * time.Second}}
+	// The awaited start's timeout and the HTTP client's (which must
+	// outlast it) grow with the load, as the waits do (loadwait).
+	await := loadwait.Scale(20 * time.Second)
+	c := &cluster{t: t, bin: buildPhubd(t), dir: t.TempDir(), http: &http.Client{Timeout: await + 10*time.Second}}
 	for i := 0; i < 3; i++ {
 		c.procs = append(c.procs, &proc{name: fmt.Sprintf("node-%d", i+1)})
 	}
@@ -395,7 +403,7 @@ func TestCluster(t *testing.T) {
 	c.waitFormed(15 * time.Second)
 
 	ids := make([]string, children)
-	req := startRequest{Await: true, Timeout: "20s"}
+	req := startRequest{Await: true, Timeout: await.String()}
 	for i := range ids {
 		ids[i] = fmt.Sprintf("c-%04d", i)
 		req.Specs = append(req.Specs, spec{ID: ids[i], Kind: "counter", Params: map[string]string{"interval_ms": "1000"}})
@@ -480,7 +488,7 @@ func TestCluster(t *testing.T) {
 		}
 		select {
 		case <-p.done:
-		case <-time.After(20 * time.Second):
+		case <-time.After(loadwait.Scale(20 * time.Second)):
 			t.Fatalf("%s did not exit after SIGTERM\n%s", p.name, c.logs())
 		}
 		if p.err != nil {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/phub/phub/e2e/internal/loadwait"
 )
 
 // faultKind is one kind of network or process fault.
@@ -44,6 +46,10 @@ type fault struct {
 	// alive, was not partitioned and answered an owner lookup (0: never,
 	// within the bound). All since the run's start.
 	Start, Heal, Healthy time.Duration
+	// HealBound is the heal-detection bound that applied to this fault:
+	// the guarantee's, scaled by the load measured while waiting
+	// (loadwait.Deadline; 0: the guarantee's as written).
+	HealBound time.Duration
 }
 
 // HealDetection is the time from the heal to a healthy cluster, or -1.
@@ -128,9 +134,11 @@ func (n *nemesis) run(ctx context.Context, chaos, healBound time.Duration) error
 		if err := n.heal(&f); err != nil {
 			return err
 		}
-		if d, err := n.c.awaitHealthy(ctx, n.t0, healBound); err == nil {
+		d, bound, err := n.c.awaitHealthy(ctx, n.t0, healBound)
+		if err == nil {
 			f.Healthy = d
 		}
+		f.HealBound = bound
 		n.mu.Lock()
 		n.faults = append(n.faults, f)
 		n.mu.Unlock()
@@ -234,16 +242,20 @@ var errNotHealthy = errors.New("cluster not healthy")
 
 // awaitHealthy polls until every node sees every member alive, is not
 // partitioned and answers an owner lookup, and returns that instant
-// since t0; or errNotHealthy (with the last reason) after bound.
-func (c *cluster) awaitHealthy(ctx context.Context, t0 time.Time, bound time.Duration) (time.Duration, error) {
-	deadline := time.Now().Add(bound)
+// since t0; or errNotHealthy (with the last reason) after bound. The
+// bound is written for a quiet machine and grows with the load measured
+// while waiting (loadwait.Deadline: the phubd processes' timers and the
+// probes run as late as the machine lets them); the bound that applied
+// is returned either way, for the verdict.
+func (c *cluster) awaitHealthy(ctx context.Context, t0 time.Time, bound time.Duration) (time.Duration, time.Duration, error) {
+	deadline := loadwait.Start(bound)
 	for {
 		err := c.healthy(ctx)
 		if err == nil {
-			return time.Since(t0), nil
+			return time.Since(t0), deadline.Bound(), nil
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return 0, fmt.Errorf("%w after %v: %v", errNotHealthy, bound, err)
+		if deadline.Passed() || ctx.Err() != nil {
+			return 0, deadline.Bound(), fmt.Errorf("%w after %v (%v at load factor %.1f): %v", errNotHealthy, deadline.Bound(), bound, deadline.Factor(), err)
 		}
 		sleepCtx(ctx, 100*time.Millisecond)
 	}

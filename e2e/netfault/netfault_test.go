@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/phub/phub/checks"
+	"github.com/phub/phub/e2e/internal/loadwait"
 )
 
 const (
@@ -210,7 +211,7 @@ func runNetFault(t *testing.T, bin string, o runOpts) (report, []fault) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := c.awaitHealthy(ctx, t0, 60*time.Second); err != nil {
+	if _, _, err := c.awaitHealthy(ctx, t0, 60*time.Second); err != nil {
 		t.Fatalf("cluster did not form: %v\n%s", err, c.logs())
 	}
 	t.Logf("netfault: %d nodes formed a cluster in %.1fs (%s, data dir: %v)", clusterSize, time.Since(t0).Seconds(), mode, c.dataDir)
@@ -308,13 +309,13 @@ func runNetFault(t *testing.T, bin string, o runOpts) (report, []fault) {
 // holds the same entries, and each registered child runs as exactly one
 // process matching its registry replica (node and epoch), with no other
 // child process alive. It returns the agreed registry (child → epoch),
-// or after bound the registry of the first node that answered and why
-// the cluster did not converge.
+// or after bound (scaled by the load measured meanwhile) the registry of
+// the first node that answered and why the cluster did not converge.
 func (c *cluster) converge(ctx context.Context, smp *sampler, bound time.Duration) (map[string]uint64, error) {
-	deadline := time.Now().Add(bound)
+	deadline := loadwait.Start(bound) // grows with the load (loadwait)
 	for {
 		final, err := c.agreed(ctx, smp)
-		if err == nil || time.Now().After(deadline) {
+		if err == nil || deadline.Passed() || ctx.Err() != nil {
 			return final, err
 		}
 		sleepCtx(ctx, 200*time.Millisecond)

@@ -269,15 +269,15 @@ func analyze(d runData, g guarantees) report {
 
 	// Heal detection.
 	for _, f := range d.Faults {
-		hd := f.HealDetection()
+		hd, bound := f.HealDetection(), max(g.HealBound, f.HealBound)
 		if hd < 0 {
 			r.HealMissed = append(r.HealMissed, f.String())
-			violate("heal not detected within %v: %v", g.HealBound, f)
+			violate("heal not detected within %v: %v", bound, f)
 			continue
 		}
 		r.HealDetect[f.Kind] = max(r.HealDetect[f.Kind], hd)
-		if hd > g.HealBound {
-			violate("heal detected late: %v (bound %v)", f, g.HealBound)
+		if hd > bound {
+			violate("heal detected late: %v (bound %v)", f, bound)
 		}
 	}
 
