@@ -126,6 +126,12 @@ type BrokenFor struct {
 	// node restarted alone founds its own established set and holds a
 	// majority of the few it establishes.
 	QuorumKnowsEstablishedOnly bool
+	// QuorumIgnoresSeeds makes MajorityQuorum leave configured seeds not
+	// yet identified out of the members it knows, the rule before
+	// quorum_seeds.go: a node restarted in memory at the instant of a cut
+	// and a joiner that reach only each other hold two of the "two" they
+	// know.
+	QuorumIgnoresSeeds bool
 }
 
 // DistributionKind selects how children are mapped to nodes.

@@ -63,6 +63,7 @@
 //	leave.go       graceful leave with handover
 //	quorum.go      partition tolerance: static, dynamic and majority quorum
 //	quorum_members.go  majority quorum: which members count (established), against what
+//	quorum_seeds.go    majority quorum: configured seeds count as known until identified
 //	swim.go        the opt-in SWIM failure detector: probes, ping-reqs, suspicion, refutation
 //	swim_gossip.go SWIM's piggybacked news (bounded queue, retransmit limit), member table digest
 //	strict.go      strict mode: per-child leases from a majority of voters,

@@ -50,6 +50,9 @@ type quorumMembers struct {
 	// reports holds, per peer, the members its last member list showed
 	// alive.
 	reports map[NodeID]map[NodeID]bool
+	// seeds: the configured seeds counted as known until identified
+	// (quorum_seeds.go).
+	seeds seedMembers
 }
 
 // majorityCounts reports whether the quorum strategy counts established
@@ -85,6 +88,7 @@ func (n *Node) noteMemberReport(from NodeID, list []Member) {
 	if !n.majorityCounts() || len(list) == 0 {
 		return
 	}
+	n.noteSeedsIn(from, list)
 	qm := &n.quorum.members
 	if qm.estInit && qm.est[from] && !qm.lacksAny(list) {
 		return // nothing to acknowledge: the steady state costs no allocation
@@ -221,6 +225,9 @@ func (n *Node) quorumCount() (alive, known int) {
 		if s.Status != StatusAlive && s.Status != StatusLeft && !qm.est[name] && !qm.dismissed[name] {
 			known++
 		}
+	}
+	if !n.cfg.Broken.QuorumIgnoresSeeds {
+		known += n.unmetSeeds() // quorum_seeds.go
 	}
 	return alive, known
 }

@@ -93,3 +93,83 @@ func TestRapidQuorumFreshNodeRestartedAlone(t *testing.T) {
 		t.Fatalf("the script failed, but not on n5's minority window: %v", vs)
 	}
 }
+
+// memorylessPairScript is rapid seed 6's case (replay seed 186972, fail
+// file TestRapidCluster-quorum-memoryless-pair-at-cut.fail) with a child
+// started first: in a cluster of three, c1 is started and acknowledged;
+// then n1 crashes and restarts in memory, n4 joins, and at that instant
+// the cut {n2 n3} | {n1 n4} starts. n1 and n4 booted without a
+// membership and reach only each other. 2 s later a lookup at n1 and a
+// stop at n4 ask for c1. It returns the quorum check's violations and
+// the linearizability verdict after heal and quiescence.
+func memorylessPairScript(broken core.BrokenFor) ([]checks.Violation, checks.LinResult) {
+	s := New(Options{Seed: 1, Configure: func(cfg *core.Config) {
+		Strategies["gossip"](cfg)
+		cfg.Partition = core.PartitionConfig{Kind: core.MajorityQuorum, InitialClusterSize: 3, TrackMaxSize: true}
+		cfg.Broken = broken
+	}})
+	for i := 1; i <= 3; i++ {
+		s.AddNode(nodeName(i))
+	}
+	s.RunFor(settleTime)
+	s.Request("n2", core.Request{Op: core.OpStart, Specs: []core.ChildSpec{{ID: "c1"}}, Start: core.StartOptions{Await: true, SkipCheckExisting: true}})
+	s.RunFor(time.Second)
+	s.Crash("n1")
+	s.Restart("n1")
+	s.AddNode("n4")
+	s.Partition([]core.NodeID{"n2", "n3"}, []core.NodeID{"n1", "n4"})
+	s.RunFor(2 * time.Second)
+	s.Request("n1", core.Request{Op: core.OpLookup, IDs: []core.ChildID{"c1"}, Consistency: core.Owner})
+	s.Request("n4", core.Request{Op: core.OpStop, IDs: []core.ChildID{"c1"}, Stop: core.StopOptions{Await: true}})
+	s.RunFor(2 * time.Second)
+	s.Heal()
+	s.RunFor(10 * time.Second)
+	t := FastTiming()
+	bound := t.DownAfter + 2*t.TickInterval + 2*s.opts.Net.MaxDelay
+	return checks.Quorum(s.MinorityWindows(), bound, s.Instances(), s.History()), checks.CheckLinearizableHarness(s.History())
+}
+
+// TestRapidQuorumMemorylessPairAtCut is the regression of rapid seed 6's
+// product bug: a node restarted in memory and a joiner, cut off together
+// from the two members that remember the cluster, took each other for
+// the whole membership and answered "not found" for an acknowledged
+// child. On the real core each counts its configured seeds not yet
+// identified as members (core/quorum_seeds.go), so neither holds a
+// majority and the history stays linearizable; on a core that ignores
+// them (core.Broken.QuorumIgnoresSeeds) the same script is not
+// linearizable and acknowledges inside a minority window.
+func TestRapidQuorumMemorylessPairAtCut(t *testing.T) {
+	if vs, lin := memorylessPairScript(core.BrokenFor{}); len(vs) > 0 || lin.Status != checks.LinOk {
+		t.Fatalf("the real core: violations %v, linearizability %v", vs, lin)
+	}
+	vs, lin := memorylessPairScript(core.BrokenFor{QuorumIgnoresSeeds: true})
+	if lin.Status != checks.LinIllegal || lin.Child != "c1" {
+		t.Fatalf("the script's history is linearizable on a core that ignores its seeds: %v", lin)
+	}
+	if len(vs) == 0 || !strings.Contains(vs[0].Detail, "inside minority window") {
+		t.Fatalf("the script acknowledged nothing inside a minority window on a core that ignores its seeds: %v", vs)
+	}
+}
+
+// TestRapidQuorumRegressionCatchesIgnoredSeeds proves that the committed
+// fail file TestRapidCluster-quorum-memoryless-pair-at-cut.fail can fail:
+// replayed on a core that leaves unidentified seeds out of the members
+// it knows, its case fails the minority-window check (n1, restarted in
+// memory, answered a stop with n4 alone), while TestRapidCluster replays
+// it on the real core and passes.
+func TestRapidQuorumRegressionCatchesIgnoredSeeds(t *testing.T) {
+	tb := &captureTB{name: t.Name()}
+	withRapidFlags(t, map[string]string{
+		"rapid.failfile":   "testdata/rapid/TestRapidCluster/TestRapidCluster-quorum-memoryless-pair-at-cut.fail",
+		"rapid.checks":     "1",
+		"rapid.nofailfile": "true",
+	}, func() {
+		checkCaptured(tb, rapidClusterProp(rapidConfig{Broken: core.BrokenFor{QuorumIgnoresSeeds: true}}))
+	})
+	if !tb.failed {
+		t.Fatalf("the fail file passed on a core that ignores its seeds: %v", tb.logs)
+	}
+	if msg := strings.Join(tb.errors, "\n"); !strings.Contains(msg, "inside minority window") {
+		t.Fatalf("the fail file failed, but not on a minority window:\n%s", msg)
+	}
+}

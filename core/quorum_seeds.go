@@ -1,0 +1,129 @@
+package core
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// Configured seeds count as members until they are identified.
+//
+// A node that boots without a membership (fresh, or restarted in memory)
+// knows the cluster only through the member lists it receives. Cut off
+// at the instant of its boot from every member that remembers the
+// cluster, it may reach only another node that booted without one (a
+// joiner): each then takes the other's list — the two of them — as the
+// whole membership, establishes the other, and the pair holds two of the
+// "two" it knows, or two of the initial three. Both acknowledged
+// requests from empty registries while the other side held a majority
+// of the real members (rapid seed 6, replay seed 186972: an acknowledged
+// child was then reported not found).
+//
+// The node's own configuration names the cluster it belongs to: its
+// seeds. So a MajorityQuorum node counts, among the members it knows,
+// every configured seed that it has not identified with a member yet
+// (no member of its table or of a member list it received carries the
+// seed as its name or its address). The count raises max-seen like any
+// other member known; an identified seed is counted through the table
+// from then on, as every member is. A seed is identified for good: one
+// that later leaves or is forgotten does not count again.
+//
+// Only a seed core can identify is counted: a node name, or an IP
+// address with port that a member advertises (Member.Addr). A "dns:"
+// seed or a host name stands for addresses core never sees, and is not
+// counted; a seed naming this node (its name or advertise address) is
+// not counted either.
+type seedMembers struct {
+	// met holds the configured seeds identified with a member.
+	met map[NodeID]bool
+	// done: every countable seed is identified, so the node skips the
+	// scan of every member list it receives.
+	done bool
+}
+
+// countableSeed reports whether a seed names one node core can tell
+// apart: a node name (no port) or an IP address with port.
+func countableSeed(s NodeID) bool {
+	str := string(s)
+	if str == "" || strings.HasPrefix(str, "dns:") {
+		return false
+	}
+	if !strings.Contains(str, ":") {
+		return true
+	}
+	_, err := netip.ParseAddrPort(str)
+	return err == nil
+}
+
+// ownSeed reports whether s names this node.
+func (n *Node) ownSeed(s NodeID) bool {
+	return s == n.cfg.Name || (n.cfg.AdvertiseAddr != "" && s == NodeID(n.cfg.AdvertiseAddr))
+}
+
+// unmetSeeds returns how many countable configured seeds no member of
+// the table identifies yet, marking the ones it does identify as met.
+func (n *Node) unmetSeeds() int {
+	sm := &n.quorum.members.seeds
+	if sm.done {
+		return 0
+	}
+	open := 0
+	for _, s := range n.cfg.Seeds {
+		if sm.met[s] || n.ownSeed(s) || !countableSeed(s) {
+			continue
+		}
+		if n.seedInTable(s) {
+			n.meetSeed(s)
+			continue
+		}
+		open++
+	}
+	sm.done = open == 0
+	return open
+}
+
+// seedInTable reports whether a member of the table carries s as its
+// name or its address.
+func (n *Node) seedInTable(s NodeID) bool {
+	if _, ok := n.members.members[s]; ok {
+		return true
+	}
+	for _, name := range n.members.names() {
+		if NodeID(n.members.members[name].Addr) == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (n *Node) meetSeed(s NodeID) {
+	sm := &n.quorum.members.seeds
+	if sm.met == nil {
+		sm.met = map[NodeID]bool{}
+	}
+	sm.met[s] = true
+}
+
+// noteSeedsIn marks the configured seeds a received member list
+// identifies, whatever their status there (a seed listed as left has
+// left: it is not a member to wait for).
+func (n *Node) noteSeedsIn(from NodeID, list []Member) {
+	sm := &n.quorum.members.seeds
+	if sm.done {
+		return
+	}
+	for _, s := range n.cfg.Seeds {
+		if sm.met[s] {
+			continue
+		}
+		if s == from {
+			n.meetSeed(s)
+			continue
+		}
+		for i := range list {
+			if list[i].Name == s || (list[i].Addr != "" && NodeID(list[i].Addr) == s) {
+				n.meetSeed(s)
+				break
+			}
+		}
+	}
+}
