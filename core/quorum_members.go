@@ -260,6 +260,7 @@ func (n *Node) resetQuorumMembers() {
 		qm.est[p] = true
 	}
 	qm.dismissed = map[NodeID]bool{}
+	qm.seeds.done = true // seeds not identified by now are not members (quorum_seeds.go)
 	for name, s := range n.members.members {
 		if s.Status != StatusAlive && s.Status != StatusLeft {
 			qm.dismissed[name] = true

@@ -25,7 +25,10 @@ import (
 // seed as its name or its address). The count raises max-seen like any
 // other member known; an identified seed is counted through the table
 // from then on, as every member is. A seed is identified for good: one
-// that later leaves or is forgotten does not count again.
+// that later leaves or is forgotten does not count again. A planned
+// downsize (ResetClusterSize) dismisses the seeds not identified by then:
+// a seed list that names a node gone for good would otherwise hold
+// max-seen above the cluster for ever.
 //
 // Only a seed core can identify is counted: a node name, or an IP
 // address with port that a member advertises (Member.Addr). A "dns:"

@@ -72,3 +72,23 @@ func TestSeedsNotCountedWhenIgnored(t *testing.T) {
 		t.Fatalf("QuorumIgnoresSeeds: known %d, want 1", known)
 	}
 }
+
+// ResetClusterSize dismisses the seeds not identified by then: a stale
+// seed list does not hold max-seen above the planned size.
+func TestResetClusterSizeDismissesUnidentifiedSeeds(t *testing.T) {
+	cfg := DefaultConfig("n1")
+	cfg.Incarnation = 1
+	cfg.Partition = PartitionConfig{Kind: MajorityQuorum, InitialClusterSize: 1, TrackMaxSize: true}
+	cfg.Seeds = []NodeID{"n2", "n3"}
+	n, err := NewNode(cfg, Instant(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, known := n.quorumCount(); known != 3 {
+		t.Fatalf("before the reset: known %d, want 3", known)
+	}
+	n.ResetClusterSize(Instant(time.Hour+time.Second), 1)
+	if alive, known := n.quorumCount(); known != 1 || n.Partitioned() {
+		t.Fatalf("after ResetClusterSize(1): %d alive of %d known, partitioned %v; want 1 of 1, serving", alive, known, n.Partitioned())
+	}
+}
