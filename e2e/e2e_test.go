@@ -410,7 +410,15 @@ func TestCluster(t *testing.T) {
 	}
 	var op opResponse
 	if _, err := c.do(a, "POST", "/v1/children", req, &op); err != nil || !op.OK || len(op.Results) != children {
-		t.Fatalf("start %d children: ok=%v results=%d err=%v", children, op.OK, len(op.Results), err)
+		failed, first := 0, ""
+		for _, r := range op.Results {
+			if r.Error != "" {
+				if failed++; first == "" {
+					first = r.ID + ": " + r.Error
+				}
+			}
+		}
+		t.Fatalf("start %d children (await %v): ok=%v results=%d, %d failed (first %s) err=%v", children, await, op.OK, len(op.Results), failed, first, err)
 	}
 
 	var before map[string]replica
