@@ -371,8 +371,14 @@ func TestCluster(t *testing.T) {
 	// outlast it) grow with the load, as the waits do (loadwait).
 	await := loadwait.Scale(20 * time.Second)
 	c := &cluster{t: t, bin: buildPhubd(t), dir: t.TempDir(), http: &http.Client{Timeout: await + 10*time.Second}}
+	// The failure detector's bound and the request timeout grow with the
+	// load too: at load 35 a phubd went unscheduled for more than the
+	// quiet-machine DownAfter of 1 s, its peers declared it down, and 634
+	// of the 1000 awaited starts it owned answered "node down". The test
+	// is about recovery, not about how fast a loaded machine detects it.
+	detect := []string{"--down-after", loadwait.Scale(time.Second).String(), "--request-timeout", loadwait.Scale(20 * time.Second).String()}
 	for i := 0; i < 3; i++ {
-		c.procs = append(c.procs, &proc{name: fmt.Sprintf("node-%d", i+1)})
+		c.procs = append(c.procs, &proc{name: fmt.Sprintf("node-%d", i+1), extra: detect})
 	}
 	for _, p := range c.procs {
 		c.start(p)
