@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/phub/phub/e2e/internal/loadwait"
 )
 
 // browserPath finds Debian's chromium (or $PHUB_CHROMIUM). Outside CI a
@@ -57,7 +59,7 @@ type page struct {
 
 func (p *page) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 60*time.Second)
+	ctx, cancel := context.WithTimeout(p.ctx, loadwait.Scale(60*time.Second))
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		p.t.Fatalf("browser: %s: %v\n%s", what, err, p.c.logs())
@@ -65,26 +67,27 @@ func (p *page) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 }
 
 func (p *page) eval(expr string) (string, error) {
-	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(p.ctx, loadwait.Scale(20*time.Second))
 	defer cancel()
 	return chromedp.Run(ctx, chromedp.Evaluate[string](expr))
 }
 
 // until polls a JavaScript expression (a string; "" means not yet) in the
-// page without reloading it, until it yields want.
+// page without reloading it, until it yields want; d is the deadline on a
+// quiet machine, grown with the load measured while waiting (loadwait).
 func (p *page) until(d time.Duration, what, expr, want string) {
 	p.t.Helper()
-	deadline := time.Now().Add(d)
+	deadline := loadwait.Start(d)
 	var got string
 	var err error
-	for time.Now().Before(deadline) {
+	for !deadline.Passed() {
 		if got, err = p.eval(expr); err == nil && got == want {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	p.shot("failed-" + strings.ReplaceAll(what, " ", "-"))
-	p.t.Fatalf("browser: timed out after %s waiting for %s: got %q (err %v), want %q\n%s", d, what, got, err, want, p.c.logs())
+	p.t.Fatalf("browser: timed out after %s (%s at load factor %.1f) waiting for %s: got %q (err %v), want %q\n%s", deadline.Bound(), d, deadline.Factor(), what, got, err, want, p.c.logs())
 }
 
 func (p *page) shot(name string) {
@@ -113,9 +116,9 @@ func TestDashboardInABrowser(t *testing.T) {
 		t.Skip("e2e: starts real processes and a browser")
 	}
 	browser := browserPath(t)
-	c := &cluster{t: t, bin: buildPhubd(t), dir: t.TempDir(), http: &http.Client{Timeout: 30 * time.Second}}
+	c := &cluster{t: t, bin: buildPhubd(t), dir: t.TempDir(), http: &http.Client{Timeout: loadwait.Scale(30 * time.Second)}}
 	for i := 0; i < 3; i++ {
-		c.procs = append(c.procs, &proc{name: fmt.Sprintf("node-%d", i+1)})
+		c.procs = append(c.procs, &proc{name: fmt.Sprintf("node-%d", i+1), extra: loadScaledDetection()})
 	}
 	for _, p := range c.procs {
 		c.start(p)

@@ -270,6 +270,18 @@ func (c *cluster) do(p *proc, method, path string, body, out any) (int, error) {
 	return resp.StatusCode, nil
 }
 
+// loadScaledDetection returns phubd flags that scale the failure
+// detector's bound (DownAfter, 1 s on a quiet machine) and the request
+// timeout (20 s) with the load, as the waits are (loadwait): at load 35 a
+// phubd went unscheduled for more than 1 s, its peers declared it down,
+// and TestCluster saw 634 of its 1000 awaited starts answer "node down",
+// TestDashboardInABrowser a membership that flapped for 30 s. The tests
+// that use it are about recovery and what the API and dashboard show,
+// not about how fast a loaded machine detects a crash.
+func loadScaledDetection() []string {
+	return []string{"--down-after", loadwait.Scale(time.Second).String(), "--request-timeout", loadwait.Scale(20 * time.Second).String()}
+}
+
 // poll calls cond until it returns nil or the deadline passes: d on a
 // quiet machine, scaled by the load measured while waiting
 // (loadwait.Deadline), so a loaded shared machine does not fail a wait
@@ -371,14 +383,8 @@ func TestCluster(t *testing.T) {
 	// outlast it) grow with the load, as the waits do (loadwait).
 	await := loadwait.Scale(20 * time.Second)
 	c := &cluster{t: t, bin: buildPhubd(t), dir: t.TempDir(), http: &http.Client{Timeout: await + 10*time.Second}}
-	// The failure detector's bound and the request timeout grow with the
-	// load too: at load 35 a phubd went unscheduled for more than the
-	// quiet-machine DownAfter of 1 s, its peers declared it down, and 634
-	// of the 1000 awaited starts it owned answered "node down". The test
-	// is about recovery, not about how fast a loaded machine detects it.
-	detect := []string{"--down-after", loadwait.Scale(time.Second).String(), "--request-timeout", loadwait.Scale(20 * time.Second).String()}
 	for i := 0; i < 3; i++ {
-		c.procs = append(c.procs, &proc{name: fmt.Sprintf("node-%d", i+1), extra: detect})
+		c.procs = append(c.procs, &proc{name: fmt.Sprintf("node-%d", i+1), extra: loadScaledDetection()})
 	}
 	for _, p := range c.procs {
 		c.start(p)
