@@ -54,6 +54,8 @@
 //	reroute.go     one owner per child: a request naming a child another node owns is refused and regrouped
 //	conflict.go    a peer refuses to acknowledge a write that conflicts with another owner's
 //	backoff.go     retransmissions of requests and replication back off (2^k, capped)
+//	subparts.go    a large sub-request goes in parts, at most two in flight per owner
+//	requestcount.go  requests and replication rounds sent and resent (Stats.Sent)
 //	children.go    local children: start, exits, restart policy
 //	changes.go     registry changes for the driver (LiveChanges), reused batch sets
 //	intensity.go   restart intensity and backoff per replica

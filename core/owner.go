@@ -95,6 +95,7 @@ func (n *Node) onRoutedRequest(m Message) {
 		return
 	}
 	if _, busy := n.repl.ops[key]; busy {
+		n.sent.BusyDuplicates++
 		return
 	}
 	if !n.ready() && !n.cfg.Broken.SkipSync {
@@ -539,8 +540,10 @@ func (n *Node) retryReplication() {
 			n.maybeFinishOwnerOp(op)
 			continue
 		}
-		if len(op.waitAcks) > 0 && retryDue(n.now, op.lastSend, op.resends, n.cfg.Timing.RetryInterval) {
+		if len(op.waitAcks) > 0 && retryDue(n.now, op.lastSend, op.resends, retryIntervalFor(len(op.entries)+len(op.ids), n.cfg.Timing.RetryInterval)) {
 			op.resends++
+			n.sent.RoundResends += len(op.waitAcks)
+			n.sent.EntriesResent += len(op.waitAcks) * len(op.entries)
 			n.sendReplication(op)
 		}
 		n.maybeFinishOwnerOp(op)
@@ -645,6 +648,7 @@ func (n *Node) deliverResult(key reqKey, res []ChildResult) {
 		n.onResult(key.seq, n.cfg.Name, append([]ChildResult(nil), res...), "")
 		return
 	}
+	n.sent.Results++
 	n.send(key.origin, Message{Kind: MsgResult, Seq: key.seq, ToInc: key.inc, Results: res})
 }
 

@@ -54,13 +54,19 @@ type Stats struct {
 	// Assemblies counts messages received in part whose other parts are
 	// still missing (bounded by maxAssemblies).
 	Assemblies int
+	// Sent counts routed requests and replication rounds sent and resent
+	// since boot (not a table: it grows).
+	Sent RequestCounters
+	// QueuedParts counts parts of large requests not sent yet (bounded by
+	// the pending requests' children).
+	QueuedParts int
 }
 
 // Stats returns the current table sizes.
 func (n *Node) Stats() Stats {
 	s := Stats{Entries: n.reg.live, Tombstones: len(n.reg.entries) - n.reg.live, Members: len(n.members.members),
 		Local: len(n.local), Pending: len(n.pending.reqs), OwnerOps: len(n.repl.ops), Done: len(n.repl.done),
-		Stash: len(n.migr.stash), GossipRefs: len(n.gossip.seen), Assemblies: len(n.parts.open)}
+		Stash: len(n.migr.stash), GossipRefs: len(n.gossip.seen), Assemblies: len(n.parts.open), Sent: n.sent, QueuedParts: n.queuedParts()}
 	for _, m := range n.reg.claims {
 		s.Claims += len(m)
 	}

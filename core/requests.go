@@ -10,6 +10,11 @@ type pendingTable struct {
 	max   int
 	reqs  map[uint64]*pendingReq
 	bySeq map[uint64]*subReq // routed sub-request seq -> sub-request
+	// windows holds the parts of large sub-requests per owner, queued
+	// and in flight (subparts.go); pumping guards pumpParts against
+	// re-entry.
+	windows map[NodeID]*partWindow
+	pumping bool
 }
 
 type pendingReq struct {
@@ -36,6 +41,8 @@ type subReq struct {
 	lastSend Instant
 	resends  int // retransmissions so far (backoff.go)
 	done     bool
+	// queued: a part of a large sub-request not sent yet (subparts.go).
+	queued bool
 }
 
 func newPendingTable(max int) *pendingTable {
@@ -240,16 +247,29 @@ func (n *Node) newPending(r Request, size int, timeout time.Duration) *pendingRe
 }
 
 // dispatch sends each group to its owner, handling local ones in place.
+// A group of more than subPartItems children goes in parts through its
+// owner's window (subparts.go).
 func (n *Node) dispatch(p *pendingReq, groups map[NodeID]*subReq, owners []NodeID) {
 	for _, o := range owners {
 		g := groups[o]
-		g.seq = n.seq()
-		p.subs = append(p.subs, g)
-		n.pending.bySeq[g.seq] = g
+		parts := splitSub(g)
+		if parts == nil {
+			parts = []*subReq{g}
+		}
+		for _, part := range parts {
+			part.seq = n.seq()
+			p.subs = append(p.subs, part)
+			n.pending.bySeq[part.seq] = part
+		}
 	}
 	for _, g := range p.subs {
+		if g.queued {
+			n.queuePart(g)
+			continue
+		}
 		n.sendSub(g)
 	}
+	n.pumpParts()
 	n.completeIfDone(p)
 }
 
@@ -266,6 +286,8 @@ func (n *Node) sendSub(g *subReq) {
 		n.onRoutedRequest(m)
 		return
 	}
+	n.sent.SubRequests++
+	n.sent.SubItems += len(g.items) + len(g.ids)
 	n.send(g.owner, m)
 }
 
@@ -380,7 +402,7 @@ func (n *Node) retryRequests() {
 			if n.pending.reqs[id] != p {
 				break // answered by one of its own sub-requests
 			}
-			if g.done || g.op == OpWhichGlobal || !retryDue(n.now, g.lastSend, g.resends, n.cfg.Timing.RetryInterval) {
+			if g.done || g.queued || g.op == OpWhichGlobal || !retryDue(n.now, g.lastSend, g.resends, retryIntervalFor(len(g.idx), n.cfg.Timing.RetryInterval)) {
 				continue // which-global waits for its deadline instead
 			}
 			if g.owner == n.cfg.Name {
@@ -396,6 +418,8 @@ func (n *Node) retryRequests() {
 				continue
 			}
 			g.resends++
+			n.sent.SubResends++
+			n.sent.SubItemsResent += len(g.items) + len(g.ids)
 			n.sendSub(g)
 		}
 	}

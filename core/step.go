@@ -259,6 +259,7 @@ func (n *Node) finish() {
 		n.deferredFinish = true
 		return
 	}
+	n.pumpParts() // subparts.go: parts of large requests whose owner has room
 	if n.dirty && !n.left {
 		n.reconcile()
 	}

@@ -24,6 +24,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	gogc := fs.Int("gogc", 400, "GC target percentage for the run (Go's default is 100; the README reports both)")
 	startOnly := fs.Bool("start-only", false, "measure only the start/stop figures")
 	goroutineChildren := fs.Bool("goroutine-children", false, "start/stop figures: children that run on a goroutine each (a plain phub.Child) instead of phub.IdleChild ones")
+	verbose := fs.Bool("v", false, "print every start/stop run's request and replication counters (sent, resent)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	nodes := fs.String("nodes", "", "comma-separated node counts (e.g. 5,20,50,100,200): measure cluster size in the simulator instead of the TCP figures")
 	nodesChildren := fs.Int("nodes-children", 1000, "children the --nodes clusters hold")
@@ -110,7 +111,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	var mem []bench.MemoryPoint
 	if !*nodesOnly || len(counts) == 0 {
 		var err error
-		if figs, err = bench.Run(bench.Options{Runs: *runs, StartSizes: ns, Out: stdout, StartOnly: *startOnly, GoroutineChildren: *goroutineChildren}); err != nil {
+		if figs, err = bench.Run(bench.Options{Runs: *runs, StartSizes: ns, Out: stdout, StartOnly: *startOnly, GoroutineChildren: *goroutineChildren, Verbose: *verbose}); err != nil {
 			fmt.Fprintln(stderr, "phubd bench:", err)
 			return 1
 		}

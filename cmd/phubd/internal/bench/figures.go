@@ -27,6 +27,8 @@ type Options struct {
 	// (GoroutineKind) in the start/stop figures, instead of IdleChild
 	// ones (NoopKind).
 	GoroutineChildren bool
+	// Verbose prints every run's request and round counters.
+	Verbose bool
 }
 
 // MemoryPoint is the registry memory per entry of one core node holding
@@ -88,6 +90,8 @@ func Run(o Options) ([]Figure, error) {
 		mem := Figure{Name: fmt.Sprintf("memory per node holding %d children (heap + stacks / 3)", n), Unit: "MiB"}
 		look := Figure{Name: fmt.Sprintf("local lookup among %d children, one goroutine", n), Unit: "ns/op"}
 		allocs := Figure{Name: fmt.Sprintf("allocations per child, start of %d (3 nodes, load-independent)", n), Unit: "allocs"}
+		resentSub := Figure{Name: fmt.Sprintf("children resent in requests per child, start+stop of %d", n), Unit: "x"}
+		resentRound := Figure{Name: fmt.Sprintf("entries resent in rounds per child, start+stop of %d", n), Unit: "x"}
 		for r := 0; r < o.Runs; r++ {
 			m, err := startStop(n, r, o.childKind())
 			if err != nil {
@@ -96,6 +100,11 @@ func Run(o Options) ([]Figure, error) {
 			ack.Samples, all.Samples, stop.Samples = append(ack.Samples, ms(m.ack)), append(all.Samples, ms(m.all)), append(stop.Samples, ms(m.stop))
 			mem.Samples, look.Samples = append(mem.Samples, m.perNodeMiB), append(look.Samples, m.lookupNs)
 			allocs.Samples = append(allocs.Samples, m.allocsPerChild)
+			resentSub.Samples = append(resentSub.Samples, m.resent.itemsPerChild)
+			resentRound.Samples = append(resentRound.Samples, m.resent.entriesPerChild)
+			if o.Verbose {
+				fmt.Fprintf(o.Out, "  run %d of %d children: %s\n", r+1, n, m.resent)
+			}
 		}
 		emit(ack)
 		emit(all)
@@ -103,6 +112,8 @@ func Run(o Options) ([]Figure, error) {
 		emit(mem)
 		emit(look)
 		emit(allocs)
+		emit(resentSub)
+		emit(resentRound)
 	}
 	if o.StartOnly {
 		return figs, nil
@@ -139,6 +150,9 @@ type startStopFigures struct {
 	// that does not depend on the machine's load (the waiting polls
 	// allocate a little per poll, so a slow run counts slightly more).
 	allocsPerChild float64
+	// resent sums what the nodes sent again over the start and the stop
+	// (counted, load-dependent: a resend is due when an answer is slow).
+	resent resentFigures
 }
 
 func mallocs() uint64 {
@@ -164,6 +178,13 @@ func startStop(n, run int, kind string) (f startStopFigures, err error) {
 		return f, err
 	}
 	defer c.close()
+	defer func() {
+		if err != nil { // what was sent and resent until the failure
+			if r, rerr := c.resent(n); rerr == nil {
+				err = fmt.Errorf("%w (%s)", err, r)
+			}
+		}
+	}()
 	sp := specsOf(kind, fmt.Sprintf("s%d", run), n)
 	// A minute, plus 200 µs per child (a million children on a loaded
 	// machine still fit).
@@ -213,7 +234,8 @@ func startStop(n, run int, kind string) (f startStopFigures, err error) {
 		return f, fmt.Errorf("registries hold %v after stop: %w", c.entries(), err)
 	}
 	f.stop = time.Since(t1)
-	return f, nil
+	f.resent, err = c.resent(n)
+	return f, err
 }
 
 // startStopDownAfter is the Timing.DownAfter of the start/stop figures'
