@@ -98,20 +98,6 @@ func TestStrictGrantBeforeStopNotUsedAfterItsAck(t *testing.T) {
 	}
 }
 
-func carries(m Message, id ChildID) bool {
-	for i := range m.Entries {
-		if m.Entries[i].Spec.ID == id {
-			return true
-		}
-	}
-	for i := range m.Claims {
-		if m.Claims[i].ID == id {
-			return true
-		}
-	}
-	return false
-}
-
 // carriesStop reports whether m carries a tombstone of id.
 func carriesStop(m Message, id ChildID) bool {
 	for i := range m.Entries {
