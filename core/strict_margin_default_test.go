@@ -15,16 +15,7 @@ func TestStrictDefaultMarginIsTwoTicks(t *testing.T) {
 	w := newStrictWorld(t, map[NodeID]float64{"a": 1, "b": 1, "c": 1})
 	w.run(time.Second)
 	h := w.startOne("a", "x")
-	var v, other NodeID
-	for _, name := range w.names {
-		switch {
-		case name == h:
-		case v == "":
-			v = name
-		default:
-			other = name
-		}
-	}
+	v, other := w.othersThan(h)
 	voter := w.nodes[v]
 	cfg := voter.cfg
 	if cfg.Partition.LeaseMargin != 0 {

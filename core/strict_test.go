@@ -206,6 +206,21 @@ func (w *strictWorld) where(id ChildID) []NodeID {
 
 // startOne starts id from node at, runs a second, and returns the one node
 // it runs on (the test fails if it runs on none or several).
+// othersThan returns, in name order, the two nodes of a three-node world
+// other than h: a voter that granted h's child and another node.
+func (w *strictWorld) othersThan(h NodeID) (v, other NodeID) {
+	for _, name := range w.names {
+		switch {
+		case name == h:
+		case v == "":
+			v = name
+		default:
+			other = name
+		}
+	}
+	return v, other
+}
+
 func (w *strictWorld) startOne(at NodeID, id ChildID) NodeID {
 	w.t.Helper()
 	w.start(at, id)

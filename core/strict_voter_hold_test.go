@@ -16,16 +16,7 @@ func TestStrictVoterHoldEndsExactlyOnTime(t *testing.T) {
 	w := newStrictWorld(t, map[NodeID]float64{"a": 1, "b": 1, "c": 1})
 	w.run(time.Second)
 	h := w.startOne("a", "x")
-	var v, other NodeID
-	for _, name := range w.names {
-		switch {
-		case name == h:
-		case v == "":
-			v = name
-		default:
-			other = name
-		}
-	}
+	v, other := w.othersThan(h)
 	voter := w.nodes[v]
 	rec := voter.strict.recs[holderKey{h, 1}]
 	if rec == nil {
