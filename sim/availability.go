@@ -258,7 +258,10 @@ func RunAvailability(class Class, n int) map[string]Availability {
 }
 
 // availabilityOptions runs a seed of nodes nodes in mode (one of
-// AvailabilityModes; strict with L = DownAfter).
+// AvailabilityModes; strict with L = DownAfter). Only for the seeds
+// RunAvailability picks: strict mode refuses the other strategies
+// (replication, hot swap), and RunSeedSim then panics with
+// ErrNodeCannotBoot.
 func availabilityOptions(mode string, nodes int) Options {
 	return Options{Configure: func(c *core.Config) {
 		switch mode {

@@ -1,6 +1,10 @@
 package sim
 
 import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -57,5 +61,77 @@ func TestAvailabilityPinnedLeaveWaitsApart(t *testing.T) {
 		if g > 30*time.Second {
 			t.Errorf("a failover gap of %v after a leave: a pinned child's wait counted as failover?", g)
 		}
+	}
+}
+
+// TestAvailabilityOptionsOnARefusedStrategyNameTheSeed: messages seed 15
+// draws a strategy strict mode refuses (RunAvailability skips such seeds),
+// so availabilityOptions("strict") booted no node; RunSeedSim went on
+// with an empty cluster and panicked with rand.IntN(0) in the calm phase.
+// A node that cannot boot is now named in a panic wrapping
+// ErrNodeCannotBoot, with the class, seed and core's refusal.
+func TestAvailabilityOptionsOnARefusedStrategyNameTheSeed(t *testing.T) {
+	const class, seed = ClassMessages, 15
+	st := Draw(class, seed)
+	if st.Strategy == "singularity-cold" || st.Strategy == "gossip" {
+		t.Fatalf("messages seed 15 drew %s, which strict accepts: pick a seed RunAvailability skips", st.Strategy)
+	}
+	err := bootPanic(func() { RunSeedSim(class, seed, availabilityOptions("strict", st.Nodes)) })
+	if !errors.Is(err, ErrNodeCannotBoot) {
+		t.Fatalf("RunSeedSim with strict on %s: %v, want ErrNodeCannotBoot", st.Strategy, err)
+	}
+	for _, want := range []string{"class=messages", "seed=15", st.Strategy} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error %q does not name %q", err, want)
+		}
+	}
+	t.Logf("%v", err)
+}
+
+// bootPanic runs f and returns the error it panicked with (nil if it
+// returned; a panic that is no error fails as one).
+func bootPanic(f func()) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			if e, ok := p.(error); ok {
+				err = e
+				return
+			}
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	f()
+	return nil
+}
+
+// TestPhasesWithNoLiveNode: the calm phase and the idle stretch run on a
+// cluster with every node down without asking a node that is not there
+// (the calm phase drew one with rand.IntN(0) and panicked).
+func TestPhasesWithNoLiveNode(t *testing.T) {
+	prof, err := ProfileNamed("fast")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Options{Seed: 1, Profile: &prof, Start: DefaultStart})
+	for i := 1; i <= 3; i++ {
+		if err := s.AddNode(nodeName(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.RunFor(time.Second)
+	for _, n := range s.NodeNames() {
+		s.Crash(n)
+	}
+	if live := s.LiveNodes(); len(live) != 0 {
+		t.Fatalf("live after crashing all: %v", live)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	if err := bootPanic(func() { s.calmPhase(Setup{}, prof, r, 12) }); err != nil {
+		t.Fatalf("calm phase with no live node: %v", err)
+	}
+	if err := bootPanic(func() {
+		s.idlePhase(ClassCrash, Setup{Outage: true}, prof, r, time.Second, Guarantee{})
+	}); err != nil {
+		t.Fatalf("idle stretch with no live node: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -8,6 +9,11 @@ import (
 	"github.com/phub/phub/checks"
 	"github.com/phub/phub/core"
 )
+
+// ErrNodeCannotBoot is the panic value (wrapped, with the class, seed and
+// core's refusal) of RunSeed and RunSeedSim when a node of the seed cannot
+// boot with the options given: a harness misuse, not a protocol failure.
+var ErrNodeCannotBoot = errors.New("sim: a node cannot boot with these options")
 
 // RunSeed runs one seed of a class: chaos, heal, quiescence, a calm
 // phase, an optional idle stretch, and the checks.
@@ -99,7 +105,13 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 		}
 	}
 	for i := 1; i <= setup.Nodes; i++ {
-		s.AddNode(nodeName(i))
+		if err := s.AddNode(nodeName(i)); err != nil {
+			// Options that core refuses for this seed (strict mode on a
+			// replicated strategy, say) boot no node: every phase after
+			// this would run on an empty cluster and pass or fail for
+			// nothing. Say so, with the seed.
+			panic(fmt.Errorf("%w: class=%s seed=%d strategy=%s: %s: %v", ErrNodeCannotBoot, class, seed, setup.Strategy, nodeName(i), err))
+		}
 	}
 	s.RunFor(max(time.Second, 4*prof.Timing.HeartbeatInterval))
 	s.SetNet(NetConfig{Loss: setup.Loss, Dup: setup.Dup, Reorder: setup.Reorder})
@@ -299,6 +311,9 @@ func (s *Sim) calmPhase(setup Setup, prof Profile, r *rand.Rand, pool int) []che
 		stop := r.IntN(3) == 0
 		s.after(at, func() {
 			live := s.LiveNodes()
+			if len(live) == 0 {
+				return // no node to ask (every node down or gone)
+			}
 			node := live[r.IntN(len(live))]
 			if stop {
 				s.Request(node, core.Request{Op: core.OpStop, IDs: []core.ChildID{id}, Stop: core.StopOptions{Await: true}})
@@ -328,8 +343,7 @@ func (s *Sim) calmPhase(setup Setup, prof Profile, r *rand.Rand, pool int) []che
 // (tombstones expired meanwhile), nothing acknowledged may be lost.
 func (s *Sim) idlePhase(class Class, setup Setup, prof Profile, r *rand.Rand, quiet time.Duration, g Guarantee) []checks.Violation {
 	var away core.NodeID
-	if setup.Outage {
-		live := s.LiveNodes()
+	if live := s.LiveNodes(); setup.Outage && len(live) > 0 {
 		if n := live[r.IntN(len(live))]; s.mayCrash(n) && len(s.quorumLost()) == 0 {
 			away = n
 			if class == ClassChurn {
