@@ -27,6 +27,19 @@ func testTiming() core.Timing {
 	return t
 }
 
+// steadyTiming is a newCluster tweak for tests in which no node fails,
+// leaves or is cut off: the failure detector has nothing to find there,
+// so DownAfter and RequestTimeout are a minute, longer than any stall a
+// loaded machine imposes on a hub's event loop. With testTiming's
+// DownAfter of 1 s, TestRequestErrors failed at load ~100 with "node
+// down: owner a": b had not heard from the live a for a second and failed
+// the request routed to it, as core promises for an owner it believes
+// gone. Tests of crashes and cuts keep testTiming.
+func steadyTiming(cfg *core.Config) {
+	cfg.Timing.DownAfter = time.Minute
+	cfg.Timing.RequestTimeout = time.Minute
+}
+
 // unstartableKind accepts every spec at the entry but fails to build its
 // child on the node that must run it (a plain factory error).
 func unstartableKind(core.ChildSpec) (phub.Child, error) {
@@ -86,7 +99,7 @@ func newCluster(t testing.TB, n int, tweak func(*core.Config)) *cluster {
 		c.counters[name] = counters
 	}
 	t.Cleanup(c.closeAll)
-	c.waitFor(5*time.Second, "cluster formed", func() bool {
+	c.waitFor(30*time.Second, "cluster formed", func() bool {
 		for _, h := range c.hubs {
 			if len(h.Alive()) != n {
 				return false
