@@ -132,6 +132,9 @@ type childRun struct {
 	// idleEnded makes its OnStop run once.
 	idle      *IdleChild
 	idleEnded atomic.Bool
+	// stopped: the hub ended the instance (end), because core stopped
+	// it; outside strict mode its exit is not reported (core ignores it).
+	stopped atomic.Bool
 }
 
 var _ ChildEnv = (*childRun)(nil)
@@ -166,6 +169,17 @@ func (r *childRun) Fenced() <-chan struct{}     { return r.fenced }
 func (r *childRun) fence() {
 	if r.fenced != neverFenced { // the fence is off outside strict mode
 		r.fenceOnce.Do(func() { close(r.fenced) })
+	}
+	r.cancelRun()
+}
+
+// cancelRun ends the instance from any goroutine: it cancels a goroutine
+// child's context, and ends an IdleChild on a goroutine of its own (the
+// caller, the lease fence's timer, holds the fence's lock).
+func (r *childRun) cancelRun() {
+	if r.idle != nil {
+		go r.endIdle(r.hub.report)
+		return
 	}
 	r.cancel()
 }
@@ -226,12 +240,11 @@ func offerLatest[T any](ch chan T, v T) {
 	}
 }
 
-// startChild performs an EffectStart on the loop. It reports the start
-// (or its failure) to core synchronously.
+// startChild performs an EffectStart on the loop. It queues the report
+// of the start (or of its failure) as one of the loop's next inputs.
 func (h *Hub) startChild(e core.Effect) {
-	now := h.now()
 	fail := func(reason string) {
-		h.node.ChildEvent(now, core.ChildEvent{Kind: core.ChildStartFailed, ID: e.ID, Instance: e.Instance, Reason: reason})
+		h.queueReport(core.ChildEvent{Kind: core.ChildStartFailed, ID: e.ID, Instance: e.Instance, Reason: reason})
 	}
 	if old := h.runs[e.ID]; old != nil {
 		// core restarts only exited instances; make sure the old one is gone.
@@ -249,7 +262,7 @@ func (h *Hub) startChild(e core.Effect) {
 		return
 	}
 	if c, ok := child.(*IdleChild); ok {
-		h.startIdle(e, c, now)
+		h.startIdle(e, c)
 		return
 	}
 	ctx, cancel := context.WithCancel(h.childCtx)
@@ -265,7 +278,7 @@ func (h *Hub) startChild(e core.Effect) {
 	h.childWG.Add(1)
 	go r.run(ctx)
 	if !r.waitsReady {
-		h.node.ChildEvent(now, core.ChildEvent{Kind: core.ChildStarted, ID: e.ID, Instance: e.Instance})
+		h.queueReport(core.ChildEvent{Kind: core.ChildStarted, ID: e.ID, Instance: e.Instance})
 	}
 }
 
@@ -293,6 +306,12 @@ func (r *childRun) run(ctx context.Context) {
 	}
 	ev := r.exitEvent(err)
 	r.cancel()
+	if r.stopped.Load() && !r.hub.strict {
+		// core stopped this instance and ignores its exit outside
+		// strict mode (strict mode holds the child's lease until the
+		// exit is reported): one input less per stopped child.
+		return
+	}
 	r.hub.report(ev)
 }
 
@@ -327,7 +346,7 @@ func (h *Hub) requestHandover(e core.Effect) {
 		fn = r.handoverFunc()
 	}
 	if fn == nil {
-		h.node.ChildEvent(h.now(), core.ChildEvent{Kind: core.ChildHandoverState, ID: e.ID, Instance: e.Instance})
+		h.queueReport(core.ChildEvent{Kind: core.ChildHandoverState, ID: e.ID, Instance: e.Instance})
 		return
 	}
 	h.childWG.Add(1)

@@ -78,9 +78,13 @@ type Hub struct {
 	membersDirty bool
 	localDirty   bool
 	lastMembers  []core.Member
-	// queued holds child reports made on the loop itself (an IdleChild's
-	// exit, idle.go), fed to core as the next inputs.
-	queued []core.ChildEvent
+	// queued holds child reports made on the loop itself (starts and
+	// failed starts of effects, an IdleChild's exit in strict mode),
+	// fed to core as the next inputs from queued[queuedHead:].
+	queued     []core.ChildEvent
+	queuedHead int
+	// reportsFed counts child reports fed to core (tests count them).
+	reportsFed uint64
 }
 
 // New validates cfg, creates the node and starts its event loop. The node
@@ -200,14 +204,18 @@ func (h *Hub) input(inbox <-chan transport.Inbound, ticker Ticker, block bool) b
 	if !block {
 		dflt = closedChan
 	}
-	if len(h.queued) > 0 {
-		ev := h.queued[0]
-		h.queued = h.queued[1:]
-		if len(h.queued) == 0 {
-			h.queued = nil
+	if h.queuedHead < len(h.queued) {
+		ev := h.queued[h.queuedHead]
+		h.queued[h.queuedHead] = core.ChildEvent{}
+		h.queuedHead++
+		if h.queuedHead == len(h.queued) {
+			h.queuedHead = 0
+			h.queued = h.queued[:0]
+			if cap(h.queued) > maxKeptQueue {
+				h.queued = nil
+			}
 		}
-		h.node.ChildEvent(h.now(), ev)
-		h.localDirty = true
+		h.feedReport(ev)
 		return true
 	}
 	for {
@@ -227,8 +235,7 @@ func (h *Hub) input(inbox <-chan transport.Inbound, ticker Ticker, block bool) b
 		case op := <-h.ops:
 			op()
 		case ev := <-h.events:
-			h.node.ChildEvent(h.now(), ev)
-			h.localDirty = true
+			h.feedReport(ev)
 		case <-killc:
 			return false
 		case <-dflt:
@@ -236,6 +243,22 @@ func (h *Hub) input(inbox <-chan transport.Inbound, ticker Ticker, block bool) b
 		}
 		return true
 	}
+}
+
+// maxKeptQueue bounds the capacity of the emptied report queue kept for
+// reuse: one huge start does not pin its queue's memory.
+const maxKeptQueue = 4096
+
+// queueReport queues a child report made on the loop: core gets it as
+// one of the loop's next inputs, batched with the others (child reports
+// are inputs, never calls back into core while a Ready is processed).
+func (h *Hub) queueReport(ev core.ChildEvent) { h.queued = append(h.queued, ev) }
+
+// feedReport feeds a child report to core.
+func (h *Hub) feedReport(ev core.ChildEvent) {
+	h.reportsFed++
+	h.node.ChildEvent(h.now(), ev)
+	h.localDirty = true
 }
 
 func (h *Hub) step(in transport.Inbound) {

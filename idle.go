@@ -47,42 +47,48 @@ func (c *IdleChild) Run(ctx context.Context, env ChildEnv) error {
 }
 
 // startIdle performs an EffectStart for an IdleChild on the loop: no
-// goroutine, no context; the instance's cancel ends it from any
-// goroutine (the lease fence's timer).
-func (h *Hub) startIdle(e core.Effect, c *IdleChild, now core.Instant) {
+// goroutine, no context; the instance's record is its only allocation
+// (cancelRun ends it from any goroutine, the lease fence's timer, without
+// a closure of its own).
+func (h *Hub) startIdle(e core.Effect, c *IdleChild) {
 	r := &childRun{
 		hub: h, spec: e.Spec, epoch: e.Epoch, instance: e.Instance, state: e.State, active: e.Active,
 		child: c, idle: c,
 		fenced: h.fence.fencedChan(),
 	}
-	// Off the loop (the lease fence's timer, which holds the fence's
-	// lock): end it on a goroutine of its own.
-	r.cancel = func() { go r.endIdle(h.report) }
 	if c.OnStart != nil {
 		if err := safeIdleStart(c.OnStart, r); err != nil {
-			h.node.ChildEvent(now, core.ChildEvent{Kind: core.ChildStartFailed, ID: e.ID, Instance: e.Instance, Reason: err.Error()})
+			h.queueReport(core.ChildEvent{Kind: core.ChildStartFailed, ID: e.ID, Instance: e.Instance, Reason: err.Error()})
 			return
 		}
 	}
 	h.runs[e.ID] = r
 	h.fence.add(r)
-	h.node.ChildEvent(now, core.ChildEvent{Kind: core.ChildStarted, ID: e.ID, Instance: e.Instance})
+	h.queueReport(core.ChildEvent{Kind: core.ChildStarted, ID: e.ID, Instance: e.Instance})
 }
 
-// end stops the instance from the loop: an IdleChild at once, its exit
-// queued as the loop's next input; any other child by cancelling its
-// context (its goroutine reports the exit).
+// end stops the instance from the loop because core stopped it: an
+// IdleChild at once, any other child by cancelling its context. Core
+// ignores the exit of an instance it stopped, except in strict mode,
+// where the exit releases the child's lease (core/strict.go); so only
+// strict mode reports it (an IdleChild's exit queued as the loop's next
+// input, another child's from its goroutine), as the simulator does.
 func (r *childRun) end() {
+	r.stopped.Store(true)
 	if r.idle == nil {
 		r.cancel()
 		return
 	}
 	h := r.hub
-	r.endIdle(func(ev core.ChildEvent) { h.queued = append(h.queued, ev) })
+	if !h.strict {
+		r.endIdle(nil)
+		return
+	}
+	r.endIdle(h.queueReport)
 }
 
 // endIdle calls OnStop once and reports the exit with report (nil: not
-// at all, the loop has exited).
+// at all: the loop has exited, or nobody needs the report).
 func (r *childRun) endIdle(report func(core.ChildEvent)) {
 	if !r.idleEnded.CompareAndSwap(false, true) {
 		return
