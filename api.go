@@ -172,7 +172,7 @@ func (h *Hub) WhichChildrenGlobal(ctx context.Context) ([]core.NodeChildren, []c
 }
 
 // Lookup returns the registry entry of id. With core.Local it is answered
-// from this node's replica through a lock-sharded index without involving
+// from this node's replica through a lock-free index without involving
 // the loop (fast, eventually consistent); the returned entry is shared and
 // must not be modified. With core.Owner the lookup is routed to the
 // child's owner (read-your-writes): the entry then carries the owner's
@@ -214,6 +214,11 @@ func (h *Hub) Lookup(ctx context.Context, id core.ChildID, consistency core.Cons
 // List returns every live entry of this node's registry replica, sorted
 // by id. The entries are shared and must not be modified.
 func (h *Hub) List() []*core.Entry { return h.index.list(nil) }
+
+// Count returns the number of live entries of this node's registry
+// replica, len(List()) without building the list: one atomic read of the
+// lookup index, without involving the event loop.
+func (h *Hub) Count() int { return h.index.len() }
 
 // ByTag returns the ids of live children whose metadata "tag" is tag,
 // sorted (ProcessHub's tag_query).

@@ -3,8 +3,11 @@ package phub
 import (
 	"encoding/binary"
 	"hash/maphash"
+	"math/bits"
+	"math/rand/v2"
 	"sort"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/phub/phub/core"
 )
@@ -31,6 +34,8 @@ import (
 // entry.
 type index struct {
 	seed maphash.Seed
+	// mix seeds the hash of inline ids (hashKeyed): random per index.
+	mix [4]uint64
 	// hashBits masks every hash: all ones, except in tests that make ids
 	// collide on purpose.
 	hashBits uint64
@@ -73,15 +78,35 @@ const maxInlineID = 15
 // no inline key has).
 var longKey = indexKey{0, 0xff << 56}
 
-// keyOf returns id's inline key, or longKey.
+// keyOf returns id's inline key, or longKey: the id's bytes zero-padded
+// to 15, then its length. The words are read straight from the id with
+// (possibly overlapping) loads instead of a copy into a buffer: a lookup
+// computes this on every call.
 func keyOf(id core.ChildID) indexKey {
-	if len(id) > maxInlineID {
+	s, n := string(id), len(id)
+	switch {
+	case n > maxInlineID:
 		return longKey
+	case n >= 8:
+		// Bytes 8..n-1 are the last n-8 bytes of the word that ends the id.
+		return indexKey{le64(s), le64(s[n-8:])>>(8*(16-n)) | uint64(n)<<56}
+	case n >= 4:
+		return indexKey{uint64(le32(s)) | uint64(le32(s[n-4:]))<<(8*(n-4)), uint64(n) << 56}
 	}
-	var b [16]byte
-	copy(b[:], id)
-	b[15] = byte(len(id))
-	return indexKey{binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])}
+	var w uint64
+	for i := 0; i < n; i++ {
+		w |= uint64(s[i]) << (8 * i)
+	}
+	return indexKey{w, uint64(n) << 56}
+}
+
+// le64 and le32 read the first 8 and 4 bytes of s, little-endian.
+func le64(s string) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s), len(s)))
+}
+
+func le32(s string) uint32 {
+	return binary.LittleEndian.Uint32(unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
 // indexMinSlots is a new table's size.
@@ -89,6 +114,10 @@ const indexMinSlots = 64
 
 func newIndex() *index {
 	ix := &index{seed: maphash.MakeSeed(), hashBits: ^uint64(0)}
+	for i := range ix.mix {
+		ix.mix[i] = rand.Uint64()
+	}
+	ix.mix[3] |= 1 // odd: the last product is a bijection of its input's low word
 	ix.tab.Store(newIndexTable(indexMinSlots))
 	return ix
 }
@@ -98,8 +127,25 @@ func newIndexTable(slots int) *indexTable {
 }
 
 // hash returns id's hash, never 0 (0 marks an empty slot).
-func (ix *index) hash(id core.ChildID) uint64 {
-	return maphash.String(ix.seed, string(id))&ix.hashBits | 1
+func (ix *index) hash(id core.ChildID) uint64 { return ix.hashKeyed(id, keyOf(id)) }
+
+// hashKeyed returns the hash of id, whose key is k. An inline id hashes
+// its two key words with the seeded multiply-fold mixer of wyhash (two
+// 64×64→128-bit products, no call); a long id goes through maphash.
+func (ix *index) hashKeyed(id core.ChildID, k indexKey) uint64 {
+	var h uint64
+	if k != longKey {
+		h = mulFold(mulFold(k[0]^ix.mix[0], k[1]^ix.mix[1])^ix.mix[2], ix.mix[3])
+	} else {
+		h = maphash.String(ix.seed, string(id))
+	}
+	return h&ix.hashBits | 1
+}
+
+// mulFold returns the high and low words of a·b xored.
+func mulFold(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
 }
 
 // get returns the live entry of id, or nil. The entry must not be modified.
@@ -110,7 +156,8 @@ func (ix *index) get(id core.ChildID) *core.Entry {
 
 // find returns the slot holding id's live entry and the entry, or nil, nil.
 func (ix *index) find(id core.ChildID) (*indexSlot, *core.Entry) {
-	s := ix.slotOf(ix.tab.Load(), id, ix.hash(id), keyOf(id))
+	k := keyOf(id)
+	s := ix.slotOf(ix.tab.Load(), id, ix.hashKeyed(id, k), k)
 	if s == nil {
 		return nil, nil
 	}
@@ -157,7 +204,8 @@ func (ix *index) apply(changes []core.RegistryChange) {
 
 // put stores e as id's entry (writer only).
 func (ix *index) put(id core.ChildID, e *core.Entry) {
-	h, k := ix.hash(id), keyOf(id)
+	k := keyOf(id)
+	h := ix.hashKeyed(id, k)
 	t := ix.tab.Load()
 	if s := ix.slotOf(t, id, h, k); s != nil {
 		if s.entry.Swap(e) == nil {

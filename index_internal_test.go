@@ -1,6 +1,7 @@
 package phub
 
 import (
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"sync"
@@ -209,4 +210,25 @@ func BenchmarkIndexGet(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestKeyOfIsTheZeroPaddedBytesAndLength: keyOf, which reads an id with
+// overlapping word loads, gives every id of 0 to 15 bytes exactly the
+// key of its bytes zero-padded to 15 followed by its length (so two ids
+// share a key only if they are equal), and every longer id longKey.
+func TestKeyOfIsTheZeroPaddedBytesAndLength(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		b := rapid.SliceOfN(rapid.Byte(), 0, 20).Draw(t, "id")
+		id := core.ChildID(b)
+		want := longKey
+		if len(b) <= maxInlineID {
+			var w [16]byte
+			copy(w[:], b)
+			w[15] = byte(len(b))
+			want = indexKey{binary.LittleEndian.Uint64(w[:8]), binary.LittleEndian.Uint64(w[8:])}
+		}
+		if got := keyOf(id); got != want {
+			t.Fatalf("keyOf(%q) = %#x, want %#x", b, got, want)
+		}
+	})
 }
