@@ -90,6 +90,7 @@ func Run(o Options) ([]Figure, error) {
 		mem := Figure{Name: fmt.Sprintf("memory per node holding %d children (heap + stacks / 3)", n), Unit: "MiB"}
 		look := Figure{Name: fmt.Sprintf("local lookup among %d children, one goroutine", n), Unit: "ns/op"}
 		allocs := Figure{Name: fmt.Sprintf("allocations per child, start of %d (3 nodes, load-independent)", n), Unit: "allocs"}
+		stopAllocs := Figure{Name: fmt.Sprintf("allocations per child, stop of %d (3 nodes, load-independent)", n), Unit: "allocs"}
 		resentSub := Figure{Name: fmt.Sprintf("children resent in requests per child, start+stop of %d", n), Unit: "x"}
 		resentRound := Figure{Name: fmt.Sprintf("entries resent in rounds per child, start+stop of %d", n), Unit: "x"}
 		for r := 0; r < o.Runs; r++ {
@@ -100,6 +101,7 @@ func Run(o Options) ([]Figure, error) {
 			ack.Samples, all.Samples, stop.Samples = append(ack.Samples, ms(m.ack)), append(all.Samples, ms(m.all)), append(stop.Samples, ms(m.stop))
 			mem.Samples, look.Samples = append(mem.Samples, m.perNodeMiB), append(look.Samples, m.lookupNs)
 			allocs.Samples = append(allocs.Samples, m.allocsPerChild)
+			stopAllocs.Samples = append(stopAllocs.Samples, m.stopAllocsPerChild)
 			resentSub.Samples = append(resentSub.Samples, m.resent.itemsPerChild)
 			resentRound.Samples = append(resentRound.Samples, m.resent.entriesPerChild)
 			if o.Verbose {
@@ -112,6 +114,7 @@ func Run(o Options) ([]Figure, error) {
 		emit(mem)
 		emit(look)
 		emit(allocs)
+		emit(stopAllocs)
 		emit(resentSub)
 		emit(resentRound)
 	}
@@ -150,6 +153,9 @@ type startStopFigures struct {
 	// that does not depend on the machine's load (the waiting polls
 	// allocate a little per poll, so a slow run counts slightly more).
 	allocsPerChild float64
+	// stopAllocsPerChild counts the same from the stop request until
+	// every registry is empty.
+	stopAllocsPerChild float64
 	// resent sums what the nodes sent again over the start and the stop
 	// (counted, load-dependent: a resend is due when an answer is slow).
 	resent resentFigures
@@ -173,7 +179,13 @@ func heapAndStacks() uint64 {
 // and a local lookup with them running, and then an awaited stop until
 // every registry is empty.
 func startStop(n, run int, kind string) (f startStopFigures, err error) {
-	c, err := newClusterIn(3, "", startStopDownAfter(n))
+	return startStopDown(n, run, kind, startStopDownAfter(n))
+}
+
+// startStopDown is startStop on a cluster whose Timing.DownAfter is
+// downAfter (0: the default).
+func startStopDown(n, run int, kind string, downAfter time.Duration) (f startStopFigures, err error) {
+	c, err := newClusterIn(3, "", downAfter)
 	if err != nil {
 		return f, err
 	}
@@ -219,6 +231,7 @@ func startStop(n, run int, kind string) (f startStopFigures, err error) {
 		ids[i] = s.ID
 	}
 	runtime.GC()
+	m1 := mallocs()
 	t1 := time.Now()
 	sres, err := stopBatches(ctx, c.hubs[0], ids, maxBatch, phub.Await(), phub.Timeout(limit))
 	if err != nil {
@@ -234,6 +247,7 @@ func startStop(n, run int, kind string) (f startStopFigures, err error) {
 		return f, fmt.Errorf("registries hold %v after stop: %w", c.entries(), err)
 	}
 	f.stop = time.Since(t1)
+	f.stopAllocsPerChild = float64(mallocs()-m1) / float64(n)
 	f.resent, err = c.resent(n)
 	return f, err
 }
