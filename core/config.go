@@ -132,6 +132,12 @@ type BrokenFor struct {
 	// and a joiner that reach only each other hold two of the "two" they
 	// know.
 	QuorumIgnoresSeeds bool
+	// QuorumSeedsOverRestoredView makes a MajorityQuorum node restored
+	// from disk count its configured seeds on top of its persisted view,
+	// the rule of 7b9eeaa: until heard, each peer counts twice (view
+	// entry and seed), and max-seen keeps the double count, so every
+	// node must be up for any to serve.
+	QuorumSeedsOverRestoredView bool
 }
 
 // DistributionKind selects how children are mapped to nodes.

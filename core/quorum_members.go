@@ -235,7 +235,8 @@ func (n *Node) quorumCount() (alive, known int) {
 // restoreQuorumMembers takes the established set from a durable node's
 // persisted view (itself included: it was a member before its crash), so
 // a cluster restarting from disk regains quorum as soon as a majority of
-// it is back.
+// it is back. The node then knows its cluster: its seeds are not counted
+// on top of the view (quorum_seeds.go).
 func (n *Node) restoreQuorumMembers(view []NodeID) {
 	if !n.majorityCounts() || len(view) == 0 {
 		return
@@ -246,6 +247,7 @@ func (n *Node) restoreQuorumMembers(view []NodeID) {
 		qm.est[p] = true
 	}
 	qm.estInit = true
+	n.seedsKnownFromDisk() // quorum_seeds.go
 	n.updateQuorum("init", n.cfg.Name)
 }
 

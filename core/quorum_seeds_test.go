@@ -92,3 +92,55 @@ func TestResetClusterSizeDismissesUnidentifiedSeeds(t *testing.T) {
 		t.Fatalf("after ResetClusterSize(1): %d alive of %d known, partitioned %v; want 1 of 1, serving", alive, known, n.Partitioned())
 	}
 }
+
+// A node restored from disk knows its cluster from its persisted view and
+// counts no seed on top of it: IP:port seeds cannot be told from the view
+// members they name (the view holds names) until those are heard, and
+// counting both raised max-seen to 7 for a cluster of 4 — for good. A
+// node without a membership still counts them: one booted after losing
+// its disk, or restored from a snapshot with an empty view.
+func TestRestoredNodeCountsItsViewNotItsSeeds(t *testing.T) {
+	cfg := DefaultConfig("n1")
+	cfg.Incarnation = 2
+	cfg.AdvertiseAddr = "10.0.0.1:7946"
+	cfg.Partition = PartitionConfig{Kind: MajorityQuorum, InitialClusterSize: 1, TrackMaxSize: true}
+	cfg.Seeds = []NodeID{"10.0.0.2:7946", "10.0.0.3:7946", "10.0.0.4:7946"}
+	now := Instant(time.Hour)
+	for _, tc := range []struct {
+		name string
+		view []NodeID
+		lost bool
+		want int
+	}{
+		{"restored with a view", []NodeID{"n2", "n3", "n4"}, false, 4},
+		{"restored with an empty view", nil, false, 4},
+		{"disk lost", nil, true, 4},
+	} {
+		var n *Node
+		var err error
+		if tc.lost {
+			n, err = NewNodeLostState(cfg, now)
+		} else {
+			snap := NewSnapshot()
+			snap.Incarnation, snap.View = 1, tc.view
+			n, err = NewNodeFromSnapshot(cfg, now, snap)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.updateQuorum("init", "n1")
+		if _, known := n.quorumCount(); known != tc.want || n.quorum.maxSeen != tc.want {
+			t.Errorf("%s: known %d, max-seen %d; want %d", tc.name, known, n.quorum.maxSeen, tc.want)
+		}
+	}
+	cfg.Broken.QuorumSeedsOverRestoredView = true
+	snap := NewSnapshot()
+	snap.Incarnation, snap.View = 1, []NodeID{"n2", "n3", "n4"}
+	n, err := NewNodeFromSnapshot(cfg, now, snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.quorum.maxSeen != 7 {
+		t.Errorf("QuorumSeedsOverRestoredView: max-seen %d, want 7 (each peer twice)", n.quorum.maxSeen)
+	}
+}

@@ -1,0 +1,175 @@
+package sim
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/phub/phub/core"
+)
+
+// A majority-quorum cluster of durable nodes keeps majority semantics
+// across restarts from disk: once the nodes are back, any majority of
+// them serves. A node restored from disk knows its cluster from its
+// persisted view; counting its configured seeds on top of that view
+// counted every peer twice (by its view entry and by its seed) until the
+// peer was heard, and max-seen, which never drops, kept the double count:
+// 5 nodes restored from disk measured against 9, so every one of the 5
+// had to be up for any to serve, and a crash afterwards stopped the
+// whole cluster (the durable class's majority_quorum row of the
+// availability report fell from 98.2% to 53.1% of child-time running;
+// core/quorum_seeds.go).
+func TestMajorityQuorumServesAfterRestartFromDisk(t *testing.T) {
+	for _, tc := range restartFromDiskCases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := majorityServesAfterRestartFromDisk(tc.restart, core.BrokenFor{}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestRestartFromDiskCatchesSeedsOverView proves the test above can
+// fail: with the seeds counted on top of the restored view
+// (core.Broken.QuorumSeedsOverRestoredView, the rule of 7b9eeaa), the
+// three nodes left up are not all serving.
+func TestRestartFromDiskCatchesSeedsOverView(t *testing.T) {
+	for _, tc := range restartFromDiskCases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := majorityServesAfterRestartFromDisk(tc.restart, core.BrokenFor{QuorumSeedsOverRestoredView: true})
+			if err == nil {
+				t.Fatal("seeds counted over the restored view, yet every node served with 3 of 5 up")
+			}
+			t.Logf("caught: %v", err)
+		})
+	}
+}
+
+var restartFromDiskCases = []struct {
+	name    string
+	restart []core.NodeID // crashed at once, restarted from disk in this order
+}{
+	{"one node", []core.NodeID{"n1"}},
+	{"every node", []core.NodeID{"n1", "n2", "n3", "n4", "n5"}},
+}
+
+// majorityServesAfterRestartFromDisk boots five durable majority-quorum
+// nodes (each with the others as seeds, as every simulated node), starts
+// children, crashes the nodes of restart at once and restarts them from
+// their disks one by one, DownAfter/2 apart (the first comes back alone).
+// Once every node serves again, n4 and n5 crash: the other three are a
+// majority of the cluster and must serve, a start through n1 included.
+// It returns what did not hold. Bounds are simulated time, independent of
+// the machine's load.
+func majorityServesAfterRestartFromDisk(restart []core.NodeID, broken core.BrokenFor) error {
+	const nodes = 5
+	timing := FastTiming()
+	s := New(Options{Seed: 1, Durable: true, Configure: func(c *core.Config) {
+		c.Partition = core.PartitionConfig{Kind: core.MajorityQuorum, InitialClusterSize: nodes, TrackMaxSize: true}
+		c.Broken = broken
+	}})
+	for i := 1; i <= nodes; i++ {
+		if err := s.AddNode(nodeName(i)); err != nil {
+			return err
+		}
+	}
+	if err := everyNodeServes(s, "after the first boot", 10*time.Second); err != nil {
+		return err
+	}
+	var specs []core.ChildSpec
+	for i := 0; i < 6; i++ {
+		specs = append(specs, core.ChildSpec{ID: core.ChildID(fmt.Sprintf("c%d", i))})
+	}
+	if err := awaitStart(s, "n1", specs, 2*timing.RequestTimeout); err != nil {
+		return fmt.Errorf("first start: %w", err)
+	}
+	for _, n := range restart {
+		s.Crash(n)
+	}
+	for _, n := range restart {
+		s.RunFor(timing.DownAfter / 2)
+		if err := s.Restart(n); err != nil {
+			return err
+		}
+	}
+	if err := everyNodeServes(s, "after the restart from disk", 10*time.Second); err != nil {
+		return err
+	}
+	s.Crash("n4")
+	s.Crash("n5")
+	if err := untilDetected(s, []core.NodeID{"n4", "n5"}, 10*time.Second); err != nil {
+		return err
+	}
+	if err := everyNodeServes(s, "with n4 and n5 crashed (3 of 5 up)", 10*time.Second); err != nil {
+		return err
+	}
+	if err := awaitStart(s, "n1", []core.ChildSpec{{ID: "after"}}, 2*timing.RequestTimeout); err != nil {
+		return fmt.Errorf("a start on n1 with 3 of 5 up: %w", err)
+	}
+	return nil
+}
+
+// everyNodeServes runs the simulation until every live node holds quorum
+// and names the partitioned nodes if that takes longer than bound.
+func everyNodeServes(s *Sim, when string, bound time.Duration) error {
+	const step = 100 * time.Millisecond
+	var stuck []core.NodeID
+	for waited := time.Duration(0); waited <= bound; waited += step {
+		stuck = stuck[:0]
+		for _, n := range s.LiveNodes() {
+			if s.Node(n).Partitioned() {
+				stuck = append(stuck, n)
+			}
+		}
+		if len(stuck) == 0 {
+			return nil
+		}
+		s.RunFor(step)
+	}
+	return fmt.Errorf("%s: %v still without quorum %v later (%d of %d nodes up)", when, stuck, bound, len(s.LiveNodes()), len(s.NodeNames()))
+}
+
+// untilDetected runs the simulation until no live node has any of gone in
+// its view, for at most bound.
+func untilDetected(s *Sim, gone []core.NodeID, bound time.Duration) error {
+	const step = 100 * time.Millisecond
+	for waited := time.Duration(0); waited <= bound; waited += step {
+		seen := false
+		for _, n := range s.LiveNodes() {
+			for _, v := range s.Node(n).View() {
+				seen = seen || slices.Contains(gone, v)
+			}
+		}
+		if !seen {
+			return nil
+		}
+		s.RunFor(step)
+	}
+	return fmt.Errorf("%v still in a live node's view %v after their crash", gone, bound)
+}
+
+// awaitStart starts specs through node, awaited, and returns the
+// request's or the first child's error, or a timeout after bound.
+func awaitStart(s *Sim, node core.NodeID, specs []core.ChildSpec, bound time.Duration) error {
+	id, err := s.Request(node, core.Request{Op: core.OpStart, Specs: specs, Start: core.StartOptions{Await: true}})
+	if err != nil {
+		return err
+	}
+	const step = 10 * time.Millisecond
+	for waited := time.Duration(0); waited <= bound; waited += step {
+		if rep, ok := s.Reply(id); ok {
+			if rep.Err != nil {
+				return rep.Err
+			}
+			for _, r := range rep.Results {
+				if r.Err != "" {
+					return fmt.Errorf("%s: %s (%s)", r.ID, r.Err, r.Detail)
+				}
+			}
+			return nil
+		}
+		s.RunFor(step)
+	}
+	return fmt.Errorf("request %d on %s unanswered after %v", id, node, bound)
+}
