@@ -235,8 +235,9 @@ func (n *Node) quorumCount() (alive, known int) {
 // restoreQuorumMembers takes the established set from a durable node's
 // persisted view (itself included: it was a member before its crash), so
 // a cluster restarting from disk regains quorum as soon as a majority of
-// it is back. The node then knows its cluster: its seeds are not counted
-// on top of the view (quorum_seeds.go).
+// it is back. The node then knows its cluster: its seeds, counted once
+// into max-seen at boot, are not counted again on top of the view
+// (quorum_seeds.go).
 func (n *Node) restoreQuorumMembers(view []NodeID) {
 	if !n.majorityCounts() || len(view) == 0 {
 		return

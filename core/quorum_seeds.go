@@ -30,9 +30,14 @@ import (
 // a seed list that names a node gone for good would otherwise hold
 // max-seen above the cluster for ever.
 //
-// A node restored from disk with a view (NewNodeFromSnapshot) counts no
-// seed: it is not without a membership, it knows its cluster from the
-// view it persisted, which becomes its established set. It could not
+// A node restored from disk with a view (NewNodeFromSnapshot) counts its
+// seeds once, when NewNode first evaluates quorum with nothing but itself
+// in its table (max-seen keeps that count: its cluster is at least that
+// large, whatever view it last wrote — a node that wrote the view {n1 n2}
+// while three of five were down stays partitioned when it comes back
+// with n2 only, TestMajorityQuorumRestoredMinorityStaysPartitioned), and
+// never again once its persisted view, which becomes its established
+// set, is restored: it is not without a membership. It could not
 // tell an IP:port seed from the view member it names until that member
 // is heard (the view holds names only), and counting both counted each
 // peer twice until then — for good, as max-seen never drops: three
@@ -40,9 +45,10 @@ import (
 // node down stopped the other two for as long as it was away (durable
 // seed 30 of the availability report: children ran 33% of the time
 // they were wanted; the class's majority_quorum row fell from 98.2% to
-// 53.1%). Only a node that boots without a membership counts its seeds:
-// fresh, restarted in memory, restored from an empty view, or booted
-// after losing its disk (NewNodeLostState).
+// 53.1%). Only a node that boots without a membership counts its seeds
+// for as long as they are unidentified: fresh, restarted in memory,
+// restored from an empty view, or booted after losing its disk
+// (NewNodeLostState).
 //
 // Only a seed core can identify is counted: a node name, or an IP
 // address with port that a member advertises (Member.Addr). A "dns:"
