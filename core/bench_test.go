@@ -12,15 +12,29 @@ type benchCluster struct {
 	names   []NodeID
 	now     Instant
 	replies []Reply
+	tune    func(*Config)
 }
 
-func newBenchCluster(tb testing.TB, n int) *benchCluster {
-	c := &benchCluster{nodes: map[NodeID]*Node{}, now: Instant(time.Second)}
+// config is the config of a node of the cluster.
+func (c *benchCluster) config(name NodeID) Config {
+	cfg := DefaultConfig(name)
+	if c.tune != nil {
+		c.tune(&cfg)
+	}
+	return cfg
+}
+
+func newBenchCluster(tb testing.TB, n int) *benchCluster { return newBenchClusterWith(tb, n, nil) }
+
+// newBenchClusterWith is newBenchCluster with tune applied to every
+// node's config (nil: the defaults).
+func newBenchClusterWith(tb testing.TB, n int, tune func(*Config)) *benchCluster {
+	c := &benchCluster{nodes: map[NodeID]*Node{}, now: Instant(time.Second), tune: tune}
 	for i := 1; i <= n; i++ {
 		c.names = append(c.names, NodeID(fmt.Sprintf("n%d", i)))
 	}
 	for _, name := range c.names {
-		cfg := DefaultConfig(name)
+		cfg := c.config(name)
 		cfg.Seeds = c.names
 		cfg.LiveChanges = true // as the runtime drives it (its index keeps live entries only)
 		node, err := NewNode(cfg, c.now)

@@ -78,6 +78,8 @@
 //	sync.go        propagation (pubsub, gossip), anti-entropy, full syncs
 //	syncask.go     asking peers again for a full sync that has not come (a retry, a RetryInterval on)
 //	syncgap.go     lost claim deltas: counted per sender, a hole asks for the full claim list
+//	syncdigest.go  digest-only full syncs to peers whose registry already matches
+//	syncwelcome.go the welcome carries the joiner's one full sync, applied before its members
 //	claimbatch.go  one claim change per child in a claims message (the last)
 //	chunks.go      messages split in parts and reassembled
 //	msgsize.go     upper bounds of a message's size on the wire

@@ -8,6 +8,7 @@ package core
 // changes.
 func (n *Node) onMemberTransition(t memberTransition) {
 	n.quorumMemberChanged(t) // quorum_members.go
+	n.forgetPeerDigest(t)    // syncdigest.go
 	switch {
 	case t.forgotten():
 		n.forgetClaims(t.name, false)
@@ -17,7 +18,7 @@ func (n *Node) onMemberTransition(t memberTransition) {
 		if n.swim != nil {
 			n.send(t.name, n.swimPing(0, false)) // contact is all it takes; tables converge by digest
 		} else {
-			n.send(t.name, Message{Kind: MsgHeartbeat, Members: n.members.list()})
+			n.send(t.name, Message{Kind: MsgHeartbeat, Members: n.members.list(), Digest: n.reg.digest})
 		}
 	case t.cameUp():
 		if t.restarted {
@@ -26,7 +27,9 @@ func (n *Node) onMemberTransition(t memberTransition) {
 		}
 		// Exchange full state with every node that comes up, and wait for
 		// its state before acting on the registry again.
-		n.sendFullSync(t.name)
+		if t.name != n.welcoming { // a joiner's goes with its welcome
+			n.sendFullSync(t.name)
+		}
 		n.needResync(t.name)
 		n.hook(HookPreClusterJoin, t.name, nil, "")
 		n.viewChanged("up", t.name)

@@ -63,7 +63,12 @@ func (n *Node) Step(now Instant, m Message) {
 	if !ok {
 		return
 	}
+	n.notePeerDigest(m) // before a sync to a member that came up (syncdigest.go)
+	if m.Kind == MsgJoin {
+		n.welcoming = m.From // its sync goes with the welcome (syncwelcome.go)
+	}
 	n.onMemberTransition(t)
+	n.welcoming = ""
 	if n.swim != nil {
 		n.swimHeard(m.From, self)
 	}
@@ -75,14 +80,13 @@ func (n *Node) Step(now Instant, m Message) {
 		n.onSwim(m)
 	case MsgJoin:
 		n.mergeMembers(m.Members)
-		n.send(m.From, Message{Kind: MsgWelcome, Members: n.members.list(), Epoch: n.reg.epochFloor})
-		n.sendFullSync(m.From)
-	case MsgWelcome, MsgHeartbeat:
+		n.sendWelcome(m.From) // the member list and the full sync in one message
+	case MsgWelcome:
+		n.raiseEpochFloor(m.Epoch)
+		n.onWelcome(m) // the sync it carries, then its members (syncwelcome.go)
+	case MsgHeartbeat:
 		n.mergeMembers(m.Members)
-		if m.Kind == MsgWelcome {
-			n.raiseEpochFloor(m.Epoch)
-			n.sendFullSync(m.From)
-		}
+		n.noteDeltasShown(m.From, m.Count) // a lost last delta (syncgap.go)
 	case MsgRequest:
 		n.onRoutedRequest(m)
 	case MsgResult:
@@ -99,13 +103,10 @@ func (n *Node) Step(now Instant, m Message) {
 			n.applyClaims(m.From, m.Claims, true, m.Version)
 			n.noteClaimCount(m.From, true, m.Count)
 		}
-		if m.Full && !n.synced {
-			n.syncedFrom[m.From] = true
-			n.checkSynced()
+		if n.fullSyncComplete(m) { // a digest-only sync may wait (syncdigest.go)
+			n.syncedBy(m.From, m.Members)
 		}
-		if m.Full && n.needSync[m.From] && n.syncIsCurrent(m.Members) {
-			n.resynced(m.From)
-		}
+		n.checkDigestOffers()
 		if m.Seq != 0 {
 			conflicts = dropIDs(conflicts, rivals)
 			if lost := n.guidedStartsLost(m); len(lost) > 0 {
@@ -139,7 +140,7 @@ func (n *Node) Step(now Instant, m Message) {
 			n.sendClaimList(m.From) // the asker lost claim deltas only (syncgap.go)
 			break
 		}
-		n.sendFullSync(m.From)
+		n.sendEntries(m.From, true) // an asked sync always carries the entries
 	case MsgWhich:
 		n.send(m.From, Message{Kind: MsgWhichReply, Seq: m.Seq, Children: n.WhichChildrenLocal().Children})
 	case MsgWhichReply:
@@ -172,6 +173,7 @@ func (n *Node) Tick(now Instant) {
 	n.checkSynced()
 	n.askForMissingSyncs(now) // full syncs can be lost (syncask.go)
 	n.askForLostClaims(now)   // and claim deltas (syncgap.go)
+	n.checkDigestOffers()     // digest-only syncs this registry now matches (syncdigest.go)
 	if now.Sub(n.lastHeartbeat) >= t.HeartbeatInterval || n.lastHeartbeat == 0 {
 		n.lastHeartbeat = now
 		n.heartbeat()
@@ -199,7 +201,7 @@ func (n *Node) heartbeat() {
 		n.swimRound() // one probe instead of a heartbeat to every peer
 		hb = n.swimPing(0, false)
 	} else {
-		hb = Message{Kind: MsgHeartbeat, Members: n.members.list()}
+		hb = Message{Kind: MsgHeartbeat, Members: n.members.list(), Digest: n.reg.digest, Count: n.claimDeltas}
 		for _, p := range n.members.peers() {
 			n.send(p, hb)
 		}
@@ -221,7 +223,7 @@ func (n *Node) heartbeat() {
 		if s == n.cfg.Name || s == NodeID(n.cfg.AdvertiseAddr) || n.seedConnected(s) {
 			continue
 		}
-		n.send(s, Message{Kind: MsgJoin, Members: []Member{n.members.members[n.cfg.Name].Member}})
+		n.send(s, Message{Kind: MsgJoin, Members: []Member{n.members.members[n.cfg.Name].Member}, Digest: n.reg.digest})
 	}
 }
 

@@ -33,6 +33,14 @@ type syncState struct {
 	// counts the streams with a lost or late delta (syncgap.go).
 	claimStreams map[NodeID]*claimStream
 	claimHoles   int
+	// peerDigests: the registry digest each peer last showed;
+	// digestOffers: digest-only syncs waiting for this registry to reach
+	// their digest (syncdigest.go).
+	peerDigests  map[NodeID]uint64
+	digestOffers map[NodeID]digestOffer
+	// welcoming: the joiner whose join is being handled; its full sync
+	// goes with the welcome (syncwelcome.go).
+	welcoming NodeID
 }
 
 // outbox holds updates batched during an input and flushed after it
@@ -224,9 +232,18 @@ func (n *Node) ownClaims() []Claim {
 // complete sync, see checkSynced); the receiver handles it only once every
 // part has arrived.
 func (n *Node) sendEntries(to NodeID, withClaims bool) {
-	ids := n.reg.ids()
-	es := n.reg.appendEntries(make([]Entry, 0, len(ids)), ids)
-	m := Message{Kind: MsgReplicate, Entries: es, Full: true}
+	n.send(to, n.fullSyncMsg(to, withClaims, true))
+}
+
+// fullSyncMsg builds a full sync for a peer: the registry's digest and,
+// with entries, every entry (without: a digest-only sync, syncdigest.go).
+func (n *Node) fullSyncMsg(to NodeID, withClaims, entries bool) Message {
+	var es []Entry
+	if entries {
+		ids := n.reg.ids()
+		es = n.reg.appendEntries(make([]Entry, 0, len(ids)), ids)
+	}
+	m := Message{Kind: MsgReplicate, Entries: es, Full: true, Digest: n.reg.digest}
 	if s, ok := n.members.members[to]; ok {
 		// The receiver's record as this node knows it: an uncordoned
 		// receiver waits for a sync made after this node learned it
@@ -237,12 +254,14 @@ func (n *Node) sendEntries(to NodeID, withClaims bool) {
 		n.claimsVer++
 		m.Claims, m.Version, m.Count = n.ownClaims(), n.claimsVer, n.claimDeltas
 	}
-	n.send(to, m)
+	return m
 }
 
-// sendFullSync sends a new contact everything it needs: entries and claims.
+// sendFullSync sends a new contact everything it needs: entries and
+// claims, or only the registry's digest and the claims when the contact
+// showed a registry equal to this node's (syncdigest.go).
 func (n *Node) sendFullSync(to NodeID) {
-	n.sendEntries(to, true)
+	n.send(to, n.fullSyncMsg(to, true, n.syncNeedsEntries(to)))
 }
 
 // ready reports whether the node may serve owner requests and take

@@ -21,7 +21,9 @@ import "slices"
 // (a late delta fills it), it asks the sender for its full claim list (a
 // MsgSyncRequest with Count set: the first delta it misses), again every
 // RetryInterval until a full list or the missing deltas close the hole.
-// A sender that names no count (an older peer) is not tracked.
+// All-to-all heartbeats show the sender's count too, so the loss of a
+// last delta before a quiet spell is seen at the next heartbeat. A sender
+// that names no count (an older peer) is not tracked.
 
 // maxClaimsAhead bounds the deltas a receiver remembers past a hole; one
 // received beyond it is forgotten and counts as missing (asked again).
@@ -31,12 +33,29 @@ const maxClaimsAhead = 64
 type claimStream struct {
 	// next is the first delta not yet applied; 0 until a full list came.
 	next int
-	// ahead holds deltas applied past a hole, sorted: the hole is open
-	// while it is not empty.
+	// ahead holds deltas applied past a hole, sorted.
 	ahead []int
+	// known is the highest delta number the sender has shown: a delta,
+	// a full list, or a heartbeat's count. The hole is open while
+	// next <= known: deltas the sender sent are not applied here.
+	known int
 	// holeSince is when the hole opened; asked when the node last asked
 	// for the full list (0: not yet).
 	holeSince, asked Instant
+}
+
+// holeOpen reports whether s misses a delta its sender has shown.
+func (s *claimStream) holeOpen() bool { return s.next != 0 && s.next <= s.known }
+
+// noteDeltasShown records that node showed, in a heartbeat, that it has
+// sent count claim deltas: the last of them lost leaves no later delta to
+// show the hole, the next heartbeat does.
+func (n *Node) noteDeltasShown(node NodeID, count int) {
+	if s := n.claimStreams[node]; s != nil && count > s.known {
+		open := s.holeOpen()
+		s.known = count
+		n.holeChanged(s, open)
+	}
 }
 
 // noteClaimCount records that a claim message of node numbered count
@@ -56,7 +75,8 @@ func (n *Node) noteClaimCount(node NodeID, full bool, count int) {
 		s = &claimStream{}
 		n.claimStreams[node] = s
 	}
-	open := len(s.ahead) > 0
+	open := s.holeOpen()
+	s.known = max(s.known, count)
 	switch {
 	case full:
 		s.next = max(s.next, count+1)
@@ -76,12 +96,19 @@ func (n *Node) noteClaimCount(node NodeID, full bool, count int) {
 		k++
 	}
 	s.ahead = s.ahead[k:]
-	switch nowOpen := len(s.ahead) > 0; {
+	if len(s.ahead) == 0 {
+		s.ahead = nil
+	}
+	n.holeChanged(s, open)
+}
+
+// holeChanged counts s's hole opening or closing (open: before).
+func (n *Node) holeChanged(s *claimStream, open bool) {
+	switch nowOpen := s.holeOpen(); {
 	case nowOpen && !open:
 		s.holeSince, s.asked = n.now, 0
 		n.claimHoles++
 	case !nowOpen && open:
-		s.ahead = nil
 		n.claimHoles--
 	}
 }
@@ -90,7 +117,7 @@ func (n *Node) noteClaimCount(node NodeID, full bool, count int) {
 // (it restarted: its deltas count from 1 again, or it was forgotten).
 func (n *Node) forgetClaimStream(node NodeID) {
 	if s := n.claimStreams[node]; s != nil {
-		if len(s.ahead) > 0 {
+		if s.holeOpen() {
 			n.claimHoles--
 		}
 		delete(n.claimStreams, node)
@@ -107,7 +134,7 @@ func (n *Node) askForLostClaims(now Instant) {
 	retry := n.cfg.Timing.RetryInterval
 	for _, node := range sortedKeys(n.claimStreams) {
 		s := n.claimStreams[node]
-		if len(s.ahead) == 0 || !n.members.alive(node) || n.needSync[node] || (!n.synced && !n.syncedFrom[node]) {
+		if !s.holeOpen() || !n.members.alive(node) || n.needSync[node] || (!n.synced && !n.syncedFrom[node]) {
 			continue
 		}
 		if now.Sub(s.holeSince) < retry || (s.asked != 0 && now.Sub(s.asked) < retry) {

@@ -86,13 +86,12 @@ func TestClaimDeltasPastAHoleAreBounded(t *testing.T) {
 	if got := len(n2.claimStreams["n1"].ahead); got != maxClaimsAhead {
 		t.Fatalf("%d deltas remembered past the hole, want the bound %d", got, maxClaimsAhead)
 	}
-	// Delta 6 arrives: the remembered run closes, the next delta it
+	// Delta 6 arrives: the remembered run closes, the first delta it
 	// forgot is missing, so the hole stays open until a full list.
 	n2.Step(c.now, claimsFrom(n2, false, 6, 106))
-	if s := n2.claimStreams["n1"]; s.next != 7+maxClaimsAhead || n2.claimHoles != 0 {
-		t.Fatalf("next %d holes %d, want %d and 0", s.next, n2.claimHoles, 7+maxClaimsAhead)
+	if s := n2.claimStreams["n1"]; s.next != 7+maxClaimsAhead || n2.claimHoles != 1 {
+		t.Fatalf("next %d holes %d, want %d and 1", s.next, n2.claimHoles, 7+maxClaimsAhead)
 	}
-	n2.Step(c.now, claimsFrom(n2, false, 7+3*maxClaimsAhead, 1000))
 	n2.Tick(c.now.Add(n2.cfg.Timing.RetryInterval))
 	if asks, _ := claimAsks(n2); len(asks) != 1 || asks[0] != 7+maxClaimsAhead {
 		t.Fatalf("asks %v, want one naming delta %d", asks, 7+maxClaimsAhead)
@@ -187,5 +186,23 @@ func TestLostRetractionRepairedBeforeAntiEntropy(t *testing.T) {
 	}
 	if _, ok := n2.reg.claim("n1", mine); ok {
 		t.Fatalf("n2 still lists n1's retracted claim of %s", mine)
+	}
+}
+
+// TestLostLastDeltaShownByAHeartbeat: the last delta before a quiet spell
+// is lost, so no later delta shows the hole; the sender's next heartbeat
+// shows its count and the receiver asks a RetryInterval later.
+func TestLostLastDeltaShownByAHeartbeat(t *testing.T) {
+	c, n2 := gapCluster(t)
+	hb := Message{Kind: MsgHeartbeat, Hub: n2.cfg.HubID, From: "n1", Inc: n2.members.incarnation("n1"), Count: 5}
+	n2.Step(c.now, hb) // shows the 5 deltas n2 has: no hole
+	if n2.claimHoles != 0 {
+		t.Fatalf("holes %d after a heartbeat showing what n2 has", n2.claimHoles)
+	}
+	hb.Count = 6 // delta 6 was sent and lost
+	n2.Step(c.now, hb)
+	n2.Tick(c.now.Add(n2.cfg.Timing.RetryInterval))
+	if asks, _ := claimAsks(n2); len(asks) != 1 || asks[0] != 6 {
+		t.Fatalf("asks %v, want one naming delta 6", asks)
 	}
 }

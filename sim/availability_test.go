@@ -4,37 +4,98 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
-// TestAvailabilityPinnedGapsApart: messages seed 28 is a guided seed whose
-// idle stretch (47 s) keeps n2 down; its guided child c4, pinned to n2,
-// waits the whole stretch. That wait is a pinned gap, not a failover gap
-// (it was the 47 s maximum of the messages and partition rows).
+// pinnedSeed is the messages seed TestAvailabilityPinnedGapsApart runs:
+// the first messages seed, counting from 1, that draws guided children,
+// an idle outage and a strategy every mode accepts (pinnedCandidate), and
+// on which every mode of AvailabilityModes shows the pinned wait apart
+// (pinnedGapsApart reports nothing). Which children a mode's run pins to
+// the outage node depends on the simulator's one random stream, which any
+// change of message traffic moves (RunAvailability's doc). Seed 28, the
+// only earlier candidate, was the seed until the join sent the registry
+// once (core/syncwelcome.go); since then its strict run shows no pinned
+// gap. When the traffic moves again, the search names the next seed:
+// PHUB_PINNED_SEARCH=300 go test ./sim -run TestAvailabilityPinnedSeedSearch -v
+const pinnedSeed = 82
+
+// TestAvailabilityPinnedGapsApart: on pinnedSeed the idle stretch (47 s)
+// keeps a node down and a guided child pinned to it waits the whole
+// stretch. That wait is a pinned gap, not a failover gap (it was the 47 s
+// maximum of the messages and partition rows).
 func TestAvailabilityPinnedGapsApart(t *testing.T) {
-	const class, seed = ClassMessages, 28
-	if st := Draw(class, seed); !st.Guided || !st.Outage {
-		t.Fatalf("messages seed 28 drew guided=%v outage=%v: pick another guided seed with an idle outage", st.Guided, st.Outage)
+	if st := Draw(ClassMessages, pinnedSeed); !pinnedCandidate(st) {
+		t.Fatalf("messages seed %d drew guided=%v outage=%v strategy %s: pick another seed (pinnedSeed's doc)", pinnedSeed, st.Guided, st.Outage, st.Strategy)
 	}
+	for _, p := range pinnedGapsApart(ClassMessages, pinnedSeed) {
+		t.Error(p)
+	}
+}
+
+// pinnedCandidate reports whether a seed's setup can show a pinned wait
+// in every availability mode: guided children, an idle outage, and a
+// strategy every mode accepts (RunAvailability's: singularity with cold
+// swap, or gossip).
+func pinnedCandidate(st Setup) bool {
+	return st.Guided && st.Outage && (st.Strategy == "singularity-cold" || st.Strategy == "gossip")
+}
+
+// pinnedGapsApart runs seed of class in every mode of AvailabilityModes
+// and reports what keeps it from showing pinned waits apart: a mode with
+// no pinned gap, a pinned gap shorter than the idle outage, or a failover
+// gap long enough to be a pinned child's wait.
+func pinnedGapsApart(class Class, seed uint64) []string {
+	var problems []string
 	for _, mode := range AvailabilityModes {
 		_, s := RunSeedSim(class, seed, availabilityOptions(mode, Draw(class, seed).Nodes))
 		a := s.Availability()
 		if len(a.PinnedGaps) == 0 {
-			t.Errorf("%s: no pinned gap; gaps %v", mode, a.Gaps)
+			problems = append(problems, fmt.Sprintf("%s: no pinned gap; gaps %v", mode, a.Gaps))
 		}
 		for _, g := range a.PinnedGaps {
 			if g < 40*time.Second {
-				t.Errorf("%s: a pinned gap of %v, want the idle outage (~47 s)", mode, g)
+				problems = append(problems, fmt.Sprintf("%s: a pinned gap of %v, want the idle outage (~47 s)", mode, g))
 			}
 		}
 		for _, g := range a.Gaps {
 			if g > 30*time.Second {
-				t.Errorf("%s: a failover gap of %v: a pinned child's wait counted as failover?", mode, g)
+				problems = append(problems, fmt.Sprintf("%s: a failover gap of %v: a pinned child's wait counted as failover?", mode, g))
 			}
 		}
 	}
+	return problems
+}
+
+// TestAvailabilityPinnedSeedSearch (PHUB_PINNED_SEARCH=n) searches the
+// first n messages seeds for pinnedSeed: it names the first candidate
+// (pinnedCandidate) that shows pinned waits apart in every mode, and
+// fails if none of the n does.
+func TestAvailabilityPinnedSeedSearch(t *testing.T) {
+	v := os.Getenv("PHUB_PINNED_SEARCH")
+	if v == "" {
+		t.Skip("set PHUB_PINNED_SEARCH=n to search the first n messages seeds")
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || n == 0 {
+		t.Fatalf("PHUB_PINNED_SEARCH=%q: want a positive integer", v)
+	}
+	for seed := uint64(1); seed <= n; seed++ {
+		if !pinnedCandidate(Draw(ClassMessages, seed)) {
+			continue
+		}
+		problems := pinnedGapsApart(ClassMessages, seed)
+		if len(problems) == 0 {
+			t.Logf("first seed: %d (pinnedSeed is %d)", seed, pinnedSeed)
+			return
+		}
+		t.Logf("seed %d: %v", seed, problems)
+	}
+	t.Fatalf("none of the first %d messages seeds shows pinned waits apart in every mode", n)
 }
 
 // TestAvailabilityPinnedLeaveWaitsApart: a guided child pinned to a node
