@@ -1,7 +1,5 @@
 package core
 
-import "slices"
-
 // Write conflicts between owners whose views differ.
 //
 // Under a non-transitive cut (A–B and B–C up, A–C down) A and C each see
@@ -26,13 +24,13 @@ import "slices"
 // writes (its entries not named in m.IDs, which are reads) whose version
 // here, before m is applied, is a rival of the same generation: another
 // owner's start, or another owner's stop, of the written epoch, or a stop
-// of that epoch where m starts it (a stop the owner never saw). A version
-// of a higher epoch is no rival of a start when it is live and of the
-// same mapping: it may descend from the write (a takeover of the child
-// just started bumps its epoch; refusing those timed out 23 of 500 starts
-// of the join-storm regression scenario); a later tombstone, or another
-// guided mapping, is (see rival). It is
-// one of a stop: nothing descends from a tombstone but a fresh start, which
+// of that epoch where m starts it (a stop the owner never saw). Every
+// version of a higher epoch is a rival of a start, live or stopped, of
+// any mapping: the start loses the merge to it, and it descends from the
+// start only in a race (see rival; refusing such takeovers in every mode
+// timed out 23 of 500 starts of the join-storm regression scenario, which
+// does not run strict mode). A version of a higher epoch is also a rival
+// of a stop: nothing descends from a tombstone but a fresh start, which
 // an owner takes only once the stop's round is acknowledged, so a live
 // later version is a takeover chain of the generation the stop ends, or a
 // second owner's fresh start, and the stop may have lost to it (skew strict
@@ -79,9 +77,10 @@ func (n *Node) writeConflicts(m Message) []ChildID {
 // rival reports whether version p, held by a peer, makes write w stale
 // (p and w differ). Same epoch: another owner's start or stop of it, a
 // stop of the epoch w starts, or a start (a takeover) of the epoch w's
-// stop writes. A start w also meets a rival in a later tombstone, and
-// in a later live version of another mapping (guided): neither is a
-// takeover of w. A stop w of generation E (epoch E+1) also
+// stop writes. A start w also meets a rival in every later version: a
+// later tombstone, another guided mapping, or a later live version of
+// its own mapping (a rival owner's fresh start, or, in a race only, a
+// takeover of w). A stop w of generation E (epoch E+1) also
 // meets a rival in a stop of epoch E or later: a live version of epoch E
 // beside a stop of epoch E is a takeover that stop already beat (the stop
 // wins that tie), so w stops a generation that was gone before it
@@ -93,18 +92,27 @@ func rival(p, w *Entry) bool {
 	case p.Epoch == w.Epoch:
 		return true // both descend from generation Epoch-1 (or one is a retransmission: sameVersion)
 	case !w.Stopped:
-		// A later live version may descend from the start (a takeover),
-		// unless its mapping differs: only a fresh start sets a mapping,
-		// every later version of that generation keeps it (nontransitive
-		// strict seed 18060 of the long sweep: n1, cut from n2, started
-		// c7 e1 with mapping [n1] against n2's tombstone e2 of mapping
-		// [n2]; the start lost the merge at every peer and was answered
-		// ok). A later tombstone is a rival whatever the mapping: the
-		// start loses the merge to it, and a stop descending from the
-		// start can only be written while the start's round is still out
-		// in a race (a rival owner's stop of the version it just learned),
-		// where an unknown outcome costs nothing but the answer.
-		return p.Epoch > w.Epoch && (p.Stopped || !slices.Equal(p.Pinned, w.Pinned))
+		// Every later version is a rival of a start: the start loses the
+		// merge to it, and it descends from the start only in a race.
+		// Here, before the start's round, a version descending from it
+		// exists only if another node learned the start from another
+		// copy of the round (or a sync that left its owner after the
+		// round to this peer), wrote a takeover or a stop, and that
+		// write overtook the round on its way here; an unknown outcome
+		// then costs nothing but the answer. Any other later version
+		// was written by a rival owner that held a version of the child
+		// this start's owner never saw: a later tombstone or another
+		// guided mapping (nontransitive strict seed 18060 of the long
+		// sweep: n1, cut from n2, started c7 e1 with mapping [n1]
+		// against n2's tombstone e2 of mapping [n2]; the start lost the
+		// merge at every peer and was answered ok), or a fresh start of
+		// the same mapping on top of one (TestStrictStartMeetsLaterRivalStart:
+		// c, cut from a, started x at e3 after its own start and stop;
+		// a, which had seen neither, started it at e1 and b, holding
+		// c's e3, acknowledged it: both starts answered ok). Only
+		// lineage in the entry would tell the two kinds of live version
+		// apart; refusing both costs the race's answer alone.
+		return p.Epoch > w.Epoch
 	case p.Stopped:
 		return p.Epoch+1 >= w.Epoch
 	default:
