@@ -29,7 +29,8 @@ package core
 // any mapping: the start loses the merge to it, and it descends from the
 // start only in a race (see rival; refusing such takeovers in every mode
 // timed out 23 of 500 starts of the join-storm regression scenario, which
-// does not run strict mode). A version of a higher epoch is also a rival
+// does not run strict mode); so is a live version of a lower epoch (a
+// generation the start's owner may never have seen). A version of a higher epoch is also a rival
 // of a stop: nothing descends from a tombstone but a fresh start, which
 // an owner takes only once the stop's round is acknowledged, so a live
 // later version is a takeover chain of the generation the stop ends, or a
@@ -80,7 +81,9 @@ func (n *Node) writeConflicts(m Message) []ChildID {
 // stop writes. A start w also meets a rival in every later version: a
 // later tombstone, another guided mapping, or a later live version of
 // its own mapping (a rival owner's fresh start, or, in a race only, a
-// takeover of w). A stop w of generation E (epoch E+1) also
+// takeover of w); and in every live version of an older epoch (a
+// generation w's owner never saw end, or saw end while this peer was
+// away). A stop w of generation E (epoch E+1) also
 // meets a rival in a stop of epoch E or later: a live version of epoch E
 // beside a stop of epoch E is a takeover that stop already beat (the stop
 // wins that tie), so w stops a generation that was gone before it
@@ -98,21 +101,32 @@ func rival(p, w *Entry) bool {
 		// exists only if another node learned the start from another
 		// copy of the round (or a sync that left its owner after the
 		// round to this peer), wrote a takeover or a stop, and that
-		// write overtook the round on its way here; an unknown outcome
-		// then costs nothing but the answer. Any other later version
-		// was written by a rival owner that held a version of the child
-		// this start's owner never saw: a later tombstone or another
-		// guided mapping (nontransitive strict seed 18060 of the long
-		// sweep: n1, cut from n2, started c7 e1 with mapping [n1]
-		// against n2's tombstone e2 of mapping [n2]; the start lost the
-		// merge at every peer and was answered ok), or a fresh start of
-		// the same mapping on top of one (TestStrictStartMeetsLaterRivalStart:
-		// c, cut from a, started x at e3 after its own start and stop;
-		// a, which had seen neither, started it at e1 and b, holding
-		// c's e3, acknowledged it: both starts answered ok). Only
-		// lineage in the entry would tell the two kinds of live version
-		// apart; refusing both costs the race's answer alone.
-		return p.Epoch > w.Epoch
+		// write overtook the round on its way here (or the round's copy
+		// here, or its acknowledgement, was lost and is resent); an
+		// unknown outcome then costs nothing but the answer. Any other
+		// later version was written by a rival owner that held a
+		// version of the child this start's owner never saw: a later
+		// tombstone or another guided mapping (nontransitive strict
+		// seed 18060 of the long sweep: n1, cut from n2, started c7 e1
+		// with mapping [n1] against n2's tombstone e2 of mapping [n2];
+		// the start lost the merge at every peer and was answered ok),
+		// or a fresh start of the same mapping on top of one
+		// (TestStrictStartMeetsLaterRivalStart: both starts answered
+		// ok). Only lineage in the entry would tell the two kinds of
+		// live version apart; refusing both costs the race's answer
+		// alone.
+		//
+		// An older live version is a rival too. The start's owner held
+		// no live version of the child, so it either saw that
+		// generation's stop, which this peer missed (it was down or cut
+		// off from the owner then: a stop's round waits for every peer
+		// its owner sees alive), or never saw the generation at all: its
+		// epoch floor, raised by another child's collected tombstone,
+		// put the start above it (TestStrictStartMeetsOlderRivalStart:
+		// a started x at e1, c with floor 7 at e8, and b, holding a's
+		// e1, acknowledged both). Without lineage the two look alike;
+		// refusing both costs the first kind its answer.
+		return p.Epoch > w.Epoch || !p.Stopped
 	case p.Stopped:
 		return p.Epoch+1 >= w.Epoch
 	default:
