@@ -152,10 +152,18 @@ func (n *Node) noteSeedsIn(from NodeID, list []Member) {
 }
 
 // seedsKnownFromDisk stops counting the seeds of a node restored from a
-// persisted view: the view is the membership it knows.
+// persisted view: the view is the membership it knows. Called before
+// anything but the node itself is in its table, it first raises max-seen
+// with the seeds (with TrackMaxSize), as NewNode's first evaluation of
+// quorum already did: the cluster is at least that large whatever view
+// the node last wrote, and the seeds are not counted again, however
+// max-seen takes them later.
 func (n *Node) seedsKnownFromDisk() {
 	if n.cfg.Broken.QuorumSeedsOverRestoredView {
 		return
+	}
+	if n.quorum.cfg.TrackMaxSize && !n.cfg.Broken.QuorumIgnoresSeeds {
+		n.quorum.maxSeen = max(n.quorum.maxSeen, 1+n.unmetSeeds())
 	}
 	n.quorum.members.seeds.done = true
 }
