@@ -33,16 +33,20 @@ func TestMajorityQuorumServesAfterRestartFromDisk(t *testing.T) {
 // TestRestartFromDiskCatchesSeedsOverView proves the test above can
 // fail: with the seeds counted on top of the restored view
 // (core.Broken.QuorumSeedsOverRestoredView, the rule of 7b9eeaa), the
-// three nodes left up are not all serving.
+// nodes up are not all serving in at least one of its cases (in each of
+// them while max-seen takes the seeds; with n4 and n5 never back, also
+// where only each judgement counts them).
 func TestRestartFromDiskCatchesSeedsOverView(t *testing.T) {
+	caught := 0
 	for _, tc := range restartFromDiskCases {
-		t.Run(tc.name, func(t *testing.T) {
-			err := majorityServesAfterRestartFromDisk(tc.restart, core.BrokenFor{QuorumSeedsOverRestoredView: true})
-			if err == nil {
-				t.Fatal("seeds counted over the restored view, yet every node served with 3 of 5 up")
-			}
-			t.Logf("caught: %v", err)
-		})
+		err := majorityServesAfterRestartFromDisk(tc.restart, core.BrokenFor{QuorumSeedsOverRestoredView: true})
+		if err != nil {
+			caught++
+			t.Logf("%s: caught: %v", tc.name, err)
+		}
+	}
+	if caught == 0 {
+		t.Fatal("seeds counted over the restored view, yet in every case every node up served with 3 of 5 up")
 	}
 }
 
@@ -52,6 +56,10 @@ var restartFromDiskCases = []struct {
 }{
 	{"one node", []core.NodeID{"n1"}},
 	{"every node", []core.NodeID{"n1", "n2", "n3", "n4", "n5"}},
+	// n4 and n5 never come back: the three others, restored from disk
+	// without ever hearing them, must serve (before eb6f3e4 they measured
+	// against 3 + 4 + 2 seeds never identified).
+	{"three of five", []core.NodeID{"n1", "n2", "n3"}},
 }
 
 // majorityServesAfterRestartFromDisk boots five durable majority-quorum
@@ -84,7 +92,12 @@ func majorityServesAfterRestartFromDisk(restart []core.NodeID, broken core.Broke
 	if err := awaitStart(s, "n1", specs, 2*timing.RequestTimeout); err != nil {
 		return fmt.Errorf("first start: %w", err)
 	}
-	for _, n := range restart {
+	crash := restart
+	if !slices.Contains(restart, "n4") {
+		// n4 and n5 go down with the restarted nodes and stay down.
+		crash = append(slices.Clone(restart), "n4", "n5")
+	}
+	for _, n := range crash {
 		s.Crash(n)
 	}
 	for _, n := range restart {
@@ -103,6 +116,12 @@ func majorityServesAfterRestartFromDisk(restart []core.NodeID, broken core.Broke
 	}
 	if err := everyNodeServes(s, "with n4 and n5 crashed (3 of 5 up)", 10*time.Second); err != nil {
 		return err
+	}
+	if !slices.Contains(restart, "n4") {
+		// A node back from disk acts as an owner once it has synced with
+		// every peer of its last view, or given an absent one up after
+		// ForgetDownAfter (core/persist.go): quorum is not what it waits for.
+		s.RunFor(timing.ForgetDownAfter)
 	}
 	if err := awaitStart(s, "n1", []core.ChildSpec{{ID: "after"}}, 2*timing.RequestTimeout); err != nil {
 		return fmt.Errorf("a start on n1 with 3 of 5 up: %w", err)
