@@ -10,6 +10,10 @@ type quorumState struct {
 	maxSeen     int
 	downLog     []downRecord
 	leased      bool // Strict: the node holds a majority lease (strict.go)
+	// seeds: MajorityQuorum's configured seeds not yet identified, and
+	// the membership known besides them, at the last evaluation: they
+	// count in the judgement, never in maxSeen (quorum_seeds.go).
+	seeds seedCount
 	// members: which members MajorityQuorum counts (quorum_members.go).
 	members quorumMembers
 }
@@ -69,7 +73,9 @@ func (n *Node) updateQuorum(dir string, node NodeID) {
 	}
 	size, known := len(n.members.view), len(n.members.view)
 	if n.majorityCounts() && !n.cfg.Broken.QuorumCountsViews {
-		size, known = n.quorumCount()
+		var unmet int
+		size, known, unmet = n.quorumCountSplit()
+		n.quorum.seeds = seedCount{unmet: unmet, known: known}
 	}
 	if !n.quorum.updateKnown(size, known, n.now, dir, node) {
 		return
@@ -106,7 +112,7 @@ func (q *quorumState) hasQuorum(size int) bool {
 		left := 100 - down*100/(size+down)
 		return left >= q.cfg.QuorumSize
 	case MajorityQuorum:
-		return size >= q.maxSeen/2+1
+		return size >= q.majorityOf()/2+1
 	case Strict:
 		return q.leased
 	}

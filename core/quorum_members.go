@@ -206,6 +206,14 @@ func (n *Node) quorumMemberChanged(t memberTransition) {
 // view, established members not alive, and the members of the table
 // neither alive nor left (down or discovered) unless dismissed by a reset.
 func (n *Node) quorumCount() (alive, known int) {
+	alive, known, unmet := n.quorumCountSplit()
+	return alive, known + unmet
+}
+
+// quorumCountSplit is quorumCount with the configured seeds not yet
+// identified apart (unmet, quorum_seeds.go): known counts the members
+// only.
+func (n *Node) quorumCountSplit() (alive, known, unmet int) {
 	qm := &n.quorum.members
 	known = len(n.members.view)
 	for _, m := range n.members.view {
@@ -219,7 +227,7 @@ func (n *Node) quorumCount() (alive, known int) {
 		}
 	}
 	if n.cfg.Broken.QuorumKnowsEstablishedOnly {
-		return alive, known
+		return alive, known, 0
 	}
 	for name, s := range n.members.members {
 		if s.Status != StatusAlive && s.Status != StatusLeft && !qm.est[name] && !qm.dismissed[name] {
@@ -227,9 +235,9 @@ func (n *Node) quorumCount() (alive, known int) {
 		}
 	}
 	if !n.cfg.Broken.QuorumIgnoresSeeds {
-		known += n.unmetSeeds() // quorum_seeds.go
+		unmet = n.unmetSeeds() // quorum_seeds.go
 	}
-	return alive, known
+	return alive, known, unmet
 }
 
 // restoreQuorumMembers takes the established set from a durable node's

@@ -22,13 +22,31 @@ import (
 // seeds. So a MajorityQuorum node counts, among the members it knows,
 // every configured seed that it has not identified with a member yet
 // (no member of its table or of a member list it received carries the
-// seed as its name or its address). The count raises max-seen like any
-// other member known; an identified seed is counted through the table
-// from then on, as every member is. A seed is identified for good: one
-// that later leaves or is forgotten does not count again. A planned
-// downsize (ResetClusterSize) dismisses the seeds not identified by then:
-// a seed list that names a node gone for good would otherwise hold
-// max-seen above the cluster for ever.
+// seed as its name or its address). An identified seed is counted
+// through the table from then on, as every member is. A seed is
+// identified for good: one that later leaves or is forgotten does not
+// count again. A planned downsize (ResetClusterSize) dismisses the seeds
+// not identified by then: a seed list that names a node gone for good
+// would otherwise hold the count above the cluster for ever.
+//
+// The unidentified seeds count in each judgement, never in max-seen. A
+// member can be in the table before its address is: a node first heard
+// through a message that carries no member record (a sync, a request, a
+// result) enters the table by name only, and its address seed is then
+// counted a second time until a heartbeat brings the address. Raised into
+// max-seen, which never drops, that moment stayed for good: on real
+// phubd processes (address seeds), node-3 of three, seeded with node-1
+// and node-2, held max-seen 4, and when node-1 crashed it kept two alive
+// of "four" and refused every request while node-2 served
+// (e2e TestMajorityQuorumMemorylessPairStaysPartitioned, which hit it in
+// every run). Counted per judgement, a seed counted twice costs quorum
+// only until the address arrives; a seed identified is in the table (a
+// member list's entry is merged into it right after the list identifies
+// it), so max-seen counts it from then on. For the same reason a member
+// list identifies only the seeds it lists as left (they never enter the
+// table, and a node gone for good is not one to wait for) and its
+// sender; the others are identified once the list's merge has put them
+// in the table, never in between, where they would count nowhere.
 //
 // A node restored from disk with a view (NewNodeFromSnapshot) counts its
 // seeds once, when NewNode first evaluates quorum with nothing but itself
@@ -61,6 +79,24 @@ type seedMembers struct {
 	// done: every countable seed is identified, so the node skips the
 	// scan of every member list it receives.
 	done bool
+}
+
+// seedCount is what a MajorityQuorum judgement counted at the last
+// evaluation: the unidentified seeds and the membership known besides
+// them.
+type seedCount struct {
+	unmet, known int
+}
+
+// majorityOf returns the membership a MajorityQuorum majority is measured
+// against: max-seen, or the members known now plus the unidentified seeds
+// if that is more (TrackMaxSize: the count raises the measure as a member
+// would, without staying in it).
+func (q *quorumState) majorityOf() int {
+	if !q.cfg.TrackMaxSize {
+		return q.maxSeen
+	}
+	return max(q.maxSeen, q.seeds.known+q.seeds.unmet)
 }
 
 // countableSeed reports whether a seed names one node core can tell
@@ -127,8 +163,9 @@ func (n *Node) meetSeed(s NodeID) {
 }
 
 // noteSeedsIn marks the configured seeds a received member list
-// identifies, whatever their status there (a seed listed as left has
-// left: it is not a member to wait for).
+// identifies as its sender or as a member that left (not a member to wait
+// for, and never in the table); a seed listed otherwise is identified
+// once the merge of the list has put it in the table (unmetSeeds).
 func (n *Node) noteSeedsIn(from NodeID, list []Member) {
 	sm := &n.quorum.members.seeds
 	if sm.done {
@@ -143,6 +180,9 @@ func (n *Node) noteSeedsIn(from NodeID, list []Member) {
 			continue
 		}
 		for i := range list {
+			if list[i].Status != StatusLeft {
+				continue
+			}
 			if list[i].Name == s || (list[i].Addr != "" && NodeID(list[i].Addr) == s) {
 				n.meetSeed(s)
 				break
