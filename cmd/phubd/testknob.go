@@ -13,9 +13,11 @@ import (
 // verdict catches a broken phubd. It lies outside the PHUB_ namespace
 // (the configuration rejects unknown PHUB_* variables), is not listed by
 // `phubd run -h`, and must never be set in production. Its value is a
-// comma-separated list of ack-before-replicate, ignore-epochs, skip-sync
-// and no-fence-guard (strict mode without its fence guard process, so
-// e2e can show what the guard prevents).
+// comma-separated list of ack-before-replicate, ignore-epochs, skip-sync,
+// quorum-ignores-seeds (majority quorum without counting the configured
+// seeds not yet identified, the rule before core/quorum_seeds.go) and
+// no-fence-guard (strict mode without its fence guard process, so e2e can
+// show what the guard prevents).
 const testBrokenEnv = "PHUBD_TEST_BROKEN"
 
 // noFenceGuard is the PHUBD_TEST_BROKEN fault that runs strict mode without
@@ -52,8 +54,10 @@ func applyTestBroken(value string, b *core.BrokenFor) error {
 			b.IgnoreEpochs = true
 		case "skip-sync":
 			b.SkipSync = true
+		case "quorum-ignores-seeds":
+			b.QuorumIgnoresSeeds = true
 		default:
-			return fmt.Errorf("%s: unknown fault %q (want ack-before-replicate, ignore-epochs, skip-sync or %s)", testBrokenEnv, name, noFenceGuard)
+			return fmt.Errorf("%s: unknown fault %q (want ack-before-replicate, ignore-epochs, skip-sync, quorum-ignores-seeds or %s)", testBrokenEnv, name, noFenceGuard)
 		}
 	}
 	return nil
