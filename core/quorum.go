@@ -75,6 +75,12 @@ func (n *Node) updateQuorum(dir string, node NodeID) {
 	if n.majorityCounts() && !n.cfg.Broken.QuorumCountsViews {
 		var unmet int
 		size, known, unmet = n.quorumCountSplit()
+		if n.cfg.Broken.QuorumSeedsOverRestoredView || n.aloneInTable() {
+			// At boot, nothing else in the table, no seed can be counted
+			// twice: max-seen keeps the count (quorum_seeds.go). Broken:
+			// 7b9eeaa's rule, always.
+			known, unmet = known+unmet, 0
+		}
 		n.quorum.seeds = seedCount{unmet: unmet, known: known}
 	}
 	if !n.quorum.updateKnown(size, known, n.now, dir, node) {

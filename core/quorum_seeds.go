@@ -29,7 +29,9 @@ import (
 // not identified by then: a seed list that names a node gone for good
 // would otherwise hold the count above the cluster for ever.
 //
-// The unidentified seeds count in each judgement, never in max-seen. A
+// Once another member is in the table, the unidentified seeds count in
+// each judgement, never in max-seen (at boot, alone in its table, a node
+// puts them into max-seen: nothing can be counted twice yet). A
 // member can be in the table before its address is: a node first heard
 // through a message that carries no member record (a sync, a request, a
 // result) enters the table by name only, and its address seed is then
@@ -79,6 +81,19 @@ type seedMembers struct {
 	// done: every countable seed is identified, so the node skips the
 	// scan of every member list it receives.
 	done bool
+}
+
+// aloneInTable reports whether the member table holds no member but
+// this node: at boot, where the unidentified seeds go into max-seen (no
+// member can be counted twice yet), as a restored node's boot-time count
+// must (TestMajorityQuorumRestoredMinorityStaysPartitioned).
+func (n *Node) aloneInTable() bool {
+	for name := range n.members.members {
+		if name != n.cfg.Name {
+			return false
+		}
+	}
+	return true
 }
 
 // seedCount is what a MajorityQuorum judgement counted at the last
