@@ -27,12 +27,16 @@ func TestIndexMatchesAMap(t *testing.T) {
 		model := map[core.ChildID]*core.Entry{}
 		ids := rapid.IntRange(1, 300).Draw(t, "ids")
 		steps := rapid.IntRange(0, 2000).Draw(t, "steps")
-		// idOf(i) is at most maxInlineID bytes for every i, more for
-		// every i, or either by i's parity.
-		form := rapid.SampledFrom([]string{"short", "long", "mixed"}).Draw(t, "form")
+		// idOf(i) is under 8 bytes for every i (keyed by keyOf), 8 to
+		// maxInlineID bytes (keyed inline by get), longer, or any of
+		// these by i.
+		form := rapid.SampledFrom([]string{"short", "medium", "long", "mixed"}).Draw(t, "form")
 		idOf := func(i int) core.ChildID {
-			if form == "long" || (form == "mixed" && i%2 == 1) {
+			switch {
+			case form == "long" || (form == "mixed" && i%3 == 1):
 				return core.ChildID(fmt.Sprintf("a-child-id-longer-than-inline-%d", i))
+			case form == "medium" || (form == "mixed" && i%3 == 2):
+				return core.ChildID(fmt.Sprintf("child-%0*d", 2+i%8, i))
 			}
 			return core.ChildID(fmt.Sprintf("c%d", i))
 		}
@@ -142,7 +146,7 @@ func TestIndexWorkPerChildIsConstant(t *testing.T) {
 // TestIndexConcurrentReaders: readers running during writes, growth and
 // removals see, for each id, either no entry or an entry of that id
 // (run with -race for the memory model); a third of the ids are too long
-// to sit inline in a slot.
+// to sit inline in a slot, a third have 7 to 10 bytes.
 func TestIndexConcurrentReaders(t *testing.T) {
 	ix := newIndex()
 	const n = 5000
@@ -151,6 +155,8 @@ func TestIndexConcurrentReaders(t *testing.T) {
 		ids[i] = core.ChildID(fmt.Sprintf("c%d", i))
 		if i%3 == 0 {
 			ids[i] = core.ChildID(fmt.Sprintf("a-child-id-longer-than-inline-%d", i))
+		} else if i%3 == 1 {
+			ids[i] = core.ChildID(fmt.Sprintf("child-%d", i))
 		}
 	}
 	var stop atomic.Bool
