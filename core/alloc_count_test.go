@@ -42,7 +42,9 @@ func startStopAllocs(t *testing.T, n int) (start, stop float64) {
 // TestStartStopAllocationsPerChild bounds core's heap allocations per
 // child, all 3 nodes together, for an awaited start and stop of 2,000
 // children: 10.3 and 11.1 when written (the stop was 16.3 before
-// Config.LiveChanges and reused batch sets, changes.go). A hot path
+// Config.LiveChanges and reused batch sets, changes.go); the stop 11.4 →
+// 4.4 once routing read a child's pins, and the owner's stop its replica
+// nodes and tombstone, without entry copies (stopcost.go). A hot path
 // that starts allocating per child again fails it.
 func TestStartStopAllocationsPerChild(t *testing.T) {
 	start, stop := startStopAllocs(t, 2000)
@@ -50,7 +52,7 @@ func TestStartStopAllocationsPerChild(t *testing.T) {
 	if start > 12 {
 		t.Errorf("an awaited start allocates %.1f times per child, want ≤ 12", start)
 	}
-	if stop > 13 {
-		t.Errorf("an awaited stop allocates %.1f times per child, want ≤ 13", stop)
+	if stop > 5.5 {
+		t.Errorf("an awaited stop allocates %.1f times per child, want ≤ 5.5", stop)
 	}
 }

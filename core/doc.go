@@ -58,6 +58,7 @@
 //	requestcount.go  requests and replication rounds sent and resent (Stats.Sent)
 //	children.go    local children: start, exits, restart policy
 //	changes.go     registry changes for the driver (LiveChanges), reused batch sets
+//	stopcost.go    routing and an owner's stop read pins, replica nodes without entry copies
 //	intensity.go   restart intensity and backoff per replica
 //	cordon.go      cordon and uncordon: the ring leaves cordoned nodes out
 //	migration.go   hot-swap handover between old and new holder, kept when the child

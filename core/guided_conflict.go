@@ -230,8 +230,8 @@ func (n *Node) deferredStart(id ChildID) bool {
 // start failed first. A guided owner starts its instance after its round,
 // so its pinned peers start (and may fail) before it does.
 func (n *Node) stoppedStartReport(id ChildID) (string, error) {
-	if e, ok := n.reg.get(id); ok && e.Stopped && strings.HasPrefix(e.Reason, "start failed") {
-		return e.Reason, ErrStartFailed
+	if reason, _, ok := n.reg.tombstone(id); ok && strings.HasPrefix(reason, "start failed") {
+		return reason, ErrStartFailed
 	}
 	return "", nil
 }

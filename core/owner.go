@@ -319,17 +319,17 @@ func (n *Node) ownerStart(op *ownerOp, m Message) {
 // terminate differ only in it).
 func (n *Node) ownerStop(op *ownerOp, m Message, reason string) {
 	op.results = make([]ChildResult, len(m.IDs))
+	var cur Entry
 	for i, id := range m.IDs {
 		op.results[i].ID = id
-		cur, ok := n.reg.active(id)
-		if !ok {
+		if !n.reg.activeInto(&cur, id) {
 			op.results[i].Err = Code(ErrNotFound)
 			continue
 		}
-		op.results[i].Nodes = n.reg.view(id, n.members.view, n.members.incarnation).Nodes()
+		op.results[i].Nodes = n.reg.replicaNodes(id, n.members.view)
 		op.results[i].Epoch = cur.Epoch // the generation this stop ends
-		t := n.tombstone(cur, reason)
-		op.entries = append(op.entries, *t)
+		op.entries = append(op.entries, Entry{})
+		n.writeTombstone(&op.entries[len(op.entries)-1], &cur, reason) // stopcost.go
 	}
 }
 
@@ -337,11 +337,8 @@ func (n *Node) ownerStop(op *ownerOp, m Message, reason string) {
 // concurrent takeover of the same generation) and stops the local
 // instance.
 func (n *Node) tombstone(e *Entry, reason string) *Entry {
-	t := &Entry{Spec: e.Spec, Metadata: e.Metadata, Epoch: e.Epoch + 1, Stopped: true, StoppedAt: n.now, By: n.cfg.Name, Holder: e.Holder, Pinned: e.Pinned, Reason: reason}
-	if n.cfg.Broken.ZeroStoppedAt {
-		t.StoppedAt = 0
-	}
-	n.storeEntry(t)
+	t := new(Entry)
+	n.writeTombstone(t, e, reason)
 	return t
 }
 

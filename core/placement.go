@@ -55,10 +55,7 @@ func (n *Node) ownerFor(id ChildID, pinned []NodeID) NodeID {
 
 // ownerOf returns the owner of a known or unknown child id.
 func (n *Node) ownerOf(id ChildID) NodeID {
-	if e, ok := n.reg.get(id); ok {
-		return n.ownerFor(id, e.Pinned)
-	}
-	return n.ownerFor(id, nil)
+	return n.ownerFor(id, n.reg.pinnedOf(id)) // stopcost.go: no entry copy
 }
 
 func (n *Node) startOwner(id ChildID, mapping map[ChildID][]NodeID) NodeID {
