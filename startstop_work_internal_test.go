@@ -21,10 +21,12 @@ type startStopWork struct {
 	startReports, stopReports uint64
 }
 
-// idleStartStopWork starts n IdleChild children on a fresh single-node
+// idleStartStopWork starts n children of kind ("idle": IdleChild,
+// "goroutine": a Child on a goroutine of its own) on a fresh single-node
 // hub, awaited, until its index holds them all, then stops them, awaited,
-// until the index is empty, counting each half.
-func idleStartStopWork(t *testing.T, n int) startStopWork {
+// until the index is empty and every child goroutine has returned,
+// counting each half.
+func idleStartStopWork(t *testing.T, n int, kind string) startStopWork {
 	t.Helper()
 	cfg := core.DefaultConfig("work")
 	cfg.Incarnation = 0
@@ -33,8 +35,13 @@ func idleStartStopWork(t *testing.T, n int) startStopWork {
 	h, err := New(Config{
 		Core:      cfg,
 		Transport: transport.NewInmemNetwork().Endpoint("work"),
-		Kinds:     Registry{"idle": func(core.ChildSpec) (Child, error) { return idle, nil }},
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Kinds: Registry{
+			"idle": func(core.ChildSpec) (Child, error) { return idle, nil },
+			"goroutine": func(core.ChildSpec) (Child, error) {
+				return ChildFunc(func(ctx context.Context, _ ChildEnv) error { <-ctx.Done(); return nil }), nil
+			},
+		},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +55,7 @@ func idleStartStopWork(t *testing.T, n int) startStopWork {
 	ids := make([]core.ChildID, n)
 	for i := range sp {
 		ids[i] = core.ChildID(fmt.Sprintf("w-%d", i))
-		sp[i] = core.ChildSpec{ID: ids[i], Kind: "idle"}
+		sp[i] = core.ChildSpec{ID: ids[i], Kind: kind}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -88,6 +95,13 @@ func idleStartStopWork(t *testing.T, n int) startStopWork {
 	}
 	waitIndex(0)
 	w.stopAllocs = float64(mallocCount()-m1) / float64(n)
+	exited := make(chan struct{})
+	go func() { h.childWG.Wait(); close(exited) }()
+	select {
+	case <-exited:
+	case <-ctx.Done():
+		t.Fatal("child goroutines still running after the stop")
+	}
 	// Reports the stop left queued would be fed after the loop's next
 	// wake: the read of the counter is that wake's input.
 	reports()
@@ -115,7 +129,7 @@ func mallocCount() uint64 {
 //     The bounds leave room for batch boundaries, which depend on timing.
 func TestIdleStartStopWorkPerChild(t *testing.T) {
 	for _, n := range []int{2000, 8000} {
-		w := idleStartStopWork(t, n)
+		w := idleStartStopWork(t, n, "idle")
 		t.Logf("%d children: start %.2f allocations and %d reports, stop %.2f allocations and %d reports", n, w.startAllocs, w.startReports, w.stopAllocs, w.stopReports)
 		if w.startReports != uint64(n) {
 			t.Errorf("%d children: the start fed %d child reports, want one per child", n, w.startReports)
@@ -137,3 +151,13 @@ const (
 	maxStartAllocsPerChild = 7.0
 	maxStopAllocsPerChild  = 3.5
 )
+
+// TestStoppedGoroutineChildrenReportNothing: children running on
+// goroutines of their own that the hub stopped do not report their exit
+// outside strict mode either (each was one more input for the loop).
+func TestStoppedGoroutineChildrenReportNothing(t *testing.T) {
+	w := idleStartStopWork(t, 500, "goroutine")
+	if w.startReports != 500 || w.stopReports != 0 {
+		t.Fatalf("500 goroutine children: the start fed %d child reports (want 500), the stop %d (want 0)", w.startReports, w.stopReports)
+	}
+}
