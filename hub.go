@@ -306,10 +306,17 @@ func (h *Hub) process(rd core.Ready) {
 		h.localDirty = true
 	}
 	// Stopped instances keep the deadline in force before this batch's
-	// new one, which is set before any instance starts under it.
-	for _, e := range rd.Effects {
-		if r := h.runs[e.ID]; e.Kind == core.EffectStop && r != nil && r.instance == e.Instance {
-			h.fence.stopped(r)
+	// new one, which is set before any instance starts under it. (The
+	// fence runs in strict mode only: elsewhere this pass would cost a
+	// map lookup per effect for nothing.)
+	if h.strict {
+		for _, e := range rd.Effects {
+			if e.Kind != core.EffectStop {
+				continue
+			}
+			if r := h.runs[e.ID]; r != nil && r.instance == e.Instance {
+				h.fence.stopped(r)
+			}
 		}
 	}
 	if rd.LeaseUntil != 0 {
