@@ -1,6 +1,9 @@
 package core
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // childStatus is the lifecycle of a local instance.
 type childStatus uint8
@@ -254,6 +257,9 @@ func (b *outBatch) claim(node NodeID, id ChildID, inserted bool) {
 func (n *Node) flushBatch() {
 	b := &n.batch
 	if !n.cfg.OmitRegistryChanges {
+		// Sized once: Ready hands the slice out, so it grows from empty
+		// in every batch, and a start's batches change thousands of ids.
+		n.out.Changes = slices.Grow(n.out.Changes, len(b.changedIDs))
 		for _, id := range b.changedIDs {
 			n.out.Changes = append(n.out.Changes, RegistryChange{ID: id, Entry: n.changeEntry(id)})
 		}
