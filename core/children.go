@@ -331,7 +331,7 @@ func (n *Node) applyEntries(peer NodeID, es []Entry) {
 		}
 		e.Replicas = nil
 		cp := e
-		n.storeEntry(&cp)
+		n.storePeerEntry(&cp) // strict_contested.go
 	}
 }
 

@@ -42,7 +42,9 @@ package core
 // and read, so the stop's "ok, ended epoch E" would come after a read of
 // epoch E+1 (nontransitive strict seed 5908 of the long sweep: a lookup
 // told e2 by the takeover's owner, then the old holder's stop answered ok
-// e1). A retransmitted round (the same version again) is none.
+// e1). A retransmitted round (the same version again) is none, unless
+// that version replaced a rival here: then it stays refused
+// (strict_contested.go, mix strict seed 14704).
 //
 // Strict mode only: the other modes do not promise linearizability under
 // non-transitive cuts, and a refusal can also meet a request that a second
@@ -62,6 +64,10 @@ func (n *Node) writeConflicts(m Message) []ChildID {
 	for i := range m.Entries {
 		w := &m.Entries[i]
 		if read[w.Spec.ID] {
+			continue
+		}
+		if n.contestedWrite(w) { // a rival's, even if it won here (strict_contested.go)
+			out = append(out, w.Spec.ID)
 			continue
 		}
 		p, ok := n.reg.get(w.Spec.ID)

@@ -145,6 +145,10 @@ type strictState struct {
 	// voter side
 	recs  map[holderKey]*grantRec
 	owner map[ChildID]holderKey
+
+	// contested: versions taken from peers in place of a rival
+	// (strict_contested.go).
+	contested map[ChildID][]versionKey
 }
 
 func (c *Config) strictLease() time.Duration {
@@ -378,6 +382,7 @@ func (n *Node) strictTick() {
 	if s.mono >= s.lastGC.Add(hb) {
 		s.lastGC = s.mono
 		n.voterCollect()
+		n.contestedCollect()
 	}
 }
 

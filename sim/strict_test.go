@@ -128,6 +128,7 @@ var strictSweepFinds = []struct {
 	{ClassNonTransitive, 24428, "illegal history: n2, cut from n3, answered not-found for c9 (started by n3, acknowledged by n1) after its lookup round to n1 went unanswered and it lost quorum: a lookup's not-found was exempt from the unknown outcome (core/owner.go maybeFinishOwnerOp)"},
 	{ClassMix, 18880, "illegal history: n3 restarted without memory while n2 was paused, synced n1 alone and answered not-found for c2, whose start n3's old life and n2 acknowledged; a memory-less strict node now needs the full syncs of n-m+1 voters and grants nothing before (core/strict_ready.go)"},
 	{ClassDurable, 22468, "no-resurrection: a start nobody awaited was persisted by n3 just before a crash between write and sync, then run by the recovered n3; the harness dropped the request from the history (sim/client.go finishUnknown)"},
+	{ClassMix, 14704, "illegal history: n1 and n2 cut apart; n3 acknowledged n1's start of c1 e1, then refused n2's fresh start of c1 e1 (a cordon moved c1 to n2, which never heard of it) but took n2's version in the merge; the refusal was lost and n3 acknowledged the retransmission, so both starts were ok. A version taken in place of a rival stays refused (core/strict_contested.go)"},
 }
 
 // TestStrictSweepFinds replays the strict seeds long sweeps failed.
