@@ -76,6 +76,7 @@
 //	strict_leave.go  strict mode's graceful leave: a release round once the children are gone
 //	strict_grant_stop.go  strict mode: a voter refuses the stop of a child it granted to another holder
 //	strict_ready.go  strict mode: a memory-less node is synced only after full syncs from n-m+1 voters
+//	strict_contested.go  strict mode: a version taken from a peer in place of a rival stays a write conflict
 //	sync.go        propagation (pubsub, gossip), anti-entropy, full syncs
 //	syncask.go     asking peers again for a full sync that has not come (a retry, a RetryInterval on)
 //	syncgap.go     lost claim deltas: counted per sender, a hole asks for the full claim list

@@ -1,5 +1,7 @@
 package core
 
+import "slices"
+
 // Contested versions: a refused write stays refused.
 //
 // writeConflicts compares an owner's write with the version a peer holds
@@ -24,7 +26,9 @@ package core
 // version as a write conflict, whenever and however often it arrives. Two
 // majorities share a voter: whichever of two rival versions reaches it
 // second is refused there, round or retransmission, and so neither owner
-// of the second write answers ok. Bounded: at most contestedPerChild
+// of the second write answers ok. A guided start that beat this node's
+// own start of another mapping is not remembered: there the merge decides
+// and the winner is acknowledged (guided_conflict.go). Bounded: at most contestedPerChild
 // versions per child, forgotten with the child's entry (a round lasts at
 // most the owner's request timeout; a tombstone is kept far longer).
 
@@ -52,6 +56,9 @@ func (n *Node) storePeerEntry(e *Entry) {
 	prev, had := n.reg.get(e.Spec.ID)
 	if !n.storeEntry(e) || !had || sameVersion(prev, e) || !rival(prev, e) {
 		return
+	}
+	if prev.By == n.cfg.Name && len(prev.Pinned) > 0 && !slices.Equal(prev.Pinned, e.Pinned) {
+		return // this node's own guided start lost to another mapping: the merge decides (guidedRivals)
 	}
 	s := n.strict
 	if s.contested == nil {

@@ -129,6 +129,7 @@ func TestContestedVersionStaysRefused(t *testing.T) {
 		{"a retransmitted start of a new generation", stop(2, "n3"), start(3, "n2"), false, false},
 		{"a start of a new generation that came by anti-entropy first", stop(2, "n3"), start(3, "n2"), true, false},
 		{"a retransmitted stop of the live generation", start(2, "n3"), stop(3, "n2"), false, false},
+		{"a guided start that beat this node's own start of another mapping (the merge decides)", pin(start(1, "n1"), "n1"), pin(start(1, "n2"), "n2"), false, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			lc := newLockstep(t, 2, func(cfg *Config) {
