@@ -53,8 +53,12 @@ func (n *Node) storePeerEntry(e *Entry) {
 		n.storeEntry(e)
 		return
 	}
-	prev, had := n.reg.get(e.Spec.ID)
-	if !n.storeEntry(e) || !had || sameVersion(prev, e) || !rival(prev, e) {
+	var prev Entry // filled in place: a full sync stores many entries
+	rec, had := n.reg.entries[e.Spec.ID]
+	if had {
+		n.reg.fill(&prev, e.Spec.ID, rec)
+	}
+	if !n.storeEntry(e) || !had || sameVersion(&prev, e) || !rival(&prev, e) {
 		return
 	}
 	if prev.By == n.cfg.Name && len(prev.Pinned) > 0 && !slices.Equal(prev.Pinned, e.Pinned) {
