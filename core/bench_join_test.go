@@ -186,7 +186,8 @@ func hotSwapWithHandover(c *Config) {
 // itself synced before it knew every member took over the children a
 // two-node ring gave it: about half of them, not a quarter). Before
 // syncdigest.go and syncwelcome.go: 7 full syncs with entries, 8.27
-// entries per child, and the joiner started 3.2 times its share.
+// entries per child, and 7,494 instances started where 2,320 move
+// (10,000 children).
 func TestJoinSendsTheRegistryOnce(t *testing.T) {
 	const n = 4000
 	ring := NewRing(DefaultConfig("n1").Distribution.VirtualNodes, []NodeID{"n1", "n2", "n3", "n4"})
@@ -213,6 +214,17 @@ func TestJoinSendsTheRegistryOnce(t *testing.T) {
 			}
 			if limit := n + 3*moved + n/100; k.entries > limit {
 				t.Errorf("%d entries sent (%.3f per child), want at most %d: one registry and the %d moved children replicated to 3 peers", k.entries, float64(k.entries)/n, limit, moved)
+			}
+			// Hot swap: one handover message and one acknowledgement per
+			// old holder, not per child (handoverbatch.go), so the old
+			// holders stop their instances together and retract them in
+			// one claim message per peer. Before: 11,615 messages for
+			// 10,000 children, 5 per moved child.
+			if h, a := k.byKind[MsgHandover], k.byKind[MsgHandoverAck]; h > 3 || a > 3 {
+				t.Errorf("%d handover messages and %d acknowledgements, want at most one per old holder (3)", h, a)
+			}
+			if k.messages > 40 {
+				t.Errorf("%d messages, want at most 40 (cold swap sends 30)", k.messages)
 			}
 		})
 	}

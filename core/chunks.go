@@ -24,12 +24,13 @@ const maxAssemblies = 256
 // PartOf.
 func (l Limits) split(m Message) []Message {
 	total := MessageBytes(&m)
-	items := len(m.Members) + len(m.Items) + len(m.IDs) + len(m.Entries) + len(m.Claims) + len(m.Results) + len(m.Children) + len(m.Acks)
+	items := len(m.Members) + len(m.Items) + len(m.IDs) + len(m.Entries) + len(m.Claims) + len(m.Results) + len(m.Children) + len(m.Acks) + len(m.Handovers)
 	if total <= l.MaxMessageBytes && items <= l.MaxBatch {
 		return []Message{m}
 	}
 	head := m
 	head.Members, head.Items, head.IDs, head.Entries, head.Claims, head.Results, head.Children, head.Acks, head.State = nil, nil, nil, nil, nil, nil, nil, nil, nil
+	head.Handovers = nil
 	base := headerBound(&head) + 3*varintBytes // the part fields
 	var parts []Message
 	cur, size, count := head, base, 0
@@ -52,6 +53,7 @@ func (l Limits) split(m Message) []Message {
 	each(m.Results, resultBound, room, func() *[]ChildResult { return &cur.Results })
 	each(m.Children, localChildBound, room, func() *[]LocalChild { return &cur.Children })
 	each(m.Acks, func(a *NodeID) int { return strBytes(len(*a)) }, room, func() *[]NodeID { return &cur.Acks })
+	each(m.Handovers, handoverBound, room, func() *[]HandoverItem { return &cur.Handovers })
 	for st := m.State; len(st) > 0; {
 		free := l.MaxMessageBytes - size - varintBytes
 		if count == 0 {
@@ -153,6 +155,7 @@ func join(parts []Message) Message {
 	out := parts[0]
 	out.PartOf, out.Part, out.Parts = 0, 0, 0
 	out.Members, out.Items, out.IDs, out.Entries, out.Claims, out.Results, out.Children, out.Acks, out.State = nil, nil, nil, nil, nil, nil, nil, nil, nil
+	out.Handovers = nil
 	for i := range parts {
 		p := &parts[i]
 		out.Members = append(out.Members, p.Members...)
@@ -163,6 +166,7 @@ func join(parts []Message) Message {
 		out.Results = append(out.Results, p.Results...)
 		out.Children = append(out.Children, p.Children...)
 		out.Acks = append(out.Acks, p.Acks...)
+		out.Handovers = append(out.Handovers, p.Handovers...)
 		out.State = append(out.State, p.State...)
 	}
 	return out

@@ -63,6 +63,7 @@
 //	cordon.go      cordon and uncordon: the ring leaves cordoned nodes out
 //	migration.go   hot-swap handover between old and new holder, kept when the child
 //	               returns, and to a renewed generation on the same node
+//	handoverbatch.go  handovers and their acks sent as one message per receiver at Ready
 //	leave.go       graceful leave with handover
 //	quorum.go      partition tolerance: static, dynamic and majority quorum
 //	quorum_members.go  majority quorum: which members count (established), against what

@@ -198,6 +198,24 @@ type Message struct {
 	PartOf uint64 `json:"partOf,omitempty"`
 	Part   int    `json:"part,omitempty"`
 	Parts  int    `json:"parts,omitempty"`
+	// Handovers: in a MsgHandover of several children, each child's
+	// state; in a MsgHandoverAck of several, each handover acknowledged
+	// (without state). A message for one child uses IDs, State, Epoch,
+	// Seq and Full instead (handoverbatch.go).
+	Handovers []HandoverItem `json:"handovers,omitempty"`
+}
+
+// HandoverItem is one child's handover in a MsgHandover, or the
+// acknowledgement of one in a MsgHandoverAck (State empty).
+type HandoverItem struct {
+	ID ChildID `json:"id"`
+	// Epoch and Instance name the instance that handed its state over.
+	Epoch    uint64 `json:"epoch,omitempty"`
+	Instance uint64 `json:"instance,omitempty"`
+	State    []byte `json:"state,omitempty"`
+	// Shutdown marks a graceful leave's handover (the receiver stashes
+	// the state until the child starts there).
+	Shutdown bool `json:"shutdown,omitempty"`
 }
 
 // Validate rejects messages no correct peer sends: unknown kinds, empty
@@ -218,9 +236,18 @@ func (m *Message) Validate(maxBatch int) error {
 	if len(m.Err) > maxErrCodeBytes {
 		return fmt.Errorf("message %s: error code of %d bytes", m.Kind, len(m.Err))
 	}
-	n := len(m.Members) + len(m.Items) + len(m.IDs) + len(m.Entries) + len(m.Claims) + len(m.Results) + len(m.Children) + len(m.Acks)
+	n := len(m.Members) + len(m.Items) + len(m.IDs) + len(m.Entries) + len(m.Claims) + len(m.Results) + len(m.Children) + len(m.Acks) + len(m.Handovers)
 	if n > 4*maxBatch+1024 {
 		return fmt.Errorf("message %s: %d items exceeds batch limit", m.Kind, n)
+	}
+	if len(m.Handovers) > 0 {
+		// A batch names its children in Handovers only (handoverbatch.go).
+		if m.Kind != MsgHandover && m.Kind != MsgHandoverAck {
+			return fmt.Errorf("message %s: %d handovers in a message that is no handover", m.Kind, len(m.Handovers))
+		}
+		if len(m.IDs) > 0 {
+			return fmt.Errorf("message %s: both one child (IDs) and a batch (%d handovers)", m.Kind, len(m.Handovers))
+		}
 	}
 	for i := range m.Items {
 		if err := m.Items[i].Spec.Validate(); err != nil {

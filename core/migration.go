@@ -40,6 +40,9 @@ type migrations struct {
 	// active lists local children with an outgoing handover, so ticks
 	// look only at them (not at every local child).
 	active map[ChildID]struct{}
+	// batch holds the handovers and acknowledgements to send at the
+	// next Ready (handoverbatch.go).
+	batch handoverBatches
 }
 
 // handoverKey names one incoming handover by the instance that handed
@@ -54,11 +57,6 @@ type handoverKey struct {
 
 func keyOf(m Message) handoverKey {
 	return handoverKey{from: m.From, inc: m.Inc, instance: m.Seq, epoch: m.Epoch}
-}
-
-// ackFor acknowledges the handover k.
-func ackFor(id ChildID, k handoverKey) Message {
-	return Message{Kind: MsgHandoverAck, IDs: []ChildID{id}, Epoch: k.epoch, Seq: k.instance}
 }
 
 // maxDeliveredPerChild bounds the handovers remembered per child; the
@@ -133,7 +131,7 @@ func (n *Node) onHandoverState(ev ChildEvent) {
 func (n *Node) sendHandover(c *localChild) {
 	h := c.handover
 	h.lastSend = n.now
-	n.send(h.to, Message{Kind: MsgHandover, IDs: []ChildID{c.spec.ID}, State: h.state, Epoch: c.epoch, Seq: c.instance, Full: h.shutdown})
+	n.queueHandover(h.to, HandoverItem{ID: c.spec.ID, State: h.state, Epoch: c.epoch, Instance: c.instance, Shutdown: h.shutdown})
 }
 
 // onHandover delivers received state to the local instance, or stashes it
@@ -145,7 +143,6 @@ func (n *Node) onHandover(m Message) {
 	}
 	id := m.IDs[0]
 	key := keyOf(m)
-	ack := ackFor(id, key)
 	c, running := n.local[id]
 	switch {
 	case running && c.epoch < m.Epoch:
@@ -157,7 +154,7 @@ func (n *Node) onHandover(m Message) {
 		}
 		if slices.Contains(n.migr.delivered[id], dedup) {
 			if _, waiting := n.migr.confirmTo[id]; !waiting {
-				n.send(m.From, ack) // a retransmission: delivered already
+				n.queueAck(m.From, id, key) // a retransmission: delivered already
 			}
 			return
 		}
@@ -196,7 +193,7 @@ func (n *Node) onHandover(m Message) {
 		}
 		n.migr.stash[id] = stashed{state: m.State, expires: n.now.Add(4 * n.cfg.Migration.Retention), from: key}
 	}
-	n.send(m.From, ack)
+	n.queueAck(m.From, id, key)
 }
 
 func (n *Node) onHandoverConfirmed(ev ChildEvent) {
@@ -205,7 +202,7 @@ func (n *Node) onHandoverConfirmed(ev ChildEvent) {
 		return
 	}
 	delete(n.migr.confirmTo, ev.ID)
-	n.send(k.from, ackFor(ev.ID, k))
+	n.queueAck(k.from, ev.ID, k)
 }
 
 // onHandoverAck completes a handover: the old instance stops (a leaving

@@ -84,6 +84,10 @@ func resultBound(r *ChildResult) int {
 		strBytes(len(r.Detail)) + metadataBound(r.Metadata)
 }
 
+func handoverBound(h *HandoverItem) int {
+	return structBytes + strBytes(len(h.ID)) + 2*varintBytes + strBytes(len(h.State))
+}
+
 func localChildBound(c *LocalChild) int {
 	return structBytes + strBytes(len(c.ID)) + strBytes(len(c.Kind)) + 2*varintBytes + strBytes(len(c.Status))
 }
@@ -123,6 +127,9 @@ func MessageBytes(m *Message) int {
 	}
 	for _, a := range m.Acks {
 		n += strBytes(len(a))
+	}
+	for i := range m.Handovers {
+		n += handoverBound(&m.Handovers[i])
 	}
 	return n
 }

@@ -103,6 +103,7 @@ func (n *Node) Config() Config { return n.cfg }
 // durable mode its Persist must be made durable before any other of its
 // outputs is acted on (persist.go).
 func (n *Node) Ready() Ready {
+	n.flushHandoverBatches() // one message per receiver (handoverbatch.go)
 	r := n.out
 	n.out = Ready{}
 	r.Persist = n.takePersist()

@@ -39,7 +39,7 @@ func (n *Node) Step(now Instant, m Message) {
 		// MsgLeave (reordering): it is data, not a sign of life, so it is
 		// accepted from a member that has left.
 		if s, ok := n.members.members[m.From]; ok && s.Status == StatusLeft && s.Incarnation == m.Inc {
-			n.onHandover(m)
+			n.onHandoverMsg(m) // handoverbatch.go
 			return
 		}
 	}
@@ -146,9 +146,9 @@ func (n *Node) Step(now Instant, m Message) {
 	case MsgWhichReply:
 		n.onWhichReply(m.Seq, m.From, m.Children)
 	case MsgHandover:
-		n.onHandover(m)
+		n.onHandoverMsg(m) // one child, or a batch (handoverbatch.go)
 	case MsgHandoverAck:
-		n.onHandoverAck(m.From, m.IDs, m.Epoch, m.Seq)
+		n.onHandoverAckMsg(m)
 	case MsgGossip:
 		n.onGossip(m)
 	}

@@ -55,7 +55,8 @@ import "github.com/phub/phub/core"
 // (Fields 26-28, the parts of a split message, were added in place: a
 // message that is not split encodes exactly as before, and a peer that
 // predates them rejects a split part as it rejected the oversize message
-// it replaces.)
+// it replaces. Field 29, the Handovers of a batched handover or its
+// acknowledgement, likewise: a handover of one child travels as before.)
 
 // BinaryCodecVersion is the first byte of every FrameMessageBin payload.
 const BinaryCodecVersion = 1

@@ -37,6 +37,7 @@ const (
 	mPartOf
 	mPart
 	mParts
+	mHandovers
 	mEnd
 )
 
@@ -52,6 +53,7 @@ const (
 	lcEnd                                                                           = 64
 	enMeta, enEpoch, enStopped, enHolder, enBy, enPinned                            = 1, 2, 4, 8, 16, 32
 	enReason, enStoppedAt, enReplicas, enEnd                                        = 64, 128, 256, 512
+	hoID, hoEpoch, hoInstance, hoState, hoShutdown, hoEnd                           = 1, 2, 4, 8, 16, 32
 )
 
 // TestWireBitsMatchTables checks the hand-written bit constants above
@@ -61,15 +63,16 @@ func TestWireBitsMatchTables(t *testing.T) {
 	want := map[*wireStruct][]uint64{
 		wireMessage: {mKind, mHub, mFrom, mInc, mSeq, mOp, mOrigin, mOriginInc, mToInc, mHops, mMembers, mItems, mIDs,
 			mEntries, mClaims, mFull, mResults, mChildren, mState, mEpoch, mErr, mDigest, mVersion, mCount, mAcks,
-			mCheckExisting, mPartOf, mPart, mParts, mEnd},
-		wireMember:  {memName, memInc, memStatus, memAddr, memCordoned, memCordonVer, memBeat, memEnd},
-		wireItem:    {siMeta, siPinned, siEnd},
-		wireSpec:    {spID, spKind, spParams, spRestart, spEnd},
-		wireReplica: {rpNode, rpInc, rpEpoch, rpActive, rpEnd},
-		wireClaim:   {clID, clEpoch, clInstance, clActive, clRemoved, clEnd},
-		wireResult:  {crID, crNodes, crEpoch, crErr, crDetail, crMeta, crEnd},
-		wireChild:   {lcID, lcKind, lcEpoch, lcInstance, lcStatus, lcActive, lcEnd},
-		wireEntry:   {enMeta, enEpoch, enStopped, enHolder, enBy, enPinned, enReason, enStoppedAt, enReplicas, enEnd},
+			mCheckExisting, mPartOf, mPart, mParts, mHandovers, mEnd},
+		wireMember:   {memName, memInc, memStatus, memAddr, memCordoned, memCordonVer, memBeat, memEnd},
+		wireItem:     {siMeta, siPinned, siEnd},
+		wireSpec:     {spID, spKind, spParams, spRestart, spEnd},
+		wireReplica:  {rpNode, rpInc, rpEpoch, rpActive, rpEnd},
+		wireClaim:    {clID, clEpoch, clInstance, clActive, clRemoved, clEnd},
+		wireResult:   {crID, crNodes, crEpoch, crErr, crDetail, crMeta, crEnd},
+		wireChild:    {lcID, lcKind, lcEpoch, lcInstance, lcStatus, lcActive, lcEnd},
+		wireHandover: {hoID, hoEpoch, hoInstance, hoState, hoShutdown, hoEnd},
+		wireEntry:    {enMeta, enEpoch, enStopped, enHolder, enBy, enPinned, enReason, enStoppedAt, enReplicas, enEnd},
 	}
 	for s, bits := range want {
 		var got []uint64

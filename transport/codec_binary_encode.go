@@ -213,6 +213,9 @@ func (e *binEncoder) encodeField(f *wireField, q unsafe.Pointer) {
 func binarySizeHint(m *core.Message) int {
 	n := 64 + len(m.State) + 24*len(m.Members) + 32*len(m.Items) + 16*len(m.IDs) + 24*len(m.Claims) +
 		32*len(m.Results) + 32*len(m.Children) + 12*len(m.Acks)
+	for i := range m.Handovers {
+		n += 24 + len(m.Handovers[i].ID) + len(m.Handovers[i].State)
+	}
 	for i := range m.Entries {
 		en := &m.Entries[i]
 		n += 16 + len(en.Spec.ID) + len(en.Spec.Kind) + 12*len(en.Replicas) + 24*(len(en.Spec.Params)+len(en.Metadata))

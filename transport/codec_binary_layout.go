@@ -35,14 +35,15 @@ var (
 	wireMember = wireStructOf[core.Member]("member", nil, "Name", "Incarnation", "Status", "Addr", "Cordoned", "CordonVer", "Beat")
 	wireItem   = wireStructOf[core.StartItem]("item", []*wireStruct{wireSpec}, "Spec", "Metadata", "Pinned")
 	// Claim.Ver is receiver-side bookkeeping and never sent.
-	wireClaim   = wireStructOf[core.Claim]("claim", nil, "ID", "Epoch", "Instance", "Active", "Removed")
-	wireResult  = wireStructOf[core.ChildResult]("result", nil, "ID", "Nodes", "Epoch", "Err", "Detail", "Metadata")
-	wireChild   = wireStructOf[core.LocalChild]("child", nil, "ID", "Kind", "Epoch", "Instance", "Status", "Active")
-	wireMessage = wireStructOf[core.Message]("message",
-		[]*wireStruct{wireMember, wireItem, wireEntry, wireClaim, wireResult, wireChild},
+	wireClaim    = wireStructOf[core.Claim]("claim", nil, "ID", "Epoch", "Instance", "Active", "Removed")
+	wireResult   = wireStructOf[core.ChildResult]("result", nil, "ID", "Nodes", "Epoch", "Err", "Detail", "Metadata")
+	wireChild    = wireStructOf[core.LocalChild]("child", nil, "ID", "Kind", "Epoch", "Instance", "Status", "Active")
+	wireHandover = wireStructOf[core.HandoverItem]("handover", nil, "ID", "Epoch", "Instance", "State", "Shutdown")
+	wireMessage  = wireStructOf[core.Message]("message",
+		[]*wireStruct{wireMember, wireItem, wireEntry, wireClaim, wireResult, wireChild, wireHandover},
 		"Kind", "Hub", "From", "Inc", "Seq", "Op", "Origin", "OriginInc", "ToInc", "Hops", "Members", "Items",
 		"IDs", "Entries", "Claims", "Full", "Results", "Children", "State", "Epoch", "Err", "Digest",
-		"Version", "Count", "Acks", "CheckExisting", "PartOf", "Part", "Parts")
+		"Version", "Count", "Acks", "CheckExisting", "PartOf", "Part", "Parts", "Handovers")
 )
 
 // wireKind says how a field's value travels.

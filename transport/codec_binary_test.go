@@ -152,6 +152,17 @@ func (g gens) message() *rapid.Generator[core.Message] {
 				Active: rapid.Bool().Draw(t, "active")}
 		}), 0, 3).Draw(t, "children")
 		m.Acks = g.nodes().Draw(t, "acks")
+		m.Handovers = rapid.SliceOfN(rapid.Custom(func(t *rapid.T) core.HandoverItem {
+			h := core.HandoverItem{ID: core.ChildID(str.Draw(t, "id")), Epoch: u64.Draw(t, "epoch"),
+				Instance: u64.Draw(t, "instance"), Shutdown: rapid.Bool().Draw(t, "shutdown")}
+			if rapid.Bool().Draw(t, "hasState") {
+				h.State = rapid.SliceOfN(rapid.Byte(), 0, 16).Draw(t, "state")
+			}
+			return h
+		}), 0, 3).Draw(t, "handovers")
+		if g.valid && (len(m.IDs) > 0 || (m.Kind != core.MsgHandover && m.Kind != core.MsgHandoverAck)) {
+			m.Handovers = nil // Validate: a batch only in a handover, without IDs
+		}
 		return m
 	})
 }
@@ -418,7 +429,9 @@ func TestBinaryRichMessage(t *testing.T) {
 }
 
 func FuzzDecodeBinaryMessage(f *testing.F) {
-	seeds := []core.Message{sampleMessage(), richMessage(), heartbeat("n1", 7), batchMessage("n1", 5), claimsMessage("n1", 5)}
+	seeds := []core.Message{sampleMessage(), richMessage(), heartbeat("n1", 7), batchMessage("n1", 5), claimsMessage("n1", 5),
+		{Kind: core.MsgHandover, Hub: "phub", From: "n1", Inc: 2, Handovers: []core.HandoverItem{ // a batch (field 29)
+			{ID: "c1", Epoch: 3, Instance: 9, State: []byte("s1")}, {ID: "c2", Epoch: 1, Instance: 4, Shutdown: true}}}}
 	for i := range seeds {
 		b, err := EncodeMessageBinary(&seeds[i])
 		if err != nil {
