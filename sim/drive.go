@@ -105,7 +105,14 @@ func (s *Sim) sendMsg(from *simNode, env core.Envelope) {
 		msg, inc := env.Msg, to.inc
 		fromName := from.name
 		sentAt := int64(s.now)
+		batch := isHandoverBatch(&msg)
+		if batch {
+			s.batchSent(fromName, to.name, msg.Kind) // handover_batch.go
+		}
 		s.after(d, func() {
+			if batch {
+				s.batchLanded(fromName, to.name, msg.Kind)
+			}
 			if !to.up || to.inc != inc || s.blocked[[2]core.NodeID{fromName, to.name}] {
 				return
 			}

@@ -143,6 +143,9 @@ type Sim struct {
 	covered map[string]int
 	// handovers in flight: child -> instance asked for its state
 	handovers map[core.ChildID]uint64
+	// batched handovers and acknowledgements in flight per link
+	// (handover_batch.go)
+	batchesInFlight map[batchLink]int
 	// routed requests delivered, to spot retransmissions
 	delivered map[reqDelivery]bool
 	// deliveries counts the deliveries of each routed request (every
@@ -616,6 +619,7 @@ func (s *Sim) Crash(name core.NodeID) {
 		}
 	}
 	s.crashes = append(s.crashes, crashRecord{node: name, at: s.now})
+	s.crashHitsBatches(name) // handover_batch.go
 	s.killChildren(sn)
 	for _, id := range s.sortedClientIDs() {
 		c := s.clients[id]
@@ -718,6 +722,7 @@ func (s *Sim) Partition(groups ...[]core.NodeID) {
 	if len(s.handovers) > 0 {
 		s.cover(CoverPartitionDuringHandover)
 	}
+	s.cutHitsBatches()            // handover_batch.go
 	s.openMinorityWindows(groups) // minority.go
 }
 
@@ -738,6 +743,7 @@ func (s *Sim) Cut(a, b core.NodeID) {
 	if len(s.handovers) > 0 {
 		s.cover(CoverPartitionDuringHandover)
 	}
+	s.cutHitsBatches() // handover_batch.go
 }
 
 // Connected reports whether messages from a reach b (no cut between).
