@@ -159,21 +159,7 @@ func runMemorylessPair(t *testing.T, env []string) memorylessPair {
 		t.Fatal(err)
 	}
 	<-n1.done
-	c.poll(30*time.Second, "every child running once, on node-2 or node-3", func() error {
-		at, err := c.where(n2, n2, n3)
-		if err != nil {
-			return err
-		}
-		for i, sp := range specs {
-			if _, ok := at[sp.ID]; !ok {
-				return fmt.Errorf("%s not running (%s)", sp.ID, c.explain(n2, sp.ID))
-			}
-			if n := len(processesWithArgs(argvs[i]...)); n != 1 {
-				return fmt.Errorf("%s: %d processes", sp.ID, n)
-			}
-		}
-		return nil
-	})
+	c.poll(30*time.Second, "every child running once, on node-2 or node-3", c.eachRunningOnce(n2, []*proc{n2, n3}, specs, argvs))
 
 	samplers := make([]*processSampler, pairChildren)
 	for i := range samplers {
@@ -272,21 +258,7 @@ func runMemorylessPair(t *testing.T, env []string) memorylessPair {
 		// child runs once.
 		resume()
 		all := []*proc{n1, n2, n3, n4}
-		c.poll(60*time.Second, "the four converged, each child running once", func() error {
-			at, err := c.where(n2, all...)
-			if err != nil {
-				return err
-			}
-			for i, sp := range specs {
-				if _, ok := at[sp.ID]; !ok {
-					return fmt.Errorf("%s not running (%s)", sp.ID, c.explain(n2, sp.ID))
-				}
-				if n := len(processesWithArgs(argvs[i]...)); n != 1 {
-					return fmt.Errorf("%s: %d processes", sp.ID, n)
-				}
-			}
-			return nil
-		})
+		c.poll(60*time.Second, "the four converged, each child running once", c.eachRunningOnce(n2, all, specs, argvs))
 	}
 	return r
 }
@@ -398,4 +370,25 @@ func (s *processSampler) peek() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.maxSeen
+}
+
+// eachRunningOnce returns a poll condition that holds when every spec is
+// registered on one of nodes (as via sees the registry) and runs as
+// exactly one OS process (matched by its argv).
+func (c *cluster) eachRunningOnce(via *proc, nodes []*proc, specs []spec, argvs [][]string) func() error {
+	return func() error {
+		at, err := c.where(via, nodes...)
+		if err != nil {
+			return err
+		}
+		for i, sp := range specs {
+			if _, ok := at[sp.ID]; !ok {
+				return fmt.Errorf("%s not running (%s)", sp.ID, c.explain(via, sp.ID))
+			}
+			if n := len(processesWithArgs(argvs[i]...)); n != 1 {
+				return fmt.Errorf("%s: %d processes", sp.ID, n)
+			}
+		}
+		return nil
+	}
 }
