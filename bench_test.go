@@ -100,23 +100,7 @@ func BenchmarkLookupLocal(b *testing.B) {
 // newIdleBenchHub starts a single-node hub with n IdleChild children and
 // returns it with copies of their ids; the hub closes with the benchmark.
 func newIdleBenchHub(b *testing.B, n int) (*phub.Hub, []core.ChildID) {
-	cfg := core.DefaultConfig("bench")
-	cfg.Incarnation = 0
-	idle := &phub.IdleChild{}
-	h, err := phub.New(phub.Config{
-		Core:      cfg,
-		Transport: transport.NewInmemNetwork().Endpoint("bench"),
-		Kinds:     phub.Registry{"idle": func(core.ChildSpec) (phub.Child, error) { return idle, nil }},
-		Logger:    testLogger(),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		h.Close(ctx)
-	})
+	h := newIdleHub(b, "bench", nil)
 	sp := specs("idle", "bench", n)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -129,4 +113,32 @@ func newIdleBenchHub(b *testing.B, n int) (*phub.Hub, []core.ChildID) {
 		ids[i] = core.ChildID(strings.Clone(string(s.ID)))
 	}
 	return h, ids
+}
+
+// newIdleHub starts a single-node hub named name whose kind "idle" runs
+// one shared IdleChild, after tune (if any) adjusted its core config; the
+// hub closes when the test or benchmark ends.
+func newIdleHub(tb testing.TB, name string, tune func(*core.Config)) *phub.Hub {
+	tb.Helper()
+	cfg := core.DefaultConfig(core.NodeID(name))
+	cfg.Incarnation = 0
+	if tune != nil {
+		tune(&cfg)
+	}
+	idle := &phub.IdleChild{}
+	h, err := phub.New(phub.Config{
+		Core:      cfg,
+		Transport: transport.NewInmemNetwork().Endpoint(core.NodeID(name)),
+		Kinds:     phub.Registry{"idle": func(core.ChildSpec) (phub.Child, error) { return idle, nil }},
+		Logger:    testLogger(),
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		h.Close(ctx)
+	})
+	return h
 }

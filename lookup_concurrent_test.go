@@ -11,7 +11,6 @@ import (
 
 	"github.com/phub/phub"
 	"github.com/phub/phub/core"
-	"github.com/phub/phub/transport"
 )
 
 // TestLookupDuringConcurrentStartsAndStops: local lookups running on
@@ -22,24 +21,7 @@ import (
 // none. Ids are short (held inline in the index) and long (compared
 // through the entry). Run with -race for the memory model.
 func TestLookupDuringConcurrentStartsAndStops(t *testing.T) {
-	cfg := core.DefaultConfig("look")
-	cfg.Incarnation = 0
-	cfg.Timing.DownAfter = time.Minute
-	idle := &phub.IdleChild{}
-	h, err := phub.New(phub.Config{
-		Core:      cfg,
-		Transport: transport.NewInmemNetwork().Endpoint("look"),
-		Kinds:     phub.Registry{"idle": func(core.ChildSpec) (phub.Child, error) { return idle, nil }},
-		Logger:    testLogger(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		h.Close(ctx)
-	})
+	h := newIdleHub(t, "look", func(cfg *core.Config) { cfg.Timing.DownAfter = time.Minute })
 	const perWriter, rounds = 600, 3
 	idSets := make([][]core.ChildID, 2)
 	for w := range idSets {

@@ -70,14 +70,7 @@ func TestStrictConcurrentOwnersCannotBothStart(t *testing.T) {
 // TestWriteConflicts: which versions a peer holds make it refuse an owner's
 // acknowledged write of child w (and which do not), as seen in its ack.
 func TestWriteConflicts(t *testing.T) {
-	start := func(epoch uint64, by NodeID) Entry {
-		return Entry{Spec: ChildSpec{ID: "w"}, Epoch: epoch, Holder: by, By: by}
-	}
-	stop := func(epoch uint64, by NodeID) Entry {
-		e := start(epoch, by)
-		e.Stopped = true
-		return e
-	}
+	start, stop := versionOfW, stoppedVersionOfW
 	for _, c := range []struct {
 		name     string
 		have     *Entry
@@ -159,4 +152,16 @@ func replicateFromN2(t *testing.T, n *Node, now Instant, write Entry) *Message {
 	}
 	t.Fatal("no acknowledgement")
 	return nil
+}
+
+// versionOfW is a live version of child w at epoch, written and held by by.
+func versionOfW(epoch uint64, by NodeID) Entry {
+	return Entry{Spec: ChildSpec{ID: "w"}, Epoch: epoch, Holder: by, By: by}
+}
+
+// stoppedVersionOfW is versionOfW's tombstone: the same version, stopped.
+func stoppedVersionOfW(epoch uint64, by NodeID) Entry {
+	e := versionOfW(epoch, by)
+	e.Stopped = true
+	return e
 }

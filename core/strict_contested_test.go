@@ -107,14 +107,7 @@ func awaitStart(t *testing.T, w *strictWorld, at NodeID, reqID uint64, id ChildI
 // writes that version is refused there; a version that replaced no rival
 // is acknowledged as often as it comes.
 func TestContestedVersionStaysRefused(t *testing.T) {
-	start := func(epoch uint64, by NodeID) Entry {
-		return Entry{Spec: ChildSpec{ID: "w"}, Epoch: epoch, Holder: by, By: by}
-	}
-	stop := func(epoch uint64, by NodeID) Entry {
-		e := start(epoch, by)
-		e.Stopped = true
-		return e
-	}
+	start, stop := versionOfW, stoppedVersionOfW
 	for _, c := range []struct {
 		name      string
 		have      Entry
