@@ -41,6 +41,9 @@
 // Partitioned never touch the loop: they read a sharded index or immutable
 // snapshots the loop publishes. Lookup with core.Owner, the distributor
 // operations and WhichChildrenGlobal are routed through core.
+// The index also serves the transport's decoder as its source of known
+// child ids (childids.go): a decoded id of a live child shares the index
+// entry's string instead of a copy per message.
 //
 // # Hooks
 //

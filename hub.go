@@ -126,6 +126,7 @@ func New(cfg Config) (*Hub, error) {
 	h.fence = newLeaseFence(h.strict, h.mono, h.log, c.Lease)
 	h.identity.stopped = make(chan struct{})
 	h.setIdentity()
+	h.shareChildIDs()
 	h.hooks = newHookDispatcher(h.log, c.HookQueue)
 	h.childCtx, h.childCancel = context.WithCancel(context.Background())
 	h.drain()

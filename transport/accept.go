@@ -118,7 +118,7 @@ func (t *TCP) serveInbound(raw net.Conn) {
 				return
 			}
 		case FrameMessageBin, FrameMessage:
-			m, err := DecodeMessageFrame(f, t.cfg.MaxBatch)
+			m, err := decodeMessageFrame(f, t.cfg.MaxBatch, t.childIDSource())
 			if err != nil {
 				t.reject("closing connection", remote, string(info.Name), err)
 				return

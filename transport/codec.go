@@ -267,9 +267,15 @@ func DecodeMessage(payload []byte, maxBatch int) (core.Message, error) {
 // ErrBadPayload, ErrInvalidMessage, or ErrUnknownFrameType for a frame of
 // another type.
 func DecodeMessageFrame(f Frame, maxBatch int) (core.Message, error) {
+	return decodeMessageFrame(f, maxBatch, nil)
+}
+
+// decodeMessageFrame is DecodeMessageFrame with a source of known child
+// ids for the binary decoder (nil: none).
+func decodeMessageFrame(f Frame, maxBatch int, ids ChildIDSource) (core.Message, error) {
 	switch f.Type {
 	case FrameMessageBin:
-		return DecodeMessageBinary(f.Payload, maxBatch)
+		return decodeMessageBinary(f.Payload, maxBatch, ids)
 	case FrameMessage:
 		return DecodeMessage(f.Payload, maxBatch)
 	}

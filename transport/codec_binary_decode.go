@@ -20,8 +20,11 @@ type binDecoder struct {
 	err    error
 	top    int // top-level elements still allowed
 	nested int // nested elements still allowed
-	cache  [64]string
-	maps   [16]struct {
+	// ids, if set, supplies child ids the receiver already holds
+	// (childids.go); str copies only the others.
+	ids   ChildIDSource
+	cache [64]string
+	maps  [16]struct {
 		span []byte
 		m    map[string]string
 	}
@@ -122,8 +125,18 @@ func (d *binDecoder) bytes(limit int) []byte {
 	return s
 }
 
-// str reads a string into a fresh allocation (child ids: unique).
-func (d *binDecoder) str() string { return string(d.bytes(MaxBinaryStringBytes)) }
+// str reads a child id: the receiver's own string for an id it already
+// holds (d.ids), else a fresh allocation (ids are unique in a message,
+// so a cache like istr's would not help).
+func (d *binDecoder) str() string {
+	b := d.bytes(MaxBinaryStringBytes)
+	if d.ids != nil && len(b) > 0 {
+		if s, ok := knownID(d.ids, b); ok {
+			return s
+		}
+	}
+	return string(b)
+}
 
 // istr reads a string that is likely to repeat within a message (node
 // names, kinds, map keys...) through a small cache, so repeats share one
@@ -333,13 +346,19 @@ func batchLimit(maxBatch int) int {
 // decodeBinary decodes a binary payload without calling Validate. The
 // top-level slices may hold at most batchLimit(maxBatch) elements.
 func decodeBinary(payload []byte, maxBatch int) (core.Message, error) {
+	return decodeBinaryIDs(payload, maxBatch, nil)
+}
+
+// decodeBinaryIDs is decodeBinary with a source of known child ids (nil:
+// none).
+func decodeBinaryIDs(payload []byte, maxBatch int, ids ChildIDSource) (core.Message, error) {
 	if len(payload) == 0 {
 		return core.Message{}, fmt.Errorf("%w: empty binary payload", ErrBadPayload)
 	}
 	if payload[0] != BinaryCodecVersion {
 		return core.Message{}, fmt.Errorf("%w: unknown binary codec version %d", ErrBadPayload, payload[0])
 	}
-	d := binDecoder{b: payload[1:], top: batchLimit(maxBatch), nested: MaxBinaryNestedElems}
+	d := binDecoder{b: payload[1:], top: batchLimit(maxBatch), nested: MaxBinaryNestedElems, ids: ids}
 	var m core.Message
 	d.decodeStruct(wireMessage, unsafe.Pointer(&m))
 	if d.err == nil && len(d.b) > 0 {
@@ -355,7 +374,13 @@ func decodeBinary(payload []byte, maxBatch int) (core.Message, error) {
 // result with core.Message.Validate(maxBatch). Errors wrap ErrBadPayload or
 // ErrInvalidMessage.
 func DecodeMessageBinary(payload []byte, maxBatch int) (core.Message, error) {
-	m, err := decodeBinary(payload, maxBatch)
+	return decodeMessageBinary(payload, maxBatch, nil)
+}
+
+// decodeMessageBinary is DecodeMessageBinary with a source of known
+// child ids (nil: none).
+func decodeMessageBinary(payload []byte, maxBatch int, ids ChildIDSource) (core.Message, error) {
+	m, err := decodeBinaryIDs(payload, maxBatch, ids)
 	if err != nil {
 		return core.Message{}, err
 	}

@@ -456,6 +456,18 @@ func FuzzDecodeBinaryMessage(f *testing.F) {
 		} else if rerr != nil || !cmp.Equal(raw, m) {
 			t.Fatalf("decodeBinary disagrees: %v", rerr)
 		}
+		// A source of known child ids (childids.go) changes no outcome:
+		// this one knows the ids of even length and lies about the
+		// others.
+		shared, serr := decodeBinaryIDs(b, 100, func(id []byte) (core.ChildID, bool) {
+			if len(id)%2 == 0 {
+				return core.ChildID(id), true
+			}
+			return "lie", true
+		})
+		if (serr == nil) != (rerr == nil) || !cmp.Equal(shared, raw) {
+			t.Fatalf("decoding with a source of ids disagrees: %v vs %v", serr, rerr)
+		}
 		if rerr != nil {
 			return
 		}

@@ -37,12 +37,14 @@ type TCP struct {
 	advertise string
 	params    handshakeParams
 	identity  atomic.Pointer[Identity]
-	inbox     chan Inbound
-	ctx       context.Context // canceled by Close
-	cancel    context.CancelFunc
-	slots     chan struct{} // inbound connection semaphore
-	hsSlots   chan struct{} // semaphore of inbound connections in the handshake
-	rejects   *logLimiter   // rate-limits rejection warnings per source
+	// childIDs is the decoder's source of known child ids (childids.go).
+	childIDs atomic.Pointer[ChildIDSource]
+	inbox    chan Inbound
+	ctx      context.Context // canceled by Close
+	cancel   context.CancelFunc
+	slots    chan struct{} // inbound connection semaphore
+	hsSlots  chan struct{} // semaphore of inbound connections in the handshake
+	rejects  *logLimiter   // rate-limits rejection warnings per source
 	// handshakeFailures counts inbound handshakes that failed (tests).
 	handshakeFailures atomic.Uint64
 	wg                sync.WaitGroup
