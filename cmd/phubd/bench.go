@@ -26,6 +26,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	goroutineChildren := fs.Bool("goroutine-children", false, "start/stop figures: children that run on a goroutine each (a plain phub.Child) instead of phub.IdleChild ones")
 	verbose := fs.Bool("v", false, "print every start/stop run's request and replication counters (sent, resent)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	memprofile := fs.String("memprofile", "", "start/stop figures: write heap profiles of each size's first run to PREFIX-<size>-half.pprof (the starting node holds half the children) and PREFIX-<size>-full.pprof (every registry holds them)")
 	nodes := fs.String("nodes", "", "comma-separated node counts (e.g. 5,20,50,100,200): measure cluster size in the simulator instead of the TCP figures")
 	nodesChildren := fs.Int("nodes-children", 1000, "children the --nodes clusters hold")
 	nodesOnly := fs.Bool("nodes-only", false, "with --nodes: skip the TCP figures")
@@ -111,7 +112,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	var mem []bench.MemoryPoint
 	if !*nodesOnly || len(counts) == 0 {
 		var err error
-		if figs, err = bench.Run(bench.Options{Runs: *runs, StartSizes: ns, Out: stdout, StartOnly: *startOnly, GoroutineChildren: *goroutineChildren, Verbose: *verbose}); err != nil {
+		if figs, err = bench.Run(bench.Options{Runs: *runs, StartSizes: ns, Out: stdout, StartOnly: *startOnly, GoroutineChildren: *goroutineChildren, Verbose: *verbose, MemProfile: *memprofile}); err != nil {
 			fmt.Fprintln(stderr, "phubd bench:", err)
 			return 1
 		}

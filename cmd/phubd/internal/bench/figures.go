@@ -29,6 +29,12 @@ type Options struct {
 	GoroutineChildren bool
 	// Verbose prints every run's request and round counters.
 	Verbose bool
+	// MemProfile, if set, is the path prefix of heap profiles the
+	// start/stop figures write at each size's first run (memprofile.go):
+	// <prefix>-<n>-half.pprof once the starting node's index holds half
+	// the children, <prefix>-<n>-full.pprof once every registry holds
+	// them all.
+	MemProfile string
 }
 
 // MemoryPoint is the registry memory per entry of one core node holding
@@ -94,7 +100,11 @@ func Run(o Options) ([]Figure, error) {
 		resentSub := Figure{Name: fmt.Sprintf("children resent in requests per child, start+stop of %d", n), Unit: "x"}
 		resentRound := Figure{Name: fmt.Sprintf("entries resent in rounds per child, start+stop of %d", n), Unit: "x"}
 		for r := 0; r < o.Runs; r++ {
-			m, err := startStop(n, r, o.childKind())
+			prof := ""
+			if r == 0 {
+				prof = o.MemProfile
+			}
+			m, err := startStopProfiled(n, r, o.childKind(), startStopDownAfter(n), prof)
 			if err != nil {
 				return figs, fmt.Errorf("start/stop %d: %w", n, err)
 			}
@@ -185,6 +195,12 @@ func startStop(n, run int, kind string) (f startStopFigures, err error) {
 // startStopDown is startStop on a cluster whose Timing.DownAfter is
 // downAfter (0: the default).
 func startStopDown(n, run int, kind string, downAfter time.Duration) (f startStopFigures, err error) {
+	return startStopProfiled(n, run, kind, downAfter, "")
+}
+
+// startStopProfiled is startStopDown writing heap profiles with the path
+// prefix prof (none if empty; memprofile.go).
+func startStopProfiled(n, run int, kind string, downAfter time.Duration, prof string) (f startStopFigures, err error) {
 	c, err := newClusterIn(3, "", downAfter)
 	if err != nil {
 		return f, err
@@ -205,6 +221,8 @@ func startStopDown(n, run int, kind string, downAfter time.Duration) (f startSto
 	defer cancel()
 	base := heapAndStacks()
 	m0 := mallocs()
+	stopHalf := profileAtHalf(prof, n, c.hubs[0])
+	defer stopHalf()
 	t0 := time.Now()
 	// A size above Limits.MaxBatch goes out as several requests, all in
 	// flight at once (a million children are five of 200,000).
@@ -225,6 +243,10 @@ func startStopDown(n, run int, kind string, downAfter time.Duration) (f startSto
 	f.all = time.Since(t0)
 	f.allocsPerChild = float64(mallocs()-m0) / float64(n)
 	f.perNodeMiB = float64(int64(heapAndStacks())-int64(base)) / 3 / (1 << 20)
+	stopHalf()
+	if err := writeHeapProfile(prof, n, "full"); err != nil {
+		return f, err
+	}
 	f.lookupNs = lookupOnce(c.hubs[1], sp)
 	ids := make([]core.ChildID, n)
 	for i, s := range sp {
@@ -253,14 +275,14 @@ func startStopDown(n, run int, kind string, downAfter time.Duration) (f startSto
 }
 
 // startStopDownAfter is the Timing.DownAfter of the start/stop figures'
-// cluster: the default (5 s) up to 100,000 children, and a minute per
-// 100,000 children above, so that a large batch, which keeps a loop busy
-// for seconds on a loaded machine (a 300,000-child start at a load
-// average of ~24 had a node declared down and the start failed), is
-// measured instead of failing. While every node is up DownAfter changes
-// nothing measured.
+// cluster: the default (5 s) below 100,000 children, and a minute per
+// 100,000 children from there, so that a large batch, which keeps a loop
+// busy for seconds on a loaded machine (a 300,000-child start at a load
+// average of ~24, and a 100,000-child one at ~10, had a node declared
+// down and the start failed), is measured instead of failing. While every
+// node is up DownAfter changes nothing measured.
 func startStopDownAfter(n int) time.Duration {
-	if n <= 100000 {
+	if n < 100000 {
 		return 0
 	}
 	return time.Duration(n/100000) * time.Minute

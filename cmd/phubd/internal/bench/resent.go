@@ -16,12 +16,17 @@ type resentFigures struct {
 	// child of the run; entriesPerChild: entries resent in replication
 	// rounds, per child.
 	itemsPerChild, entriesPerChild float64
+	// Sent by every node so far (traffic): messages, registry entries,
+	// full syncs with entries, claims, full claim lists, messages the
+	// transport refused.
+	messages, entries, fullSyncs, claims, fullClaimLists, refused int64
 }
 
 func (r resentFigures) String() string {
 	s := r.sum
-	return fmt.Sprintf("sub-requests %d (%d children), resent %d (%d children, %.2f per child); results %d; busy duplicates %d; rounds resent %d (%d entries, %.2f per child)",
-		s.SubRequests, s.SubItems, s.SubResends, s.SubItemsResent, r.itemsPerChild, s.Results, s.BusyDuplicates, s.RoundResends, s.EntriesResent, r.entriesPerChild)
+	return fmt.Sprintf("sub-requests %d (%d children), resent %d (%d children, %.2f per child); results %d; busy duplicates %d; rounds resent %d (%d entries, %.2f per child); sent %d messages, %d entries, %d full syncs with entries, %d claims, %d full claim lists; refused by the transport %d",
+		s.SubRequests, s.SubItems, s.SubResends, s.SubItemsResent, r.itemsPerChild, s.Results, s.BusyDuplicates, s.RoundResends, s.EntriesResent, r.entriesPerChild,
+		r.messages, r.entries, r.fullSyncs, r.claims, r.fullClaimLists, r.refused)
 }
 
 // resent sums the counters of every node of c; n is the run's children.
@@ -44,6 +49,8 @@ func (c *cluster) resent(n int) (resentFigures, error) {
 		f.sum.EntriesResent += s.EntriesResent
 		f.sum.BusyDuplicates += s.BusyDuplicates
 	}
+	f.messages, f.entries, f.fullSyncs, f.claims = c.sent.messages.Load(), c.sent.entries.Load(), c.sent.fullSyncs.Load(), c.sent.claims.Load()
+	f.fullClaimLists, f.refused = c.sent.fullClaimLists.Load(), c.sent.refused.Load()
 	f.itemsPerChild = float64(f.sum.SubItemsResent) / float64(max(n, 1))
 	f.entriesPerChild = float64(f.sum.EntriesResent) / float64(max(n, 1))
 	return f, nil

@@ -16,9 +16,13 @@ type countingTCP struct {
 	traffic *traffic
 }
 
-// traffic counts what the nodes of a cluster send.
+// traffic counts what the nodes of a cluster send: messages, registry
+// entries, full syncs with entries; claims, full claim lists; and
+// messages the transport refused (a full send queue drops a message the
+// protocol must then repair: a resend, a claims ask).
 type traffic struct {
-	entries, fullSyncs, messages atomic.Int64
+	entries, fullSyncs, messages    atomic.Int64
+	claims, fullClaimLists, refused atomic.Int64
 }
 
 // Send counts m and hands it to the TCP transport.
@@ -28,5 +32,13 @@ func (c countingTCP) Send(to core.NodeID, m core.Message) error {
 	if m.Full && m.Part == 0 && len(m.Entries) > 0 && (m.Kind == core.MsgReplicate || m.Kind == core.MsgWelcome) {
 		c.traffic.fullSyncs.Add(1) // a message sent in parts counts once
 	}
-	return c.TCP.Send(to, m)
+	c.traffic.claims.Add(int64(len(m.Claims)))
+	if m.Full && m.Part == 0 && m.Kind == core.MsgClaims {
+		c.traffic.fullClaimLists.Add(1)
+	}
+	err := c.TCP.Send(to, m)
+	if err != nil {
+		c.traffic.refused.Add(1)
+	}
+	return err
 }
