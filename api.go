@@ -183,8 +183,20 @@ func (h *Hub) Lookup(ctx context.Context, id core.ChildID, consistency core.Cons
 		if e := h.index.get(id); e != nil {
 			return e, nil
 		}
-		return nil, fmt.Errorf("phub: lookup %q: %w", id, ErrNotFound)
+		return nil, lookupNotFound(id)
 	}
+	return h.lookupRouted(ctx, id, consistency)
+}
+
+// lookupNotFound is a local Lookup's error for id; out of Lookup, whose
+// local path then needs no stack frame for formatting.
+func lookupNotFound(id core.ChildID) error {
+	return fmt.Errorf("phub: lookup %q: %w", id, ErrNotFound)
+}
+
+// lookupRouted is Lookup with a consistency other than core.Local: a
+// request to the child's owner.
+func (h *Hub) lookupRouted(ctx context.Context, id core.ChildID, consistency core.Consistency) (*core.Entry, error) {
 	rep, err := h.request(ctx, core.Request{Op: core.OpLookup, IDs: []core.ChildID{id}, Consistency: consistency, Timeout: h.coreTimeout(ctx)})
 	if err != nil {
 		return nil, err
