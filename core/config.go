@@ -138,6 +138,12 @@ type BrokenFor struct {
 	// entry and seed), and max-seen keeps the double count, so every
 	// node must be up for any to serve.
 	QuorumSeedsOverRestoredView bool
+	// MajorityAcceptsRivalWrites makes a MajorityQuorum peer acknowledge
+	// an owner's round whatever version it holds, the rule before
+	// quorum_rival.go: after a heal noticed link by link, an owner whose
+	// registry missed the other side's start starts the child again at
+	// the same epoch, and both starts are answered ok.
+	MajorityAcceptsRivalWrites bool
 }
 
 // DistributionKind selects how children are mapped to nodes.

@@ -18,7 +18,8 @@ package core
 // same peer's acknowledgement cannot both pass it: the second to arrive
 // meets the first's version. Strict mode makes every owner's round reach a
 // majority of the voters it sees alive, so any two rounds share a peer;
-// only strict mode refuses (see writeConflicts).
+// strict mode and majority quorum refuse (see writeConflicts and
+// quorum_rival.go).
 
 // writeConflicts returns the children an owner's acknowledged round m
 // writes (its entries not named in m.IDs, which are reads) whose version
@@ -46,14 +47,16 @@ package core
 // that version replaced a rival here: then it stays refused
 // (strict_contested.go, mix strict seed 14704).
 //
-// Strict mode only: the other modes do not promise linearizability under
-// non-transitive cuts, and a refusal can also meet a request that a second
-// owner re-executed after a view change (the same request: no conflict),
-// turning it into an unknown outcome. With the refusal in every mode, e2e
-// TestCluster's start of 1,000 children right after the cluster formed
-// failed 2 runs of 6 (not diagnosed further); it passed before.
+// Strict mode and majority quorum only (refusesRivalWrites,
+// quorum_rival.go): divergence and the static and dynamic quorums promise
+// no linearizability across partitions, and a refusal can also meet a
+// request that a second owner re-executed after a view change (the same
+// request: no conflict), turning it into an unknown outcome. With the
+// refusal in every mode, e2e TestCluster's start of 1,000 children right
+// after the cluster formed (divergence, phubd's default) failed 2 runs of
+// 6 (not diagnosed further); it passed before.
 func (n *Node) writeConflicts(m Message) []ChildID {
-	if n.strict == nil || m.Seq == 0 || len(m.Entries) == 0 {
+	if !n.refusesRivalWrites() || m.Seq == 0 || len(m.Entries) == 0 {
 		return nil
 	}
 	read := make(map[ChildID]bool, len(m.IDs))

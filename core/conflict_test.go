@@ -98,21 +98,26 @@ func TestWriteConflicts(t *testing.T) {
 		{"a start meeting an older live generation (its owner saw it end, or never saw it: TestStrictStartMeetsOlderRivalStart)", ptr(start(2, "n3")), start(5, "n2"), true},
 		{"a start meeting an older stopped generation", ptr(stop(4, "n3")), start(5, "n2"), false},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			lc := newLockstep(t, 2, func(cfg *Config) {
-				fastTiming(cfg)
-				cfg.Partition = PartitionConfig{Kind: Strict, Voters: []NodeID{"n1", "n2"}}
+		for _, mode := range []PartitionConfig{
+			{Kind: Strict, Voters: []NodeID{"n1", "n2"}},
+			{Kind: MajorityQuorum, InitialClusterSize: 2, TrackMaxSize: true}, // quorum_rival.go
+		} {
+			t.Run(string(mode.Kind)+"/"+c.name, func(t *testing.T) {
+				lc := newLockstep(t, 2, func(cfg *Config) {
+					fastTiming(cfg)
+					cfg.Partition = mode
+				})
+				n1 := lc.nodes["n1"]
+				if c.have != nil {
+					n1.reg.put(c.have)
+				}
+				ack := replicateFromN2(t, n1, lc.now, c.write)
+				refused := ack.Err == errStaleVersion && len(ack.IDs) == 1 && ack.IDs[0] == "w"
+				if refused != c.conflict {
+					t.Fatalf("ack %+v: refused as a conflict = %v, want %v", ack, refused, c.conflict)
+				}
 			})
-			n1 := lc.nodes["n1"]
-			if c.have != nil {
-				n1.reg.put(c.have)
-			}
-			ack := replicateFromN2(t, n1, lc.now, c.write)
-			refused := ack.Err == errStaleVersion && len(ack.IDs) == 1 && ack.IDs[0] == "w"
-			if refused != c.conflict {
-				t.Fatalf("ack %+v: refused as a conflict = %v, want %v", ack, refused, c.conflict)
-			}
-		})
+		}
 	}
 }
 
@@ -124,19 +129,38 @@ func pin(e Entry, nodes ...NodeID) Entry {
 	return e
 }
 
-// TestWriteConflictsStrictOnly: outside strict mode a rival version does
-// not make a peer refuse (those modes promise nothing under non-transitive
-// cuts, and refusing cost unknown outcomes after view changes).
-func TestWriteConflictsStrictOnly(t *testing.T) {
-	lc := newLockstep(t, 2, fastTiming)
-	n1 := lc.nodes["n1"]
-	n1.reg.put(&Entry{Spec: ChildSpec{ID: "w"}, Epoch: 1, Holder: "n3", By: "n3"})
-	n1.Step(lc.now, Message{Kind: MsgReplicate, Hub: n1.cfg.HubID, From: "n2", Inc: 1, Seq: 7,
-		Entries: []Entry{{Spec: ChildSpec{ID: "w"}, Epoch: 1, Holder: "n2", By: "n2"}}})
-	for _, env := range n1.Ready().Messages {
-		if env.Msg.Kind == MsgReplicateAck && env.Msg.Seq == 7 && (env.Msg.Err != "" || len(env.Msg.IDs) > 0) {
-			t.Fatalf("a non-strict node refused a rival write: %+v", env.Msg)
-		}
+// TestWriteConflictsStrictAndMajorityOnly: outside strict mode and
+// majority quorum a rival version does not make a peer refuse (divergence
+// and the static and dynamic quorums promise no linearizability across
+// partitions, and refusing cost unknown outcomes after view changes);
+// neither does majority quorum with Broken.MajorityAcceptsRivalWrites.
+func TestWriteConflictsStrictAndMajorityOnly(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		tune func(*Config)
+	}{
+		{"divergence", func(*Config) {}},
+		{"static_quorum", func(cfg *Config) { cfg.Partition = PartitionConfig{Kind: StaticQuorum, QuorumSize: 1} }},
+		{"dynamic_quorum", func(cfg *Config) {
+			cfg.Partition = PartitionConfig{Kind: DynamicQuorum, QuorumSize: 50, Window: time.Minute}
+		}},
+		{"broken majority_quorum", func(cfg *Config) {
+			cfg.Partition = PartitionConfig{Kind: MajorityQuorum, InitialClusterSize: 2, TrackMaxSize: true}
+			cfg.Broken.MajorityAcceptsRivalWrites = true
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			lc := newLockstep(t, 2, func(cfg *Config) {
+				fastTiming(cfg)
+				c.tune(cfg)
+			})
+			n1 := lc.nodes["n1"]
+			n1.reg.put(&Entry{Spec: ChildSpec{ID: "w"}, Epoch: 1, Holder: "n3", By: "n3"})
+			ack := replicateFromN2(t, n1, lc.now, versionOfW(1, "n2"))
+			if ack.Err != "" || len(ack.IDs) > 0 {
+				t.Fatalf("%s refused a rival write: %+v", c.name, ack)
+			}
+		})
 	}
 }
 

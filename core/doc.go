@@ -68,6 +68,7 @@
 //	quorum.go      partition tolerance: static, dynamic and majority quorum
 //	quorum_members.go  majority quorum: which members count (established), against what
 //	quorum_seeds.go    majority quorum: configured seeds count as known until identified
+//	quorum_rival.go    majority quorum refuses rival writes as strict mode does (a heal noticed link by link)
 //	swim.go        the opt-in SWIM failure detector: probes, ping-reqs, suspicion, refutation
 //	swim_gossip.go SWIM's piggybacked news (bounded queue, retransmit limit), member table digest
 //	strict.go      strict mode: per-child leases from a majority of voters,
@@ -77,7 +78,7 @@
 //	strict_leave.go  strict mode's graceful leave: a release round once the children are gone
 //	strict_grant_stop.go  strict mode: a voter refuses the stop of a child it granted to another holder
 //	strict_ready.go  strict mode: a memory-less node is synced only after full syncs from n-m+1 voters
-//	strict_contested.go  strict mode: a version taken from a peer in place of a rival stays a write conflict
+//	strict_contested.go  strict mode and majority quorum: a version taken from a peer in place of a rival stays a write conflict
 //	sync.go        propagation (pubsub, gossip), anti-entropy, full syncs
 //	syncask.go     asking peers again for a full sync that has not come (a retry, a RetryInterval on)
 //	syncgap.go     lost claim deltas: counted per sender, a hole asks for the full claim list

@@ -16,6 +16,9 @@ type quorumState struct {
 	seeds seedCount
 	// members: which members MajorityQuorum counts (quorum_members.go).
 	members quorumMembers
+	// contested: versions taken from peers in place of a rival, in the
+	// modes that refuse rival writes (strict_contested.go, quorum_rival.go).
+	contested map[ChildID][]versionKey
 }
 
 type downRecord struct {

@@ -145,10 +145,6 @@ type strictState struct {
 	// voter side
 	recs  map[holderKey]*grantRec
 	owner map[ChildID]holderKey
-
-	// contested: versions taken from peers in place of a rival
-	// (strict_contested.go).
-	contested map[ChildID][]versionKey
 }
 
 func (c *Config) strictLease() time.Duration {

@@ -20,7 +20,7 @@ import "slices"
 // retransmission, and n2 answered ok e1: two acknowledged starts of e1
 // without a stop (TestStrictRefusedRoundStaysRefused).
 //
-// A strict node therefore remembers each version it took from a peer
+// A strict node (and a majority-quorum one: quorum_rival.go) therefore remembers each version it took from a peer
 // that replaced a rival of it (rival: another writer's version of the same
 // generation), and counts every owner's round that writes a remembered
 // version as a write conflict, whenever and however often it arrives. Two
@@ -47,9 +47,10 @@ func versionKeyOf(e *Entry) versionKey {
 }
 
 // storePeerEntry stores a version received from a peer (storeEntry) and,
-// in strict mode, remembers it as contested when it replaced a rival.
+// where rival writes are refused (strict mode, majority quorum:
+// quorum_rival.go), remembers it as contested when it replaced a rival.
 func (n *Node) storePeerEntry(e *Entry) {
-	if n.strict == nil {
+	if !n.refusesRivalWrites() {
 		n.storeEntry(e)
 		return
 	}
@@ -64,7 +65,7 @@ func (n *Node) storePeerEntry(e *Entry) {
 	if prev.By == n.cfg.Name && len(prev.Pinned) > 0 && !slices.Equal(prev.Pinned, e.Pinned) {
 		return // this node's own guided start lost to another mapping: the merge decides (guidedRivals)
 	}
-	s := n.strict
+	s := n.quorum
 	if s.contested == nil {
 		s.contested = map[ChildID][]versionKey{}
 	}
@@ -75,14 +76,14 @@ func (n *Node) storePeerEntry(e *Entry) {
 	s.contested[e.Spec.ID] = append(ks, versionKeyOf(e))
 }
 
-// contestedWrite reports whether this strict node took version w from a
-// peer in place of a rival version (storePeerEntry).
+// contestedWrite reports whether this node, refusing rival writes, took
+// version w from a peer in place of a rival version (storePeerEntry).
 func (n *Node) contestedWrite(w *Entry) bool {
-	if n.strict == nil {
+	if !n.refusesRivalWrites() {
 		return false
 	}
 	k := versionKeyOf(w)
-	for _, c := range n.strict.contested[w.Spec.ID] {
+	for _, c := range n.quorum.contested[w.Spec.ID] {
 		if c == k {
 			return true
 		}
@@ -93,7 +94,7 @@ func (n *Node) contestedWrite(w *Entry) bool {
 // contestedCollect forgets the contested versions of children whose entry
 // is gone (their tombstone was collected).
 func (n *Node) contestedCollect() {
-	s := n.strict
+	s := n.quorum
 	for id := range s.contested { // deletes only: the order does not matter
 		if !n.reg.has(id) {
 			delete(s.contested, id)

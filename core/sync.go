@@ -368,6 +368,7 @@ func (n *Node) collectGarbage() {
 			n.reg.remove(id)
 		}
 	}
+	n.collectContested() // quorum_rival.go
 	for _, node := range sortedKeys(n.reg.claims) {
 		if _, known := n.members.members[node]; !known {
 			delete(n.reg.claims, node)

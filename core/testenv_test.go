@@ -33,6 +33,9 @@ type testEnv struct {
 	f   filter
 	// check, when set, runs after every input (invariants).
 	check func(*Node) error
+	// replies logs every reply per node, in order, for Go tests that
+	// assert on them (the testdata files read the printed lines).
+	replies map[NodeID][]Reply
 }
 
 func newTestEnv() *testEnv {
@@ -96,6 +99,9 @@ func (e *testEnv) drain(name NodeID) {
 			e.out = append(e.out, fmt.Sprintf("%s DUPLICATE REPLY #%d", name, rep.ID))
 		}
 		e.replied[key] = true
+		if e.replies != nil {
+			e.replies[name] = append(e.replies[name], rep)
+		}
 	}
 	if e.check != nil {
 		if err := e.check(n); err != nil {
