@@ -603,7 +603,7 @@ func (n *Node) maybeFinishOwnerOp(op *ownerOp) {
 			delete(n.repl.replicating, op.entries[i].Spec.ID)
 		}
 	}
-	if n.quorum.partitioned || n.strictShortOfMajority(op) {
+	if n.quorum.partitioned || n.strictShortOfMajority(op) || n.majorityShortOfAcks(op) {
 		// Quorum was lost while replicating (or, in strict mode, fewer
 		// than a majority of the voters acknowledged): the new versions
 		// may or may not survive the heal, so the outcome is unknown

@@ -46,31 +46,7 @@ func TestMajorityQuorumHealStartMeetsRival(t *testing.T) {
 // healRivalStarts runs the script up to both starts and returns their
 // results: m's on the majority side, then n2's after the partial heal.
 func healRivalStarts(t *testing.T, broken bool) (e *testEnv, x ChildID, m NodeID, first, second ChildResult) {
-	e = newTestEnv()
-	e.replies = map[NodeID][]Reply{}
-	e.tune = func(c *Config) {
-		c.Partition = PartitionConfig{Kind: MajorityQuorum, InitialClusterSize: 5, TrackMaxSize: true}
-		c.Broken.MajorityAcceptsRivalWrites = broken
-	}
-	for _, name := range healNames {
-		if err := e.addNode(name, 1); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := e.run(time.Minute, true, e.formed); err != nil {
-		t.Fatalf("forming: %v", err)
-	}
-	established := func() bool {
-		for _, name := range healNames {
-			if len(e.nodes[name].quorum.members.est) != len(healNames) {
-				return false
-			}
-		}
-		return true
-	}
-	if _, err := e.run(10*time.Second, true, established); err != nil {
-		t.Fatalf("members not established: %v", err)
-	}
+	e = newMajorityWorld(t, broken)
 	minority, majority := []NodeID{"n2", "n3"}, []NodeID{"n1", "n4", "n5"}
 	x, m = healRivalChild(t, e.nodes["n1"])
 
@@ -192,4 +168,103 @@ func startAt(t *testing.T, e *testEnv, node NodeID, id ChildID) ChildResult {
 	}
 	t.Fatalf("%s did not answer the start of %s within the settle", node, id)
 	return ChildResult{}
+}
+
+// newMajorityWorld forms n1..n5 with majority quorum (every member
+// established everywhere); broken sets Broken.MajorityAcceptsRivalWrites.
+func newMajorityWorld(t *testing.T, broken bool) *testEnv {
+	t.Helper()
+	e := newTestEnv()
+	e.replies = map[NodeID][]Reply{}
+	e.tune = func(c *Config) {
+		c.Partition = PartitionConfig{Kind: MajorityQuorum, InitialClusterSize: 5, TrackMaxSize: true}
+		c.Broken.MajorityAcceptsRivalWrites = broken
+	}
+	for _, name := range healNames {
+		if err := e.addNode(name, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.run(time.Minute, true, e.formed); err != nil {
+		t.Fatalf("forming: %v", err)
+	}
+	established := func() bool {
+		for _, name := range healNames {
+			if len(e.nodes[name].quorum.members.est) != len(healNames) {
+				return false
+			}
+		}
+		return true
+	}
+	if _, err := e.run(10*time.Second, true, established); err != nil {
+		t.Fatalf("members not established: %v", err)
+	}
+	return e
+}
+
+// TestMajorityQuorumOkNeedsAQuorumOfAcks: an owner's round stops waiting
+// for peers that go down, and the view may regain a majority through
+// another member meanwhile. n1 sees n5 down and starts x; only n2
+// acknowledges (n3 and n4 are cut off from n1 as the round leaves), n5
+// comes back, and n3 and n4 are declared down: n1 sees {n1,n2,n5}, a
+// quorum, but only n2 and itself hold x, which is not a majority of five
+// — a rival owner seeing {n3,n4,n5} could have its own start acknowledged.
+// n1 must not answer ok (quorum_rival.go majorityShortOfAcks); with
+// Broken.MajorityAcceptsRivalWrites it does, so the script reaches that
+// round.
+func TestMajorityQuorumOkNeedsAQuorumOfAcks(t *testing.T) {
+	for _, broken := range []bool{false, true} {
+		t.Run(fmt.Sprintf("broken=%v", broken), func(t *testing.T) {
+			e := newMajorityWorld(t, broken)
+			var x ChildID
+			for i := 0; i < 1000 && x == ""; i++ {
+				if id := ChildID(fmt.Sprintf("x%d", i)); e.nodes["n1"].BelongsTo(id, 1)[0] == "n1" {
+					x = id
+				}
+			}
+			cut := func(a NodeID, bs ...NodeID) {
+				for _, b := range bs {
+					e.cut[[2]NodeID{a, b}], e.cut[[2]NodeID{b, a}] = true, true
+				}
+			}
+			n1 := e.nodes["n1"]
+			cut("n1", "n5")
+			if _, err := e.run(10*time.Second, true, func() bool { return len(n1.View()) == 4 }); err != nil {
+				t.Fatalf("n1 did not see n5 down: %v", err)
+			}
+			cut("n1", "n3", "n4")
+			delete(e.cut, [2]NodeID{"n1", "n5"})
+			delete(e.cut, [2]NodeID{"n5", "n1"})
+			e.reqID++
+			req := Request{ID: e.reqID, Op: OpStart, Specs: []ChildSpec{{ID: x}}, Start: StartOptions{Await: true, Timeout: 5 * time.Second}}
+			n1.Request(e.now, req)
+			e.drain("n1")
+			answered := func() bool {
+				for _, r := range e.replies["n1"] {
+					if r.ID == req.ID {
+						return true
+					}
+				}
+				return false
+			}
+			if _, err := e.run(5*time.Second, true, answered); err != nil {
+				t.Fatalf("n1 did not answer: %v (view %v)", err, n1.View())
+			}
+			if v := n1.View(); !slices.Equal(v, []NodeID{"n1", "n2", "n5"}) || n1.Partitioned() {
+				t.Fatalf("n1 sees %v (partitioned %v), want a quorum of n1, n2, n5", v, n1.Partitioned())
+			}
+			var got ChildResult
+			for _, r := range e.replies["n1"] {
+				if r.ID == req.ID && len(r.Results) == 1 {
+					got = r.Results[0]
+				}
+			}
+			if broken != (got.Err == "") {
+				t.Fatalf("n1's start of %s, acknowledged by n2 alone: %+v (broken %v)", x, got, broken)
+			}
+			if !broken && got.Err != Code(ErrTimeout) {
+				t.Fatalf("n1's start of %s: %+v, want an unknown outcome", x, got)
+			}
+		})
+	}
 }

@@ -29,6 +29,19 @@ package core
 // view change, is answered with an unknown outcome although it took
 // effect.
 
+// A refusal only helps where both rounds reach the member they share. An
+// owner's round waits for every peer it sees alive and stops waiting for
+// one that goes down, so while the view changes under it (a peer down,
+// another one up) it could end acknowledged by fewer than a majority and
+// still find quorum at the end: then no member need hold both writes. A
+// majority-quorum owner therefore answers ok only when the members that
+// acknowledged the round, with itself, would make a quorum
+// (majorityShortOfAcks): established members only, measured against the
+// membership it knows, as quorumState.hasQuorum judges its view. Below
+// that the outcome is unknown (ErrTimeout), as when quorum was lost while
+// replicating; strict mode has the same rule for its voters
+// (strict_acks.go).
+
 // refusesRivalWrites reports whether this node refuses an owner's round
 // whose write meets a rival version: in strict mode and with majority
 // quorum (unless Broken.MajorityAcceptsRivalWrites).
@@ -45,4 +58,32 @@ func (n *Node) collectContested() {
 	if n.strict == nil && len(n.quorum.contested) > 0 {
 		n.contestedCollect()
 	}
+}
+
+// majorityCountsAcks reports whether this node answers an owner's round
+// only once acknowledgements from a quorum of members came in: majority
+// quorum (unless Broken.MajorityAcceptsRivalWrites).
+func (n *Node) majorityCountsAcks() bool {
+	return n.strict == nil && n.majorityCounts() && !n.cfg.Broken.MajorityAcceptsRivalWrites && !n.cfg.Broken.QuorumCountsViews
+}
+
+// majorityShortOfAcks reports whether op sent a replication round that
+// the established members among the peers that acknowledged it, and this
+// node if established, do not make a quorum of. False outside majority
+// quorum and for ops that sent no round.
+func (n *Node) majorityShortOfAcks(op *ownerOp) bool {
+	if !n.majorityCountsAcks() || op.replSeq == 0 || n.cfg.Broken.AckBeforeReplicate {
+		return false
+	}
+	est := n.quorum.members.est
+	acks := 0
+	if est[n.cfg.Name] {
+		acks++
+	}
+	for _, p := range op.acked {
+		if est[p] {
+			acks++
+		}
+	}
+	return !n.quorum.hasQuorum(acks)
 }

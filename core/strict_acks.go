@@ -12,9 +12,10 @@ import "slices"
 // reached a majority of the voters, so strict mode answers such a round
 // with an unknown outcome, like one that lost quorum.
 
-// noteAck records that peer from acknowledged op's round.
+// noteAck records that peer from acknowledged op's round (strict mode
+// and majority quorum count them: quorum_rival.go).
 func (n *Node) noteAck(op *ownerOp, from NodeID) {
-	if n.strict == nil || slices.Contains(op.acked, from) {
+	if (n.strict == nil && !n.majorityCountsAcks()) || slices.Contains(op.acked, from) {
 		return
 	}
 	op.acked = append(op.acked, from)
