@@ -255,8 +255,10 @@ type simNode struct {
 	// leaving: a graceful leave was asked of this incarnation
 	leaving bool
 	// hookClaims is what this incarnation's insert/remove hooks said
-	// about each (claiming node, child): present, absent or unknown
-	hookClaims map[hookClaim]claimState
+	// about each (claiming node, child): present, absent or unknown;
+	// claimBatch stamps the batch checkClaimHooks is checking
+	hookClaims map[core.NodeID]map[core.ChildID]*hookClaim
+	claimBatch uint64
 	// last observed table sizes and quorum state (coverage)
 	stats core.Stats
 	left  bool // finished a graceful leave
@@ -407,16 +409,28 @@ func (s *Sim) Events() int { return s.events }
 // adds its line to the trace hash and Options.Trace and, with
 // Options.Record, keeps it.
 func (s *Sim) tracef(ev TraceEvent, format string, args ...any) {
+	b, mark := s.traceBegin(&ev)
+	s.traceEnd(ev, fmt.Appendf(b, format, args...), mark)
+}
+
+// traceBegin sets ev.At and starts its line in the reused buffer: the
+// instant, the kind and a space; mark is where the text's separator is.
+// A hot trace line appends its text without fmt and calls traceEnd.
+func (s *Sim) traceBegin(ev *TraceEvent) (b []byte, mark int) {
 	ev.At = int64(s.now)
 	// The line is built in a reused buffer, byte for byte what ev.Line()
 	// returns (the hash is the same), without a string per event: the
 	// sweep only hashes (this was ~9% of go test ./sim's CPU).
-	b := strconv.AppendInt(s.lineBuf[:0], ev.At, 10)
+	b = strconv.AppendInt(s.lineBuf[:0], ev.At, 10)
 	b = append(b, ' ')
 	b = append(b, ev.Kind...)
-	mark := len(b)
-	b = append(b, ' ')
-	b = fmt.Appendf(b, format, args...)
+	mark = len(b)
+	return append(b, ' '), mark
+}
+
+// traceEnd completes the line b that traceBegin started (text appended)
+// and hashes, writes and records it as tracef describes.
+func (s *Sim) traceEnd(ev TraceEvent, b []byte, mark int) {
 	if len(b) == mark+1 {
 		b = b[:mark] // empty text: no separator
 	}
@@ -555,7 +569,7 @@ func (s *Sim) boot(sn *simNode) error {
 	}
 	sn.node, sn.up, sn.cfg, sn.left, sn.leaving = node, true, cfg, false, false
 	sn.fence, sn.pausedUntil, sn.pauseQ = core.NoLease, 0, nil
-	sn.hookClaims = map[hookClaim]claimState{}
+	sn.hookClaims = map[core.NodeID]map[core.ChildID]*hookClaim{}
 	s.tracef(TraceEvent{Kind: "boot", Node: string(sn.name)}, "%s inc=%d", sn.name, sn.inc)
 	s.noteContacts() // minority.go
 	s.drain(sn)
