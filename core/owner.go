@@ -320,13 +320,16 @@ func (n *Node) ownerStart(op *ownerOp, m Message) {
 func (n *Node) ownerStop(op *ownerOp, m Message, reason string) {
 	op.results = make([]ChildResult, len(m.IDs))
 	var cur Entry
+	// One node per result in the common case (singularity); a result
+	// with more grows the buffer (stopcost.go).
+	nodes := make([]NodeID, 0, len(m.IDs))
 	for i, id := range m.IDs {
 		op.results[i].ID = id
 		if !n.reg.activeInto(&cur, id) {
 			op.results[i].Err = Code(ErrNotFound)
 			continue
 		}
-		op.results[i].Nodes = n.reg.replicaNodes(id, n.members.view)
+		op.results[i].Nodes, nodes = n.reg.appendReplicaNodes(nodes, id, n.members.view)
 		op.results[i].Epoch = cur.Epoch // the generation this stop ends
 		op.entries = append(op.entries, Entry{})
 		n.writeTombstone(&op.entries[len(op.entries)-1], &cur, reason) // stopcost.go

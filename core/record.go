@@ -3,10 +3,11 @@ package core
 import "fmt"
 
 // record is a registry entry as stored: 16 bytes beside its map key. The
-// fields most entries share (kind, restart policy, holder, writer) live
-// once in an interned shape; the fields most entries lack (parameters,
-// metadata, pins, a tombstone's reason and time) live in registry.rare.
-// Entry values are built from records only when read.
+// fields most entries share (kind, restart policy, holder, writer, and a
+// tombstone's reason and time: a stop writes a batch of tombstones at one
+// instant) live once in an interned shape; the fields most entries lack
+// (parameters, metadata, pins) live in registry.rare. Entry values are
+// built from records only when read.
 type record struct {
 	epoch   uint64
 	shape   uint32 // index into registry.shapes
@@ -14,25 +15,27 @@ type record struct {
 	rare    bool // registry.rare holds this id's rare fields
 }
 
-// shape is the part of an entry that many entries share.
+// shape is the part of an entry that many entries share. A tombstone's
+// reason and time are part of it: the tombstones of one stop share them
+// in a shape, so a stop stores no side record per child.
 type shape struct {
-	kind    string
-	restart RestartPolicy
-	holder  NodeID
-	by      NodeID
-}
-
-// rareFields holds the entry fields that are empty for most children.
-type rareFields struct {
-	params    map[string]string
-	metadata  Metadata
-	pinned    []NodeID
+	kind      string
+	restart   RestartPolicy
+	holder    NodeID
+	by        NodeID
 	reason    string
 	stoppedAt Instant
 }
 
+// rareFields holds the entry fields that are empty for most children.
+type rareFields struct {
+	params   map[string]string
+	metadata Metadata
+	pinned   []NodeID
+}
+
 func (f *rareFields) empty() bool {
-	return f.params == nil && f.metadata == nil && f.pinned == nil && f.reason == "" && f.stoppedAt == 0
+	return f.params == nil && f.metadata == nil && f.pinned == nil
 }
 
 // shapeTable interns shapes with reference counts: a shape no record uses
@@ -85,11 +88,11 @@ func (r *registry) store(e *Entry) record {
 	rec := record{
 		epoch:   e.Epoch,
 		stopped: e.Stopped,
-		shape:   r.shapes.intern(shape{kind: e.Spec.Kind, restart: e.Spec.Restart, holder: e.Holder, by: e.By}),
+		shape:   r.shapes.intern(shape{kind: e.Spec.Kind, restart: e.Spec.Restart, holder: e.Holder, by: e.By, reason: e.Reason, stoppedAt: e.StoppedAt}),
 	}
-	if f := (rareFields{params: e.Spec.Params, metadata: e.Metadata, pinned: e.Pinned, reason: e.Reason, stoppedAt: e.StoppedAt}); !f.empty() {
+	if f := (rareFields{params: e.Spec.Params, metadata: e.Metadata, pinned: e.Pinned}); !f.empty() {
 		rec.rare = true
-		r.rare[e.Spec.ID] = &rareFields{params: f.params, metadata: f.metadata, pinned: f.pinned, reason: f.reason, stoppedAt: f.stoppedAt}
+		r.rare[e.Spec.ID] = &rareFields{params: f.params, metadata: f.metadata, pinned: f.pinned}
 	} else {
 		delete(r.rare, e.Spec.ID)
 	}
@@ -115,15 +118,17 @@ func (r *registry) entry(id ChildID, rec record) *Entry {
 func (r *registry) fill(e *Entry, id ChildID, rec record) {
 	s := &r.shapes.list[rec.shape]
 	*e = Entry{
-		Spec:    ChildSpec{ID: id, Kind: s.kind, Restart: s.restart},
-		Epoch:   rec.epoch,
-		Stopped: rec.stopped,
-		Holder:  s.holder,
-		By:      s.by,
+		Spec:      ChildSpec{ID: id, Kind: s.kind, Restart: s.restart},
+		Epoch:     rec.epoch,
+		Stopped:   rec.stopped,
+		Holder:    s.holder,
+		By:        s.by,
+		Reason:    s.reason,
+		StoppedAt: s.stoppedAt,
 	}
 	if rec.rare {
 		f := r.rare[id]
-		e.Spec.Params, e.Metadata, e.Pinned, e.Reason, e.StoppedAt = f.params, f.metadata, f.pinned, f.reason, f.stoppedAt
+		e.Spec.Params, e.Metadata, e.Pinned = f.params, f.metadata, f.pinned
 	}
 }
 
@@ -156,11 +161,8 @@ func (r *registry) tombstone(id ChildID) (reason string, at Instant, ok bool) {
 	if !found || !rec.stopped {
 		return "", 0, false
 	}
-	if rec.rare {
-		f := r.rare[id]
-		return f.reason, f.stoppedAt, true
-	}
-	return "", 0, true
+	s := &r.shapes.list[rec.shape]
+	return s.reason, s.stoppedAt, true
 }
 
 // recordHash is entryHash of the entry rec stores for id.

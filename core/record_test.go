@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -122,4 +123,27 @@ func TestRegistryRecordsRoundTrip(t *testing.T) {
 			t.Fatalf("an empty registry keeps %d shapes and %d rare records", r.shapes.live(), len(r.rare))
 		}
 	})
+}
+
+// TestTombstonesOfOneStopShareAShape: the tombstones a stop writes at one
+// instant with one reason share one interned shape and need no rare
+// record, so a stop stores nothing per child beside the record itself;
+// a tombstone written later gets a shape of its own.
+func TestTombstonesOfOneStopShareAShape(t *testing.T) {
+	r := newRegistry()
+	for i := 0; i < 100; i++ {
+		id := ChildID(fmt.Sprintf("c%d", i))
+		r.put(&Entry{Spec: ChildSpec{ID: id, Kind: "noop"}, Epoch: 1, Holder: "a", By: "a"})
+		r.put(&Entry{Spec: ChildSpec{ID: id, Kind: "noop"}, Epoch: 2, Stopped: true, Holder: "a", By: "a", Reason: "stopped", StoppedAt: 42})
+	}
+	r.put(&Entry{Spec: ChildSpec{ID: "late", Kind: "noop"}, Epoch: 2, Stopped: true, Holder: "a", By: "a", Reason: "stopped", StoppedAt: 43})
+	if r.shapes.live() != 2 || len(r.rare) != 0 {
+		t.Fatalf("101 tombstones of two stops use %d shapes and %d rare records, want 2 and 0", r.shapes.live(), len(r.rare))
+	}
+	if reason, at, ok := r.tombstone("c7"); !ok || reason != "stopped" || at != 42 {
+		t.Fatalf("tombstone(c7) = %q, %d, %v", reason, at, ok)
+	}
+	if err := r.recordsInvariant(); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -16,26 +16,20 @@ func (r *registry) pinnedOf(id ChildID) []NodeID {
 	return r.rare[id].pinned
 }
 
-// replicaNodes returns the nodes among alive that claim id, in alive's
-// order: view(id, alive, ...).Nodes() without the entry (an empty, non-nil
-// slice when none claims it, as Nodes returns).
-func (r *registry) replicaNodes(id ChildID, alive []NodeID) []NodeID {
-	found := 0
+// appendReplicaNodes appends the nodes among alive that claim id to buf,
+// in alive's order, and returns them (capped, so later appends never
+// write into them; empty and non-nil when none claims it, as
+// view(id, alive, ...).Nodes() returns, without the entry) and the
+// extended buf. An owner's stop gives every result its nodes from one
+// buffer: one allocation per stop instead of one per child.
+func (r *registry) appendReplicaNodes(buf []NodeID, id ChildID, alive []NodeID) (nodes, grown []NodeID) {
+	start := len(buf)
 	for _, n := range alive {
 		if _, ok := r.claims[n][id]; ok {
-			found++
+			buf = append(buf, n)
 		}
 	}
-	out := make([]NodeID, 0, found)
-	if found == 0 {
-		return out
-	}
-	for _, n := range alive {
-		if _, ok := r.claims[n][id]; ok {
-			out = append(out, n)
-		}
-	}
-	return out
+	return buf[start:len(buf):len(buf)], buf
 }
 
 // writeTombstone fills *t with the stopped version of e (epoch+1, so it
