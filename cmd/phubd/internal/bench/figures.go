@@ -184,16 +184,11 @@ func heapAndStacks() uint64 {
 	return m.HeapAlloc + m.StackInuse
 }
 
-// startStop starts n children with await on a fresh 3-node cluster and
-// measures the reply, the time until every registry holds them, the memory
-// and a local lookup with them running, and then an awaited stop until
-// every registry is empty.
-func startStop(n, run int, kind string) (f startStopFigures, err error) {
-	return startStopDown(n, run, kind, startStopDownAfter(n))
-}
-
-// startStopDown is startStop on a cluster whose Timing.DownAfter is
-// downAfter (0: the default).
+// startStopDown starts n children with await on a fresh 3-node cluster
+// whose Timing.DownAfter is downAfter (0: the default) and measures the
+// reply, the time until every registry holds them, the memory and a local
+// lookup with them running, and then an awaited stop until every registry
+// is empty.
 func startStopDown(n, run int, kind string, downAfter time.Duration) (f startStopFigures, err error) {
 	return startStopProfiled(n, run, kind, downAfter, "")
 }
