@@ -6,6 +6,9 @@ type rounds struct {
 	heartbeats    uint64  // heartbeat rounds so far (every 25th also re-joins seeds)
 	lastSync      Instant // last anti-entropy and garbage-collection round
 	gossipCursor  int     // next peer of the anti-entropy rotation
+	// quiet: when the registry last changed; a large one's sync round
+	// waits for it to rest (syncquiet.go).
+	quiet syncQuiet
 }
 
 // maxHops bounds how often a routed request is forwarded between nodes that
@@ -178,7 +181,8 @@ func (n *Node) Tick(now Instant) {
 		n.lastHeartbeat = now
 		n.heartbeat()
 	}
-	if now.Sub(n.lastSync) >= n.cfg.Sync.Interval {
+	n.noteRegistryChange(now)
+	if n.syncRoundDue(now) { // syncquiet.go
 		n.lastSync = now
 		n.antiEntropy()
 		n.collectGarbage()
