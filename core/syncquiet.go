@@ -21,9 +21,10 @@ import "time"
 // until the process was killed at 24.4 GB.
 //
 // So a node whose registry holds more than quietSyncAbove entries runs its
-// round only once its registry has been unchanged for syncQuietWindow (no
-// writes arriving or being made: nothing in flight that the digest would
-// count as a difference), and at the latest maxSyncRoundWait intervals
+// round only once its registry has been unchanged for syncQuietWindow and
+// it has no owner round and no routed request in flight (no writes
+// arriving or being made: nothing in flight that the digest would count
+// as a difference; registryQuiet), and at the latest maxSyncRoundWait intervals
 // after its previous round, so a registry that never rests is still
 // compared and repaired (at least once a minute by default). Smaller
 // registries — every one the simulator builds — run their round on time as
@@ -74,7 +75,7 @@ func (n *Node) syncRoundDue(now Instant) bool {
 	if since < n.cfg.Sync.Interval {
 		return false
 	}
-	if len(n.reg.entries) <= quietSyncAbove || since >= maxSyncRoundWait*n.cfg.Sync.Interval || now.Sub(n.quiet.changedAt) >= n.syncQuietWindow() {
+	if len(n.reg.entries) <= quietSyncAbove || since >= maxSyncRoundWait*n.cfg.Sync.Interval || n.registryQuiet(now) {
 		n.quiet.waiting = false
 		return true
 	}
@@ -83,4 +84,12 @@ func (n *Node) syncRoundDue(now Instant) bool {
 		n.quiet.deferred++
 	}
 	return false
+}
+
+// registryQuiet reports whether the registry has rested: unchanged for
+// syncQuietWindow, with no owner round and no routed request of this
+// node in flight. A loop starved of CPU leaves its registry unchanged
+// mid-start; its rounds and requests in flight still show the writes.
+func (n *Node) registryQuiet(now Instant) bool {
+	return now.Sub(n.quiet.changedAt) >= n.syncQuietWindow() && len(n.repl.ops) == 0 && len(n.pending.bySeq) == 0
 }
