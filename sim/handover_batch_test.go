@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
@@ -26,16 +25,7 @@ func handoverBatchFault(broken core.BrokenFor, kind core.MsgKind, fault func(s *
 		c.Migration.Kind, c.Migration.Handover = core.HotSwap, true
 		c.Broken = broken
 	}})
-	for i := 1; i <= 4; i++ {
-		s.AddNode(nodeName(i))
-	}
-	s.RunFor(2 * time.Second)
-	specs := make([]core.ChildSpec, 300)
-	for i := range specs {
-		specs[i] = core.ChildSpec{ID: core.ChildID(fmt.Sprintf("c%d", i))}
-	}
-	s.Request("n1", core.Request{Op: core.OpStart, Specs: specs, Start: core.StartOptions{Await: true}})
-	s.RunFor(2 * time.Second)
+	bootAndStart(s, 4, 300)
 	s.AddNode("n5")
 	inFlight := func() bool {
 		for l := range s.batchesInFlight {

@@ -19,16 +19,7 @@ func handoverSameEpoch(broken core.BrokenFor) *Sim {
 		c.Migration.Kind, c.Migration.Handover = core.HotSwap, true
 		c.Broken = broken
 	}})
-	for i := 1; i <= 5; i++ {
-		s.AddNode(nodeName(i))
-	}
-	s.RunFor(2 * time.Second)
-	specs := make([]core.ChildSpec, 40)
-	for i := range specs {
-		specs[i] = core.ChildSpec{ID: core.ChildID(fmt.Sprintf("c%d", i))}
-	}
-	s.Request("n1", core.Request{Op: core.OpStart, Specs: specs, Start: core.StartOptions{Await: true}})
-	s.RunFor(2 * time.Second)
+	bootAndStart(s, 5, 40)
 	s.Crash("n5")
 	s.Partition([]core.NodeID{"n1", "n2"}, []core.NodeID{"n3", "n4"})
 	s.RunFor(10 * time.Second)
@@ -36,4 +27,19 @@ func handoverSameEpoch(broken core.BrokenFor) *Sim {
 	s.Heal()
 	s.RunFor(20 * time.Second)
 	return s
+}
+
+// bootAndStart adds nodes n1..nN to s, lets them form for 2 s, starts
+// children c0..c(children-1) with await at n1 and runs 2 s more.
+func bootAndStart(s *Sim, nodes, children int) {
+	for i := 1; i <= nodes; i++ {
+		s.AddNode(nodeName(i))
+	}
+	s.RunFor(2 * time.Second)
+	specs := make([]core.ChildSpec, children)
+	for i := range specs {
+		specs[i] = core.ChildSpec{ID: core.ChildID(fmt.Sprintf("c%d", i))}
+	}
+	s.Request("n1", core.Request{Op: core.OpStart, Specs: specs, Start: core.StartOptions{Await: true}})
+	s.RunFor(2 * time.Second)
 }
