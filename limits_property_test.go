@@ -84,7 +84,7 @@ func TestAcceptedReplicatesEverywhereRefusedRegistersNothing(t *testing.T) {
 		if err != nil {
 			rt.Fatalf("within every limit: %v", err)
 		}
-		waitFor(t, 10*time.Second, "every node's registry holds every accepted child", func() bool {
+		waitFor(t, 60*time.Second, "every node's registry holds every accepted child", func() bool {
 			for _, name := range c.names {
 				for _, s := range specs {
 					e, lerr := c.hub(name).Lookup(ctxT(t, 5*time.Second), s.ID, core.Local)
