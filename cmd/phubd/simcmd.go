@@ -41,6 +41,10 @@ type simOptions struct {
 	// covers every class alike; budget stops starting seeds after it.
 	interleave bool
 	budget     time.Duration
+	// hashes names a file (or "-" for stdout) that receives one line per
+	// seed run: class, seed, trace hash and events (--hashes).
+	hashes  string
+	hashOut io.Writer
 	// run carries --detector and --nodes into every seed's sim.Options.
 	run sim.Options
 }
@@ -99,6 +103,7 @@ func parseSimArgs(args []string, stderr io.Writer) (*simOptions, error) {
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	interleave := fs.Bool("interleave", false, "run the classes round-robin, seed by seed, instead of one class after the other")
 	budget := fs.Duration("for", 0, "start no seed after this much wall time (0: no limit); with --interleave every class gets about the same number of seeds")
+	hashes := fs.String("hashes", "", "write one line per seed (class, seed, trace hash, events) to this file, or - for stdout; diff two runs' files to show behaviour unchanged")
 	detector, nodes := simRunFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: phubd sim [flags] [scenario.txt ...]\n\nRuns simulator seeds of fault classes (or scenario files) and checks every run.\n\n")
@@ -107,13 +112,16 @@ func parseSimArgs(args []string, stderr io.Writer) (*simOptions, error) {
 	if err := cli.Parse(fs, args, stderr); err != nil {
 		return nil, err
 	}
-	o := &simOptions{from: *from, count: *count, selfCheck: *selfCheck, failFast: *failFast, artifacts: *artifacts, files: fs.Args(), report: *report, cpuprofile: *cpuprofile, interleave: *interleave, budget: *budget}
+	o := &simOptions{from: *from, count: *count, selfCheck: *selfCheck, failFast: *failFast, artifacts: *artifacts, files: fs.Args(), report: *report, cpuprofile: *cpuprofile, interleave: *interleave, budget: *budget, hashes: *hashes}
 	switch *mode {
 	case "any":
 	case "strict":
 		o.strict = true
 	default:
 		return nil, fmt.Errorf("--mode %q: want any or strict", *mode)
+	}
+	if o.hashes != "" && (o.selfCheck || o.report != "" || len(o.files) > 0) {
+		return nil, errors.New("--hashes: not with --self-check, --report or scenario files (it records the trace hash of each seed's single run)")
 	}
 	if o.report != "" && o.report != "availability" {
 		return nil, fmt.Errorf("--report %q: want availability", o.report)
@@ -170,6 +178,19 @@ func simCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(o.files) > 0 {
 		return runScenarioFiles(o.files, stdout, stderr)
+	}
+	if o.hashes != "" {
+		w, closeHashes, err := openHashes(o.hashes, stdout)
+		if err != nil {
+			fmt.Fprintln(stderr, "phubd sim:", err)
+			return 1
+		}
+		defer func() {
+			if err := closeHashes(); err != nil {
+				fmt.Fprintln(stderr, "phubd sim:", err)
+			}
+		}()
+		o.hashOut = w
 	}
 	if o.report == "availability" {
 		sim.WriteAvailability(stdout, o.classes, int(o.count), func(c sim.Class) { fmt.Fprintf(stderr, "%s...\n", c) })
@@ -241,6 +262,9 @@ func runOneSeed(class sim.Class, seed uint64, o *simOptions) (failed bool, repor
 		return false, ""
 	}
 	res := sim.RunSeed(class, seed, sim.Options{Detector: o.run.Detector, Nodes: o.run.Nodes})
+	if o.hashOut != nil {
+		writeHash(o.hashOut, res)
+	}
 	if !res.Failed() {
 		if res.Undecided() {
 			return false, res.Summary() // neither a pass nor a failure

@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/phub/phub/sim"
 )
 
 // TestSimSetsGC: phubd sim runs with the collector at simGCPercent unless
@@ -89,5 +91,52 @@ func TestSimInterleaveCountsPerClass(t *testing.T) {
 	}
 	if code := realMain([]string{"sim", "--for", "-1s"}, &out, &errb); code != 2 {
 		t.Fatalf("--for -1s: exit %d, want 2", code)
+	}
+}
+
+// TestSimHashes: --hashes writes one line per seed with the seed's trace
+// hash — the hash sim.RunSeed computes — the same in a second sweep, in
+// a file or on stdout; it refuses the modes that run no single seed.
+func TestSimHashes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hashes.txt")
+	var out, errb bytes.Buffer
+	if code := realMain([]string{"sim", "--class", "none,crash", "--seeds", "2", "--hashes", path}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out.String(), errb.String())
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	for _, c := range []sim.Class{sim.ClassNone, sim.ClassCrash} {
+		for seed := uint64(1); seed <= 2; seed++ {
+			writeHash(&want, sim.RunSeed(c, seed, sim.Options{}))
+		}
+	}
+	if string(got) != want.String() {
+		t.Fatalf("--hashes file:\n%s\nwant:\n%s", got, want.String())
+	}
+	if !strings.HasPrefix(string(got), "hash class=none seed=1 trace=") {
+		t.Fatalf("--hashes line format: %q", got)
+	}
+	var out2 bytes.Buffer
+	if code := realMain([]string{"sim", "--class", "none,crash", "--seeds", "2", "--hashes", "-"}, &out2, &errb); code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out2.String(), errb.String())
+	}
+	if !strings.HasPrefix(out2.String(), string(got)) {
+		t.Fatalf("--hashes - printed:\n%s\nwant the file's lines first:\n%s", out2.String(), got)
+	}
+	for _, args := range [][]string{
+		{"sim", "--self-check", "--hashes", "-"},
+		{"sim", "--report", "availability", "--hashes", "-"},
+	} {
+		var o, e bytes.Buffer
+		if code := realMain(args, &o, &e); code != 2 || !strings.Contains(e.String(), "--hashes") {
+			t.Fatalf("%v: exit %d, stderr %q; want 2 and a --hashes error", args, code, e.String())
+		}
+	}
+	var o, e bytes.Buffer
+	if code := realMain([]string{"sim", "--class", "none", "--seeds", "1", "--hashes", filepath.Join(path, "x")}, &o, &e); code != 1 {
+		t.Fatalf("an unwritable --hashes path: exit %d, want 1", code)
 	}
 }
