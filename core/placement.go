@@ -1,6 +1,9 @@
 package core
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // reconcileWork is the children awaiting reconciliation: all of them
 // after a view change (dirtyAll), else the ids in dirtyIDs, in the order
@@ -191,11 +194,15 @@ func (n *Node) reconcile() {
 	var ids []ChildID
 	if n.dirtyAll {
 		ids = append([]ChildID(nil), n.reg.ids()...) // a copy: we append below
-		for _, id := range sortedChildKeys(n.local) {
+		// Local children the registry does not know (rare), sorted: only
+		// they are sorted, not every local child at every view change.
+		unknown := len(ids)
+		for id := range n.local {
 			if _, ok := n.reg.entries[id]; !ok {
 				ids = append(ids, id)
 			}
 		}
+		slices.Sort(ids[unknown:])
 	} else {
 		ids = n.dirtyOrder
 	}

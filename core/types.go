@@ -2,7 +2,7 @@ package core
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"time"
 )
 
@@ -166,8 +166,13 @@ func (e *Entry) Clone() *Entry {
 	return &c
 }
 
+// sortedNodes sorts ns in place and returns it. slices.Sort, not
+// sort.Slice: the generic sort compares strings directly, without a
+// closure call and reflection-based swaps (sort.Slice was 10% of the
+// simulator benchmark's CPU). Equal strings are indistinguishable, so the
+// result is the same.
 func sortedNodes(ns []NodeID) []NodeID {
-	sort.Slice(ns, func(i, j int) bool { return ns[i] < ns[j] })
+	slices.Sort(ns)
 	return ns
 }
 
@@ -184,6 +189,6 @@ func sortedChildKeys[V any](m map[ChildID]V) []ChildID {
 	for k := range m {
 		out = append(out, k)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	slices.Sort(out) // see sortedNodes
 	return out
 }
