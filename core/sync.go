@@ -163,7 +163,7 @@ func (n *Node) applyClaims(node NodeID, claims []Claim, full bool, ver uint64) {
 		n.claimChanged(node, id, false)
 		n.markDirty(id)
 	}
-	if full {
+	if full && !listCoversClaims(claims, n.reg.claims[node]) { // claimsapply.go
 		have := make(map[ChildID]bool, len(claims))
 		for _, c := range claims {
 			have[c.ID] = true
@@ -196,6 +196,9 @@ func (n *Node) applyClaims(node NodeID, claims []Claim, full bool, ver uint64) {
 		}
 		n.reg.setClaim(node, c)
 		delete(removed, c.ID)
+		if existed && sameButVersion(old, c) {
+			continue // a full list repeating it: nothing else changed (claimsapply.go)
+		}
 		if !existed {
 			n.claimChanged(node, c.ID, true)
 		} else {
