@@ -68,7 +68,7 @@ func (n *Node) cordonChanged(node NodeID, cordoned bool) {
 		dir = "cordon"
 	}
 	n.hook(HookPreNodesRedistribution, node, nil, dir)
-	before := n.localPlacements()
+	before := n.placementsBefore()
 	n.ring.set(n.placeable(n.members.view))
 	n.hookChildrenRedistribution(before, node, dir)
 	n.dirtyAll, n.dirty = true, true

@@ -15,6 +15,7 @@ type reconcileWork struct {
 	dirtyOrder    []ChildID
 	lastReconcile Instant
 	plBuf         []NodeID // buffer of placementScratch, reused per child
+	plPrev        []NodeID // buffer of hookChildrenRedistribution's old placements
 }
 
 // factor returns the effective replication factor for the current view.
@@ -157,7 +158,7 @@ func (n *Node) viewChanged(dir string, node NodeID) {
 	for _, id := range sortedChildKeys(n.reg.claims[node]) {
 		n.claimChanged(node, id, dir == "up")
 	}
-	before := n.localPlacements()
+	before := n.placementsBefore()
 	n.ring.set(n.placeable(n.members.view))
 	n.hookChildrenRedistribution(before, node, dir)
 	n.updateQuorum(dir, node)
@@ -332,37 +333,59 @@ func (n *Node) release(e *Entry, c *localChild, pl []NodeID) bool {
 	return n.beginHandover(c, to)
 }
 
-// localPlacements returns the current ring placement of every local child
-// that the ring places (guided children are pinned and never move).
-func (n *Node) localPlacements() map[ChildID][]NodeID {
-	out := make(map[ChildID][]NodeID, len(n.local))
+// ringBefore is the ring and replication factor that placed children
+// before a view or cordon change: a copy of the ring, which is a
+// snapshot because a ring never changes its points or index in place
+// (ring.go: a rebuild allocates new ones).
+type ringBefore struct {
+	r ring
+	k int
+}
+
+// placementsBefore records the ring before a change, for
+// hookChildrenRedistribution. (It replaced a map of every local child's
+// placement, built with an entry copy per child at every view change.)
+func (n *Node) placementsBefore() ringBefore {
 	k := n.cfg.Redundancy.Factor
 	if k == ClusterSize {
 		k = len(n.ring.nodes) // the factor of the ring being replaced
 	}
-	for id := range n.local {
-		if e, ok := n.reg.active(id); ok && len(e.Pinned) == 0 {
-			out[id] = n.ring.successors(nil, id, k)
-		}
+	if len(n.local) > 0 {
+		n.ring.build() // else nothing asks: a burst of changes builds once
 	}
-	return out
+	return ringBefore{r: *n.ring, k: k}
 }
 
 // hookChildrenRedistribution fires pre_children_redistribution (ProcessHub's
-// hook of the same name) for the local children whose placement the view
-// change of node (dir "up", "down" or "left") moves, before any of them is
-// started elsewhere or released here. before holds their placements on
-// the previous ring.
-func (n *Node) hookChildrenRedistribution(before map[ChildID][]NodeID, node NodeID, dir string) {
+// hook of the same name) for the local children that the ring places
+// (guided children are pinned and never move) and whose placement the
+// view change of node (dir "up", "down" or "left") moves, before any of
+// them is started elsewhere or released here, sorted by id. before is the
+// ring before the change.
+func (n *Node) hookChildrenRedistribution(before ringBefore, node NodeID, dir string) {
 	var moved []ChildID
-	for _, id := range sortedChildKeys(before) {
-		if !sameNodes(before[id], n.ring.successors(n.plBuf[:0], id, n.factor())) {
+	k := n.factor()
+	for id := range n.local {
+		if !n.reg.ringPlaced(id) {
+			continue
+		}
+		n.plPrev = before.r.successors(n.plPrev[:0], id, before.k)
+		n.plBuf = n.ring.successors(n.plBuf[:0], id, k)
+		if !sameNodes(n.plPrev, n.plBuf) {
 			moved = append(moved, id)
 		}
 	}
 	if len(moved) > 0 {
+		slices.Sort(moved)
 		n.hook(HookPreChildrenRedist, node, moved, dir)
 	}
+}
+
+// ringPlaced reports whether id has an entry that is not a tombstone and
+// not pinned by a guided start: a child the ring places.
+func (r *registry) ringPlaced(id ChildID) bool {
+	rec, ok := r.entries[id]
+	return ok && !rec.stopped && (!rec.rare || len(r.rare[id].pinned) == 0)
 }
 
 func sameNodes(a, b []NodeID) bool {
