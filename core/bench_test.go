@@ -69,13 +69,17 @@ func benchSpecs(prefix string, n int) []ChildSpec {
 }
 
 func benchmarkStart(b *testing.B, n int) {
+	cpu := newCPUMeter(b)
+	defer cpu.report()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		c := newBenchCluster(b, 3)
 		specs := benchSpecs("c", n)
 		b.StartTimer()
+		cpu.start()
 		c.nodes["n1"].Request(c.now, Request{ID: 1, Op: OpStart, Specs: specs, Start: StartOptions{Await: true}})
 		c.pump()
+		cpu.stop()
 		b.StopTimer()
 		if len(c.replies) != 1 || c.replies[0].Err != nil {
 			b.Fatalf("replies %+v", c.replies)
@@ -113,6 +117,8 @@ func BenchmarkRingSuccessors(b *testing.B) {
 // children on 3 nodes (started untimed) with instant delivery.
 func BenchmarkStopAwait10k(b *testing.B) {
 	const n = 10000
+	cpu := newCPUMeter(b)
+	defer cpu.report()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		c := newBenchCluster(b, 3)
@@ -125,8 +131,10 @@ func BenchmarkStopAwait10k(b *testing.B) {
 		}
 		c.replies = nil
 		b.StartTimer()
+		cpu.start()
 		c.nodes["n1"].Request(c.now, Request{ID: 2, Op: OpStop, IDs: ids, Stop: StopOptions{Await: true}})
 		c.pump()
+		cpu.stop()
 		b.StopTimer()
 		if len(c.replies) != 1 || c.replies[0].Err != nil {
 			b.Fatalf("replies %+v", c.replies)

@@ -8,12 +8,10 @@ package core
 
 // changeEntry returns the entry a registry change of id carries: the
 // current view, or nil when the child is removed, or stopped and the
-// driver keeps live entries only (Config.LiveChanges).
-func (n *Node) changeEntry(id ChildID) *Entry {
-	if n.cfg.LiveChanges && !n.reg.isActive(id) {
-		return nil
-	}
-	return n.reg.view(id, n.members.view, n.members.incarnation)
+// driver keeps live entries only (Config.LiveChanges). src holds the
+// batch's view inputs (viewsources.go); the entry is looked up once.
+func (n *Node) changeEntry(id ChildID, src *viewSources) *Entry {
+	return n.reg.viewWith(id, src, n.cfg.LiveChanges)
 }
 
 // maxReusedSet bounds the ids a deduplication set may have held to be
@@ -40,5 +38,7 @@ func (b *outBatch) reset() {
 	if set == nil {
 		ids = nil
 	}
-	*b = outBatch{changedSet: set, changedIDs: ids}
+	views := b.views
+	views.reset()
+	*b = outBatch{changedSet: set, changedIDs: ids, views: views}
 }

@@ -230,6 +230,7 @@ type outBatch struct {
 	changedIDs []ChildID
 	inserts    map[NodeID][]ChildID
 	removes    map[NodeID][]ChildID
+	views      viewSources // the flush's view inputs (viewsources.go)
 }
 
 func (b *outBatch) changed(id ChildID) {
@@ -260,8 +261,11 @@ func (n *Node) flushBatch() {
 		// Sized once: Ready hands the slice out, so it grows from empty
 		// in every batch, and a start's batches change thousands of ids.
 		n.out.Changes = slices.Grow(n.out.Changes, len(b.changedIDs))
+		if len(b.changedIDs) > 0 {
+			b.views.load(n.reg, n.members.view, n.members.incarnation)
+		}
 		for _, id := range b.changedIDs {
-			n.out.Changes = append(n.out.Changes, RegistryChange{ID: id, Entry: n.changeEntry(id)})
+			n.out.Changes = append(n.out.Changes, RegistryChange{ID: id, Entry: n.changeEntry(id, &b.views)})
 		}
 	}
 	for _, node := range sortedKeys(b.inserts) {

@@ -284,25 +284,26 @@ func (n *Node) foreignOwner(m Message) (NodeID, bool) {
 
 func (n *Node) ownerStart(op *ownerOp, m Message) {
 	op.results = make([]ChildResult, len(m.Items))
-	op.waitStart = map[ChildID]int{}
+	op.waitStart = make(map[ChildID]int, len(m.Items)) // sized once: the owner starts what it owns
 	n.hook(HookPreChildrenStart, n.cfg.Name, requestIDs(m), "")
+	// Sized once (startcost.go): the new versions and the results' nodes.
+	op.entries = make([]Entry, 0, len(m.Items))
+	var nodes []NodeID
 	for i, it := range m.Items {
 		id := it.Spec.ID
 		op.results[i].ID = id
-		if cur, ok := n.reg.active(id); ok {
+		prev, active := n.reg.epochOf(id) // one lookup for both questions
+		if active {
 			op.results[i].Err = Code(ErrAlreadyStarted)
 			op.results[i].Nodes = n.reg.view(id, n.members.view, n.members.incarnation).Nodes()
-			op.results[i].Epoch = cur.Epoch
+			op.results[i].Epoch = prev
 			continue
 		}
-		var prev uint64
-		if old, ok := n.reg.get(id); ok {
-			prev = old.Epoch
-		}
-		e := &Entry{Spec: it.Spec, Metadata: it.Metadata, Epoch: n.nextEpoch(prev), Holder: n.cfg.Name, By: n.cfg.Name, Pinned: it.Pinned}
+		op.entries = append(op.entries, Entry{Spec: it.Spec, Metadata: it.Metadata, Epoch: n.nextEpoch(prev), Holder: n.cfg.Name, By: n.cfg.Name, Pinned: it.Pinned})
+		e := &op.entries[len(op.entries)-1]
 		n.storeEntry(e)
-		op.entries = append(op.entries, *e)
-		placement := n.placement(e)
+		var placement []NodeID
+		placement, nodes = n.appendPlacement(nodes, e, len(m.Items)-i)
 		op.results[i].Epoch = e.Epoch
 		op.results[i].Nodes = placement
 		if containsNode(placement, n.cfg.Name) && len(e.Pinned) > 0 {
@@ -313,26 +314,35 @@ func (n *Node) ownerStart(op *ownerOp, m Message) {
 			n.startLocal(e, nil)
 		}
 	}
+	if len(op.entries) == 0 {
+		op.entries = nil // as before it was sized: nothing written
+	}
 }
 
 // ownerStop tombstones every registered child of m with reason (stop and
 // terminate differ only in it).
 func (n *Node) ownerStop(op *ownerOp, m Message, reason string) {
 	op.results = make([]ChildResult, len(m.IDs))
+	op.entries = make([]Entry, 0, len(m.IDs)) // sized once: every named child, in the common case
 	var cur Entry
 	// One node per result in the common case (singularity); a result
 	// with more grows the buffer (stopcost.go).
 	nodes := make([]NodeID, 0, len(m.IDs))
+	var src viewSources
+	src.load(n.reg, n.members.view, n.members.incarnation)
 	for i, id := range m.IDs {
 		op.results[i].ID = id
 		if !n.reg.activeInto(&cur, id) {
 			op.results[i].Err = Code(ErrNotFound)
 			continue
 		}
-		op.results[i].Nodes, nodes = n.reg.appendReplicaNodes(nodes, id, n.members.view)
+		op.results[i].Nodes, nodes = appendReplicaNodes(nodes, id, &src)
 		op.results[i].Epoch = cur.Epoch // the generation this stop ends
 		op.entries = append(op.entries, Entry{})
 		n.writeTombstone(&op.entries[len(op.entries)-1], &cur, reason) // stopcost.go
+	}
+	if len(op.entries) == 0 {
+		op.entries = nil // as before it was sized: nothing written
 	}
 }
 
@@ -351,6 +361,9 @@ func (n *Node) tombstone(e *Entry, reason string) *Entry {
 // so the replication round also confirms them.
 func (n *Node) addCurrentVersions(op *ownerOp, ids []ChildID) {
 	op.wrote = len(op.entries) > 0
+	if wroteEvery(op.entries, ids) {
+		return // nothing only read: no set needed (startcost.go)
+	}
 	seen := make(map[ChildID]bool, len(op.entries)+len(ids))
 	for i := range op.entries {
 		seen[op.entries[i].Spec.ID] = true

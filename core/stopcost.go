@@ -16,17 +16,19 @@ func (r *registry) pinnedOf(id ChildID) []NodeID {
 	return r.rare[id].pinned
 }
 
-// appendReplicaNodes appends the nodes among alive that claim id to buf,
-// in alive's order, and returns them (capped, so later appends never
-// write into them; empty and non-nil when none claims it, as
-// view(id, alive, ...).Nodes() returns, without the entry) and the
-// extended buf. An owner's stop gives every result its nodes from one
-// buffer: one allocation per stop instead of one per child.
-func (r *registry) appendReplicaNodes(buf []NodeID, id ChildID, alive []NodeID) (nodes, grown []NodeID) {
+// appendReplicaNodes appends the nodes among the alive ones src was
+// loaded with (viewsources.go) that claim id to buf, in their order, and
+// returns them (capped, so later appends never write into them; empty and
+// non-nil when none claims it, as view(id, alive, ...).Nodes() returns,
+// without the entry) and the extended buf. An owner's stop gives every
+// result its nodes from one buffer: one allocation per stop instead of
+// one per child; and looks each alive node's claim table up once per
+// stop, not once per child.
+func appendReplicaNodes(buf []NodeID, id ChildID, src *viewSources) (nodes, grown []NodeID) {
 	start := len(buf)
-	for _, n := range alive {
-		if _, ok := r.claims[n][id]; ok {
-			buf = append(buf, n)
+	for i, m := range src.claims {
+		if _, ok := m[id]; ok {
+			buf = append(buf, src.nodes[i])
 		}
 	}
 	return buf[start:len(buf):len(buf)], buf
