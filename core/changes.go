@@ -40,5 +40,22 @@ func (b *outBatch) reset() {
 	}
 	views := b.views
 	views.reset()
-	*b = outBatch{changedSet: set, changedIDs: ids, views: views}
+	*b = outBatch{changedSet: set, changedIDs: ids, views: views, idSlab: b.idSlab}
+}
+
+// idSlabLen is how many one-id lists share an allocation.
+const idSlabLen = 64
+
+// oneID returns a list holding only id, carved from a slab shared with
+// the next one-id lists (a started child's process-startups hook names
+// one child: one allocation per slab instead of one per child). The list
+// is capped, so an append to it copies, and a slab position is written
+// once: lists handed out never change.
+func (b *outBatch) oneID(id ChildID) []ChildID {
+	if len(b.idSlab) == cap(b.idSlab) {
+		b.idSlab = make([]ChildID, 0, idSlabLen)
+	}
+	b.idSlab = append(b.idSlab, id)
+	k := len(b.idSlab)
+	return b.idSlab[k-1 : k : k]
 }

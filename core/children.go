@@ -117,7 +117,7 @@ func (n *Node) ChildEvent(now Instant, ev ChildEvent) {
 	switch ev.Kind {
 	case ChildStarted:
 		c.status = childRunning
-		n.hook(HookProcessStartups, n.cfg.Name, []ChildID{ev.ID}, "")
+		n.hook(HookProcessStartups, n.cfg.Name, n.batch.oneID(ev.ID), "")
 		n.ownerStartReport(ev.ID, nil, "")
 		if n.cfg.Redundancy.Signal != SignalNone && n.factor() != 1 {
 			n.signal(c)
@@ -231,6 +231,7 @@ type outBatch struct {
 	inserts    map[NodeID][]ChildID
 	removes    map[NodeID][]ChildID
 	views      viewSources // the flush's view inputs (viewsources.go)
+	idSlab     []ChildID   // backs one-id hook lists (oneID, changes.go)
 }
 
 func (b *outBatch) changed(id ChildID) {

@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -286,8 +287,10 @@ func (n *Node) ownerStart(op *ownerOp, m Message) {
 	op.results = make([]ChildResult, len(m.Items))
 	op.waitStart = make(map[ChildID]int, len(m.Items)) // sized once: the owner starts what it owns
 	n.hook(HookPreChildrenStart, n.cfg.Name, requestIDs(m), "")
-	// Sized once (startcost.go): the new versions and the results' nodes.
+	// Sized once (startcost.go): the new versions, the results' nodes and
+	// the start effects (the owner runs what it owns).
 	op.entries = make([]Entry, 0, len(m.Items))
+	n.out.Effects = slices.Grow(n.out.Effects, len(m.Items))
 	var nodes []NodeID
 	for i, it := range m.Items {
 		id := it.Spec.ID
@@ -330,6 +333,7 @@ func (n *Node) ownerStop(op *ownerOp, m Message, reason string) {
 	nodes := make([]NodeID, 0, len(m.IDs))
 	var src viewSources
 	src.load(n.reg, n.members.view, n.members.incarnation)
+	local := 0 // children this node runs: reconcile stops them in this input
 	for i, id := range m.IDs {
 		op.results[i].ID = id
 		if !n.reg.activeInto(&cur, id) {
@@ -337,6 +341,9 @@ func (n *Node) ownerStop(op *ownerOp, m Message, reason string) {
 			continue
 		}
 		op.results[i].Nodes, nodes = appendReplicaNodes(nodes, id, &src)
+		if containsNode(op.results[i].Nodes, n.cfg.Name) {
+			local++
+		}
 		op.results[i].Epoch = cur.Epoch // the generation this stop ends
 		op.entries = append(op.entries, Entry{})
 		n.writeTombstone(&op.entries[len(op.entries)-1], &cur, reason) // stopcost.go
@@ -344,6 +351,7 @@ func (n *Node) ownerStop(op *ownerOp, m Message, reason string) {
 	if len(op.entries) == 0 {
 		op.entries = nil // as before it was sized: nothing written
 	}
+	n.out.Effects = slices.Grow(n.out.Effects, local) // their stop effects, sized once (startcost.go)
 }
 
 // tombstone writes a stopped version of e (epoch+1, so it beats any
@@ -431,6 +439,9 @@ const errStaleVersion ErrCode = "stale_version"
 // owner's round does not cover: a version newer than the one m carries, or
 // a live entry where m carries none. Called after m's entries are applied.
 func (n *Node) confirmAgainst(m Message) []Entry {
+	if len(m.IDs) == 0 {
+		return nil // a round of writes only (every start and stop of live children): no set of its entries
+	}
 	sent := make(map[ChildID]*Entry, len(m.Entries))
 	for i := range m.Entries {
 		sent[m.Entries[i].Spec.ID] = &m.Entries[i]
