@@ -46,8 +46,12 @@ func TestIndexHeldIDIsTheEntrysOwnString(t *testing.T) {
 // live children) are not allocated again per message. Heap allocations
 // per child of the stop, whole process: 12.2 before, 6.2–6.6 after
 // (10,000 children, phubd bench's cluster, before the core cuts of the
-// same session); here they are compared with the same cluster whose
-// transports have sharing turned off.
+// same session). Session 10: 2.13 with shared ids and 6.37 without →
+// 0.49 and 0.56, once a large message's other decoded strings and string
+// lists share chunks (transport/codec_binary_arena.go) and the owner's
+// stop and the peers' acknowledgements build no per-child sets (core):
+// copying an id is no longer an allocation of its own, so the bound is
+// on the stop itself, and sharing must never cost more than copying.
 func TestStopOverTCPDecodesNoLiveChildID(t *testing.T) {
 	if testing.Short() {
 		t.Skip("3 TCP nodes, 2 × 2,000 children")
@@ -56,12 +60,14 @@ func TestStopOverTCPDecodesNoLiveChildID(t *testing.T) {
 	shared := tcpStopAllocsPerChild(t, n, true)
 	copied := tcpStopAllocsPerChild(t, n, false)
 	t.Logf("stop of %d children on 3 TCP nodes: %.2f allocations per child with shared ids, %.2f without", n, shared, copied)
-	// Sharing saves ~3 allocations per child (the tombstone's id at 2
-	// replicas, the routed request's at the owner); the margin leaves
-	// room for what the nodes' ticks allocate meanwhile, which grows with
-	// the stop's wall time on a loaded machine.
-	if shared > copied-1.5 {
-		t.Fatalf("stop allocations per child: %.2f with shared ids, %.2f without: want at least 1.5 fewer", shared, copied)
+	// The margins leave room for what the nodes' ticks allocate
+	// meanwhile, which grows with the stop's wall time on a loaded
+	// machine.
+	if shared > 1.0 {
+		t.Errorf("stop allocations per child with shared ids: %.2f, want ≤ 1.0", shared)
+	}
+	if shared > copied+0.2 {
+		t.Errorf("stop allocations per child: %.2f with shared ids, %.2f without: sharing must not cost more", shared, copied)
 	}
 }
 

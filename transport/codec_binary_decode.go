@@ -23,6 +23,7 @@ type binDecoder struct {
 	// ids, if set, supplies child ids the receiver already holds
 	// (childids.go); str copies only the others.
 	ids   ChildIDSource
+	arena arena // chunks shared by a large message's strings (codec_binary_arena.go)
 	cache [64]string
 	maps  [16]struct {
 		span []byte
@@ -126,8 +127,9 @@ func (d *binDecoder) bytes(limit int) []byte {
 }
 
 // str reads a child id: the receiver's own string for an id it already
-// holds (d.ids), else a fresh allocation (ids are unique in a message,
-// so a cache like istr's would not help).
+// holds (d.ids), else a copy (ids are unique in a message, so a cache
+// like istr's would not help; a large message's copies share chunks,
+// codec_binary_arena.go).
 func (d *binDecoder) str() string {
 	b := d.bytes(MaxBinaryStringBytes)
 	if d.ids != nil && len(b) > 0 {
@@ -135,7 +137,7 @@ func (d *binDecoder) str() string {
 			return s
 		}
 	}
-	return string(b)
+	return d.arena.copyString(b, len(d.b))
 }
 
 // istr reads a string that is likely to repeat within a message (node
@@ -203,7 +205,7 @@ func (d *binDecoder) strings(what string, top, intern bool) []string {
 	if n == 0 {
 		return nil
 	}
-	out := make([]string, n)
+	out := d.arena.list(n, len(d.b))
 	for i := range out {
 		if intern {
 			out[i] = d.istr()
