@@ -85,7 +85,7 @@
 //	syncask.go     asking peers again for a full sync that has not come (a retry, a RetryInterval on)
 //	syncgap.go     lost claim deltas: counted per sender, a hole asks for the full claim list
 //	syncdigest.go  digest-only full syncs to peers whose registry already matches
-//	syncquiet.go   a large registry's sync round waits (bounded) until no writes change it
+//	syncquiet.go   a large registry answers a mismatching digest once no writes are in flight (bounded)
 //	syncwelcome.go the welcome carries the joiner's one full sync, applied before its members
 //	claimbatch.go  one claim change per child in a claims message (the last)
 //	claimsapply.go a full claim list that repeats what is known: no retraction search, no reconcile

@@ -203,6 +203,9 @@ type Message struct {
 	// (without state). A message for one child uses IDs, State, Epoch,
 	// Seq and Full instead (handoverbatch.go).
 	Handovers []HandoverItem `json:"handovers,omitempty"`
+	// Busy: in a MsgDigest, the sender's large registry has writes in
+	// flight, so a mismatch is answered once quiet (syncquiet.go).
+	Busy bool `json:"busy,omitempty"`
 }
 
 // HandoverItem is one child's handover in a MsgHandover, or the

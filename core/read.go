@@ -60,17 +60,17 @@ type Stats struct {
 	// QueuedParts counts parts of large requests not sent yet (bounded by
 	// the pending requests' children).
 	QueuedParts int
-	// SyncRoundsWaited counts periodic sync rounds that came due while a
-	// large registry was changing and waited for it to rest
-	// (syncquiet.go; not a table: it grows).
-	SyncRoundsWaited int
+	// DigestAnswersWaited counts mismatching digests left unanswered while
+	// writes were in flight, DigestAnswersForced the waits that reached
+	// their bound (syncquiet.go; not tables: they grow).
+	DigestAnswersWaited, DigestAnswersForced int
 }
 
 // Stats returns the current table sizes.
 func (n *Node) Stats() Stats {
 	s := Stats{Entries: n.reg.live, Tombstones: len(n.reg.entries) - n.reg.live, Members: len(n.members.members),
 		Local: len(n.local), Pending: len(n.pending.reqs), OwnerOps: len(n.repl.ops), Done: len(n.repl.done),
-		Stash: len(n.migr.stash), GossipRefs: len(n.gossip.seen), Assemblies: len(n.parts.open), Sent: n.sent, QueuedParts: n.queuedParts(), SyncRoundsWaited: n.quiet.deferred}
+		Stash: len(n.migr.stash), GossipRefs: len(n.gossip.seen), Assemblies: len(n.parts.open), Sent: n.sent, QueuedParts: n.queuedParts(), DigestAnswersWaited: n.quiet.deferred, DigestAnswersForced: n.quiet.forced}
 	for _, m := range n.reg.claims {
 		s.Claims += len(m)
 	}

@@ -6,8 +6,8 @@ type rounds struct {
 	heartbeats    uint64  // heartbeat rounds so far (every 25th also re-joins seeds)
 	lastSync      Instant // last anti-entropy and garbage-collection round
 	gossipCursor  int     // next peer of the anti-entropy rotation
-	// quiet: when the registry last changed; a large one's sync round
-	// waits for it to rest (syncquiet.go).
+	// quiet: when the registry last changed; a large one answers a
+	// mismatching digest once it rests (syncquiet.go).
 	quiet syncQuiet
 }
 
@@ -133,11 +133,7 @@ func (n *Node) Step(now Instant, m Message) {
 		n.applyClaims(m.From, m.Claims, m.Full, m.Version)
 		n.noteClaimCount(m.From, m.Full, m.Count)
 	case MsgDigest:
-		n.raiseEpochFloor(m.Epoch)
-		if m.Digest != n.reg.digest || m.Count != len(n.reg.entries) {
-			n.sendEntries(m.From, false)
-			n.send(m.From, n.syncRequest())
-		}
+		n.onDigest(m) // at once, or once quiet (syncquiet.go)
 	case MsgSyncRequest:
 		if m.Count != 0 {
 			n.sendClaimList(m.From) // the asker lost claim deltas only (syncgap.go)
@@ -182,12 +178,13 @@ func (n *Node) Tick(now Instant) {
 		n.heartbeat()
 	}
 	n.noteRegistryChange(now)
-	if n.syncRoundDue(now) { // syncquiet.go
+	if now.Sub(n.lastSync) >= n.cfg.Sync.Interval {
 		n.lastSync = now
 		n.antiEntropy()
 		n.collectGarbage()
 		n.dirtyAll, n.dirty = true, true
 	}
+	n.answerWaitingDigests(now) // syncquiet.go
 	n.retryRequests()
 	n.retryReplication()
 	n.expireRequests()

@@ -15,6 +15,7 @@ type partsDriver struct {
 	c           *benchCluster
 	costPerItem time.Duration
 	drop        func(Envelope) bool
+	onEffect    func(NodeID, Effect) // sees every effect (nil: none)
 	// maxItems is the most children any MsgRequest carried; inFlight and
 	// maxInFlight count n1's requests per owner not answered yet.
 	maxItems    int
@@ -64,6 +65,9 @@ func (d *partsDriver) round() bool {
 			}
 		}
 		for _, e := range rd.Effects {
+			if d.onEffect != nil {
+				d.onEffect(name, e)
+			}
 			if e.Kind == EffectStart {
 				n.ChildEvent(c.now, ChildEvent{Kind: ChildStarted, ID: e.ID, Instance: e.Instance})
 			}

@@ -355,8 +355,8 @@ func (n *Node) antiEntropy() {
 	}
 	claims := n.fullClaimList()
 	for _, p := range peers {
-		n.send(p, Message{Kind: MsgDigest, Digest: n.reg.digest, Count: len(n.reg.entries), Epoch: n.reg.epochFloor})
-		n.send(p, claims) // one list (and version) shared by every peer
+		n.send(p, n.digestMsg()) // Busy: a mismatch is answered once quiet (syncquiet.go)
+		n.send(p, claims)        // one list (and version) shared by every peer
 	}
 }
 

@@ -56,7 +56,11 @@ import "github.com/phub/phub/core"
 // message that is not split encodes exactly as before, and a peer that
 // predates them rejects a split part as it rejected the oversize message
 // it replaces. Field 29, the Handovers of a batched handover or its
-// acknowledgement, likewise: a handover of one child travels as before.)
+// acknowledgement, likewise: a handover of one child travels as before.
+// Field 30, Busy, marks an anti-entropy digest of a large registry with
+// writes in flight; a digest without it encodes as before, and a peer
+// that predates it rejects a busy digest, whose sender then answers the
+// peer's mismatch later or at its bound.)
 
 // BinaryCodecVersion is the first byte of every FrameMessageBin payload.
 const BinaryCodecVersion = 1

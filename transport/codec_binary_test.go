@@ -105,7 +105,7 @@ func (g gens) message() *rapid.Generator[core.Message] {
 			Hops: rapid.Uint8().Draw(t, "hops"), Full: rapid.Bool().Draw(t, "full"),
 			Epoch: u64.Draw(t, "epoch"), Err: core.ErrCode(g.errCode().Draw(t, "err")), Digest: u64.Draw(t, "digest"),
 			Version: u64.Draw(t, "version"), Count: rapid.OneOf(rapid.Just(0), rapid.Int()).Draw(t, "count"),
-			CheckExisting: rapid.Bool().Draw(t, "check"),
+			CheckExisting: rapid.Bool().Draw(t, "check"), Busy: rapid.Bool().Draw(t, "busy"),
 		}
 		if rapid.Bool().Draw(t, "hasState") {
 			m.State = rapid.SliceOfN(rapid.Byte(), 0, 16).Draw(t, "state")
