@@ -70,8 +70,10 @@ func (n *Node) stopLocal(id ChildID) {
 	// migrated away at once, or was stopped) still succeeded: its entry
 	// is written. Its report will be ignored, so answer now — unless
 	// another replica's start failed first (stoppedStartReport).
-	detail, err := n.stoppedStartReport(id)
-	n.ownerStartReport(id, err, detail)
+	if _, waiting := n.repl.waitingStart[id]; waiting { // else ownerStartReport does nothing: no tombstone lookup
+		detail, err := n.stoppedStartReport(id)
+		n.ownerStartReport(id, err, detail)
+	}
 	if n.reg.dropClaim(n.cfg.Name, id) {
 		n.pendingClaims = append(n.pendingClaims, Claim{ID: id, Epoch: c.epoch, Instance: c.instance, Removed: true})
 		n.claimChanged(n.cfg.Name, id, false)

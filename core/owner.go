@@ -106,9 +106,11 @@ func (n *Node) onRoutedRequest(m Message) {
 	// written again until that version is acknowledged: answering from an
 	// unacknowledged version would expose a write that may yet be lost.
 	// The origin retransmits, so the request is simply not taken now.
-	for _, id := range requestIDs(m) {
-		if _, busy := n.repl.replicating[id]; busy {
-			return
+	if len(n.repl.replicating) > 0 { // none in flight: no lookup per child
+		for _, id := range requestIDs(m) {
+			if _, busy := n.repl.replicating[id]; busy {
+				return
+			}
 		}
 	}
 	// A retransmission of a request this node forwarded goes to the same
@@ -157,15 +159,21 @@ func (n *Node) onRoutedRequest(m Message) {
 	}
 	// Forward children this node does not own (views differ after a join
 	// or leave); the new owner answers the origin directly.
+	// owned: every child's owner is this node, as ownsEvery finds.
+	owned := false
 	if m.Hops < maxHops && m.Op != OpCordon && m.Op != OpUncordon { // a cordon is for its target, never forwarded
-		if owner, mixed := n.foreignOwner(m); owner != "" && !mixed {
+		owner, mixed := n.foreignOwner(m)
+		if owner != "" && !mixed {
 			n.rememberForward(key, owner)
 			n.hook(HookForwardedMigration, owner, requestIDs(m), "")
 			n.forward(m, owner)
 			return
 		}
+		// Neither forwarded nor mixed: one owner, this node (or no
+		// child). ownsEvery would ask every child's owner again.
+		owned = !mixed
 	}
-	if !n.ownsEvery(m) {
+	if !owned && !n.ownsEvery(m) {
 		n.refuseNotOwned(key) // one owner per child (reroute.go)
 		return
 	}
