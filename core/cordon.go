@@ -69,7 +69,7 @@ func (n *Node) cordonChanged(node NodeID, cordoned bool) {
 	}
 	n.hook(HookPreNodesRedistribution, node, nil, dir)
 	before := n.placementsBefore()
-	n.ring.set(n.placeable(n.members.view))
+	n.setRingFromView() // ring_view.go
 	n.hookChildrenRedistribution(before, node, dir)
 	n.dirtyAll, n.dirty = true, true
 	n.reconcile()

@@ -1,5 +1,7 @@
 package core
 
+import "slices"
+
 // onMemberTransition is the one place where the node reacts to a change
 // of a member's record (membership.go decides the change, this acts on
 // it): it forgets a restarted or forgotten member's claims, exchanges full
@@ -65,11 +67,17 @@ func (n *Node) mergeMembers(list []Member) {
 	}
 }
 
-// expireMembers detects silent members and forgets long-gone ones.
+// expireMembers detects silent members and forgets long-gone ones. It
+// walks the table only when some member may expire (membership_delta.go),
+// over a copy of the names: a forgotten member leaves them at once.
 func (n *Node) expireMembers() {
-	for _, name := range n.members.names() {
+	if !n.members.mayExpire(n.now, n.cfg.Timing) {
+		return
+	}
+	for _, name := range slices.Clone(n.members.names()) {
 		if t, ok := n.members.expire(name, n.now, n.cfg.Timing); ok {
 			n.onMemberTransition(t)
 		}
 	}
+	n.members.noteExpiry(n.cfg.Timing)
 }

@@ -1,7 +1,5 @@
 package core
 
-import "slices"
-
 // membership is the node's view of the cluster: who is alive, down or
 // left, with incarnations. Liveness is decided locally from heartbeats;
 // indirect gossip only introduces unknown members or newer incarnations,
@@ -16,19 +14,35 @@ import "slices"
 type membership struct {
 	self    NodeID
 	members map[NodeID]*memberState
-	view    []NodeID // sorted alive members, self included unless left
-	sorted  []NodeID // cached sorted member names; nil after adds/deletes
+	// view is the sorted alive members, self included unless left, as of
+	// the last recompute. A new slice replaces it on every change, so a
+	// caller ranging over it never sees it move.
+	view []NodeID
+	// sorted is every member name, sorted, kept up to date in place on
+	// each insert and delete (membership_delta.go); states holds their
+	// records in the same order, for walks without a lookup per member.
+	sorted []NodeID
+	states []*memberState
 	// peerList caches the view without self; nil after a view change.
 	peerList []NodeID
 	// probed: the SWIM detector (swim.go) declares members down; silence
 	// alone does not.
 	probed bool
+	// anyCordoned: some member's cordon flag has been set since the
+	// table was created (sticky; setRingFromView).
+	anyCordoned bool
+	// delta: what changed since the view, the digest and the expiry
+	// bound were last derived (membership_delta.go).
+	delta memberDelta
 }
 
 type memberState struct {
 	Member
 	lastHeard Instant
 	since     Instant // when the status last changed
+	// digestTerm is the record's term of the SWIM digest
+	// (membership_delta.go).
+	digestTerm uint64
 }
 
 // memberTransition is one change of one member's record, as membership
@@ -68,50 +82,17 @@ func newMembership(self Member, now Instant) *membership {
 	m := &membership{self: self.Name, members: map[NodeID]*memberState{}}
 	self.Status = StatusAlive
 	m.members[self.Name] = &memberState{Member: self, lastHeard: now, since: now}
+	m.sorted, m.states = []NodeID{self.Name}, []*memberState{m.members[self.Name]}
+	m.changed(m.members[self.Name])
 	m.recompute()
 	return m
 }
 
-// names returns every member name, sorted (cached; do not modify).
-func (m *membership) names() []NodeID {
-	if m.sorted == nil {
-		m.sorted = sortedKeys(m.members)
-	}
-	return m.sorted
-}
-
-// addName keeps the sorted names cache up to date after adding name to
-// the table (a joining node adds every member one by one: no re-sort).
-func (m *membership) addName(name NodeID) {
-	if m.sorted == nil {
-		return
-	}
-	i, _ := slices.BinarySearch(m.sorted, name)
-	m.sorted = slices.Insert(slices.Clip(m.sorted), i, name)
-}
-
-// recompute derives the view from the table and reports whether it
-// changed.
-func (m *membership) recompute() bool {
-	var v []NodeID
-	for _, name := range m.names() {
-		if m.members[name].Status == StatusAlive {
-			v = append(v, name)
-		}
-	}
-	changed := len(v) != len(m.view)
-	if !changed {
-		for i := range v {
-			if v[i] != m.view[i] {
-				changed = true
-				break
-			}
-		}
-	}
-	m.view = v
-	m.peerList = nil
-	return changed
-}
+// names returns every member name, sorted. The slice changes in place
+// when a member is added or forgotten: callers must not modify it, and a
+// caller that changes the table while ranging over it ranges over a copy
+// (expireMembers).
+func (m *membership) names() []NodeID { return m.sorted }
 
 func (m *membership) alive(name NodeID) bool {
 	s, ok := m.members[name]
@@ -134,23 +115,22 @@ func (m *membership) own() *memberState { return m.members[m.self] }
 // for it per child); callers must not modify it.
 func (m *membership) peers() []NodeID {
 	if m.peerList == nil {
-		m.peerList = make([]NodeID, 0, len(m.view))
-		for _, v := range m.view {
-			if v != m.self {
-				m.peerList = append(m.peerList, v)
-			}
-		}
+		m.peerList = m.peersOfView()
 	}
 	return m.peerList
 }
 
 // list returns every known member, sorted, for gossip.
 func (m *membership) list() []Member {
-	out := make([]Member, 0, len(m.members))
-	for _, name := range m.names() {
-		out = append(out, m.members[name].Member)
+	return m.appendList(make([]Member, 0, len(m.states)))
+}
+
+// appendList appends every known member, sorted, to dst.
+func (m *membership) appendList(dst []Member) []Member {
+	for _, s := range m.states {
+		dst = append(dst, s.Member)
 	}
-	return out
+	return dst
 }
 
 // heard records direct contact at now from name at incarnation inc, with
@@ -168,7 +148,7 @@ func (m *membership) heard(name NodeID, inc uint64, rec *Member, now Instant) (t
 	if !known {
 		s = &memberState{Member: Member{Name: name}}
 		m.members[name] = s
-		m.addName(name)
+		m.addName(name, s) // changed below: it comes up
 	}
 	if s.Status == StatusLeft && inc == s.Incarnation {
 		return t, false // a left incarnation stays left
@@ -186,10 +166,12 @@ func (m *membership) heard(name NodeID, inc uint64, rec *Member, now Instant) (t
 	if rec != nil {
 		takeCordon(s, rec)
 	}
+	m.anyCordoned = m.anyCordoned || s.Cordoned
 	if s.Status != StatusAlive || t.restarted {
 		s.Incarnation = inc
 		s.Status = StatusAlive
 		s.since = now
+		m.changed(s)
 	}
 	t.to, t.incarnation = s.Status, s.Incarnation
 	t.cordonChanged, t.cordoned = s.Cordoned != wasCordoned, s.Cordoned
@@ -209,8 +191,10 @@ func (m *membership) merge(g Member, now Instant) (t memberTransition, ok bool) 
 		// Unknown member (alive or down elsewhere): it joins our view on
 		// direct contact. Until then a joining node waits for it
 		// (checkSynced), so it does not act on a partial view.
-		m.members[g.Name] = &memberState{Member: Member{Name: g.Name, Incarnation: g.Incarnation, Status: StatusDown, Addr: g.Addr}, since: now}
-		m.addName(g.Name)
+		s = &memberState{Member: Member{Name: g.Name, Incarnation: g.Incarnation, Status: StatusDown, Addr: g.Addr}, since: now}
+		m.members[g.Name] = s
+		m.addName(g.Name, s)
+		m.changed(s)
 		return memberTransition{name: g.Name, to: StatusDown, incarnation: g.Incarnation}, true
 	case known && g.Status == StatusLeft && g.Incarnation >= s.Incarnation && s.Status != StatusLeft:
 		return m.markGone(g.Name, StatusLeft, now)
@@ -225,7 +209,7 @@ func (m *membership) merge(g Member, now Instant) (t memberTransition, ok bool) 
 // what is known.
 func (m *membership) left(name NodeID, inc uint64, now Instant) (t memberTransition, ok bool) {
 	s, known := m.members[name]
-	if !known || s.Incarnation > inc {
+	if !known || s.Incarnation > inc || name == m.self {
 		return t, false
 	}
 	s.Incarnation = inc
@@ -241,6 +225,7 @@ func (m *membership) markGone(name NodeID, st MemberStatus, now Instant) (t memb
 	t = memberTransition{name: name, from: s.Status, to: st, incarnation: s.Incarnation}
 	s.Status = st
 	s.since = now
+	m.changed(s)
 	return t, true
 }
 
@@ -262,7 +247,8 @@ func (m *membership) expire(name NodeID, now Instant, timing Timing) (t memberTr
 	case StatusDown, StatusLeft:
 		if now.Sub(s.since) > timing.ForgetDownAfter {
 			delete(m.members, name)
-			m.sorted = nil
+			m.deleteName(name)
+			m.forgot(s)
 			return memberTransition{name: name, from: s.Status, incarnation: s.Incarnation}, true
 		}
 	}
@@ -278,16 +264,11 @@ func (m *membership) setOwnCordon(on bool) bool {
 	}
 	s.Cordoned = on
 	s.CordonVer++
+	m.anyCordoned = m.anyCordoned || on
 	return true
 }
 
-// probeTargets returns down members worth probing (to detect heals).
-func (m *membership) probeTargets() []NodeID {
-	var out []NodeID
-	for _, name := range m.names() {
-		if name != m.self && m.members[name].Status == StatusDown {
-			out = append(out, name)
-		}
-	}
-	return out
-}
+// probeTargets returns down members worth probing (to detect heals),
+// sorted. The set is kept up to date on each change
+// (membership_delta.go); callers must not modify it.
+func (m *membership) probeTargets() []NodeID { return m.delta.downs }

@@ -159,7 +159,7 @@ func (n *Node) viewChanged(dir string, node NodeID) {
 		n.claimChanged(node, id, dir == "up")
 	}
 	before := n.placementsBefore()
-	n.ring.set(n.placeable(n.members.view))
+	n.setRingFromView() // ring_view.go
 	n.hookChildrenRedistribution(before, node, dir)
 	n.updateQuorum(dir, node)
 	n.dirtyAll = true
@@ -168,7 +168,7 @@ func (n *Node) viewChanged(dir string, node NodeID) {
 }
 
 func (n *Node) onViewChange() {
-	n.ring.set(n.placeable(n.members.view))
+	n.setRingFromView() // ring_view.go
 	n.updateQuorum("init", n.cfg.Name)
 	n.dirtyAll = true
 	n.persist.view = true // durable mode writes it (persist.go)

@@ -1,5 +1,7 @@
 package core
 
+import "slices"
+
 // RingPoint is one virtual node of a Ring: its position (hash) and the
 // node it belongs to.
 type RingPoint struct {
@@ -19,4 +21,25 @@ func (r *Ring) Points() []RingPoint {
 		out[i] = RingPoint{Hash: p.hash, Node: p.node}
 	}
 	return out
+}
+
+// setSorted is set for nodes already sorted and free of duplicates, which
+// the ring keeps without a copy: the caller must never modify them (the
+// view is replaced, never changed in place: membership.recompute). It
+// costs a comparison with the current nodes instead of a copy and a sort.
+func (r *ring) setSorted(nodes []NodeID) {
+	if !slices.Equal(nodes, r.nodes) {
+		r.nodes = nodes
+	}
+}
+
+// setRingFromView makes the ring's nodes the placeable members of the
+// view. Until some member has been cordoned every member of the view is
+// placeable, and the view is taken as it is (no lookup per member).
+func (n *Node) setRingFromView() {
+	if !n.members.anyCordoned {
+		n.ring.setSorted(n.members.view)
+		return
+	}
+	n.ring.set(n.placeable(n.members.view))
 }

@@ -1,5 +1,7 @@
 package core
 
+import "slices"
+
 // SWIM-style failure detection (Config.Membership.Detector = Swim), after
 // Das, Gupta and Motivala's SWIM and hashicorp/memberlist. It replaces
 // the all-to-all heartbeats; everything else in membership.go stands.
@@ -246,7 +248,7 @@ func (n *Node) onSwim(m Message) {
 			// An ack without a table says the tables match: majority
 			// quorum establishes members by it (quorum_members.go).
 			ack.Count, ack.Full = len(ack.Members), true
-			ack.Members = append(ack.Members, n.members.list()...)
+			ack.Members = n.members.appendList(slices.Grow(ack.Members, len(n.members.states)))
 		}
 		n.send(m.From, ack)
 	case MsgPingReq:

@@ -83,20 +83,47 @@ func (n *Node) swimPiggyback() []Member {
 // swimDigest summarizes what merging this node's member table can change
 // at a peer (membership.merge): the members it knows alive or left, with
 // their incarnations. Members it holds down are left out: whether a member
-// is down is settled by probes, not tables.
+// is down is settled by probes, not tables. It is the sum of one term per
+// member (swimDigestTerm), kept up to date by each change of a member
+// (membership_delta.go), so reading it costs nothing and a change costs
+// one term, not a walk of the table. It is never 0 (a ping without a
+// digest carries 0).
 func (m *membership) swimDigest() uint64 {
+	return nonZeroDigest(m.delta.digest)
+}
+
+// swimDigestOfTable computes swimDigest from the whole table (the
+// property test compares the two).
+func (m *membership) swimDigestOfTable() uint64 {
+	var sum uint64
+	for _, s := range m.states {
+		sum += swimDigestTerm(s)
+	}
+	return nonZeroDigest(sum)
+}
+
+func nonZeroDigest(d uint64) uint64 {
+	if d == 0 {
+		return 1
+	}
+	return d
+}
+
+// swimDigestTerm is one member's term of the digest: a hash of its name,
+// incarnation and status (FNV-1a with a splitmix finalizer, so that sums
+// of terms do not cancel), 0 for a member held down.
+func swimDigestTerm(s *memberState) uint64 {
+	if s.Status == StatusDown {
+		return 0
+	}
 	const prime = 1099511628211
 	h := uint64(14695981039346656037) // FNV-1a
-	for _, name := range m.names() {
-		s := m.members[name]
-		if s.Status == StatusDown {
-			continue
-		}
-		for i := 0; i < len(name); i++ {
-			h = (h ^ uint64(name[i])) * prime
-		}
-		h = (h ^ s.Incarnation) * prime
-		h = (h ^ uint64(s.Status)) * prime
+	for i := 0; i < len(s.Name); i++ {
+		h = (h ^ uint64(s.Name[i])) * prime
 	}
-	return h
+	h = (h ^ s.Incarnation) * prime
+	h = (h ^ uint64(s.Status)) * prime
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9
+	h = (h ^ (h >> 27)) * 0x94d049bb133111eb
+	return h ^ (h >> 31)
 }

@@ -1,0 +1,29 @@
+package sim
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/phub/phub/core"
+)
+
+// BenchmarkScaleFormSwim measures what forming a SWIM cluster costs the
+// simulator: booting N nodes at once and simulating the first 10 s
+// (Scale.Form), the phase `phubd bench --nodes` reports as cpu/10s sim.
+// cpu-ms/op is the process's CPU time per formation, a figure load
+// inflates far less than wall time.
+func BenchmarkScaleFormSwim(b *testing.B) {
+	for _, n := range []int{100, 200} {
+		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
+			cpu0 := processCPU()
+			for i := 0; i < b.N; i++ {
+				if _, err := NewScaleDetector(n, 1, core.Swim).Form(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if cpu := processCPU() - cpu0; cpu0 >= 0 && cpu > 0 {
+				b.ReportMetric(cpu.Seconds()*1000/float64(b.N), "cpu-ms/op")
+			}
+		})
+	}
+}
