@@ -52,6 +52,7 @@
 //	record.go      how the registry stores an entry: a 16-byte record, interned shapes, rare fields
 //	requests.go    the origin side of client requests: routing, retries, timeouts
 //	owner.go       the owner side: execute, replicate before ack, dedup
+//	donetable.go   answered requests kept for dedup, compactly (a large answer: epoch and shape per child)
 //	reroute.go     one owner per child: a request naming a child another node owns is refused and regrouped
 //	conflict.go    a peer refuses to acknowledge a write that conflicts with another owner's
 //	backoff.go     retransmissions of requests and replication back off (2^k, capped)

@@ -24,7 +24,7 @@ func TestCheckInvariantsCatchesCorruption(t *testing.T) {
 		{"orphan sub-request", func(n *Node) { n.pending.bySeq[99] = &subReq{seq: 99, parent: &pendingReq{req: Request{ID: 7}}} }, "not pending"},
 		{"done table bound", func(n *Node) {
 			for i := range maxDoneResults + 1 {
-				n.repl.done[reqKey{seq: uint64(i)}] = nil
+				n.repl.done[reqKey{seq: uint64(i)}] = doneResults{}
 			}
 		}, "done table"},
 	}

@@ -47,7 +47,7 @@ type replicator struct {
 	ops          map[reqKey]*ownerOp
 	waitingStart map[ChildID]*ownerOp // child -> op awaiting its local start
 	bySeq        map[uint64]*ownerOp
-	done         map[reqKey][]ChildResult
+	done         map[reqKey]doneResults // kept compactly (donetable.go)
 	doneFIFO     []reqKey
 	// replicating maps a child to the op whose new version of it awaits
 	// acknowledgements.
@@ -68,7 +68,7 @@ type replicator struct {
 const maxDoneResults = 4096
 
 func newReplicator() *replicator {
-	return &replicator{ops: map[reqKey]*ownerOp{}, waitingStart: map[ChildID]*ownerOp{}, bySeq: map[uint64]*ownerOp{}, done: map[reqKey][]ChildResult{}, forwarded: map[reqKey]NodeID{}, forwardedInc: map[reqKey]uint64{}, replicating: map[ChildID]*ownerOp{}, deferred: map[ChildID]*ownerOp{}}
+	return &replicator{ops: map[reqKey]*ownerOp{}, waitingStart: map[ChildID]*ownerOp{}, bySeq: map[uint64]*ownerOp{}, done: map[reqKey]doneResults{}, forwarded: map[reqKey]NodeID{}, forwardedInc: map[reqKey]uint64{}, replicating: map[ChildID]*ownerOp{}, deferred: map[ChildID]*ownerOp{}}
 }
 
 func (n *Node) onRoutedRequest(m Message) {
@@ -87,7 +87,7 @@ func (n *Node) onRoutedRequest(m Message) {
 		n.deliverResult(key, fillIDs(res, m))
 		return
 	}
-	if res, ok := n.repl.done[key]; ok {
+	if res, ok := n.doneResults(key, m); ok { // donetable.go
 		if isRerouteRefusal(res) {
 			n.answerReroute(key) // refused before: refused again (reroute.go)
 			return
@@ -666,7 +666,7 @@ func (n *Node) maybeFinishOwnerOp(op *ownerOp) {
 }
 
 func (n *Node) rememberDone(key reqKey, res []ChildResult) {
-	n.repl.done[key] = res
+	n.repl.done[key] = compactDone(res)
 	n.repl.doneFIFO = append(n.repl.doneFIFO, key)
 	if len(n.repl.doneFIFO) > maxDoneResults {
 		old := n.repl.doneFIFO[0]
