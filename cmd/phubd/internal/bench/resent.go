@@ -20,13 +20,17 @@ type resentFigures struct {
 	// full syncs with entries, claims, full claim lists, messages the
 	// transport refused.
 	messages, entries, fullSyncs, claims, fullClaimLists, refused int64
+	// digestWaits: anti-entropy digests whose mismatch waited for writes
+	// in flight to end; digestForced: waits ended by their bound
+	// (core.Stats, syncquiet.go).
+	digestWaits, digestForced int
 }
 
 func (r resentFigures) String() string {
 	s := r.sum
-	return fmt.Sprintf("sub-requests %d (%d children), resent %d (%d children, %.2f per child); results %d; busy duplicates %d; rounds resent %d (%d entries, %.2f per child); sent %d messages, %d entries, %d full syncs with entries, %d claims, %d full claim lists; refused by the transport %d",
+	return fmt.Sprintf("sub-requests %d (%d children), resent %d (%d children, %.2f per child); results %d; busy duplicates %d; rounds resent %d (%d entries, %.2f per child); sent %d messages, %d entries, %d full syncs with entries, %d claims, %d full claim lists; refused by the transport %d; digest answers waited %d (forced by the bound %d)",
 		s.SubRequests, s.SubItems, s.SubResends, s.SubItemsResent, r.itemsPerChild, s.Results, s.BusyDuplicates, s.RoundResends, s.EntriesResent, r.entriesPerChild,
-		r.messages, r.entries, r.fullSyncs, r.claims, r.fullClaimLists, r.refused)
+		r.messages, r.entries, r.fullSyncs, r.claims, r.fullClaimLists, r.refused, r.digestWaits, r.digestForced)
 }
 
 // resent sums the counters of every node of c; n is the run's children.
@@ -48,6 +52,8 @@ func (c *cluster) resent(n int) (resentFigures, error) {
 		f.sum.RoundResends += s.RoundResends
 		f.sum.EntriesResent += s.EntriesResent
 		f.sum.BusyDuplicates += s.BusyDuplicates
+		f.digestWaits += st.DigestAnswersWaited
+		f.digestForced += st.DigestAnswersForced
 	}
 	f.messages, f.entries, f.fullSyncs, f.claims = c.sent.messages.Load(), c.sent.entries.Load(), c.sent.fullSyncs.Load(), c.sent.claims.Load()
 	f.fullClaimLists, f.refused = c.sent.fullClaimLists.Load(), c.sent.refused.Load()
