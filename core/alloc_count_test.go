@@ -51,13 +51,15 @@ func startStopAllocs(t *testing.T, n int) (start, stop float64) {
 // 10.8 → 8.8 once the owner's new versions, its results' nodes and its
 // start effects are sized once per request (startcost.go) and a started
 // child's process-startups hook takes its one-id list from a shared slab
-// (changes.go). A hot path that starts allocating per child again fails
-// it.
+// (changes.go); 8.8 → 6.7 once a bulk start or replication makes room in
+// the registry and owner tables before writing instead of growing them by
+// doubling (reserve.go). A hot path that starts allocating per child
+// again fails it.
 func TestStartStopAllocationsPerChild(t *testing.T) {
 	start, stop := startStopAllocs(t, 2000)
 	t.Logf("allocations per child, 3 nodes: start %.2f, stop %.2f", start, stop)
-	if start > 9.2 {
-		t.Errorf("an awaited start allocates %.2f times per child, want ≤ 9.2", start)
+	if start > 7.1 {
+		t.Errorf("an awaited start allocates %.2f times per child, want ≤ 7.1", start)
 	}
 	if stop > 1.5 {
 		t.Errorf("an awaited stop allocates %.1f times per child, want ≤ 1.5", stop)

@@ -316,6 +316,7 @@ func (n *Node) storeEntry(e *Entry) bool {
 // applyEntries merges entries received from peer (their writer, for
 // gossip).
 func (n *Node) applyEntries(peer NodeID, es []Entry) {
+	n.reg.reserveEntries(len(es)) // reserve.go
 	ttl := n.cfg.Timing.TombstoneTTL
 	for i := range es {
 		e := es[i]

@@ -63,6 +63,7 @@
 //	stopcost.go    routing and an owner's stop read pins, replica nodes without entry copies
 //	startcost.go   an owner's start: one lookup per child, entries and result nodes sized once
 //	viewsources.go a batch's registry views with each alive node's claims looked up once
+//	reserve.go     room in the registry and owner tables for a bulk start or replication
 //	intensity.go   restart intensity and backoff per replica
 //	cordon.go      cordon and uncordon: the ring leaves cordoned nodes out
 //	migration.go   hot-swap handover between old and new holder, kept when the child

@@ -299,6 +299,7 @@ func (n *Node) ownerStart(op *ownerOp, m Message) {
 	// the start effects (the owner runs what it owns).
 	op.entries = make([]Entry, 0, len(m.Items))
 	n.out.Effects = slices.Grow(n.out.Effects, len(m.Items))
+	n.reserveForStart(len(m.Items)) // reserve.go
 	var nodes []NodeID
 	for i, it := range m.Items {
 		id := it.Spec.ID
