@@ -76,6 +76,7 @@
 //	quorum_rival.go    majority quorum refuses rival writes as strict mode does (a heal noticed link by link)
 //	swim.go        the opt-in SWIM failure detector: probes, ping-reqs, suspicion, refutation
 //	swim_gossip.go SWIM's piggybacked news (bounded queue, retransmit limit), member table digest
+//	swim_join.go   a SWIM node joins through a few seeds per period; contact pings' acks carry no table
 //	strict.go      strict mode: per-child leases from a majority of voters,
 //	               self-fencing deadlines (Ready.LeaseUntil), the proof sketch
 //	strict_acks.go  strict mode: an owner's round answers ok only once a majority of the voters acknowledged
@@ -88,6 +89,7 @@
 //	syncask.go     asking peers again for a full sync that has not come (a retry, a RetryInterval on)
 //	syncgap.go     lost claim deltas: counted per sender, a hole asks for the full claim list
 //	syncdigest.go  digest-only full syncs to peers whose registry already matches
+//	syncfanout.go  anti-entropy's round goes to a bounded number of peers in rotation
 //	syncquiet.go   a large registry answers a mismatching digest once no writes are in flight (bounded)
 //	syncwelcome.go the welcome carries the joiner's one full sync, applied before its members
 //	claimbatch.go  one claim change per child in a claims message (the last)

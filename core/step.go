@@ -220,10 +220,7 @@ func (n *Node) heartbeat() {
 	if len(n.members.peers()) > 0 && n.synced && n.heartbeats%25 != 0 {
 		return
 	}
-	for _, s := range n.cfg.Seeds {
-		if s == n.cfg.Name || s == NodeID(n.cfg.AdvertiseAddr) || n.seedConnected(s) {
-			continue
-		}
+	for _, s := range n.seedsToJoin() { // swim_join.go
 		n.send(s, Message{Kind: MsgJoin, Members: []Member{n.members.members[n.cfg.Name].Member}, Digest: n.reg.digest})
 	}
 }

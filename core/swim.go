@@ -18,9 +18,10 @@ import "slices"
 //   - News rides piggybacked on pings and acks (swimPiggybackMax per
 //     message, each retransmitted swimRetransmitMult·⌈log2(N+1)⌉ times):
 //     suspicions, downs, refutations, leaves. A ping carries a digest of
-//     the member table (swim_gossip.go); an ack answers a different digest
-//     with the whole table, which is merged as gossip (membership.merge),
-//     so the tables converge even when news was lost.
+//     the member table (swim_gossip.go); the ack to a probe answers a
+//     different digest with the whole table, which is merged as gossip
+//     (membership.merge), so the tables converge even when news was lost
+//     (the ack to a contact ping carries none: swim_join.go).
 //   - A member refutes news that it is suspect or down by raising its
 //     Beat (Member.Beat, ordered within an incarnation; a restart's new
 //     incarnation is not a refutation: it means the old instances died).
@@ -51,6 +52,9 @@ type swimState struct {
 	suspects map[NodeID]Instant
 	relays   []swimRelay  // indirect probes run for others
 	queue    []swimUpdate // news waiting to be piggybacked
+	// joinCursor is where the next heartbeat's joins start in the seed
+	// list (swim_join.go).
+	joinCursor int
 }
 
 // swimProbe is the probe of the current period.
@@ -248,7 +252,9 @@ func (n *Node) onSwim(m Message) {
 			// An ack without a table says the tables match: majority
 			// quorum establishes members by it (quorum_members.go).
 			ack.Count, ack.Full = len(ack.Members), true
-			ack.Members = n.members.appendList(slices.Grow(ack.Members, len(n.members.states)))
+			if m.Seq != 0 { // a contact ping gets no table: swim_join.go
+				ack.Members = n.members.appendList(slices.Grow(ack.Members, len(n.members.states)))
+			}
 		}
 		n.send(m.From, ack)
 	case MsgPingReq:

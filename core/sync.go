@@ -342,17 +342,11 @@ func (n *Node) antiEntropy() {
 	if len(peers) == 0 {
 		return
 	}
-	if n.cfg.Sync.Kind == Gossip && len(peers) > n.cfg.Sync.FanOut {
-		// Rotate through the peers, FanOut per round, so every peer gets
-		// this node's full state within ceil(peers/FanOut) rounds (random
-		// picks could miss a new member for many rounds).
-		var pick []NodeID
-		for i := 0; i < n.cfg.Sync.FanOut; i++ {
-			pick = append(pick, peers[(n.gossipCursor+i)%len(peers)])
-		}
-		n.gossipCursor = (n.gossipCursor + n.cfg.Sync.FanOut) % len(peers)
-		peers = sortedNodes(pick)
-	}
+	// Rotate through the peers, a bounded number per round, so every
+	// peer gets this node's full state within AntiEntropyRounds rounds
+	// (random picks could miss a new member for many rounds):
+	// syncfanout.go.
+	peers = n.antiEntropyTargets(peers)
 	claims := n.fullClaimList()
 	for _, p := range peers {
 		n.send(p, n.digestMsg()) // Busy: a mismatch is answered once quiet (syncquiet.go)

@@ -48,10 +48,11 @@ func TestScaleFiguresOfFiveNodes(t *testing.T) {
 }
 
 // With the SWIM detector an idle node's traffic does not grow with the
-// cluster beyond anti-entropy (a digest and a claims list per peer per
-// 15 s): one probe
-// and one ack per 500 ms period, and bytes per node stay flat (a ping
-// carries a digest, not the member list). A crash is dropped by every
+// cluster: one probe and one ack per 500 ms period, plus anti-entropy (a
+// digest and a claims list per 15 s round to each of at most 8 peers in
+// rotation, core/syncfanout.go: 8 at 30 nodes with the default 5 min
+// tombstone TTL), and bytes per node stay flat (a ping carries a digest,
+// not the member list). A crash is dropped by every
 // view after DownAfter of suspicion plus the probes and news that spread
 // it: more than DownAfter, within a round of probes more.
 func TestScaleFiguresOfSwim(t *testing.T) {
@@ -73,7 +74,7 @@ func TestScaleFiguresOfSwim(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		probes := msgs - 2*float64(n-1)/15 // anti-entropy: a digest and claims per peer per 15 s
+		probes := msgs - 2*float64(min(n-1, 8))/15 // anti-entropy: a digest and claims per round's peer per 15 s
 		if probes < 3.5 || probes > 4.5 {
 			t.Errorf("%d swim nodes: %.1f messages/s per node beside anti-entropy, want a ping and an ack per 500 ms period (4)", n, probes)
 		}
@@ -86,4 +87,28 @@ func TestScaleFiguresOfSwim(t *testing.T) {
 	if got[30].bytes > 2*got[5].bytes {
 		t.Errorf("idle bytes per node %.0f at 30 nodes, %.0f at 5: want flat (a digest, not the member list)", got[30].bytes, got[5].bytes)
 	}
+}
+
+// Forming a SWIM cluster sends what every pair of nodes must exchange —
+// direct contact and a full sync each way — and no member table per pair:
+// doubling the nodes at most quadruples (N²) the messages and bytes sent
+// in the first 10 s, where a member list in every contact's answer made
+// the bytes grow eightfold (N³: core/swim_join.go).
+func TestScaleFormingTrafficGrowsQuadratically(t *testing.T) {
+	traffic := func(n int) (msgs, bytes int) {
+		sc := NewScaleDetector(n, 1, core.Swim)
+		if _, err := sc.Form(); err != nil {
+			t.Fatal(err)
+		}
+		return sc.Sim.Traffic()
+	}
+	m1, b1 := traffic(40)
+	m2, b2 := traffic(80)
+	if r := float64(m2) / float64(m1); r > 4.5 {
+		t.Errorf("forming 80 nodes sent %d messages, 40 nodes %d: ×%.1f, want at most ×4.5 (N²)", m2, m1, r)
+	}
+	if r := float64(b2) / float64(b1); r > 4.5 {
+		t.Errorf("forming 80 nodes sent %d bytes, 40 nodes %d: ×%.1f, want at most ×4.5 (N²)", b2, b1, r)
+	}
+	t.Logf("forming: 40 nodes %d messages %d bytes, 80 nodes %d messages %d bytes", m1, b1, m2, b2)
 }

@@ -28,8 +28,8 @@ func RunSeed(class Class, seed uint64, opts Options) *Result {
 // Phases: boot at a realistic wall time with the seed's timing profile;
 // chaos (client operations and the class's faults, 6 s times the
 // profile's scale); heal; quiescence (10 s plus the anti-entropy rounds
-// every node needs to reach every peer — one with pubsub,
-// ceil(peers/FanOut) with gossip: convergence is measured and every
+// every node needs to reach every peer — core.AntiEntropyRounds: one up
+// to 8 peers with pubsub, ceil(peers/FanOut) with gossip: convergence is measured and every
 // quiescent invariant checked); a calm phase on a healthy network with a few client
 // operations, where every live registry is sampled against the
 // propagation bound; and, for Setup.Idle, an idle stretch fast-forwarded
@@ -403,17 +403,14 @@ func (s *Sim) CheckRun() []checks.Violation {
 }
 
 // syncRounds is how many anti-entropy rounds it takes every node to send
-// its full state to every peer: one with pubsub; with gossip each round
-// reaches FanOut peers in rotation, so ceil(peers/FanOut).
+// its full state to every peer: each round reaches a bounded number of
+// peers in rotation (FanOut with gossip; with pubsub 8, or more to reach
+// all within half the tombstone TTL), so one while the peers fit in a
+// round and ceil(peers/width) beyond (core.AntiEntropyRounds).
 func (s *Sim) syncRounds() int {
 	live := s.LiveNodes()
 	if len(live) == 0 {
 		return 1
 	}
-	cfg := s.nodes[live[0]].cfg
-	if cfg.Sync.Kind != core.Gossip {
-		return 1
-	}
-	peers := len(s.names) - 1
-	return max(1, (peers+cfg.Sync.FanOut-1)/cfg.Sync.FanOut)
+	return core.AntiEntropyRounds(s.nodes[live[0]].cfg, len(s.names)-1)
 }
