@@ -20,6 +20,10 @@ type NodesFigures struct {
 	// form); FormCPU the process's user+sys CPU time meanwhile (0 where
 	// the OS does not report it).
 	FormWall, FormCPU time.Duration
+	// FormMsgs and FormBytes are the messages and encoded bytes all
+	// nodes sent in those 10 s: the simulator's work while forming,
+	// counted (unlike its time) the same on a loaded machine.
+	FormMsgs, FormBytes int
 	// IdleMsgs and IdleBytes are what one idle node sends per second.
 	IdleMsgs, IdleBytes float64
 	// Propagation is the simulated time until a start on one node is in
@@ -45,6 +49,7 @@ func MeasureNodes(n, children int, seed uint64, d core.DetectorKind) (NodesFigur
 		return f, err
 	}
 	f.Formed, f.FormWall, f.FormCPU = formed, time.Since(t0), cpuTime()-c0
+	f.FormMsgs, f.FormBytes = sc.Sim.Traffic() // nothing was sent before Form
 	if err := sc.Start(children); err != nil {
 		return f, fmt.Errorf("%d nodes, start %d children: %w", n, children, err)
 	}
@@ -63,9 +68,9 @@ func MeasureNodes(n, children int, seed uint64, d core.DetectorKind) (NodesFigur
 // after a header line if header is set.
 func WriteNodesTable(w io.Writer, fs []NodesFigures, header bool) {
 	if header {
-		fmt.Fprintf(w, "%6s %9s %10s %14s %13s %12s %14s %12s %11s %10s %12s\n", "nodes", "children", "formed", "wall/10s sim", "cpu/10s sim", "idle msg/s", "idle B/s", "propagation", "detection", "events", "events/s")
+		fmt.Fprintf(w, "%6s %9s %10s %14s %13s %10s %10s %12s %14s %12s %11s %10s %12s\n", "nodes", "children", "formed", "wall/10s sim", "cpu/10s sim", "form msgs", "form MB", "idle msg/s", "idle B/s", "propagation", "detection", "events", "events/s")
 	}
 	for _, f := range fs {
-		fmt.Fprintf(w, "%6d %9d %10v %14v %13v %12.1f %14.0f %12v %11v %10d %12.0f\n", f.Nodes, f.Children, f.Formed, f.FormWall.Round(time.Millisecond), f.FormCPU.Round(time.Millisecond), f.IdleMsgs, f.IdleBytes, f.Propagation, f.Detection, f.Events, float64(f.Events)/f.Wall.Seconds())
+		fmt.Fprintf(w, "%6d %9d %10v %14v %13v %10d %10.1f %12.1f %14.0f %12v %11v %10d %12.0f\n", f.Nodes, f.Children, f.Formed, f.FormWall.Round(time.Millisecond), f.FormCPU.Round(time.Millisecond), f.FormMsgs, float64(f.FormBytes)/1e6, f.IdleMsgs, f.IdleBytes, f.Propagation, f.Detection, f.Events, float64(f.Events)/f.Wall.Seconds())
 	}
 }
