@@ -76,7 +76,9 @@ func largeStart(t *testing.T, n int, cost time.Duration) float64 {
 	t0 := c.now
 	const batch = 200000 // Limits.MaxBatch: a larger start is several requests, all in flight
 	for i, id := 0, uint64(1); i < n; i, id = i+batch, id+1 {
-		c.nodes["n1"].Request(c.now, Request{ID: id, Op: OpStart, Specs: specs[i:min(i+batch, n)], Start: StartOptions{Await: true}})
+		// The bench's timeout: a minute, plus 200 µs per child.
+		timeout := time.Minute + time.Duration(n)*200*time.Microsecond
+		c.nodes["n1"].Request(c.now, Request{ID: id, Op: OpStart, Specs: specs[i:min(i+batch, n)], Start: StartOptions{Await: true, Timeout: timeout}})
 	}
 	want := (n + batch - 1) / batch
 	for len(c.replies) < want {
@@ -87,6 +89,11 @@ func largeStart(t *testing.T, n int, cost time.Duration) float64 {
 	for _, r := range c.replies {
 		if r.Err != nil {
 			t.Fatalf("start: %v", r.Err)
+		}
+		for _, res := range r.Results {
+			if res.Err != "" {
+				t.Fatalf("start: %s: %s %s", res.ID, res.Err, res.Detail)
+			}
 		}
 	}
 	for !allHold(c, n) {
