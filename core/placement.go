@@ -14,8 +14,12 @@ type reconcileWork struct {
 	dirtyIDs      map[ChildID]struct{}
 	dirtyOrder    []ChildID
 	lastReconcile Instant
-	plBuf         []NodeID // buffer of placementScratch, reused per child
-	plPrev        []NodeID // buffer of hookChildrenRedistribution's old placements
+	// spareOrder is an id buffer no one uses: the next reconcile takes it
+	// for its dirty ids or its copy of every id, so they are not
+	// allocated anew at every input (bounded by maxReusedSet).
+	spareOrder []ChildID
+	plBuf      []NodeID // buffer of placementScratch, reused per child
+	plPrev     []NodeID // buffer of hookChildrenRedistribution's old placements
 }
 
 // factor returns the effective replication factor for the current view.
@@ -192,9 +196,12 @@ func (w *reconcileWork) markDirty(id ChildID) {
 // registry: start what belongs here, release what does not.
 func (n *Node) reconcile() {
 	n.lastReconcile = n.now
+	spare := n.spareOrder
+	n.spareOrder = nil // taken: a nested reconcile must not share it
 	var ids []ChildID
 	if n.dirtyAll {
-		ids = append([]ChildID(nil), n.reg.ids()...) // a copy: we append below
+		ids = append(spare[:0], n.reg.ids()...) // a copy: we append below
+		spare = n.dirtyOrder                    // covered by every id
 		// Local children the registry does not know (rare), sorted: only
 		// they are sorted, not every local child at every view change.
 		unknown := len(ids)
@@ -207,24 +214,32 @@ func (n *Node) reconcile() {
 	} else {
 		ids = n.dirtyOrder
 	}
-	n.dirty, n.dirtyAll, n.dirtyIDs, n.dirtyOrder = false, false, reuseSet(n.dirtyIDs), nil
+	n.dirty, n.dirtyAll, n.dirtyIDs, n.dirtyOrder = false, false, reuseSet(n.dirtyIDs), reuseIDs(spare)
 	var migrated []ChildID
 	for _, id := range ids {
 		if n.reconcileOne(id) {
 			migrated = append(migrated, id)
 		}
 	}
+	n.spareOrder = reuseIDs(ids)
 	if len(migrated) > 0 {
 		n.hook(HookChildrenMigrated, n.cfg.Name, migrated, string(n.cfg.Migration.Kind))
 	}
 }
 
+// reuseIDs empties an id buffer for reuse if it is small enough
+// (maxReusedSet), else drops it.
+func reuseIDs(ids []ChildID) []ChildID {
+	if cap(ids) > maxReusedSet {
+		return nil
+	}
+	return ids[:0]
+}
+
 // reconcileOne reconciles one child; it reports a completed migration away.
 func (n *Node) reconcileOne(id ChildID) bool {
 	c := n.local[id]
-	var cur Entry // filled in place: reconcile is a hot path
-	e := &cur
-	active := n.reg.activeInto(e, id)
+	rec, active := n.reg.activeRecord(id)
 	if !active || n.quorum.partitioned || n.left {
 		if c != nil {
 			n.stopLocal(id)
@@ -234,7 +249,21 @@ func (n *Node) reconcileOne(id ChildID) bool {
 	if n.leaving {
 		return false // the leave procedure hands over and stops
 	}
-	pl := n.placementScratch(e) // not retained: reconcile is a hot path
+	var pl []NodeID         // not retained: reconcile is a hot path
+	ringPlaced := !rec.rare // no rare fields: not pinned
+	if ringPlaced {
+		n.plBuf = n.ring.successors(n.plBuf[:0], id, n.factor())
+		pl = n.plBuf
+		if c == nil && !containsNode(pl, n.cfg.Name) {
+			return false // neither here nor placed here (most children): no entry copy
+		}
+	}
+	var cur Entry // filled in place: reconcile is a hot path
+	e := &cur
+	n.reg.fill(e, id, rec)
+	if !ringPlaced {
+		pl = n.placementScratch(e)
+	}
 	if containsNode(pl, n.cfg.Name) {
 		if c == nil {
 			if n.deferredStart(id) {
@@ -379,6 +408,13 @@ func (n *Node) hookChildrenRedistribution(before ringBefore, node NodeID, dir st
 		slices.Sort(moved)
 		n.hook(HookPreChildrenRedist, node, moved, dir)
 	}
+}
+
+// activeRecord returns id's record and whether it is an entry that is
+// not a tombstone (activeInto without the entry copy).
+func (r *registry) activeRecord(id ChildID) (record, bool) {
+	rec, ok := r.entries[id]
+	return rec, ok && !rec.stopped
 }
 
 // ringPlaced reports whether id has an entry that is not a tombstone and
