@@ -176,7 +176,8 @@ type claimRef struct {
 // (a map keyed by the pair hashed two strings seven times per id: 11% of
 // BenchmarkSim5Nodes's CPU).
 func (s *Sim) checkClaimHooks(sn *simNode, hooks []core.Hook) {
-	var order []claimRef
+	order := s.claimOrder[:0]
+	first := true
 	for _, h := range hooks {
 		var bit uint8
 		switch h.Kind {
@@ -187,7 +188,8 @@ func (s *Sim) checkClaimHooks(sn *simNode, hooks []core.Hook) {
 		default:
 			continue
 		}
-		if order == nil {
+		if first {
+			first = false
 			sn.claimBatch++
 		}
 		byID := sn.hookClaims[h.Node]
@@ -227,4 +229,6 @@ func (s *Sim) checkClaimHooks(sn *simNode, hooks []core.Hook) {
 			c.state = claimAbsent
 		}
 	}
+	clear(order) // the buffer keeps no pair of a restarted node alive
+	s.claimOrder = order[:0]
 }
