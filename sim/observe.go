@@ -194,7 +194,7 @@ func (s *Sim) checkClaimHooks(sn *simNode, hooks []core.Hook) {
 		}
 		byID := sn.hookClaims[h.Node]
 		if byID == nil {
-			byID = map[core.ChildID]*hookClaim{}
+			byID = make(map[core.ChildID]*hookClaim, len(h.IDs)) // sized: a view change names every claim
 			sn.hookClaims[h.Node] = byID
 		}
 		for _, id := range h.IDs {
