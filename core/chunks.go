@@ -19,13 +19,19 @@ const maxParts = 1 << 16
 // oldest is dropped first.
 const maxAssemblies = 256
 
+// fits reports whether m goes out whole: split returns it alone. send
+// asks first, so the common message is not copied into a new slice
+// (that was one allocation per message sent).
+func (l Limits) fits(m *Message) bool {
+	items := len(m.Members) + len(m.Items) + len(m.IDs) + len(m.Entries) + len(m.Claims) + len(m.Results) + len(m.Children) + len(m.Acks) + len(m.Handovers)
+	return items <= l.MaxBatch && MessageBytes(m) <= l.MaxMessageBytes
+}
+
 // split returns m unchanged if it fits, else its parts. Splitting is a
 // function of m and the limits only (deterministic). The caller sets
 // PartOf.
 func (l Limits) split(m Message) []Message {
-	total := MessageBytes(&m)
-	items := len(m.Members) + len(m.Items) + len(m.IDs) + len(m.Entries) + len(m.Claims) + len(m.Results) + len(m.Children) + len(m.Acks) + len(m.Handovers)
-	if total <= l.MaxMessageBytes && items <= l.MaxBatch {
+	if l.fits(&m) {
 		return []Message{m}
 	}
 	head := m

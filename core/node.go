@@ -126,6 +126,10 @@ func (n *Node) send(to NodeID, m Message) {
 	m.Hub = n.cfg.HubID
 	m.From = n.cfg.Name
 	m.Inc = n.cfg.Incarnation
+	if n.cfg.Limits.fits(&m) { // chunks.go: most messages, no parts slice
+		n.out.Messages = append(n.out.Messages, Envelope{To: to, Msg: m})
+		return
+	}
 	parts := n.cfg.Limits.split(m)
 	if len(parts) > 1 {
 		n.nextPartOf++
