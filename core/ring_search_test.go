@@ -40,3 +40,27 @@ func checkSearch(t *rapid.T, r *ring) {
 		}
 	}
 }
+
+// TestRingIndexSize: the index has the fewest ranges (a power of two)
+// that are at least the points, at most 2^16 — 4 KiB for 5 nodes of 128
+// virtual nodes (the README's figure) — and its size depends on the
+// points only, never on children.
+func TestRingIndexSize(t *testing.T) {
+	for _, tc := range []struct{ nodes, vnodes, want int }{
+		{5, 128, 1024},
+		{1, 1, 2},
+		{200, 128, 32768},
+		{100, 4096, 1 << maxRingIndexBits},
+	} {
+		r := newRing(tc.vnodes)
+		var nodes []NodeID
+		for i := 0; i < tc.nodes; i++ {
+			nodes = append(nodes, NodeID(fmt.Sprint("n", i)))
+		}
+		r.set(nodes)
+		r.successors(nil, "child", 1)
+		if len(r.index) != tc.want {
+			t.Errorf("%d nodes of %d virtual nodes: %d ranges, want %d", tc.nodes, tc.vnodes, len(r.index), tc.want)
+		}
+	}
+}
