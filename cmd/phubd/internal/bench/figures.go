@@ -456,8 +456,19 @@ func registryBytesPerEntry(n int) float64 {
 	}
 	hello := core.Message{Kind: core.MsgHeartbeat, Hub: cfg.HubID, From: "m2", Inc: 1}
 	node.Step(2, hello)
-	node.Step(3, core.Message{Kind: core.MsgReplicate, Hub: cfg.HubID, From: "m2", Inc: 1, Entries: entries})
-	node.Step(4, core.Message{Kind: core.MsgClaims, Hub: cfg.HubID, From: "m2", Inc: 1, Claims: claims, Full: true, Version: 1})
+	// A message carries at most Limits.MaxBatch items (Message.Validate
+	// refuses more), so a registry larger than that arrives in parts, as
+	// from a peer: one full claim list when it fits, else claims in parts.
+	part := cfg.Limits.MaxBatch
+	at := core.Instant(3)
+	for i := 0; i < n; i += part {
+		node.Step(at, core.Message{Kind: core.MsgReplicate, Hub: cfg.HubID, From: "m2", Inc: 1, Entries: entries[i:min(n, i+part)]})
+		at++
+	}
+	for i, ver := 0, uint64(1); i < n; i, ver = i+part, ver+1 {
+		node.Step(at, core.Message{Kind: core.MsgClaims, Hub: cfg.HubID, From: "m2", Inc: 1, Claims: claims[i:min(n, i+part)], Full: n <= part, Version: ver})
+		at++
+	}
 	node.Ready() // drop the outputs (the runtime would apply them to its index)
 	entries, claims = nil, nil
 	runtime.GC()
