@@ -24,12 +24,19 @@ func TestKillAllRestartAll(t *testing.T) {
 	bin := buildPhubd(t)
 	for _, durable := range []bool{true, false} {
 		t.Run("durable="+strconv.FormatBool(durable), func(t *testing.T) {
-			killAllRestartAll(t, bin, durable)
+			killAllRestartAll(t, bin, durable, nil, 0)
 		})
 	}
+	// The same with majority quorum (initial cluster size 3): the nodes
+	// restarted from disk count as the members they remember, regain
+	// their majority and serve — the recovered children run once each,
+	// and a new start is acknowledged and runs.
+	t.Run("durable=true,partition=majority_quorum", func(t *testing.T) {
+		killAllRestartAll(t, bin, true, []string{"--partition", "majority_quorum", "--partition-initial", "3"}, 4249000)
+	})
 }
 
-func killAllRestartAll(t *testing.T, bin string, durable bool) {
+func killAllRestartAll(t *testing.T, bin string, durable bool, extra []string, base int) {
 	c := &cluster{t: t, bin: bin, dir: t.TempDir(), http: &http.Client{Timeout: 30 * time.Second}}
 	for _, name := range []string{"da", "db", "dc"} {
 		p := &proc{name: name}
@@ -38,19 +45,22 @@ func killAllRestartAll(t *testing.T, bin string, durable bool) {
 		// default 1 s of the e2e cluster is a scheduling stall, and this
 		// test is about the disk, not failure detection.
 		p.extra = []string{"--durable=" + strconv.FormatBool(durable), "--down-after", "5s"}
+		p.extra = append(p.extra, extra...)
 		c.procs = append(c.procs, p)
 	}
 	for _, p := range c.procs {
 		c.start(p)
 	}
-	base := 4247000
-	if !durable {
-		base = 4248000
+	if base == 0 {
+		base = 4247000
+		if !durable {
+			base = 4248000
+		}
 	}
 	const n = 6
 	argv := func(i int) []string { return []string{"sleep", strconv.Itoa(base + i)} }
 	t.Cleanup(func() {
-		for i := 0; i < n; i++ {
+		for i := 0; i <= n; i++ { // job<n> is started after the restart
 			for _, pid := range processesWithArgs(argv(i)...) {
 				_ = syscall.Kill(pid, syscall.SIGKILL)
 			}
@@ -60,6 +70,7 @@ func killAllRestartAll(t *testing.T, bin string, durable bool) {
 		_, err := c.where(c.procs[0], c.procs...)
 		return err
 	})
+	c.awaitServing(30 * time.Second)
 	var specs []spec
 	for i := 0; i < n; i++ {
 		a := argv(i)
@@ -139,6 +150,36 @@ func killAllRestartAll(t *testing.T, bin string, durable bool) {
 				t.Errorf("%s after the restart: running=%v, stopped before=%v", id, ok, stopped[i])
 			}
 		}
-		t.Logf("after kill -9 of every node and a restart: %d children run again, once each; %d stopped stay stopped", n-len(stopped), len(stopped))
+		// The restarted cluster serves: a new start is acknowledged and
+		// runs, once.
+		c.awaitServing(60 * time.Second)
+		a := argv(n)
+		fresh := []spec{{ID: fmt.Sprintf("job%d", n), Kind: "exec", Params: map[string]string{"command": a[0], "args": a[1]}}}
+		op = opResponse{}
+		if _, err := c.do(c.procs[1], "POST", "/v1/children", startRequest{Specs: fresh, Await: true, Timeout: "20s"}, &op); err != nil || !op.OK {
+			t.Fatalf("start after the restart: %v %+v", err, op)
+		}
+		c.poll(20*time.Second, "the child started after the restart runs once", func() error {
+			if got := len(processesWithArgs(a...)); got != 1 {
+				return fmt.Errorf("job%d: %d processes, want 1", n, got)
+			}
+			return nil
+		})
+		t.Logf("after kill -9 of every node and a restart: %d children run again, once each; %d stopped stay stopped; a new start runs", n-len(stopped), len(stopped))
 	}
+}
+
+// awaitServing waits until every node of c is ready and holds quorum in
+// its own view (with majority quorum, a node refuses as "partitioned"
+// until the members it counts have reported it alive).
+func (c *cluster) awaitServing(d time.Duration) {
+	c.t.Helper()
+	c.poll(d, "every node ready, with quorum", func() error {
+		for _, p := range c.procs {
+			if h, err := c.healthOf(p); err != nil || h.Partitioned || !h.Ready {
+				return fmt.Errorf("%s: %+v %v", p.name, h, err)
+			}
+		}
+		return nil
+	})
 }
