@@ -232,39 +232,54 @@ func (r *registry) view(id ChildID, alive []NodeID, incarnation func(NodeID) uin
 	if !ok {
 		return nil
 	}
-	var c *Entry
-	var first Replica
-	found := 0
+	var v viewBuilder
 	for _, n := range alive {
-		cl, ok := r.claims[n][id]
-		if !ok {
-			continue
+		if cl, ok := r.claims[n][id]; ok {
+			v.add(r, id, rec, Replica{Node: n, Incarnation: incarnation(n), Epoch: cl.epoch, Active: cl.active})
 		}
-		rep := Replica{Node: n, Incarnation: incarnation(n), Epoch: cl.epoch, Active: cl.active}
-		switch found {
-		case 0:
-			first = rep
-		case 1:
-			c = r.entry(id, rec)
-			c.Replicas = append(make([]Replica, 0, 2), first, rep)
-		default:
-			c.Replicas = append(c.Replicas, rep)
-		}
-		found++
 	}
-	switch found {
+	return v.entry(r, id, rec)
+}
+
+// viewBuilder builds one view's Entry from the replicas found, in
+// order, with as few allocations as the count allows: none kept for no
+// replica but the entry, one for the entry and a single replica (the
+// common case: singularity), the entry and a slice for more. view and
+// viewWith share it.
+type viewBuilder struct {
+	c     *Entry
+	first Replica
+	found int
+}
+
+// add records the next replica of the view of id.
+func (v *viewBuilder) add(r *registry, id ChildID, rec record, rep Replica) {
+	switch v.found {
 	case 0:
-		c = r.entry(id, rec)
+		v.first = rep
 	case 1:
-		// One allocation for the entry and its single replica (the
-		// common case: singularity).
+		v.c = r.entry(id, rec)
+		v.c.Replicas = append(make([]Replica, 0, 2), v.first, rep)
+	default:
+		v.c.Replicas = append(v.c.Replicas, rep)
+	}
+	v.found++
+}
+
+// entry returns the view with every replica added.
+func (v *viewBuilder) entry(r *registry, id ChildID, rec record) *Entry {
+	switch v.found {
+	case 0:
+		return r.entry(id, rec)
+	case 1:
+		// One allocation for the entry and its single replica.
 		one := new(entryWithReplica)
 		r.fill(&one.entry, id, rec)
-		one.replica[0] = first
+		one.replica[0] = v.first
 		one.entry.Replicas = one.replica[:]
-		c = &one.entry
+		return &one.entry
 	}
-	return c
+	return v.c
 }
 
 // entryWithReplica lays an entry and its only replica out together.

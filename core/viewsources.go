@@ -41,35 +41,11 @@ func (r *registry) viewWith(id ChildID, s *viewSources, liveOnly bool) *Entry {
 	if !ok || (liveOnly && rec.stopped) {
 		return nil
 	}
-	var c *Entry
-	var first Replica
-	found := 0
+	var v viewBuilder
 	for i, m := range s.claims {
-		cl, ok := m[id]
-		if !ok {
-			continue
+		if cl, ok := m[id]; ok {
+			v.add(r, id, rec, Replica{Node: s.nodes[i], Incarnation: s.incs[i], Epoch: cl.epoch, Active: cl.active})
 		}
-		rep := Replica{Node: s.nodes[i], Incarnation: s.incs[i], Epoch: cl.epoch, Active: cl.active}
-		switch found {
-		case 0:
-			first = rep
-		case 1:
-			c = r.entry(id, rec)
-			c.Replicas = append(make([]Replica, 0, 2), first, rep)
-		default:
-			c.Replicas = append(c.Replicas, rep)
-		}
-		found++
 	}
-	switch found {
-	case 0:
-		c = r.entry(id, rec)
-	case 1:
-		one := new(entryWithReplica)
-		r.fill(&one.entry, id, rec)
-		one.replica[0] = first
-		one.entry.Replicas = one.replica[:]
-		c = &one.entry
-	}
-	return c
+	return v.entry(r, id, rec)
 }
