@@ -287,12 +287,10 @@ func (n *Node) flushBatch() {
 func (n *Node) forgetClaims(node NodeID, removeHooks bool) {
 	delete(n.reg.removed, node) // versions restart with the incarnation
 	n.forgetClaimStream(node)   // and delta counts (syncgap.go)
-	m := n.reg.claims[node]
-	if len(m) == 0 {
+	if n.reg.claimCount(node) == 0 {
 		return
 	}
-	ids := sortedChildKeys(m)
-	delete(n.reg.claims, node)
+	ids := n.reg.forgetClaimsOf(node)
 	for _, id := range ids {
 		if removeHooks {
 			n.claimChanged(node, id, false)
@@ -334,7 +332,8 @@ func (n *Node) applyEntries(peer NodeID, es []Entry) {
 			// a peer that never learned the floor (cut off all along) may
 			// start it lower, and an expired tombstone must not hide that
 			// start here.
-			n.raiseEpochFloor(n.reg.entries[e.Spec.ID].epoch)
+			rec, _ := n.reg.rec(e.Spec.ID)
+			n.raiseEpochFloor(rec.epoch)
 			n.reg.remove(e.Spec.ID)
 		}
 		e.Replicas = nil

@@ -7,14 +7,15 @@ package core
 // 13% of BenchmarkSim5Nodes1000Children60s's CPU and the reconciles it
 // caused another 12%.
 
-// listCoversClaims reports whether a full claim list names every id of
-// held (a node's claims as known here), so that applying it retracts
-// nothing and the search for retractions can be skipped. It answers
-// true only for a list in strictly increasing id order (as ownClaims
-// sends it): a repeated id could not be told from another id, so any
-// other list gets false and the full search.
-func listCoversClaims(list []Claim, held map[ChildID]heldClaim) bool {
-	if len(list) < len(held) {
+// listCoversClaims reports whether a full claim list names every id
+// node claims as known here, so that applying it retracts nothing and
+// the search for retractions can be skipped. It answers true only for a
+// list in strictly increasing id order (as ownClaims sends it): a
+// repeated id could not be told from another id, so any other list gets
+// false and the full search.
+func (r *registry) listCoversClaims(list []Claim, node NodeID) bool {
+	held := r.claimCount(node)
+	if len(list) < held {
 		return false
 	}
 	covered := 0
@@ -22,11 +23,13 @@ func listCoversClaims(list []Claim, held map[ChildID]heldClaim) bool {
 		if i > 0 && list[i-1].ID >= c.ID {
 			return false
 		}
-		if _, ok := held[c.ID]; ok {
-			covered++
+		if s := r.slotOf(c.ID); s != nil {
+			if _, ok := r.claimIn(s, c.ID, node); ok {
+				covered++
+			}
 		}
 	}
-	return covered == len(held)
+	return covered == held
 }
 
 // sameButVersion reports whether two claims differ in nothing but the

@@ -31,7 +31,7 @@ func TestRepeatedFullClaimListIsNoNews(t *testing.T) {
 		}
 		return out
 	}
-	held := func() []ChildID { return sortedChildKeys(n.reg.claims["n2"]) }
+	held := func() []ChildID { return n.reg.claimIDs("n2") }
 
 	n.applyClaims("n2", claims("a", "b", "c"), true, 1)
 	if dirty, changed := news(); !slices.Equal(dirty, []ChildID{"a", "b", "c"}) || !slices.Equal(changed, []ChildID{"a", "b", "c"}) {
@@ -62,7 +62,10 @@ func TestRepeatedFullClaimListIsNoNews(t *testing.T) {
 // TestListCoversClaims: only a strictly increasing list naming every held
 // id covers them.
 func TestListCoversClaims(t *testing.T) {
-	held := map[ChildID]heldClaim{"a": {}, "c": {}}
+	r := newRegistry()
+	for _, id := range []ChildID{"a", "c"} {
+		r.setClaim("n2", Claim{ID: id})
+	}
 	for _, tc := range []struct {
 		ids  []ChildID
 		want bool
@@ -80,11 +83,11 @@ func TestListCoversClaims(t *testing.T) {
 		for _, id := range tc.ids {
 			list = append(list, Claim{ID: id})
 		}
-		if got := listCoversClaims(list, held); got != tc.want {
+		if got := r.listCoversClaims(list, "n2"); got != tc.want {
 			t.Errorf("listCoversClaims(%v, {a c}) = %v, want %v", tc.ids, got, tc.want)
 		}
 	}
-	if !listCoversClaims(nil, nil) {
+	if !newRegistry().listCoversClaims(nil, "n2") {
 		t.Errorf("an empty list covers no claims: want true")
 	}
 }

@@ -50,6 +50,7 @@
 //	guided_master.go  a guided child's active/passive master is among its live pinned nodes
 //	registry.go    the registry replica: entries, claims, merge by epoch, digest
 //	record.go      how the registry stores an entry: a 16-byte record, interned shapes, rare fields
+//	slots.go       the registry's storage: one slot per id, its entry and one claim inline
 //	requests.go    the origin side of client requests: routing, retries, timeouts
 //	owner.go       the owner side: execute, replicate before ack, dedup
 //	donetable.go   answered requests kept for dedup, compactly (a large answer: epoch and shape per child)
@@ -62,7 +63,7 @@
 //	changes.go     registry changes for the driver (LiveChanges), reused batch sets
 //	stopcost.go    routing and an owner's stop read pins, replica nodes without entry copies
 //	startcost.go   an owner's start: one lookup per child, entries and result nodes sized once
-//	viewsources.go a batch's registry views with each alive node's claims looked up once
+//	viewsources.go a batch's registry views with each alive node's incarnation looked up once
 //	reserve.go     room in the registry and owner tables for a bulk start or replication
 //	intensity.go   restart intensity and backoff per replica
 //	cordon.go      cordon and uncordon: the ring leaves cordoned nodes out

@@ -27,7 +27,7 @@ func (r *registry) noteTouch(id ChildID) {
 		return
 	}
 	var h uint64
-	if rec, ok := r.entries[id]; ok {
+	if rec, ok := r.rec(id); ok {
 		h = r.recordHash(id, rec)
 	}
 	w.before[id] = h
@@ -48,7 +48,7 @@ func (r *registry) digestChangeInvariant() error {
 	want := w.start
 	for id, h := range w.before { // xor: the order does not matter
 		want ^= h
-		if rec, ok := r.entries[id]; ok {
+		if rec, ok := r.rec(id); ok {
 			want ^= r.recordHash(id, rec)
 		}
 	}

@@ -37,7 +37,7 @@ func (n *Node) checkInvariantsPaced() {
 	if err := n.cheapInvariants(); err != nil {
 		panic(n.invariantError(err))
 	}
-	size := len(n.reg.entries) + len(n.local) + len(n.pending.reqs)
+	size := n.reg.len() + len(n.local) + len(n.pending.reqs)
 	n.inputsSinceCheck++
 	if size > invariantBudget && n.inputsSinceCheck*invariantBudget < size {
 		return
@@ -76,19 +76,19 @@ func (n *Node) invariantError(err error) error {
 // the bounded tables within their bounds.
 func (n *Node) cheapInvariants() error {
 	r := n.reg
-	if r.live < 0 || r.live > len(r.entries) {
-		return fmt.Errorf("registry counts %d live entries of %d", r.live, len(r.entries))
+	if r.live < 0 || r.live > r.len() {
+		return fmt.Errorf("registry counts %d live entries of %d", r.live, r.len())
 	}
-	if len(r.rare) > len(r.entries) {
-		return fmt.Errorf("registry holds %d rare-field records for %d entries", len(r.rare), len(r.entries))
+	if len(r.rare) > r.len() {
+		return fmt.Errorf("registry holds %d rare-field records for %d entries", len(r.rare), r.len())
 	}
 	if len(r.shapes.list)-len(r.shapes.free) != r.shapes.live() {
 		return fmt.Errorf("registry shape table holds %d shapes, %d free, %d indexed", len(r.shapes.list), len(r.shapes.free), r.shapes.live())
 	}
-	if r.sorted != nil && len(r.sorted) != len(r.entries) {
-		return fmt.Errorf("registry's cached id order holds %d ids for %d entries", len(r.sorted), len(r.entries))
+	if r.sorted != nil && len(r.sorted) != r.len() {
+		return fmt.Errorf("registry's cached id order holds %d ids for %d entries", len(r.sorted), r.len())
 	}
-	if own := len(r.claims[n.cfg.Name]); own != len(n.local) {
+	if own := r.claimCount(n.cfg.Name); own != len(n.local) {
 		return fmt.Errorf("%d local children, %d own claims", len(n.local), own)
 	}
 	if len(n.pending.reqs) > n.pending.max {
@@ -106,12 +106,12 @@ func (n *Node) cheapInvariants() error {
 func (n *Node) registryInvariant() error {
 	var digest uint64
 	live := 0
-	for id, rec := range n.reg.entries {
+	n.reg.eachEntry(func(id ChildID, rec record) {
 		digest ^= n.reg.recordHash(id, rec)
 		if !rec.stopped {
 			live++
 		}
-	}
+	})
 	if err := n.reg.recordsInvariant(); err != nil {
 		return err
 	}
@@ -121,16 +121,21 @@ func (n *Node) registryInvariant() error {
 	if live != n.reg.live {
 		return fmt.Errorf("registry counts %d live entries, holds %d", n.reg.live, live)
 	}
-	if n.reg.sorted != nil && !isSortedKeyList(n.reg.sorted, n.reg.entries) {
+	if n.reg.sorted != nil && !n.reg.isSortedEntryList(n.reg.sorted) {
 		return fmt.Errorf("registry's cached id order is stale")
 	}
 	return nil
 }
 
 func (n *Node) claimsInvariant() error {
-	own := n.reg.claims[n.cfg.Name]
+	r := n.reg
 	err := firstBroken(n.local, func(id ChildID, c *localChild) error {
-		cl, ok := own[id]
+		var cl heldClaim
+		s := r.slotOf(id)
+		ok := s != nil
+		if ok {
+			cl, ok = r.claimIn(s, id, n.cfg.Name)
+		}
 		if !ok {
 			return fmt.Errorf("local child %s (instance %d) is not claimed", id, c.instance)
 		}
@@ -142,7 +147,10 @@ func (n *Node) claimsInvariant() error {
 	if err != nil {
 		return err
 	}
-	return firstBroken(own, func(id ChildID, _ heldClaim) error {
+	return firstBroken(r.index, func(id ChildID, i uint32) error {
+		if _, own := r.claimIn(&r.slots[i], id, n.cfg.Name); !own {
+			return nil
+		}
 		if _, ok := n.local[id]; !ok {
 			return fmt.Errorf("claim of %s has no local instance", id)
 		}
@@ -217,18 +225,4 @@ func (n *Node) boundsInvariant() error {
 		return fmt.Errorf("forward table holds %d (fifo %d, incarnations %d) > %d", len(r.forwarded), len(r.forwardFIFO), len(r.forwardedInc), maxDoneResults)
 	}
 	return nil
-}
-
-// isSortedKeyList reports whether ids are exactly m's keys in increasing
-// order (without sorting m's keys: O(len(m))).
-func isSortedKeyList[V any](ids []ChildID, m map[ChildID]V) bool {
-	if len(ids) != len(m) || !slices.IsSorted(ids) {
-		return false
-	}
-	for i, id := range ids {
-		if _, ok := m[id]; !ok || (i > 0 && ids[i-1] == id) {
-			return false
-		}
-	}
-	return true
 }

@@ -17,7 +17,7 @@ func TestCheckInvariantsCatchesCorruption(t *testing.T) {
 	}{
 		{"digest", func(n *Node) { n.reg.digest ^= 1 }, "digest"},
 		{"live count", func(n *Node) { n.reg.live++ }, "live entries"},
-		{"unclaimed child", func(n *Node) { delete(n.reg.claims[n.cfg.Name], "a") }, "not claimed"},
+		{"unclaimed child", func(n *Node) { n.reg.dropClaim(n.cfg.Name, "a") }, "not claimed"},
 		{"stale claim", func(n *Node) { delete(n.local, "a") }, "no local instance"},
 		{"claim instance", func(n *Node) { n.local["a"].instance++ }, "claimed as instance"},
 		{"dirty order", func(n *Node) { n.dirtyOrder = append(n.dirtyOrder, "zz") }, "dirty"},

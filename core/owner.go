@@ -349,7 +349,7 @@ func (n *Node) ownerStop(op *ownerOp, m Message, reason string) {
 			op.results[i].Err = Code(ErrNotFound)
 			continue
 		}
-		op.results[i].Nodes, nodes = appendReplicaNodes(nodes, id, &src)
+		op.results[i].Nodes, nodes = n.reg.appendReplicaNodes(nodes, id, &src)
 		if containsNode(op.results[i].Nodes, n.cfg.Name) {
 			local++
 		}

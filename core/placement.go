@@ -159,7 +159,7 @@ func (n *Node) viewChanged(dir string, node NodeID) {
 	// changes its visible replicas, and fires a remove hook when the node
 	// goes (ProcessHub fires none: NOTES.md §6 quirk 3) or an insert hook
 	// when it comes back with its claims (a healed partition).
-	for _, id := range sortedChildKeys(n.reg.claims[node]) {
+	for _, id := range n.reg.claimIDs(node) {
 		n.claimChanged(node, id, dir == "up")
 	}
 	before := n.placementsBefore()
@@ -206,7 +206,7 @@ func (n *Node) reconcile() {
 		// they are sorted, not every local child at every view change.
 		unknown := len(ids)
 		for id := range n.local {
-			if _, ok := n.reg.entries[id]; !ok {
+			if !n.reg.has(id) {
 				ids = append(ids, id)
 			}
 		}
@@ -413,14 +413,14 @@ func (n *Node) hookChildrenRedistribution(before ringBefore, node NodeID, dir st
 // activeRecord returns id's record and whether it is an entry that is
 // not a tombstone (activeInto without the entry copy).
 func (r *registry) activeRecord(id ChildID) (record, bool) {
-	rec, ok := r.entries[id]
+	rec, ok := r.rec(id)
 	return rec, ok && !rec.stopped
 }
 
 // ringPlaced reports whether id has an entry that is not a tombstone and
 // not pinned by a guided start: a child the ring places.
 func (r *registry) ringPlaced(id ChildID) bool {
-	rec, ok := r.entries[id]
+	rec, ok := r.rec(id)
 	return ok && !rec.stopped && (!rec.rare || len(r.rare[id].pinned) == 0)
 }
 

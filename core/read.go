@@ -27,7 +27,7 @@ func (n *Node) List() []*Entry {
 func (n *Node) ByTag(tag string) []ChildID {
 	var out []ChildID
 	for _, id := range n.reg.ids() {
-		if rec := n.reg.entries[id]; !rec.stopped && n.reg.tag(id, rec) == tag {
+		if rec, _ := n.reg.rec(id); !rec.stopped && n.reg.tag(id, rec) == tag {
 			out = append(out, id)
 		}
 	}
@@ -68,12 +68,10 @@ type Stats struct {
 
 // Stats returns the current table sizes.
 func (n *Node) Stats() Stats {
-	s := Stats{Entries: n.reg.live, Tombstones: len(n.reg.entries) - n.reg.live, Members: len(n.members.members),
+	s := Stats{Entries: n.reg.live, Tombstones: n.reg.len() - n.reg.live, Members: len(n.members.members),
 		Local: len(n.local), Pending: len(n.pending.reqs), OwnerOps: len(n.repl.ops), Done: len(n.repl.done),
 		Stash: len(n.migr.stash), GossipRefs: len(n.gossip.seen), Assemblies: len(n.parts.open), Sent: n.sent, QueuedParts: n.queuedParts(), DigestAnswersWaited: n.quiet.deferred, DigestAnswersForced: n.quiet.forced}
-	for _, m := range n.reg.claims {
-		s.Claims += len(m)
-	}
+	s.Claims = n.reg.totalClaims()
 	return s
 }
 

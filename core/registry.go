@@ -1,5 +1,7 @@
 package core
 
+import "slices"
+
 // registry is the node's replica of the cluster registry: one entry per
 // child (tombstones included) and, per node, the instances that node
 // claims to run. Replicas in lookups are derived from the claims of alive
@@ -13,10 +15,18 @@ type registry struct {
 	ignoreEpochs bool        // Broken.IgnoreEpochs (test-only)
 	staleDigest  bool        // Broken.DigestIgnoresRemoval (test-only)
 	watch        digestWatch // invariant_digest.go (Config.CheckInvariants)
-	entries      map[ChildID]record
-	shapes       shapeTable
-	rare         map[ChildID]*rareFields
-	claims       map[NodeID]map[ChildID]heldClaim
+	// index numbers the slots (slots.go): one per id with an entry or a
+	// claim; freeSlots are the numbers of forgotten ids, for reuse.
+	index     map[ChildID]uint32
+	slots     []slot
+	freeSlots []uint32
+	count     int // entries, tombstones included
+	shapes    shapeTable
+	rare      map[ChildID]*rareFields
+	// nodes names the claiming nodes; more holds the claims of an id
+	// beyond its slot's inline one (slots.go).
+	nodes nodeTable
+	more  map[ChildID][]nodeClaim
 	// removed remembers, per node, the claims version at which a claim was
 	// retracted, so an older message cannot re-add it; cleared by each
 	// full list (which supersedes older retractions), hence bounded.
@@ -34,7 +44,7 @@ type registry struct {
 }
 
 func newRegistry() *registry {
-	return &registry{entries: map[ChildID]record{}, rare: map[ChildID]*rareFields{}, claims: map[NodeID]map[ChildID]heldClaim{}, removed: map[NodeID]map[ChildID]uint64{}}
+	return &registry{index: map[ChildID]uint32{}, rare: map[ChildID]*rareFields{}, more: map[ChildID][]nodeClaim{}, removed: map[NodeID]map[ChildID]uint64{}}
 }
 
 // newer reports whether a supersedes b.
@@ -86,7 +96,12 @@ func versionHash(id ChildID, epoch uint64, stopped bool, by NodeID) uint64 {
 // claims).
 func (r *registry) put(e *Entry) bool {
 	id := e.Spec.ID
-	old, ok := r.entries[id]
+	i, known := r.index[id]
+	var old record
+	ok := known && r.slots[i].entry
+	if ok {
+		old = r.slots[i].rec
+	}
 	if ok && !r.ignoreEpochs {
 		if !newerVersion(e.Epoch, e.Stopped, e.By, old.epoch, old.stopped, r.shapes.list[old.shape].by) {
 			return false
@@ -101,10 +116,14 @@ func (r *registry) put(e *Entry) bool {
 		r.drop(id, old)
 	} else {
 		r.sorted = nil
+		r.count++
+		if !known {
+			i = r.slotFor(id)
+		}
 	}
 	e.Replicas = nil
 	rec := r.store(e)
-	r.entries[id] = rec
+	r.slots[i].rec, r.slots[i].entry = rec, true
 	if r.persistDirty != nil {
 		r.persistDirty[id] = struct{}{}
 	}
@@ -116,7 +135,8 @@ func (r *registry) put(e *Entry) bool {
 }
 
 func (r *registry) remove(id ChildID) {
-	if old, ok := r.entries[id]; ok {
+	if i, ok := r.index[id]; ok && r.slots[i].entry {
+		old := r.slots[i].rec
 		r.noteTouch(id)
 		if !r.staleDigest {
 			r.digest ^= r.recordHash(id, old)
@@ -125,7 +145,9 @@ func (r *registry) remove(id ChildID) {
 			r.live--
 		}
 		r.drop(id, old)
-		delete(r.entries, id)
+		r.slots[i].rec, r.slots[i].entry = record{}, false
+		r.count--
+		r.freeIfEmpty(id, i)
 		r.sorted = nil
 		if r.persistDirty != nil {
 			r.persistDirty[id] = struct{}{}
@@ -137,14 +159,15 @@ func (r *registry) remove(id ChildID) {
 // slice is cached until the key set changes; callers must not modify it.
 func (r *registry) ids() []ChildID {
 	if r.sorted == nil {
-		r.sorted = sortedChildKeys(r.entries)
+		r.sorted = r.entryIDs()
+		slices.Sort(r.sorted)
 	}
 	return r.sorted
 }
 
 // get returns a copy of id's entry (tombstones included).
 func (r *registry) get(id ChildID) (*Entry, bool) {
-	rec, ok := r.entries[id]
+	rec, ok := r.rec(id)
 	if !ok {
 		return nil, false
 	}
@@ -153,24 +176,24 @@ func (r *registry) get(id ChildID) (*Entry, bool) {
 
 // has reports whether the registry holds an entry (or tombstone) for id.
 func (r *registry) has(id ChildID) bool {
-	_, ok := r.entries[id]
+	_, ok := r.rec(id)
 	return ok
 }
 
 // isActive reports whether id has an entry that is not a tombstone
 // (active without the copy).
 func (r *registry) isActive(id ChildID) bool {
-	rec, ok := r.entries[id]
+	rec, ok := r.rec(id)
 	return ok && !rec.stopped
 }
 
 // len returns the number of entries, tombstones included.
-func (r *registry) len() int { return len(r.entries) }
+func (r *registry) len() int { return r.count }
 
 // activeInto is active without an allocation: it fills *dst with the
 // entry and reports whether it exists and is not a tombstone.
 func (r *registry) activeInto(dst *Entry, id ChildID) bool {
-	rec, ok := r.entries[id]
+	rec, ok := r.rec(id)
 	if !ok || rec.stopped {
 		return false
 	}
@@ -180,7 +203,7 @@ func (r *registry) activeInto(dst *Entry, id ChildID) bool {
 
 // active returns a copy of the entry if it exists and is not a tombstone.
 func (r *registry) active(id ChildID) (*Entry, bool) {
-	rec, ok := r.entries[id]
+	rec, ok := r.rec(id)
 	if !ok || rec.stopped {
 		return nil, false
 	}
@@ -199,46 +222,157 @@ func (h heldClaim) claim(id ChildID) Claim {
 }
 
 func (r *registry) claim(node NodeID, id ChildID) (Claim, bool) {
-	h, ok := r.claims[node][id]
+	s := r.slotOf(id)
+	if s == nil {
+		return Claim{}, false
+	}
+	h, ok := r.claimIn(s, id, node)
 	if !ok {
 		return Claim{}, false
 	}
 	return h.claim(id), true
 }
 
-func (r *registry) setClaim(node NodeID, c Claim) {
-	m := r.claims[node]
-	if m == nil {
-		m = map[ChildID]heldClaim{}
-		r.claims[node] = m
+// claimIn returns node's claim of id, whose slot is s.
+func (r *registry) claimIn(s *slot, id ChildID, node NodeID) (heldClaim, bool) {
+	if s.holder != 0 && r.nodes.names[s.holder-1] == node {
+		return s.inline(), true
 	}
-	m[c.ID] = heldClaim{epoch: c.Epoch, instance: c.Instance, ver: c.Ver, active: c.Active}
+	if s.more {
+		for _, c := range r.more[id] {
+			if r.nodes.names[c.node] == node {
+				return c.held, true
+			}
+		}
+	}
+	return heldClaim{}, false
 }
 
+// setClaim stores c as node's claim of c.ID, replacing node's previous
+// one.
+func (r *registry) setClaim(node NodeID, c Claim) {
+	h := heldClaim{epoch: c.Epoch, instance: c.Instance, ver: c.Ver, active: c.Active}
+	i := r.slotFor(c.ID)
+	s := &r.slots[i]
+	switch {
+	case s.holder == 0:
+		s.holder = r.nodes.hold(node) + 1
+		s.setInline(h)
+		return
+	case r.nodes.names[s.holder-1] == node:
+		s.setInline(h)
+		return
+	}
+	list := r.more[c.ID]
+	for k := range list {
+		if r.nodes.names[list[k].node] == node {
+			list[k].held = h
+			return
+		}
+	}
+	r.more[c.ID] = append(list, nodeClaim{node: r.nodes.hold(node), held: h})
+	s.more = true
+}
+
+// dropClaim removes node's claim of id; it reports whether there was one.
 func (r *registry) dropClaim(node NodeID, id ChildID) bool {
-	m := r.claims[node]
-	if _, ok := m[id]; !ok {
+	i, ok := r.index[id]
+	if !ok {
 		return false
 	}
-	delete(m, id)
-	return true
+	s := &r.slots[i]
+	if s.holder != 0 && r.nodes.names[s.holder-1] == node {
+		r.nodes.release(s.holder - 1)
+		if s.more { // another node's claim moves inline
+			list := r.more[id]
+			s.holder = list[0].node + 1
+			s.setInline(list[0].held)
+			r.setMore(s, id, list[1:])
+		} else {
+			s.holder = 0
+			s.setInline(heldClaim{})
+			r.freeIfEmpty(id, i)
+		}
+		return true
+	}
+	if !s.more {
+		return false
+	}
+	list := r.more[id]
+	for k := range list {
+		if r.nodes.names[list[k].node] == node {
+			r.nodes.release(list[k].node)
+			r.setMore(s, id, append(list[:k:k], list[k+1:]...))
+			return true
+		}
+	}
+	return false
+}
+
+// setMore stores list as the claims of id beyond its slot s's inline
+// one.
+func (r *registry) setMore(s *slot, id ChildID, list []nodeClaim) {
+	if len(list) == 0 {
+		delete(r.more, id)
+		s.more = false
+		return
+	}
+	r.more[id] = list
+}
+
+// claimCount returns the number of claims node holds.
+func (r *registry) claimCount(node NodeID) int { return r.nodes.count(node) }
+
+// claimIDs returns the ids node claims, sorted.
+func (r *registry) claimIDs(node NodeID) []ChildID {
+	k := r.nodes.count(node)
+	if k == 0 {
+		return nil
+	}
+	out := make([]ChildID, 0, k)
+	for id, i := range r.index {
+		if _, ok := r.claimIn(&r.slots[i], id, node); ok {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// claimers returns the nodes that hold claims, sorted.
+func (r *registry) claimers() []NodeID { return sortedKeys(r.nodes.index) }
+
+// totalClaims returns the number of claims held, all nodes together.
+func (r *registry) totalClaims() int {
+	total := 0
+	for _, k := range r.nodes.claims {
+		total += k
+	}
+	return total
+}
+
+// forgetClaimsOf drops every claim of node and returns their ids, sorted.
+func (r *registry) forgetClaimsOf(node NodeID) []ChildID {
+	ids := r.claimIDs(node)
+	for _, id := range ids {
+		r.dropClaim(node, id)
+	}
+	return ids
 }
 
 // view returns a copy of the entry with Replicas filled from the claims
 // of the given alive nodes (sorted); incarnation names each node's
 // current incarnation (the membership's).
 func (r *registry) view(id ChildID, alive []NodeID, incarnation func(NodeID) uint64) *Entry {
-	rec, ok := r.entries[id]
-	if !ok {
+	s := r.slotOf(id)
+	if s == nil || !s.entry {
 		return nil
 	}
 	var v viewBuilder
-	for _, n := range alive {
-		if cl, ok := r.claims[n][id]; ok {
-			v.add(r, id, rec, Replica{Node: n, Incarnation: incarnation(n), Epoch: cl.epoch, Active: cl.active})
-		}
-	}
-	return v.entry(r, id, rec)
+	r.eachClaimOf(s, id, alive, func(k int, cl heldClaim) {
+		v.add(r, id, s.rec, Replica{Node: alive[k], Incarnation: incarnation(alive[k]), Epoch: cl.epoch, Active: cl.active})
+	})
+	return v.entry(r, id, s.rec)
 }
 
 // viewBuilder builds one view's Entry from the replicas found, in

@@ -27,18 +27,13 @@ func reserve[K comparable, V any](m map[K]V, more int) map[K]V {
 }
 
 // reserveEntries makes room for n more registry entries.
-func (r *registry) reserveEntries(n int) { r.entries = reserve(r.entries, n) }
+func (r *registry) reserveEntries(n int) { r.reserveSlots(n) }
 
 // reserveForStart makes room for k children an owner starts: their
-// entries, this node's claims and instances, and the table of starts
-// awaited.
+// entries and this node's claims (slots.go), instances, and the table of
+// starts awaited.
 func (n *Node) reserveForStart(k int) {
-	n.reg.reserveEntries(k)
-	if m := n.reg.claims[n.cfg.Name]; m != nil {
-		n.reg.claims[n.cfg.Name] = reserve(m, k)
-	} else {
-		n.reg.claims[n.cfg.Name] = make(map[ChildID]heldClaim, k)
-	}
+	n.reg.reserveEntries(k) // their claims share the entries' slots
 	n.local = reserve(n.local, k)
 	n.repl.waitingStart = reserve(n.repl.waitingStart, k)
 }

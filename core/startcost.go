@@ -10,7 +10,7 @@ package core
 // epochOf returns the epoch of id's entry (0 if there is none) and
 // whether that entry is live: active and get's epoch in one lookup.
 func (r *registry) epochOf(id ChildID) (epoch uint64, active bool) {
-	rec, ok := r.entries[id]
+	rec, ok := r.rec(id)
 	if !ok {
 		return 0, false
 	}

@@ -9,7 +9,7 @@ package core
 // pinnedOf returns the guided pins of id's entry, nil if it has none or
 // there is no entry: get(id)'s Pinned without the copy.
 func (r *registry) pinnedOf(id ChildID) []NodeID {
-	rec, ok := r.entries[id]
+	rec, ok := r.rec(id)
 	if !ok || !rec.rare {
 		return nil
 	}
@@ -22,14 +22,14 @@ func (r *registry) pinnedOf(id ChildID) []NodeID {
 // non-nil when none claims it, as view(id, alive, ...).Nodes() returns,
 // without the entry) and the extended buf. An owner's stop gives every
 // result its nodes from one buffer: one allocation per stop instead of
-// one per child; and looks each alive node's claim table up once per
-// stop, not once per child.
-func appendReplicaNodes(buf []NodeID, id ChildID, src *viewSources) (nodes, grown []NodeID) {
+// one per child; and finds the claims in id's slot, read by the same
+// lookup as its entry (slots.go).
+func (r *registry) appendReplicaNodes(buf []NodeID, id ChildID, src *viewSources) (nodes, grown []NodeID) {
 	start := len(buf)
-	for i, m := range src.claims {
-		if _, ok := m[id]; ok {
-			buf = append(buf, src.nodes[i])
-		}
+	if sl := r.slotOf(id); sl != nil {
+		r.eachClaimOf(sl, id, src.nodes, func(k int, _ heldClaim) {
+			buf = append(buf, src.nodes[k])
+		})
 	}
 	return buf[start:len(buf):len(buf)], buf
 }

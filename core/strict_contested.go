@@ -55,7 +55,7 @@ func (n *Node) storePeerEntry(e *Entry) {
 		return
 	}
 	var prev Entry // filled in place: a full sync stores many entries
-	rec, had := n.reg.entries[e.Spec.ID]
+	rec, had := n.reg.rec(e.Spec.ID)
 	if had {
 		n.reg.fill(&prev, e.Spec.ID, rec)
 	}

@@ -163,13 +163,13 @@ func (n *Node) applyClaims(node NodeID, claims []Claim, full bool, ver uint64) {
 		n.claimChanged(node, id, false)
 		n.markDirty(id)
 	}
-	if full && !listCoversClaims(claims, n.reg.claims[node]) { // claimsapply.go
+	if full && !n.reg.listCoversClaims(claims, node) { // claimsapply.go
 		have := make(map[ChildID]bool, len(claims))
 		for _, c := range claims {
 			have[c.ID] = true
 		}
-		for _, id := range sortedChildKeys(n.reg.claims[node]) {
-			if cur := n.reg.claims[node][id]; !have[id] && cur.ver < ver {
+		for _, id := range n.reg.claimIDs(node) {
+			if cur, _ := n.reg.claim(node, id); !have[id] && cur.Ver < ver {
 				drop(id)
 			}
 		}
@@ -220,10 +220,11 @@ func (n *Node) applyClaims(node NodeID, claims []Claim, full bool, ver uint64) {
 
 // ownClaims lists this node's claims, sorted by id.
 func (n *Node) ownClaims() []Claim {
-	m := n.reg.claims[n.cfg.Name]
-	out := make([]Claim, 0, len(m))
-	for _, id := range sortedChildKeys(m) {
-		out = append(out, m[id].claim(id))
+	ids := n.reg.claimIDs(n.cfg.Name)
+	out := make([]Claim, 0, len(ids))
+	for _, id := range ids {
+		c, _ := n.reg.claim(n.cfg.Name, id)
+		out = append(out, c)
 	}
 	return out
 }
@@ -361,14 +362,15 @@ func (n *Node) collectGarbage() {
 	collect := n.mayCollectTombstones() // not while a member is away (tombstone_gc.go)
 	for _, id := range n.reg.ids() {
 		if _, at, ok := n.reg.tombstone(id); ok && collect && n.now.Sub(at) > ttl {
-			n.raiseEpochFloor(n.reg.entries[id].epoch)
+			rec, _ := n.reg.rec(id)
+			n.raiseEpochFloor(rec.epoch)
 			n.reg.remove(id)
 		}
 	}
 	n.collectContested() // quorum_rival.go
-	for _, node := range sortedKeys(n.reg.claims) {
+	for _, node := range n.reg.claimers() {
 		if _, known := n.members.members[node]; !known {
-			delete(n.reg.claims, node)
+			n.reg.forgetClaimsOf(node)
 		}
 	}
 	for _, node := range sortedKeys(n.claimStreams) {

@@ -93,8 +93,8 @@ func (n *Node) registryQuiet(now Instant) bool {
 // digestMsg is anti-entropy's digest of this node's registry; a large
 // registry with writes in flight says so (Busy).
 func (n *Node) digestMsg() Message {
-	busy := len(n.reg.entries) > quietSyncAbove && !n.registryQuiet(n.now)
-	return Message{Kind: MsgDigest, Digest: n.reg.digest, Count: len(n.reg.entries), Epoch: n.reg.epochFloor, Busy: busy}
+	busy := n.reg.len() > quietSyncAbove && !n.registryQuiet(n.now)
+	return Message{Kind: MsgDigest, Digest: n.reg.digest, Count: n.reg.len(), Epoch: n.reg.epochFloor, Busy: busy}
 }
 
 // onDigest handles a peer's anti-entropy digest: a registry that differs
@@ -102,7 +102,7 @@ func (n *Node) digestMsg() Message {
 // between large registries with writes in flight, once quiet.
 func (n *Node) onDigest(m Message) {
 	n.raiseEpochFloor(m.Epoch)
-	if m.Digest == n.reg.digest && m.Count == len(n.reg.entries) {
+	if m.Digest == n.reg.digest && m.Count == n.reg.len() {
 		delete(n.quiet.waits, m.From)
 		return
 	}
@@ -124,7 +124,7 @@ func (n *Node) exchangeRegistry(p NodeID) {
 // writes in flight, and no earlier mismatch with m's sender has waited
 // maxDigestAnswerWait intervals.
 func (n *Node) digestAnswerWaits(m Message) bool {
-	if max(len(n.reg.entries), m.Count) <= quietSyncAbove {
+	if max(n.reg.len(), m.Count) <= quietSyncAbove {
 		return false
 	}
 	n.noteRegistryChange(n.now)

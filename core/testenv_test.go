@@ -252,7 +252,7 @@ func (e *testEnv) state(name NodeID) []string {
 	}
 	out := []string{fmt.Sprintf("%s view=%s synced=%v partitioned=%v leaving=%v left=%v", name,
 		e.d.value(reflect.ValueOf(n.View())), n.synced, n.quorum.partitioned, n.leaving, n.left)}
-	for _, id := range sortedChildKeys(n.reg.entries) {
+	for _, id := range n.reg.ids() {
 		out = append(out, fmt.Sprintf("%s entry %s", name, e.d.value(reflect.ValueOf(*n.reg.view(id, n.members.view, n.members.incarnation)))))
 	}
 	for _, c := range n.WhichChildrenLocal().Children {
