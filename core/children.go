@@ -240,8 +240,9 @@ func (b *outBatch) changed(id ChildID) {
 	if b.changedSet == nil {
 		b.changedSet = map[ChildID]struct{}{}
 	}
-	if _, ok := b.changedSet[id]; !ok {
-		b.changedSet[id] = struct{}{}
+	k := len(b.changedSet)
+	b.changedSet[id] = struct{}{}
+	if len(b.changedSet) > k { // new: one hash, not a lookup and an insert
 		b.changedIDs = append(b.changedIDs, id)
 	}
 }

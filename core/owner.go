@@ -345,11 +345,11 @@ func (n *Node) ownerStop(op *ownerOp, m Message, reason string) {
 	local := 0 // children this node runs: reconcile stops them in this input
 	for i, id := range m.IDs {
 		op.results[i].ID = id
-		if !n.reg.activeInto(&cur, id) {
+		var active bool
+		if active, op.results[i].Nodes, nodes = n.reg.stopping(&cur, nodes, id, &src); !active { // stopcost.go
 			op.results[i].Err = Code(ErrNotFound)
 			continue
 		}
-		op.results[i].Nodes, nodes = n.reg.appendReplicaNodes(nodes, id, &src)
 		if containsNode(op.results[i].Nodes, n.cfg.Name) {
 			local++
 		}

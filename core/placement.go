@@ -185,8 +185,9 @@ func (w *reconcileWork) markDirty(id ChildID) {
 	if w.dirtyIDs == nil {
 		w.dirtyIDs = map[ChildID]struct{}{}
 	}
-	if _, ok := w.dirtyIDs[id]; !ok {
-		w.dirtyIDs[id] = struct{}{}
+	k := len(w.dirtyIDs)
+	w.dirtyIDs[id] = struct{}{}
+	if len(w.dirtyIDs) > k { // new: one hash, not a lookup and an insert
 		w.dirtyOrder = append(w.dirtyOrder, id)
 	}
 	w.dirty = true
@@ -411,7 +412,7 @@ func (n *Node) hookChildrenRedistribution(before ringBefore, node NodeID, dir st
 }
 
 // activeRecord returns id's record and whether it is an entry that is
-// not a tombstone (activeInto without the entry copy).
+// not a tombstone (active without the entry copy).
 func (r *registry) activeRecord(id ChildID) (record, bool) {
 	rec, ok := r.rec(id)
 	return rec, ok && !rec.stopped

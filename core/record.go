@@ -46,11 +46,20 @@ type shapeTable struct {
 	refs  []int32
 	index map[shape]uint32
 	free  []uint32
+	// last is the shape interned last: a batch's writes (a stop's
+	// tombstones, a start's entries) share one, found by comparing it
+	// instead of hashing its four strings for the index.
+	last uint32
 }
 
 func (t *shapeTable) intern(s shape) uint32 {
+	if i := t.last; int(i) < len(t.list) && t.refs[i] > 0 && t.list[i] == s {
+		t.refs[i]++
+		return i
+	}
 	if i, ok := t.index[s]; ok {
 		t.refs[i]++
+		t.last = i
 		return i
 	}
 	if t.index == nil {
@@ -67,6 +76,7 @@ func (t *shapeTable) intern(s shape) uint32 {
 		t.refs = append(t.refs, 1)
 	}
 	t.index[s] = i
+	t.last = i
 	return i
 }
 

@@ -190,17 +190,6 @@ func (r *registry) isActive(id ChildID) bool {
 // len returns the number of entries, tombstones included.
 func (r *registry) len() int { return r.count }
 
-// activeInto is active without an allocation: it fills *dst with the
-// entry and reports whether it exists and is not a tombstone.
-func (r *registry) activeInto(dst *Entry, id ChildID) bool {
-	rec, ok := r.rec(id)
-	if !ok || rec.stopped {
-		return false
-	}
-	r.fill(dst, id, rec)
-	return true
-}
-
 // active returns a copy of the entry if it exists and is not a tombstone.
 func (r *registry) active(id ChildID) (*Entry, bool) {
 	rec, ok := r.rec(id)
