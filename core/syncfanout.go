@@ -12,7 +12,7 @@ import "slices"
 //
 // So a round goes to a bounded number of peers (Sync.FanOut with the
 // gossip strategy, as before), in rotation over the sorted peers starting
-// after the node itself: round r of every node reaches the r-th group of
+// after the node itself (with both strategies): round r of every node reaches the r-th group of
 // the peers that follow it, so every node also hears from about as many
 // peers per round as it sends to, and every peer gets the node's digest
 // and claims within AntiEntropyRounds rounds. With pub/sub the width is
@@ -62,12 +62,11 @@ func (n *Node) antiEntropyTargets(peers []NodeID) []NodeID {
 	if len(peers) <= w {
 		return peers
 	}
-	start := 0
-	if n.cfg.Sync.Kind != Gossip {
-		// Start after self, so rounds spread over the cluster instead of
-		// every node sending its first round to the same few peers.
-		start, _ = slices.BinarySearch(peers, n.cfg.Name)
-	}
+	// Start after self (with either strategy), so rounds spread over the
+	// cluster instead of every node sending its first round to the same
+	// few peers (the first of the sorted peers got every node's first
+	// gossip round: TestAntiEntropyRotationStartsAfterSelf).
+	start, _ := slices.BinarySearch(peers, n.cfg.Name)
 	pick := make([]NodeID, 0, w)
 	for i := 0; i < w; i++ {
 		pick = append(pick, peers[(start+n.gossipCursor+i)%len(peers)])

@@ -12,7 +12,13 @@ import (
 // the peers its digest went to.
 func antiEntropyRecipients(t *testing.T, size, rounds int) [][]NodeID {
 	t.Helper()
-	cfg := DefaultConfig(NodeID(fmt.Sprintf("m%03d", size/2)))
+	return antiEntropyRecipientsOf(t, DefaultConfig(NodeID(fmt.Sprintf("m%03d", size/2))), size, rounds)
+}
+
+// antiEntropyRecipientsOf is antiEntropyRecipients for a node of cfg,
+// whose name must be one of the size members.
+func antiEntropyRecipientsOf(t *testing.T, cfg Config, size, rounds int) [][]NodeID {
+	t.Helper()
 	n, err := NewNode(cfg, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -65,5 +71,42 @@ func TestAntiEntropyFanOut(t *testing.T) {
 			t.Errorf("%d nodes: first round went to %v, want the peers after the node first (%s)", size, got[0], after)
 		}
 		t.Logf("%d nodes: %d peers per round, every peer within %d rounds (%v at 15 s)", size, width, rounds, time.Duration(rounds)*cfg.Sync.Interval)
+	}
+}
+
+// With the gossip strategy too, a round goes to Sync.FanOut peers in
+// rotation starting after the node itself, so the nodes' first rounds
+// spread over the cluster (they all went to the first peers of the sorted
+// list), and every peer is reached within AntiEntropyRounds rounds.
+func TestAntiEntropyRotationStartsAfterSelf(t *testing.T) {
+	const size = 30
+	first := map[NodeID]int{} // how many nodes' first round reached each peer
+	for i := 0; i < size; i++ {
+		cfg := DefaultConfig(NodeID(fmt.Sprintf("m%03d", i)))
+		cfg.Sync.Kind, cfg.Sync.FanOut = Gossip, 3
+		rounds := AntiEntropyRounds(cfg, size-1)
+		got := antiEntropyRecipientsOf(t, cfg, size, rounds)
+		want := []NodeID{NodeID(fmt.Sprintf("m%03d", (i+1)%size)), NodeID(fmt.Sprintf("m%03d", (i+2)%size)), NodeID(fmt.Sprintf("m%03d", (i+3)%size))}
+		slices.Sort(want)
+		if !slices.Equal(got[0], want) {
+			t.Errorf("gossip node m%03d: first round to %v, want the 3 peers after it %v", i, got[0], want)
+		}
+		reached := map[NodeID]bool{}
+		for _, to := range got {
+			for _, p := range to {
+				reached[p] = true
+			}
+		}
+		if len(reached) != size-1 {
+			t.Errorf("gossip node m%03d: %d of %d peers reached within %d rounds", i, len(reached), size-1, rounds)
+		}
+		for _, p := range got[0] {
+			first[p]++
+		}
+	}
+	for p, c := range first {
+		if c != 3 {
+			t.Errorf("%s got %d nodes' first gossip round, want 3 (FanOut): rounds must spread", p, c)
+		}
 	}
 }
