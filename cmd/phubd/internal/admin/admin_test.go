@@ -70,7 +70,7 @@ func newCluster(t *testing.T, n int, tweak func(*core.Config)) []*testNode {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := New(Options{Hub: h, Core: cfg, Token: token, Logger: quiet(),
+		s, err := New(Options{Hub: h, Core: cfg, Token: token, Logger: quiet(), Counter: counters.Info,
 			Traffic: func() (map[string]uint64, map[string]uint64, uint64) {
 				return map[string]uint64{"heartbeat": 3}, map[string]uint64{"heartbeat": 2}, 1
 			}})

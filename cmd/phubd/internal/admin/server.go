@@ -22,6 +22,7 @@ import (
 
 	"github.com/phub/phub"
 	"github.com/phub/phub/core"
+	"github.com/phub/phub/kinds"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -42,6 +43,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Traffic, if set, feeds the message counters of /metrics.
 	Traffic Traffic
+	// Counter, if set, answers GET /v1/counters/{id} (counters.go).
+	Counter func(core.ChildID) (kinds.CounterInfo, bool)
 }
 
 // Server is the admin API's http.Handler.
@@ -54,6 +57,8 @@ type Server struct {
 	metrics *metrics
 	events  *journal
 	ui      *ui
+	// counterInfo answers GET /v1/counters/{id} (Options.Counter).
+	counterInfo func(core.ChildID) (kinds.CounterInfo, bool)
 	// closing is closed by CloseStreams.
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -69,7 +74,7 @@ func New(opts Options) (*Server, error) {
 		opts.Logger = slog.Default()
 	}
 	s := &Server{hub: opts.Hub, core: opts.Core, token: []byte(opts.Token), log: opts.Logger, mux: http.NewServeMux(),
-		closing: make(chan struct{})}
+		closing: make(chan struct{}), counterInfo: opts.Counter}
 	m, err := newMetrics(opts.Hub, opts.Traffic)
 	if err != nil {
 		return nil, err
@@ -92,6 +97,7 @@ func New(opts Options) (*Server, error) {
 	s.mux.HandleFunc("POST /v1/nodes/{node}/cordon", s.auth(s.cordon(true)))
 	s.mux.HandleFunc("POST /v1/nodes/{node}/uncordon", s.auth(s.cordon(false)))
 	s.mux.HandleFunc("GET /v1/ring", s.auth(s.ring))
+	s.mux.HandleFunc("GET /v1/counters/{id}", s.auth(s.counter))
 	s.mux.HandleFunc("GET "+adminapi.PathHealth, s.health)
 	s.mux.HandleFunc("GET "+adminapi.PathHealthLive, s.live)
 	s.mux.HandleFunc("GET "+adminapi.PathHealthReady, s.ready)

@@ -157,7 +157,7 @@ func Start(cfg config.Config, log *slog.Logger, res seeds.Resolver, opts ...Opti
 	n := &Node{Hub: hub, Counters: counters, PeerAddr: advertise, seeds: st, log: log, migration: cc.Migration,
 		guard: fence.guard, leaseFile: fence.file}
 	if cfg.AdminAddr != "" {
-		srv, err := admin.New(admin.Options{Hub: hub, Core: cc, Token: token, Logger: log, Traffic: st.Counts})
+		srv, err := admin.New(admin.Options{Hub: hub, Core: cc, Token: token, Logger: log, Traffic: st.Counts, Counter: counters.Info})
 		if err != nil {
 			n.closeHub(context.Background())
 			return nil, err
