@@ -49,6 +49,25 @@ func (n *Node) placeable(ns []NodeID) []NodeID {
 	return out
 }
 
+// clearCordonedIfNone clears anyCordoned when no member of the table
+// holds a cordon flag, so setRingFromView takes its fast path again.
+// Every path that sets a flag sets anyCordoned (membership.heard,
+// setOwnCordon), and a member enters the table uncordoned (merge) or
+// through heard, so anyCordoned=false keeps meaning "no member is
+// cordoned". It walks the records only while anyCordoned is set, when
+// placeable's lookup per member costs as much.
+func (m *membership) clearCordonedIfNone() {
+	if !m.anyCordoned {
+		return
+	}
+	for _, s := range m.states {
+		if s.Cordoned {
+			return
+		}
+	}
+	m.anyCordoned = false
+}
+
 // Cordoned returns the alive members that are cordoned, sorted.
 func (n *Node) Cordoned() []NodeID {
 	var out []NodeID

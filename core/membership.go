@@ -28,8 +28,9 @@ type membership struct {
 	// probed: the SWIM detector (swim.go) declares members down; silence
 	// alone does not.
 	probed bool
-	// anyCordoned: some member's cordon flag has been set since the
-	// table was created (sticky; setRingFromView).
+	// anyCordoned: some member's cordon flag may be set; false means
+	// none is (set with any flag, cleared by clearCordonedIfNone;
+	// setRingFromView).
 	anyCordoned bool
 	// delta: what changed since the view, the digest and the expiry
 	// bound were last derived (membership_delta.go).

@@ -34,9 +34,13 @@ func (r *ring) setSorted(nodes []NodeID) {
 }
 
 // setRingFromView makes the ring's nodes the placeable members of the
-// view. Until some member has been cordoned every member of the view is
-// placeable, and the view is taken as it is (no lookup per member).
+// view. While no member is cordoned every member of the view is
+// placeable, and the view is taken as it is (no lookup per member). The
+// fast path comes back once no member of the table holds a cordon flag
+// any more (the last uncordon, or the last cordoned member restarted or
+// forgotten): clearCordonedIfNone.
 func (n *Node) setRingFromView() {
+	n.members.clearCordonedIfNone() // cordon.go
 	if !n.members.anyCordoned {
 		n.ring.setSorted(n.members.view)
 		return
