@@ -232,6 +232,7 @@ type outBatch struct {
 	changedIDs []ChildID
 	inserts    map[NodeID][]ChildID
 	removes    map[NodeID][]ChildID
+	run        claimRun    // the latest claims of one node and kind, not in inserts/removes yet
 	views      viewSources // the flush's view inputs (viewsources.go)
 	idSlab     []ChildID   // backs one-id hook lists (oneID, changes.go)
 }
@@ -247,7 +248,29 @@ func (b *outBatch) changed(id ChildID) {
 	}
 }
 
+// claimRun is a run of claim changes of one node and kind (a start or
+// stop of many children changes one node's claims in a row): their ids
+// are appended here and put in the batch's map when the run ends, so a
+// claim change costs an append instead of a lookup and an assignment.
+type claimRun struct {
+	on       bool
+	node     NodeID
+	inserted bool
+	ids      []ChildID
+}
+
 func (b *outBatch) claim(node NodeID, id ChildID, inserted bool) {
+	if r := &b.run; r.on && r.node == node && r.inserted == inserted {
+		r.ids = append(r.ids, id)
+		return
+	}
+	b.endRun()
+	m := b.claimMap(inserted)
+	b.run = claimRun{on: true, node: node, inserted: inserted, ids: append(m[node], id)}
+}
+
+// claimMap returns the batch's inserts or removes, made if nil.
+func (b *outBatch) claimMap(inserted bool) map[NodeID][]ChildID {
 	m := &b.removes
 	if inserted {
 		m = &b.inserts
@@ -255,12 +278,22 @@ func (b *outBatch) claim(node NodeID, id ChildID, inserted bool) {
 	if *m == nil {
 		*m = map[NodeID][]ChildID{}
 	}
-	(*m)[node] = append((*m)[node], id)
+	return *m
+}
+
+// endRun puts the current run of claim changes, if any, in the batch's
+// map.
+func (b *outBatch) endRun() {
+	if r := &b.run; r.on {
+		b.claimMap(r.inserted)[r.node] = r.ids
+		b.run = claimRun{}
+	}
 }
 
 // flushBatch emits the coalesced changes and hooks.
 func (n *Node) flushBatch() {
 	b := &n.batch
+	b.endRun()
 	if !n.cfg.OmitRegistryChanges {
 		// Sized once: Ready hands the slice out, so it grows from empty
 		// in every batch, and a start's batches change thousands of ids.

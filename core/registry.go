@@ -118,7 +118,7 @@ func (r *registry) put(e *Entry) bool {
 		r.sorted = nil
 		r.count++
 		if !known {
-			i = r.slotFor(id)
+			i = r.newSlot(id) // slots.go
 		}
 	}
 	e.Replicas = nil

@@ -133,6 +133,12 @@ func (r *registry) slotFor(id ChildID) uint32 {
 	if i, ok := r.index[id]; ok {
 		return i
 	}
+	return r.newSlot(id)
+}
+
+// newSlot adds an empty slot for id, which has none, and returns its
+// number.
+func (r *registry) newSlot(id ChildID) uint32 {
 	var i uint32
 	if k := len(r.freeSlots); k > 0 {
 		i = r.freeSlots[k-1]
