@@ -92,6 +92,7 @@
 //	syncdigest.go  digest-only full syncs to peers whose registry already matches
 //	syncfanout.go  anti-entropy's round goes to a bounded number of peers in rotation
 //	syncquiet.go   a large registry answers a mismatching digest once no writes are in flight (bounded)
+//	syncround.go   the periodic round reconciles a rotating quarter of the children, not all
 //	syncwelcome.go the welcome carries the joiner's one full sync, applied before its members
 //	claimbatch.go  one claim change per child in a claims message (the last)
 //	claimsapply.go a full claim list that repeats what is known: no retraction search, no reconcile

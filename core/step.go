@@ -182,7 +182,7 @@ func (n *Node) Tick(now Instant) {
 		n.lastSync = now
 		n.antiEntropy()
 		n.collectGarbage()
-		n.dirtyAll, n.dirty = true, true
+		n.sweepPlacement() // a slice of the children per round, not all (syncround.go)
 	}
 	n.answerWaitingDigests(now) // syncquiet.go
 	n.retryRequests()
