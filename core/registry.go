@@ -26,7 +26,7 @@ type registry struct {
 	// nodes names the claiming nodes; more holds the claims of an id
 	// beyond its slot's inline one (slots.go).
 	nodes nodeTable
-	more  map[ChildID][]nodeClaim
+	more  map[ChildID]extraClaims
 	// removed remembers, per node, the claims version at which a claim was
 	// retracted, so an older message cannot re-add it; cleared by each
 	// full list (which supersedes older retractions), hence bounded.
@@ -44,7 +44,7 @@ type registry struct {
 }
 
 func newRegistry() *registry {
-	return &registry{index: map[ChildID]uint32{}, rare: map[ChildID]*rareFields{}, more: map[ChildID][]nodeClaim{}, removed: map[NodeID]map[ChildID]uint64{}}
+	return &registry{index: map[ChildID]uint32{}, rare: map[ChildID]*rareFields{}, more: map[ChildID]extraClaims{}, removed: map[NodeID]map[ChildID]uint64{}}
 }
 
 // newer reports whether a supersedes b.
@@ -228,10 +228,9 @@ func (r *registry) claimIn(s *slot, id ChildID, node NodeID) (heldClaim, bool) {
 		return s.inline(), true
 	}
 	if s.more {
-		for _, c := range r.more[id] {
-			if r.nodes.names[c.node] == node {
-				return c.held, true
-			}
+		x := r.more[id]
+		if k := x.find(&r.nodes, node); k >= 0 {
+			return x.at(k).held, true
 		}
 	}
 	return heldClaim{}, false
@@ -252,14 +251,20 @@ func (r *registry) setClaim(node NodeID, c Claim) {
 		s.setInline(h)
 		return
 	}
-	list := r.more[c.ID]
-	for k := range list {
-		if r.nodes.names[list[k].node] == node {
-			list[k].held = h
-			return
-		}
+	x, ok := r.more[c.ID]
+	k := -1
+	if ok {
+		k = x.find(&r.nodes, node)
 	}
-	r.more[c.ID] = append(list, nodeClaim{node: r.nodes.hold(node), held: h})
+	switch {
+	case k >= 0:
+		x.at(k).held = h
+	case ok:
+		x.rest = append(x.rest, nodeClaim{node: r.nodes.hold(node), held: h})
+	default:
+		x.one = nodeClaim{node: r.nodes.hold(node), held: h}
+	}
+	r.more[c.ID] = x
 	s.more = true
 }
 
@@ -273,10 +278,11 @@ func (r *registry) dropClaim(node NodeID, id ChildID) bool {
 	if s.holder != 0 && r.nodes.names[s.holder-1] == node {
 		r.nodes.release(s.holder - 1)
 		if s.more { // another node's claim moves inline
-			list := r.more[id]
-			s.holder = list[0].node + 1
-			s.setInline(list[0].held)
-			r.setMore(s, id, list[1:])
+			x := r.more[id]
+			s.holder = x.one.node + 1
+			s.setInline(x.one.held)
+			y, left := x.without(0)
+			r.setMore(s, id, y, left)
 		} else {
 			s.holder = 0
 			s.setInline(heldClaim{})
@@ -287,26 +293,26 @@ func (r *registry) dropClaim(node NodeID, id ChildID) bool {
 	if !s.more {
 		return false
 	}
-	list := r.more[id]
-	for k := range list {
-		if r.nodes.names[list[k].node] == node {
-			r.nodes.release(list[k].node)
-			r.setMore(s, id, append(list[:k:k], list[k+1:]...))
-			return true
-		}
+	x := r.more[id]
+	k := x.find(&r.nodes, node)
+	if k < 0 {
+		return false
 	}
-	return false
+	r.nodes.release(x.at(k).node)
+	y, left := x.without(k)
+	r.setMore(s, id, y, left)
+	return true
 }
 
-// setMore stores list as the claims of id beyond its slot s's inline
-// one.
-func (r *registry) setMore(s *slot, id ChildID, list []nodeClaim) {
-	if len(list) == 0 {
+// setMore stores x as the claims of id beyond its slot s's inline one,
+// or none if !left (x.without's results).
+func (r *registry) setMore(s *slot, id ChildID, x extraClaims, left bool) {
+	if !left {
 		delete(r.more, id)
 		s.more = false
 		return
 	}
-	r.more[id] = list
+	r.more[id] = x
 }
 
 // claimCount returns the number of claims node holds.

@@ -49,6 +49,55 @@ type nodeClaim struct {
 	held heldClaim
 }
 
+// extraClaims are an id's claims beyond its slot's inline one, stored in
+// registry.more only while there is one at least: the first in the value
+// itself (a second holder, replication's common case, costs no
+// allocation), any further ones in rest.
+type extraClaims struct {
+	one  nodeClaim
+	rest []nodeClaim
+}
+
+// n returns the number of claims x, a value stored in registry.more,
+// holds.
+func (x *extraClaims) n() int { return 1 + len(x.rest) }
+
+// at returns the k-th claim of x (0: one).
+func (x *extraClaims) at(k int) *nodeClaim {
+	if k == 0 {
+		return &x.one
+	}
+	return &x.rest[k-1]
+}
+
+// find returns the position of node's claim in x, -1 if none.
+func (x *extraClaims) find(t *nodeTable, node NodeID) int {
+	for k := range x.n() {
+		if t.names[x.at(k).node] == node {
+			return k
+		}
+	}
+	return -1
+}
+
+// without returns x less its k-th claim and whether any claim is left;
+// x's rest is not written.
+func (x *extraClaims) without(k int) (extraClaims, bool) {
+	if len(x.rest) == 0 {
+		return extraClaims{}, false
+	}
+	y := extraClaims{one: x.one}
+	if k == 0 {
+		y.one = x.rest[0]
+		k = 1
+	}
+	y.rest = append(x.rest[:k-1:k-1], x.rest[k:]...)
+	if len(y.rest) == 0 {
+		y.rest = nil
+	}
+	return y, true
+}
+
 // nodeTable interns the names of the nodes that hold claims, with the
 // number of claims each holds; a node that holds none any more is
 // forgotten and its index reused, so the table stays bounded by the
@@ -241,12 +290,13 @@ func (r *registry) slotsInvariant() error {
 		if s.holder != 0 {
 			hold(id, s.holder-1)
 		}
-		list, ok := r.more[id]
-		if ok != s.more || (ok && (len(list) == 0 || s.holder == 0)) {
-			return fmt.Errorf("registry slot of %q marks more claims %v, holds %d (inline holder %d)", id, s.more, len(list), s.holder)
+		x, ok := r.more[id]
+		if ok != s.more || (ok && s.holder == 0) {
+			return fmt.Errorf("registry slot of %q marks more claims %v, holds them %v (inline holder %d)", id, s.more, ok, s.holder)
 		}
 		if ok {
 			more++
+			list := append([]nodeClaim{x.one}, x.rest...)
 			for k, c := range list {
 				hold(id, c.node)
 				if c.node+1 == s.holder || slices.ContainsFunc(list[:k], func(d nodeClaim) bool { return d.node == c.node }) {
