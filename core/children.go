@@ -119,6 +119,7 @@ func (n *Node) ChildEvent(now Instant, ev ChildEvent) {
 	switch ev.Kind {
 	case ChildStarted:
 		c.status = childRunning
+		n.ackOnStart(c) // migration.go
 		n.hook(HookProcessStartups, n.cfg.Name, n.batch.oneID(ev.ID), "")
 		n.ownerStartReport(ev.ID, nil, "")
 		if n.cfg.Redundancy.Signal != SignalNone && n.factor() != 1 {

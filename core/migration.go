@@ -6,9 +6,12 @@ import "slices"
 // the new holder starts its instance first; this node then (with Handover)
 // asks the old instance for its state and sends it to the new holder,
 // retransmitting every RetryInterval until the receiver acknowledges it
-// (on receipt, or once the new instance confirmed it with
-// ConfirmHandover). Only then does the old instance stop. Retention bounds
-// every wait: when it passes, the old instance is stopped regardless.
+// (once the state is given to a new instance that runs — one still
+// starting gets it at once and the acknowledgement when it reports
+// running, ackOnStart — or once the new instance confirmed it with
+// ConfirmHandover). Only then does the old instance stop, so it stops
+// only after the new one runs. Retention bounds every wait: when it
+// passes, the old instance is stopped regardless.
 // Without Handover the old instance stops as soon as the new holder
 // claims the child (ProcessHub never stops it; NOTES.md §6 quirk 1).
 // A graceful leave hands every child's state over the same way, to the
@@ -30,6 +33,11 @@ type migrations struct {
 	stash map[ChildID]stashed
 	// confirmTo remembers which handover awaits a confirmation.
 	confirmTo map[ChildID]handoverKey
+	// ackOnRun remembers a hot-swap handover delivered to a local
+	// instance that was still starting: it is acknowledged once that
+	// instance runs (ackOnStart), so the sender's instance, which stops
+	// on the acknowledgement, stops only after the new one runs.
+	ackOnRun map[ChildID]runAck
 	// delivered remembers, per child, the handovers (sending instance
 	// and its epoch) whose state was delivered to the local instance, so
 	// retransmissions are only acked. Duplicates of one child at one
@@ -65,6 +73,12 @@ func keyOf(m Message) handoverKey {
 // delivered once more, never lost).
 const maxDeliveredPerChild = 8
 
+// runAck is a handover acknowledgement held until instance runs.
+type runAck struct {
+	key      handoverKey
+	instance uint64
+}
+
 type stashed struct {
 	state   []byte
 	expires Instant
@@ -75,7 +89,7 @@ type stashed struct {
 const maxStash = 100000
 
 func newMigrations() *migrations {
-	return &migrations{stash: map[ChildID]stashed{}, confirmTo: map[ChildID]handoverKey{}, delivered: map[ChildID][]handoverKey{}, active: map[ChildID]struct{}{}}
+	return &migrations{stash: map[ChildID]stashed{}, confirmTo: map[ChildID]handoverKey{}, ackOnRun: map[ChildID]runAck{}, delivered: map[ChildID][]handoverKey{}, active: map[ChildID]struct{}{}}
 }
 
 // takeStash returns the state stashed for id (nil if none) and counts
@@ -153,7 +167,8 @@ func (n *Node) onHandover(m Message) {
 			dedup = handoverKey{epoch: m.Epoch}
 		}
 		if slices.Contains(n.migr.delivered[id], dedup) {
-			if _, waiting := n.migr.confirmTo[id]; !waiting {
+			_, starting := n.migr.ackOnRun[id]
+			if _, waiting := n.migr.confirmTo[id]; !waiting && !starting {
 				n.queueAck(m.From, id, key) // a retransmission: delivered already
 			}
 			return
@@ -169,6 +184,13 @@ func (n *Node) onHandover(m Message) {
 		}
 		if n.cfg.Migration.ConfirmHandover && !m.Full {
 			n.migr.confirmTo[id] = key
+			return
+		}
+		if c.status == childStarting && !m.Full {
+			// The sender stops its instance on the acknowledgement:
+			// acknowledged once ours runs (ackOnStart), Retention
+			// bounding the wait as before.
+			n.migr.ackOnRun[id] = runAck{key: key, instance: c.instance}
 			return
 		}
 	default:
@@ -203,6 +225,22 @@ func (n *Node) onHandoverConfirmed(ev ChildEvent) {
 	}
 	delete(n.migr.confirmTo, ev.ID)
 	n.queueAck(k.from, ev.ID, k)
+}
+
+// ackOnStart acknowledges the hot-swap handover held for id's local
+// instance (ackOnRun) now that the instance runs. A handover held for an
+// earlier instance that never ran is dropped: its state went with that
+// instance, so its sender must not stop on an acknowledgement; it hands
+// the state on again or stops at Retention.
+func (n *Node) ackOnStart(c *localChild) {
+	a, ok := n.migr.ackOnRun[c.spec.ID]
+	if !ok {
+		return
+	}
+	delete(n.migr.ackOnRun, c.spec.ID)
+	if a.instance == c.instance {
+		n.queueAck(a.key.from, c.spec.ID, a.key)
+	}
 }
 
 // onHandoverAck completes a handover: the old instance stops (a leaving
@@ -265,6 +303,11 @@ func (n *Node) tickMigrations() {
 	for id := range n.migr.delivered {
 		if _, running := n.local[id]; !running {
 			delete(n.migr.delivered, id)
+		}
+	}
+	for id, a := range n.migr.ackOnRun {
+		if c, ok := n.local[id]; !ok || c.instance != a.instance {
+			delete(n.migr.ackOnRun, id)
 		}
 	}
 }
