@@ -62,15 +62,17 @@ type Stats struct {
 	QueuedParts int
 	// DigestAnswersWaited counts mismatching digests left unanswered while
 	// writes were in flight, DigestAnswersForced the waits that reached
-	// their bound (syncquiet.go; not tables: they grow).
-	DigestAnswersWaited, DigestAnswersForced int
+	// their bound, DigestExchanges the registries sent whole in answer to
+	// a mismatching digest, forced ones included (syncquiet.go; not
+	// tables: they grow).
+	DigestAnswersWaited, DigestAnswersForced, DigestExchanges int
 }
 
 // Stats returns the current table sizes.
 func (n *Node) Stats() Stats {
 	s := Stats{Entries: n.reg.live, Tombstones: n.reg.len() - n.reg.live, Members: len(n.members.members),
 		Local: len(n.local), Pending: len(n.pending.reqs), OwnerOps: len(n.repl.ops), Done: len(n.repl.done),
-		Stash: len(n.migr.stash), GossipRefs: len(n.gossip.seen), Assemblies: len(n.parts.open), Sent: n.sent, QueuedParts: n.queuedParts(), DigestAnswersWaited: n.quiet.deferred, DigestAnswersForced: n.quiet.forced}
+		Stash: len(n.migr.stash), GossipRefs: len(n.gossip.seen), Assemblies: len(n.parts.open), Sent: n.sent, QueuedParts: n.queuedParts(), DigestAnswersWaited: n.quiet.deferred, DigestAnswersForced: n.quiet.forced, DigestExchanges: n.quiet.exchanges}
 	s.Claims = n.reg.totalClaims()
 	return s
 }

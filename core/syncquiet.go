@@ -53,8 +53,10 @@ type syncQuiet struct {
 	changedAt Instant
 	waits     map[NodeID]*digestWait
 	// deferred counts mismatching digests left unanswered for a while,
-	// forced the waits that reached maxDigestAnswerWait (Stats).
-	deferred, forced int
+	// forced the waits that reached maxDigestAnswerWait, exchanges the
+	// registries sent whole for a digest, at once or after a wait
+	// (Stats).
+	deferred, forced, exchanges int
 }
 
 // digestWait is a peer's mismatching digest not answered yet.
@@ -114,6 +116,7 @@ func (n *Node) onDigest(m Message) {
 
 // exchangeRegistry sends p this node's registry and asks for p's.
 func (n *Node) exchangeRegistry(p NodeID) {
+	n.quiet.exchanges++
 	delete(n.quiet.waits, p)
 	n.sendEntries(p, false)
 	n.send(p, n.syncRequest())

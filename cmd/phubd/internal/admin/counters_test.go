@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -34,4 +35,18 @@ func TestCounterInfo(t *testing.T) {
 	expect(t, st, body, http.StatusNotFound, `"not_found"`)
 	st, body = call(t, n, "GET", "/v1/counters/a%01b", "")
 	expect(t, st, body, http.StatusBadRequest, "control character")
+}
+
+// TestDigestMetrics: /metrics carries the anti-entropy wait's counters
+// (core Stats' DigestAnswersWaited, DigestAnswersForced, DigestExchanges),
+// at 0 on a lone node that never got a digest. e2e's
+// TestDigestAnswerWaitsDuringABurst reads them move on real processes.
+func TestDigestMetrics(t *testing.T) {
+	n := newCluster(t, 1, nil)[0]
+	st, body := call(t, n, "GET", "/metrics", "")
+	for _, name := range []string{"phub_digest_answers_waited_total", "phub_digest_answers_forced_total", "phub_digest_exchanges_total"} {
+		if st != http.StatusOK || !strings.Contains(body, "\n"+name+" 0\n") {
+			t.Errorf("/metrics (%d) has no %q at 0", st, name)
+		}
+	}
 }

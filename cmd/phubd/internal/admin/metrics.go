@@ -62,6 +62,9 @@ var (
 	descSent        = prometheus.NewDesc("phub_messages_sent_total", "Peer messages queued for sending, by message kind.", []string{"kind"}, nil)
 	descReceived    = prometheus.NewDesc("phub_messages_received_total", "Peer messages received, by message kind.", []string{"kind"}, nil)
 	descSendErrors  = prometheus.NewDesc("phub_send_errors_total", "Peer messages the transport refused (unknown peer, full queue).", nil, nil)
+	descDigestWait  = prometheus.NewDesc("phub_digest_answers_waited_total", "Mismatching anti-entropy digests whose answer, the whole registry, waited because a large registry had writes in flight (core/syncquiet.go).", nil, nil)
+	descDigestForce = prometheus.NewDesc("phub_digest_answers_forced_total", "Waiting digest answers sent because the wait reached its bound (4 sync intervals).", nil, nil)
+	descDigestSent  = prometheus.NewDesc("phub_digest_exchanges_total", "Registries sent whole in answer to a mismatching digest, at once or after a wait (forced ones included).", nil, nil)
 	descUnsendable  = prometheus.NewDesc("phub_messages_unsendable_total", "Peer messages that cannot be sent at all (frame over the transport's limit, not encodable, invalid); each is also logged at error level.", nil, nil)
 )
 
@@ -72,7 +75,8 @@ type hubCollector struct {
 
 func (c *hubCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descLocal, descByNode, descEntries, descTombstones, descTable,
-		descMembers, descPartitioned, descDropped, descSent, descReceived, descSendErrors, descUnsendable} {
+		descMembers, descPartitioned, descDropped, descSent, descReceived, descSendErrors, descUnsendable,
+		descDigestWait, descDigestForce, descDigestSent} {
 		ch <- d
 	}
 }
@@ -123,6 +127,9 @@ func (c *hubCollector) Collect(ch chan<- prometheus.Metric) {
 			"pending": st.Pending, "owner_ops": st.OwnerOps, "done": st.Done, "stash": st.Stash, "gossip_refs": st.GossipRefs, "assemblies": st.Assemblies} {
 			gauge(descTable, float64(v), name)
 		}
+		counter(descDigestWait, float64(st.DigestAnswersWaited))
+		counter(descDigestForce, float64(st.DigestAnswersForced))
+		counter(descDigestSent, float64(st.DigestExchanges))
 	}
 	if c.traffic != nil {
 		sent, recv, errs := c.traffic()
