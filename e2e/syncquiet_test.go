@@ -16,11 +16,6 @@ import (
 	"github.com/phub/phub/e2e/internal/loadwait"
 )
 
-// syncQuietAbove is core's quietSyncAbove: the registry size above which
-// a mismatching digest's answer (the whole registry) waits while writes
-// are in flight (core/syncquiet.go).
-const syncQuietAbove = 1 << 14
-
 // syncQuietInterval is the test cluster's anti-entropy period: short, so
 // that several rounds fall inside the burst.
 const syncQuietInterval = 200 * time.Millisecond
@@ -44,6 +39,7 @@ func TestDigestAnswerWaitsDuringABurst(t *testing.T) {
 	if testing.Short() {
 		t.Skip("e2e: starts real processes")
 	}
+	// before is above core's quietSyncAbove (16,384 entries).
 	const before, burst = 17000, 8000
 	await := loadwait.Scale(60 * time.Second)
 	c := &cluster{t: t, bin: buildPhubd(t), dir: t.TempDir(), http: &http.Client{Timeout: await + 30*time.Second}}
