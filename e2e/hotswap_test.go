@@ -62,18 +62,32 @@ type counterInfo struct {
 // ran). Before core acknowledged a handover only once the new instance
 // runs (migration.go, ackOnStart), 3 runs of 3 failed: old processes
 // stopped 5-20 ms before their replacements were ready.
+//
+// The confirm variant runs the same with ConfirmHandover: a counter
+// confirms the state it got, so its old instance stops then; an exec
+// child confirms nothing, so its old process stops at the retention.
 func TestHotSwapHandoverBetweenProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("e2e: starts real processes")
 	}
+	bin := buildPhubd(t)
+	t.Run("handover", func(t *testing.T) { testHotSwap(t, bin, false) })
+	t.Run("confirm", func(t *testing.T) { testHotSwap(t, bin, true) })
+}
+
+func testHotSwap(t *testing.T, bin string, confirm bool) {
 	const counters, execs = 120, 24
 	await := loadwait.Scale(20 * time.Second)
-	c := &cluster{t: t, bin: buildPhubd(t), dir: t.TempDir(), http: &http.Client{Timeout: await + 10*time.Second}}
+	c := &cluster{t: t, bin: bin, dir: t.TempDir(), http: &http.Client{Timeout: await + 10*time.Second}}
 	mark := fmt.Sprintf("hotswap-%d-%d", os.Getpid(), time.Now().UnixNano())
 	newProc := func(name string) *proc {
-		return &proc{name: name, extra: append(loadScaledDetection(), "--migration", "hot_swap", "--migration-handover",
+		extra := append(loadScaledDetection(), "--migration", "hot_swap", "--migration-handover",
 			"--migration-retention", hotSwapRetention.String(), "--exec-grace", "10s",
-			"--exec-log-dir", filepath.Join(c.dir, "logs-"+name))}
+			"--exec-log-dir", filepath.Join(c.dir, "logs-"+name))
+		if confirm {
+			extra = append(extra, "--migration-confirm")
+		}
+		return &proc{name: name, extra: extra}
 	}
 	for i := 1; i <= 3; i++ {
 		c.procs = append(c.procs, newProc(fmt.Sprintf("node-%d", i)))
