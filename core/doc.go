@@ -89,10 +89,11 @@
 //	sync.go        propagation (pubsub, gossip), anti-entropy, full syncs
 //	syncask.go     asking peers again for a full sync that has not come (a retry, a RetryInterval on)
 //	syncgap.go     lost claim deltas: counted per sender, a hole asks for the full claim list
+//	claimsdigest.go anti-entropy sends a claims digest (deltas, count, hash), not the full list; a mismatch asks for it
 //	syncdigest.go  digest-only full syncs to peers whose registry already matches
 //	syncfanout.go  anti-entropy's round goes to a bounded number of peers in rotation
 //	syncquiet.go   a large registry answers a mismatching digest once no writes are in flight (bounded)
-//	syncround.go   the periodic round reconciles a rotating quarter of the children, not all
+//	syncround.go   the periodic round reconciles one of 4 hash buckets of the children in turn, not all
 //	syncwelcome.go the welcome carries the joiner's one full sync, applied before its members
 //	claimbatch.go  one claim change per child in a claims message (the last)
 //	claimsapply.go a full claim list that repeats what is known: no retraction search, no reconcile

@@ -60,7 +60,7 @@ func (n *Node) checkInvariantsPaced() {
 // (the simulator and the testdata runner set it). It costs
 // O(entries + local + pending) per call.
 func (n *Node) CheckInvariants() error {
-	for _, check := range []func() error{n.registryInvariant, n.claimsInvariant, n.pendingInvariant, n.dirtyInvariant, n.cheapInvariants, n.strictDeadlineInvariant} {
+	for _, check := range []func() error{n.registryInvariant, n.claimsInvariant, n.pendingInvariant, n.dirtyInvariant, n.cheapInvariants, n.strictDeadlineInvariant, n.claimSumsInvariant} {
 		if err := check(); err != nil {
 			return n.invariantError(err)
 		}

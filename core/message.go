@@ -206,6 +206,13 @@ type Message struct {
 	// Busy: in a MsgDigest, the sender's large registry has writes in
 	// flight, so a mismatch is answered once quiet (syncquiet.go).
 	Busy bool `json:"busy,omitempty"`
+	// ClaimDeltas, ClaimsLen and ClaimsHash: in a MsgDigest, the
+	// sender's claims digest — the claim deltas it had sent, how many
+	// claims it held and the sum of their hashes at that point
+	// (claimsdigest.go).
+	ClaimDeltas int    `json:"claimDeltas,omitempty"`
+	ClaimsLen   int    `json:"claimsLen,omitempty"`
+	ClaimsHash  uint64 `json:"claimsHash,omitempty"`
 }
 
 // HandoverItem is one child's handover in a MsgHandover, or the
@@ -235,6 +242,9 @@ func (m *Message) Validate(maxBatch int) error {
 		if m.Parts < 2 || m.Parts > maxParts || m.Part < 0 || m.Part >= m.Parts || m.PartOf == 0 {
 			return fmt.Errorf("message %s: part %d of %d (of %d) is out of range", m.Kind, m.Part, m.Parts, m.PartOf)
 		}
+	}
+	if m.ClaimDeltas < 0 || m.ClaimsLen < 0 {
+		return fmt.Errorf("message %s: claims digest of %d deltas and %d claims", m.Kind, m.ClaimDeltas, m.ClaimsLen)
 	}
 	if len(m.Err) > maxErrCodeBytes {
 		return fmt.Errorf("message %s: error code of %d bytes", m.Kind, len(m.Err))

@@ -126,6 +126,7 @@ func (n *Node) send(to NodeID, m Message) {
 	m.Hub = n.cfg.HubID
 	m.From = n.cfg.Name
 	m.Inc = n.cfg.Incarnation
+	n.countClaims(&m)          // claimsdigest.go
 	if n.cfg.Limits.fits(&m) { // chunks.go: most messages, no parts slice
 		n.out.Messages = append(n.out.Messages, Envelope{To: to, Msg: m})
 		return

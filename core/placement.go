@@ -20,9 +20,10 @@ type reconcileWork struct {
 	spareOrder []ChildID
 	plBuf      []NodeID // buffer of placementScratch, reused per child
 	plPrev     []NodeID // buffer of hookChildrenRedistribution's old placements
-	// sweepFrom is where the periodic round's sweep goes on: the first
-	// id of its next slice ("" from the start; syncround.go).
-	sweepFrom ChildID
+	// sweepRound numbers the periodic round's sweeps, sweepBuf is the
+	// sweep's reused buffer (syncround.go).
+	sweepRound int
+	sweepBuf   []sweepItem
 }
 
 // factor returns the effective replication factor for the current view.

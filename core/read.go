@@ -66,13 +66,20 @@ type Stats struct {
 	// a mismatching digest, forced ones included (syncquiet.go; not
 	// tables: they grow).
 	DigestAnswersWaited, DigestAnswersForced, DigestExchanges int
+	// ClaimsSent counts the claims of every claim message sent since boot
+	// (per receiver: deltas, full lists, gossip forwards), FullClaimLists
+	// the full claim lists among them, ClaimDigestMismatches the peers'
+	// claims digests that differed from their claims here
+	// (claimsdigest.go; not tables: they grow).
+	ClaimsSent, FullClaimLists, ClaimDigestMismatches int
 }
 
 // Stats returns the current table sizes.
 func (n *Node) Stats() Stats {
 	s := Stats{Entries: n.reg.live, Tombstones: n.reg.len() - n.reg.live, Members: len(n.members.members),
 		Local: len(n.local), Pending: len(n.pending.reqs), OwnerOps: len(n.repl.ops), Done: len(n.repl.done),
-		Stash: len(n.migr.stash), GossipRefs: len(n.gossip.seen), Assemblies: len(n.parts.open), Sent: n.sent, QueuedParts: n.queuedParts(), DigestAnswersWaited: n.quiet.deferred, DigestAnswersForced: n.quiet.forced, DigestExchanges: n.quiet.exchanges}
+		Stash: len(n.migr.stash), GossipRefs: len(n.gossip.seen), Assemblies: len(n.parts.open), Sent: n.sent, QueuedParts: n.queuedParts(), DigestAnswersWaited: n.quiet.deferred, DigestAnswersForced: n.quiet.forced, DigestExchanges: n.quiet.exchanges,
+		ClaimsSent: n.claimsSent, FullClaimLists: n.fullClaimLists, ClaimDigestMismatches: n.claimDigestMismatches}
 	s.Claims = n.reg.totalClaims()
 	return s
 }

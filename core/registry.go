@@ -27,6 +27,7 @@ type registry struct {
 	// beyond its slot's inline one (slots.go).
 	nodes nodeTable
 	more  map[ChildID]extraClaims
+	sums  claimSums // per node, its claims' count and hash (claimsdigest.go)
 	// removed remembers, per node, the claims version at which a claim was
 	// retracted, so an older message cannot re-add it; cleared by each
 	// full list (which supersedes older retractions), hence bounded.
@@ -239,6 +240,7 @@ func (r *registry) claimIn(s *slot, id ChildID, node NodeID) (heldClaim, bool) {
 // setClaim stores c as node's claim of c.ID, replacing node's previous
 // one.
 func (r *registry) setClaim(node NodeID, c Claim) {
+	r.sumSetClaim(node, c) // claimsdigest.go
 	h := heldClaim{epoch: c.Epoch, instance: c.Instance, ver: c.Ver, active: c.Active}
 	i := r.slotFor(c.ID)
 	s := &r.slots[i]
@@ -270,6 +272,7 @@ func (r *registry) setClaim(node NodeID, c Claim) {
 
 // dropClaim removes node's claim of id; it reports whether there was one.
 func (r *registry) dropClaim(node NodeID, id ChildID) bool {
+	r.sumDropClaim(node, id) // claimsdigest.go
 	i, ok := r.index[id]
 	if !ok {
 		return false

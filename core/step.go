@@ -133,7 +133,8 @@ func (n *Node) Step(now Instant, m Message) {
 		n.applyClaims(m.From, m.Claims, m.Full, m.Version)
 		n.noteClaimCount(m.From, m.Full, m.Count)
 	case MsgDigest:
-		n.onDigest(m) // at once, or once quiet (syncquiet.go)
+		n.onClaimsDigest(m) // claimsdigest.go
+		n.onDigest(m)       // at once, or once quiet (syncquiet.go)
 	case MsgSyncRequest:
 		if m.Count != 0 {
 			n.sendClaimList(m.From) // the asker lost claim deltas only (syncgap.go)

@@ -4,10 +4,11 @@ package core
 // takeover entry versions are pushed after every input: to every peer with
 // PubSub, or along a gossip round (FanOut random peers, forwarded until
 // every member has acknowledged) with Gossip. Every Sync.Interval each node
-// runs anti-entropy: it sends its registry digest and its full claim list;
-// a digest mismatch triggers a full exchange of entries. Entry versions of
-// acknowledged requests are replicated directly (see owner.go) in both
-// modes, because the acknowledgement depends on them.
+// runs anti-entropy: it sends its registry digest and its claims digest;
+// a registry digest mismatch triggers a full exchange of entries, a
+// claims digest mismatch an ask for the full claim list (claimsdigest.go).
+// Entry versions of acknowledged requests are replicated directly (see
+// owner.go) in both modes, because the acknowledgement depends on them.
 
 // syncState gates a node's authority on having the cluster's state. A
 // node serves owner-routed requests only once synced: it has received a
@@ -53,6 +54,12 @@ type outbox struct {
 	claimDeltas    int    // claim deltas sent in this incarnation (syncgap.go)
 	batching       bool   // inside BeginBatch/EndBatch
 	deferredFinish bool   // an input ended inside a batch: finish at EndBatch
+
+	// claimsSent counts the claims of every claim message sent (per
+	// receiver), fullClaimLists the full lists among those messages, and
+	// claimDigestMismatches the claims digests that differed here
+	// (claimsdigest.go; Stats, not tables: they grow).
+	claimsSent, fullClaimLists, claimDigestMismatches int
 }
 
 type gossipState struct {
@@ -348,10 +355,13 @@ func (n *Node) antiEntropy() {
 	// (random picks could miss a new member for many rounds):
 	// syncfanout.go.
 	peers = n.antiEntropyTargets(peers)
-	claims := n.fullClaimList()
+	// The claims digest instead of the full claim list: the pending
+	// claim changes go first, so it shows this node's claims as of its
+	// last delta (claimsdigest.go).
+	n.flushClaims()
+	digest := n.withClaimsDigest(n.digestMsg())
 	for _, p := range peers {
-		n.send(p, n.digestMsg()) // Busy: a mismatch is answered once quiet (syncquiet.go)
-		n.send(p, claims)        // one list (and version) shared by every peer
+		n.send(p, digest) // Busy: a mismatch is answered once quiet (syncquiet.go)
 	}
 }
 
@@ -359,12 +369,15 @@ func (n *Node) antiEntropy() {
 // nodes, keeping metadata bounded under endless churn.
 func (n *Node) collectGarbage() {
 	ttl := n.cfg.Timing.TombstoneTTL
-	collect := n.mayCollectTombstones() // not while a member is away (tombstone_gc.go)
-	for _, id := range n.reg.ids() {
-		if _, at, ok := n.reg.tombstone(id); ok && collect && n.now.Sub(at) > ttl {
-			rec, _ := n.reg.rec(id)
-			n.raiseEpochFloor(rec.epoch)
-			n.reg.remove(id)
+	// Without a tombstone (a registry that only grew: a large start)
+	// there is nothing to collect, and no reason to sort every id.
+	if n.mayCollectTombstones() && n.reg.len() > n.reg.live { // not while a member is away (tombstone_gc.go)
+		for _, id := range n.reg.ids() {
+			if _, at, ok := n.reg.tombstone(id); ok && n.now.Sub(at) > ttl {
+				rec, _ := n.reg.rec(id)
+				n.raiseEpochFloor(rec.epoch)
+				n.reg.remove(id)
+			}
 		}
 	}
 	n.collectContested() // quorum_rival.go

@@ -141,7 +141,7 @@ func (n *Node) askForLostClaims(now Instant) {
 			continue
 		}
 		s.asked = now
-		n.send(node, Message{Kind: MsgSyncRequest, Count: s.next, Members: []Member{n.members.own().Member}})
+		n.askClaimList(node, s.next) // claimsdigest.go
 	}
 }
 

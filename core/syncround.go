@@ -1,13 +1,16 @@
 package core
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+)
 
 // The periodic round's reconciliation. Until session 11 every
 // anti-entropy round set dirtyAll, so each Sync.Interval every node
 // reconciled every child of the registry: at a million children a
-// million ring look-ups and map probes per node per round (11% of a 1M
-// start's CPU), and ~40,000 of the ~92,000 reconcileOne calls of
-// BenchmarkSim5Nodes1000Children60s.
+// million ring look-ups and map probes per node per round, after sorting
+// the million ids (11% of a 1M start's CPU), and ~40,000 of the ~92,000
+// reconcileOne calls of BenchmarkSim5Nodes1000Children60s.
 //
 // What that pass was a safety net for, condition by condition of
 // reconcileOne: claims and entries that change mark their child dirty
@@ -21,43 +24,69 @@ import "slices"
 // only a reconciliation that visits the child notices that it runs
 // nowhere (TestSyncRoundOfABusyRegistryRunsOnTime).
 //
-// So the round now reconciles a bounded slice of the sorted ids: a
-// rotating cursor moves through them, ⌈ids/sweepRounds⌉ per round, so
-// every child is still re-checked within sweepRounds rounds (a minute
-// with the default 15 s interval) at a quarter of the old cost per round.
+// So the round now reconciles one of sweepRounds buckets of the ids (by
+// a hash of the id), in turn: every child is still re-checked within
+// sweepRounds rounds (a minute with the default 15 s interval), at about
+// a quarter of the reconciliations per round and without sorting the
+// ids (a bucket is ordered by hash, then id: a sort of integers).
 
-// sweepRounds is how many anti-entropy rounds the rotating sweep takes
-// to reconcile every child once.
+// sweepRounds is how many anti-entropy rounds the sweep takes to
+// reconcile every child once: the number of buckets.
 const sweepRounds = 4
 
-// sweepPlacement reconciles the round's slice of the registry's sorted
-// ids, from the id after the last round's slice, wrapping around at the
-// end. A pending full reconcile (dirtyAll) covers every id anyway: the
-// round then visits none and the cursor stays.
+// sweepItem is one id of a sweep's bucket with its hash.
+type sweepItem struct {
+	hash uint64
+	id   ChildID
+}
+
+// sweepPlacement reconciles the children of the round's bucket. A
+// pending full reconcile (dirtyAll) covers every id anyway: the round
+// then visits none and the next round takes the same bucket.
 func (n *Node) sweepPlacement() {
-	if n.dirtyAll || n.left {
+	if n.dirtyAll || n.left || n.reg.len() == 0 {
 		return
 	}
-	ids := n.reg.ids() // a fresh slice when the key set changes: safe to walk while reconciling
-	if len(ids) == 0 {
-		return
-	}
-	i, _ := slices.BinarySearch(ids, n.sweepFrom)
-	if i >= len(ids) {
-		i = 0
-	}
-	end := min(i+(len(ids)+sweepRounds-1)/sweepRounds, len(ids))
-	n.sweepFrom = ""
-	if end < len(ids) {
-		n.sweepFrom = ids[end]
-	}
-	var migrated []ChildID
-	for _, id := range ids[i:end] {
-		if n.reconcileOne(id) {
-			migrated = append(migrated, id)
+	bucket := uint64(n.sweepRound % sweepRounds)
+	n.sweepRound++
+	items := n.sweepBuf[:0]
+	n.sweepBuf = nil // taken: a nested sweep must not share it
+	for id, i := range n.reg.index {
+		if !n.reg.slots[i].entry {
+			continue // claims alone, no entry (slots.go)
+		}
+		if h := idHash(id); h%sweepRounds == bucket {
+			items = append(items, sweepItem{h, id})
 		}
 	}
+	slices.SortFunc(items, func(a, b sweepItem) int { // map order must not leak
+		if c := cmp.Compare(a.hash, b.hash); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.id, b.id)
+	})
+	var migrated []ChildID
+	for _, it := range items {
+		if n.reconcileOne(it.id) {
+			migrated = append(migrated, it.id)
+		}
+	}
+	if cap(items) <= maxReusedSet {
+		n.sweepBuf = items[:0]
+	}
 	if len(migrated) > 0 {
+		slices.Sort(migrated)
 		n.hook(HookChildrenMigrated, n.cfg.Name, migrated, string(n.cfg.Migration.Kind))
 	}
+}
+
+// idHash hashes a child id (FNV-1a, then SplitMix64's finalizer so that
+// its low bits are as good as its high ones).
+func idHash(id ChildID) uint64 {
+	x := uint64(14695981039346656037)
+	for i := 0; i < len(id); i++ {
+		x ^= uint64(id[i])
+		x *= 1099511628211
+	}
+	return mix64(x)
 }

@@ -24,9 +24,12 @@ func TestChecksCatchBrokenCore(t *testing.T) {
 		{"ack-before-replicate", ClassCrash, core.BrokenFor{AckBeforeReplicate: true}, 0, nil},
 		{"ignore-epochs", ClassMessages, core.BrokenFor{IgnoreEpochs: true}, 0, nil},
 		// Since the wider workload (issue 10) the first crash seed that
-		// catches a restarted node serving before its sync is 193 (an
-		// acknowledged epoch going back); before, it was 89.
-		{"skip-sync", ClassCrash, core.BrokenFor{SkipSync: true}, 200, nil},
+		// catches a restarted node serving before its sync was 193 (an
+		// acknowledged epoch going back); before, it was 89. Since the
+		// claims digest replaced the full claim list of every
+		// anti-entropy round (issue 13, session 11; traffic moves it) it
+		// is 262 (a linearizability failure).
+		{"skip-sync", ClassCrash, core.BrokenFor{SkipSync: true}, 300, nil},
 		// The four bug classes that escaped the sweeps before time
 		// realism, the calm phase and the new checks (issue 10):
 		{"zero-stopped-at", ClassPartition, core.BrokenFor{ZeroStoppedAt: true}, 0, nil},

@@ -342,7 +342,7 @@ func sampleArrows(recvs []TraceEvent, limit int) []TraceEvent {
 	for _, ev := range recvs {
 		if ev.Msg == "heartbeat" {
 			accHB += keepHB
-			if accHB >= 1 {
+			if accHB >= 1-1e-9 { // as below: a sum of fractions can fall short of 1 by rounding
 				accHB--
 				out = append(out, ev)
 			}

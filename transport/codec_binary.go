@@ -60,7 +60,12 @@ import "github.com/phub/phub/core"
 // Field 30, Busy, marks an anti-entropy digest of a large registry with
 // writes in flight; a digest without it encodes as before, and a peer
 // that predates it rejects a busy digest, whose sender then answers the
-// peer's mismatch later or at its bound.)
+// peer's mismatch later or at its bound. Fields 31-33, ClaimDeltas,
+// ClaimsLen and ClaimsHash, are an anti-entropy digest's claims digest,
+// which replaced the full claim list every round (core/claimsdigest.go):
+// a peer that predates them rejects such a digest, so a cluster must not
+// mix versions across this change; every other message encodes as
+// before.)
 
 // BinaryCodecVersion is the first byte of every FrameMessageBin payload.
 const BinaryCodecVersion = 1

@@ -39,6 +39,9 @@ const (
 	mParts
 	mHandovers
 	mBusy
+	mClaimDeltas
+	mClaimsLen
+	mClaimsHash
 	mEnd
 )
 
@@ -64,7 +67,7 @@ func TestWireBitsMatchTables(t *testing.T) {
 	want := map[*wireStruct][]uint64{
 		wireMessage: {mKind, mHub, mFrom, mInc, mSeq, mOp, mOrigin, mOriginInc, mToInc, mHops, mMembers, mItems, mIDs,
 			mEntries, mClaims, mFull, mResults, mChildren, mState, mEpoch, mErr, mDigest, mVersion, mCount, mAcks,
-			mCheckExisting, mPartOf, mPart, mParts, mHandovers, mBusy, mEnd},
+			mCheckExisting, mPartOf, mPart, mParts, mHandovers, mBusy, mClaimDeltas, mClaimsLen, mClaimsHash, mEnd},
 		wireMember:   {memName, memInc, memStatus, memAddr, memCordoned, memCordonVer, memBeat, memEnd},
 		wireItem:     {siMeta, siPinned, siEnd},
 		wireSpec:     {spID, spKind, spParams, spRestart, spEnd},

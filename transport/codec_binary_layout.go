@@ -43,7 +43,8 @@ var (
 		[]*wireStruct{wireMember, wireItem, wireEntry, wireClaim, wireResult, wireChild, wireHandover},
 		"Kind", "Hub", "From", "Inc", "Seq", "Op", "Origin", "OriginInc", "ToInc", "Hops", "Members", "Items",
 		"IDs", "Entries", "Claims", "Full", "Results", "Children", "State", "Epoch", "Err", "Digest",
-		"Version", "Count", "Acks", "CheckExisting", "PartOf", "Part", "Parts", "Handovers", "Busy")
+		"Version", "Count", "Acks", "CheckExisting", "PartOf", "Part", "Parts", "Handovers", "Busy",
+		"ClaimDeltas", "ClaimsLen", "ClaimsHash")
 )
 
 // wireKind says how a field's value travels.

@@ -50,8 +50,16 @@ func goldenMessages() []struct {
 		{"parted", parted},
 		{"handovers", core.Message{Kind: core.MsgHandover, Hub: "phub", From: "n1", Inc: 2, Handovers: []core.HandoverItem{
 			{ID: "c1", Epoch: 3, Instance: 9, State: []byte("s1")}, {ID: "c2", Epoch: 1, Instance: 4, Shutdown: true}}}},
+		{"claimsDigest", claimsDigestMessage()},
 		{"empty", core.Message{}},
 	}
+}
+
+// claimsDigestMessage is an anti-entropy digest with a claims digest
+// (fields 31-33).
+func claimsDigestMessage() core.Message {
+	return core.Message{Kind: core.MsgDigest, Hub: "phub", From: "n1", Inc: 2, Digest: 0x9e3779b97f4a7c15, Count: 1000,
+		ClaimDeltas: 17, ClaimsLen: 334, ClaimsHash: 0xdeadbeefcafef00d}
 }
 
 // generatedDigest encodes goldenGenerated examples of each generator and
@@ -62,9 +70,11 @@ func generatedDigest(t *testing.T) string {
 		gen := g.message()
 		for seed := range goldenGenerated {
 			m := gen.Example(seed)
-			// Handovers (field 29) came after this digest was pinned: it
-			// covers every older field, the "handovers" line pins it.
+			// Handovers (field 29) and the claims digest (31-33) came
+			// after this digest was pinned: it covers every older field,
+			// the "handovers" and "claimsDigest" lines pin them.
 			m.Handovers = nil
+			m.ClaimDeltas, m.ClaimsLen, m.ClaimsHash = 0, 0, 0
 			b, err := EncodeMessageBinary(&m)
 			if err != nil {
 				t.Fatalf("generated %d: %v", seed, err)

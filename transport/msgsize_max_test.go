@@ -25,6 +25,7 @@ func maxMessage(l core.Limits) core.Message {
 		Origin: name, OriginInc: u, ToInc: u, Hops: math.MaxUint8, Full: true, Epoch: u,
 		Err: core.ErrCode(strings.Repeat("e", 64)), Digest: u, Version: u, Count: math.MinInt64, CheckExisting: true,
 		PartOf: u, Part: math.MaxInt64 - 1, Parts: math.MaxInt64, State: []byte("s"),
+		ClaimDeltas: math.MinInt64, ClaimsLen: math.MinInt64, ClaimsHash: u,
 		Members:  []core.Member{{Name: name, Incarnation: u, Status: math.MaxUint8, Addr: "a", Cordoned: true, CordonVer: u, Beat: u}},
 		Items:    []core.StartItem{{Spec: e.Spec, Metadata: e.Metadata, Pinned: e.Pinned}},
 		IDs:      []core.ChildID{id},
