@@ -14,10 +14,15 @@ import (
 // and writes a child's entry and its holder's claim with one hash of
 // the id, where an entry map and a claim map per node hashed it once per
 // table; and a replicated entry with its claim costs an index slot (24
-// bytes) and a 48-byte slot, where the two maps took a 32-byte and a
-// 48-byte map slot, each table at a load between 7/16 and 7/8 (Go's maps
-// grow by doubling): 217 B per entry and node at 250,000 entries before,
-// TestRegistryMemoryAboveOneMessage.
+// bytes, 25 with its control byte) and a 48-byte slot, where the two
+// maps took a 32-byte and a 48-byte map slot. Go's map tables run at a
+// load between 7/16 and 7/8 (they split when full), the slots' slice
+// has up to a quarter spare (append's growth), and the id's bytes take
+// 16: per entry and node (registryBytesPerEntry) 98.7 B at 100,000 ids
+// (index load about 3/4: 33 + 48 + 16 and change), 119.8 B at 250,000
+// and 129.3 B at a million (index load just under 1/2: 52 + 48..60 + 16),
+// at most 57 + 60 + 16 = 133 B at the lowest load; 141.7, 217.2 and
+// 216.9 B before (TestRegistryMemoryAboveOneMessage).
 
 // slot is one child id's entry and inline claim: 48 bytes.
 type slot struct {
