@@ -328,8 +328,12 @@ func TestTCPPingsKeepConnectionAlive(t *testing.T) {
 	checkNoLeak(t)
 	cfg := func(n core.NodeID) TCPConfig {
 		c := testConfig(n)
+		// The idle gaps below outlast IdleTimeout, so only the pings keep
+		// the connection open; IdleTimeout is far above PingInterval so a
+		// loaded machine's scheduling stalls (a 100 ms timeout failed at
+		// load 27) do not close it either.
 		c.PingInterval = 20 * time.Millisecond
-		c.IdleTimeout = 100 * time.Millisecond
+		c.IdleTimeout = time.Second
 		return c
 	}
 	logs := &logRecorder{}
@@ -337,14 +341,14 @@ func TestTCPPingsKeepConnectionAlive(t *testing.T) {
 	bc.Logger = slog.New(logs)
 	a, b := newTestTCP(t, cfg("a")), newTestTCP(t, bc)
 	a.SetAddress("b", b.Addr())
-	for i := range uint64(5) {
+	for i := range uint64(3) {
 		if err := a.Send("b", heartbeat("a", i)); err != nil {
 			t.Fatal(err)
 		}
 		if in := recv(t, b, 5*time.Second); in.Msg.Seq != i {
 			t.Fatalf("got %+v", in)
 		}
-		time.Sleep(60 * time.Millisecond) // idle for longer than a ping interval
+		time.Sleep(1300 * time.Millisecond) // idle for longer than IdleTimeout: only pings keep it open
 	}
 	logs.mu.Lock()
 	defer logs.mu.Unlock()
