@@ -21,6 +21,9 @@ type lockstep struct {
 	sent []Envelope
 	// drop, when set, discards the messages it returns true for.
 	drop func(Envelope) bool
+	// holdStart, when set, keeps the starts it returns true for from
+	// reporting running (a child still starting); the test reports them.
+	holdStart func(node NodeID, e Effect) bool
 }
 
 // newLockstep starts n nodes (n1..nN) with FastTiming-like settings from
@@ -115,7 +118,7 @@ func (c *lockstep) pump() {
 			}
 			c.effects[name] = append(c.effects[name], rd.Effects...)
 			for _, e := range rd.Effects {
-				if e.Kind == EffectStart {
+				if e.Kind == EffectStart && (c.holdStart == nil || !c.holdStart(name, e)) {
 					n.ChildEvent(c.now, ChildEvent{Kind: ChildStarted, ID: e.ID, Instance: e.Instance})
 				}
 			}

@@ -12,8 +12,14 @@ import "slices"
 // ConfirmHandover). Only then does the old instance stop, so it stops
 // only after the new one runs. Retention bounds every wait: when it
 // passes, the old instance is stopped regardless.
-// Without Handover the old instance stops as soon as the new holder
-// claims the child (ProcessHub never stops it; NOTES.md §6 quirk 1).
+// Without Handover there is no state, but the old instance still stops
+// only once the new one runs (ProcessHub never stops it; NOTES.md §6
+// quirk 1): it sends an empty handover, retransmitted the same way,
+// which the receiver acknowledges once its instance runs (ackOnRun) and
+// never delivers; Retention bounds the wait as with state. Before, it
+// stopped as soon as the new holder claimed the child, before the new
+// instance ran (exec children behind a readiness probe: 3.6-8.0 ms
+// without any instance ready).
 // A graceful leave hands every child's state over the same way, to the
 // node that takes the child over, which stashes it until the child starts.
 
@@ -25,6 +31,7 @@ type handoverOut struct {
 	lastSend Instant
 	acked    bool
 	shutdown bool
+	empty    bool // no state (hot swap without Handover): sent at once
 }
 
 type migrations struct {
@@ -106,10 +113,6 @@ func (m *migrations) takeStash(id ChildID) []byte {
 }
 
 func (n *Node) beginHandover(c *localChild, to NodeID) bool {
-	if !n.cfg.Migration.Handover {
-		n.stopLocal(c.spec.ID)
-		return true
-	}
 	if h := c.handover; h != nil {
 		if h.to != to && !h.shutdown {
 			// The target changed (it died, or the view moved on): hand the
@@ -123,6 +126,13 @@ func (n *Node) beginHandover(c *localChild, to NodeID) bool {
 	}
 	c.handover = &handoverOut{to: to, deadline: n.now.Add(n.cfg.Migration.Retention)}
 	n.migr.active[c.spec.ID] = struct{}{}
+	if !n.cfg.Migration.Handover {
+		// Nothing to ask the instance for: the empty handover goes now,
+		// and its acknowledgement (once the new instance runs) stops ours.
+		c.handover.sent, c.handover.empty = true, true
+		n.sendHandover(c)
+		return false
+	}
 	n.effect(Effect{Kind: EffectRequestHandover, ID: c.spec.ID, Instance: c.instance, Epoch: c.epoch})
 	return false
 }
@@ -149,8 +159,11 @@ func (n *Node) sendHandover(c *localChild) {
 }
 
 // onHandover delivers received state to the local instance, or stashes it
-// until the instance starts here, and acknowledges it (at once, or after
-// the child confirmed with ConfirmHandover).
+// until the instance starts here, and acknowledges it (at once, once the
+// instance runs, or after the child confirmed with ConfirmHandover).
+// Without Handover nothing is delivered or stashed: the (empty) handover
+// is acknowledged once the local instance runs, and not at all while none
+// runs here (the sender retransmits, or stops at Retention).
 func (n *Node) onHandover(m Message) {
 	if len(m.IDs) != 1 {
 		return
@@ -169,6 +182,12 @@ func (n *Node) onHandover(m Message) {
 		if slices.Contains(n.migr.delivered[id], dedup) {
 			_, starting := n.migr.ackOnRun[id]
 			if _, waiting := n.migr.confirmTo[id]; !waiting && !starting {
+				if c.status == childStarting && !m.Full {
+					// A restart of the instance it was given to is still
+					// starting: acknowledged once that one runs.
+					n.migr.ackOnRun[id] = runAck{key: key, instance: c.instance}
+					return
+				}
 				n.queueAck(m.From, id, key) // a retransmission: delivered already
 			}
 			return
@@ -179,10 +198,11 @@ func (n *Node) onHandover(m Message) {
 		}
 		n.migr.delivered[id] = ks
 		c.awaitingState = false
-		if !n.cfg.Broken.HandoverDropsState {
+		withState := n.cfg.Migration.Handover || m.Full
+		if withState && !n.cfg.Broken.HandoverDropsState {
 			n.effect(Effect{Kind: EffectDeliverHandover, ID: id, Instance: c.instance, Epoch: c.epoch, State: m.State})
 		}
-		if n.cfg.Migration.ConfirmHandover && !m.Full {
+		if withState && n.cfg.Migration.ConfirmHandover && !m.Full {
 			n.migr.confirmTo[id] = key
 			return
 		}
@@ -194,6 +214,9 @@ func (n *Node) onHandover(m Message) {
 			return
 		}
 	default:
+		if !m.Full && !n.cfg.Migration.Handover {
+			return // no state to stash, no instance that runs: not acked
+		}
 		if !m.Full && !n.placedHere(id) {
 			// A hot-swap handover of a child that no longer belongs here
 			// (its placement moved on, back to the sender perhaps, and
@@ -324,11 +347,13 @@ func (n *Node) tickMigrations() {
 // (onHandover), so at Retention the handover is dropped and the instance
 // kept, as here (tickMigrations). Before, the instance stopped once such
 // a receiver acknowledged a retransmission and stashed the state where no
-// instance would start (mix seed 151 at 39f0f29). A graceful leave's
-// handovers and a renewal's (renewWithState) go on.
+// instance would start (mix seed 151 at 39f0f29). An empty handover
+// (hot swap without Handover) ends even once sent: it gave the receiver
+// nothing. A graceful leave's handovers and a renewal's (renewWithState)
+// go on.
 func (n *Node) keepReturned(c *localChild) {
 	h := c.handover
-	if h == nil || h.shutdown || h.sent || h.acked || h.to == n.cfg.Name {
+	if h == nil || h.shutdown || (h.sent && !h.empty) || h.acked || h.to == n.cfg.Name {
 		return
 	}
 	n.dropHandover(c)
