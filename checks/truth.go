@@ -21,6 +21,9 @@ type Instance struct {
 	Instance uint64
 	Start    int64
 	End      int64
+	// Ran is when the instance reported running (its start completed:
+	// an exec child's readiness), 0 if it never did.
+	Ran int64
 	// EndSeen is when the instance's node took in the report of its end,
 	// if that was after End (0: at End). A child whose start fails ends
 	// when the failure is reported, but a busy node takes the report from

@@ -10,11 +10,13 @@ import (
 	"github.com/phub/phub/sim"
 )
 
-// configKeys are the keys "config" accepts: seed (the simulation seed)
-// and every key of core's one key table (core.ConfigKeys), spelled as in
+// configKeys are the keys "config" accepts: seed (the simulation seed),
+// child_start_latency (the simulator's sim.Options.ChildStartLatency: each
+// child start takes up to that much longer, drawn from the seed) and
+// every key of core's one key table (core.ConfigKeys), spelled as in
 // phubd's config.
 func configKeys() []string {
-	keys := []string{"seed"}
+	keys := []string{"seed", "child_start_latency"}
 	for _, k := range core.ConfigKeys() {
 		keys = append(keys, k.Name)
 	}
@@ -62,6 +64,14 @@ func (p *parser) configSetting(k, v string) (func(*core.Config), error) {
 			return nil, fmt.Errorf("bad number %q for seed", v)
 		}
 		p.sc.Seed = n
+		return nil, nil
+	}
+	if k == "child_start_latency" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("bad duration %q for child_start_latency", v)
+		}
+		p.sc.StartLatency = d
 		return nil, nil
 	}
 	key, ok := core.ConfigKeyByName(k)

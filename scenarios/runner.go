@@ -32,6 +32,9 @@ type Scenario struct {
 	File string
 	// Seed is the simulation seed (config seed=N; default 1).
 	Seed uint64
+	// StartLatency is the simulator's child start latency bound
+	// (config child_start_latency=D; default none).
+	StartLatency time.Duration
 	// KnownFailure is the text after KnownFailureMarker, if present.
 	KnownFailure string
 	// TraceTo, if set, receives the simulator's full trace.
@@ -402,7 +405,7 @@ func (r *Runner) ensureSim() {
 		return
 	}
 	cfg := slices.Clone(r.cfg)
-	r.sim = sim.New(sim.Options{Seed: r.sc.Seed, Trace: r.trace, Configure: func(c *core.Config) {
+	r.sim = sim.New(sim.Options{Seed: r.sc.Seed, Trace: r.trace, ChildStartLatency: r.sc.StartLatency, Configure: func(c *core.Config) {
 		for _, f := range cfg {
 			f(c)
 		}

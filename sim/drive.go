@@ -199,6 +199,9 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 			if ev.Kind == core.ChildStarted || ev.Kind == core.ChildStartFailed {
 				sn.starting = max(sn.starting-1, 0)
 			}
+			if ev.Kind == core.ChildStarted {
+				s.childRan(sn, ev) // startlatency.go
+			}
 			s.input(sn, func() {
 				if ev.Kind != core.ChildStartFailed {
 					sn.node.ChildEvent(s.localTime(sn), ev)
@@ -239,9 +242,10 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 			tenure = s.tenures
 		}
 		sn.children[e.ID] = &simChild{id: e.ID, instance: e.Instance, epoch: e.Epoch, state: state, truth: tr, spec: e.Spec, tenure: tenure}
-		report(s.opts.ChildStartDelay, core.ChildEvent{Kind: core.ChildStarted, ID: e.ID, Instance: e.Instance})
+		report(s.childStartDelay(), core.ChildEvent{Kind: core.ChildStarted, ID: e.ID, Instance: e.Instance})
 	case core.EffectStop:
 		if c := sn.children[e.ID]; c != nil && c.instance == e.Instance {
+			s.swapStopped(sn, e) // startlatency.go
 			s.endInstance(sn, e.ID)
 			if sn.cfg.Partition.Kind == core.Strict {
 				// Strict mode keeps a stopped child leased until its exit

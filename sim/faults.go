@@ -135,6 +135,9 @@ type Setup struct {
 	// run (Options.Detector, Options.Nodes), for the replay command.
 	Detector core.DetectorKind
 	NodesSet bool
+	// NoHandover runs a hot-swap seed without handover (a quarter of
+	// them, startlatency.go's drawNoHandover).
+	NoHandover bool
 }
 
 // String prints every drawn setting, so a failure names the whole setup.
@@ -151,6 +154,9 @@ func (s Setup) String() string {
 	}
 	if s.Detector != "" {
 		d += " detector=" + string(s.Detector)
+	}
+	if s.NoHandover {
+		d += " handover=false"
 	}
 	return fmt.Sprintf("class=%s seed=%d nodes=%d strategy=%s quorum=%v strict=%v/%d batch=%v loss=%.2f dup=%.2f reorder=%.2f ops=%d faults=%d profile=%s idle=%v outage=%v start=+%v%s",
 		s.Class, s.Seed, s.Nodes, s.Strategy, s.Quorum, s.Strict, s.StrictLease, s.Batch, s.Loss, s.Dup, s.Reorder, s.Ops, s.Faults, s.Profile, s.Idle, s.Outage, s.StartOffset, d)
@@ -271,6 +277,7 @@ func Draw(class Class, seed uint64) Setup {
 	}
 	drawStrict(&s)
 	drawWide(class, seed, &s)
+	s.NoHandover = drawNoHandover(s.Strategy, seed) // startlatency.go
 	return s
 }
 

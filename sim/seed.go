@@ -54,6 +54,9 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 	strat := Strategies[setup.Strategy]
 	opts.Configure = func(c *core.Config) {
 		strat(c)
+		if setup.NoHandover {
+			c.Migration.Handover = false
+		}
 		c.Migration.Retention = prof.Retention
 		if setup.LargeBatch > 0 {
 			wideLimits(c)
@@ -83,6 +86,9 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 	}
 	opts.Durable = opts.Durable || setup.Durable
 	opts.Drift = drawDrift(class, seed, setup.Nodes+8)
+	if opts.ChildStartLatency == 0 {
+		opts.ChildStartLatency = seedStartLatency(setup.Strategy, seed, prof.Timing.TickInterval) // startlatency.go
+	}
 	s := New(opts)
 	if class == ClassDurable {
 		s.Buggify(SiteCrashAfterAck, 0.05)

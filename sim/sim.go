@@ -39,6 +39,9 @@ type Options struct {
 	Net       NetConfig
 	// ChildStartDelay is how long a simulated child takes to start.
 	ChildStartDelay time.Duration
+	// ChildStartLatency, if set, adds to each start a latency drawn
+	// from the seed, up to this much (startlatency.go).
+	ChildStartLatency time.Duration
 	// Trace, if set, receives the text trace.
 	Trace io.Writer
 	// ProductionTiming runs nodes with core.DefaultConfig's timings (50 ms
@@ -174,6 +177,8 @@ type Sim struct {
 	handedOver map[core.ChildID][]handedState
 	// completed hot-swap handovers (checked by checks.HandoverState)
 	handoversDone []checks.Handover
+	// start latencies and hot-swap stops (startlatency.go)
+	latency startLatency
 	// registry samples of calm phases (propagation bound)
 	propSamples []propagationSample
 	// children some node gave up (restart intensity, temporary exits)

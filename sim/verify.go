@@ -123,6 +123,7 @@ func (s *Sim) CheckQuiescent(g Guarantee) []checks.Violation {
 	vs = append(vs, checks.MasterRule(t)...)
 	vs = append(vs, checks.Convergence(t)...)
 	vs = append(vs, s.cordonedRunNothing(t)...)
+	vs = append(vs, s.swapRunsFirst(t)...) // startlatency.go
 	if g.Durable {
 		vs = append(vs, checks.NoLostChildren(t)...)
 		vs = append(vs, stoppedStayStopped(t)...)

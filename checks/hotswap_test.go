@@ -1,0 +1,43 @@
+package checks
+
+import "testing"
+
+// TestHotSwapRunsFirst: an old instance that stops while its replacement
+// elsewhere is still starting (and runs later), with nothing else
+// running, is a violation; one that stops once the replacement runs, at
+// Retention, or while the replacement never runs is not.
+func TestHotSwapRunsFirst(t *testing.T) {
+	const retention = 100
+	old := Instance{Child: "c", Node: "n1", Instance: 1, Epoch: 1, Start: 0, End: 50, Ran: 2}
+	for _, tc := range []struct {
+		name    string
+		stopAt  int64
+		newer   Instance
+		others  []Instance
+		violate bool
+	}{
+		{"stopped before the new one ran", 50, Instance{Child: "c", Node: "n2", Instance: 7, Epoch: 2, Start: 40, End: -1, Ran: 60}, nil, true},
+		{"stopped once the new one ran", 50, Instance{Child: "c", Node: "n2", Instance: 7, Epoch: 2, Start: 40, End: -1, Ran: 45}, nil, false},
+		{"stopped at retention", 140, Instance{Child: "c", Node: "n2", Instance: 7, Epoch: 2, Start: 40, End: -1, Ran: 150}, nil, false},
+		{"the new one never ran", 50, Instance{Child: "c", Node: "n2", Instance: 7, Epoch: 2, Start: 40, End: 70}, nil, false},
+		{"another instance ran", 50, Instance{Child: "c", Node: "n2", Instance: 7, Epoch: 2, Start: 40, End: -1, Ran: 60},
+			[]Instance{{Child: "c", Node: "n3", Instance: 3, Epoch: 2, Start: 10, End: -1, Ran: 12}}, false},
+		{"an older generation elsewhere", 50, Instance{Child: "c", Node: "n2", Instance: 7, Epoch: 0, Start: 40, End: -1, Ran: 60}, nil, false},
+		{"a restart of the new one counts from the first start", 130,
+			Instance{Child: "c", Node: "n2", Instance: 8, Epoch: 2, Start: 90, End: -1, Ran: 150},
+			[]Instance{{Child: "c", Node: "n2", Instance: 7, Epoch: 2, Start: 20, End: 90}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := old
+			o.End = tc.stopAt
+			ins := append([]Instance{o, tc.newer}, tc.others...)
+			vs := HotSwapRunsFirst([]SwapStop{{Child: "c", Node: "n1", Instance: 1, At: tc.stopAt}}, ins, retention)
+			if got := len(vs) > 0; got != tc.violate {
+				t.Fatalf("violation %v, want %v: %v", got, tc.violate, vs)
+			}
+			if tc.violate && vs[0].Check != CheckSwapRunsFirst {
+				t.Fatalf("check %q", vs[0].Check)
+			}
+		})
+	}
+}
