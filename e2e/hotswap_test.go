@@ -71,20 +71,49 @@ func TestHotSwapHandoverBetweenProcesses(t *testing.T) {
 		t.Skip("e2e: starts real processes")
 	}
 	bin := buildPhubd(t)
-	t.Run("handover", func(t *testing.T) { testHotSwap(t, bin, false) })
-	t.Run("confirm", func(t *testing.T) { testHotSwap(t, bin, true) })
+	t.Run("handover", func(t *testing.T) { testHotSwap(t, bin, swapHandover) })
+	t.Run("confirm", func(t *testing.T) { testHotSwap(t, bin, swapConfirm) })
 }
 
-func testHotSwap(t *testing.T, bin string, confirm bool) {
+// TestHotSwapWithoutHandoverBetweenProcesses runs the same cluster under
+// hot swap without handover (README: hot swap without handover stops the
+// old copy once the new one runs): no counter gets a handover, and every
+// exec child that moves at the join has its new process ready before the
+// old one gets its SIGTERM. Each exec process takes 200 ms to become
+// ready (a sleep before its start line, which is its readiness probe), so
+// an old process stopped when the new holder claims the child, before
+// its replacement runs (core before migration.go's empty handover), stops
+// about that long before it: on real processes the old ones stopped
+// 3.6-8.0 ms before their replacements were ready without the delay.
+func TestHotSwapWithoutHandoverBetweenProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: starts real processes")
+	}
+	testHotSwap(t, buildPhubd(t), swapNoHandover)
+}
+
+// swapMode is a hot-swap variant of testHotSwap.
+type swapMode int
+
+const (
+	swapHandover   swapMode = iota // --migration-handover
+	swapConfirm                    // --migration-handover --migration-confirm
+	swapNoHandover                 // neither: no state moves
+)
+
+func testHotSwap(t *testing.T, bin string, mode swapMode) {
 	const counters, execs = 120, 24
 	await := loadwait.Scale(20 * time.Second)
 	c := &cluster{t: t, bin: bin, dir: t.TempDir(), http: &http.Client{Timeout: await + 10*time.Second}}
 	mark := fmt.Sprintf("hotswap-%d-%d", os.Getpid(), time.Now().UnixNano())
 	newProc := func(name string) *proc {
-		extra := append(loadScaledDetection(), "--migration", "hot_swap", "--migration-handover",
+		extra := append(loadScaledDetection(), "--migration", "hot_swap",
 			"--migration-retention", hotSwapRetention.String(), "--exec-grace", "10s",
 			"--exec-log-dir", filepath.Join(c.dir, "logs-"+name))
-		if confirm {
+		if mode != swapNoHandover {
+			extra = append(extra, "--migration-handover")
+		}
+		if mode == swapConfirm {
 			extra = append(extra, "--migration-confirm")
 		}
 		return &proc{name: name, extra: extra}
@@ -111,7 +140,11 @@ func testHotSwap(t *testing.T, bin string, confirm bool) {
 		// The start and the SIGTERM each log the process id and the
 		// time; the comment makes the command line unique to this run
 		// and child, for the count in /proc.
-		scripts[id] = "echo start $$ $(date +%s%N) $PHUB_NODE; trap 'echo stop $$ $(date +%s%N); exit 0' TERM; sleep 100000 & wait # " + mark + " " + id
+		readyAfter := ""
+		if mode == swapNoHandover {
+			readyAfter = "sleep 0.2; " // ready 200 ms after its launch
+		}
+		scripts[id] = readyAfter + "echo start $$ $(date +%s%N) $PHUB_NODE; trap 'echo stop $$ $(date +%s%N); exit 0' TERM; sleep 100000 & wait # " + mark + " " + id
 		// The start line is the readiness probe: the node reports the
 		// instance started only once it is printed, so a hot swap that
 		// stops the old process only after the new one runs orders
@@ -172,6 +205,7 @@ func testHotSwap(t *testing.T, bin string, confirm bool) {
 	}
 	// handedOver checks every counter that moved off a node between
 	// before and after: its new instance took the old one's count.
+	// Without handover it checks that no new instance got one.
 	handedOver := func(what string, before, after map[string]replica, counts map[string]counterInfo, oldGone bool) int {
 		t.Helper()
 		moved := 0
@@ -181,6 +215,13 @@ func testHotSwap(t *testing.T, bin string, confirm bool) {
 				continue
 			}
 			moved++
+			if mode == swapNoHandover {
+				if now, err := c.counter(c.byName(to), id); err != nil || now.Handover || now.Epoch <= counts[id].Epoch {
+					t.Fatalf("%s: counter %s moved %s -> %s without handover: new instance %+v (%v), the old one at epoch %d",
+						what, id, from, to, now, err, counts[id].Epoch)
+				}
+				continue
+			}
 			var now counterInfo
 			c.poll(15*time.Second, "handover state of "+id, func() error {
 				var err error
@@ -228,7 +269,7 @@ func testHotSwap(t *testing.T, bin string, confirm bool) {
 	if moved := handedOver("join", at, joined, counts, false); moved == 0 {
 		t.Fatal("join: no counter moved to node-4")
 	} else {
-		t.Logf("join: %d counters handed over to node-4", moved)
+		t.Logf("join: %d counters moved to node-4 (handover: %v)", moved, mode != swapNoHandover)
 	}
 
 	// node-2 leaves gracefully: its children move to the others, with
@@ -256,11 +297,22 @@ func testHotSwap(t *testing.T, bin string, confirm bool) {
 	if moved := handedOver("leave", joined, left, counts, true); moved == 0 {
 		t.Fatal("leave: no counter moved off node-2")
 	} else {
-		t.Logf("leave: %d counters handed over from node-2", moved)
+		t.Logf("leave: %d counters moved off node-2 (handover: %v)", moved, mode != swapNoHandover)
 	}
 
-	// The exec children, from their logs and /proc.
-	moves, hotMoves, leaveMoves, maxOverlap := 0, 0, 0, time.Duration(0)
+	// The exec children, from their logs and /proc, once each last
+	// process is ready (without handover they take 200 ms: settled sees
+	// them claimed, not ready).
+	c.poll(loadwait.Scale(15*time.Second), "every exec child's last process ready", func() error {
+		for _, id := range execIDs {
+			b, _ := os.ReadFile(filepath.Join(c.dir, "logs-"+left[id].Node, id+".stdout.log"))
+			if !strings.Contains(string(b), "start ") {
+				return fmt.Errorf("exec child %s on %s: not ready yet", id, left[id].Node)
+			}
+		}
+		return nil
+	})
+	moves, hotMoves, leaveMoves, maxOverlap, minOverlap := 0, 0, 0, time.Duration(0), time.Duration(-1)
 	for _, id := range execIDs {
 		runs := c.execRuns(id)
 		pids := processesWithArgs("sh", "-c", scripts[id])
@@ -306,6 +358,9 @@ func testHotSwap(t *testing.T, bin string, confirm bool) {
 			case hot[i-1]:
 				hotMoves++
 				maxOverlap = max(maxOverlap, time.Duration(old.stop-cur.start))
+				if minOverlap < 0 || time.Duration(old.stop-cur.start) < minOverlap {
+					minOverlap = time.Duration(old.stop - cur.start)
+				}
 			case !hot[i-1]:
 				leaveMoves++
 			}
@@ -317,8 +372,8 @@ func testHotSwap(t *testing.T, bin string, confirm bool) {
 	if hotMoves == 0 || leaveMoves == 0 {
 		t.Fatalf("exec children moved %d times at the join, %d at the leave: each must move some", hotMoves, leaveMoves)
 	}
-	t.Logf("exec children: %d moved at the join, each new process running before the old one's SIGTERM (overlap at most %s); %d moved off the leaving node, each old one stopped by SIGTERM",
-		hotMoves, maxOverlap, leaveMoves)
+	t.Logf("exec children: %d moved at the join, each new process running before the old one's SIGTERM (overlap %s to %s); %d moved off the leaving node, each old one stopped by SIGTERM",
+		hotMoves, minOverlap, maxOverlap, leaveMoves)
 }
 
 // byName returns the cluster's process named name.
