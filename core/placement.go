@@ -327,8 +327,9 @@ func (n *Node) maybeStart(e *Entry, pl []NodeID) {
 		n.pushEntry(t)
 		e = t
 	}
+	_, stashed := n.migr.stash[id] // given at the start: not awaiting it
 	n.startLocal(e, nil)
-	if c := n.local[id]; c != nil && oldHolderAlive && n.cfg.Migration.Handover {
+	if c := n.local[id]; c != nil && oldHolderAlive && n.cfg.Migration.Handover && !stashed {
 		c.awaitingState = true
 	}
 }
