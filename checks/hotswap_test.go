@@ -26,12 +26,20 @@ func TestHotSwapRunsFirst(t *testing.T) {
 		{"a restart of the new one counts from the first start", 130,
 			Instance{Child: "c", Node: "n2", Instance: 8, Epoch: 2, Start: 90, End: -1, Ran: 150},
 			[]Instance{{Child: "c", Node: "n2", Instance: 7, Epoch: 2, Start: 20, End: 90}}, false},
+		{"a takeover that never got its state", 50, Instance{Child: "c", Node: "n2", Instance: 7, Epoch: 2, Start: 40, End: -1, Ran: 60},
+			[]Instance{{Child: "c", Node: "n3", Instance: 3, Epoch: 0, Start: -10, End: 30, Ran: -5}}, false},
+		{"a renewal on the old node", 50, Instance{Child: "c", Node: "n2", Instance: 7, Epoch: 2, Start: 40, End: -1, Ran: 60},
+			[]Instance{{Child: "c", Node: "n1", Instance: 2, Epoch: 3, Start: 52, End: -1, Ran: 70}}, false},
+		{"a duplicate renewed on the new node", 50, Instance{Child: "c", Node: "n2", Instance: 7, Epoch: 2, Start: 40, End: -1, Ran: 60},
+			[]Instance{{Child: "c", Node: "n2", Instance: 6, Epoch: 1, Start: 5, End: 38, Ran: 6}}, false},
+		{"a move back long after", 50, Instance{Child: "c", Node: "n2", Instance: 7, Epoch: 2, Start: 40, End: -1, Ran: 60},
+			[]Instance{{Child: "c", Node: "n2", Instance: 6, Epoch: 1, Start: 5, End: 20, Ran: 6}}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := old
 			o.End = tc.stopAt
 			ins := append([]Instance{o, tc.newer}, tc.others...)
-			vs := HotSwapRunsFirst([]SwapStop{{Child: "c", Node: "n1", Instance: 1, At: tc.stopAt}}, ins, retention)
+			vs := HotSwapRunsFirst([]SwapStop{{Child: "c", Node: "n1", Instance: 1, At: tc.stopAt}}, ins, retention, 5, true)
 			if got := len(vs) > 0; got != tc.violate {
 				t.Fatalf("violation %v, want %v: %v", got, tc.violate, vs)
 			}

@@ -88,10 +88,10 @@ func (s *Sim) swapRunsFirst(t checks.Truth) []checks.Violation {
 		return nil
 	}
 	s.latency.checked = len(s.latency.stops)
-	var retention time.Duration
+	var cfg core.Config
 	for _, n := range s.names {
-		retention = s.nodes[n].cfg.Migration.Retention
+		cfg = s.nodes[n].cfg
 		break
 	}
-	return checks.HotSwapRunsFirst(stops, t.Instances, int64(retention))
+	return checks.HotSwapRunsFirst(stops, t.Instances, int64(cfg.Migration.Retention), int64(cfg.Timing.TickInterval), cfg.Migration.Handover)
 }
