@@ -28,8 +28,8 @@ type SwapStop struct {
 // latest, and the wait starts once it sees the new holder's claim). A
 // new instance that never runs (crashed, stopped, its node gone) is not
 // judged: the old one waits for its successor, or stops at Retention.
-// Nor is the stop of one of duplicates (another instance ran while the
-// new one started): the promise is about a move.
+// Nor is an old instance that never ran, or one started after the new
+// one (it is not the old copy: a start that lost to the new one).
 //
 // Two stops are not judged, being stop-then-start by design (README
 // wording to come; reported as open work): a takeover instance that
@@ -52,8 +52,8 @@ func HotSwapRunsFirst(stops []SwapStop, instances []Instance, retention, renew i
 				old = in
 			}
 		}
-		if old == nil {
-			continue
+		if old == nil || old.Ran == 0 || old.Ran > st.At {
+			continue // it never ran: its stop leaves no gap
 		}
 		var waiting *Instance // a new instance still starting at the stop
 		running := false
@@ -77,7 +77,7 @@ func HotSwapRunsFirst(stops []SwapStop, instances []Instance, retention, renew i
 				waiting = in
 			}
 		}
-		if running || waiting == nil || st.At-since >= retention {
+		if running || waiting == nil || waiting.Start < old.Start || st.At-since >= retention {
 			continue
 		}
 		if handover && len(old.Given) == 0 && takeover(old, byChild[st.Child], instances) {

@@ -49,3 +49,21 @@ func TestHotSwapRunsFirst(t *testing.T) {
 		})
 	}
 }
+
+// TestHotSwapRunsFirstJudgesOnlyAnOldCopyThatRan: an instance stopped
+// before it ran, or started after the new one, is not the old copy of a
+// move; the same stop of one that ran and started first is judged.
+func TestHotSwapRunsFirstJudgesOnlyAnOldCopyThatRan(t *testing.T) {
+	newer := Instance{Child: "c", Node: "n2", Instance: 7, Epoch: 2, Start: 40, End: -1, Ran: 60}
+	stop := []SwapStop{{Child: "c", Node: "n1", Instance: 1, At: 50}}
+	for _, tc := range []struct {
+		name       string
+		start, ran int64
+		violate    bool
+	}{{"ran, started first", 0, 2, true}, {"never ran", 0, 0, false}, {"ran only after its stop", 0, 55, false}, {"started after the new one", 42, 44, false}} {
+		old := Instance{Child: "c", Node: "n1", Instance: 1, Epoch: 1, Start: tc.start, End: 50, Ran: tc.ran}
+		if got := len(HotSwapRunsFirst(stop, []Instance{old, newer}, 100, 5, true)) > 0; got != tc.violate {
+			t.Errorf("%s: violation %v, want %v", tc.name, got, tc.violate)
+		}
+	}
+}
