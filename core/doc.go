@@ -78,6 +78,7 @@
 //	swim.go        the opt-in SWIM failure detector: probes, ping-reqs, suspicion, refutation
 //	swim_gossip.go SWIM's piggybacked news (bounded queue, retransmit limit), member table digest
 //	swim_join.go   a SWIM node joins through a few seeds per period; contact pings' acks carry no table
+//	swim_agree.go  SWIM joins spread as news; sync stamps let readiness skip full syncs with nothing to add
 //	strict.go      strict mode: per-child leases from a majority of voters,
 //	               self-fencing deadlines (Ready.LeaseUntil), the proof sketch
 //	strict_acks.go  strict mode: an owner's round answers ok only once a majority of the voters acknowledged

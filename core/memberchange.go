@@ -11,6 +11,7 @@ import "slices"
 func (n *Node) onMemberTransition(t memberTransition) {
 	n.quorumMemberChanged(t) // quorum_members.go
 	n.forgetPeerDigest(t)    // syncdigest.go
+	n.swimMemberChanged(t)   // swim_agree.go
 	switch {
 	case t.forgotten():
 		n.forgetClaims(t.name, false)
@@ -28,8 +29,9 @@ func (n *Node) onMemberTransition(t memberTransition) {
 			n.forgetClaims(t.name, t.from == StatusAlive)
 		}
 		// Exchange full state with every node that comes up, and wait for
-		// its state before acting on the registry again.
-		if t.name != n.welcoming { // a joiner's goes with its welcome
+		// its state before acting on the registry again. A member taken
+		// up by SWIM news gets none: it may agree instead (swim_agree.go).
+		if t.name != n.welcoming && !t.byNews { // a joiner's goes with its welcome
 			n.sendFullSync(t.name)
 		}
 		n.needResync(t.name)
@@ -58,8 +60,24 @@ func (n *Node) onMemberTransition(t memberTransition) {
 }
 
 // mergeMembers merges a member list learned indirectly, reacting to each
-// change before merging the next record.
+// change before merging the next record. With SWIM it merges the whole
+// list first and then reacts to each change in order (swim_agree.go): a
+// table that brings k members changes the view and the ring once, not k
+// times (each change copies the view: learning N members one at a time
+// cost O(N²) per node); each member still gets its join hooks.
 func (n *Node) mergeMembers(list []Member) {
+	if n.swim != nil {
+		var ts []memberTransition
+		for _, g := range list {
+			if t, ok := n.members.merge(g, n.now); ok {
+				ts = append(ts, t)
+			}
+		}
+		for _, t := range ts {
+			n.onMemberTransition(t)
+		}
+		return
+	}
 	for _, g := range list {
 		if t, ok := n.members.merge(g, n.now); ok {
 			n.onMemberTransition(t)

@@ -2,9 +2,11 @@ package core
 
 // membership is the node's view of the cluster: who is alive, down or
 // left, with incarnations. Liveness is decided locally from heartbeats;
-// indirect gossip only introduces unknown members or newer incarnations,
-// never resurrects a member this node saw go down (that takes direct
-// contact), which keeps non-transitive partitions from flapping.
+// indirect gossip only introduces unknown members or newer incarnations
+// (with the SWIM detector an unknown member learned alive comes up at
+// once: swim_agree.go), never resurrects a member this node saw go down
+// (that takes direct contact), which keeps non-transitive partitions from
+// flapping.
 //
 // membership is a leaf, like ring: it knows only its own table and the
 // time it is handed. Every method that changes a member returns the
@@ -60,6 +62,9 @@ type memberTransition struct {
 	// cordonChanged: the member's cordon flag flipped, to cordoned.
 	cordonChanged bool
 	cordoned      bool
+	// byNews: an unknown member came up on a record learned indirectly
+	// (the SWIM detector only: swim_agree.go), not on direct contact.
+	byNews bool
 }
 
 // cameUp reports a member that became alive or restarted: a join.
@@ -163,6 +168,7 @@ func (m *membership) heard(name NodeID, inc uint64, rec *Member, now Instant) (t
 	if t.restarted {
 		s.Cordoned, s.CordonVer = false, 0 // a restarted node starts uncordoned
 		s.Beat = 0                         // and with no SWIM news about it
+		s.SyncStamp = 0                    // nor a sync stamp of its old life
 	}
 	if rec != nil {
 		takeCordon(s, rec)
@@ -188,6 +194,27 @@ func (m *membership) merge(g Member, now Instant) (t memberTransition, ok bool) 
 	}
 	s, known := m.members[g.Name]
 	switch {
+	case !known && g.Status == StatusAlive && m.probed:
+		// With SWIM an unknown member learned alive comes up at once: a
+		// join spreads as news instead of every node contacting the
+		// joiner (swim_agree.go). A member this node knows stays as it
+		// is: a down one still comes back only on direct contact.
+		s = &memberState{Member: Member{Name: g.Name, Incarnation: g.Incarnation, Status: StatusAlive, Addr: g.Addr, Beat: g.Beat, SyncStamp: g.SyncStamp}, since: now}
+		takeCordon(s, &g)
+		m.anyCordoned = m.anyCordoned || s.Cordoned
+		m.members[g.Name] = s
+		m.addName(g.Name, s)
+		m.changed(s)
+		return memberTransition{name: g.Name, to: StatusAlive, incarnation: g.Incarnation, byNews: true,
+			cordonChanged: s.Cordoned, cordoned: s.Cordoned}, true
+	case known && m.probed:
+		m.noteStamp(g)
+		if g.Status == StatusLeft && g.Incarnation >= s.Incarnation && s.Status != StatusLeft {
+			return m.markGone(g.Name, StatusLeft, now)
+		}
+		if s.Addr == "" && g.Addr != "" {
+			s.Addr = g.Addr
+		}
 	case !known && g.Status != StatusLeft:
 		// Unknown member (alive or down elsewhere): it joins our view on
 		// direct contact. Until then a joining node waits for it
@@ -273,3 +300,16 @@ func (m *membership) setOwnCordon(on bool) bool {
 // sorted. The set is kept up to date on each change
 // (membership_delta.go); callers must not modify it.
 func (m *membership) probeTargets() []NodeID { return m.delta.downs }
+
+// noteStamp takes the sync stamp of g, a record of a known member, if it
+// is of the member's current incarnation and newer than the one held
+// (stampNewer): an older record never replaces a newer stamp.
+func (m *membership) noteStamp(g Member) {
+	s, ok := m.members[g.Name]
+	if !ok || g.Name == m.self || g.Incarnation != s.Incarnation || g.Status != StatusAlive {
+		return
+	}
+	if stampNewer(g.SyncStamp, s.SyncStamp) {
+		s.SyncStamp = g.SyncStamp
+	}
+}

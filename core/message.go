@@ -124,6 +124,14 @@ type Member struct {
 	// suspicion or down at Beat b loses to alive at a higher Beat. Always
 	// 0 with the all-to-all detector.
 	Beat uint64 `json:"beat,omitempty"`
+	// SyncStamp is the member's own statement of its state with the SWIM
+	// detector (swim_agree.go): in its low 44 bits a hash of its member
+	// table's digest and its registry's digest (0 while it claims
+	// children), in its top 20 bits the stamp's number, which orders the
+	// member's stamps; 0 with the all-to-all detector. A node whose own
+	// table and registry hash the same holds everything the member had
+	// decided when it made the stamp.
+	SyncStamp uint64 `json:"syncStamp,omitempty"`
 }
 
 // Claim is a node's statement that it runs (or is starting) an instance.

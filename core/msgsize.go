@@ -60,6 +60,9 @@ func memberBound(m *Member) int {
 	if m.Beat != 0 {
 		n += varintBytes
 	}
+	if m.SyncStamp != 0 {
+		n += varintBytes
+	}
 	return n
 }
 

@@ -26,10 +26,10 @@ import "slices"
 //     Beat (Member.Beat, ordered within an incarnation; a restart's new
 //     incarnation is not a refutation: it means the old instances died).
 //
-// What stays as membership.go states it: a member comes up (and a down
-// member comes back) only on direct contact, never on news — a down
-// member keeps being probed every period, so a refuted false down heals
-// in a period or two. What changes: news marks a member down (a member
+// What stays as membership.go states it: a down member comes back only
+// on direct contact, never on news — a down member keeps being probed
+// every period, so a refuted false down heals in a period or two. (A
+// member this node never knew comes up on news: swim_agree.go.) What changes: news marks a member down (a member
 // declared down by one node is down for every node that hears it at the
 // same or a higher Beat), and silence alone never does.
 //
@@ -38,9 +38,10 @@ import "slices"
 // (whose downs now come from suspicion timeouts and news instead of
 // silence — a minority node's view shrinks after at most a round of
 // probes plus DownAfter, the bound the simulator checks with this
-// detector); readiness still waits for a full sync from every member
-// that comes up, sent on direct contact (onMemberTransition); strict
-// lease rounds are per voter and do not depend on the detector.
+// detector); readiness waits for a full sync from every member that
+// comes up, or for its sync stamp to show it has nothing to add
+// (swim_agree.go); strict lease rounds are per voter and do not depend
+// on the detector.
 type swimState struct {
 	k     int      // indirect probes per missed ping
 	order []NodeID // this round's shuffled probe order
@@ -55,6 +56,11 @@ type swimState struct {
 	// joinCursor is where the next heartbeat's joins start in the seed
 	// list (swim_join.go).
 	joinCursor int
+	// newMet: members this node did not know when they came up, whose
+	// full sync a synced node may replace by their agreement; lastDigest:
+	// the registry's digest at the last protocol period (swim_agree.go).
+	newMet     map[NodeID]bool
+	lastDigest uint64
 }
 
 // swimProbe is the probe of the current period.
@@ -113,6 +119,7 @@ func (n *Node) Suspects() []NodeID {
 // is pinged.
 func (n *Node) swimRound() {
 	s := n.swim
+	n.swimAnnounce() // swim_agree.go
 	if s.probe.active && !s.probe.acked {
 		n.swimSuspect(s.probe.target)
 	}
@@ -123,7 +130,11 @@ func (n *Node) swimRound() {
 	}
 	s.lastSeq++
 	s.probe = swimProbe{target: target, seq: s.lastSeq, sentAt: n.now, active: true}
-	n.send(target, n.swimPing(s.lastSeq, true))
+	ping := n.swimPing(s.lastSeq, true)
+	if !n.ready() {
+		ping.Digest = 0 // waiting for syncs: the ack brings the table and its stamps (swim_agree.go)
+	}
+	n.send(target, ping)
 }
 
 // swimNextTarget returns the next alive peer of the round, starting a new
@@ -175,6 +186,7 @@ func (n *Node) swimTick() {
 			n.swimDown(name)
 		}
 	}
+	n.swimResolveAgreements() // swim_agree.go
 	if len(s.relays) > 0 {
 		kept := s.relays[:0]
 		for _, r := range s.relays {
@@ -225,8 +237,11 @@ func (n *Node) swimPing(seq uint64, news bool) Message {
 // contact refutes any suspicion, and from's own record brings its Beat.
 func (n *Node) swimHeard(from NodeID, rec *Member) {
 	delete(n.swim.suspects, from)
-	if st, ok := n.members.members[from]; ok && rec != nil && rec.Incarnation == st.Incarnation && rec.Beat > st.Beat {
-		st.Beat = rec.Beat
+	if st, ok := n.members.members[from]; ok && rec != nil && rec.Incarnation == st.Incarnation {
+		if rec.Beat > st.Beat {
+			st.Beat = rec.Beat
+		}
+		n.members.noteStamp(*rec) // swim_agree.go
 	}
 }
 
@@ -324,6 +339,7 @@ func (n *Node) swimApply(u Member) {
 		}
 		return
 	}
+	n.members.noteStamp(u) // swim_agree.go
 	switch u.Status {
 	case StatusAlive:
 		if u.Beat > st.Beat {

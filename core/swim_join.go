@@ -11,12 +11,11 @@ package core
 // largest part of forming 200 SWIM nodes.
 //
 // With SWIM a node therefore joins through at most swimJoinSeeds of those
-// seeds per period, in rotation over its seed list. One welcome brings
-// the member list; the members it names are pinged at once (discovered:
-// memberchange.go) and come up on their acks, as before; seeds not yet
-// connected get their join in the next periods, and readiness still
-// waits (up to DownAfter after boot) for every seed to show up
-// (checkSynced). A node with at most swimJoinSeeds seeds to join — every
+// seeds per period, in rotation over its seed list, and only while it
+// has no peer (then every 25th period, as a synced node does). One
+// welcome brings the member list; the members it names alive come up at
+// once, without contact (swim_agree.go); readiness still waits (up to
+// DownAfter after boot) for every seed to show up (checkSynced). A node with at most swimJoinSeeds seeds to join — every
 // seed list of the simulator's sweeps of 3 to 5 nodes — joins them all
 // at once, as before. The all-to-all detector is unchanged.
 //
@@ -39,6 +38,9 @@ const swimJoinSeeds = 4
 // them with the all-to-all detector, at most swimJoinSeeds in rotation
 // with SWIM.
 func (n *Node) seedsToJoin() []NodeID {
+	if n.swim != nil && len(n.members.peers()) > 0 && n.heartbeats%25 != 0 {
+		return nil // one welcome is enough: news and tables bring the rest (swim_agree.go)
+	}
 	var out []NodeID
 	seeds := n.cfg.Seeds
 	start := 0

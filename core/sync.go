@@ -42,6 +42,9 @@ type syncState struct {
 	// welcoming: the joiner whose join is being handled; its full sync
 	// goes with the welcome (syncwelcome.go).
 	welcoming NodeID
+	// syncScan: the peer (an index of the peers) checkSynced looks at
+	// first, the one that held its last check up.
+	syncScan int
 }
 
 // outbox holds updates batched during an input and flushed after it
@@ -304,7 +307,8 @@ func (n *Node) resynced(name NodeID) {
 }
 
 // checkSynced marks the node synced once every alive peer sent a full
-// sync, or no peer showed up within DownAfter of booting. In strict mode
+// sync or, with SWIM, agrees (swim_agree.go), or no peer showed up within
+// DownAfter of booting. In strict mode
 // a node without memory also needs the full syncs of enough voters to
 // meet every write quorum (strict_ready.go), alone or not.
 func (n *Node) checkSynced() {
@@ -320,8 +324,12 @@ func (n *Node) checkSynced() {
 		}
 		return
 	}
-	for _, p := range peers {
-		if !n.syncedFrom[p] {
+	// Every peer in turn, from the one that held the last check up: a
+	// node waiting on one peer looks at one peer per tick, not at all.
+	for i := range peers {
+		k := (n.syncScan + i) % len(peers)
+		if p := peers[k]; !n.syncedFrom[p] && !n.agrees(p) { // or its stamp shows it has nothing to add (swim_agree.go)
+			n.syncScan = k
 			return
 		}
 	}
@@ -340,6 +348,7 @@ func (n *Node) checkSynced() {
 			return
 		}
 	}
+	n.swimSyncedByAgreement(peers) // their claim streams (swim_agree.go)
 	n.synced = true
 	n.syncedFrom = nil
 	n.dirtyAll, n.dirty = true, true

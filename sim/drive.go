@@ -76,6 +76,11 @@ func (s *Sim) sendMsg(from *simNode, env core.Envelope) {
 	size := core.MessageBytes(&env.Msg)
 	s.sentMsgs++
 	s.sentBytes += size
+	if s.sentKind == nil {
+		s.sentKind, s.sentKindBytes = map[core.MsgKind]int{}, map[core.MsgKind]int{}
+	}
+	s.sentKind[env.Msg.Kind]++
+	s.sentKindBytes[env.Msg.Kind] += size
 	if size > from.cfg.Limits.MaxMessageBytes {
 		// The transport refuses a frame over its limit: so does the
 		// simulated network, so a message core failed to split is lost
@@ -435,3 +440,8 @@ func (s *Sim) Instances() []checks.Instance {
 // and their encoded bytes (core.MessageBytes), counting messages the
 // network then lost or refused.
 func (s *Sim) Traffic() (messages, bytes int) { return s.sentMsgs, s.sentBytes }
+
+// TrafficOf returns what Traffic counts for the messages of one kind.
+func (s *Sim) TrafficOf(kind core.MsgKind) (messages, bytes int) {
+	return s.sentKind[kind], s.sentKindBytes[kind]
+}

@@ -118,6 +118,8 @@ type Sim struct {
 	// sentMsgs and sentBytes count every message a node sent (lost ones
 	// included) and its encoded size (see Traffic)
 	sentMsgs, sentBytes int
+	// sentKind and sentKindBytes split them by message kind (TrafficOf).
+	sentKind, sentKindBytes map[core.MsgKind]int
 	// claimOrder is checkClaimHooks' buffer, reused from batch to batch
 	// (a new one per batch was a tenth of the simulator's allocations).
 	claimOrder []claimRef

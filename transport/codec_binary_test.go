@@ -118,7 +118,8 @@ func (g gens) message() *rapid.Generator[core.Message] {
 		m.Members = rapid.SliceOfN(rapid.Custom(func(t *rapid.T) core.Member {
 			return core.Member{Name: node.Draw(t, "name"), Incarnation: u64.Draw(t, "inc"),
 				Status: core.MemberStatus(rapid.Uint8().Draw(t, "status")), Addr: str.Draw(t, "addr"),
-				Cordoned: rapid.Bool().Draw(t, "cordoned"), CordonVer: u64.Draw(t, "cordonVer"), Beat: u64.Draw(t, "beat")}
+				Cordoned: rapid.Bool().Draw(t, "cordoned"), CordonVer: u64.Draw(t, "cordonVer"), Beat: u64.Draw(t, "beat"),
+				SyncStamp: u64.Draw(t, "syncStamp")}
 		}), 0, 3).Draw(t, "members")
 		m.Items = rapid.SliceOfN(rapid.Custom(func(t *rapid.T) core.StartItem {
 			return core.StartItem{Spec: g.spec().Draw(t, "spec"), Metadata: g.smap().Draw(t, "meta"), Pinned: g.nodes().Draw(t, "pinned")}
@@ -441,6 +442,8 @@ func FuzzDecodeBinaryMessage(f *testing.F) {
 		{Kind: core.MsgHandover, Hub: "phub", From: "n1", Inc: 2, Handovers: []core.HandoverItem{ // a batch (field 29)
 			{ID: "c1", Epoch: 3, Instance: 9, State: []byte("s1")}, {ID: "c2", Epoch: 1, Instance: 4, Shutdown: true}}},
 		claimsDigestMessage(), // fields 31-33
+		{Kind: core.MsgPing, Hub: "phub", From: "n1", Inc: 2, Seq: 5, Digest: 9, Members: []core.Member{ // a member's sync stamp (member field 8)
+			{Name: "n1", Incarnation: 2, Status: core.StatusAlive, Beat: 3, SyncStamp: 1<<63 | 12345}}},
 	}
 	for i := range seeds {
 		b, err := EncodeMessageBinary(&seeds[i])

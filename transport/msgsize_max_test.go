@@ -26,7 +26,7 @@ func maxMessage(l core.Limits) core.Message {
 		Err: core.ErrCode(strings.Repeat("e", 64)), Digest: u, Version: u, Count: math.MinInt64, CheckExisting: true,
 		PartOf: u, Part: math.MaxInt64 - 1, Parts: math.MaxInt64, State: []byte("s"),
 		ClaimDeltas: math.MinInt64, ClaimsLen: math.MinInt64, ClaimsHash: u,
-		Members:  []core.Member{{Name: name, Incarnation: u, Status: math.MaxUint8, Addr: "a", Cordoned: true, CordonVer: u, Beat: u}},
+		Members:  []core.Member{{Name: name, Incarnation: u, Status: math.MaxUint8, Addr: "a", Cordoned: true, CordonVer: u, Beat: u, SyncStamp: u}},
 		Items:    []core.StartItem{{Spec: e.Spec, Metadata: e.Metadata, Pinned: e.Pinned}},
 		IDs:      []core.ChildID{id},
 		Entries:  []core.Entry{e},
