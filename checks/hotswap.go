@@ -8,7 +8,8 @@ const CheckSwapRunsFirst = "hot-swap-runs-first"
 // SwapStop is a stop of one instance that a node's core ordered under hot
 // swap while the node was up, not leaving, and still had the child
 // registered (a migration's stop, not a stop of the child itself, a
-// crash or a leave), as the simulator saw it.
+// crash, a leave or a partitioned node's stop of everything), as the
+// simulator saw it.
 type SwapStop struct {
 	Child    string
 	Node     string

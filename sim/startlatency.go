@@ -71,10 +71,13 @@ func (s *Sim) childRan(sn *simNode, ev core.ChildEvent) {
 }
 
 // swapStopped records a stop that sn's core ordered under hot swap while
-// sn was up, not leaving, and still had the child registered: a
-// migration's stop (checks.SwapStop).
+// sn was up, not leaving, not partitioned, and still had the child
+// registered: a migration's stop (checks.SwapStop). A partitioned node
+// (its quorum lost) stops every child whatever the migration strategy:
+// that stop is the partition strategy's, and the majority side's
+// takeover, which it cannot see, is no hot swap.
 func (s *Sim) swapStopped(sn *simNode, e core.Effect) {
-	if sn.cfg.Migration.Kind != core.HotSwap || !sn.up || sn.leaving || sn.node.Lookup(e.ID) == nil {
+	if sn.cfg.Migration.Kind != core.HotSwap || !sn.up || sn.leaving || sn.node.Partitioned() || sn.node.Lookup(e.ID) == nil {
 		return
 	}
 	s.latency.stops = append(s.latency.stops, checks.SwapStop{Child: string(e.ID), Node: string(sn.name), Instance: e.Instance, At: int64(s.now)})
