@@ -110,13 +110,15 @@ func runMemorylessPair(t *testing.T, env []string) memorylessPair {
 	}
 	n1, n2, n3 := c.procs[0], c.procs[1], c.procs[2]
 	c.waitFormed(30 * time.Second)
-	// Every node holds quorum in its own view: the last to join counts
-	// itself only once the members before it have reported it alive, and
-	// node-1 must have done so before it dies (otherwise node-3 would
-	// wait for node-1's report and refuse as owner).
-	c.poll(30*time.Second, "every node has quorum", func() error {
+	// Every node counts every member toward quorum: a member counts only
+	// once a majority of the members before it have reported it alive,
+	// and node-1 must have reported node-3 to node-2 before it dies
+	// (otherwise node-2 counts itself alone of three once node-1 is gone
+	// and stays partitioned; holding quorum with node-1 alive does not
+	// show that, so the poll reads the counts).
+	c.poll(30*time.Second, "every node counts every member toward quorum", func() error {
 		for _, p := range c.procs {
-			if h, err := c.healthOf(p); err != nil || h.Partitioned || !h.Ready {
+			if h, err := c.healthOf(p); err != nil || h.Partitioned || !h.Ready || h.QuorumAlive != len(c.procs) {
 				return fmt.Errorf("%s: %+v %v", p.name, h, err)
 			}
 		}
@@ -363,6 +365,8 @@ type healthResponse struct {
 	Partitioned bool   `json:"partitioned"`
 	Alive       int    `json:"alive"`
 	Members     int    `json:"members"`
+	QuorumAlive int    `json:"quorum_alive"`
+	QuorumKnown int    `json:"quorum_known"`
 }
 
 // peek returns the most processes seen at one instant so far.

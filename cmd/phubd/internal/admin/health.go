@@ -20,7 +20,7 @@ func (s *Server) probe(r *http.Request) (adminapi.HealthResponse, bool) {
 	h, err := s.hub.Health(ctx)
 	out := adminapi.HealthResponse{Node: string(s.hub.Name()), Live: err == nil, Ready: err == nil && h.Ready(),
 		Synced: h.Synced, Partitioned: s.hub.Partitioned(), Leaving: h.Leaving, Alive: h.Alive, Members: h.Members,
-		Children: len(s.hub.WhichChildrenLocal().Children), LoopDelay: h.LoopDelay.Round(time.Microsecond).String()}
+		QuorumAlive: h.QuorumAlive, QuorumKnown: h.QuorumKnown, Children: len(s.hub.WhichChildrenLocal().Children), LoopDelay: h.LoopDelay.Round(time.Microsecond).String()}
 	switch {
 	case err != nil:
 		out.Status, out.Reason = "stalled", "the event loop did not answer within "+LiveTimeout.String()+": "+err.Error()

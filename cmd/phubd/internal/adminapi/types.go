@@ -169,9 +169,15 @@ type HealthResponse struct {
 	Partitioned bool `json:"partitioned"`
 	Leaving     bool `json:"leaving,omitempty"`
 	// Alive counts alive members (self included), Members every known one.
-	Alive    int `json:"alive"`
-	Members  int `json:"members"`
-	Children int `json:"children"`
+	Alive   int `json:"alive"`
+	Members int `json:"members"`
+	// QuorumAlive and QuorumKnown (majority_quorum only): the alive
+	// members this node counts toward quorum — established ones, which
+	// a majority of the members before them reported alive — and the
+	// membership it measures them against (core.Readiness).
+	QuorumAlive int `json:"quorum_alive,omitempty"`
+	QuorumKnown int `json:"quorum_known,omitempty"`
+	Children    int `json:"children"`
 	// LoopDelay is how long the event loop took to run the probe.
 	LoopDelay string `json:"loop_delay"`
 }
