@@ -224,13 +224,7 @@ func TestReorderedOldClaimsDigestCausesNoWrongDrop(t *testing.T) {
 // owner's claims once it is ready.
 func TestRestartedNodeIsSentEveryClaim(t *testing.T) {
 	c := digestCluster(t, nil)
-	cfg := c.nodes["n2"].cfg
-	cfg.Incarnation = 2
-	n2, err := NewNode(cfg, c.now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.nodes["n2"] = n2
+	n2 := c.restart("n2", 2)
 	c.until(func() bool {
 		for _, name := range c.names {
 			if n := c.nodes[name]; !n.ready() || len(n.View()) != 3 || n.members.incarnation("n2") != 2 {

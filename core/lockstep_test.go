@@ -59,6 +59,20 @@ func newLockstep(t *testing.T, n int, tune func(*Config)) *lockstep {
 	return c
 }
 
+// restart replaces name's node with a new incarnation of it, in memory
+// (its configuration with Incarnation inc), and returns the new node.
+func (c *lockstep) restart(name NodeID, inc uint64) *Node {
+	c.t.Helper()
+	cfg := c.nodes[name].cfg
+	cfg.Incarnation = inc
+	n, err := NewNode(cfg, c.now)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.nodes[name] = n
+	return n
+}
+
 func (c *lockstep) tick() {
 	c.now = c.now.Add(c.nodes[c.names[0]].cfg.Timing.TickInterval)
 	for _, name := range c.names {

@@ -26,13 +26,7 @@ func TestReforwardAfterTargetRestartIsNodeDown(t *testing.T) {
 	if n1.Lookup(id) == nil {
 		t.Fatalf("n2 did not apply the start n1 forwarded: the test checks nothing")
 	}
-	cfg := c.nodes["n2"].cfg
-	cfg.Incarnation = 2
-	n2, err := NewNode(cfg, c.now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.nodes["n2"] = n2
+	n2 := c.restart("n2", 2)
 	c.until(func() bool {
 		m, ok := n1.members.members["n2"]
 		return ok && m.Incarnation == 2 && n1.members.alive("n2") && n2.ready()

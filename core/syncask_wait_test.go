@@ -11,13 +11,7 @@ import (
 // registry transfer per member on every rejoin — and then does ask.
 func TestResyncAskWaitsARetryInterval(t *testing.T) {
 	c := newLockstep(t, 2, fastTiming)
-	cfg := c.nodes["n2"].cfg
-	cfg.Incarnation = 2
-	restarted, err := NewNode(cfg, c.now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.nodes["n2"] = restarted
+	restarted := c.restart("n2", 2)
 	// n2's full syncs to n1 are lost; membership gets through.
 	c.drop = func(env Envelope) bool {
 		k := env.Msg.Kind
@@ -26,7 +20,7 @@ func TestResyncAskWaitsARetryInterval(t *testing.T) {
 	mark := len(c.sent)
 	n1 := c.nodes["n1"]
 	var waitBegan, asked Instant
-	retry := cfg.Timing.RetryInterval
+	retry := restarted.cfg.Timing.RetryInterval
 	c.until(func() bool {
 		if waitBegan == 0 && !n1.ready() {
 			waitBegan = c.now
