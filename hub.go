@@ -85,6 +85,8 @@ type Hub struct {
 	queuedHead int
 	// reportsFed counts child reports fed to core (tests count them).
 	reportsFed uint64
+	// sendTo is sendMessages' buffer of a message's receivers.
+	sendTo []core.NodeID
 }
 
 // New validates cfg, creates the node and starts its event loop. The node
@@ -337,11 +339,7 @@ func (h *Hub) process(rd core.Ready) {
 			h.signalChild(e)
 		}
 	}
-	for _, env := range rd.Messages {
-		if err := h.tr.Send(env.To, env.Msg); err != nil {
-			h.sendFailed(env, err)
-		}
-	}
+	h.sendMessages(rd.Messages) // sendgroup.go
 	for _, r := range rd.Replies {
 		if ch, ok := h.waiters[r.ID]; ok {
 			delete(h.waiters, r.ID)

@@ -180,32 +180,44 @@ func (t *TCP) Send(to core.NodeID, m core.Message) error {
 	if m.From != t.cfg.Name {
 		return fmt.Errorf("%w: from %q, this node is %q", ErrInvalidMessage, m.From, t.cfg.Name)
 	}
+	p, err := t.peerFor(to)
+	if err != nil {
+		return err
+	}
+	frame, err := t.encodeFrame(&m)
+	if err != nil {
+		return err
+	}
+	return p.enqueue(frame)
+}
+
+// peerFor returns the sending side of the peer named to, started on
+// first use; ErrClosed after Close, ErrUnknownPeer without an address.
+func (t *TCP) peerFor(to core.NodeID) (*peer, error) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t.closed {
-		t.mu.Unlock()
-		return ErrClosed
+		return nil, ErrClosed
 	}
 	p := t.peers[to]
 	if p == nil {
 		if _, ok := t.addrs[to]; !ok {
-			t.mu.Unlock()
-			return fmt.Errorf("%w: %q", ErrUnknownPeer, to)
+			return nil, fmt.Errorf("%w: %q", ErrUnknownPeer, to)
 		}
 		p = newPeer(t, to)
 		t.peers[to] = p
 		t.wg.Add(1)
 		go p.run()
 	}
-	t.mu.Unlock()
-	encode := AppendMessageFrame
+	return p, nil
+}
+
+// encodeFrame returns m's frame in the configured encoding.
+func (t *TCP) encodeFrame(m *core.Message) ([]byte, error) {
 	if t.cfg.WireJSON {
-		encode = AppendMessageFrameJSON
+		return AppendMessageFrameJSON(nil, m, t.cfg.MaxFrameBytes)
 	}
-	frame, err := encode(nil, &m, t.cfg.MaxFrameBytes)
-	if err != nil {
-		return err
-	}
-	return p.enqueue(frame)
+	return AppendMessageFrame(nil, m, t.cfg.MaxFrameBytes)
 }
 
 // track registers an open connection so Close can close it. It returns

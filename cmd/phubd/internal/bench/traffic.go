@@ -27,6 +27,31 @@ type traffic struct {
 
 // Send counts m and hands it to the TCP transport.
 func (c countingTCP) Send(to core.NodeID, m core.Message) error {
+	c.count(m)
+	err := c.TCP.Send(to, m)
+	if err != nil {
+		c.traffic.refused.Add(1)
+	}
+	return err
+}
+
+// SendMany counts m once per receiver and hands it to the TCP
+// transport, which encodes it once.
+func (c countingTCP) SendMany(to []core.NodeID, m core.Message) []error {
+	for range to {
+		c.count(m)
+	}
+	errs := c.TCP.SendMany(to, m)
+	for _, err := range errs {
+		if err != nil {
+			c.traffic.refused.Add(1)
+		}
+	}
+	return errs
+}
+
+// count counts one message sent.
+func (c countingTCP) count(m core.Message) {
 	c.traffic.messages.Add(1)
 	c.traffic.entries.Add(int64(len(m.Entries)))
 	if m.Full && m.Part == 0 && len(m.Entries) > 0 && (m.Kind == core.MsgReplicate || m.Kind == core.MsgWelcome) {
@@ -36,9 +61,4 @@ func (c countingTCP) Send(to core.NodeID, m core.Message) error {
 	if m.Full && m.Part == 0 && m.Kind == core.MsgClaims {
 		c.traffic.fullClaimLists.Add(1)
 	}
-	err := c.TCP.Send(to, m)
-	if err != nil {
-		c.traffic.refused.Add(1)
-	}
-	return err
 }
