@@ -1,6 +1,9 @@
 package core
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // Lookup returns the local registry's view of id (Local consistency): nil
 // if unknown or stopped. The entry is a copy.
@@ -84,7 +87,9 @@ func (n *Node) Stats() Stats {
 	return s
 }
 
-func sortU64(xs []uint64) { sort.Slice(xs, func(i, j int) bool { return xs[i] < xs[j] }) }
+// sortU64 sorts xs ascending (slices.Sort: sort.Slice allocated twice a
+// call, and expireRequests sorts every tick).
+func sortU64(xs []uint64) { slices.Sort(xs) }
 
 func sortNodeChildren(xs []NodeChildren) {
 	sort.Slice(xs, func(i, j int) bool { return xs[i].Node < xs[j].Node })
