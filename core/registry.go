@@ -39,6 +39,9 @@ type registry struct {
 	epochFloor uint64
 	// sorted caches the sorted entry ids; nil when the key set changed.
 	sorted []ChildID
+	// keys caches every id with a slot, sorted (keyorder.go); nil when
+	// the index's key set changed.
+	keys []keyRef
 	// persistDirty collects the ids of entries written or removed since
 	// the last Ready (durable mode only; nil otherwise; persist.go).
 	persistDirty map[ChildID]struct{}
@@ -320,22 +323,6 @@ func (r *registry) setMore(s *slot, id ChildID, x extraClaims, left bool) {
 
 // claimCount returns the number of claims node holds.
 func (r *registry) claimCount(node NodeID) int { return r.nodes.count(node) }
-
-// claimIDs returns the ids node claims, sorted.
-func (r *registry) claimIDs(node NodeID) []ChildID {
-	k := r.nodes.count(node)
-	if k == 0 {
-		return nil
-	}
-	out := make([]ChildID, 0, k)
-	for id, i := range r.index {
-		if _, ok := r.claimIn(&r.slots[i], id, node); ok {
-			out = append(out, id)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
 
 // claimers returns the nodes that hold claims, sorted.
 func (r *registry) claimers() []NodeID { return sortedKeys(r.nodes.index) }

@@ -63,6 +63,9 @@ func (r *ring) set(nodes []NodeID) {
 // and departures come from one walk of the two sorted node lists.
 func (r *ring) build() {
 	ns := r.nodes
+	if sameSlice(ns, r.built) && len(r.points) == len(ns)*r.vnodes {
+		return // the usual case, without comparing names: placement asks per child
+	}
 	if slices.Equal(ns, r.built) && len(r.points) == len(ns)*r.vnodes {
 		return
 	}
@@ -93,6 +96,13 @@ func (r *ring) build() {
 	}
 	r.points = pts
 	r.buildIndex()
+}
+
+// sameSlice reports whether a and b are the same slice (same length and
+// first element): node lists are replaced, never changed in place
+// (set, setSorted), so the same slice holds the same nodes.
+func sameSlice(a, b []NodeID) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // diffSortedNodes returns the nodes of now not in was (added) and of was

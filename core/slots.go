@@ -202,6 +202,7 @@ func (r *registry) newSlot(id ChildID) uint32 {
 		r.slots = append(r.slots, slot{})
 	}
 	r.index[id] = i
+	r.keys = nil // keyorder.go
 	return i
 }
 
@@ -212,6 +213,7 @@ func (r *registry) freeIfEmpty(id ChildID, i uint32) {
 		return
 	}
 	delete(r.index, id)
+	r.keys = nil // keyorder.go
 	r.slots[i] = slot{}
 	r.freeSlots = append(r.freeSlots, i)
 }

@@ -229,15 +229,7 @@ func (n *Node) applyClaims(node NodeID, claims []Claim, full bool, ver uint64) {
 }
 
 // ownClaims lists this node's claims, sorted by id.
-func (n *Node) ownClaims() []Claim {
-	ids := n.reg.claimIDs(n.cfg.Name)
-	out := make([]Claim, 0, len(ids))
-	for _, id := range ids {
-		c, _ := n.reg.claim(n.cfg.Name, id)
-		out = append(out, c)
-	}
-	return out
-}
+func (n *Node) ownClaims() []Claim { return n.reg.claimsOf(n.cfg.Name) }
 
 // sendEntries sends every registry entry to a peer in one logical
 // message (sent in parts if it is large, see chunks.go). With claims it

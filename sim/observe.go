@@ -76,7 +76,7 @@ func (s *Sim) observeBoot(sn *simNode) {
 // observeDelivery notes a routed request delivered more than once, and
 // reports false (do not deliver) for a request delivered more often
 // than deliveryBound allows: the storm is reported, not simulated on.
-func (s *Sim) observeDelivery(to *simNode, m core.Message) bool {
+func (s *Sim) observeDelivery(to *simNode, m *core.Message) bool {
 	if m.Kind != core.MsgRequest {
 		return true
 	}
