@@ -57,6 +57,14 @@ func pinnedGapsApart(class Class, seed uint64) []string {
 		if len(a.PinnedGaps) == 0 {
 			problems = append(problems, fmt.Sprintf("%s: no pinned gap; gaps %v", mode, a.Gaps))
 		}
+		// The waits are wanted child-time that nothing ran: counted in
+		// PinnedWanted, which Running never reaches into.
+		if len(a.PinnedGaps) > 0 && a.PinnedWanted < 40*time.Second {
+			problems = append(problems, fmt.Sprintf("%s: pinned gaps %v but %v of pinned wanted time, want the outage (~47 s) or more", mode, a.PinnedGaps, a.PinnedWanted))
+		}
+		if a.Running > a.Wanted-a.PinnedWanted {
+			problems = append(problems, fmt.Sprintf("%s: running %v of %v wanted, %v of it pinned waits: something ran during a pinned wait?", mode, a.Running, a.Wanted, a.PinnedWanted))
+		}
 		for _, g := range a.PinnedGaps {
 			if g < 40*time.Second {
 				problems = append(problems, fmt.Sprintf("%s: a pinned gap of %v, want the idle outage (~47 s)", mode, g))
