@@ -49,7 +49,7 @@ func (n *Node) startLocal(e *Entry, state []byte) {
 	c := &localChild{spec: e.Spec, epoch: e.Epoch, instance: n.nextInst, status: childStarting, active: n.shouldBeActive(e)}
 	n.local[e.Spec.ID] = c
 	if state == nil {
-		state = n.migr.takeStash(e.Spec.ID)
+		state = n.migr.takeStash(e.Spec.ID, c.instance)
 	}
 	n.effect(Effect{Kind: EffectStart, ID: e.Spec.ID, Instance: c.instance, Epoch: c.epoch, Spec: e.Spec, State: state, Active: c.active})
 	n.claimLocal(c)
