@@ -263,6 +263,23 @@ func (n *Node) onHandover(m Message) {
 	n.queueAck(m.From, id, key)
 }
 
+// handedOverBy reports whether the instance that cl names on node from
+// handed its state to id's local instance (delivered, or given at its
+// start from the stash). Then that older claim is no rival takeover's
+// original but the instance this one took the child over from, stopped
+// or stopping on the acknowledgement (its retraction still on the way):
+// this instance holds the state, so when the child moves back to from it
+// hands the state over like any hot swap (release), not stopping at once
+// as a newcomer with nothing to hand on.
+func (m *migrations) handedOverBy(id ChildID, from NodeID, cl Claim) bool {
+	for _, k := range m.delivered[id] {
+		if k.from == from && k.epoch == cl.Epoch && k.instance == cl.Instance {
+			return true
+		}
+	}
+	return false
+}
+
 func (n *Node) onHandoverConfirmed(ev ChildEvent) {
 	k, ok := n.migr.confirmTo[ev.ID]
 	if !ok {

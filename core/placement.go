@@ -348,20 +348,22 @@ func (n *Node) release(e *Entry, c *localChild, pl []NodeID) bool {
 	}
 	// Hot swap: wait until a new holder claims it, then hand over.
 	var to NodeID
-	var toEpoch uint64
+	var toClaim Claim
 	for _, p := range pl {
 		if cl, ok := n.reg.claim(p, id); ok && n.members.alive(p) {
-			to, toEpoch = p, cl.Epoch
+			to, toClaim = p, cl
 			break
 		}
 	}
 	if to == "" {
 		return false
 	}
-	if toEpoch < c.epoch || c.awaitingState {
+	if (toClaim.Epoch < c.epoch && !n.migr.handedOverBy(id, to, toClaim)) || c.awaitingState {
 		// Ours is a newcomer (a takeover on a partial view, or one still
 		// waiting for the original's state): it has nothing to hand on
 		// and must not overwrite the original's state, so it just stops.
+		// An older claim whose instance handed its state to ours is no
+		// original but a stale claim (handedOverBy): ours hands back.
 		n.stopLocal(id)
 		return true
 	}
