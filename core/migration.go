@@ -255,8 +255,9 @@ func (n *Node) onHandover(m Message) {
 			// syncing): acknowledged once the instance given this state
 			// runs (takeStash, ackOnStart); retransmissions meanwhile are
 			// not. Before, it was acknowledged at once and the sender's
-			// instance stopped before any ran here (skew seed 124: 24
-			// children, 5.8 ms without an instance).
+			// instance stopped before any ran here (skew seed 124: n3
+			// stopped 24 children while n2's restarts were starting,
+			// b192's ran 5.9 ms later).
 			return
 		}
 	}

@@ -14,8 +14,9 @@ import (
 // that starts next is given the state at its start and acknowledges the
 // handover once it runs; retransmissions before that are not
 // acknowledged. Before, the stash was acknowledged at once: in skew seed
-// 124 (operator cordon/uncordon of n2), n3 stopped 24 children 5.8 ms
-// before n2's restarted instances ran (checks.HotSwapRunsFirst).
+// 124 (operator cordon/uncordon of n2), n3 stopped 24 children while
+// n2's restarted instances were starting, up to 5.9 ms before they ran
+// (checks.HotSwapRunsFirst).
 func TestHotSwapStashedHandoverAckedOnceTheInstanceRuns(t *testing.T) {
 	c := newLockstep(t, 3, func(cfg *Config) {
 		fastTiming(cfg)
