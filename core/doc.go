@@ -78,8 +78,9 @@
 //	quorum_rival.go    majority quorum refuses rival writes as strict mode does (a heal noticed link by link)
 //	swim.go        the opt-in SWIM failure detector: probes, ping-reqs, suspicion, refutation
 //	swim_gossip.go SWIM's piggybacked news (bounded queue, retransmit limit), member table digest
-//	swim_join.go   a SWIM node joins through a few seeds per period; contact pings' acks carry no table
+//	swim_join.go   a SWIM node joins through a few seeds per period, then pulls the fullest welcomer's table; contact pings' acks carry no table
 //	swim_agree.go  SWIM joins spread as news; sync stamps let readiness skip full syncs with nothing to add
+//	swim_vouch.go  a waiting SWIM node learns its peers' stamps as agreement bits, not whole member tables
 //	strict.go      strict mode: per-child leases from a majority of voters,
 //	               self-fencing deadlines (Ready.LeaseUntil), the proof sketch
 //	strict_acks.go  strict mode: an owner's round answers ok only once a majority of the voters acknowledged

@@ -46,6 +46,12 @@ type memberState struct {
 	// digestTerm is the record's term of the SWIM digest
 	// (membership_delta.go).
 	digestTerm uint64
+	// ver is the table version of the record's last change
+	// (membership_delta.go).
+	ver uint64
+	// vouchedFor is the sync stamp hash an agreement bitmap said the
+	// member stated (swim_vouch.go); 0: none.
+	vouchedFor uint64
 }
 
 // memberTransition is one change of one member's record, as membership
@@ -168,7 +174,7 @@ func (m *membership) heard(name NodeID, inc uint64, rec *Member, now Instant) (t
 	if t.restarted {
 		s.Cordoned, s.CordonVer = false, 0 // a restarted node starts uncordoned
 		s.Beat = 0                         // and with no SWIM news about it
-		s.SyncStamp = 0                    // nor a sync stamp of its old life
+		s.SyncStamp, s.vouchedFor = 0, 0   // nor a sync stamp of its old life
 	}
 	if rec != nil {
 		takeCordon(s, rec)

@@ -49,12 +49,18 @@ type memberDelta struct {
 	changedOK bool
 	// work counts the table entries the derivations above looked at.
 	work int
+	// ver numbers the table's changes (changed, forgot); each record
+	// holds the number of its last change (memberState.ver), so a peer
+	// can be sent what changed since a version (swim_join.go).
+	ver uint64
 }
 
 // changed records that s was added, or changed its status or
 // incarnation (its since is the instant of the change).
 func (m *membership) changed(s *memberState) {
 	d := &m.delta
+	d.ver++
+	s.ver = d.ver
 	term := swimDigestTerm(s)
 	d.digest += term - s.digestTerm
 	s.digestTerm = term
@@ -67,6 +73,7 @@ func (m *membership) changed(s *memberState) {
 
 // forgot records that s was dropped from the table.
 func (m *membership) forgot(s *memberState) {
+	m.delta.ver++
 	m.delta.digest -= s.digestTerm
 	s.digestTerm = 0
 	m.setDown(s.Name, false)

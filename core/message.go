@@ -52,10 +52,15 @@ const (
 	// MsgPing is a SWIM probe (Membership.Detector swim, swim.go): Seq
 	// numbers it, Digest summarizes the sender's member table, Members
 	// holds the sender's own record then piggybacked member updates.
+	// State, if set, is the sender's agreement bitmap (swim_vouch.go);
+	// Version and ToInc, if set, ask for the records changed since that
+	// table version of that receiver incarnation (swim_join.go).
 	MsgPing
 	// MsgPingAck answers a MsgPing by Seq, with piggybacked updates (and,
-	// Full, the whole member table when the ping's Digest differed). An
-	// ack relayed for an indirect probe names the probed member in Origin.
+	// Full, the whole member table when the ping's Digest differed, or,
+	// with Version set, the records changed since that version). An ack
+	// relayed for an indirect probe names the probed member in Origin.
+	// State, if set, is the sender's agreement bitmap for the ping's stamp.
 	MsgPingAck
 	// MsgPingReq asks the receiver to probe Origin on the sender's
 	// behalf and relay the ack under the sender's Seq (indirect probe).

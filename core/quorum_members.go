@@ -75,7 +75,7 @@ func (n *Node) noteReport(m Message) {
 		n.noteMemberReport(m.From, m.Members)
 	case m.Kind == MsgPing && m.Digest != 0 && m.Digest == n.members.swimDigest():
 		n.noteMemberReport(m.From, n.members.list())
-	case m.Kind == MsgPingAck && m.Full && m.Count <= len(m.Members):
+	case m.Kind == MsgPingAck && m.Full && m.Version == 0 && m.Count <= len(m.Members): // not a part of the table (swim_join.go)
 		n.noteMemberReport(m.From, m.Members[m.Count:])
 	case m.Kind == MsgPingAck && !m.Full && m.Origin == "":
 		n.noteMemberReport(m.From, n.members.list())

@@ -85,6 +85,7 @@ func (n *Node) Step(now Instant, m Message) {
 		n.mergeMembers(m.Members)
 		n.sendWelcome(m.From) // the member list and the full sync in one message
 	case MsgWelcome:
+		n.swimWelcomed(m) // its next probe pulls what the seed learned since (swim_join.go)
 		n.raiseEpochFloor(m.Epoch)
 		n.onWelcome(m) // the sync it carries, then its members (syncwelcome.go)
 	case MsgHeartbeat:

@@ -56,6 +56,15 @@ type swimState struct {
 	// joinCursor is where the next heartbeat's joins start in the seed
 	// list (swim_join.go).
 	joinCursor int
+	// pull: the seed whose welcome listed the most members, which the
+	// next period's probe goes to (swim_join.go).
+	pull swimPull
+	// welcomed: a seed welcomed this node in its incarnation; until
+	// then (and until synced) it joins through its seeds each period,
+	// even when others joined it first (swim_join.go).
+	welcomed bool
+	// joinedOnce: this node sent a join in its incarnation.
+	joinedOnce bool
 	// newMet: members this node did not know when they came up, whose
 	// full sync a synced node may replace by their agreement; lastDigest:
 	// the registry's digest at the last protocol period (swim_agree.go).
@@ -71,6 +80,9 @@ type swimProbe struct {
 	active   bool // a probe was sent this period
 	indirect bool // ping-reqs went out
 	acked    bool // an ack came, directly or relayed
+	// stampHash and digest: the stamp and table digest the probe stated
+	// when it asked for agreement bits (swim_vouch.go); 0 if it did not.
+	stampHash, digest uint64
 }
 
 // swimRelay is an indirect probe this node runs for origin.
@@ -124,16 +136,21 @@ func (n *Node) swimRound() {
 		n.swimSuspect(s.probe.target)
 	}
 	s.probe = swimProbe{}
-	target, ok := n.swimNextTarget()
+	pull, pulling := n.swimTakePull() // swim_join.go
+	target, ok := pull.from, pulling
+	if !pulling {
+		target, ok = n.swimNextTarget()
+	}
 	if !ok {
 		return
 	}
 	s.lastSeq++
 	s.probe = swimProbe{target: target, seq: s.lastSeq, sentAt: n.now, active: true}
 	ping := n.swimPing(s.lastSeq, true)
-	if !n.ready() {
-		ping.Digest = 0 // waiting for syncs: the ack brings the table and its stamps (swim_agree.go)
+	if pulling {
+		ping.Version, ping.ToInc = pull.since, pull.inc // what changed since its welcome (swim_join.go)
 	}
+	n.swimAskStamps(&ping) // waiting for syncs: the ack brings its stamps in bits (swim_vouch.go)
 	n.send(target, ping)
 }
 
@@ -267,9 +284,17 @@ func (n *Node) onSwim(m Message) {
 			// An ack without a table says the tables match: majority
 			// quorum establishes members by it (quorum_members.go).
 			ack.Count, ack.Full = len(ack.Members), true
-			if m.Seq != 0 { // a contact ping gets no table: swim_join.go
+			switch {
+			case m.Seq == 0: // a contact ping gets no table: swim_join.go
+			case m.Version != 0 && m.ToInc == n.cfg.Incarnation:
+				// The pull after a welcome: what changed since it, marked
+				// as a part of the table (swim_join.go).
+				ack.Members, ack.Version = n.members.appendSince(ack.Members, m.Version), m.Version
+			default:
 				ack.Members = n.members.appendList(slices.Grow(ack.Members, len(n.members.states)))
 			}
+		} else {
+			n.swimAnswerStamps(m, &ack) // the same members: stamps in bits (swim_vouch.go)
 		}
 		n.send(m.From, ack)
 	case MsgPingReq:
@@ -284,6 +309,7 @@ func (n *Node) onSwim(m Message) {
 		if m.Full {
 			n.mergeMembers(m.Members[len(news):])
 		}
+		n.swimTakeStamps(m) // swim_vouch.go
 		n.swimAcked(m)
 	}
 }

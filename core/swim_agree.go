@@ -34,10 +34,12 @@ import (
 //     the registry held still for a period: a registry that changes all
 //     the time is not worth stating). The record travels in every ping
 //     and ack the node sends and in every member table; a node waiting
-//     for syncs probes without a table digest, so each probe's ack brings
-//     it the peer's table with every stamp the peer holds: stamps spread
-//     by those pulls in O(log N) periods, with no news of their own (N
-//     pieces of news sent O(log N) times each would fill every ping).
+//     for syncs adds to its probe a bitmap of the members it knows
+//     stated its stamp, and a peer with the same table answers with its
+//     own (swim_vouch.go): what the nodes know of the stamps spreads
+//     both ways in O(log N) periods, N bits per message, with no news of
+//     its own (N pieces of news sent O(log N) times each would fill
+//     every ping).
 //   - A node counts a peer as synced (agrees) when the peer's last stamp
 //     equals the stamp of its own table and registry and it holds no
 //     claim of the peer: that peer's full sync would carry nothing new. A
@@ -75,10 +77,12 @@ import (
 //
 // What it costs: a joiner's news reaches every node in O(log N) periods,
 // and so does each node's restated stamp; forming sends O(N) messages per
-// protocol period. The tables that waiting nodes pull hold N records
-// each, so the bytes of forming still grow as N² log N, in O(N log N)
-// messages. The view forms in O(log N) periods instead of one round
-// trip: no node contacts every member it learns.
+// protocol period. Each node pulls about one whole table (its welcoming
+// seed's, swim_join.go) and N bits per probe while it waits: the bytes of
+// forming grow as N² with a small factor, plus N log N bits (they grew as
+// N² log N while waiting nodes pulled a whole table per probe). The view
+// forms in a period or two after the joins instead of one round trip: no
+// node contacts every member it learns.
 
 // A sync stamp is its number (the top stampVerBits bits) and its hash
 // (the rest; 0: the member has claimed children, nothing to agree with).
@@ -136,17 +140,19 @@ func (n *Node) swimAnnounce() {
 }
 
 // agrees reports whether peer p's last stamp shows that its full sync
-// would bring this node nothing: p stated this node's own stamp, and this
-// node holds no claim of p and has no cordon change to wait on.
+// would bring this node nothing: p stated this node's own stamp (its
+// record here says so, or a peer's bitmap vouched for it: swim_vouch.go),
+// and this node holds no claim of p and has no cordon change to wait on.
 func (n *Node) agrees(p NodeID) bool {
 	if n.swim == nil {
 		return false
 	}
 	s, ok := n.members.members[p]
-	if !ok || s.Status != StatusAlive || s.SyncStamp&stampHashMask == 0 || n.reg.claimCount(p) != 0 || n.members.own().CordonVer != 0 {
+	if !ok || s.Status != StatusAlive || n.reg.claimCount(p) != 0 || n.members.own().CordonVer != 0 {
 		return false
 	}
-	return s.SyncStamp&stampHashMask == n.agreeHash()
+	h := n.agreeHash()
+	return s.SyncStamp&stampHashMask == h || vouchedAgrees(s, h) // or a bitmap vouched for it (swim_vouch.go)
 }
 
 // swimMemberChanged keeps the detector's part of a member's transition:
@@ -228,7 +234,7 @@ func (n *Node) agreementSuffices() bool {
 // syncAskWait is how long a node waits for a full sync before it asks for
 // it (syncask.go): RetryInterval; with SWIM, where agreement may replace
 // every sync awaited, also twice the periods a stamp takes to reach every
-// node by the tables waiting nodes pull (⌈log2(N+1)⌉ in expectation), so
+// node by the bitmaps waiting nodes exchange (⌈log2(N+1)⌉ in expectation), so
 // agreement comes first.
 func (n *Node) syncAskWait() time.Duration {
 	retry := n.cfg.Timing.RetryInterval

@@ -24,6 +24,9 @@ func (n *Node) sendWelcome(to NodeID) {
 	m.Kind = MsgWelcome
 	m.Members = n.members.list()
 	m.Epoch = n.reg.epochFloor
+	if n.swim != nil {
+		m.Seq = n.members.delta.ver // the table's version: the joiner pulls what changes after it (swim_join.go)
+	}
 	n.send(to, m)
 }
 

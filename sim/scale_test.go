@@ -95,8 +95,12 @@ func TestScaleFiguresOfSwim(t *testing.T) {
 // sync of its own. Doubling the nodes at most ×2.5 the messages sent in
 // the first 10 s (every pair's contact and full syncs made it ×3.7 from
 // 100 to 200 nodes), and the full syncs, welcomes and sync asks grow
-// with N, not N²; every node is ready at the end. The bytes still grow
-// faster (the tables waiting nodes pull hold N members), but not as N³.
+// with N, not N²; every node is ready at the end. The bytes too grow at
+// most ×2.5: a waiting node learns its peers' stamps in bits
+// (core/swim_vouch.go) and gets about one whole member table (its
+// welcoming seed's, in the welcome and the pull after it:
+// core/swim_join.go), not one per probe (×3.0 from 100
+// to 200 nodes, ×3.3 here before: 1.36 → 4.45 MB; now 0.63 → 1.40 MB, ×2.2).
 func TestScaleFormingTrafficGrowsNearLinearly(t *testing.T) {
 	type traffic struct{ msgs, bytes, syncs int }
 	form := func(n int) traffic {
@@ -124,8 +128,8 @@ func TestScaleFormingTrafficGrowsNearLinearly(t *testing.T) {
 	if r := float64(b.syncs) / float64(a.syncs); r > 2.5 {
 		t.Errorf("forming 80 nodes sent %d full syncs, welcomes and asks, 40 nodes %d: ×%.2f, want at most ×2.5", b.syncs, a.syncs, r)
 	}
-	if r := float64(b.bytes) / float64(a.bytes); r > 4.5 {
-		t.Errorf("forming 80 nodes sent %d bytes, 40 nodes %d: ×%.1f, want at most ×4.5", b.bytes, a.bytes, r)
+	if r := float64(b.bytes) / float64(a.bytes); r > 2.5 {
+		t.Errorf("forming 80 nodes sent %d bytes, 40 nodes %d: ×%.2f, want at most ×2.5", b.bytes, a.bytes, r)
 	}
 	t.Logf("forming: 40 nodes %d messages (%d syncs) %d bytes, 80 nodes %d messages (%d syncs) %d bytes", a.msgs, a.syncs, a.bytes, b.msgs, b.syncs, b.bytes)
 }
