@@ -11,7 +11,8 @@ package core
 // largest part of forming 200 SWIM nodes.
 //
 // With SWIM a node therefore joins through at most swimJoinSeeds of those
-// seeds per period (one the first time: swimFirstJoinSeeds), in rotation over its seed list, and only until a
+// seeds per period (one the first time when it has more:
+// swimFirstJoinSeeds), in rotation over its seed list, and only until a
 // seed welcomed it (then every 25th period, as a synced node does). A
 // node that others joined before it joined (their seed) still joins,
 // even through seeds it already holds alive: otherwise the seeds most
@@ -34,12 +35,15 @@ package core
 // the table when the digests differ), which are unchanged.
 
 // swimJoinSeeds bounds the seeds a SWIM node joins through per period;
-// its first period joins through one (swimFirstJoinSeeds): every seed
-// that answers sends a welcome with its whole member list, and one is
-// all a node needs when its first seed is up (booting 200 nodes at once
-// cost 790 welcomes, 3.0 MB, with 4 seeds at once; 199 welcomes, 1.0 MB,
-// with one). A node that no seed welcomed within the period joins through
-// swimJoinSeeds more.
+// a node with more seeds joins through one in its first period
+// (swimFirstJoinSeeds): every seed that answers sends a welcome with its
+// whole member list, and one is all a node needs when its first seed is
+// up (booting 200 nodes at once cost 790 welcomes, 3.0 MB, with 4 seeds
+// at once; 199 welcomes, 1.0 MB, with one). A node that no seed welcomed
+// within the period joins through swimJoinSeeds more. A node with at most
+// swimJoinSeeds seeds (every seed list of the simulator's sweeps of 3 to
+// 5 nodes) joins them all at once, as before: their welcomes together
+// name every member at once, where one would wait for the pull.
 const (
 	swimJoinSeeds      = 4
 	swimFirstJoinSeeds = 1
@@ -48,13 +52,14 @@ const (
 // seedsToJoin returns the seeds the node sends a join to in this
 // heartbeat: those it is not connected to (by name or address), all of
 // them with the all-to-all detector, at most swimJoinSeeds in rotation
-// with SWIM (swimFirstJoinSeeds the first time).
+// with SWIM (swimFirstJoinSeeds the first time, with more seeds).
 func (n *Node) seedsToJoin() []NodeID {
 	if n.swim != nil && (n.swim.welcomed || n.synced) && n.heartbeats%25 != 0 {
 		return nil // one welcome is enough: news and tables bring the rest (swim_agree.go)
 	}
 	var out []NodeID
 	seeds := n.cfg.Seeds
+	first := n.swim != nil && !n.swim.joinedOnce && len(seeds) > swimJoinSeeds
 	start := 0
 	if n.swim != nil && len(seeds) > 0 {
 		start = n.swim.joinCursor % len(seeds)
@@ -65,7 +70,7 @@ func (n *Node) seedsToJoin() []NodeID {
 			continue
 		}
 		out = append(out, s)
-		if n.swim != nil && (len(out) == swimJoinSeeds || len(out) == swimFirstJoinSeeds && !n.swim.joinedOnce) {
+		if n.swim != nil && (len(out) == swimJoinSeeds || len(out) == swimFirstJoinSeeds && first) {
 			n.swim.joinCursor = start + i + 1
 			break
 		}
