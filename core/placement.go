@@ -24,6 +24,9 @@ type reconcileWork struct {
 	// sweep's reused buffer (syncround.go).
 	sweepRound int
 	sweepBuf   []sweepItem
+	// sweepRepairs counts the sweep's reconciliations that did something
+	// no mark covered (syncround.go; Stats, not a table: it grows).
+	sweepRepairs int
 }
 
 // factor returns the effective replication factor for the current view.

@@ -75,6 +75,12 @@ type Stats struct {
 	// claims digests that differed from their claims here
 	// (claimsdigest.go; not tables: they grow).
 	ClaimsSent, FullClaimLists, ClaimDigestMismatches int
+	// SweepRepairs counts the periodic round's sweep reconciliations that
+	// started, stopped or changed a child no mark had scheduled: a local
+	// instance that vanished without its exit report, or a condition of
+	// placement that changed without marking its child (syncround.go; not
+	// a table: it grows).
+	SweepRepairs int
 }
 
 // Stats returns the current table sizes.
@@ -82,7 +88,8 @@ func (n *Node) Stats() Stats {
 	s := Stats{Entries: n.reg.live, Tombstones: n.reg.len() - n.reg.live, Members: len(n.members.members),
 		Local: len(n.local), Pending: len(n.pending.reqs), OwnerOps: len(n.repl.ops), Done: len(n.repl.done),
 		Stash: len(n.migr.stash), GossipRefs: len(n.gossip.seen), Assemblies: len(n.parts.open), Sent: n.sent, QueuedParts: n.queuedParts(), DigestAnswersWaited: n.quiet.deferred, DigestAnswersForced: n.quiet.forced, DigestExchanges: n.quiet.exchanges,
-		ClaimsSent: n.claimsSent, FullClaimLists: n.fullClaimLists, ClaimDigestMismatches: n.claimDigestMismatches}
+		ClaimsSent: n.claimsSent, FullClaimLists: n.fullClaimLists, ClaimDigestMismatches: n.claimDigestMismatches,
+		SweepRepairs: n.sweepRepairs}
 	s.Claims = n.reg.totalClaims()
 	return s
 }

@@ -29,6 +29,14 @@ import (
 // sweepRounds rounds (a minute with the default 15 s interval), at about
 // a quarter of the reconciliations per round and without sorting the
 // ids (a bucket is ordered by hash, then id: a sort of integers).
+//
+// Since only the vanished instance should need the sweep, a sweep
+// reconciliation that does something to a child no mark covers (neither
+// dirty nor at the end of its backoff, both reconciled later in the same
+// tick) is counted: Stats.SweepRepairs. Any other count is a condition
+// of placement that changed without a mark, which makes its child wait
+// up to sweepRounds rounds; the simulator's seeds hold none
+// (TestSweepRepairsNothingInTheSimulator).
 
 // sweepRounds is how many anti-entropy rounds the sweep takes to
 // reconcile every child once: the number of buckets.
@@ -67,8 +75,13 @@ func (n *Node) sweepPlacement() {
 	})
 	var migrated []ChildID
 	for _, it := range items {
+		marked := n.reconciledAnyway(it.id)
+		before := n.outputCount()
 		if n.reconcileOne(it.id) {
 			migrated = append(migrated, it.id)
+		}
+		if !marked && n.outputCount() != before {
+			n.sweepRepairs++
 		}
 	}
 	if cap(items) <= maxReusedSet {
@@ -78,6 +91,29 @@ func (n *Node) sweepPlacement() {
 		slices.Sort(migrated)
 		n.hook(HookChildrenMigrated, n.cfg.Name, migrated, string(n.cfg.Migration.Kind))
 	}
+}
+
+// reconciledAnyway reports whether a mark covers id this tick: it is
+// dirty, or its restart backoff ends now (tickBackoffs marks it after the
+// sweep).
+func (n *Node) reconciledAnyway(id ChildID) bool {
+	if n.dirty {
+		if _, ok := n.dirtyIDs[id]; ok {
+			return true
+		}
+	}
+	if len(n.backoffs) > 0 {
+		if b, ok := n.backoffs[id]; ok && n.now >= b.until {
+			return true
+		}
+	}
+	return false
+}
+
+// outputCount sums what a reconciliation can add to: effects, messages,
+// registry changes, hooks and the entries and claims to push.
+func (n *Node) outputCount() int {
+	return len(n.out.Effects) + len(n.out.Messages) + len(n.out.Changes) + len(n.out.Hooks) + len(n.pendingEntries) + len(n.pendingClaims)
 }
 
 // idHash hashes a child id (FNV-1a, then SplitMix64's finalizer so that

@@ -51,4 +51,45 @@ func TestSweepRechecksEveryChildWithinItsRounds(t *testing.T) {
 	if len(perRound) < 2 {
 		t.Errorf("every vanished instance restarted in one round (%v): the round reconciled every child", perRound)
 	}
+	// Each restart was the sweep's repair, counted on n2 only.
+	for _, name := range c.names {
+		want := 0
+		if name == "n2" {
+			want = len(vanished)
+		}
+		if got := c.nodes[name].Stats().SweepRepairs; got != want {
+			t.Errorf("%s: %d sweep repairs, want %d", name, got, want)
+		}
+	}
+}
+
+// TestSweepRepairsNoMarkedChild: a child the sweep reaches while a mark
+// covers it — dirty, or at the end of its restart backoff — is no repair:
+// the tick's reconcile or tickBackoffs would have reached it anyway.
+func TestSweepRepairsNoMarkedChild(t *testing.T) {
+	const interval = 500 * time.Millisecond
+	c := newLockstep(t, 3, func(cfg *Config) {
+		fastTiming(cfg)
+		cfg.Sync.Interval = interval
+	})
+	if r := c.request("n1", Request{ID: 1, Op: OpStart, Specs: benchSpecs("m", 40), Start: StartOptions{Await: true}}); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	c.runFor(2 * interval)
+	n2 := c.nodes["n2"]
+	for id := range n2.local {
+		delete(n2.local, id)
+		n2.markDirty(id) // vanished, but marked: not the sweep's find
+	}
+	n2.now = c.now
+	n2.sweepRound = 0
+	for range sweepRounds {
+		n2.sweepPlacement()
+	}
+	if got := n2.Stats().SweepRepairs; got != 0 {
+		t.Errorf("%d sweep repairs of marked children, want 0", got)
+	}
+	if len(n2.local) == 0 {
+		t.Fatal("the sweep restarted none of n2's children: the test shows nothing")
+	}
 }

@@ -202,6 +202,9 @@ type Sim struct {
 	crashes          []crashRecord
 	leaves           []crashRecord // graceful leaves asked for (availability)
 	replied, refused int
+	// sweepRepairsGone sums the sweep repairs of the incarnations a boot
+	// replaced (sweeprepairs.go)
+	sweepRepairsGone int
 }
 
 type reqDelivery struct {
@@ -619,6 +622,9 @@ func (s *Sim) boot(sn *simNode) error {
 	node, err := s.newNode(sn, cfg)
 	if err != nil {
 		return err
+	}
+	if sn.node != nil {
+		s.sweepRepairsGone += sn.node.Stats().SweepRepairs // sweeprepairs.go
 	}
 	sn.node, sn.up, sn.cfg, sn.left, sn.leaving = node, true, cfg, false, false
 	sn.fence, sn.pausedUntil, sn.pauseQ = core.NoLease, 0, nil
