@@ -299,21 +299,28 @@ var AvailabilityModes = []string{"divergence", "majority_quorum", "strict"}
 // node its outage takes down than another's.)
 func RunAvailability(class Class, n int) map[string]Availability {
 	out := map[string]Availability{}
-	done := 0
-	for seed := uint64(1); done < n; seed++ {
-		setup := Draw(class, seed)
-		if setup.Strategy != "singularity-cold" && setup.Strategy != "gossip" {
-			continue
-		}
-		done++
+	for _, seed := range availabilitySeeds(class, n) {
 		for _, mode := range AvailabilityModes {
-			_, s := RunSeedSim(class, seed, availabilityOptions(mode, setup.Nodes))
+			_, s := RunSeedSim(class, seed, availabilityOptions(mode, Draw(class, seed).Nodes))
 			a := out[mode]
 			a.Add(s.Availability())
 			out[mode] = a
 		}
 	}
 	return out
+}
+
+// availabilitySeeds returns the first n seeds of class whose drawn
+// strategy every mode of AvailabilityModes accepts (singularity with cold
+// swap, or gossip).
+func availabilitySeeds(class Class, n int) []uint64 {
+	var seeds []uint64
+	for seed := uint64(1); len(seeds) < n; seed++ {
+		if st := Draw(class, seed).Strategy; st == "singularity-cold" || st == "gossip" {
+			seeds = append(seeds, seed)
+		}
+	}
+	return seeds
 }
 
 // availabilityOptions runs a seed of nodes nodes in mode (one of

@@ -31,7 +31,8 @@ type simOptions struct {
 	artifacts string
 	files     []string
 	// strict runs only the seeds that draw strict mode (--mode strict);
-	// report names a report to print instead of checking (availability).
+	// report names a report to print instead of checking (availability,
+	// availability-children).
 	strict bool
 	report string
 	// cpuprofile names a file for a CPU profile of the whole run.
@@ -99,7 +100,7 @@ func parseSimArgs(args []string, stderr io.Writer) (*simOptions, error) {
 	failFast := fs.Bool("fail-fast", false, "stop at the first failing seed")
 	artifacts := fs.String("artifacts", "", "directory for the trace, timeline and history of failing seeds")
 	mode := fs.String("mode", "any", "partition mode of the seeds to run: any (each seed draws its own) or strict (only seeds that draw strict mode; --seeds counts them)")
-	report := fs.String("report", "", "print a report instead of checking: availability (divergence, majority_quorum and strict side by side per class, over --seeds seeds)")
+	report := fs.String("report", "", "print a report instead of checking: availability (divergence, majority_quorum and strict side by side per class, over --seeds seeds) or availability-children (the same runs per seed and mode, with each child not running for more than a second of its wanted time)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	interleave := fs.Bool("interleave", false, "run the classes round-robin, seed by seed, instead of one class after the other")
 	budget := fs.Duration("for", 0, "start no seed after this much wall time (0: no limit); with --interleave every class gets about the same number of seeds")
@@ -123,8 +124,8 @@ func parseSimArgs(args []string, stderr io.Writer) (*simOptions, error) {
 	if o.hashes != "" && (o.selfCheck || o.report != "" || len(o.files) > 0) {
 		return nil, errors.New("--hashes: not with --self-check, --report or scenario files (it records the trace hash of each seed's single run)")
 	}
-	if o.report != "" && o.report != "availability" {
-		return nil, fmt.Errorf("--report %q: want availability", o.report)
+	if o.report != "" && o.report != "availability" && o.report != "availability-children" {
+		return nil, fmt.Errorf("--report %q: want availability or availability-children", o.report)
 	}
 	var err error
 	if o.run, err = parseSimRunFlags(*detector, *nodes); err != nil {
@@ -192,8 +193,12 @@ func simCmd(args []string, stdout, stderr io.Writer) int {
 		}()
 		o.hashOut = w
 	}
-	if o.report == "availability" {
+	switch o.report {
+	case "availability":
 		sim.WriteAvailability(stdout, o.classes, int(o.count), func(c sim.Class) { fmt.Fprintf(stderr, "%s...\n", c) })
+		return 0
+	case "availability-children":
+		sim.WriteAvailabilityChildren(stdout, o.classes, int(o.count), func(c sim.Class) { fmt.Fprintf(stderr, "%s...\n", c) })
 		return 0
 	}
 	start := time.Now()

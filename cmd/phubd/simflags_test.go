@@ -140,3 +140,21 @@ func TestSimHashes(t *testing.T) {
 		t.Fatalf("an unwritable --hashes path: exit %d, want 1", code)
 	}
 }
+
+// TestSimReportAvailabilityChildren: --report availability-children
+// prints a line per seed and mode (sim.WriteAvailabilityChildren); an
+// unknown report is a usage error naming both.
+func TestSimReportAvailabilityChildren(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := realMain([]string{"sim", "--report", "availability-children", "--class", "none", "--seeds", "1"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out.String(), errb.String())
+	}
+	if !strings.HasPrefix(out.String(), "none seed ") || !strings.Contains(out.String(), " strict: running ") {
+		t.Fatalf("report:\n%s\nwant a line per mode of a none seed", out.String())
+	}
+	out.Reset()
+	errb.Reset()
+	if code := realMain([]string{"sim", "--report", "children"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "availability-children") {
+		t.Fatalf("--report children: exit %d, stderr %q; want 2 and the reports named", code, errb.String())
+	}
+}
