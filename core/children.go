@@ -126,6 +126,7 @@ func (n *Node) ChildEvent(now Instant, ev ChildEvent) {
 			n.signal(c)
 		}
 	case ChildStartFailed:
+		n.exitedBeforeRun(c) // migration.go
 		if len(c.restarts) > 0 {
 			// A restart that fails to start is one more crash: the restart
 			// intensity decides (nobody awaits a restart).
@@ -140,6 +141,7 @@ func (n *Node) ChildEvent(now Instant, ev ChildEvent) {
 		n.ownerStartReport(ev.ID, ErrStartFailed, ev.Reason)
 		n.giveUp(ev.ID, "start failed: "+ev.Reason)
 	case ChildExited:
+		n.exitedBeforeRun(c) // migration.go
 		n.onExit(c, ev)
 	}
 }

@@ -306,6 +306,24 @@ func (n *Node) ackOnStart(c *localChild) {
 	}
 }
 
+// exitedBeforeRun forgets the hot-swap handover held for c's instance
+// (ackOnRun), which exits before it ran: the state went with it, while
+// the sender's instance still runs with that state. The handover no
+// longer counts as delivered, so the sender's next retransmission gives
+// the state to the restart and is acknowledged once that one runs.
+// Before, the retransmission was taken for a duplicate: only
+// acknowledged once the restart ran, so the sender stopped and its state
+// reached no instance that ran.
+func (n *Node) exitedBeforeRun(c *localChild) {
+	id := c.spec.ID
+	a, ok := n.migr.ackOnRun[id]
+	if !ok || a.instance != c.instance {
+		return
+	}
+	delete(n.migr.ackOnRun, id)
+	n.migr.delivered[id] = slices.DeleteFunc(n.migr.delivered[id], func(k handoverKey) bool { return k == a.key })
+}
+
 // onHandoverAck completes a handover: the old instance stops (a leaving
 // node stops all its children together once every handover is acked).
 func (n *Node) onHandoverAck(from NodeID, ids []ChildID, epoch, instance uint64) {
