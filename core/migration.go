@@ -155,6 +155,17 @@ func (n *Node) onHandoverState(ev ChildEvent) {
 	}
 	h := c.handover
 	if h.to == n.cfg.Name {
+		if !n.firstHere(ev.ID) {
+			// The child moved away while its renewal waited for the
+			// state: nothing renews here. The instance keeps running,
+			// and hands its state to the new holder once that one claims
+			// it, like any hot swap (release). Before, it stopped and
+			// stashed its state where no instance started, while the
+			// new holder's instance was still to start.
+			n.dropHandover(c)
+			n.markDirty(ev.ID)
+			return
+		}
 		n.renewed(c, ev.State)
 		return
 	}
@@ -456,6 +467,17 @@ func (n *Node) renewed(c *localChild, state []byte) {
 	}
 	n.stopLocal(id)
 	n.markDirty(id)
+}
+
+// firstHere reports whether this node's view places id here first (where
+// a renewal restarts it: renewStaleGeneration).
+func (n *Node) firstHere(id ChildID) bool {
+	e, ok := n.reg.active(id)
+	if !ok {
+		return false
+	}
+	pl := n.placement(e)
+	return len(pl) > 0 && pl[0] == n.cfg.Name
 }
 
 // placedHere reports whether this node's view places id here.
