@@ -354,10 +354,10 @@ func (n *Node) applyEntries(peer NodeID, es []Entry) {
 	n.reg.reserveEntries(len(es)) // reserve.go
 	ttl := n.cfg.Timing.TombstoneTTL
 	for i := range es {
-		e := es[i]
+		e := &es[i] // read only: the message may go on (gossip)
 		if e.Stopped && n.now.Sub(e.StoppedAt) > ttl && e.StoppedAt != 0 {
 			n.raiseEpochFloor(e.Epoch)
-			if !n.expiredTombstoneStillEnds(&e) { // tombstone_gc.go
+			if !n.expiredTombstoneStillEnds(e) { // tombstone_gc.go
 				continue // expired tombstone: already garbage-collected here
 			}
 		}
@@ -373,8 +373,11 @@ func (n *Node) applyEntries(peer NodeID, es []Entry) {
 			n.raiseEpochFloor(rec.epoch)
 			n.reg.remove(e.Spec.ID)
 		}
-		e.Replicas = nil
-		cp := e
+		if !n.reg.takes(e) {
+			continue // a version held already (most of a full sync): entryapply.go
+		}
+		cp := *e
+		cp.Replicas = nil
 		n.storePeerEntry(&cp) // strict_contested.go
 	}
 }

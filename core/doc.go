@@ -52,6 +52,7 @@
 //	record.go      how the registry stores an entry: a 16-byte record, interned shapes, rare fields
 //	slots.go       the registry's storage: one slot per id, its entry and one claim inline
 //	keyorder.go    the registry's ids in sorted order with their slots: per-node claim lists without a sort
+//	entryapply.go  the entry-apply fast path: whether the registry would take a version
 //	requests.go    the origin side of client requests: routing, retries, timeouts
 //	owner.go       the owner side: execute, replicate before ack, dedup
 //	donetable.go   answered requests kept for dedup, compactly (a large answer: epoch and shape per child)
