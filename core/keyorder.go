@@ -64,3 +64,32 @@ func (r *registry) claimsOf(node NodeID) []Claim {
 	}
 	return out
 }
+
+// appendEntryKeys appends to ids every id of keys (keyOrder's list) that
+// has an entry, tombstones included — ids() in the same order — and to
+// slots the slot of each.
+func (r *registry) appendEntryKeys(ids []ChildID, slots []uint32, keys []keyRef) ([]ChildID, []uint32) {
+	for _, k := range keys {
+		if r.slots[k.slot].entry {
+			ids = append(ids, k.id)
+			slots = append(slots, k.slot)
+		}
+	}
+	return ids, slots
+}
+
+// keysAre reports whether keys is still the registry's key list: no id
+// gained or lost its slot since keyOrder returned it, so its slot
+// numbers still name their ids' slots.
+func (r *registry) keysAre(keys []keyRef) bool {
+	return len(keys) > 0 && len(r.keys) == len(keys) && &r.keys[0] == &keys[0]
+}
+
+// activeAt is activeRecord for the id whose slot is i.
+func (r *registry) activeAt(i uint32) (record, bool) {
+	s := &r.slots[i]
+	if !s.entry {
+		return record{}, false
+	}
+	return s.rec, !s.rec.stopped
+}

@@ -18,6 +18,7 @@ type reconcileWork struct {
 	// for its dirty ids or its copy of every id, so they are not
 	// allocated anew at every input (bounded by maxReusedSet).
 	spareOrder []ChildID
+	spareSlots []uint32 // the same for a full pass's slots (keyorder.go)
 	plBuf      []NodeID // buffer of placementScratch, reused per child
 	plPrev     []NodeID // buffer of hookChildrenRedistribution's old placements
 	// sweepRound numbers the periodic round's sweeps, sweepBuf is the
@@ -207,9 +208,15 @@ func (n *Node) reconcile() {
 	spare := n.spareOrder
 	n.spareOrder = nil // taken: a nested reconcile must not share it
 	var ids []ChildID
+	var keys []keyRef // a full pass: the key list its slots come from
+	var slots []uint32
 	if n.dirtyAll {
-		ids = append(spare[:0], n.reg.ids()...) // a copy: we append below
-		spare = n.dirtyOrder                    // covered by every id
+		// Every entry id, sorted, with its slot (keyorder.go): reads the
+		// records without a lookup per id while the key set stands.
+		keys = n.reg.keyOrder()
+		ids, slots = n.reg.appendEntryKeys(spare[:0], n.spareSlots[:0], keys)
+		n.spareSlots = nil   // taken, as spareOrder
+		spare = n.dirtyOrder // covered by every id
 		// Local children the registry does not know (rare), sorted: only
 		// they are sorted, not every local child at every view change.
 		unknown := len(ids)
@@ -224,12 +231,22 @@ func (n *Node) reconcile() {
 	}
 	n.dirty, n.dirtyAll, n.dirtyIDs, n.dirtyOrder = false, false, reuseSet(n.dirtyIDs), reuseIDs(spare)
 	var migrated []ChildID
-	for _, id := range ids {
-		if n.reconcileOne(id) {
+	for i, id := range ids {
+		var moved bool
+		if i < len(slots) && n.reg.keysAre(keys) {
+			rec, active := n.reg.activeAt(slots[i])
+			moved = n.reconcileRec(id, rec, active)
+		} else {
+			moved = n.reconcileOne(id)
+		}
+		if moved {
 			migrated = append(migrated, id)
 		}
 	}
 	n.spareOrder = reuseIDs(ids)
+	if cap(slots) <= maxReusedSet {
+		n.spareSlots = slots[:0]
+	}
 	if len(migrated) > 0 {
 		n.hook(HookChildrenMigrated, n.cfg.Name, migrated, string(n.cfg.Migration.Kind))
 	}
@@ -246,8 +263,14 @@ func reuseIDs(ids []ChildID) []ChildID {
 
 // reconcileOne reconciles one child; it reports a completed migration away.
 func (n *Node) reconcileOne(id ChildID) bool {
-	c := n.local[id]
 	rec, active := n.reg.activeRecord(id)
+	return n.reconcileRec(id, rec, active)
+}
+
+// reconcileRec is reconcileOne given id's record (activeRecord's
+// results).
+func (n *Node) reconcileRec(id ChildID, rec record, active bool) bool {
+	c := n.local[id]
 	if !active || n.quorum.partitioned || n.left {
 		if c != nil {
 			n.stopLocal(id)
