@@ -34,6 +34,9 @@ func lenBytes(n int) int {
 func strBytes(n int) int { return lenBytes(n) + n }
 
 func mapBound(m map[string]string) int {
+	if len(m) == 0 {
+		return 1 // lenBytes(0), without starting an iteration (most entries have no params)
+	}
 	n := lenBytes(len(m))
 	for k, v := range m {
 		n += strBytes(len(k)) + strBytes(len(v))
