@@ -1,37 +1,35 @@
 package core
 
-import (
-	"cmp"
-	"slices"
-)
+import "slices"
 
-// keyRef is one id the registry knows (an entry or a claim) and the
-// number of its slot.
-type keyRef struct {
-	id   ChildID
-	slot uint32
+// The sorted entry ids (registry.ids) come with the slot of each
+// (registry.sortedSlots), found when they are sorted. A slot keeps its
+// number while its id is known, and an entry id leaves the index only
+// after its entry went, which drops the sorted ids: the slots stay valid
+// with them. It costs 4 bytes per entry while the sorted ids are kept.
+//
+// While they stand, per-node claim lists (claimIDs, claimsOf) walk them
+// in order — no map iteration, no hashing, no sort per call (claimIDs'
+// map iteration and sort were 9% of BenchmarkSim5Nodes1000Children60s's
+// CPU: full syncs list the sender's claims, view changes the claims of
+// the node that came or went) — when every known id has an entry (ids
+// with claims only are rare: a claim ahead of its entry), and a full
+// reconcile reads each record at its slot (placement.go). Otherwise
+// they work as before.
+
+// slotsOf returns the slot of each of ids, which must all be known.
+func (r *registry) slotsOf(ids []ChildID) []uint32 {
+	slots := make([]uint32, len(ids))
+	for k, id := range ids {
+		slots[k] = r.index[id]
+	}
+	return slots
 }
 
-// keyOrder returns every id with a slot, sorted, each with its slot
-// number. The list is cached until the key set changes (newSlot,
-// freeIfEmpty); callers must not modify it. A slot keeps its number while
-// its id is known, so the numbers stay valid with the list.
-//
-// Per-node claim lists (claimIDs, claimsOf) walk it in order: no map
-// iteration, no hashing and no sort per call (claimIDs' iteration and
-// sort were 9% of BenchmarkSim5Nodes1000Children60s's CPU: full syncs
-// list the sender's claims, view changes the claims of the node that
-// came or went).
-func (r *registry) keyOrder() []keyRef {
-	if r.keys == nil {
-		keys := make([]keyRef, 0, len(r.index))
-		for id, i := range r.index {
-			keys = append(keys, keyRef{id, i})
-		}
-		slices.SortFunc(keys, func(a, b keyRef) int { return cmp.Compare(a.id, b.id) })
-		r.keys = keys
-	}
-	return r.keys
+// walkSorted reports whether the claim lists may walk the sorted ids:
+// they are kept, and every known id has an entry.
+func (r *registry) walkSorted() bool {
+	return r.sorted != nil && len(r.index) == r.count
 }
 
 // claimIDs returns the ids node claims, sorted.
@@ -41,48 +39,51 @@ func (r *registry) claimIDs(node NodeID) []ChildID {
 		return nil
 	}
 	out := make([]ChildID, 0, k)
-	for _, kr := range r.keyOrder() {
-		if _, ok := r.claimIn(&r.slots[kr.slot], kr.id, node); ok {
-			out = append(out, kr.id)
+	if !r.walkSorted() {
+		for id, i := range r.index {
+			if _, ok := r.claimIn(&r.slots[i], id, node); ok {
+				out = append(out, id)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	for j, id := range r.sorted {
+		if _, ok := r.claimIn(&r.slots[r.sortedSlots[j]], id, node); ok {
+			out = append(out, id)
 		}
 	}
 	return out
 }
 
 // claimsOf returns node's claims, sorted by id (claimIDs with each
-// claim, without a lookup per id).
+// claim), never nil.
 func (r *registry) claimsOf(node NodeID) []Claim {
 	k := r.nodes.count(node)
 	out := make([]Claim, 0, k)
 	if k == 0 {
 		return out
 	}
-	for _, kr := range r.keyOrder() {
-		if h, ok := r.claimIn(&r.slots[kr.slot], kr.id, node); ok {
-			out = append(out, h.claim(kr.id))
+	if !r.walkSorted() {
+		for _, id := range r.claimIDs(node) {
+			h, _ := r.claimIn(r.slotOf(id), id, node)
+			out = append(out, h.claim(id))
+		}
+		return out
+	}
+	for j, id := range r.sorted {
+		if h, ok := r.claimIn(&r.slots[r.sortedSlots[j]], id, node); ok {
+			out = append(out, h.claim(id))
 		}
 	}
 	return out
 }
 
-// appendEntryKeys appends to ids every id of keys (keyOrder's list) that
-// has an entry, tombstones included — ids() in the same order — and to
-// slots the slot of each.
-func (r *registry) appendEntryKeys(ids []ChildID, slots []uint32, keys []keyRef) ([]ChildID, []uint32) {
-	for _, k := range keys {
-		if r.slots[k.slot].entry {
-			ids = append(ids, k.id)
-			slots = append(slots, k.slot)
-		}
-	}
-	return ids, slots
-}
-
-// keysAre reports whether keys is still the registry's key list: no id
-// gained or lost its slot since keyOrder returned it, so its slot
-// numbers still name their ids' slots.
-func (r *registry) keysAre(keys []keyRef) bool {
-	return len(keys) > 0 && len(r.keys) == len(keys) && &r.keys[0] == &keys[0]
+// sortedIs reports whether ids is still the registry's sorted id list
+// (ids): the entry set has not changed since, so sortedSlots, which
+// came with ids, still names their slots.
+func (r *registry) sortedIs(ids []ChildID) bool {
+	return len(ids) > 0 && len(r.sorted) == len(ids) && &r.sorted[0] == &ids[0]
 }
 
 // activeAt is activeRecord for the id whose slot is i.

@@ -18,7 +18,6 @@ type reconcileWork struct {
 	// for its dirty ids or its copy of every id, so they are not
 	// allocated anew at every input (bounded by maxReusedSet).
 	spareOrder []ChildID
-	spareSlots []uint32 // the same for a full pass's slots (keyorder.go)
 	plBuf      []NodeID // buffer of placementScratch, reused per child
 	plPrev     []NodeID // buffer of hookChildrenRedistribution's old placements
 	// sweepRound numbers the periodic round's sweeps, sweepBuf is the
@@ -207,16 +206,12 @@ func (n *Node) reconcile() {
 	n.lastReconcile = n.now
 	spare := n.spareOrder
 	n.spareOrder = nil // taken: a nested reconcile must not share it
-	var ids []ChildID
-	var keys []keyRef // a full pass: the key list its slots come from
-	var slots []uint32
+	var ids, sorted []ChildID
+	var slots []uint32 // a full pass: the slot of each of sorted
 	if n.dirtyAll {
-		// Every entry id, sorted, with its slot (keyorder.go): reads the
-		// records without a lookup per id while the key set stands.
-		keys = n.reg.keyOrder()
-		ids, slots = n.reg.appendEntryKeys(spare[:0], n.spareSlots[:0], keys)
-		n.spareSlots = nil   // taken, as spareOrder
-		spare = n.dirtyOrder // covered by every id
+		sorted, slots = n.reg.ids(), n.reg.sortedSlots
+		ids = append(spare[:0], sorted...) // a copy: we append below
+		spare = n.dirtyOrder               // covered by every id
 		// Local children the registry does not know (rare), sorted: only
 		// they are sorted, not every local child at every view change.
 		unknown := len(ids)
@@ -233,7 +228,7 @@ func (n *Node) reconcile() {
 	var migrated []ChildID
 	for i, id := range ids {
 		var moved bool
-		if i < len(slots) && n.reg.keysAre(keys) {
+		if i < len(slots) && n.reg.sortedIs(sorted) { // keyorder.go
 			rec, active := n.reg.activeAt(slots[i])
 			moved = n.reconcileRec(id, rec, active)
 		} else {
@@ -244,9 +239,6 @@ func (n *Node) reconcile() {
 		}
 	}
 	n.spareOrder = reuseIDs(ids)
-	if cap(slots) <= maxReusedSet {
-		n.spareSlots = slots[:0]
-	}
 	if len(migrated) > 0 {
 		n.hook(HookChildrenMigrated, n.cfg.Name, migrated, string(n.cfg.Migration.Kind))
 	}

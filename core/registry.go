@@ -38,10 +38,9 @@ type registry struct {
 	// (epochfloor.go).
 	epochFloor uint64
 	// sorted caches the sorted entry ids; nil when the key set changed.
-	sorted []ChildID
-	// keys caches every id with a slot, sorted (keyorder.go); nil when
-	// the index's key set changed.
-	keys []keyRef
+	// sortedSlots holds the slot of each (keyorder.go).
+	sorted      []ChildID
+	sortedSlots []uint32
 	// persistDirty collects the ids of entries written or removed since
 	// the last Ready (durable mode only; nil otherwise; persist.go).
 	persistDirty map[ChildID]struct{}
@@ -165,6 +164,7 @@ func (r *registry) ids() []ChildID {
 	if r.sorted == nil {
 		r.sorted = r.entryIDs()
 		slices.Sort(r.sorted)
+		r.sortedSlots = r.slotsOf(r.sorted) // keyorder.go
 	}
 	return r.sorted
 }

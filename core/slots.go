@@ -202,7 +202,6 @@ func (r *registry) newSlot(id ChildID) uint32 {
 		r.slots = append(r.slots, slot{})
 	}
 	r.index[id] = i
-	r.keys = nil // keyorder.go
 	return i
 }
 
@@ -213,7 +212,6 @@ func (r *registry) freeIfEmpty(id ChildID, i uint32) {
 		return
 	}
 	delete(r.index, id)
-	r.keys = nil // keyorder.go
 	r.slots[i] = slot{}
 	r.freeSlots = append(r.freeSlots, i)
 }
