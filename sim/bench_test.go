@@ -38,6 +38,15 @@ func runBenchCluster(seed uint64) *Sim {
 
 // BenchmarkSim5Nodes1000Children60s measures the simulator: wall time for
 // 60 s of virtual time, events per second and the time-compression ratio.
+// A run is what a seed's simulation costs with the checks that run while
+// it runs, as every sweep runs them: each node's invariants after every
+// input (core.Config.CheckInvariants, the O(size) ones paced), the
+// simulator's online checks (insert/remove hook order, retransmission
+// counts, the instance truth the end checks read) and the trace hash. It
+// leaves out the end-of-run checks (CheckQuiescent: singularity,
+// placement, convergence, lost children; a seed's run adds porcupine),
+// which TestBenchClusterConverges runs once: on this cluster
+// CheckQuiescent alone takes 0.4-0.6 of the run's wall time (session 12).
 //
 // It also reports the process's CPU time per run (cpu-ms/op: the loop and
 // the garbage collector) and events per CPU second, figures a loaded
