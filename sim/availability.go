@@ -35,8 +35,8 @@ type Availability struct {
 	// PinnedWanted is the part of Wanted that PinnedGaps cover: child-time
 	// no protocol could have run, since a guided child runs only on its
 	// node. How much of it a run has depends on which children the
-	// workload happens to pin to the node that goes away (RunAvailability's
-	// doc), so the report shows child-time running without it too.
+	// workload happens to pin to the node that goes away, not on the
+	// protocol, so the report shows child-time running without it too.
 	PinnedWanted time.Duration
 	// LeaveGaps are the failover gaps after a graceful leave: for each
 	// child whose instance on a leaving node ended after the leave was
@@ -151,8 +151,8 @@ func (s *Sim) Availability() Availability {
 				}
 				if _, pinned := s.guidedNodes[core.ChildID(child)]; pinned {
 					// A guided child pinned to the leaving node waits for
-					// it to come back (mix seed 26: c6, pinned to n1,
-					// waited 2 min 30 s, the rest of the run).
+					// it to come back (mix seed 152: c10, pinned to n2,
+					// waits 1 min 25 s, the rest of the run).
 					a.PinnedGaps = append(a.PinnedGaps, time.Duration(next-in.End))
 					pinnedWaits[child] = append(pinnedWaits[child], span{in.End, next})
 				} else {
@@ -292,11 +292,13 @@ var AvailabilityModes = []string{"divergence", "majority_quorum", "strict"}
 // RunAvailability runs the first n seeds of class whose drawn strategy
 // every mode accepts (singularity with cold swap, or gossip), once per
 // mode of AvailabilityModes with the same fault schedule and workload
-// script, and sums each mode's availability. (Runs of one seed still part
-// ways: message delays and guided children's nodes come from the
+// script, and sums each mode's availability. Guided children's nodes come
+// from a stream of their own (sim.pinRng), so every mode pins the same
+// children to the same nodes (until session 12 they came from the
 // simulator's one random stream, which strict's lease traffic advances
-// more; so one mode's run of a guided seed may pin more children to the
-// node its outage takes down than another's.)
+// more and any change of message traffic moves: 60d9ae7 pinned 5 children
+// instead of 3 to nontransitive seed 29's outage node). Runs of one seed
+// still part ways in message delays and hence in the outcome of requests.
 func RunAvailability(class Class, n int) map[string]Availability {
 	out := map[string]Availability{}
 	for _, seed := range availabilitySeeds(class, n) {

@@ -170,8 +170,10 @@ type Sim struct {
 	invalidGuided    map[uint64]bool
 	guidedViolations []checks.Violation
 	// raceRng draws raced guided starts, guidedOKs the acknowledged
-	// guided starts (guided_race.go).
+	// guided starts (guided_race.go); pinRng draws guided children's
+	// nodes and invalid mappings (workload_wide.go).
 	raceRng   *rand.Rand
+	pinRng    *rand.Rand
 	racing    bool
 	guidedOKs []guidedOK
 	// child crashes and whether the node restarted the child

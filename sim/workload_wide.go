@@ -87,11 +87,18 @@ func (s *Sim) guidedMapping(r *core.Request) {
 		break
 	}
 	factor = min(factor, len(s.names))
+	if s.pinRng == nil {
+		// A stream of its own: which children a seed pins to which nodes
+		// (to the node an outage takes down, say) must not move with
+		// message traffic, nor differ between the partition modes of the
+		// availability report (it moved every guided wait with 60d9ae7).
+		s.pinRng = rand.New(rand.NewPCG(s.opts.Seed, 0x70696e73))
+	}
 	m := map[core.ChildID][]core.NodeID{}
 	for _, sp := range r.Specs {
 		nodes, ok := s.guidedNodes[sp.ID]
 		if !ok {
-			perm := s.rng.Perm(len(s.names))
+			perm := s.pinRng.Perm(len(s.names))
 			for _, i := range perm[:factor] {
 				nodes = append(nodes, s.names[i])
 			}
@@ -100,11 +107,11 @@ func (s *Sim) guidedMapping(r *core.Request) {
 		m[sp.ID] = append([]core.NodeID(nil), nodes...)
 	}
 	r.Start.ChildMapping = m
-	if s.rng.IntN(6) != 0 {
+	if s.pinRng.IntN(6) != 0 {
 		return
 	}
 	id := r.Specs[0].ID
-	switch s.rng.IntN(4) {
+	switch s.pinRng.IntN(4) {
 	case 0:
 		m[id] = append(m[id][:factor-1:factor-1], "n99") // a node nobody heard of
 	case 1:
