@@ -15,6 +15,10 @@ type SwapStop struct {
 	Node     string
 	Instance uint64
 	At       int64
+	// Asked is when the node last asked the instance for its state to
+	// hand it over (0: never, as without Handover): the start of the
+	// wait that Retention bounds.
+	Asked int64
 }
 
 // HotSwapRunsFirst checks hot swap's promise that a moved child's new
@@ -30,7 +34,13 @@ type SwapStop struct {
 // new instance that never runs (crashed, stopped, its node gone) is not
 // judged: the old one waits for its successor, or stops at Retention.
 // Nor is an old instance that never ran, or one started after the new
-// one (it is not the old copy: a start that lost to the new one).
+// one (it is not the old copy: a start that lost to the new one). Nor
+// is a stop Retention after the node asked the instance for its state
+// (SwapStop.Asked): the wait began when the node saw the new holder's
+// claim, which can outlive its instance (a retraction lost, the old
+// node isolated), so no instance elsewhere need be alive then (mix seed
+// 317: n1, isolated during its handover, stopped at Retention, 9 ms
+// after n2, which took n1 for down, started its takeover).
 //
 // Two stops are not judged, being stop-then-start by design (README
 // wording to come; reported as open work): a takeover instance that
@@ -80,6 +90,9 @@ func HotSwapRunsFirst(stops []SwapStop, instances []Instance, retention, renew i
 		}
 		if running || waiting == nil || waiting.Start < old.Start || st.At-since >= retention {
 			continue
+		}
+		if st.Asked > 0 && st.At-st.Asked >= retention {
+			continue // stopped at Retention, its handover unacknowledged
 		}
 		if handover && len(old.Given) == 0 && takeover(old, byChild[st.Child], instances) {
 			continue

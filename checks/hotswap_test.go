@@ -67,3 +67,25 @@ func TestHotSwapRunsFirstJudgesOnlyAnOldCopyThatRan(t *testing.T) {
 		}
 	}
 }
+
+// TestHotSwapRunsFirstStopAtRetentionAfterTheAsk: a stop Retention after
+// the node asked the old instance for its state is the documented bound,
+// even when no instance elsewhere was alive within Retention of the stop
+// (the claim that started the wait outlived its instance); the same stop
+// sooner after the ask, or with no ask, is judged (mix seed 317).
+func TestHotSwapRunsFirstStopAtRetentionAfterTheAsk(t *testing.T) {
+	const retention = 100
+	old := Instance{Child: "c", Node: "n1", Instance: 1, Epoch: 1, Start: 0, End: 250, Ran: 2}
+	stale := Instance{Child: "c", Node: "n2", Instance: 5, Epoch: 2, Start: 100, End: 140, Ran: 105}
+	newer := Instance{Child: "c", Node: "n2", Instance: 7, Epoch: 2, Start: 240, End: -1, Ran: 260}
+	for _, tc := range []struct {
+		name    string
+		asked   int64
+		violate bool
+	}{{"stopped Retention after the ask", 150, false}, {"stopped sooner after the ask", 200, true}, {"never asked", 0, true}} {
+		stop := []SwapStop{{Child: "c", Node: "n1", Instance: 1, At: 250, Asked: tc.asked}}
+		if got := len(HotSwapRunsFirst(stop, []Instance{old, stale, newer}, retention, 5, true)) > 0; got != tc.violate {
+			t.Errorf("%s: violation %v, want %v", tc.name, got, tc.violate)
+		}
+	}
+}

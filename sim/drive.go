@@ -293,6 +293,7 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 		}
 	case core.EffectRequestHandover:
 		if c := sn.children[e.ID]; c != nil && c.instance == e.Instance {
+			s.swapAsked(sn, e) // startlatency.go
 			s.handovers[e.ID] = e.Instance
 			if s.fire(SiteIsolateDuringHandover) {
 				var others []core.NodeID

@@ -28,6 +28,17 @@ type startLatency struct {
 	rng     *rand.Rand
 	stops   []checks.SwapStop
 	checked int // stops already judged (CheckQuiescent runs more than once)
+	// asked is when each instance (node, child, instance) was last asked
+	// for its state to hand over: the start of the wait Retention bounds
+	// (checks.SwapStop.Asked).
+	asked map[swapKey]int64
+}
+
+// swapKey names one instance of a child on a node.
+type swapKey struct {
+	node     core.NodeID
+	child    core.ChildID
+	instance uint64
 }
 
 // seedStartLatency is the start latency a sweep seed of strategy draws:
@@ -70,6 +81,16 @@ func (s *Sim) childRan(sn *simNode, ev core.ChildEvent) {
 	}
 }
 
+// swapAsked records that sn's core asked an instance for its state to
+// hand it over (a hot swap's handover, a renewal's; a leave's too, whose
+// stops are not judged): its wait starts now.
+func (s *Sim) swapAsked(sn *simNode, e core.Effect) {
+	if s.latency.asked == nil {
+		s.latency.asked = map[swapKey]int64{}
+	}
+	s.latency.asked[swapKey{sn.name, e.ID, e.Instance}] = int64(s.now)
+}
+
 // swapStopped records a stop that sn's core ordered under hot swap while
 // sn was up, not leaving, not partitioned, and still had the child
 // registered: a migration's stop (checks.SwapStop). A partitioned node
@@ -80,7 +101,8 @@ func (s *Sim) swapStopped(sn *simNode, e core.Effect) {
 	if sn.cfg.Migration.Kind != core.HotSwap || !sn.up || sn.leaving || sn.node.Partitioned() || sn.node.Lookup(e.ID) == nil {
 		return
 	}
-	s.latency.stops = append(s.latency.stops, checks.SwapStop{Child: string(e.ID), Node: string(sn.name), Instance: e.Instance, At: int64(s.now)})
+	s.latency.stops = append(s.latency.stops, checks.SwapStop{Child: string(e.ID), Node: string(sn.name), Instance: e.Instance, At: int64(s.now),
+		Asked: s.latency.asked[swapKey{sn.name, e.ID, e.Instance}]})
 }
 
 // swapRunsFirst judges the hot-swap stops recorded since the last call
