@@ -101,6 +101,7 @@
 //	syncwelcome.go the welcome carries the joiner's one full sync, applied before its members
 //	claimbatch.go  one claim change per child in a claims message (the last)
 //	claimsapply.go a full claim list that repeats what is known: no retraction search, no reconcile
+//	claimround.go  a claim delta rides with the replication round queued for the same peer
 //	chunks.go      messages split in parts and reassembled
 //	msgsize.go     upper bounds of a message's size on the wire
 //	hooks.go       hook kinds and their emission

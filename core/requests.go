@@ -262,12 +262,20 @@ func (n *Node) dispatch(p *pendingReq, groups map[NodeID]*subReq, owners []NodeI
 			n.pending.bySeq[part.seq] = part
 		}
 	}
-	for _, g := range p.subs {
-		if g.queued {
-			n.queuePart(g)
-			continue
+	// Remote owners' parts go first: their messages leave ahead of the
+	// local owner's replication round, and the local part, executed
+	// in place, no longer delays them within the Ready.
+	for _, local := range [2]bool{false, true} {
+		for _, g := range p.subs {
+			if (g.owner == n.cfg.Name) != local {
+				continue
+			}
+			if g.queued {
+				n.queuePart(g)
+				continue
+			}
+			n.sendSub(g)
 		}
-		n.sendSub(g)
 	}
 	n.pumpParts()
 	n.completeIfDone(p)

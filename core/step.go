@@ -99,31 +99,7 @@ func (n *Node) Step(now Instant, m Message) {
 		}
 		n.onResult(m.Seq, m.From, m.Results, m.Err)
 	case MsgReplicate:
-		conflicts := n.writeConflicts(m)                   // before the merge hides them
-		conflicts = n.strictGrantedElsewhere(m, conflicts) // strict_grant_stop.go
-		rivals := n.guidedRivals(m)                        // guided_conflict.go decides those
-		n.applyEntries(m.From, m.Entries)
-		if m.Version != 0 {
-			n.applyClaims(m.From, m.Claims, true, m.Version)
-			n.noteClaimCount(m.From, true, m.Count)
-		}
-		if n.fullSyncComplete(m) { // a digest-only sync may wait (syncdigest.go)
-			n.syncedBy(m.From, m.Members)
-		}
-		n.checkDigestOffers()
-		if m.Seq != 0 {
-			conflicts = dropIDs(conflicts, rivals)
-			if lost := n.guidedStartsLost(m); len(lost) > 0 {
-				n.refuseGuidedStarts(m, lost, dropIDs(conflicts, lost), n.confirmAgainst(m))
-				break
-			}
-			if newerHere := n.confirmAgainst(m); len(newerHere) > 0 || len(conflicts) > 0 {
-				n.sendEntryBatches(m.From, append(newerHere, n.currentVersions(conflicts)...))
-				n.send(m.From, Message{Kind: MsgReplicateAck, Seq: m.Seq, Err: errStaleVersion, IDs: conflicts})
-				break
-			}
-			n.send(m.From, Message{Kind: MsgReplicateAck, Seq: m.Seq})
-		}
+		n.onReplicate(m)
 	case MsgReplicateAck:
 		if m.Err == errGuidedConflict {
 			n.onGuidedConflictAck(m)
@@ -131,6 +107,9 @@ func (n *Node) Step(now Instant, m Message) {
 		}
 		n.onReplicateAck(m.From, m.Seq, m.Err, m.IDs)
 	case MsgClaims:
+		if carriesRound(&m) { // a round with the claim delta (claimround.go): the round first
+			n.onReplicate(m)
+		}
 		n.applyClaims(m.From, m.Claims, m.Full, m.Version)
 		n.noteClaimCount(m.From, m.Full, m.Count)
 	case MsgDigest:
@@ -237,6 +216,37 @@ func (n *Node) seedConnected(s NodeID) bool {
 		}
 	}
 	return false
+}
+
+// onReplicate applies a replication message's entries (and a full
+// sync's claims) and acknowledges a round (Seq): a MsgReplicate, or the
+// round a MsgClaims carries (claimround.go).
+func (n *Node) onReplicate(m Message) {
+	conflicts := n.writeConflicts(m)                   // before the merge hides them
+	conflicts = n.strictGrantedElsewhere(m, conflicts) // strict_grant_stop.go
+	rivals := n.guidedRivals(m)                        // guided_conflict.go decides those
+	n.applyEntries(m.From, m.Entries)
+	if m.Version != 0 && m.Kind == MsgReplicate { // a full sync's claim list; a MsgClaims applies its own
+		n.applyClaims(m.From, m.Claims, true, m.Version)
+		n.noteClaimCount(m.From, true, m.Count)
+	}
+	if n.fullSyncComplete(m) { // a digest-only sync may wait (syncdigest.go)
+		n.syncedBy(m.From, m.Members)
+	}
+	n.checkDigestOffers()
+	if m.Seq != 0 {
+		conflicts = dropIDs(conflicts, rivals)
+		if lost := n.guidedStartsLost(m); len(lost) > 0 {
+			n.refuseGuidedStarts(m, lost, dropIDs(conflicts, lost), n.confirmAgainst(m))
+			return
+		}
+		if newerHere := n.confirmAgainst(m); len(newerHere) > 0 || len(conflicts) > 0 {
+			n.sendEntryBatches(m.From, append(newerHere, n.currentVersions(conflicts)...))
+			n.send(m.From, Message{Kind: MsgReplicateAck, Seq: m.Seq, Err: errStaleVersion, IDs: conflicts})
+			return
+		}
+		n.send(m.From, Message{Kind: MsgReplicateAck, Seq: m.Seq})
+	}
 }
 
 // BeginBatch defers the end-of-input work (reconciliation, claim pushes,

@@ -36,7 +36,7 @@ func TestStrictGrantBeforeStopNotUsedAfterItsAck(t *testing.T) {
 			switch {
 			case env.To == "c" && env.Msg.From == "b" && (len(env.Msg.Entries) > 0 || len(env.Msg.Claims) > 0):
 				heldB = append(heldB, env)
-			case x != "" && env.To == "c" && env.Msg.From == "a" && env.Msg.Kind == MsgReplicate && carriesStop(env.Msg, x):
+			case x != "" && env.To == "c" && env.Msg.From == "a" && (env.Msg.Kind == MsgReplicate || env.Msg.Kind == MsgClaims) && carriesStop(env.Msg, x):
 				heldA = append(heldA, env)
 			default:
 				keep = append(keep, env)

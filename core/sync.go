@@ -115,7 +115,7 @@ func (n *Node) flushClaims() {
 		return
 	}
 	for _, p := range peers {
-		if len(claims) > 0 {
+		if len(claims) > 0 && !n.attachClaimsToRound(p, claims, ver, count) { // claimround.go
 			n.send(p, Message{Kind: MsgClaims, Claims: claims, Version: ver, Count: count})
 		}
 		if len(entries) > 0 {

@@ -442,6 +442,9 @@ func FuzzDecodeBinaryMessage(f *testing.F) {
 		{Kind: core.MsgHandover, Hub: "phub", From: "n1", Inc: 2, Handovers: []core.HandoverItem{ // a batch (field 29)
 			{ID: "c1", Epoch: 3, Instance: 9, State: []byte("s1")}, {ID: "c2", Epoch: 1, Instance: 4, Shutdown: true}}},
 		claimsDigestMessage(), // fields 31-33
+		{Kind: core.MsgClaims, Hub: "phub", From: "n1", Inc: 2, Seq: 4, Version: 6, Count: 3, // a claim delta with its replication round (core/claimround.go)
+			Entries: []core.Entry{{Spec: core.ChildSpec{ID: "c1", Kind: "k"}, Epoch: 2, Stopped: true, Holder: "n1", By: "n1", Reason: "stopped", StoppedAt: 7}},
+			Claims:  []core.Claim{{ID: "c1", Epoch: 1, Instance: 3, Removed: true}}},
 		{Kind: core.MsgPing, Hub: "phub", From: "n1", Inc: 2, Seq: 5, Digest: 9, Members: []core.Member{ // a member's sync stamp (member field 8)
 			{Name: "n1", Incarnation: 2, Status: core.StatusAlive, Beat: 3, SyncStamp: 1<<63 | 12345}}},
 	}
