@@ -133,16 +133,12 @@ func (r *registry) sumSetClaim(node NodeID, c Claim) {
 	s.hash += claimHash(c.ID, now)
 }
 
-// sumDropClaim updates node's claim sum for its claim of id, about to be
-// dropped if it exists (registry.dropClaim calls it first).
-func (r *registry) sumDropClaim(node NodeID, id ChildID) {
-	old, ok := r.claim(node, id)
-	if !ok {
-		return
-	}
+// sumDropClaim updates node's claim sum for its claim old of id, about
+// to be dropped (registry.dropClaim calls it with the claim it found).
+func (r *registry) sumDropClaim(node NodeID, id ChildID, old heldClaim) {
 	s := r.sums.of(node)
 	s.n--
-	s.hash -= claimHash(id, heldClaim{epoch: old.Epoch, instance: old.Instance, active: old.Active})
+	s.hash -= claimHash(id, heldClaim{epoch: old.epoch, instance: old.instance, active: old.active})
 	r.sums.forgetEmpty(node, s)
 }
 

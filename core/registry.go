@@ -275,13 +275,13 @@ func (r *registry) setClaim(node NodeID, c Claim) {
 
 // dropClaim removes node's claim of id; it reports whether there was one.
 func (r *registry) dropClaim(node NodeID, id ChildID) bool {
-	r.sumDropClaim(node, id) // claimsdigest.go
 	i, ok := r.index[id]
 	if !ok {
 		return false
 	}
 	s := &r.slots[i]
 	if s.holder != 0 && r.nodes.names[s.holder-1] == node {
+		r.sumDropClaim(node, id, s.inline()) // claimsdigest.go
 		r.nodes.release(s.holder - 1)
 		if s.more { // another node's claim moves inline
 			x := r.more[id]
@@ -304,6 +304,7 @@ func (r *registry) dropClaim(node NodeID, id ChildID) bool {
 	if k < 0 {
 		return false
 	}
+	r.sumDropClaim(node, id, x.at(k).held) // claimsdigest.go
 	r.nodes.release(x.at(k).node)
 	y, left := x.without(k)
 	r.setMore(s, id, y, left)

@@ -152,7 +152,9 @@ func TestTCPSharesKnownChildIDs(t *testing.T) {
 }
 
 // TestDecodeSourceSeesEveryChildID: the decoder asks the source about
-// child ids only, each once per field.
+// child ids only, each once per field, except a claim that names the
+// child of the entry at its position: it shares that entry's string
+// without asking.
 func TestDecodeSourceSeesEveryChildID(t *testing.T) {
 	m := everyChildIDField("x1", "x2")
 	m.Acks = []core.NodeID{"n2"}
@@ -162,14 +164,30 @@ func TestDecodeSourceSeesEveryChildID(t *testing.T) {
 	}
 	var asked []string
 	src := func(b []byte) (core.ChildID, bool) { asked = append(asked, string(b)); return "", false }
-	if _, err := decodeBinaryIDs(b, defaultMaxBatch, src); err != nil {
+	got, err := decodeBinaryIDs(b, defaultMaxBatch, src)
+	if err != nil {
 		t.Fatal(err)
 	}
 	count := map[string]int{}
 	for _, id := range asked {
 		count[id]++
 	}
-	if len(asked) != 12 || count["x1"] != 6 || count["x2"] != 6 {
-		t.Fatalf("the source was asked %q, want x1 and x2 once in each of the six child id fields", asked)
+	if len(asked) != 10 || count["x1"] != 5 || count["x2"] != 5 {
+		t.Fatalf("the source was asked %q, want x1 and x2 once in each of the five child id fields other than the claims", asked)
+	}
+	for i := range got.Claims {
+		if unsafe.StringData(string(got.Claims[i].ID)) != unsafe.StringData(string(got.Entries[i].Spec.ID)) {
+			t.Errorf("claim %d does not share its entry's id string", i)
+		}
+	}
+	// Claims in another order than the entries ask the source.
+	m.Claims[0], m.Claims[1] = m.Claims[1], m.Claims[0]
+	b, _ = EncodeMessageBinary(&m)
+	asked = nil
+	if _, err := decodeBinaryIDs(b, defaultMaxBatch, src); err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != 12 {
+		t.Fatalf("claims out of the entries' order: the source was asked %q, want 12 ids", asked)
 	}
 }

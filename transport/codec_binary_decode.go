@@ -22,10 +22,18 @@ type binDecoder struct {
 	nested int // nested elements still allowed
 	// ids, if set, supplies child ids the receiver already holds
 	// (childids.go); str copies only the others.
-	ids   ChildIDSource
-	arena arena // chunks shared by a large message's strings (codec_binary_arena.go)
-	cache [64]string
-	maps  [16]struct {
+	ids ChildIDSource
+	// entries are the message's entries, once decoded. While its claims
+	// are decoded, same holds them too and claimAt is the claim's index:
+	// a claim names the child of the entry at its position in most
+	// messages that carry both (a round with its claim delta,
+	// core/claimround.go), and then shares that entry's id string instead
+	// of a lookup in ids or a copy (str).
+	entries, same []core.Entry
+	claimAt       int
+	arena         arena // chunks shared by a large message's strings (codec_binary_arena.go)
+	cache         [64]string
+	maps          [16]struct {
 		span []byte
 		m    map[string]string
 	}
@@ -132,6 +140,9 @@ func (d *binDecoder) bytes(limit int) []byte {
 // codec_binary_arena.go).
 func (d *binDecoder) str() string {
 	b := d.bytes(MaxBinaryStringBytes)
+	if d.claimAt < len(d.same) && string(d.same[d.claimAt].Spec.ID) == string(b) {
+		return string(d.same[d.claimAt].Spec.ID)
+	}
 	if d.ids != nil && len(b) > 0 {
 		if s, ok := knownID(d.ids, b); ok {
 			return s
@@ -291,8 +302,20 @@ func (d *binDecoder) decodeField(f *wireField, q unsafe.Pointer) {
 		}
 		base := f.sub.newArray(n)
 		setFieldSlice(q, base, n)
+		if f.top && f.sub == wireClaim && len(d.entries) > 0 {
+			d.same = d.entries
+			for j := range n {
+				d.claimAt = j
+				d.decodeStruct(f.sub, elemAt(base, j, f.sub))
+			}
+			d.same = nil
+			return
+		}
 		for j := range n {
 			d.decodeStruct(f.sub, elemAt(base, j, f.sub))
+		}
+		if f.top && f.sub == wireEntry {
+			d.entries = unsafe.Slice((*core.Entry)(base), n) // for the claims, decoded next (field order)
 		}
 	case wireInline:
 		d.decodeStruct(f.sub, q)
