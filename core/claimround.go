@@ -36,7 +36,7 @@ func (n *Node) attachClaimsToRound(to NodeID, claims []Claim, ver uint64, count 
 			continue
 		}
 		m := &msgs[i].Msg
-		if m.Kind != MsgReplicate || m.Seq == 0 || m.Full || m.PartOf != 0 || len(m.Claims) > 0 || m.Version != 0 {
+		if m.Kind != MsgReplicate || m.Seq == 0 || m.Full || m.PartOf != 0 || len(m.Claims) > 0 || m.Version != 0 || !tombstonesOnly(m.Entries) {
 			return false
 		}
 		merged := *m
@@ -49,6 +49,19 @@ func (n *Node) attachClaimsToRound(to NodeID, claims []Claim, ver uint64, count 
 		return true
 	}
 	return false
+}
+
+// tombstonesOnly reports whether entries are a stop's new versions only
+// (a non-empty list of tombstones): the rounds whose claim delta rides
+// with them. A start's round and its claims still go apart (merging them
+// is not needed for the stop, and would change every start's trace too).
+func tombstonesOnly(entries []Entry) bool {
+	for i := range entries {
+		if !entries[i].Stopped {
+			return false
+		}
+	}
+	return len(entries) > 0
 }
 
 // carriesRound reports whether m, a MsgClaims, carries a replication
