@@ -22,10 +22,14 @@ package core
 // dirty mark 2 (sync.go), the change 1. The origin 2 (owner of the id,
 // the group of its owner). Since the claim retraction rides with the
 // tombstone's round (claimround.go) a replica applies both in one input:
-// one reconcile and one view per child instead of two (2 and 1 map
-// operations fewer by the list above; not re-measured with callgrind),
-// and one registry change instead of two
-// (TestStopSendsOneMessagePerPeerAndOwner counts the messages).
+// one reconcile and one view per child instead of two, and one registry
+// change instead of two (TestStopSendsOneMessagePerPeerAndOwner counts
+// the messages); and dropClaim finds a claim once (registry.go). Counted
+// the same way but over the stop alone (callgrind --toggle-collect on a
+// function that requests the stop and pumps the cluster until quiet,
+// GOGC=off, GOMAXPROCS=1; every map call, not only string-keyed ones):
+// 91.6 map calls per child at 4357545, 82.6 with both (session 12), and
+// 16.5 M instructions → 15.3 M for the 1,000 children.
 
 // pinnedOf returns the guided pins of id's entry, nil if it has none or
 // there is no entry: get(id)'s Pinned without the copy.
