@@ -30,7 +30,10 @@ type registry struct {
 	sums  claimSums // per node, its claims' count and hash (claimsdigest.go)
 	// removed remembers, per node, the claims version at which a claim was
 	// retracted, so an older message cannot re-add it; cleared by each
-	// full list (which supersedes older retractions), hence bounded.
+	// full list (which supersedes older retractions) and, for one id, when
+	// its entry is removed (a collected tombstone): so it is bounded by the
+	// ids the registry holds per node, also where no full list comes
+	// (TestRetractionsStayBoundedUnderChurn).
 	removed map[NodeID]map[ChildID]uint64
 	digest  uint64
 	live    int // entries that are not tombstones
@@ -148,6 +151,9 @@ func (r *registry) remove(id ChildID) {
 			r.live--
 		}
 		r.drop(id, old)
+		for _, m := range r.removed { // order-free: deletes only
+			delete(m, id)
+		}
 		r.slots[i].rec, r.slots[i].entry = record{}, false
 		r.count--
 		r.freeIfEmpty(id, i)
