@@ -333,6 +333,7 @@ func (n *Node) awaitingRecovery() bool {
 	}
 	if n.now.Sub(n.bootedAt) >= n.cfg.Timing.ForgetDownAfter {
 		ps.waitFor, ps.lost = nil, false // given up: such a member would be forgotten
+		ps.view = true                   // the disk held the awaited peers too
 		return false
 	}
 	if ps.lost {
@@ -347,6 +348,7 @@ func (n *Node) awaitingRecovery() bool {
 		}
 	}
 	ps.waitFor = nil
+	ps.view = true // the disk held the awaited peers too (takePersist)
 	return false
 }
 
@@ -391,6 +393,16 @@ func (n *Node) takePersist() *PersistBatch {
 		b.ViewChanged = true
 		for _, p := range n.members.view {
 			if p != n.cfg.Name {
+				b.View = append(b.View, p)
+			}
+		}
+		// While a recovery still waits for the peers of its last view, the
+		// disk keeps naming them: a crash during the wait must not leave
+		// a view the next recovery would not wait for (durable seed 30:
+		// a node that booted, wrote itself alone and crashed came back
+		// with view [] and acted without its peers' newer state).
+		for _, p := range ps.waitFor {
+			if !containsNode(b.View, p) {
 				b.View = append(b.View, p)
 			}
 		}
