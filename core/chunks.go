@@ -21,17 +21,22 @@ const maxAssemblies = 256
 
 // fits reports whether m goes out whole: split returns it alone. send
 // asks first, so the common message is not copied into a new slice
-// (that was one allocation per message sent).
-func (l Limits) fits(m *Message) bool {
+// (that was one allocation per message sent). It also returns
+// MessageBytes(m) when it computed it, else 0 (too many list elements).
+func (l Limits) fits(m *Message) (int, bool) {
 	items := len(m.Members) + len(m.Items) + len(m.IDs) + len(m.Entries) + len(m.Claims) + len(m.Results) + len(m.Children) + len(m.Acks) + len(m.Handovers)
-	return items <= l.MaxBatch && MessageBytes(m) <= l.MaxMessageBytes
+	if items > l.MaxBatch {
+		return 0, false
+	}
+	size := MessageBytes(m)
+	return size, size <= l.MaxMessageBytes
 }
 
 // split returns m unchanged if it fits, else its parts. Splitting is a
 // function of m and the limits only (deterministic). The caller sets
 // PartOf.
 func (l Limits) split(m Message) []Message {
-	if l.fits(&m) {
+	if _, ok := l.fits(&m); ok {
 		return []Message{m}
 	}
 	head := m

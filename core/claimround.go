@@ -41,10 +41,11 @@ func (n *Node) attachClaimsToRound(to NodeID, claims []Claim, ver uint64, count 
 		}
 		merged := *m
 		merged.Kind, merged.Claims, merged.Version, merged.Count = MsgClaims, claims, ver, count
-		if !n.cfg.Limits.fits(&merged) {
+		size, ok := n.cfg.Limits.fits(&merged)
+		if !ok {
 			return false
 		}
-		*m = merged
+		*m, msgs[i].Bytes = merged, size
 		n.countClaims(m) // claimsdigest.go, as send counts a claim message
 		return true
 	}

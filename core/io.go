@@ -218,6 +218,10 @@ type RegistryChange struct {
 type Envelope struct {
 	To  NodeID
 	Msg Message
+	// Bytes is MessageBytes(&Msg), computed once by core when it queued
+	// the message (it needs the figure to decide whether to split), so a
+	// driver that counts bytes sent need not walk the message again.
+	Bytes int
 }
 
 // Ready is the batch of outputs produced by inputs since the last drain.

@@ -126,9 +126,9 @@ func (n *Node) send(to NodeID, m Message) {
 	m.Hub = n.cfg.HubID
 	m.From = n.cfg.Name
 	m.Inc = n.cfg.Incarnation
-	n.countClaims(&m)          // claimsdigest.go
-	if n.cfg.Limits.fits(&m) { // chunks.go: most messages, no parts slice
-		n.out.Messages = append(n.out.Messages, Envelope{To: to, Msg: m})
+	n.countClaims(&m)                          // claimsdigest.go
+	if size, ok := n.cfg.Limits.fits(&m); ok { // chunks.go: most messages, no parts slice
+		n.out.Messages = append(n.out.Messages, Envelope{To: to, Msg: m, Bytes: size})
 		return
 	}
 	parts := n.cfg.Limits.split(m)
@@ -138,8 +138,8 @@ func (n *Node) send(to NodeID, m Message) {
 			parts[i].PartOf = n.nextPartOf
 		}
 	}
-	for _, p := range parts {
-		n.out.Messages = append(n.out.Messages, Envelope{To: to, Msg: p})
+	for i := range parts {
+		n.out.Messages = append(n.out.Messages, Envelope{To: to, Msg: parts[i], Bytes: MessageBytes(&parts[i])})
 	}
 }
 

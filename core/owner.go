@@ -1,9 +1,9 @@
 package core
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
-	"sort"
 )
 
 // ownerOp is a routed request being executed by this node as the owner of
@@ -583,19 +583,27 @@ func (n *Node) retryReplication() {
 	}
 }
 
+// sortedOwnerOps returns the owner operations in flight ordered by their
+// key (origin, incarnation, sequence), which tells every two apart. With
+// none it returns nil without allocating: retryReplication asks at every
+// tick, and sort.Slice's swapper and boxed closure were 12% of
+// BenchmarkSim5Nodes's allocations.
 func (n *Node) sortedOwnerOps() []*ownerOp {
+	if len(n.repl.ops) == 0 {
+		return nil
+	}
 	out := make([]*ownerOp, 0, len(n.repl.ops))
 	for _, op := range n.repl.ops {
 		out = append(out, op)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].key.origin != out[j].key.origin {
-			return out[i].key.origin < out[j].key.origin
+	slices.SortFunc(out, func(a, b *ownerOp) int {
+		if c := cmp.Compare(a.key.origin, b.key.origin); c != 0 {
+			return c
 		}
-		if out[i].key.inc != out[j].key.inc {
-			return out[i].key.inc < out[j].key.inc
+		if c := cmp.Compare(a.key.inc, b.key.inc); c != 0 {
+			return c
 		}
-		return out[i].key.seq < out[j].key.seq
+		return cmp.Compare(a.key.seq, b.key.seq)
 	})
 	return out
 }

@@ -90,6 +90,11 @@ func (e *testEnv) alive() []NodeID {
 func (e *testEnv) drain(name NodeID) {
 	n := e.nodes[name]
 	r := n.Ready()
+	for i := range r.Messages {
+		if env := &r.Messages[i]; env.Bytes != MessageBytes(&env.Msg) {
+			e.out = append(e.out, fmt.Sprintf("%s BYTES %s to %s: Envelope.Bytes %d, MessageBytes %d", name, env.Msg.Kind, env.To, env.Bytes, MessageBytes(&env.Msg)))
+		}
+	}
 	e.inflight = append(e.inflight, r.Messages...)
 	e.open[name] = append(e.open[name], r.Effects...)
 	e.out = append(e.out, e.d.ready(name, r, e.f)...)

@@ -76,7 +76,7 @@ func (s *Sim) sendMsg(from *simNode, env *core.Envelope) {
 	if env.Msg.Parts > 1 {
 		s.cover(CoverMessageSplit)
 	}
-	size := core.MessageBytes(&env.Msg)
+	size := env.Bytes // core.MessageBytes(&env.Msg), computed by core's send
 	s.sentMsgs++
 	s.sentBytes += size
 	if s.sentKind == nil {
