@@ -129,9 +129,34 @@ func (s *Sim) sendMsg(from *simNode, env *core.Envelope) {
 				return // a retransmission storm, reported by checkRetransmissions
 			}
 			s.traceRecv(to.name, fromName, msg.Kind, sentAt)
+			if s.direct(to) {
+				to.node.Step(s.localTime(to), *msg)
+				s.drain(to)
+				return
+			}
 			s.input(to, func() { to.node.Step(s.localTime(to), *msg) })
 		})
 	}
+}
+
+// direct reports whether input would feed an input to sn at once
+// (inputs are not batched and sn is not paused): the caller may then feed
+// it and drain sn itself, without the closure input would have to keep
+// (one allocation per delivered message or child report).
+func (s *Sim) direct(sn *simNode) bool { return !s.opts.BatchInputs && !s.paused(sn) }
+
+// childEvent reports ev to sn's core; a start failure is also checked
+// against what the node held before and after (startFailureSeen,
+// startFailureGaveUp).
+func (s *Sim) childEvent(sn *simNode, ev core.ChildEvent) {
+	if ev.Kind != core.ChildStartFailed {
+		sn.node.ChildEvent(s.localTime(sn), ev)
+		return
+	}
+	s.startFailureSeen(sn, ev)
+	had := sn.node.Lookup(ev.ID) != nil
+	sn.node.ChildEvent(s.localTime(sn), ev)
+	s.startFailureGaveUp(sn, ev.ID, had)
 }
 
 // input feeds one input to a node. With Options.BatchInputs the node is
@@ -223,6 +248,15 @@ func freshState(id core.ChildID, node core.NodeID, inc, instance uint64) []byte 
 	return strconv.AppendUint(b, instance, 10)
 }
 
+// stateNow returns c's state: for a fresh instance (no state handed to
+// it, none set since) its own freshState.
+func (c *simChild) stateNow() []byte {
+	if c.fresh {
+		return freshState(c.id, c.node, c.inc, c.instance)
+	}
+	return c.state
+}
+
 func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 	s.traceEffect(sn, e)
 	inc := sn.inc
@@ -237,16 +271,12 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 			if ev.Kind == core.ChildStarted {
 				s.childRan(sn, ev) // startlatency.go
 			}
-			s.input(sn, func() {
-				if ev.Kind != core.ChildStartFailed {
-					sn.node.ChildEvent(s.localTime(sn), ev)
-					return
-				}
-				s.startFailureSeen(sn, ev)
-				had := sn.node.Lookup(ev.ID) != nil
-				sn.node.ChildEvent(s.localTime(sn), ev)
-				s.startFailureGaveUp(sn, ev.ID, had)
-			})
+			if s.direct(sn) {
+				s.childEvent(sn, ev)
+				s.drain(sn)
+				return
+			}
+			s.input(sn, func() { s.childEvent(sn, ev) })
 		})
 	}
 	switch e.Kind {
@@ -260,23 +290,22 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 			report(s.opts.ChildStartDelay, core.ChildEvent{Kind: core.ChildStartFailed, ID: e.ID, Instance: e.Instance, Reason: "simulated start failure"})
 			return
 		}
-		tr := &checks.Instance{Child: string(e.ID), Node: string(sn.name), Incarnation: sn.inc, Epoch: e.Epoch, Instance: e.Instance, Start: int64(s.now), End: -1, Active: e.Active, Received: string(e.State)}
-		if e.State != nil {
-			tr.Given = []string{string(e.State)}
-		}
-		s.instances = append(s.instances, tr)
-		// Every fresh instance has a state of its own, told apart from
-		// every other instance's; handed-over state replaces it.
-		state := e.State
-		if state == nil {
-			state = freshState(e.ID, sn.name, sn.inc, e.Instance)
-		}
 		tenure := s.restarting
 		if tenure == 0 {
 			s.tenures++
 			tenure = s.tenures
 		}
-		sn.children[e.ID] = &simChild{id: e.ID, instance: e.Instance, epoch: e.Epoch, state: state, truth: tr, spec: e.Spec, tenure: tenure}
+		// Every fresh instance has a state of its own, told apart from
+		// every other instance's (stateNow); handed-over state replaces it.
+		c := &simChild{id: e.ID, instance: e.Instance, epoch: e.Epoch, state: e.State, fresh: e.State == nil, node: sn.name, inc: sn.inc, spec: e.Spec, tenure: tenure}
+		c.own = checks.Instance{Child: string(e.ID), Node: string(sn.name), Incarnation: sn.inc, Epoch: e.Epoch, Instance: e.Instance, Start: int64(s.now), End: -1, Active: e.Active, Received: string(e.State)}
+		tr := &c.own
+		c.truth = tr
+		if e.State != nil {
+			tr.Given = []string{string(e.State)}
+		}
+		s.instances = append(s.instances, tr)
+		sn.children[e.ID] = c
 		report(s.childStartDelay(), core.ChildEvent{Kind: core.ChildStarted, ID: e.ID, Instance: e.Instance})
 	case core.EffectStop:
 		if c := sn.children[e.ID]; c != nil && c.instance == e.Instance {
@@ -305,7 +334,7 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 				s.Partition([]core.NodeID{sn.name}, others)
 				s.after(2*sn.cfg.Migration.Retention, s.Heal)
 			}
-			state := c.state
+			state := c.stateNow()
 			if sn.leaving {
 				s.leaveHandovers = append(s.leaveHandovers, checks.Handover{Child: string(e.ID), From: string(sn.name), State: string(state), At: int64(s.now)})
 			}
@@ -314,7 +343,7 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 		}
 	case core.EffectDeliverHandover:
 		if c := sn.children[e.ID]; c != nil && c.instance == e.Instance {
-			c.state = e.State
+			c.state, c.fresh = e.State, false
 			c.truth.Received = string(e.State)
 			c.truth.Given = append(c.truth.Given, string(e.State))
 			report(time.Millisecond, core.ChildEvent{Kind: core.ChildHandoverConfirmed, ID: e.ID, Instance: e.Instance})
@@ -419,7 +448,7 @@ func (s *Sim) ChildState(node core.NodeID, id core.ChildID) ([]byte, bool) {
 	if c == nil {
 		return nil, false
 	}
-	return c.state, true
+	return c.stateNow(), true
 }
 
 // SetChildState sets the state of the running instance of id on node.
@@ -428,7 +457,8 @@ func (s *Sim) SetChildState(node core.NodeID, id core.ChildID, state []byte) boo
 	if sn == nil || !sn.up || sn.children[id] == nil {
 		return false
 	}
-	sn.children[id].state = state
+	c := sn.children[id]
+	c.state, c.fresh = state, false
 	return true
 }
 
