@@ -118,25 +118,58 @@ func (s *Sim) sendMsg(from *simNode, env *core.Envelope) {
 		if batch {
 			s.batchSent(fromName, to.name, msg.Kind) // handover_batch.go
 		}
-		s.after(d, func() {
-			if batch {
-				s.batchLanded(fromName, to.name, msg.Kind)
-			}
-			if !to.up || to.inc != inc || s.blocked[[2]core.NodeID{fromName, to.name}] {
-				return
-			}
-			if !s.observeDelivery(to, msg) {
-				return // a retransmission storm, reported by checkRetransmissions
-			}
-			s.traceRecv(to.name, fromName, msg.Kind, sentAt)
-			if s.direct(to) {
-				to.node.Step(s.localTime(to), *msg)
-				s.drain(to)
-				return
-			}
-			s.input(to, func() { to.node.Step(s.localTime(to), *msg) })
-		})
+		dl := s.newDelivery()
+		*dl = delivery{msg: msg, from: fromName, to: to, inc: inc, sentAt: sentAt, batch: batch}
+		s.seq++
+		s.queue.push(event{at: s.now.Add(d), seq: s.seq, dlv: dl})
 	}
+}
+
+// delivery is a message in flight on the simulated network: its event
+// carries it in place of a closure, and a delivered one is reused by the
+// next message sent (a closure per message sent was 5% of
+// BenchmarkSim5Nodes's allocations).
+type delivery struct {
+	msg    *core.Message
+	from   core.NodeID
+	to     *simNode
+	inc    uint64
+	sentAt int64
+	batch  bool
+}
+
+// newDelivery returns a delivery from the free list, or a new one.
+func (s *Sim) newDelivery() *delivery {
+	if n := len(s.freeDeliveries); n > 0 {
+		dl := s.freeDeliveries[n-1]
+		s.freeDeliveries = s.freeDeliveries[:n-1]
+		return dl
+	}
+	return &delivery{}
+}
+
+// deliver lands dl at its receiver (unless it is down, restarted since,
+// or cut off from the sender) and returns dl to the free list.
+func (s *Sim) deliver(dl *delivery) {
+	msg, fromName, to, inc, sentAt, batch := dl.msg, dl.from, dl.to, dl.inc, dl.sentAt, dl.batch
+	*dl = delivery{} // keeps no message or node alive
+	s.freeDeliveries = append(s.freeDeliveries, dl)
+	if batch {
+		s.batchLanded(fromName, to.name, msg.Kind)
+	}
+	if !to.up || to.inc != inc || s.blocked[[2]core.NodeID{fromName, to.name}] {
+		return
+	}
+	if !s.observeDelivery(to, msg) {
+		return // a retransmission storm, reported by checkRetransmissions
+	}
+	s.traceRecv(to.name, fromName, msg.Kind, sentAt)
+	if s.direct(to) {
+		to.node.Step(s.localTime(to), *msg)
+		s.drain(to)
+		return
+	}
+	s.input(to, func() { to.node.Step(s.localTime(to), *msg) })
 }
 
 // direct reports whether input would feed an input to sn at once

@@ -106,12 +106,14 @@ type Sim struct {
 	// idleTick, when non-zero, is the coarse tick of a fast-forward.
 	idleTick time.Duration
 	queue    eventQueue
-	seq      uint64
-	nodes    map[core.NodeID]*simNode
-	names    []core.NodeID
-	blocked  map[[2]core.NodeID]bool
-	hasher   hash.Hash64
-	events   int
+	// freeDeliveries holds delivered deliveries for reuse (drive.go).
+	freeDeliveries []*delivery
+	seq            uint64
+	nodes          map[core.NodeID]*simNode
+	names          []core.NodeID
+	blocked        map[[2]core.NodeID]bool
+	hasher         hash.Hash64
+	events         int
 	// oversize counts messages over the sender's MaxMessageBytes
 	oversize int
 	// sentMsgs and sentBytes count every message a node sent (lost ones
@@ -482,6 +484,7 @@ type event struct {
 	at  core.Instant
 	seq uint64
 	run func()
+	dlv *delivery // a message to deliver (run is nil), drive.go
 }
 
 // eventQueue is a binary min-heap of events by (at, seq), held by value:
@@ -556,7 +559,11 @@ func (s *Sim) RunFor(d time.Duration) {
 		e := s.queue.pop()
 		s.now = e.at
 		s.events++
-		e.run()
+		if e.dlv != nil {
+			s.deliver(e.dlv)
+		} else {
+			e.run()
+		}
 	}
 	s.now = end
 }
