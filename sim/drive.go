@@ -281,6 +281,48 @@ func freshState(id core.ChildID, node core.NodeID, inc, instance uint64) []byte 
 	return strconv.AppendUint(b, instance, 10)
 }
 
+// childReport is a child's report on its way to its node's core: its
+// event carries it in place of a closure, and a reported one is reused
+// (a closure per report was 8% of BenchmarkSim5Nodes's allocations).
+type childReport struct {
+	sn  *simNode
+	inc uint64
+	ev  core.ChildEvent
+}
+
+// newReport returns a childReport from the free list, or a new one.
+func (s *Sim) newReport() *childReport {
+	if n := len(s.freeReports); n > 0 {
+		r := s.freeReports[n-1]
+		s.freeReports = s.freeReports[:n-1]
+		return r
+	}
+	return &childReport{}
+}
+
+// reportChild feeds r to its node (unless it went down or restarted
+// since the child made it) and returns r to the free list.
+func (s *Sim) reportChild(r *childReport) {
+	sn, inc, ev := r.sn, r.inc, r.ev
+	*r = childReport{} // keeps no node or state alive
+	s.freeReports = append(s.freeReports, r)
+	if !sn.up || sn.inc != inc {
+		return
+	}
+	if ev.Kind == core.ChildStarted || ev.Kind == core.ChildStartFailed {
+		sn.starting = max(sn.starting-1, 0)
+	}
+	if ev.Kind == core.ChildStarted {
+		s.childRan(sn, ev) // startlatency.go
+	}
+	if s.direct(sn) {
+		s.childEvent(sn, ev)
+		s.drain(sn)
+		return
+	}
+	s.input(sn, func() { s.childEvent(sn, ev) })
+}
+
 // stateNow returns c's state: for a fresh instance (no state handed to
 // it, none set since) its own freshState.
 func (c *simChild) stateNow() []byte {
@@ -294,23 +336,10 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 	s.traceEffect(sn, e)
 	inc := sn.inc
 	report := func(d time.Duration, ev core.ChildEvent) {
-		s.after(d, func() {
-			if !sn.up || sn.inc != inc {
-				return
-			}
-			if ev.Kind == core.ChildStarted || ev.Kind == core.ChildStartFailed {
-				sn.starting = max(sn.starting-1, 0)
-			}
-			if ev.Kind == core.ChildStarted {
-				s.childRan(sn, ev) // startlatency.go
-			}
-			if s.direct(sn) {
-				s.childEvent(sn, ev)
-				s.drain(sn)
-				return
-			}
-			s.input(sn, func() { s.childEvent(sn, ev) })
-		})
+		r := s.newReport()
+		*r = childReport{sn: sn, inc: inc, ev: ev}
+		s.seq++
+		s.queue.push(event{at: s.now.Add(d), seq: s.seq, rep: r})
 	}
 	switch e.Kind {
 	case core.EffectStart:

@@ -106,8 +106,10 @@ type Sim struct {
 	// idleTick, when non-zero, is the coarse tick of a fast-forward.
 	idleTick time.Duration
 	queue    eventQueue
-	// freeDeliveries holds delivered deliveries for reuse (drive.go).
+	// freeDeliveries and freeReports hold delivered messages and fed
+	// child reports for reuse (drive.go).
 	freeDeliveries []*delivery
+	freeReports    []*childReport
 	seq            uint64
 	nodes          map[core.NodeID]*simNode
 	names          []core.NodeID
@@ -484,7 +486,8 @@ type event struct {
 	at  core.Instant
 	seq uint64
 	run func()
-	dlv *delivery // a message to deliver (run is nil), drive.go
+	dlv *delivery    // a message to deliver (run is nil), drive.go
+	rep *childReport // a child's report to feed (run is nil), drive.go
 }
 
 // eventQueue is a binary min-heap of events by (at, seq), held by value:
@@ -559,9 +562,12 @@ func (s *Sim) RunFor(d time.Duration) {
 		e := s.queue.pop()
 		s.now = e.at
 		s.events++
-		if e.dlv != nil {
+		switch {
+		case e.dlv != nil:
 			s.deliver(e.dlv)
-		} else {
+		case e.rep != nil:
+			s.reportChild(e.rep)
+		default:
 			e.run()
 		}
 	}
