@@ -24,9 +24,12 @@ type Handover struct {
 // promise): the state an old instance handed over before it stopped is
 // the state some instance of the child on the receiving node was given —
 // delivered to the running instance, or stashed and given to the next
-// instance started there. A later local restart (a crash) loses the state
-// again by design, so any instance on the receiver having received it
-// suffices. Duplicates of the old instance after a partition each hand
+// instance started there — and that instance ran (Instance.Ran) or still
+// exists when the run ends. A state given only to instances that exited
+// before they ran is lost: the sender stops on an acknowledgement that
+// must wait until an instance holding the state runs. A later local
+// restart (a crash) of an instance that ran loses the state again by
+// design, so any instance on the receiver that ran with it suffices. Duplicates of the old instance after a partition each hand
 // their own state over, and each acknowledged state must have been given
 // (the last one given survives). Handovers whose receiver ran no instance
 // of the child within stashFor after the acknowledgement are not judged
@@ -45,9 +48,17 @@ func HandoverState(hs []Handover, instances []Instance, stashFor int64) []Violat
 			if h.ToIncarnation != 0 && in.Incarnation > h.ToIncarnation {
 				continue // the receiver crashed since: its stash died with it
 			}
-			if slices.Contains(in.Given, h.State) {
+			given := slices.Contains(in.Given, h.State)
+			if given && (in.Ran != 0 || in.End < 0) {
 				got = true
 				break
+			}
+			if given {
+				// Given, but the instance exited before it ran: the
+				// state went with it.
+				candidates++
+				seen = append(seen, fmt.Sprintf("#%d got it and ended at %d, never ran", in.Instance, in.End))
+				continue
 			}
 			if in.Start <= h.At+stashFor && (in.End < 0 || in.End >= h.At) {
 				candidates++
@@ -56,7 +67,7 @@ func HandoverState(hs []Handover, instances []Instance, stashFor int64) []Violat
 		}
 		if !got && candidates > 0 {
 			vs = append(vs, Violation{Check: CheckHandoverState, Child: h.Child, Node: h.To,
-				Detail: fmt.Sprintf("%s handed over state %q and stopped at %d, but no instance on %s received it (%v)", h.From, h.State, h.At, h.To, seen)})
+				Detail: fmt.Sprintf("%s handed over state %q and stopped at %d, but no instance on %s that ran received it (%v)", h.From, h.State, h.At, h.To, seen)})
 		}
 	}
 	return SortViolations(vs)

@@ -21,3 +21,36 @@ func TestHandoverStateAfterReceiverCrash(t *testing.T) {
 		t.Fatalf("state given: %v", vs)
 	}
 }
+
+// TestHandoverStateGivenOnlyToAnInstanceThatNeverRan: a state given only
+// to an instance that exited before it ran is lost (core before 8e5c14d:
+// the retransmission to its restart was taken for a duplicate, acked once
+// the restart ran, and the sender stopped). An instance that ran with the
+// state, or still exists when the run ends, keeps it.
+func TestHandoverStateGivenOnlyToAnInstanceThatNeverRan(t *testing.T) {
+	h := Handover{Child: "c", From: "n1", To: "n2", State: "s1", At: 200, ToIncarnation: 3}
+	neverRan := Instance{Child: "c", Node: "n2", Incarnation: 3, Instance: 1, Start: 100, End: 120, Given: []string{"s1"}, Received: "s1"}
+	cases := []struct {
+		name      string
+		instances []Instance
+		want      int
+	}{
+		{"restart ran without the state", []Instance{neverRan,
+			{Child: "c", Node: "n2", Incarnation: 3, Instance: 2, Start: 130, Ran: 190, End: -1}}, 1},
+		{"no other instance", []Instance{neverRan}, 1},
+		{"restart ran with the state", []Instance{neverRan,
+			{Child: "c", Node: "n2", Incarnation: 3, Instance: 2, Start: 130, Ran: 190, End: -1, Given: []string{"s1"}, Received: "s1"}}, 0},
+		{"ran with the state, then crashed", []Instance{
+			{Child: "c", Node: "n2", Incarnation: 3, Instance: 1, Start: 100, Ran: 110, End: 300, Given: []string{"s1"}, Received: "s1"},
+			{Child: "c", Node: "n2", Incarnation: 3, Instance: 2, Start: 300, Ran: 310, End: -1}}, 0},
+		{"still starting when the run ends", []Instance{
+			{Child: "c", Node: "n2", Incarnation: 3, Instance: 1, Start: 100, End: -1, Given: []string{"s1"}, Received: "s1"}}, 0},
+		{"never ran, on another node", []Instance{
+			{Child: "c", Node: "n3", Incarnation: 3, Instance: 1, Start: 100, End: 120, Given: []string{"s1"}, Received: "s1"}}, 0},
+	}
+	for _, c := range cases {
+		if vs := HandoverState([]Handover{h}, c.instances, 1000); len(vs) != c.want {
+			t.Errorf("%s: %v, want %d violations", c.name, vs, c.want)
+		}
+	}
+}
