@@ -368,7 +368,9 @@ func (n *Node) release(e *Entry, c *localChild, pl []NodeID) bool {
 	var to NodeID
 	var toClaim Claim
 	for _, p := range pl {
-		if cl, ok := n.reg.claim(p, id); ok && n.members.alive(p) {
+		// A member that came back and whose full sync is still awaited
+		// may show a claim it dropped while away: not its claim yet.
+		if cl, ok := n.reg.claim(p, id); ok && n.members.alive(p) && !n.needSync[p] {
 			to, toClaim = p, cl
 			break
 		}
