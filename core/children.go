@@ -352,16 +352,16 @@ func (n *Node) storeEntry(e *Entry) bool {
 // gossip).
 func (n *Node) applyEntries(peer NodeID, es []Entry) {
 	n.reg.reserveEntries(len(es)) // reserve.go
-	ttl := n.cfg.Timing.TombstoneTTL
+	cut := n.tombstoneCutoff()    // tombstone_grid.go
 	for i := range es {
 		e := &es[i] // read only: the message may go on (gossip)
-		if e.Stopped && n.now.Sub(e.StoppedAt) > ttl && e.StoppedAt != 0 {
+		if e.Stopped && e.StoppedAt < cut && e.StoppedAt != 0 {
 			n.raiseEpochFloor(e.Epoch)
 			if !n.expiredTombstoneStillEnds(e) { // tombstone_gc.go
 				continue // expired tombstone: already garbage-collected here
 			}
 		}
-		if _, at, ok := n.reg.tombstone(e.Spec.ID); ok && at != 0 && n.now.Sub(at) > ttl && n.freshStartMayEndTombstone(peer) {
+		if _, at, ok := n.reg.tombstone(e.Spec.ID); ok && at != 0 && at < cut && n.freshStartMayEndTombstone(peer) {
 			// Our tombstone has expired but was not collected yet (that
 			// happens at our next anti-entropy round). Peers that collected
 			// theirs start the child afresh above their epoch floor, which

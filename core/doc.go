@@ -109,6 +109,8 @@
 //	epochfloor.go  the epoch floor: epochs keep increasing after tombstone expiry
 //	stalegeneration.go  an instance older than its entry's generation is renewed
 //	tombstone_gc.go  tombstones are collected only while no member is away
+//	tombstone_grid.go  tombstones expire on a grid shared by every node
+//	tombstone_queue.go  tombstones queued by StoppedAt: collection costs what it collects
 //	read.go        read-only queries: Lookup, List, ByTag, View, Stats
 //	readiness.go   Readiness: synced, partitioned, left (health probes)
 //	persist.go     durable mode: Ready.Persist batches, Snapshot, NewNodeFromSnapshot, NewNodeLostState

@@ -19,7 +19,9 @@ func TestExpiredTombstoneDoesNotHideAFreshStart(t *testing.T) {
 	id := ChildID("fresh")
 	ttl := n1.cfg.Timing.TombstoneTTL
 	c.runFor(ttl)
-	n1.reg.put(&Entry{Spec: ChildSpec{ID: id}, Epoch: 5, Stopped: true, StoppedAt: c.now.Add(-ttl - time.Second), By: "n1", Holder: "n1"})
+	// Expired on the grid (tombstone_grid.go): stopped before now − TTL − G.
+	at := c.now.Add(-ttl - n1.cfg.Sync.Interval - time.Second)
+	n1.reg.put(&Entry{Spec: ChildSpec{ID: id}, Epoch: 5, Stopped: true, StoppedAt: at, By: "n1", Holder: "n1"})
 	n1.Step(c.now, Message{Kind: MsgReplicate, Hub: n1.cfg.HubID, From: "n2", Inc: 1, Seq: 1,
 		Entries: []Entry{{Spec: ChildSpec{ID: id}, Epoch: 1, Holder: "n2", By: "n2"}}})
 	if e := n1.Lookup(id); e == nil { // (n1 may take the orphan over at once: any live version will do)

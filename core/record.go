@@ -188,6 +188,9 @@ func (r *registry) recordsInvariant() error {
 	if err := r.slotsInvariant(); err != nil {
 		return err
 	}
+	if err := r.tombstoneQueueInvariant(); err != nil {
+		return err
+	}
 	refs := make([]int32, len(r.shapes.list))
 	rare := 0
 	var err error

@@ -40,6 +40,9 @@ type registry struct {
 	// epochFloor is the highest epoch of a collected tombstone
 	// (epochfloor.go).
 	epochFloor uint64
+	// tombs queues the tombstones by StoppedAt for collection
+	// (tombstone_queue.go).
+	tombs tombstoneQueue
 	// sorted caches the sorted entry ids; nil when the key set changed.
 	// sortedSlots holds the slot of each (keyorder.go).
 	sorted      []ChildID
@@ -136,6 +139,11 @@ func (r *registry) put(e *Entry) bool {
 	r.digest ^= r.recordHash(id, rec)
 	if !rec.stopped {
 		r.live++
+	} else {
+		r.queueTombstone(id, e.StoppedAt) // tombstone_queue.go
+	}
+	if old.stopped {
+		r.trimTombstoneQueue() // a tombstone fewer, or one more stale item
 	}
 	return true
 }
@@ -160,6 +168,9 @@ func (r *registry) remove(id ChildID) {
 		r.sorted = nil
 		if r.persistDirty != nil {
 			r.persistDirty[id] = struct{}{}
+		}
+		if old.stopped {
+			r.trimTombstoneQueue() // tombstone_queue.go
 		}
 	}
 }

@@ -113,8 +113,9 @@ func (n *Node) Step(now Instant, m Message) {
 		n.applyClaims(m.From, m.Claims, m.Full, m.Version)
 		n.noteClaimCount(m.From, m.Full, m.Count)
 	case MsgDigest:
-		n.onClaimsDigest(m) // claimsdigest.go
-		n.onDigest(m)       // at once, or once quiet (syncquiet.go)
+		n.onClaimsDigest(m)   // claimsdigest.go
+		n.collectTombstones() // compare in the same grid cell as the sender (tombstone_grid.go)
+		n.onDigest(m)         // at once, or once quiet (syncquiet.go)
 	case MsgSyncRequest:
 		if m.Count != 0 {
 			n.sendClaimList(m.From) // the asker lost claim deltas only (syncgap.go)
@@ -159,6 +160,7 @@ func (n *Node) Tick(now Instant) {
 		n.heartbeat()
 	}
 	n.noteRegistryChange(now)
+	n.collectTombstones() // at the grid line, as every node (tombstone_grid.go)
 	if now.Sub(n.lastSync) >= n.cfg.Sync.Interval {
 		n.lastSync = now
 		n.antiEntropy()

@@ -360,6 +360,7 @@ func (n *Node) antiEntropy() {
 	// claim changes go first, so it shows this node's claims as of its
 	// last delta (claimsdigest.go).
 	n.flushClaims()
+	n.collectTombstones() // the digest shows the grid cell's tombstones (tombstone_grid.go)
 	digest := n.withClaimsDigest(n.digestMsg())
 	for _, p := range peers {
 		n.send(p, digest) // Busy: a mismatch is answered once quiet (syncquiet.go)
@@ -369,19 +370,8 @@ func (n *Node) antiEntropy() {
 // collectGarbage drops expired tombstones and stale claims of unknown
 // nodes, keeping metadata bounded under endless churn.
 func (n *Node) collectGarbage() {
-	ttl := n.cfg.Timing.TombstoneTTL
-	// Without a tombstone (a registry that only grew: a large start)
-	// there is nothing to collect, and no reason to sort every id.
-	if n.mayCollectTombstones() && n.reg.len() > n.reg.live { // not while a member is away (tombstone_gc.go)
-		for _, id := range n.reg.ids() {
-			if _, at, ok := n.reg.tombstone(id); ok && n.now.Sub(at) > ttl {
-				rec, _ := n.reg.rec(id)
-				n.raiseEpochFloor(rec.epoch)
-				n.reg.remove(id)
-			}
-		}
-	}
-	n.collectContested() // quorum_rival.go
+	n.collectTombstones() // on the grid, in StoppedAt order (tombstone_grid.go)
+	n.collectContested()  // quorum_rival.go
 	for _, node := range n.reg.claimers() {
 		if _, known := n.members.members[node]; !known {
 			n.reg.forgetClaimsOf(node)
