@@ -327,7 +327,10 @@ type Timing struct {
 	// RetryInterval between retries of unacknowledged protocol messages
 	// (default 300ms).
 	RetryInterval time.Duration
-	// TombstoneTTL: how long stopped entries are kept (default 5m).
+	// TombstoneTTL: how long stopped entries are kept (default 5m): at
+	// least TombstoneTTL after the stop and at most TombstoneTTL +
+	// Sync.Interval + one tick, as every node collects on the same grid of
+	// Sync.Interval steps (tombstone_grid.go).
 	TombstoneTTL time.Duration
 	// ForgetDownAfter: how long a down member is remembered and probed
 	// (default 10m).
