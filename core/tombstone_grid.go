@@ -40,12 +40,6 @@ func (n *Node) tombstoneCutoff() Instant {
 	return c - m
 }
 
-// tombstoneExpired reports whether a tombstone stopped at at is past the
-// grid cutoff.
-func (n *Node) tombstoneExpired(at Instant) bool {
-	return at < n.tombstoneCutoff()
-}
-
 // collectTombstones drops the tombstones below the grid cutoff (raising
 // the epoch floor to their epochs), unless a member is away
 // (mayCollectTombstones, asked only when a tombstone expired). It costs
