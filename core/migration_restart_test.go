@@ -2,7 +2,6 @@ package core
 
 import (
 	"testing"
-	"time"
 )
 
 // TestHotSwapHandoverRedeliveredToARestartOfAnInstanceThatNeverRan: a
@@ -15,19 +14,7 @@ import (
 // once the restart ran: the sender stopped, and the state it handed over
 // reached no instance that ran.
 func TestHotSwapHandoverRedeliveredToARestartOfAnInstanceThatNeverRan(t *testing.T) {
-	c := newLockstep(t, 2, func(cfg *Config) {
-		fastTiming(cfg)
-		cfg.Migration = MigrationConfig{Kind: HotSwap, Retention: time.Second, Handover: true}
-	})
-	id := c.ownedBy("n2", "h")
-	if rep := c.request("n1", Request{ID: 1, Op: OpStart, Specs: []ChildSpec{{ID: id}}, Start: StartOptions{Await: true}}); len(rep.Results) != 1 || rep.Results[0].Err != "" {
-		t.Fatalf("start: %+v", rep)
-	}
-	n2 := c.nodes["n2"]
-	l := n2.local[id]
-	if l == nil {
-		t.Fatalf("%s does not run on n2", id)
-	}
+	c, id, n2, l := hotSwapOneChild(t, 2)
 	l.status = childStarting // as between its start and its readiness
 	n2.Ready()
 	// n1's instance 8 hands its state over (again, when retransmitted).

@@ -15,16 +15,7 @@ import (
 // e2e's TestHotSwapHandoverBetweenProcesses, where old exec processes
 // stopped 5-50 ms before their replacements were ready without this.
 func TestHotSwapAckWaitsUntilTheNewInstanceRuns(t *testing.T) {
-	c := newLockstep(t, 2, func(cfg *Config) {
-		fastTiming(cfg)
-		cfg.Migration = MigrationConfig{Kind: HotSwap, Retention: time.Second, Handover: true}
-	})
-	id := c.ownedBy("n2", "h")
-	if rep := c.request("n1", Request{ID: 1, Op: OpStart, Specs: []ChildSpec{{ID: id}}, Start: StartOptions{Await: true}}); len(rep.Results) != 1 || rep.Results[0].Err != "" {
-		t.Fatalf("start: %+v", rep)
-	}
-	n2 := c.nodes["n2"]
-	l := n2.local[id]
+	c, id, n2, l := hotSwapOneChild(t, 2)
 	l.status = childStarting // as between its start and its readiness
 	n2.Ready()
 	handover := func(seq uint64) (acked, delivered bool) {
@@ -76,4 +67,25 @@ func TestHotSwapAckWaitsUntilTheNewInstanceRuns(t *testing.T) {
 			t.Fatalf("acknowledged %+v for an instance that never got its state", env.Msg)
 		}
 	}
+}
+
+// hotSwapOneChild forms a lockstep cluster of nodes nodes with hot swap
+// and handover (Retention 1 s) and starts, from n1, one child placed on
+// n2: it returns the cluster, the child, n2 and the child's instance there.
+func hotSwapOneChild(t *testing.T, nodes int) (*lockstep, ChildID, *Node, *localChild) {
+	t.Helper()
+	c := newLockstep(t, nodes, func(cfg *Config) {
+		fastTiming(cfg)
+		cfg.Migration = MigrationConfig{Kind: HotSwap, Retention: time.Second, Handover: true}
+	})
+	id := c.ownedBy("n2", "h")
+	if rep := c.request("n1", Request{ID: 1, Op: OpStart, Specs: []ChildSpec{{ID: id}}, Start: StartOptions{Await: true}}); len(rep.Results) != 1 || rep.Results[0].Err != "" {
+		t.Fatalf("start: %+v", rep)
+	}
+	n2 := c.nodes["n2"]
+	l := n2.local[id]
+	if l == nil {
+		t.Fatalf("%s does not run on n2", id)
+	}
+	return c, id, n2, l
 }

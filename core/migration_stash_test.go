@@ -2,7 +2,6 @@ package core
 
 import (
 	"testing"
-	"time"
 )
 
 // TestHotSwapStashedHandoverAckedOnceTheInstanceRuns: a hot-swap
@@ -18,19 +17,7 @@ import (
 // n2's restarted instances were starting, up to 5.9 ms before they ran
 // (checks.HotSwapRunsFirst).
 func TestHotSwapStashedHandoverAckedOnceTheInstanceRuns(t *testing.T) {
-	c := newLockstep(t, 3, func(cfg *Config) {
-		fastTiming(cfg)
-		cfg.Migration = MigrationConfig{Kind: HotSwap, Retention: time.Second, Handover: true}
-	})
-	id := c.ownedBy("n2", "h")
-	if rep := c.request("n1", Request{ID: 1, Op: OpStart, Specs: []ChildSpec{{ID: id}}, Start: StartOptions{Await: true}}); len(rep.Results) != 1 || rep.Results[0].Err != "" {
-		t.Fatalf("start: %+v", rep)
-	}
-	n2 := c.nodes["n2"]
-	l := n2.local[id]
-	if l == nil {
-		t.Fatalf("%s does not run on n2", id)
-	}
+	c, id, n2, l := hotSwapOneChild(t, 3)
 	n2.stopLocal(id) // placed here, not running (stopped, not restarted yet)
 	n2.Ready()
 	if !n2.placedHere(id) {
