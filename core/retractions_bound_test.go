@@ -27,19 +27,7 @@ func TestRetractionsStayBoundedUnderChurn(t *testing.T) {
 	id := uint64(100)
 	stopped := 0
 	for round := 0; round < 30; round++ {
-		specs := benchSpecs(fmt.Sprintf("churn%d-", round), 40)
-		id++
-		if r := c.request("n1", Request{ID: id, Op: OpStart, Specs: specs, Start: StartOptions{Await: true}}); r.Err != nil {
-			t.Fatal(r.Err)
-		}
-		ids := make([]ChildID, len(specs))
-		for i, s := range specs {
-			ids[i] = s.ID
-		}
-		id++
-		if r := c.request("n1", Request{ID: id, Op: OpStop, IDs: ids, Stop: StopOptions{Await: true}}); r.Err != nil {
-			t.Fatal(r.Err)
-		}
+		ids := churnRound(t, c, &id, round)
 		stopped += len(ids)
 		c.runFor(digestInterval)
 	}
@@ -58,4 +46,24 @@ func TestRetractionsStayBoundedUnderChurn(t *testing.T) {
 	if got := retractions("n2"); got > n.reg.len() {
 		t.Errorf("n2 remembers %d claim retractions after %d children were stopped and collected; its registry holds %d entries", got, stopped, n.reg.len())
 	}
+}
+
+// churnRound starts 40 fresh children from n1 and stops them, awaiting
+// both (request ids from *id on), and returns their ids.
+func churnRound(t *testing.T, c *lockstep, id *uint64, round int) []ChildID {
+	t.Helper()
+	specs := benchSpecs(fmt.Sprintf("churn%d-", round), 40)
+	*id++
+	if r := c.request("n1", Request{ID: *id, Op: OpStart, Specs: specs, Start: StartOptions{Await: true}}); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	ids := make([]ChildID, len(specs))
+	for i, s := range specs {
+		ids[i] = s.ID
+	}
+	*id++
+	if r := c.request("n1", Request{ID: *id, Op: OpStop, IDs: ids, Stop: StopOptions{Await: true}}); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	return ids
 }

@@ -34,19 +34,7 @@ func TestSteadyChurnKeepsDigestsEqual(t *testing.T) {
 	collected := 0
 	id := uint64(100)
 	for round := 0; round < 40; round++ {
-		specs := benchSpecs(fmt.Sprintf("churn%d-", round), 40)
-		id++
-		if r := c.request("n1", Request{ID: id, Op: OpStart, Specs: specs, Start: StartOptions{Await: true}}); r.Err != nil {
-			t.Fatal(r.Err)
-		}
-		ids := make([]ChildID, len(specs))
-		for i, s := range specs {
-			ids[i] = s.ID
-		}
-		id++
-		if r := c.request("n1", Request{ID: id, Op: OpStop, IDs: ids, Stop: StopOptions{Await: true}}); r.Err != nil {
-			t.Fatal(r.Err)
-		}
+		ids := churnRound(t, c, &id, round)
 		_, at, ok := c.nodes["n1"].reg.tombstone(ids[0])
 		if !ok {
 			t.Fatalf("round %d: n1 holds no tombstone of %s after its stop", round, ids[0])
