@@ -100,11 +100,12 @@ func (s *Sim) Availability() Availability {
 	for _, c := range s.crashes {
 		at := int64(c.at)
 		for child, ins := range byChild {
-			if s.gone[core.ChildID(child)] || !covers(wanted[child], at) {
+			end, ok := wantedUntil(wanted[child], at)
+			if s.gone[core.ChildID(child)] || !ok {
 				continue
 			}
 			killed, elsewhere := false, false
-			next := now
+			next := min(end, now) // a stop ends the want, and the gap with it
 			for _, in := range ins {
 				if in.Node == string(c.node) && in.End == at && in.Start < at {
 					killed = true
@@ -134,10 +135,11 @@ func (s *Sim) Availability() Availability {
 				continue
 			}
 			for _, in := range ins {
-				if in.Node != string(l.node) || in.Start >= at || in.End < at || in.End == now || !covers(wanted[child], in.End) {
+				end, ok := wantedUntil(wanted[child], in.End)
+				if in.Node != string(l.node) || in.Start >= at || in.End < at || in.End == now || !ok {
 					continue
 				}
-				next, elsewhere := now, false
+				next, elsewhere := min(end, now), false
 				for _, o := range ins {
 					if o.Start < in.End && o.End > in.End {
 						elsewhere = true
@@ -265,13 +267,16 @@ func union(xs []span) []span {
 	return out
 }
 
-func covers(ws []span, at int64) bool {
+// wantedUntil returns the end of the span of ws that covers at, if one
+// does: a failover gap ends there at the latest (mix seed 8's strict run
+// counted 11 min 42.9 s of a child stopped and started again later).
+func wantedUntil(ws []span, at int64) (int64, bool) {
 	for _, w := range ws {
 		if w.from <= at && at < w.to {
-			return true
+			return w.to, true
 		}
 	}
-	return false
+	return 0, false
 }
 
 // Add sums b into a.
