@@ -120,23 +120,7 @@ func TestClaimsDigestRepairsACopyThatDiffersWithoutAHole(t *testing.T) {
 func TestClaimsDigestShowsALostLastDelta(t *testing.T) {
 	c := digestCluster(t, func(cfg *Config) { cfg.Membership.Detector = Swim })
 	n2 := c.nodes["n2"]
-	id := c.ownedBy("n1", "late")
-	c.drop = func(env Envelope) bool {
-		return env.Msg.From == "n1" && env.To == "n2" && env.Msg.Kind == MsgClaims
-	}
-	if r := c.request("n1", Request{ID: 2, Op: OpStart, Specs: []ChildSpec{{ID: id}}, Start: StartOptions{Await: true}}); r.Err != nil {
-		t.Fatal(r.Err)
-	}
-	c.drop = nil
-	if _, ok := n2.reg.claim("n1", id); ok {
-		t.Fatal("n2 got n1's claim although its delta was dropped")
-	}
-	at := c.now
-	c.until(func() bool { _, ok := n2.reg.claim("n1", id); return ok }, 4*digestInterval, "n1's claim of "+string(id)+" on n2")
-	if bound := digestInterval + 2*n2.cfg.Timing.RetryInterval + n2.cfg.Timing.TickInterval; c.now.Sub(at) > bound {
-		t.Errorf("repaired after %v, want within %v", c.now.Sub(at), bound)
-	}
-	sameClaimsEverywhere(t, c)
+	loseClaimDeltaAndRepair(t, c, n2, "late")
 }
 
 // TestClaimsDigestShowsALostFirstDeltaAfterAgreement: a SWIM node
@@ -157,23 +141,7 @@ func TestClaimsDigestShowsALostFirstDeltaAfterAgreement(t *testing.T) {
 	if s := n2.claimStreams["n1"]; n2.syncedFrom["n1"] || s == nil || s.next != 1 {
 		t.Fatalf("n2 synced from n1 by a full sync (%v) or holds no stream at delta 0 (%+v): the test needs n2 synced by n1's agreement", n2.syncedFrom["n1"], s)
 	}
-	id := c.ownedBy("n1", "first")
-	c.drop = func(env Envelope) bool {
-		return env.Msg.From == "n1" && env.To == "n2" && env.Msg.Kind == MsgClaims
-	}
-	if r := c.request("n1", Request{ID: 2, Op: OpStart, Specs: []ChildSpec{{ID: id}}, Start: StartOptions{Await: true}}); r.Err != nil {
-		t.Fatal(r.Err)
-	}
-	c.drop = nil
-	if _, ok := n2.reg.claim("n1", id); ok {
-		t.Fatal("n2 got n1's claim although its delta was dropped")
-	}
-	at := c.now
-	c.until(func() bool { _, ok := n2.reg.claim("n1", id); return ok }, 4*digestInterval, "n1's claim of "+string(id)+" on n2")
-	if bound := digestInterval + 2*n2.cfg.Timing.RetryInterval + n2.cfg.Timing.TickInterval; c.now.Sub(at) > bound {
-		t.Errorf("repaired after %v, want within %v", c.now.Sub(at), bound)
-	}
-	sameClaimsEverywhere(t, c)
+	loseClaimDeltaAndRepair(t, c, n2, "first")
 }
 
 // TestReorderedOldClaimsDigestCausesNoWrongDrop: a claims digest of n1
@@ -347,4 +315,30 @@ func TestCheckInvariantsCatchesADriftedClaimSum(t *testing.T) {
 	if err := n2.CheckInvariants(); err == nil || !strings.Contains(err.Error(), "claims of n1") {
 		t.Fatalf("a drifted sum of n1's claims: %v, want an error naming it", err)
 	}
+}
+
+// loseClaimDeltaAndRepair starts a child owned by n1 (its id prefixed
+// by prefix) while n1's claim deltas to n2 are dropped, and fails unless
+// n2 holds the claim within an anti-entropy interval and two
+// RetryIntervals of the start (the next claims digest shows the hole)
+// and every node then holds the same claims.
+func loseClaimDeltaAndRepair(t *testing.T, c *lockstep, n2 *Node, prefix string) {
+	t.Helper()
+	id := c.ownedBy("n1", prefix)
+	c.drop = func(env Envelope) bool {
+		return env.Msg.From == "n1" && env.To == "n2" && env.Msg.Kind == MsgClaims
+	}
+	if r := c.request("n1", Request{ID: 2, Op: OpStart, Specs: []ChildSpec{{ID: id}}, Start: StartOptions{Await: true}}); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	c.drop = nil
+	if _, ok := n2.reg.claim("n1", id); ok {
+		t.Fatal("n2 got n1's claim although its delta was dropped")
+	}
+	at := c.now
+	c.until(func() bool { _, ok := n2.reg.claim("n1", id); return ok }, 4*digestInterval, "n1's claim of "+string(id)+" on n2")
+	if bound := digestInterval + 2*n2.cfg.Timing.RetryInterval + n2.cfg.Timing.TickInterval; c.now.Sub(at) > bound {
+		t.Errorf("repaired after %v, want within %v", c.now.Sub(at), bound)
+	}
+	sameClaimsEverywhere(t, c)
 }

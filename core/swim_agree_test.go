@@ -19,26 +19,12 @@ func TestSwimJoinSpreadsAsNews(t *testing.T) {
 		t.Fatal(err)
 	}
 	syncs := 0 // full syncs, welcomes and sync asks to or from the joiner
-	step := e.tickInterval()
-	for spent := time.Duration(0); !e.formed(); spent += step {
-		if spent > 10*time.Second {
-			t.Fatalf("%d swim nodes and a joiner did not form within 10 s", size)
+	tickWatching(t, e, func(time.Duration) bool { return e.formed() }, 10*time.Second, fmt.Sprintf("%d swim nodes and a joiner did not form", size), func(env Envelope) {
+		m := env.Msg
+		if (env.To == joiner || m.From == joiner) && ((m.Kind == MsgReplicate && m.Full) || m.Kind == MsgWelcome || m.Kind == MsgSyncRequest) {
+			syncs++
 		}
-		e.tick(step, e.alive())
-		for round := 0; len(e.inflight) > 0; round++ {
-			if round == 1000 {
-				t.Fatal("messages still in flight after 1000 rounds")
-			}
-			for _, env := range e.inflight {
-				m := env.Msg
-				if (env.To == joiner || m.From == joiner) && ((m.Kind == MsgReplicate && m.Full) || m.Kind == MsgWelcome || m.Kind == MsgSyncRequest) {
-					syncs++
-				}
-			}
-			e.deliver(e.take(match{}))
-			e.answer()
-		}
-	}
+	})
 	if max := 2 * swimJoinSeeds; syncs > max {
 		t.Errorf("the join cost %d full syncs, welcomes and asks, want at most %d (one each way per seed joined)", syncs, max)
 	}

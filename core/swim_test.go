@@ -29,21 +29,33 @@ func swimEnv(t *testing.T, size int) *testEnv {
 func sentKinds(t *testing.T, e *testEnv, d time.Duration) map[MsgKind]int {
 	t.Helper()
 	counts := map[MsgKind]int{}
+	tickWatching(t, e, func(spent time.Duration) bool { return spent >= d }, 0, "", func(env Envelope) { counts[env.Msg.Kind]++ })
+	return counts
+}
+
+// tickWatching ticks e's live nodes until done (asked before every tick
+// with the time spent), delivering every message in rounds and showing
+// each to see before its delivery; with a limit, it fails the test with
+// what once the time spent passes the limit before done.
+func tickWatching(t *testing.T, e *testEnv, done func(spent time.Duration) bool, limit time.Duration, what string, see func(Envelope)) {
+	t.Helper()
 	step := e.tickInterval()
-	for spent := time.Duration(0); spent < d; spent += step {
+	for spent := time.Duration(0); !done(spent); spent += step {
+		if limit > 0 && spent > limit {
+			t.Fatalf("%s within %v", what, limit)
+		}
 		e.tick(step, e.alive())
 		for round := 0; len(e.inflight) > 0; round++ {
 			if round == 1000 {
 				t.Fatal("messages still in flight after 1000 rounds")
 			}
 			for _, env := range e.inflight {
-				counts[env.Msg.Kind]++
+				see(env)
 			}
 			e.deliver(e.take(match{}))
 			e.answer()
 		}
 	}
-	return counts
 }
 
 func inView(n *Node, name NodeID) bool {

@@ -19,26 +19,12 @@ func swimForming(t *testing.T, size int) (bytes, ackRecords int) {
 			t.Fatal(err)
 		}
 	}
-	step := e.tickInterval()
-	for spent := time.Duration(0); !e.formed(); spent += step {
-		if spent > 20*time.Second {
-			t.Fatalf("%d swim nodes did not form and get ready within 20 s", size)
+	tickWatching(t, e, func(time.Duration) bool { return e.formed() }, 20*time.Second, fmt.Sprintf("%d swim nodes did not form and get ready", size), func(env Envelope) {
+		bytes += MessageBytes(&env.Msg)
+		if env.Msg.Kind == MsgPingAck {
+			ackRecords += len(env.Msg.Members)
 		}
-		e.tick(step, e.alive())
-		for round := 0; len(e.inflight) > 0; round++ {
-			if round == 1000 {
-				t.Fatal("messages still in flight after 1000 rounds")
-			}
-			for _, env := range e.inflight {
-				bytes += MessageBytes(&env.Msg)
-				if env.Msg.Kind == MsgPingAck {
-					ackRecords += len(env.Msg.Members)
-				}
-			}
-			e.deliver(e.take(match{}))
-			e.answer()
-		}
-	}
+	})
 	return bytes, ackRecords
 }
 
