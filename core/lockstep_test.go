@@ -181,3 +181,21 @@ func fastTiming(cfg *Config) {
 	cfg.Timing.RetryInterval = 30 * time.Millisecond
 	cfg.Timing.RequestTimeout = time.Second
 }
+
+// holdStartsOf holds every start of child id on node (holdStart) and
+// returns the held starts, in order, as they are held: the caller
+// releases or reports them itself.
+func (c *lockstep) holdStartsOf(node NodeID, id ChildID) *heldStarts {
+	h := &heldStarts{}
+	c.holdStart = func(n NodeID, e Effect) bool {
+		if n == node && e.ID == id {
+			h.list = append(h.list, e)
+			return true
+		}
+		return false
+	}
+	return h
+}
+
+// heldStarts collects the starts holdStartsOf held.
+type heldStarts struct{ list []Effect }

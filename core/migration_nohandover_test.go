@@ -32,16 +32,9 @@ func TestHotSwapWithoutHandoverStopsTheOldOnceTheNewRuns(t *testing.T) {
 			if old == nil {
 				t.Fatalf("%s does not run on n1", id)
 			}
-			var held []Effect
-			c.holdStart = func(node NodeID, e Effect) bool {
-				if node == "n2" && e.ID == id {
-					held = append(held, e)
-					return true
-				}
-				return false
-			}
+			held := c.holdStartsOf("n2", id)
 			c.request("n1", Request{ID: 2, Op: OpCordon, Target: "n1"})
-			c.until(func() bool { return len(held) > 0 }, 5*time.Second, "n2 starts the moved child")
+			c.until(func() bool { return len(held.list) > 0 }, 5*time.Second, "n2 starts the moved child")
 			startedAt := c.now
 			// Claimed by n2, not running there: n1 keeps its instance.
 			c.until(func() bool { return c.now.Sub(startedAt) >= retention/2 }, retention, "half the retention")
@@ -58,7 +51,7 @@ func TestHotSwapWithoutHandoverStopsTheOldOnceTheNewRuns(t *testing.T) {
 				}
 				return
 			}
-			last := held[len(held)-1]
+			last := held.list[len(held.list)-1]
 			n2.ChildEvent(c.now, ChildEvent{Kind: ChildStarted, ID: id, Instance: last.Instance})
 			c.pump()
 			if n1.local[id] != nil {

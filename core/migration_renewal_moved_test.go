@@ -37,14 +37,7 @@ func TestHotSwapRenewalOfAChildThatMovedAwayKeepsTheInstance(t *testing.T) {
 	c.drop = func(env Envelope) bool {
 		return env.Msg.From == "n2" && env.To == "n1" && (env.Msg.Kind == MsgClaims || env.Msg.Kind == MsgDigest)
 	}
-	var held []Effect
-	c.holdStart = func(node NodeID, e Effect) bool {
-		if node == "n2" && e.ID == id {
-			held = append(held, e)
-			return true
-		}
-		return false
-	}
+	held := c.holdStartsOf("n2", id)
 	c.request("n1", Request{ID: 2, Op: OpCordon, Target: "n1"})
 	if n1.placedHere(id) {
 		t.Fatalf("%s is still placed on n1 after its cordon", id)
@@ -77,10 +70,10 @@ func TestHotSwapRenewalOfAChildThatMovedAwayKeepsTheInstance(t *testing.T) {
 	c.until(asked, 10*time.Second, "n1 asks its instance for the state to hand to n2")
 	n1.ChildEvent(c.now, ChildEvent{Kind: ChildHandoverState, ID: id, Instance: l.instance, State: []byte("kept")})
 	c.pump()
-	if len(held) == 0 {
+	if len(held.list) == 0 {
 		t.Fatal("n2 did not start the child")
 	}
-	last := held[len(held)-1]
+	last := held.list[len(held.list)-1]
 	delivered := false
 	for _, e := range c.effects["n2"] {
 		delivered = delivered || (e.Kind == EffectDeliverHandover && e.ID == id && e.Instance == last.Instance && string(e.State) == "kept")

@@ -105,18 +105,11 @@ func TestHotSwapStateHolderHandsBackToAStaleClaim(t *testing.T) {
 	}
 
 	// Back to n1, whose new instance is slow to run.
-	var held []Effect
-	c.holdStart = func(node NodeID, e Effect) bool {
-		if node == "n1" && e.ID == id {
-			held = append(held, e)
-			return true
-		}
-		return false
-	}
+	held := c.holdStartsOf("n1", id)
 	n1.Request(c.now, Request{ID: 3, Op: OpUncordon, Target: "n1"})
 	c.pump()
 	c.drop = nil
-	until(func() bool { return len(held) > 0 || n2.local[id] != moved }, "n1 starts the child again")
+	until(func() bool { return len(held.list) > 0 || n2.local[id] != moved }, "n1 starts the child again")
 	if n2.local[id] != moved {
 		t.Fatal("n2 stopped the instance that holds the child's state before n1's new instance ran")
 	}
@@ -125,7 +118,7 @@ func TestHotSwapStateHolderHandsBackToAStaleClaim(t *testing.T) {
 	if n2.local[id] != moved {
 		t.Fatal("n2 stopped the instance that holds the child's state while n1's new instance was still starting")
 	}
-	last := held[len(held)-1]
+	last := held.list[len(held.list)-1]
 	n1.ChildEvent(c.now, ChildEvent{Kind: ChildStarted, ID: id, Instance: last.Instance})
 	c.pump()
 	until(func() bool { return n2.local[id] == nil }, "n2 stops once n1's instance runs")

@@ -63,17 +63,10 @@ func TestHotSwapTakeoverGivenStashedStateHandsItOn(t *testing.T) {
 	}
 
 	// The child moves on to n3, whose instance is slow to run.
-	var held []Effect
-	c.holdStart = func(node NodeID, e Effect) bool {
-		if node == "n3" && e.ID == id {
-			held = append(held, e)
-			return true
-		}
-		return false
-	}
+	held := c.holdStartsOf("n3", id)
 	n2.Request(c.now, Request{ID: 3, Op: OpCordon, Target: "n2"})
 	c.pump()
-	c.until(func() bool { return len(held) > 0 }, 5*time.Second, "n3 starts the child")
+	c.until(func() bool { return len(held.list) > 0 }, 5*time.Second, "n3 starts the child")
 	if n2.local[id] != taken {
 		t.Fatal("n2's takeover, given its state from the stash, stopped when n3 claimed the child, before n3's instance ran and without handing the state on")
 	}
@@ -86,7 +79,7 @@ func TestHotSwapTakeoverGivenStashedStateHandsItOn(t *testing.T) {
 	}
 	n2.ChildEvent(c.now, ChildEvent{Kind: ChildHandoverState, ID: id, Instance: taken.instance, State: []byte("stashed")})
 	c.pump()
-	last := held[len(held)-1]
+	last := held.list[len(held.list)-1]
 	delivered := false
 	for _, e := range c.effects["n3"] {
 		delivered = delivered || (e.Kind == EffectDeliverHandover && e.ID == id && e.Instance == last.Instance && string(e.State) == "stashed")

@@ -42,20 +42,13 @@ func TestHotSwapIgnoresAReturningMembersStaleClaim(t *testing.T) {
 		t.Fatalf("%s holds no claim of n2 for %s: the test does not test a stale claim", holder, id)
 	}
 	old := h.local[id]
-	var held []Effect
-	c.holdStart = func(node NodeID, e Effect) bool {
-		if node == "n2" && e.ID == id {
-			held = append(held, e)
-			return true
-		}
-		return false
-	}
+	held := c.holdStartsOf("n2", id)
 	cut = false
-	c.until(func() bool { return len(held) > 0 }, time.Minute, "n2 comes back and starts the child")
+	c.until(func() bool { return len(held.list) > 0 }, time.Minute, "n2 comes back and starts the child")
 	if h.local[id] != old {
 		t.Fatalf("%s stopped its instance when n2 came back, before n2's instance ran", holder)
 	}
-	last := held[len(held)-1]
+	last := held.list[len(held.list)-1]
 	n2.ChildEvent(c.now, ChildEvent{Kind: ChildStarted, ID: id, Instance: last.Instance})
 	c.pump()
 	c.until(func() bool { return h.local[id] == nil }, 10*time.Second, string(holder)+" stops once n2's instance runs")
