@@ -29,8 +29,10 @@ func (n *Node) mayCollectTombstones() bool {
 	if !n.ready() {
 		return false
 	}
-	for _, name := range sortedKeys(n.members.members) {
-		m := n.members.members[name]
+	// Any member that holds collection answers no, so the walk's order
+	// does not matter: no sort (asked at every tick while collection is
+	// held back, tombstone_grid.go).
+	for name, m := range n.members.members {
 		if m.Status == StatusDown || (name != n.cfg.Name && m.Status == StatusAlive && n.now.Sub(m.since) < n.cfg.Sync.Interval) {
 			return false
 		}
