@@ -355,7 +355,7 @@ func (n *Node) applyEntries(peer NodeID, es []Entry) {
 	cut := n.tombstoneCutoff()    // tombstone_grid.go
 	for i := range es {
 		e := &es[i] // read only: the message may go on (gossip)
-		if e.Stopped && e.StoppedAt < cut && e.StoppedAt != 0 {
+		if tombstoneExpired(e, cut) {
 			n.raiseEpochFloor(e.Epoch)
 			if !n.expiredTombstoneStillEnds(e) { // tombstone_gc.go
 				continue // expired tombstone: already garbage-collected here

@@ -171,9 +171,9 @@ var ErrCorruptSnapshot = errors.New("corrupt persisted state")
 // NewNodeFromSnapshot returns a durable node (cfg.Durable is implied)
 // that recovers from snap, its state persisted before a crash or stop.
 // The registry starts as the snapshot's (entries with their epochs and
-// tombstones; tombstones already past TombstoneTTL stay until the node
-// may collect them, tombstone_gc.go), so the
-// versions the node acknowledged survive even if every node crashed at
+// tombstones; a tombstone already expired on the grid, tombstone_grid.go,
+// raises the epoch floor and stays until the node may collect it,
+// tombstone_gc.go), so the versions the node acknowledged survive even if every node crashed at
 // once. As after any restart, the node acts on that registry (serves
 // owner requests, restarts children) only after a full state exchange
 // with every peer it can reach — or alone once DownAfter has passed with
@@ -210,7 +210,7 @@ func NewNodeFromSnapshot(cfg Config, now Instant, snap *Snapshot) (*Node, error)
 		return n, nil
 	}
 	n.remembers = true // it acknowledged nothing it did not persist
-	ttl := cfg.Timing.TombstoneTTL
+	cut := n.tombstoneCutoff()
 	n.reg.epochFloor = snap.EpochFloor
 	n.persist.floor = snap.EpochFloor
 	if cfg.Broken.VolatileEpochFloor {
@@ -218,10 +218,12 @@ func NewNodeFromSnapshot(cfg Config, now Instant, snap *Snapshot) (*Node, error)
 	}
 	for _, id := range sortedChildKeys(snap.Entries) {
 		e := snap.Entries[id]
-		if e.Stopped && e.StoppedAt != 0 && now.Sub(e.StoppedAt) > ttl {
-			// Expired while the node was down: kept until the node may
-			// collect it (tombstone_gc.go) — a member still away may hold
-			// the child's older live version.
+		if tombstoneExpired(&e, cut) {
+			// Expired while the node was down, by the grid rule every
+			// other path uses (as if it arrived from a peer now,
+			// applyEntries): kept until the node may collect it
+			// (tombstone_gc.go) — a member still away may hold the
+			// child's older live version.
 			n.raiseEpochFloor(e.Epoch)
 		}
 		e.Replicas = nil

@@ -8,7 +8,8 @@ import (
 // TestRecoveredFloorIsNotWrittenAgain: PersistBatch.EpochFloor carries a
 // raised floor only. A node recovered from a snapshot whose floor nothing
 // raised writes no floor in its batches (the store holds it already); one
-// that finds a tombstone expired at boot writes the floor it raised, once.
+// that finds a tombstone expired at boot (below the grid cutoff, a whole
+// grid cell past the TTL here) writes the floor it raised, once.
 func TestRecoveredFloorIsNotWrittenAgain(t *testing.T) {
 	cfg := DefaultConfig("n1")
 	fastTiming(&cfg)
@@ -41,7 +42,7 @@ func TestRecoveredFloorIsNotWrittenAgain(t *testing.T) {
 		t.Fatalf("recovered floor %d, want 7", f)
 	}
 
-	snap.Entries["gone"] = Entry{Spec: ChildSpec{ID: "gone"}, Epoch: 12, Stopped: true, StoppedAt: now.Add(-ttl - time.Second), Holder: "n1", By: "n1"}
+	snap.Entries["gone"] = Entry{Spec: ChildSpec{ID: "gone"}, Epoch: 12, Stopped: true, StoppedAt: now.Add(-ttl - cfg.Sync.Interval - time.Second), Holder: "n1", By: "n1"}
 	n, err = NewNodeFromSnapshot(cfg, now, snap)
 	if err != nil {
 		t.Fatal(err)

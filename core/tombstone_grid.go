@@ -40,6 +40,17 @@ func (n *Node) tombstoneCutoff() Instant {
 	return c - m
 }
 
+// tombstoneExpired reports whether e is a tombstone past cut (the grid
+// cutoff, tombstoneCutoff): the one expiry rule for a version that comes
+// into the registry, from a peer (applyEntries) or from the node's own
+// disk at recovery (NewNodeFromSnapshot). The registry's own tombstones
+// expire by the same comparison (collectTombstones, in StoppedAt order).
+// A tombstone without its stamp (StoppedAt 0) never counts as expired on
+// arrival.
+func tombstoneExpired(e *Entry, cut Instant) bool {
+	return e.Stopped && e.StoppedAt != 0 && e.StoppedAt < cut
+}
+
 // collectTombstones drops the tombstones below the grid cutoff (raising
 // the epoch floor to their epochs), unless a member is away
 // (mayCollectTombstones, asked only when a tombstone expired). It costs
