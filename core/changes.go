@@ -9,8 +9,11 @@ package core
 // changeEntry returns the entry a registry change of id carries: the
 // current view, or nil when the child is removed, or stopped and the
 // driver keeps live entries only (Config.LiveChanges). src holds the
-// batch's view inputs (viewsources.go); the entry is looked up once.
-func (n *Node) changeEntry(id ChildID, src *viewSources) *Entry {
+// batch's view inputs (viewsources.go); the entry is looked up once, and
+// carved from src's slab, left being the changes the flush still builds
+// with this one.
+func (n *Node) changeEntry(id ChildID, src *viewSources, left int) *Entry {
+	src.slab.left = left
 	return n.reg.viewWith(id, src, n.cfg.LiveChanges)
 }
 
@@ -59,3 +62,41 @@ func (b *outBatch) oneID(id ChildID) []ChildID {
 	k := len(b.idSlab)
 	return b.idSlab[k-1 : k : k]
 }
+
+// entrySlabLen is how many registry changes' entries share an
+// allocation at most.
+const entrySlabLen = 64
+
+// entrySlab hands out the entries of a batch's registry changes carved
+// from shared allocations of entrySlabLen (a start's flush builds one
+// view per child on every node: one allocation per 64 instead of one per
+// child; TestStartStopAllocationsPerChild counts them). Every element is
+// handed out once and never written by core again, so the driver may
+// keep the entries (the runtime's index does, as long as each is its
+// id's current entry). An allocation stays alive while any entry carved
+// from it is held: at most entrySlabLen-1 dead entries (about 250 bytes
+// each) per live one, and only after a bulk batch whose children were
+// mostly replaced or stopped since. A batch of fewer changes allocates
+// no more than it needs: left is the count the flush still has to build.
+type entrySlab struct {
+	free []entryWithReplica
+	left int // changes left in the flush, a bound on the next slab
+}
+
+// next returns a zeroed entry with room for one replica, from the
+// current slab or a new one of min(left, entrySlabLen) elements; on a
+// nil slab, an allocation of its own.
+func (s *entrySlab) next() *entryWithReplica {
+	if s == nil {
+		return new(entryWithReplica)
+	}
+	if len(s.free) == 0 {
+		s.free = make([]entryWithReplica, min(max(s.left, 1), entrySlabLen))
+	}
+	e := &s.free[0]
+	s.free = s.free[1:]
+	return e
+}
+
+// entry returns a zeroed entry from next (its replica room unused).
+func (s *entrySlab) entry() *Entry { return &s.next().entry }

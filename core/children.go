@@ -304,8 +304,8 @@ func (n *Node) flushBatch() {
 		if len(b.changedIDs) > 0 {
 			b.views.load(n.reg, n.members.view, n.members.incarnation)
 		}
-		for _, id := range b.changedIDs {
-			n.out.Changes = append(n.out.Changes, RegistryChange{ID: id, Entry: n.changeEntry(id, &b.views)})
+		for i, id := range b.changedIDs {
+			n.out.Changes = append(n.out.Changes, RegistryChange{ID: id, Entry: n.changeEntry(id, &b.views, len(b.changedIDs)-i)})
 		}
 	}
 	for _, node := range sortedKeys(b.inserts) {

@@ -387,6 +387,9 @@ type viewBuilder struct {
 	c     *Entry
 	first Replica
 	found int
+	// slab, when set, gives the entry its memory (a batch's changes,
+	// changes.go); nil: an allocation of its own.
+	slab *entrySlab
 }
 
 // add records the next replica of the view of id.
@@ -395,7 +398,8 @@ func (v *viewBuilder) add(r *registry, id ChildID, rec record, rep Replica) {
 	case 0:
 		v.first = rep
 	case 1:
-		v.c = r.entry(id, rec)
+		v.c = v.slab.entry()
+		r.fill(v.c, id, rec)
 		v.c.Replicas = append(make([]Replica, 0, 2), v.first, rep)
 	default:
 		v.c.Replicas = append(v.c.Replicas, rep)
@@ -407,10 +411,12 @@ func (v *viewBuilder) add(r *registry, id ChildID, rec record, rep Replica) {
 func (v *viewBuilder) entry(r *registry, id ChildID, rec record) *Entry {
 	switch v.found {
 	case 0:
-		return r.entry(id, rec)
+		e := v.slab.entry()
+		r.fill(e, id, rec)
+		return e
 	case 1:
 		// One allocation for the entry and its single replica.
-		one := new(entryWithReplica)
+		one := v.slab.next()
 		r.fill(&one.entry, id, rec)
 		one.replica[0] = v.first
 		one.entry.Replicas = one.replica[:]

@@ -12,6 +12,8 @@ package core
 type viewSources struct {
 	nodes []NodeID
 	incs  []uint64
+	// slab carves the batch's views (changes.go).
+	slab entrySlab
 }
 
 // load fills s for the alive nodes, reusing its slices.
@@ -38,7 +40,7 @@ func (r *registry) viewWith(id ChildID, s *viewSources, liveOnly bool) *Entry {
 	if sl == nil || !sl.entry || (liveOnly && sl.rec.stopped) {
 		return nil
 	}
-	var v viewBuilder
+	v := viewBuilder{slab: &s.slab}
 	r.eachClaimOf(sl, id, s.nodes, func(k int, cl heldClaim) {
 		v.add(r, id, sl.rec, Replica{Node: s.nodes[k], Incarnation: s.incs[k], Epoch: cl.epoch, Active: cl.active})
 	})
