@@ -60,7 +60,7 @@ func (m *membership) clearCordonedIfNone() {
 	if !m.anyCordoned {
 		return
 	}
-	for _, s := range m.states {
+	for _, s := range m.table() {
 		if s.Cordoned {
 			return
 		}

@@ -43,6 +43,7 @@
 //	membership.go  the membership table (a leaf): failure detection, gossip merge; returns transitions
 //	memberchange.go  the node's one reaction to membership transitions: syncs, hooks, view changes
 //	membership_delta.go  what a membership change costs: view, digest, down set and expiry kept up to date per changed member
+//	membership_batch.go  a member list learned in one batch: names merged into the sorted table once, not inserted one by one
 //	ring.go        the consistent-hash ring with virtual nodes
 //	ring_view.go   read-only ring positions and points (admin views)
 //	placement.go   placement, reconciliation after view changes, guided mapping

@@ -67,15 +67,12 @@ func (n *Node) onMemberTransition(t memberTransition) {
 // cost O(N²) per node); each member still gets its join hooks.
 func (n *Node) mergeMembers(list []Member) {
 	if n.swim != nil {
-		var ts []memberTransition
-		for _, g := range list {
-			if t, ok := n.members.merge(g, n.now); ok {
-				ts = append(ts, t)
-			}
-		}
+		ts := n.members.mergeList(list, n.now)            // membership_batch.go
+		n.out.Hooks = slices.Grow(n.out.Hooks, 2*len(ts)) // a join's two hooks each
 		for _, t := range ts {
 			n.onMemberTransition(t)
 		}
+		n.members.recycle(ts)
 		return
 	}
 	for _, g := range list {

@@ -20,9 +20,11 @@ type membership struct {
 	// the last recompute. A new slice replaces it on every change, so a
 	// caller ranging over it never sees it move.
 	view []NodeID
-	// sorted is every member name, sorted, kept up to date in place on
-	// each insert and delete (membership_delta.go); states holds their
-	// records in the same order, for walks without a lookup per member.
+	// sorted is every member name, sorted, as of the last walk: names
+	// added since wait in unsorted and join at the next walk in one
+	// merge (settle, membership_batch.go); states holds their records in
+	// the same order, for walks without a lookup per member. Read them
+	// through names() and table().
 	sorted []NodeID
 	states []*memberState
 	// peerList caches the view without self; nil after a view change.
@@ -37,6 +39,11 @@ type membership struct {
 	// delta: what changed since the view, the digest and the expiry
 	// bound were last derived (membership_delta.go).
 	delta memberDelta
+	// unsorted holds the records added since sorted and states were
+	// last settled, in order of addition (membership_batch.go).
+	unsorted []*memberState
+	// spareTransitions is mergeList's buffer while no one uses it.
+	spareTransitions []memberTransition
 }
 
 type memberState struct {
@@ -104,7 +111,17 @@ func newMembership(self Member, now Instant) *membership {
 // when a member is added or forgotten: callers must not modify it, and a
 // caller that changes the table while ranging over it ranges over a copy
 // (expireMembers).
-func (m *membership) names() []NodeID { return m.sorted }
+func (m *membership) names() []NodeID {
+	m.settle()
+	return m.sorted
+}
+
+// table returns every member's record, sorted by name, under the same
+// terms as names.
+func (m *membership) table() []*memberState {
+	m.settle()
+	return m.states
+}
 
 func (m *membership) alive(name NodeID) bool {
 	s, ok := m.members[name]
@@ -134,12 +151,12 @@ func (m *membership) peers() []NodeID {
 
 // list returns every known member, sorted, for gossip.
 func (m *membership) list() []Member {
-	return m.appendList(make([]Member, 0, len(m.states)))
+	return m.appendList(make([]Member, 0, len(m.members)))
 }
 
 // appendList appends every known member, sorted, to dst.
 func (m *membership) appendList(dst []Member) []Member {
-	for _, s := range m.states {
+	for _, s := range m.table() {
 		dst = append(dst, s.Member)
 	}
 	return dst

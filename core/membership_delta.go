@@ -49,6 +49,10 @@ type memberDelta struct {
 	changedOK bool
 	// work counts the table entries the derivations above looked at.
 	work int
+	// moved counts the names written into the sorted names to make room
+	// or to fill them: an insert or a delete moves the names after it, a
+	// merge writes each name of the grown table once (settle).
+	moved int
 	// ver numbers the table's changes (changed, forgot); each record
 	// holds the number of its last change (memberState.ver), so a peer
 	// can be sent what changed since a version (swim_join.go).
@@ -85,7 +89,7 @@ func (m *membership) note(name NodeID) {
 	d := &m.delta
 	d.work++
 	d.pending = append(d.pending, name)
-	if len(d.pending) > 2*(len(m.sorted)+len(m.view))+16 {
+	if len(d.pending) > 2*(len(m.members)+len(m.view))+16 { // the table, names added by a batch included
 		m.compactPending()
 	}
 }
@@ -121,30 +125,53 @@ func (m *membership) compactPending() {
 	d.pending = kept
 }
 
-// addName inserts a new member's name and record into the sorted names.
+// addName adds a new member's name and record to the table's names: it
+// waits in unsorted until the next walk (settle, membership_batch.go).
 func (m *membership) addName(name NodeID, s *memberState) {
-	i, _ := slices.BinarySearch(m.sorted, name)
-	m.sorted = slices.Insert(m.sorted, i, name)
-	m.states = slices.Insert(m.states, i, s)
+	m.unsorted = append(m.unsorted, s)
 }
 
 // deleteName removes a forgotten member's name and record from the
 // sorted names.
 func (m *membership) deleteName(name NodeID) {
+	m.settle()
 	if i, ok := slices.BinarySearch(m.sorted, name); ok {
+		m.delta.moved += len(m.sorted) - i - 1
 		m.sorted = slices.Delete(m.sorted, i, i+1)
 		m.states = slices.Delete(m.states, i, i+1)
 	}
 }
 
 // recompute brings the view up to the changes recorded since it last ran
-// and reports whether it changed. It looks up only the changed members.
+// and reports whether it changed. It looks up only the changed members:
+// a few are inserted into (or deleted from) a copy of the view one by
+// one; many (a table learned at once) join it in one merge (mergedView),
+// where one insert each would move the view's names once per member.
 func (m *membership) recompute() bool {
 	d := &m.delta
 	if len(d.pending) == 0 {
 		return false
 	}
 	var v []NodeID // the new view, once a change needs one
+	if len(d.pending)*4 >= len(m.view) {
+		v = m.mergedView()
+	} else {
+		v = m.insertedView()
+	}
+	d.pending = d.pending[:0]
+	if v == nil || slices.Equal(v, m.view) {
+		return false
+	}
+	m.view = v
+	m.peerList = nil
+	return true
+}
+
+// insertedView returns a copy of the view with each pending member
+// inserted or deleted in turn, or nil if none of them changes it.
+func (m *membership) insertedView() []NodeID {
+	d := &m.delta
+	var v []NodeID
 	for _, name := range d.pending {
 		d.work++
 		cur := v
@@ -166,13 +193,32 @@ func (m *membership) recompute() bool {
 			v = slices.Delete(v, i, i+1)
 		}
 	}
-	d.pending = d.pending[:0]
-	if v == nil || slices.Equal(v, m.view) {
-		return false
+	return v
+}
+
+// mergedView returns the view with the pending members merged in: the
+// names sorted once, the view's names before each copied, each changed
+// member kept if alive. It sorts the pending names in place.
+func (m *membership) mergedView() []NodeID {
+	d := &m.delta
+	slices.Sort(d.pending)
+	names := slices.Compact(d.pending)
+	v := make([]NodeID, 0, len(m.view)+len(names))
+	i := 0
+	for _, name := range names {
+		d.work++
+		for ; i < len(m.view) && m.view[i] < name; i++ {
+			v = append(v, m.view[i])
+		}
+		if i < len(m.view) && m.view[i] == name {
+			i++
+		}
+		if m.alive(name) {
+			v = append(v, name)
+		}
 	}
-	m.view = v
-	m.peerList = nil
-	return true
+	v = append(v, m.view[i:]...)
+	return v
 }
 
 // peersOfView returns view without self: the names before and after
@@ -191,7 +237,7 @@ func (m *membership) peersOfView() []NodeID {
 // find it (for the property test).
 func (m *membership) viewFromTable() []NodeID {
 	var v []NodeID
-	for _, s := range m.states {
+	for _, s := range m.table() {
 		if s.Status == StatusAlive {
 			v = append(v, s.Name)
 		}
@@ -222,7 +268,7 @@ func (m *membership) noteExpiry(timing Timing) {
 	d := &m.delta
 	const never = Instant(1<<63 - 1)
 	at := never
-	for _, s := range m.states {
+	for _, s := range m.table() {
 		d.work++
 		if s.Name == m.self {
 			continue

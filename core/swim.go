@@ -291,7 +291,7 @@ func (n *Node) onSwim(m Message) {
 				// as a part of the table (swim_join.go).
 				ack.Members, ack.Version = n.members.appendSince(ack.Members, m.Version), m.Version
 			default:
-				ack.Members = n.members.appendList(slices.Grow(ack.Members, len(n.members.states)))
+				ack.Members = n.members.appendList(slices.Grow(ack.Members, len(n.members.members)))
 			}
 		} else {
 			n.swimAnswerStamps(m, &ack) // the same members: stamps in bits (swim_vouch.go)

@@ -96,7 +96,7 @@ func (m *membership) swimDigest() uint64 {
 // property test compares the two).
 func (m *membership) swimDigestOfTable() uint64 {
 	var sum uint64
-	for _, s := range m.states {
+	for _, s := range m.table() {
 		sum += swimDigestTerm(s)
 	}
 	return nonZeroDigest(sum)

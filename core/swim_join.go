@@ -123,7 +123,7 @@ func (n *Node) swimTakePull() (swimPull, bool) {
 // appendSince appends to dst the members whose presence, status or
 // incarnation changed after table version since (membership_delta.go).
 func (m *membership) appendSince(dst []Member, since uint64) []Member {
-	for _, s := range m.states {
+	for _, s := range m.table() {
 		if s.ver > since {
 			dst = append(dst, s.Member)
 		}

@@ -49,9 +49,9 @@ func stated(s *memberState, h uint64) bool {
 // agreeBitmap returns the bits, over the members in inAgreeList's order,
 // of the members known to have stated a stamp with hash h (h != 0).
 func (n *Node) agreeBitmap(h uint64) []byte {
-	bm := make([]byte, 0, (len(n.members.states)+7)/8)
+	bm := make([]byte, 0, (len(n.members.members)+7)/8)
 	i := 0
-	for _, s := range n.members.states {
+	for _, s := range n.members.table() {
 		if !inAgreeList(s) {
 			continue
 		}
@@ -74,7 +74,7 @@ func (n *Node) takeBitmap(bm []byte, h uint64) {
 		return
 	}
 	size := 0
-	for _, s := range n.members.states {
+	for _, s := range n.members.table() {
 		if inAgreeList(s) {
 			size++
 		}
@@ -83,7 +83,7 @@ func (n *Node) takeBitmap(bm []byte, h uint64) {
 		return
 	}
 	i := 0
-	for _, s := range n.members.states {
+	for _, s := range n.members.table() {
 		if !inAgreeList(s) {
 			continue
 		}
