@@ -41,10 +41,24 @@ type peer struct {
 	// connection (zero: none).
 	deadlineMu sync.Mutex
 	pingAt     time.Time
+
+	// wmu serializes writes to the connection: the writer holds it while
+	// it writes a batch or a ping, a sender takes it with TryLock for a
+	// direct write (direct.go). It guards direct and carry.
+	wmu    sync.Mutex
+	direct directConn
+	// carry is the tail of a frame a direct write could not finish; the
+	// writer writes it before anything else. It counts in unsent.
+	carry []byte
+	// wake tells the writer a carry is waiting.
+	wake chan struct{}
+	// directWrites counts frames written by direct writes, carries
+	// those left partly written, batches the writer's batches (tests).
+	directWrites, carries, batches atomic.Uint64
 }
 
 func newPeer(t *TCP, name core.NodeID) *peer {
-	return &peer{t: t, name: name, queue: make(chan []byte, t.cfg.SendQueue), kick: make(chan struct{}, 1)}
+	return &peer{t: t, name: name, queue: make(chan []byte, t.cfg.SendQueue), kick: make(chan struct{}, 1), wake: make(chan struct{}, 1)}
 }
 
 // reset closes the current connection (its serve loop then ends and the
@@ -150,7 +164,14 @@ func (p *peer) serve(raw, conn net.Conn, first []byte) (leftover []byte) {
 	p.deadlineMu.Unlock()
 	p.setConn(raw)
 	p.connected.Store(true)
+	if conn == raw {
+		p.setDirect(conn, gen)
+	}
 	defer func() {
+		p.wmu.Lock()
+		p.direct = directConn{}
+		p.dropCarry()
+		p.wmu.Unlock()
 		p.setConn(nil)
 		p.connected.Store(false)
 		p.t.untrack(raw)
@@ -167,8 +188,10 @@ func (p *peer) serve(raw, conn net.Conn, first []byte) (leftover []byte) {
 			if p.resets.Load() != gen {
 				return pending
 			}
+			p.wmu.Lock()
 			n, err := p.writeBatch(conn, bw, pending)
 			p.unsent.Add(-int64(n))
+			p.wmu.Unlock()
 			if err != nil {
 				p.t.log.Debug("transport: write failed, dropping messages", "peer", string(p.name), "messages", n, "err", err)
 				return
@@ -184,11 +207,30 @@ func (p *peer) serve(raw, conn net.Conn, first []byte) (leftover []byte) {
 		case f := <-p.queue:
 			p.dequeued(f)
 			pending = f
+		case <-p.wake:
+			p.wmu.Lock()
+			conn.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
+			err := p.writeCarry(bw)
+			if err == nil {
+				err = bw.Flush()
+			}
+			p.wmu.Unlock()
+			if err != nil {
+				p.t.log.Debug("transport: write failed, dropping a message", "peer", string(p.name), "err", err)
+				return
+			}
+			p.progress(conn)
 		case <-ping.C:
 			p.pinged(conn)
+			p.wmu.Lock()
 			conn.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
-			bw.Write(pingFrame)
-			if err := bw.Flush(); err != nil {
+			err := p.writeCarry(bw)
+			if err == nil {
+				bw.Write(pingFrame)
+				err = bw.Flush()
+			}
+			p.wmu.Unlock()
+			if err != nil {
 				p.t.log.Debug("transport: ping failed", "peer", string(p.name), "err", err)
 				return
 			}
@@ -250,10 +292,11 @@ func minTime(a, b time.Time) time.Time {
 	return a
 }
 
-// writeBatch writes first and whatever else is queued (up to
-// maxWriteBatch frames) and flushes. Each frame gets its own write
-// deadline, so a large batch to a slow but live peer is not cut off. It
-// returns the number of frames written or lost.
+// writeBatch writes the carry (direct.go), first and whatever else is
+// queued (up to maxWriteBatch frames) and flushes; the caller holds wmu.
+// Each frame gets its own write deadline, so a large batch to a slow but
+// live peer is not cut off. It returns the number of frames written or
+// lost.
 func (p *peer) writeBatch(conn net.Conn, bw *bufio.Writer, first []byte) (int, error) {
 	write := func(f []byte) error {
 		conn.SetWriteDeadline(time.Now().Add(p.t.cfg.WriteTimeout))
@@ -262,6 +305,11 @@ func (p *peer) writeBatch(conn net.Conn, bw *bufio.Writer, first []byte) (int, e
 		}
 		p.progress(conn)
 		return nil
+	}
+	p.batches.Add(1)
+	conn.SetWriteDeadline(time.Now().Add(p.t.cfg.WriteTimeout))
+	if err := p.writeCarry(bw); err != nil {
+		return 1, err
 	}
 	n := 1
 	if err := write(first); err != nil {

@@ -54,7 +54,7 @@ func (t *TCP) SendMany(to []core.NodeID, m core.Message) []error {
 				return all(err)
 			}
 		}
-		if err := p.enqueue(frame); err != nil {
+		if err := p.send(frame); err != nil {
 			fail(i, err)
 		}
 	}

@@ -26,7 +26,9 @@ import (
 // Each peer has a bounded queue (TCPConfig.SendQueue messages,
 // SendQueueBytes bytes) drained by one goroutine, which dials lazily when
 // there is something to send and redials with exponential backoff and
-// jitter while the peer is unreachable. Messages are encoded in Send, so
+// jitter while the peer is unreachable. A message for a peer whose
+// connection is idle skips the queue: Send writes it at once, without
+// ever blocking (direct.go). Messages are encoded in Send, so
 // the caller may reuse m afterwards: in the binary encoding
 // (FrameMessageBin), or as JSON (FrameMessage) with TCPConfig.WireJSON.
 // Both are always accepted.
@@ -167,8 +169,8 @@ func (t *TCP) resolve(name core.NodeID) (addr string, expect core.NodeID, ok boo
 // core limits need more.
 func (t *TCP) MaxFrameBytes() int { return t.cfg.MaxFrameBytes }
 
-// Send validates and encodes m and queues it for the peer named to. It
-// never blocks. Errors: ErrClosed, ErrUnknownPeer (no address known),
+// Send validates and encodes m and writes it to the peer named to if its
+// connection is idle, else queues it. It never blocks. Errors: ErrClosed, ErrUnknownPeer (no address known),
 // ErrQueueFull (the peer's bounded queue is full; the message is dropped),
 // ErrInvalidMessage (m fails Validate or is not from this node),
 // ErrFrameTooLarge, ErrBadPayload (a string the binary encoding cannot
@@ -188,7 +190,7 @@ func (t *TCP) Send(to core.NodeID, m core.Message) error {
 	if err != nil {
 		return err
 	}
-	return p.enqueue(frame)
+	return p.send(frame) // direct.go
 }
 
 // peerFor returns the sending side of the peer named to, started on
