@@ -49,6 +49,7 @@ type Hub struct {
 	done   chan struct{}        // closed when the loop has exited
 
 	index       *index
+	stamp       countStamp // when the loop last changed the index's count
 	hooks       *hookDispatcher
 	local       atomic.Pointer[core.NodeChildren]
 	localStale  atomic.Bool // the local snapshot is older than core's state
@@ -304,7 +305,7 @@ func (h *Hub) process(rd core.Ready) {
 	}
 	// core emits a change for every child whose visible replicas change,
 	// view changes included, so the index follows the changes alone.
-	h.index.apply(rd.Changes)
+	h.applyChanges(rd.Changes) // countstamp.go
 	if len(rd.Effects) > 0 {
 		h.localDirty = true
 	}

@@ -190,6 +190,22 @@ func (c *cluster) allEntries(n int) bool {
 	return true
 }
 
+// settledSince returns how long after t0 the last of (the reply, which
+// came ack after t0, and every node's registry reaching n live entries)
+// happened, once allEntries(n) holds. Each node's loop stamps when it
+// changed its count (Hub.CountAt), so the figure is when the registries
+// agreed, not when the poll noticed: the poll's 200 µs granularity and
+// its wake-up latency on a busy machine are not in it.
+func (c *cluster) settledSince(t0 time.Time, ack time.Duration, n int) time.Duration {
+	last := ack
+	for _, h := range c.hubs {
+		if got, at := h.CountAt(); got == n {
+			last = max(last, at.Sub(t0))
+		}
+	}
+	return last
+}
+
 // waitUntil polls cond every 200µs until it holds or d passes.
 func waitUntil(d time.Duration, cond func() bool) error {
 	deadline := time.Now().Add(d)

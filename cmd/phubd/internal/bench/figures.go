@@ -115,7 +115,8 @@ func Run(o Options) ([]Figure, error) {
 			resentSub.Samples = append(resentSub.Samples, m.resent.itemsPerChild)
 			resentRound.Samples = append(resentRound.Samples, m.resent.entriesPerChild)
 			if o.Verbose {
-				fmt.Fprintf(o.Out, "  run %d of %d children: %s\n", r+1, n, m.resent)
+				fmt.Fprintf(o.Out, "  run %d of %d children: start %.2f ms (polled %.2f), stop %.2f ms (polled %.2f); %s\n",
+					r+1, n, ms(m.all), ms(m.allPolled), ms(m.stop), ms(m.stopPolled), m.resent)
 			}
 		}
 		emit(ack)
@@ -154,6 +155,10 @@ func Run(o Options) ([]Figure, error) {
 // startStopFigures are one run of startStop.
 type startStopFigures struct {
 	ack, all, stop time.Duration
+	// allPolled and stopPolled are all and stop as the 200 µs poll saw
+	// them (printed with --v): the poll's granularity and wake-up
+	// latency on top of the exact figures.
+	allPolled, stopPolled time.Duration
 	// perNodeMiB is the process's heap and goroutine stacks grown by the
 	// start, divided by the 3 nodes it hosts.
 	perNodeMiB float64
@@ -235,7 +240,8 @@ func startStopProfiled(n, run int, kind string, downAfter time.Duration, prof st
 	if err := waitUntil(limit, func() bool { return c.allEntries(n) }); err != nil {
 		return f, fmt.Errorf("registries hold %v of %d: %w", c.entries(), n, err)
 	}
-	f.all = time.Since(t0)
+	f.allPolled = time.Since(t0)
+	f.all = c.settledSince(t0, f.ack, n)
 	f.allocsPerChild = float64(mallocs()-m0) / float64(n)
 	f.perNodeMiB = float64(int64(heapAndStacks())-int64(base)) / 3 / (1 << 20)
 	stopHalf()
@@ -251,6 +257,7 @@ func startStopProfiled(n, run int, kind string, downAfter time.Duration, prof st
 	m1 := mallocs()
 	t1 := time.Now()
 	sres, err := stopBatches(ctx, c.hubs[0], ids, maxBatch, phub.Await(), phub.Timeout(limit))
+	stopAck := time.Since(t1)
 	if err != nil {
 		return f, err
 	}
@@ -263,7 +270,8 @@ func startStopProfiled(n, run int, kind string, downAfter time.Duration, prof st
 	if err := waitUntil(limit, func() bool { return c.allEntries(0) }); err != nil {
 		return f, fmt.Errorf("registries hold %v after stop: %w", c.entries(), err)
 	}
-	f.stop = time.Since(t1)
+	f.stopPolled = time.Since(t1)
+	f.stop = c.settledSince(t1, stopAck, 0)
 	f.stopAllocsPerChild = float64(mallocs()-m1) / float64(n)
 	f.resent, err = c.resent(n)
 	return f, err
