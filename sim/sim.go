@@ -655,7 +655,8 @@ func (s *Sim) boot(sn *simNode) error {
 	sn.fence, sn.pausedUntil, sn.pauseQ = core.NoLease, 0, nil
 	sn.hookClaims = map[core.NodeID]map[core.ChildID]*hookClaim{}
 	s.tracef(TraceEvent{Kind: "boot", Node: string(sn.name)}, "%s inc=%d", sn.name, sn.inc)
-	s.noteContacts() // minority.go
+	s.noteBack(sn.name) // availability.go
+	s.noteContacts()    // minority.go
 	s.drain(sn)
 	inc := sn.inc
 	var tick func()
@@ -716,7 +717,7 @@ func (s *Sim) Crash(name core.NodeID) {
 			}
 		}
 	}
-	s.crashes = append(s.crashes, crashRecord{node: name, at: s.now})
+	s.crashes = append(s.crashes, crashRecord{node: name, at: s.now, downAfter: sn.cfg.Timing.DownAfter, retry: sn.cfg.Timing.RetryInterval})
 	s.crashHitsBatches(name) // handover_batch.go
 	s.killChildren(sn)
 	for _, id := range s.sortedClientIDs() {
