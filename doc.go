@@ -22,18 +22,24 @@
 //
 //  1. member addresses are pushed to the transport (SetAddress) if the
 //     membership may have changed, so a message to a new member can leave;
-//  2. registry changes are applied to the lookup index (core emits a
+//  2. outside strict mode, the batch's leading requests, replication
+//     rounds and claims are handed to the transport, so the peers start
+//     on them while this node does its own work;
+//  3. registry changes are applied to the lookup index (core emits a
 //     change for every child whose visible replicas change, view changes
 //     included, so the index follows the changes alone);
-//  3. effects are performed on local children (start, stop, handover
+//  4. effects are performed on local children (start, stop, handover
 //     request and delivery, redundancy signals);
-//  4. messages are handed to the transport (Send never blocks);
-//  5. replies resolve the waiting API calls;
-//  6. hook events are queued for the hook goroutine.
+//  5. the other messages are handed to the transport (Send never blocks;
+//     a message for a peer whose connection is idle is written at once);
+//  6. replies resolve the waiting API calls;
+//  7. hook events are queued for the hook goroutine.
 //
-// Applying registry changes before sending messages means that when a peer
-// acknowledges a replicated entry, that entry is already visible to Local
-// lookups on the peer.
+// Applying registry changes before sending answers (acknowledgements,
+// results) means that when a peer acknowledges a replicated entry, that
+// entry is already visible to Local lookups on the peer: once an awaited
+// start or stop returns, every node that acknowledged it shows it
+// (TestAwaitedReplyMeansEveryIndexAgrees).
 //
 // # Reads
 //

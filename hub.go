@@ -88,6 +88,9 @@ type Hub struct {
 	reportsFed uint64
 	// sendTo is sendMessages' buffer of a message's receivers.
 	sendTo []core.NodeID
+	// beforeApply, if set (tests, on the loop), runs before a Ready's
+	// registry changes are applied to the index.
+	beforeApply func(*core.Ready)
 }
 
 // New validates cfg, creates the node and starts its event loop. The node
@@ -303,6 +306,17 @@ func (h *Hub) process(rd core.Ready) {
 	if h.membersDirty {
 		h.refreshMembers()
 	}
+	// Requests and replication rounds leave before the index and effect
+	// work, which they do not wait for; what answers a peer is sent after
+	// it (sendgroup.go's earlyMessages).
+	early := 0
+	if !h.strict {
+		early = earlyMessages(rd.Messages)
+		h.sendMessages(rd.Messages[:early])
+	}
+	if h.beforeApply != nil && len(rd.Changes) > 0 {
+		h.beforeApply(&rd)
+	}
 	// core emits a change for every child whose visible replicas change,
 	// view changes included, so the index follows the changes alone.
 	h.applyChanges(rd.Changes) // countstamp.go
@@ -340,7 +354,7 @@ func (h *Hub) process(rd core.Ready) {
 			h.signalChild(e)
 		}
 	}
-	h.sendMessages(rd.Messages) // sendgroup.go
+	h.sendMessages(rd.Messages[early:]) // sendgroup.go
 	for _, r := range rd.Replies {
 		if ch, ok := h.waiters[r.ID]; ok {
 			delete(h.waiters, r.ID)

@@ -40,6 +40,27 @@ func (h *Hub) sendMessages(envs []core.Envelope) {
 	}
 }
 
+// earlyMessages returns how many of a Ready's first messages may leave
+// before the hub applies the Ready's registry changes to its index and
+// runs its effects: the longest prefix of requests, replication rounds
+// and claims, work sent on to peers that acknowledges nothing. The rest,
+// from the first other message on, is sent after, in order: an answer
+// (a replicate ack, a result) tells its receiver that this node's index
+// and children already reflect the batch, which is what makes a local
+// lookup on any node that acknowledged see an awaited start or stop
+// once it returns (TestAwaitedReplyMeansEveryIndexAgrees). Strict mode
+// sends nothing early (its lease fence orders effects before messages).
+func earlyMessages(envs []core.Envelope) int {
+	for i := range envs {
+		switch envs[i].Msg.Kind {
+		case core.MsgRequest, core.MsgReplicate, core.MsgClaims:
+		default:
+			return i
+		}
+	}
+	return len(envs)
+}
+
 // sameMessage reports whether a and b are the same message: every field
 // equal, and every slice the same elements of the same array (core sends
 // each peer one value, so a copy is found by identity without comparing
