@@ -1,33 +1,62 @@
 package sim
 
 import (
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
 // failoverSeeds is how many of the crash class's availability seeds
-// (availabilitySeeds: the report's) TestFailoverWithinDetection runs.
-const failoverSeeds = 20
+// (availabilitySeeds: the report's) TestFailoverWithinDetection runs;
+// PHUB_FAILOVER_SEEDS overrides it (100 pass).
+func failoverSeeds(t *testing.T) int {
+	if v := os.Getenv("PHUB_FAILOVER_SEEDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			t.Fatalf("PHUB_FAILOVER_SEEDS=%q: want a positive integer", v)
+		}
+		return n
+	}
+	return 20
+}
 
 // TestFailoverWithinDetection: under divergence, a child whose node
-// crashed runs again within one RetryInterval of detection — the earlier
-// of DownAfter (a peer takes it over) and the node's return (the node
-// restarts it) — in the crash class's availability seeds. Session 12
-// suspected the crash row's p50 (305 ms → 1.018 s with 9c1dae5, a stop's
-// claim retraction riding in its owner's replication round) of such a
-// wait; the gaps of ~1 s were nodes that a crash-after-ack fault
-// restarted after 1 s, before their DownAfter of 5 s (production) or 8 s
-// (wan) was up, restarting their own children (crash seeds 19 and 24);
-// no child waited beyond detection for more than 68 ms. A takeover that
-// waited for a round, a retry or a sync after the crash would exceed the
-// bound here. Divergence only: majority quorum rightly waits for a
+// crashed alone runs again within one interval (the larger of
+// HeartbeatInterval and RetryInterval) of detection — the earlier of
+// DownAfter (a peer takes it over) and the node's return (the node
+// restarts it) — in the crash class's availability seeds.
+//
+// Session 12 suspected the crash row's p50 (305 ms → 1.018 s with
+// 9c1dae5, a stop's claim retraction riding in its owner's replication
+// round) of such a wait. The gaps of ~1 s were nodes that a
+// crash-after-ack fault restarted after 1 s, before their DownAfter of
+// 5 s (production) or 8 s (wan) was up, restarting their own children
+// 18-44 ms after their boot (crash seeds 19 and 24); no child waited
+// beyond detection for more than 68 ms. A takeover held back by a round,
+// a retry or a sync after the crash exceeds the bound (checked by hand:
+// with viewChanged not reconciling on a down, seed 1 waits 269 ms after
+// detection; with maybeStart counting a down member's claim as a live
+// holder, 784 ms).
+//
+// A crash counts alone when no other node crashed, stayed down or came
+// back from DownAfter before it until its child ran again: a takeover
+// by a node that crashes in turn waits for that crash's detection too
+// (crash seed 101: 311 ms), and a node that boots while another is down
+// waits up to DownAfter for it before it is synced (checkSynced: seed
+// 36, 5.1 s). Divergence only: majority quorum rightly waits for a
 // majority when crashes overlap (crash seed 6: 359 ms), and strict waits
-// out the crashed node's lease. availability-children's crash lines
-// (crashLines) name each of those crashes once.
+// out the crashed node's lease. The heartbeat in the bound: a node back
+// from a crash learns that a peer is cordoned from the peer's next
+// heartbeat (a full sync carries the receiver's record, not the
+// sender's), and until then leaves the children the ring gives that peer
+// (crash seed 126: 30 children 332 ms after detection, production's
+// 500 ms heartbeat). availability-children's crash lines
+// (crashLines) name each crash that stopped children once.
 func TestFailoverWithinDetection(t *testing.T) {
-	elsewhere, inPlace := 0, 0
-	for _, seed := range availabilitySeeds(ClassCrash, failoverSeeds) {
+	elsewhere, inPlace, apart := 0, 0, 0
+	for _, seed := range availabilitySeeds(ClassCrash, failoverSeeds(t)) {
 		_, s := RunSeedSim(ClassCrash, seed, availabilityOptions("divergence", Draw(ClassCrash, seed).Nodes))
 		crashes := map[crashRecord]bool{}
 		for _, f := range s.crashFailovers() {
@@ -35,10 +64,15 @@ func TestFailoverWithinDetection(t *testing.T) {
 				continue // guided: waits for its node by design
 			}
 			crashes[f.crash] = true
+			if !s.crashedAlone(f) {
+				apart++
+				continue
+			}
 			detection := f.crash.detection(s.now)
-			if b := f.beyond(s.now); b > f.crash.retry {
-				t.Errorf("crash seed %d: %s crashed at +%v (back %v later, DownAfter %v): %s ran again after %v (on %q), %v after detection, want at most RetryInterval %v",
-					seed, f.crash.node, f.crash.at.Sub(s.start), backAfter(f.crash), f.crash.downAfter, f.child, f.gap, f.on, b, f.crash.retry)
+			bound := max(f.crash.heartbeat, f.crash.retry)
+			if b := f.beyond(s.now); b > bound {
+				t.Errorf("crash seed %d: %s crashed at +%v (back %v later, DownAfter %v): %s ran again after %v (on %q), %v after detection, want at most %v",
+					seed, f.crash.node, f.crash.at.Sub(s.start), backAfter(f.crash), f.crash.downAfter, f.child, f.gap, f.on, b, bound)
 			}
 			switch {
 			case f.on == f.crash.node && detection < f.crash.downAfter:
@@ -53,8 +87,29 @@ func TestFailoverWithinDetection(t *testing.T) {
 	}
 	// Both ways back must occur, or the bound was not tested on them.
 	if elsewhere == 0 || inPlace == 0 {
-		t.Errorf("%d failovers to another node, %d restarts in place by a node back before DownAfter: want both", elsewhere, inPlace)
+		t.Errorf("%d failovers to another node, %d restarts in place by a node back before DownAfter (%d left out, not alone): want both", elsewhere, inPlace, apart)
 	}
+	t.Logf("%d failovers to another node, %d restarts in place, %d left out (not alone)", elsewhere, inPlace, apart)
+}
+
+// crashedAlone reports whether no node other than f's crashed, stayed
+// down or came back between DownAfter before f's crash and the end of
+// f's gap.
+func (s *Sim) crashedAlone(f failover) bool {
+	from, to := f.crash.at.Add(-f.crash.downAfter), f.crash.at.Add(f.gap)
+	for _, o := range s.crashes {
+		if o.node == f.crash.node {
+			continue
+		}
+		back := o.back
+		if back == 0 {
+			back = s.now
+		}
+		if o.at <= to && back >= from {
+			return false
+		}
+	}
+	return true
 }
 
 // TestFailoverDetection: detection is the earlier of DownAfter and the
