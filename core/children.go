@@ -231,13 +231,16 @@ func (n *Node) registryChanged(id ChildID) {
 // child (its final state) and one insert/remove hook per node, listing the
 // children (ProcessHub's bulk insert hooks carry the diff the same way).
 type outBatch struct {
-	changedSet map[ChildID]struct{}
-	changedIDs []ChildID
-	inserts    map[NodeID][]ChildID
-	removes    map[NodeID][]ChildID
-	run        claimRun    // the latest claims of one node and kind, not in inserts/removes yet
-	views      viewSources // the flush's view inputs (viewsources.go)
-	idSlab     []ChildID   // backs one-id hook lists (oneID, changes.go)
+	changedSet  map[ChildID]struct{}
+	changedRoom int // ids changedSet has room for (roomInSet, changes.go)
+	changedIDs  []ChildID
+	inserts     map[NodeID][]ChildID
+	removes     map[NodeID][]ChildID
+	run         claimRun        // the latest claims of one node and kind, not in inserts/removes yet
+	views       viewSources     // the flush's view inputs (viewsources.go)
+	idSlab      []ChildID       // backs one-id hook lists (oneID, changes.go)
+	lastClaim   map[ChildID]int // flushClaims' reused map (claimbatch.go)
+	claimHint   int             // claim changes the input expects (expectClaims, changes.go)
 }
 
 func (b *outBatch) changed(id ChildID) {
@@ -269,7 +272,7 @@ func (b *outBatch) claim(node NodeID, id ChildID, inserted bool) {
 	}
 	b.endRun()
 	m := b.claimMap(inserted)
-	b.run = claimRun{on: true, node: node, inserted: inserted, ids: append(m[node], id)}
+	b.run = claimRun{on: true, node: node, inserted: inserted, ids: append(b.sized(m[node]), id)}
 }
 
 // claimMap returns the batch's inserts or removes, made if nil.
@@ -351,8 +354,8 @@ func (n *Node) storeEntry(e *Entry) bool {
 // applyEntries merges entries received from peer (their writer, for
 // gossip).
 func (n *Node) applyEntries(peer NodeID, es []Entry) {
-	n.reg.reserveEntries(len(es)) // reserve.go
-	cut := n.tombstoneCutoff()    // tombstone_grid.go
+	n.reserveForEntries(es)    // reserve.go
+	cut := n.tombstoneCutoff() // tombstone_grid.go
 	for i := range es {
 		e := &es[i] // read only: the message may go on (gossip)
 		if tombstoneExpired(e, cut) {

@@ -41,3 +41,29 @@ func sameButVersion(a, b Claim) bool {
 	a.Ver = b.Ver
 	return a == b
 }
+
+// retractionsFor returns the map of node's remembered retractions
+// (registry.removed), created if it has none, with room for the
+// retractions claims carry: a stop of thousands of children retracts
+// their claims in one message at every peer, and the map grew by
+// doubling through them (a 1,000-child stop's profile on 3 nodes: its
+// rehashes 5% of core's CPU, 8% with their allocations). Sized as
+// reserve.go sizes the registry's maps: rebuilt only when the message
+// would more than double it.
+func (r *registry) retractionsFor(node NodeID, claims []Claim) map[ChildID]uint64 {
+	k := 0
+	for i := range claims {
+		if claims[i].Removed {
+			k++
+		}
+	}
+	m := r.removed[node]
+	if m == nil || k > len(m) {
+		m = reserve(m, k)
+		if m == nil {
+			m = map[ChildID]uint64{}
+		}
+		r.removed[node] = m
+	}
+	return m
+}

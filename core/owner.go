@@ -342,7 +342,8 @@ func (n *Node) ownerStop(op *ownerOp, m Message, reason string) {
 	nodes := make([]NodeID, 0, len(m.IDs))
 	var src viewSources
 	src.load(n.reg, n.members.view, n.members.incarnation)
-	local := 0 // children this node runs: reconcile stops them in this input
+	n.reg.reserveTombstones(len(m.IDs)) // registry.go
+	local := 0                          // children this node runs: reconcile stops them in this input
 	for i, id := range m.IDs {
 		op.results[i].ID = id
 		var active bool
@@ -360,7 +361,9 @@ func (n *Node) ownerStop(op *ownerOp, m Message, reason string) {
 	if len(op.entries) == 0 {
 		op.entries = nil // as before it was sized: nothing written
 	}
-	n.out.Effects = slices.Grow(n.out.Effects, local) // their stop effects, sized once (startcost.go)
+	n.out.Effects = slices.Grow(n.out.Effects, local)     // their stop effects, sized once (startcost.go)
+	n.pendingClaims = slices.Grow(n.pendingClaims, local) // and their claims' retractions
+	n.batch.expectClaims(local)                           // and hooks (changes.go)
 }
 
 // tombstone writes a stopped version of e (epoch+1, so it beats any

@@ -12,6 +12,7 @@ type reconcileWork struct {
 	dirty         bool
 	dirtyAll      bool
 	dirtyIDs      map[ChildID]struct{}
+	dirtyRoom     int // ids dirtyIDs has room for (roomInSet, changes.go)
 	dirtyOrder    []ChildID
 	lastReconcile Instant
 	// spareOrder is an id buffer no one uses: the next reconcile takes it
@@ -224,7 +225,7 @@ func (n *Node) reconcile() {
 	} else {
 		ids = n.dirtyOrder
 	}
-	n.dirty, n.dirtyAll, n.dirtyIDs, n.dirtyOrder = false, false, reuseSet(n.dirtyIDs), reuseIDs(spare)
+	n.dirty, n.dirtyAll, n.dirtyIDs, n.dirtyOrder = false, false, reuseSetRoom(n.dirtyIDs, &n.dirtyRoom), reuseIDs(spare)
 	var migrated []ChildID
 	for i, id := range ids {
 		var moved bool

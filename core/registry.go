@@ -430,3 +430,24 @@ type entryWithReplica struct {
 	entry   Entry
 	replica [1]Replica
 }
+
+// reserveTombstones makes room in the tombstone queue
+// (tombstone_queue.go) for k more items: a stop of thousands of
+// children queues one tombstone per child on every node, and the queue
+// grew by doubling through them (a 1,000-child stop's profile on 3
+// nodes: 5% of core's CPU, 2.9 of its 15 MB at 10,000 children).
+func (r *registry) reserveTombstones(k int) {
+	r.tombs.items = slices.Grow(r.tombs.items, k)
+}
+
+// reserveTombstonesOf makes room in the tombstone queue for the
+// tombstones among es (a peer's replicated stop).
+func (r *registry) reserveTombstonesOf(es []Entry) {
+	k := 0
+	for i := range es {
+		if es[i].Stopped {
+			k++
+		}
+	}
+	r.reserveTombstones(k)
+}

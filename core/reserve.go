@@ -33,7 +33,25 @@ func (r *registry) reserveEntries(n int) { r.reserveSlots(n) }
 // entries and this node's claims (slots.go), instances, and the table of
 // starts awaited.
 func (n *Node) reserveForStart(k int) {
+	n.reserveMarks(k)
 	n.reg.reserveEntries(k) // their claims share the entries' slots
 	n.local = reserve(n.local, k)
 	n.repl.waitingStart = reserve(n.repl.waitingStart, k)
+}
+
+// reserveForEntries makes room for the entries es a peer replicated:
+// their registry slots, tombstones and marks.
+func (n *Node) reserveForEntries(es []Entry) {
+	n.reserveMarks(len(es))
+	n.reg.reserveEntries(len(es))
+	n.reg.reserveTombstonesOf(es) // registry.go
+}
+
+// reserveMarks makes room for k more ids in the batch's changed set and
+// the dirty set (changes.go's roomInSet).
+func (n *Node) reserveMarks(k int) {
+	if !n.cfg.OmitRegistryChanges {
+		n.batch.reserveChanged(k)
+	}
+	n.dirtyIDs = roomInSet(n.dirtyIDs, &n.dirtyRoom, k)
 }

@@ -30,6 +30,16 @@ package core
 // GOGC=off, GOMAXPROCS=1; every map call, not only string-keyed ones):
 // 91.6 map calls per child at 4357545, 82.6 with both (session 12), and
 // 16.5 M instructions → 15.3 M for the 1,000 children.
+//
+// What a stop allocates drives the collector, whose assists a profile
+// charges to whichever append grows: at every node the batch's
+// tombstones, remembered retractions, claim retractions and hook id
+// lists are sized for the batch (reserveTombstones, retractionsFor,
+// expectClaims) instead of grown by doubling, and flushClaims reuses its
+// map (claimbatch.go): 1,502 → 1,129 bytes and 0.23 → 0.12 allocations
+// per child over the 3 nodes (TestStopBytesPerChild), and
+// BenchmarkStopAwait1k's CPU 2.11 → 1.74 ms (medians of 6 alternated
+// runs of 200, load 13-15).
 
 // pinnedOf returns the guided pins of id's entry, nil if it has none or
 // there is no entry: get(id)'s Pinned without the copy.

@@ -93,7 +93,7 @@ func (n *Node) flushClaims() {
 	if len(n.pendingClaims) == 0 && len(n.pendingEntries) == 0 {
 		return
 	}
-	claims, entries := lastClaimPerChild(n.pendingClaims), n.pendingEntries
+	claims, entries := lastClaimPerChildWith(n.pendingClaims, &n.batch.lastClaim), n.pendingEntries // claimbatch.go
 	n.pendingClaims, n.pendingEntries = nil, nil
 	peers := n.members.peers()
 	if len(peers) == 0 {
@@ -162,11 +162,8 @@ func (n *Node) onGossip(m Message) {
 // each retraction the version that removed it, so a reordered older
 // message (delta or full) never undoes a newer one.
 func (n *Node) applyClaims(node NodeID, claims []Claim, full bool, ver uint64) {
-	removed := n.reg.removed[node]
-	if removed == nil {
-		removed = map[ChildID]uint64{}
-		n.reg.removed[node] = removed
-	}
+	removed := n.reg.retractionsFor(node, claims) // claimsapply.go
+	n.batch.expectClaims(len(claims))             // changes.go
 	drop := func(id ChildID) {
 		n.reg.dropClaim(node, id)
 		removed[id] = ver
