@@ -155,7 +155,7 @@ func (n *Node) onHandoverState(ev ChildEvent) {
 	}
 	h := c.handover
 	if h.to == n.cfg.Name {
-		if !n.firstHere(ev.ID) || !n.ready() {
+		if !n.renewsHere(ev.ID) {
 			// The child moved away while its renewal waited for the
 			// state: nothing renews here. The instance keeps running,
 			// and hands its state to the new holder once that one claims
@@ -373,6 +373,17 @@ func (n *Node) tickMigrations() {
 		}
 		if n.now >= h.deadline {
 			if h.to == n.cfg.Name {
+				if !n.renewsHere(id) {
+					// The instance never gave its state, and no new
+					// generation can start here now: it keeps running, as
+					// when its state comes late (onHandoverState). Before,
+					// it stopped at Retention with no successor: on an
+					// unready node until the awaited syncs came
+					// (TestHotSwapRenewalDeadlineKeepsTheInstanceOnAnUnreadyNode).
+					n.dropHandover(c)
+					n.markDirty(id)
+					continue
+				}
 				n.renewed(c, nil) // the instance never gave its state
 				continue
 			}
@@ -474,6 +485,14 @@ func (n *Node) renewed(c *localChild, state []byte) {
 	}
 	n.stopLocal(id)
 	n.markDirty(id)
+}
+
+// renewsHere reports whether a renewal of id (renewWithState) may stop
+// the old instance now: the next generation starts here at once, this
+// node being first in id's placement and ready (renewStaleGeneration's
+// own conditions). Otherwise the old instance keeps running.
+func (n *Node) renewsHere(id ChildID) bool {
+	return n.firstHere(id) && n.ready()
 }
 
 // firstHere reports whether this node's view places id here first (where
