@@ -19,6 +19,10 @@ type SwapStop struct {
 	// hand it over (0: never, as without Handover): the start of the
 	// wait that Retention bounds.
 	Asked int64
+	// Renewal says the ask was a renewal's (the instance's epoch below
+	// its registry entry's: a stale generation restarted on its own
+	// node), whose state goes to the next instance there, not elsewhere.
+	Renewal bool
 }
 
 // HotSwapRunsFirst checks hot swap's promise that a moved child's new
@@ -33,6 +37,15 @@ type SwapStop struct {
 // latest, and the wait starts once it sees the new holder's claim). A
 // new instance that never runs (crashed, stopped, its node gone) is not
 // judged: the old one waits for its successor, or stops at Retention.
+// An old instance that stops while no instance of the child runs or is
+// starting is judged against the next one of a newer generation that
+// starts and runs (anywhere): the child ran nowhere in between, so that
+// is a violation too — unless a new copy elsewhere ran before the stop
+// (and ended: the promise held), or it is a renewal's
+// stop-then-start (its own node starts the next within renew) or one of
+// the exceptions below. Before, such a stop was never judged (no
+// successor had started yet). A stop after which no new copy ever runs
+// is not judged: the child was not moved.
 // Nor is an old instance that never ran, or one started after the new
 // one (it is not the old copy: a start that lost to the new one). Nor
 // is a stop Retention after the node asked the instance for its state
@@ -40,7 +53,10 @@ type SwapStop struct {
 // claim, which can outlive its instance (a retraction lost, the old
 // node isolated), so no instance elsewhere need be alive then (mix seed
 // 317: n1, isolated during its handover, stopped at Retention, 9 ms
-// after n2, which took n1 for down, started its takeover).
+// after n2, which took n1 for down, started its takeover). A renewal's
+// ask (SwapStop.Renewal) waits for no holder: at Retention a renewal
+// stops the old instance only to start the next generation at once, so
+// its stop with no instance starting anywhere is judged like any other.
 //
 // Two stops are not judged, being stop-then-start by design (README
 // wording to come; reported as open work): a takeover instance that
@@ -88,10 +104,26 @@ func HotSwapRunsFirst(stops []SwapStop, instances []Instance, retention, renew i
 				waiting = in
 			}
 		}
-		if running || waiting == nil || waiting.Start < old.Start || st.At-since >= retention {
+		if running {
 			continue
 		}
-		if st.Asked > 0 && st.At-st.Asked >= retention {
+		next := false // the new instance starts only after the stop
+		if waiting == nil {
+			if ranFirst(old, byChild[st.Child], instances, st.At) {
+				continue // the new copy ran before the stop, and ended
+			}
+			if waiting = successor(old, byChild[st.Child], instances, st.At); waiting == nil {
+				continue // no new generation runs: the child was not moved
+			}
+			if waiting.Node == old.Node && waiting.Start-st.At <= renew {
+				continue // a renewal: the new generation starts at once
+			}
+			next = true
+		}
+		if waiting.Start < old.Start || st.At-since >= retention {
+			continue
+		}
+		if st.Asked > 0 && st.At-st.Asked >= retention && !(next && st.Renewal) {
 			continue // stopped at Retention, its handover unacknowledged
 		}
 		if handover && len(old.Given) == 0 && takeover(old, byChild[st.Child], instances) {
@@ -100,11 +132,49 @@ func HotSwapRunsFirst(stops []SwapStop, instances []Instance, retention, renew i
 		if renewed(old, waiting, byChild[st.Child], instances, st.At, renew) {
 			continue
 		}
+		if next {
+			vs = append(vs, Violation{Check: CheckSwapRunsFirst, Child: st.Child, Node: st.Node,
+				Detail: fmt.Sprintf("old instance %s stopped at %d while no instance of the child ran or was starting; the next one %s started at %d (ran at %d); waited %d of retention %d",
+					old, st.At, waiting, waiting.Start, waiting.Ran, st.At-since, retention)})
+			continue
+		}
 		vs = append(vs, Violation{Check: CheckSwapRunsFirst, Child: st.Child, Node: st.Node,
 			Detail: fmt.Sprintf("old instance %s stopped at %d while the new one %s was still starting (it ran at %d) and no other instance ran; waited %d of retention %d",
 				old, st.At, waiting, waiting.Ran, st.At-since, retention)})
 	}
 	return vs
+}
+
+// successor returns the first instance of the child of a newer
+// generation than old (a move's takeover, a renewal) started after at
+// that ran (nil if none). An instance of old's own epoch is no move's
+// (a contested start resolved, a guided child's mapping).
+func successor(old *Instance, idx []int, instances []Instance, at int64) *Instance {
+	var next *Instance
+	for _, i := range idx {
+		in := &instances[i]
+		if in == old || in.Start <= at || in.Ran == 0 || in.Epoch <= old.Epoch {
+			continue
+		}
+		if next == nil || in.Start < next.Start {
+			next = in
+		}
+	}
+	return next
+}
+
+// ranFirst reports whether an instance of the child on another node, of
+// old's epoch or later and started after old, ran by at: the new copy
+// ran before the old one stopped (and ended before it: a crash), so the
+// promise held.
+func ranFirst(old *Instance, idx []int, instances []Instance, at int64) bool {
+	for _, i := range idx {
+		in := &instances[i]
+		if in != old && in.Node != old.Node && in.Epoch >= old.Epoch && in.Start >= old.Start && in.Ran != 0 && in.Ran <= at {
+			return true
+		}
+	}
+	return false
 }
 
 // takeover reports whether another node's instance of the child ran

@@ -89,3 +89,44 @@ func TestHotSwapRunsFirstStopAtRetentionAfterTheAsk(t *testing.T) {
 		}
 	}
 }
+
+// TestHotSwapRunsFirstJudgesAStopBeforeAnyNewInstance: an old instance
+// that stops while no instance of the child runs or is starting, and the
+// next one starts only afterwards, left the child running nowhere; it was
+// never judged (only a new instance already starting at the stop was).
+// It is a violation unless the stop is a renewal (the old node starts the
+// new generation within renew), came Retention after the node asked for
+// the state, or no new copy ever runs.
+func TestHotSwapRunsFirstJudgesAStopBeforeAnyNewInstance(t *testing.T) {
+	const retention, renew = 100, 5
+	old := Instance{Child: "c", Node: "n1", Instance: 1, Epoch: 1, Start: 0, End: 150, Ran: 2}
+	for _, tc := range []struct {
+		name    string
+		asked   int64
+		renewal bool
+		next    []Instance
+		violate bool
+	}{
+		{"the new holder starts after the stop", 0, false, []Instance{{Child: "c", Node: "n2", Instance: 7, Epoch: 2, Start: 170, End: -1, Ran: 180}}, true},
+		{"a renewal restarts later than renew", 0, false, []Instance{{Child: "c", Node: "n1", Instance: 2, Epoch: 2, Start: 170, End: -1, Ran: 180}}, true},
+		{"a renewal restarts at once", 0, false, []Instance{{Child: "c", Node: "n1", Instance: 2, Epoch: 2, Start: 150 + renew, End: -1, Ran: 160}}, false},
+		{"stopped Retention after the ask", 50, false, []Instance{{Child: "c", Node: "n2", Instance: 7, Epoch: 2, Start: 170, End: -1, Ran: 180}}, false},
+		{"stopped sooner after the ask", 60, false, []Instance{{Child: "c", Node: "n2", Instance: 7, Epoch: 2, Start: 170, End: -1, Ran: 180}}, true},
+		{"the next one never runs", 0, false, []Instance{{Child: "c", Node: "n2", Instance: 7, Epoch: 2, Start: 170, End: 175}}, false},
+		{"no new copy", 0, false, nil, false},
+		{"the same generation starts elsewhere later (a contested start)", 0, false, []Instance{{Child: "c", Node: "n2", Instance: 7, Epoch: 1, Start: 170, End: -1, Ran: 180}}, false},
+		{"the new copy ran and crashed before the stop (crash seed 123)", 0, false, []Instance{
+			{Child: "c", Node: "n2", Instance: 7, Epoch: 2, Start: 130, End: 145, Ran: 140},
+			{Child: "c", Node: "n1", Instance: 2, Epoch: 3, Start: 450, End: -1, Ran: 460}}, false},
+		{"a renewal stopped at Retention, its next generation later", 50, true, []Instance{{Child: "c", Node: "n1", Instance: 2, Epoch: 2, Start: 170, End: -1, Ran: 180}}, true},
+		{"a renewal stopped at Retention, the child elsewhere later", 50, true, []Instance{{Child: "c", Node: "n2", Instance: 7, Epoch: 2, Start: 170, End: -1, Ran: 180}}, true},
+		{"a renewal stopped at Retention, its next generation at once", 50, true, []Instance{{Child: "c", Node: "n1", Instance: 2, Epoch: 2, Start: 150, End: -1, Ran: 160}}, false},
+		{"a renewal stopped at Retention while the new one starts", 50, true, []Instance{{Child: "c", Node: "n2", Instance: 7, Epoch: 2, Start: 140, End: -1, Ran: 180}}, false},
+	} {
+		stop := []SwapStop{{Child: "c", Node: "n1", Instance: 1, At: 150, Asked: tc.asked, Renewal: tc.renewal}}
+		vs := HotSwapRunsFirst(stop, append([]Instance{old}, tc.next...), retention, renew, true)
+		if got := len(vs) > 0; got != tc.violate {
+			t.Errorf("%s: violation %v, want %v: %v", tc.name, got, tc.violate, vs)
+		}
+	}
+}

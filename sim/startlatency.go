@@ -32,6 +32,9 @@ type startLatency struct {
 	// for its state to hand over: the start of the wait Retention bounds
 	// (checks.SwapStop.Asked).
 	asked map[swapKey]int64
+	// renewal: the instances whose last ask was a renewal's (their epoch
+	// below their registry entry's, checks.SwapStop.Renewal).
+	renewal map[swapKey]bool
 }
 
 // swapKey names one instance of a child on a node.
@@ -88,7 +91,15 @@ func (s *Sim) swapAsked(sn *simNode, e core.Effect) {
 	if s.latency.asked == nil {
 		s.latency.asked = map[swapKey]int64{}
 	}
-	s.latency.asked[swapKey{sn.name, e.ID, e.Instance}] = int64(s.now)
+	k := swapKey{sn.name, e.ID, e.Instance}
+	s.latency.asked[k] = int64(s.now)
+	if s.latency.renewal == nil {
+		s.latency.renewal = map[swapKey]bool{}
+	}
+	// A stale generation's instance is renewed on its own node
+	// (core's renewStaleGeneration): its entry holds a higher epoch.
+	ent := sn.node.Lookup(e.ID)
+	s.latency.renewal[k] = ent != nil && ent.Epoch > e.Epoch
 }
 
 // swapStopped records a stop that sn's core ordered under hot swap while
@@ -102,7 +113,7 @@ func (s *Sim) swapStopped(sn *simNode, e core.Effect) {
 		return
 	}
 	s.latency.stops = append(s.latency.stops, checks.SwapStop{Child: string(e.ID), Node: string(sn.name), Instance: e.Instance, At: int64(s.now),
-		Asked: s.latency.asked[swapKey{sn.name, e.ID, e.Instance}]})
+		Asked: s.latency.asked[swapKey{sn.name, e.ID, e.Instance}], Renewal: s.latency.renewal[swapKey{sn.name, e.ID, e.Instance}]})
 }
 
 // swapRunsFirst judges the hot-swap stops recorded since the last call
