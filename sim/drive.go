@@ -334,6 +334,9 @@ func (c *simChild) stateNow() []byte {
 
 func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 	s.traceEffect(sn, e)
+	if s.opts.onEffect != nil {
+		s.opts.onEffect(s, sn.name, e)
+	}
 	inc := sn.inc
 	report := func(d time.Duration, ev core.ChildEvent) {
 		r := s.newReport()

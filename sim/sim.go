@@ -74,6 +74,9 @@ type Options struct {
 	// nothing (a store that lies about fsync). Test-only: it proves the
 	// durable class's checks catch lost state.
 	DiskLies bool
+	// onEffect, if set (internal tests), sees each effect as the
+	// simulator applies it, with the node's core as that step left it.
+	onEffect func(s *Sim, node core.NodeID, e core.Effect)
 	// Detector, if set, gives every node that failure detector
 	// (core.Membership.Detector: the SWIM detector with core.Swim).
 	Detector core.DetectorKind
