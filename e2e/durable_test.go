@@ -183,3 +183,105 @@ func (c *cluster) awaitServing(d time.Duration) {
 		return nil
 	})
 }
+
+// TestDurableEpochFloorAcrossRestart: fencing epochs only grow across a
+// kill -9 of every node, even for a child whose tombstone expired and was
+// collected before the kill (core/epochfloor.go: the floor is persisted
+// in the batch that deletes the tombstone). Three durable nodes with a
+// 1 s tombstone TTL start an exec child, stop it, and wait until no node
+// holds a tombstone (phub_registry_tombstones 0 everywhere); then every
+// phubd is killed and restarted, and the same child started again must
+// get an epoch above its tombstone's. The control runs the same with the
+// floor kept in memory only (PHUBD_TEST_BROKEN=volatile-epoch-floor):
+// the restarted child starts again at or below its old epoch, which shows
+// the test can fail.
+func TestDurableEpochFloorAcrossRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: starts real processes")
+	}
+	bin := buildPhubd(t)
+	for i, volatile := range []bool{false, true} {
+		t.Run("volatile-floor="+strconv.FormatBool(volatile), func(t *testing.T) {
+			before, after := epochAcrossRestart(t, bin, volatile, 4250000+1000*i)
+			switch {
+			case !volatile && after <= before:
+				t.Fatalf("after kill -9 of every node, the child started again at epoch %d, not above its tombstone's %d", after, before)
+			case volatile && after > before:
+				t.Fatalf("control: with the floor in memory only the child still started above its old epoch (%d > %d): the test cannot fail", after, before)
+			}
+			t.Logf("tombstone epoch %d collected before the kill; restarted child's epoch %d", before, after)
+		})
+	}
+}
+
+// epochAcrossRestart runs TestDurableEpochFloorAcrossRestart's scenario
+// and returns the epoch of the child's tombstone and the epoch of its
+// start after the restart.
+func epochAcrossRestart(t *testing.T, bin string, volatile bool, arg int) (tombstone, restarted uint64) {
+	c := &cluster{t: t, bin: bin, dir: t.TempDir(), http: &http.Client{Timeout: 30 * time.Second}}
+	for _, name := range []string{"fa", "fb", "fc"} {
+		p := &proc{name: name, extra: []string{"--durable=true", "--down-after", "5s", "--tombstone-ttl", "1s", "--sync-interval", "500ms"}}
+		if volatile {
+			p.env = []string{"PHUBD_TEST_BROKEN=volatile-epoch-floor"}
+		}
+		c.procs = append(c.procs, p)
+	}
+	for _, p := range c.procs {
+		c.start(p)
+	}
+	t.Cleanup(func() {
+		for _, pid := range processesWithArgs("sleep", strconv.Itoa(arg)) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	c.poll(30*time.Second, "cluster of 3 formed", func() error {
+		_, err := c.where(c.procs[0], c.procs...)
+		return err
+	})
+	c.awaitServing(30 * time.Second)
+	start := func(p *proc) uint64 {
+		t.Helper()
+		job := []spec{{ID: "fenced", Kind: "exec", Params: map[string]string{"command": "sleep", "args": strconv.Itoa(arg)}}}
+		var op opResponse
+		if _, err := c.do(p, "POST", "/v1/children", startRequest{Specs: job, Await: true, Timeout: "20s"}, &op); err != nil || !op.OK || len(op.Results) != 1 || op.Results[0].Epoch == 0 {
+			t.Fatalf("start on %s: %v %+v", p.name, err, op)
+		}
+		return op.Results[0].Epoch
+	}
+	first := start(c.procs[0])
+	var op opResponse
+	if _, err := c.do(c.procs[1], "DELETE", "/v1/children", map[string]any{"ids": []string{"fenced"}, "await": true}, &op); err != nil || !op.OK {
+		t.Fatalf("stop: %v %+v", err, op)
+	}
+	tombstone = first + 1 // a stop writes its tombstone one epoch up
+	c.poll(30*time.Second, "every node collected the tombstone", func() error {
+		for _, p := range c.procs {
+			m, err := c.metrics(p)
+			if err != nil {
+				return err
+			}
+			if n, ok := m["phub_registry_tombstones"]; !ok || n != 0 {
+				return fmt.Errorf("%s: phub_registry_tombstones %v (present %v)", p.name, n, ok)
+			}
+		}
+		return nil
+	})
+
+	for _, p := range c.procs {
+		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range c.procs {
+		<-p.done
+	}
+	for _, p := range c.procs {
+		c.start(p)
+	}
+	c.poll(60*time.Second, "cluster of 3 formed again", func() error {
+		_, err := c.where(c.procs[0], c.procs...)
+		return err
+	})
+	c.awaitServing(60 * time.Second)
+	return tombstone, start(c.procs[2])
+}

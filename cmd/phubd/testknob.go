@@ -15,7 +15,9 @@ import (
 // `phubd run -h`, and must never be set in production. Its value is a
 // comma-separated list of ack-before-replicate, ignore-epochs, skip-sync,
 // quorum-ignores-seeds (majority quorum without counting the configured
-// seeds not yet identified, the rule before core/quorum_seeds.go) and
+// seeds not yet identified, the rule before core/quorum_seeds.go),
+// volatile-epoch-floor (a durable node that never persists its epoch
+// floor) and
 // no-fence-guard (strict mode without its fence guard process, so e2e can
 // show what the guard prevents).
 const testBrokenEnv = "PHUBD_TEST_BROKEN"
@@ -56,8 +58,10 @@ func applyTestBroken(value string, b *core.BrokenFor) error {
 			b.SkipSync = true
 		case "quorum-ignores-seeds":
 			b.QuorumIgnoresSeeds = true
+		case "volatile-epoch-floor":
+			b.VolatileEpochFloor = true
 		default:
-			return fmt.Errorf("%s: unknown fault %q (want ack-before-replicate, ignore-epochs, skip-sync, quorum-ignores-seeds or %s)", testBrokenEnv, name, noFenceGuard)
+			return fmt.Errorf("%s: unknown fault %q (want ack-before-replicate, ignore-epochs, skip-sync, quorum-ignores-seeds, volatile-epoch-floor or %s)", testBrokenEnv, name, noFenceGuard)
 		}
 	}
 	return nil
