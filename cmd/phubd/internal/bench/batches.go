@@ -45,6 +45,12 @@ func stopBatches(ctx context.Context, h *phub.Hub, ids []core.ChildID, max int, 
 // items, all parts at once, and joins their results in order.
 func inBatches(n, max int, do func(lo, hi int) (phub.Results, error)) (phub.Results, error) {
 	parts := batchBounds(n, max)
+	if len(parts) == 1 {
+		// One request: made from the calling goroutine, whose figure
+		// then includes no goroutine start and no wake-up through a
+		// WaitGroup after the reply.
+		return do(parts[0][0], parts[0][1])
+	}
 	res := make([]phub.Results, len(parts))
 	errs := make([]error, len(parts))
 	var wg sync.WaitGroup
