@@ -11,6 +11,15 @@ package core
 // stop's (stopcost.go): 64 in all, 104 before the registry kept entries
 // and claims in slots (slots.go) and a batch's claim changes of one node
 // were gathered in a run (children.go's claimRun).
+//
+// Allocations of one child's awaited start, 3 nodes (heap profile of a
+// 10,000-child start, TestStartStopAllocationsPerChild): 6.6, of which 5
+// were the entries of the registry changes each node hands its driver —
+// the owner's one, and at each peer one when the entry arrives and one
+// when its claim does. Carved from shared slabs (changes.go's entrySlab)
+// they are 1.6 (BenchmarkStartStopCPU/1000's whole process, transport
+// and runtime included: 8.4 → 3.6). Its bytes are mostly those entries'
+// (4.2 KB per child over the 3 nodes, TestStopBytesPerChild's log).
 
 // epochOf returns the epoch of id's entry (0 if there is none) and
 // whether that entry is live: active and get's epoch in one lookup.
