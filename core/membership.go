@@ -44,6 +44,10 @@ type membership struct {
 	unsorted []*memberState
 	// spareTransitions is mergeList's buffer while no one uses it.
 	spareTransitions []memberTransition
+	// slab holds zeroed records for new members, allocated together
+	// (newRecord); slabHint is the size of the next slab (mergeList).
+	slab     []memberState
+	slabHint int
 }
 
 type memberState struct {
@@ -59,6 +63,10 @@ type memberState struct {
 	// vouchedFor is the sync stamp hash an agreement bitmap said the
 	// member stated (swim_vouch.go); 0: none.
 	vouchedFor uint64
+	// newMet: this node did not know the member when it came up, so a
+	// synced node may take its agreement for its full sync
+	// (swim_agree.go); cleared when it goes away or comes back.
+	newMet bool
 }
 
 // memberTransition is one change of one member's record, as membership
@@ -175,7 +183,8 @@ func (m *membership) heard(name NodeID, inc uint64, rec *Member, now Instant) (t
 		return t, false
 	}
 	if !known {
-		s = &memberState{Member: Member{Name: name}}
+		s = m.newRecord()
+		s.Member = Member{Name: name}
 		m.members[name] = s
 		m.addName(name, s) // changed below: it comes up
 	}
@@ -222,7 +231,8 @@ func (m *membership) merge(g Member, now Instant) (t memberTransition, ok bool) 
 		// join spreads as news instead of every node contacting the
 		// joiner (swim_agree.go). A member this node knows stays as it
 		// is: a down one still comes back only on direct contact.
-		s = &memberState{Member: Member{Name: g.Name, Incarnation: g.Incarnation, Status: StatusAlive, Addr: g.Addr, Beat: g.Beat, SyncStamp: g.SyncStamp}, since: now}
+		s = m.newRecord()
+		*s = memberState{Member: Member{Name: g.Name, Incarnation: g.Incarnation, Status: StatusAlive, Addr: g.Addr, Beat: g.Beat, SyncStamp: g.SyncStamp}, since: now}
 		takeCordon(s, &g)
 		m.anyCordoned = m.anyCordoned || s.Cordoned
 		m.members[g.Name] = s
@@ -242,7 +252,8 @@ func (m *membership) merge(g Member, now Instant) (t memberTransition, ok bool) 
 		// Unknown member (alive or down elsewhere): it joins our view on
 		// direct contact. Until then a joining node waits for it
 		// (checkSynced), so it does not act on a partial view.
-		s = &memberState{Member: Member{Name: g.Name, Incarnation: g.Incarnation, Status: StatusDown, Addr: g.Addr}, since: now}
+		s = m.newRecord()
+		*s = memberState{Member: Member{Name: g.Name, Incarnation: g.Incarnation, Status: StatusDown, Addr: g.Addr}, since: now}
 		m.members[g.Name] = s
 		m.addName(g.Name, s)
 		m.changed(s)

@@ -32,7 +32,9 @@ import (
 // back with recycle once it has reacted to them.
 func (m *membership) mergeList(list []Member, now Instant) []memberTransition {
 	ts := m.spareTransitions
-	m.spareTransitions = nil // taken: a merge during the reactions allocates its own
+	m.spareTransitions = nil                // taken: a merge during the reactions allocates its own
+	m.slabHint = len(list) - len(m.members) // at least the new members: their records come in one slab
+	defer func() { m.slabHint = 0 }()
 	if len(list) > len(m.members) {
 		// A table larger than this one (a welcome, a pull): one map of
 		// the final size rather than a rehash per doubling. The map's
@@ -47,6 +49,21 @@ func (m *membership) mergeList(list []Member, now Instant) []memberTransition {
 		}
 	}
 	return ts
+}
+
+// newRecord returns a zeroed record for a new member: the next of the
+// slab, a new slab of slabHint records (1 to 256) when it is used up.
+// Records learned together sit together, so walks of the table (bitmaps,
+// gossip, the expiry scan) read memory in order instead of chasing one
+// allocation per member; a slab stays allocated while one of its records
+// is in the table.
+func (m *membership) newRecord() *memberState {
+	if len(m.slab) == 0 {
+		m.slab = make([]memberState, min(max(m.slabHint, 1), 256))
+	}
+	s := &m.slab[0]
+	m.slab = m.slab[1:]
+	return s
 }
 
 // recycle takes back a buffer mergeList returned, emptied.

@@ -33,8 +33,11 @@ type memberDelta struct {
 	// of change (a name may repeat).
 	pending []NodeID
 	// digest is the sum of every record's SWIM digest term
-	// (swim_gossip.go), kept up to date on each change.
-	digest uint64
+	// (swim_gossip.go), kept up to date on each change; agreeSize counts
+	// the records with a term (inAgreeList: the bits of an agreement
+	// bitmap, swim_vouch.go).
+	digest    uint64
+	agreeSize int
 	// downs are the members held down, sorted (probeTargets).
 	downs []NodeID
 	// expiryAt: no member expires at an instant up to it, while expiryOK
@@ -67,6 +70,7 @@ func (m *membership) changed(s *memberState) {
 	s.ver = d.ver
 	term := swimDigestTerm(s)
 	d.digest += term - s.digestTerm
+	d.agreeSize += btoi(term != 0) - btoi(s.digestTerm != 0)
 	s.digestTerm = term
 	m.setDown(s.Name, s.Status == StatusDown && s.Name != m.self)
 	if !d.changedOK || s.since < d.changedAt {
@@ -79,6 +83,7 @@ func (m *membership) changed(s *memberState) {
 func (m *membership) forgot(s *memberState) {
 	m.delta.ver++
 	m.delta.digest -= s.digestTerm
+	m.delta.agreeSize -= btoi(s.digestTerm != 0)
 	s.digestTerm = 0
 	m.setDown(s.Name, false)
 	m.note(s.Name)

@@ -79,6 +79,13 @@ func checkMembershipDerivations(t *rapid.T, m *membership, now Instant, timing T
 	if got, want := m.swimDigest(), m.swimDigestOfTable(); got != want {
 		t.Fatalf("digest %x, table's %x", got, want)
 	}
+	inAgree := 0
+	for _, s := range m.table() {
+		inAgree += btoi(swimDigestTerm(s) != 0)
+	}
+	if m.delta.agreeSize != inAgree {
+		t.Fatalf("agreement bitmap size %d, table's members with a digest term %d", m.delta.agreeSize, inAgree)
+	}
 	var downs []NodeID
 	for _, s := range m.table() {
 		if s.Name != m.self && s.Status == StatusDown {

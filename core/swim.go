@@ -65,10 +65,9 @@ type swimState struct {
 	welcomed bool
 	// joinedOnce: this node sent a join in its incarnation.
 	joinedOnce bool
-	// newMet: members this node did not know when they came up, whose
-	// full sync a synced node may replace by their agreement; lastDigest:
-	// the registry's digest at the last protocol period (swim_agree.go).
-	newMet     map[NodeID]bool
+	// lastDigest: the registry's digest at the last protocol period
+	// (swim_agree.go). Members newly met are marked in their records
+	// (memberState.newMet).
 	lastDigest uint64
 }
 

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"maps"
 	"math/bits"
 	"time"
 )
@@ -165,32 +166,47 @@ func (n *Node) swimMemberChanged(t memberTransition) {
 		return
 	}
 	if !t.cameUp() {
-		if t.wentAway() || t.forgotten() {
-			delete(s.newMet, t.name)
+		if rec := n.members.members[t.name]; rec != nil && t.wentAway() {
+			rec.newMet = false // a forgotten member's record is gone with it
 		}
 		return
 	}
-	delete(s.newMet, t.name)
-	if t.from == 0 { // unknown before (heard marks a first contact restarted: a higher incarnation than none)
-		if s.newMet == nil {
-			s.newMet = map[NodeID]bool{}
-		}
-		s.newMet[t.name] = true
-	}
+	// Unknown before (heard marks a first contact restarted: a higher
+	// incarnation than none), or not newly met any more.
+	n.members.members[t.name].newMet = t.from == 0
 	if t.name == n.welcoming {
 		n.swimEnqueue(n.members.members[t.name].Member)
 	}
 }
 
+// newMet reports whether member name was unknown here when it came up
+// and has not gone away or come back since (memberState.newMet).
+func (m *membership) newMet(name NodeID) bool {
+	s := m.members[name]
+	return s != nil && s.newMet
+}
+
+// anyNewMet reports whether a member whose full sync this node awaits
+// was newly met (a walk of needSync whose answer does not depend on its
+// order).
+func (n *Node) anyNewMet() bool {
+	for p := range n.needSync {
+		if n.members.newMet(p) {
+			return true
+		}
+	}
+	return false
+}
+
 // swimResolveAgreements ends the wait for the full sync of every member
 // newly met that now agrees (every tick, while there is one).
 func (n *Node) swimResolveAgreements() {
-	if len(n.needSync) == 0 || len(n.swim.newMet) == 0 {
+	if len(n.needSync) == 0 || !n.anyNewMet() {
 		return
 	}
 	for _, p := range sortedKeys(n.needSync) {
-		if n.swim.newMet[p] && n.agrees(p) {
-			delete(n.swim.newMet, p)
+		if n.members.newMet(p) && n.agrees(p) {
+			n.members.members[p].newMet = false
 			n.agreedWith(p)
 			n.resynced(p)
 		}
@@ -213,6 +229,13 @@ func (n *Node) agreedWith(p NodeID) {
 func (n *Node) swimSyncedByAgreement(peers []NodeID) {
 	if n.swim == nil {
 		return
+	}
+	if len(n.claimStreams) < len(peers) {
+		// A stream per peer: one map of that size rather than a rehash
+		// per doubling (its order is never read).
+		grown := make(map[NodeID]*claimStream, len(peers))
+		maps.Copy(grown, n.claimStreams)
+		n.claimStreams = grown
 	}
 	for _, p := range peers {
 		if !n.syncedFrom[p] {
@@ -242,7 +265,7 @@ func (n *Node) syncAskWait() time.Duration {
 		return retry
 	}
 	for p := range n.needSync {
-		if !n.swim.newMet[p] {
+		if !n.members.newMet(p) {
 			return retry // a member that came back: only its full sync will do
 		}
 	}

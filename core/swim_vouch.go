@@ -73,12 +73,7 @@ func (n *Node) takeBitmap(bm []byte, h uint64) {
 	if h == 0 || h != n.agreeHash() {
 		return
 	}
-	size := 0
-	for _, s := range n.members.table() {
-		if inAgreeList(s) {
-			size++
-		}
-	}
+	size := n.members.delta.agreeSize
 	if len(bm) != (size+7)/8 || (size%8 != 0 && bm[len(bm)-1]>>(size%8) != 0) {
 		return
 	}
