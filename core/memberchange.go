@@ -67,8 +67,8 @@ func (n *Node) onMemberTransition(t memberTransition) {
 // cost O(N²) per node); each member still gets its join hooks.
 func (n *Node) mergeMembers(list []Member) {
 	if n.swim != nil {
-		ts := n.members.mergeList(list, n.now)            // membership_batch.go
-		n.out.Hooks = slices.Grow(n.out.Hooks, 2*len(ts)) // a join's two hooks each
+		ts := n.members.mergeList(list, n.now)              // membership_batch.go
+		n.out.Hooks = slices.Grow(n.out.Hooks, 2*len(ts)+2) // a join's two hooks each, the view change's two
 		for _, t := range ts {
 			n.onMemberTransition(t)
 		}

@@ -39,6 +39,9 @@ type membership struct {
 	// delta: what changed since the view, the digest and the expiry
 	// bound were last derived (membership_delta.go).
 	delta memberDelta
+	// ownRec is this node's own record, which the table holds from start
+	// to end (no change replaces or drops it).
+	ownRec *memberState
 	// unsorted holds the records added since sorted and states were
 	// last settled, in order of addition (membership_batch.go).
 	unsorted []*memberState
@@ -108,7 +111,8 @@ func (t memberTransition) forgotten() bool { return t.from != 0 && t.to == 0 }
 func newMembership(self Member, now Instant) *membership {
 	m := &membership{self: self.Name, members: map[NodeID]*memberState{}}
 	self.Status = StatusAlive
-	m.members[self.Name] = &memberState{Member: self, lastHeard: now, since: now}
+	m.ownRec = &memberState{Member: self, lastHeard: now, since: now}
+	m.members[self.Name] = m.ownRec
 	m.sorted, m.states = []NodeID{self.Name}, []*memberState{m.members[self.Name]}
 	m.changed(m.members[self.Name])
 	m.recompute()
@@ -145,7 +149,7 @@ func (m *membership) incarnation(name NodeID) uint64 {
 }
 
 // own returns this node's own record.
-func (m *membership) own() *memberState { return m.members[m.self] }
+func (m *membership) own() *memberState { return m.ownRec }
 
 // peers returns the alive members other than self, sorted.
 // The slice is derived from the view once per view change (reconcile asks

@@ -32,9 +32,10 @@ import (
 // back with recycle once it has reacted to them.
 func (m *membership) mergeList(list []Member, now Instant) []memberTransition {
 	ts := m.spareTransitions
-	m.spareTransitions = nil                // taken: a merge during the reactions allocates its own
-	m.slabHint = len(list) - len(m.members) // at least the new members: their records come in one slab
-	defer func() { m.slabHint = 0 }()
+	m.spareTransitions = nil // taken: a merge during the reactions allocates its own
+	if cap(ts) < len(list) && len(list) > 1 {
+		ts = make([]memberTransition, 0, len(list)) // at most one each: no regrowth
+	}
 	if len(list) > len(m.members) {
 		// A table larger than this one (a welcome, a pull): one map of
 		// the final size rather than a rehash per doubling. The map's
@@ -42,12 +43,14 @@ func (m *membership) mergeList(list []Member, now Instant) []memberTransition {
 		grown := make(map[NodeID]*memberState, len(m.members)+len(list))
 		maps.Copy(grown, m.members)
 		m.members = grown
+		m.slabHint = len(list) - len(m.members) // at least this many are new: one slab for their records
 	}
 	for _, g := range list {
 		if t, ok := m.merge(g, now); ok {
 			ts = append(ts, t)
 		}
 	}
+	m.slabHint = 0
 	return ts
 }
 

@@ -68,6 +68,9 @@ func TestMembershipDerivationsMatchTable(t *testing.T) {
 }
 
 func checkMembershipDerivations(t *rapid.T, m *membership, now Instant, timing Timing) {
+	if m.own() != m.members[m.self] {
+		t.Fatalf("own record %p, the table's %p", m.own(), m.members[m.self])
+	}
 	if want := sortedKeys(m.members); !slices.Equal(m.names(), want) {
 		t.Fatalf("names %v, table %v", m.names(), want)
 	}

@@ -149,11 +149,13 @@ func (n *Node) agrees(p NodeID) bool {
 		return false
 	}
 	s, ok := n.members.members[p]
-	if !ok || s.Status != StatusAlive || n.reg.claimCount(p) != 0 || n.members.own().CordonVer != 0 {
+	if !ok || s.Status != StatusAlive || n.members.own().CordonVer != 0 {
 		return false
 	}
 	h := n.agreeHash()
-	return s.SyncStamp&stampHashMask == h || vouchedAgrees(s, h) // or a bitmap vouched for it (swim_vouch.go)
+	// The stamp first: while a node waits, most peers have not stated
+	// its stamp yet, and that answer costs no lookup.
+	return (s.SyncStamp&stampHashMask == h || vouchedAgrees(s, h)) && n.reg.claimCount(p) == 0 // or a bitmap vouched for it (swim_vouch.go)
 }
 
 // swimMemberChanged keeps the detector's part of a member's transition:

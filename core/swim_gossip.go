@@ -2,7 +2,7 @@ package core
 
 import (
 	"math/bits"
-	"sort"
+	"slices"
 )
 
 // SWIM's dissemination (swim.go): news waits in a bounded queue and rides
@@ -30,23 +30,7 @@ const (
 
 // swimEnqueue queues news about m.Name, replacing older news about it.
 func (n *Node) swimEnqueue(m Member) {
-	s := n.swim
-	for i := range s.queue {
-		if s.queue[i].m.Name == m.Name {
-			s.queue = append(s.queue[:i], s.queue[i+1:]...)
-			break
-		}
-	}
-	if len(s.queue) >= swimQueueMax {
-		most := 0
-		for i := range s.queue {
-			if s.queue[i].sends > s.queue[most].sends {
-				most = i
-			}
-		}
-		s.queue = append(s.queue[:most], s.queue[most+1:]...)
-	}
-	s.queue = append(s.queue, swimUpdate{m: m})
+	n.swim.queue = enqueueNews(n.swim.queue, m)
 }
 
 // swimRetransmits is how often one piece of news is sent in a cluster
@@ -58,26 +42,76 @@ func (n *Node) swimRetransmits() int {
 // swimPiggyback takes up to swimPiggybackMax pieces of news to send, the
 // least-sent first (ties: oldest first), and drops news sent often enough.
 func (n *Node) swimPiggyback() []Member {
-	s := n.swim
-	if len(s.queue) == 0 {
-		return nil
-	}
-	sort.SliceStable(s.queue, func(i, j int) bool { return s.queue[i].sends < s.queue[j].sends })
-	k := min(swimPiggybackMax, len(s.queue))
-	out := make([]Member, k)
-	for i := 0; i < k; i++ {
-		out[i] = s.queue[i].m
-		s.queue[i].sends++
-	}
-	limit := n.swimRetransmits()
-	kept := s.queue[:0]
-	for _, u := range s.queue {
-		if u.sends < limit {
-			kept = append(kept, u)
+	var out []Member
+	out, n.swim.queue = takeNews(n.swim.queue, n.swimRetransmits())
+	return out
+}
+
+// The news queue is kept in the order news is sent in: by how often it
+// was sent, ties in the order it was queued (or, once sent, in the order
+// of its last send). That is the order a stable sort by sends gives the
+// queue as it was appended to; it used to be sorted so at every ping and
+// ack (O(q log q) for a queue of up to 256, ×6.6 from 100 to 200 nodes
+// forming), it now stays sorted: news never sent goes after the news
+// never sent before it, and the news just sent is merged back in once.
+
+// enqueueNews queues news m in q (sorted), replacing older news about
+// m.Name; a full queue drops the first of its most-sent news (the queue
+// ends with them).
+func enqueueNews(q []swimUpdate, m Member) []swimUpdate {
+	for i := range q {
+		if q[i].m.Name == m.Name {
+			q = append(q[:i], q[i+1:]...)
+			break
 		}
 	}
-	s.queue = kept
-	return out
+	if len(q) >= swimQueueMax {
+		most := len(q) - 1
+		for most > 0 && q[most-1].sends == q[most].sends {
+			most--
+		}
+		q = append(q[:most], q[most+1:]...)
+	}
+	i := 0 // after the news never sent, before the news sent
+	for i < len(q) && q[i].sends == 0 {
+		i++
+	}
+	return slices.Insert(q, i, swimUpdate{m: m})
+}
+
+// takeNews returns the first swimPiggybackMax pieces of news of q
+// (sorted), counts them sent, drops the news sent limit times and keeps
+// the rest sorted: the news just sent, sorted among itself, is merged
+// back before the news sent as often.
+func takeNews(q []swimUpdate, limit int) ([]Member, []swimUpdate) {
+	if len(q) == 0 {
+		return nil, q
+	}
+	k := min(swimPiggybackMax, len(q))
+	out := make([]Member, k)
+	var sent [swimPiggybackMax]swimUpdate
+	a := sent[:0]
+	for i := 0; i < k; i++ {
+		out[i] = q[i].m
+		if q[i].sends+1 < limit {
+			a = append(a, swimUpdate{m: q[i].m, sends: q[i].sends + 1})
+		}
+	}
+	w := 0
+	for j := k; j < len(q); j++ {
+		if q[j].sends >= limit {
+			continue
+		}
+		for len(a) > 0 && a[0].sends <= q[j].sends {
+			q[w], a = a[0], a[1:]
+			w++
+		}
+		q[w] = q[j]
+		w++
+	}
+	w += copy(q[w:], a)
+	clear(q[w:])
+	return out, q[:w]
 }
 
 // swimDigest summarizes what merging this node's member table can change

@@ -1,5 +1,7 @@
 package core
 
+import "slices"
+
 // Joining through many seeds with the SWIM detector. A node joins
 // through the seeds it is not connected to at every protocol period until
 // it is synced (step.go, heartbeat), and each seed answers a join with a
@@ -123,6 +125,11 @@ func (n *Node) swimTakePull() (swimPull, bool) {
 // appendSince appends to dst the members whose presence, status or
 // incarnation changed after table version since (membership_delta.go).
 func (m *membership) appendSince(dst []Member, since uint64) []Member {
+	k := 0
+	for _, s := range m.table() {
+		k += btoi(s.ver > since)
+	}
+	dst = slices.Grow(dst, k) // counted first: a pull brings most of a table
 	for _, s := range m.table() {
 		if s.ver > since {
 			dst = append(dst, s.Member)

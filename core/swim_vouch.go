@@ -1,5 +1,7 @@
 package core
 
+import "math/bits"
+
 // Stamps vouched for in bits, not pulled in tables (SWIM detector).
 //
 // A node waiting for agreement (swim_agree.go) must learn, for each of
@@ -49,17 +51,23 @@ func stated(s *memberState, h uint64) bool {
 // agreeBitmap returns the bits, over the members in inAgreeList's order,
 // of the members known to have stated a stamp with hash h (h != 0).
 func (n *Node) agreeBitmap(h uint64) []byte {
-	bm := make([]byte, 0, (len(n.members.members)+7)/8)
+	size, table := n.members.delta.agreeSize, n.members.table()
+	bm := make([]byte, (size+7)/8)
+	if size == len(table) { // every member has a bit: bit i is the i-th record
+		for i, s := range table {
+			if stated(s, h) {
+				bm[i>>3] |= 1 << (i & 7)
+			}
+		}
+		return bm
+	}
 	i := 0
-	for _, s := range n.members.table() {
+	for _, s := range table {
 		if !inAgreeList(s) {
 			continue
 		}
-		if i%8 == 0 {
-			bm = append(bm, 0)
-		}
 		if stated(s, h) {
-			bm[i/8] |= 1 << (i % 8)
+			bm[i>>3] |= 1 << (i & 7)
 		}
 		i++
 	}
@@ -77,8 +85,21 @@ func (n *Node) takeBitmap(bm []byte, h uint64) {
 	if len(bm) != (size+7)/8 || (size%8 != 0 && bm[len(bm)-1]>>(size%8) != 0) {
 		return
 	}
+	table := n.members.table()
+	if size == len(table) {
+		// Every member has a bit (none is held down): bit i is the i-th
+		// record, so only the set bits are visited.
+		for i, b := range bm {
+			for ; b != 0; b &= b - 1 {
+				if s := table[8*i+bits.TrailingZeros8(b)]; s.Name != n.cfg.Name {
+					s.vouchedFor = h
+				}
+			}
+		}
+		return
+	}
 	i := 0
-	for _, s := range n.members.table() {
+	for _, s := range table {
 		if !inAgreeList(s) {
 			continue
 		}

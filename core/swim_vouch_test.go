@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"pgregory.net/rapid"
 )
 
 // swimForming boots size SWIM nodes at once (each seeded with the nodes
@@ -111,4 +113,49 @@ func TestSwimAgreementByVouchedBits(t *testing.T) {
 	if n.agrees("n03") {
 		t.Error("n03 agrees on a vouch for a registry that changed since")
 	}
+}
+
+// takeBitmap vouches for exactly the members whose bits are set, bit i
+// being the i-th member of inAgreeList's order (alive or left, by name),
+// whether every member has a bit (set bits only are visited) or some
+// are held down (the table is walked), and never for this node itself.
+func TestTakeBitmapVouchesForTheSetBits(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		cfg := DefaultConfig("n05")
+		cfg.Incarnation, cfg.Membership.Detector = 1, Swim
+		n, err := NewNode(cfg, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := rapid.IntRange(1, 20).Draw(t, "peers"); i > 0; i-- {
+			p := NodeID(fmt.Sprintf("n%02d", i+5*btoi(i >= 5)))
+			n.members.heard(p, 1, nil, 1)
+			switch rapid.IntRange(0, 3).Draw(t, "status") {
+			case 0:
+				n.members.markGone(p, StatusDown, 1)
+			case 1:
+				n.members.markGone(p, StatusLeft, 1)
+			}
+		}
+		var list []*memberState
+		for _, s := range n.members.table() {
+			if inAgreeList(s) {
+				list = append(list, s)
+			}
+		}
+		bm := make([]byte, (len(list)+7)/8)
+		for i := range list {
+			if rapid.Bool().Draw(t, "bit") {
+				bm[i/8] |= 1 << (i % 8)
+			}
+		}
+		h := n.agreeHash()
+		n.takeBitmap(bm, h)
+		for i, s := range list {
+			want := bm[i/8]&(1<<(i%8)) != 0 && s.Name != n.cfg.Name
+			if got := s.vouchedFor == h; got != want {
+				t.Fatalf("%s (bit %d of %08b) vouched for: %v, want %v", s.Name, i, bm, got, want)
+			}
+		}
+	})
 }

@@ -14,7 +14,7 @@ import (
 // inflates far less than wall time; msgs/op and MB/op are the messages
 // and encoded bytes all nodes sent, which load does not change.
 func BenchmarkScaleFormSwim(b *testing.B) {
-	for _, n := range []int{100, 200} {
+	for _, n := range benchScaleNodes {
 		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
 			cpu0 := processCPU()
 			var msgs, bytes int
@@ -33,3 +33,6 @@ func BenchmarkScaleFormSwim(b *testing.B) {
 		})
 	}
 }
+
+// benchScaleNodes are the cluster sizes BenchmarkScaleFormSwim forms.
+var benchScaleNodes = []int{50, 100, 200, 400}

@@ -13,6 +13,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -612,8 +613,8 @@ func (s *Sim) AddNode(name core.NodeID) error {
 	sn := &simNode{name: name, children: map[core.ChildID]*simChild{}, skew: s.opts.Skew[name], disk: newDisk(), drift: s.opts.Drift[name], addedAt: s.now}
 	sn.disk.lies = s.opts.DiskLies
 	s.nodes[name] = sn
-	s.names = append(s.names, name)
-	sort.Slice(s.names, func(i, j int) bool { return s.names[i] < s.names[j] })
+	i, _ := slices.BinarySearch(s.names, name)
+	s.names = slices.Insert(s.names, i, name) // sorted: one insert, not a sort per node added
 	return s.boot(sn)
 }
 
@@ -635,6 +636,9 @@ func (s *Sim) boot(sn *simNode) error {
 	case !s.opts.ProductionTiming:
 		cfg.Timing = FastTiming()
 		cfg.Sync.Interval = time.Second
+	}
+	if len(s.names) > 1 {
+		cfg.Seeds = make([]core.NodeID, 0, len(s.names)-1)
 	}
 	for _, n := range s.names {
 		if n != sn.name {
