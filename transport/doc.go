@@ -11,7 +11,10 @@
 //     HMAC challenge-response handshake keyed by the cluster secret
 //     (handshake.go), optional TLS and mTLS (tls.go), bounded
 //     per-peer send queues and reconnection with exponential backoff and
-//     jitter (peer.go). Its decoder can take the node's known child ids
+//     jitter (peer.go), and direct writes: a message for a peer whose
+//     connection is idle is written by the sender itself, without
+//     blocking, instead of waiting for the peer's writer goroutine to be
+//     scheduled (direct.go). Its decoder can take the node's known child ids
 //     (childids.go: SetChildIDs), so ids of live children are not copied
 //     out of every message again.
 //
