@@ -353,6 +353,11 @@ func (n *Node) onHandoverAck(from NodeID, ids []ChildID, epoch, instance uint64)
 		c.handover.acked = true
 		if !c.handover.shutdown {
 			n.stopLocal(id)
+			// Reconciled: placed here again meanwhile (an uncordon, a
+			// view that moved back), the child starts here now, not when
+			// something else touches it (the new holder's Retention):
+			// TestHotSwapHandBackStartsOnceTheOldInstanceStops.
+			n.markDirty(id)
 			n.hook(HookChildrenMigrated, from, []ChildID{id}, "hot_swap")
 		}
 	}
