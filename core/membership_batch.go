@@ -44,6 +44,7 @@ func (m *membership) mergeList(list []Member, now Instant) []memberTransition {
 		maps.Copy(grown, m.members)
 		m.members = grown
 		m.slabHint = len(list) - len(m.members) // at least this many are new: one slab for their records
+		m.delta.pending = slices.Grow(m.delta.pending, m.slabHint)
 	}
 	for _, g := range list {
 		if t, ok := m.merge(g, now); ok {
