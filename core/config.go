@@ -144,6 +144,13 @@ type BrokenFor struct {
 	// registry missed the other side's start starts the child again at
 	// the same epoch, and both starts are answered ok.
 	MajorityAcceptsRivalWrites bool
+	// HandoverKeptAfterExit keeps a hot-swap handover given to an
+	// instance that exits (or fails its start) before it runs counted as
+	// delivered, the rule before 8e5c14d (exitedBeforeRun): the sender's
+	// retransmission is taken for a duplicate, acknowledged once the
+	// restart runs without the state, and the sender stops — the state
+	// reaches no instance that runs.
+	HandoverKeptAfterExit bool
 }
 
 // DistributionKind selects how children are mapped to nodes.

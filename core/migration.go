@@ -335,7 +335,7 @@ func (n *Node) ackOnStart(c *localChild) {
 func (n *Node) exitedBeforeRun(c *localChild) {
 	id := c.spec.ID
 	a, ok := n.migr.ackOnRun[id]
-	if !ok || a.instance != c.instance {
+	if !ok || a.instance != c.instance || n.cfg.Broken.HandoverKeptAfterExit {
 		return
 	}
 	delete(n.migr.ackOnRun, id)

@@ -348,9 +348,15 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 	case core.EffectStart:
 		s.endInstance(sn, e.ID) // a restart replaces the old instance
 		sn.starting++
-		if e.Spec.Params["fail"] == "start" {
+		fate := s.movedStart(sn, e.ID) // faults_starting.go
+		if e.Spec.Params["fail"] == "start" || fate == fateFailsStart {
 			// It exists (starting) until its failure is reported.
 			tr := &checks.Instance{Child: string(e.ID), Node: string(sn.name), Incarnation: sn.inc, Epoch: e.Epoch, Instance: e.Instance, Start: int64(s.now), End: int64(s.now.Add(s.opts.ChildStartDelay)), Active: e.Active}
+			if e.State != nil {
+				// A handed-over state given to a start that fails goes
+				// with it (faults_starting.go fails moved starts).
+				tr.Received, tr.Given = string(e.State), []string{string(e.State)}
+			}
 			s.instances = append(s.instances, tr)
 			report(s.opts.ChildStartDelay, core.ChildEvent{Kind: core.ChildStartFailed, ID: e.ID, Instance: e.Instance, Reason: "simulated start failure"})
 			return
@@ -371,7 +377,16 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 		}
 		s.instances = append(s.instances, tr)
 		sn.children[e.ID] = c
-		report(s.childStartDelay(), core.ChildEvent{Kind: core.ChildStarted, ID: e.ID, Instance: e.Instance})
+		d := s.childStartDelay()
+		report(d, core.ChildEvent{Kind: core.ChildStarted, ID: e.ID, Instance: e.Instance})
+		switch {
+		case fate == fateCrashBeforeRun:
+			s.crashStarting(sn, e.ID, e.Instance, d/2, false)
+		case fate == fateCrashAfterRun:
+			s.crashStarting(sn, e.ID, e.Instance, d+time.Millisecond, true)
+		case e.State != nil && s.fireStartFault(SiteCrashBeforeRun):
+			s.crashStarting(sn, e.ID, e.Instance, d/2, false) // given a stashed state
+		}
 	case core.EffectStop:
 		if c := sn.children[e.ID]; c != nil && c.instance == e.Instance {
 			s.swapStopped(sn, e) // startlatency.go
@@ -411,6 +426,9 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 			c.state, c.fresh = e.State, false
 			c.truth.Received = string(e.State)
 			c.truth.Given = append(c.truth.Given, string(e.State))
+			if c.truth.Ran == 0 && s.fireStartFault(SiteCrashBeforeRun) {
+				s.crashStarting(sn, e.ID, e.Instance, 0, false) // faults_starting.go
+			}
 			report(time.Millisecond, core.ChildEvent{Kind: core.ChildHandoverConfirmed, ID: e.ID, Instance: e.Instance})
 		}
 	case core.EffectSignal:

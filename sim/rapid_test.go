@@ -346,18 +346,47 @@ func TestRapidCluster(t *testing.T) {
 		set["rapid.seed"] = "1"
 	}
 	withRapidFlags(t, set, func() {
-		rapid.Check(t, rapidClusterProp(rapidConfig{Artifacts: rapidArtifactDir(t.Name())}))
+		rapid.Check(replayTB{t}, rapidClusterProp(rapidConfig{Broken: rapidBroken(t, core.BrokenFor{}), Artifacts: rapidArtifactDir(t.Name())}))
 	})
 }
 
+// rapidBroken returns the core bug PHUB_RAPID_BROKEN names (def when
+// unset), so a case rapid found on a broken core replays with the same
+// core (rapidReplayCommand puts the variable in the command).
+func rapidBroken(t *testing.T, def core.BrokenFor) core.BrokenFor {
+	switch v := os.Getenv("PHUB_RAPID_BROKEN"); v {
+	case "":
+		return def
+	case "skip-sync":
+		return core.BrokenFor{SkipSync: true}
+	case "ignore-epochs":
+		return core.BrokenFor{IgnoreEpochs: true}
+	case "ack-before-replicate":
+		return core.BrokenFor{AckBeforeReplicate: true}
+	case "handover-kept-after-exit":
+		return core.BrokenFor{HandoverKeptAfterExit: true}
+	default:
+		t.Fatalf("PHUB_RAPID_BROKEN=%q: want skip-sync, ignore-epochs, ack-before-replicate or handover-kept-after-exit", v)
+		return def
+	}
+}
+
+// flagOnCommandLine reports whether the test binary's command line sets
+// the flag name. It reads os.Args: flag.Visit also lists flags that
+// withRapidFlags set (and restored) for an earlier test, which took
+// TestRapidFindsInjectedBug, run after TestRapidCluster, off its fixed
+// seed onto the restored default (0: a random one).
 func flagOnCommandLine(name string) bool {
-	found := false
-	flag.Visit(func(f *flag.Flag) {
-		if f.Name == name {
-			found = true
+	for _, a := range os.Args[1:] {
+		if a == "--" {
+			break
 		}
-	})
-	return found
+		a = strings.TrimLeft(a, "-")
+		if a == name || strings.HasPrefix(a, name+"=") {
+			return true
+		}
+	}
+	return false
 }
 
 // captureTB is a rapid.TB that records the outcome of rapid.Check instead
@@ -438,22 +467,19 @@ func TestRapidFindsInjectedBug(t *testing.T) {
 	if testing.Short() {
 		t.Skip("shrinking takes a while")
 	}
-	broken := core.BrokenFor{SkipSync: true}
-	switch os.Getenv("PHUB_RAPID_BROKEN") {
-	case "ignore-epochs":
-		broken = core.BrokenFor{IgnoreEpochs: true}
-	case "ack-before-replicate":
-		broken = core.BrokenFor{AckBeforeReplicate: true}
-	}
+	broken := rapidBroken(t, core.BrokenFor{SkipSync: true})
 	tb := &captureTB{name: t.Name()}
 	start := time.Now()
-	withRapidFlags(t, map[string]string{
+	set := map[string]string{
 		"rapid.checks":     "500",
-		"rapid.seed":       "1",
 		"rapid.nofailfile": "true",
 		"rapid.shrinktime": "90s",
 		"rapid.steps":      "30",
-	}, func() {
+	}
+	if !flagOnCommandLine("rapid.seed") && os.Getenv("RAPID_SEED") == "" {
+		set["rapid.seed"] = "1" // the printed replay command's seed wins
+	}
+	withRapidFlags(t, set, func() {
 		checkCaptured(tb, rapidClusterProp(rapidConfig{Broken: broken, NoQuorum: true}))
 	})
 	elapsed := time.Since(start)
@@ -461,6 +487,23 @@ func TestRapidFindsInjectedBug(t *testing.T) {
 		t.Fatalf("rapid did not find the injected bug (%+v): %v", broken, tb.logs)
 	}
 	out := strings.Join(append(append([]string{}, tb.errors...), tb.logs...), "\n")
+	// The case rapid found replays from the printed command: its seed,
+	// run as the first and only check, fails the same property again
+	// (session 12 could not replay a case this test found without the
+	// injected bug, and searched again).
+	replay := rapidReplayCommand(t.Name(), out)
+	if replay == "" {
+		t.Fatalf("rapid's failure names no seed to replay:\n%s", out)
+	}
+	t.Logf("replay: %s", replay)
+	seed := rapidSeedRe.FindStringSubmatch(out)[1]
+	again := &captureTB{name: t.Name()}
+	withRapidFlags(t, map[string]string{"rapid.checks": "1", "rapid.seed": seed, "rapid.nofailfile": "true", "rapid.shrinktime": "1ms", "rapid.steps": "30"}, func() {
+		checkCaptured(again, rapidClusterProp(rapidConfig{Broken: broken, NoQuorum: true}))
+	})
+	if msg := strings.Join(again.errors, "\n"); !again.failed || !strings.Contains(msg, "checks failed after heal and quiescence") || !strings.Contains(msg, "-rapid.seed="+seed) {
+		t.Fatalf("rapid seed %s (the printed replay) did not fail again:\n%s", seed, msg)
+	}
 	// The executed actions of the minimized case (skipped draws left out)
 	// are listed under "actions:" in the failure message.
 	var actions []string

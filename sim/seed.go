@@ -110,6 +110,10 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 			s.Buggify(SiteIsolateDuringHandover, 0.6)
 		}
 	}
+	if before, moved := startFaultOdds(class, setup); before > 0 {
+		s.Buggify(SiteCrashBeforeRun, before) // faults_starting.go
+		s.Buggify(SiteMovedStartFails, moved)
+	}
 	for i := 1; i <= setup.Nodes; i++ {
 		if err := s.AddNode(nodeName(i)); err != nil {
 			// Options that core refuses for this seed (strict mode on a

@@ -192,6 +192,8 @@ type Sim struct {
 	handoversDone []checks.Handover
 	// start latencies and hot-swap stops (startlatency.go)
 	latency startLatency
+	// child faults while a start is in flight (faults_starting.go)
+	startFaults startFaults
 	// registry samples of calm phases (propagation bound)
 	propSamples []propagationSample
 	// children some node gave up (restart intensity, temporary exits)
