@@ -112,6 +112,14 @@ const (
 	// cut, while the batch was in flight (handover_batch.go). A scripted
 	// point (ScriptedCoveragePoints).
 	CoverFaultDuringHandoverBatch = "fault-during-handover-batch"
+	// CoverGivenStateCrashedBeforeRun: an instance given a handed-over
+	// state exited before it ran (faults_starting.go), so the state must
+	// reach its restart.
+	CoverGivenStateCrashedBeforeRun = "given-state-crashed-before-run"
+	// CoverMovedStartFailed: the start of a child on a node other than
+	// the one it last started on failed (ChildStartFailed,
+	// faults_starting.go).
+	CoverMovedStartFailed = "moved-start-failed"
 )
 
 // CoveragePoints lists every declared point, sorted.
@@ -128,6 +136,7 @@ var CoveragePoints = sortedStrings([]string{
 	CoverCordonedAtQuiescence,
 	CoverGuidedRace, CoverGuidedRaceRefused,
 	CoverHandoverBatch,
+	CoverGivenStateCrashedBeforeRun, CoverMovedStartFailed,
 })
 
 // ScriptedCoveragePoints are points the default sweep reaches too rarely

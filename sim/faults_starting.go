@@ -103,7 +103,11 @@ func (s *Sim) movedStart(sn *simNode, id core.ChildID) movedStartFate {
 	if prev == "" || prev == sn.name || s.restarting != 0 || !s.fireStartFault(SiteMovedStartFails) {
 		return fateRuns
 	}
-	return movedStartFate(1 + s.startFaults.rng.IntN(3))
+	fate := movedStartFate(1 + s.startFaults.rng.IntN(3))
+	if fate == fateFailsStart {
+		s.cover(CoverMovedStartFailed)
+	}
+	return fate
 }
 
 // crashStarting crashes sn's instance of id at d from now if it is still
@@ -116,6 +120,9 @@ func (s *Sim) crashStarting(sn *simNode, id core.ChildID, instance uint64, d tim
 		if !sn.up || sn.inc != inc || c == nil || c.instance != instance || (c.truth.Ran != 0) != ran {
 			return
 		}
-		s.CrashChild(sn.name, id)
+		given := len(c.truth.Given) > 0
+		if s.CrashChild(sn.name, id) && !ran && given {
+			s.cover(CoverGivenStateCrashedBeforeRun)
+		}
 	})
 }
