@@ -78,7 +78,7 @@ func (p *peer) tryDirect(frame []byte) bool {
 	if d.raw == nil || p.unsent.Load() != 0 || p.resets.Load() != d.gen {
 		return false
 	}
-	n, _ := writeNonBlocking(d.raw, frame)
+	n, _ := p.fdw.writeNonBlocking(d.raw, frame)
 	if n <= 0 {
 		// The buffer is full or the connection failed: the queue and
 		// the writer deal with the frame as with any other.

@@ -153,3 +153,46 @@ func TestTCPDirectWriteCarryKeepsFramesWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestTCPDirectWriteAllocatesNothing: writing an encoded frame directly
+// allocates nothing (the write callback is made once per peer, not per
+// frame). Fails if a closure per write comes back.
+func TestTCPDirectWriteAllocatesNothing(t *testing.T) {
+	if !directWrites {
+		t.Skip("no direct writes on this platform")
+	}
+	checkNoLeak(t)
+	cfg := testConfig("a")
+	cfg.PingInterval = time.Hour
+	a := newTestTCP(t, cfg)
+	b := newTestTCP(t, testConfig("b"))
+	a.SetAddress("b", b.Addr())
+	if err := a.Send("b", heartbeat("a", 0)); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, b, 5*time.Second)
+	p := idlePeer(t, a, "b")
+	m := heartbeat("a", 1)
+	frame, err := a.encodeFrame(&m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const runs = 100
+	failed := 0
+	allocs := testing.AllocsPerRun(runs, func() {
+		if !p.tryDirect(frame) {
+			failed++
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("a direct write allocates %.1f times", allocs)
+	}
+	if failed > 0 {
+		t.Errorf("%d of %d direct writes declined on an idle connection", failed, runs+1)
+	}
+	for i := 0; i < runs+1; i++ { // AllocsPerRun runs it once more
+		if in := recv(t, b, 5*time.Second); in.Msg.Seq != 1 {
+			t.Fatalf("got seq %d", in.Msg.Seq)
+		}
+	}
+}

@@ -47,6 +47,7 @@ type peer struct {
 	// direct write (direct.go). It guards direct and carry.
 	wmu    sync.Mutex
 	direct directConn
+	fdw    fdWriter
 	// carry is the tail of a frame a direct write could not finish; the
 	// writer writes it before anything else. It counts in unsent.
 	carry []byte
