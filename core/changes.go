@@ -132,7 +132,7 @@ const entrySlabLen = 64
 // handed out once and never written by core again, so the driver may
 // keep the entries (the runtime's index does, as long as each is its
 // id's current entry). An allocation stays alive while any entry carved
-// from it is held: at most entrySlabLen-1 dead entries (about 250 bytes
+// from it is held: at most entrySlabLen-1 dead entries (216 bytes
 // each) per live one, and only after a bulk batch whose children were
 // mostly replaced or stopped since. A batch of fewer changes allocates
 // no more than it needs: left is the count the flush still has to build.

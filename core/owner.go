@@ -299,7 +299,9 @@ func (n *Node) ownerStart(op *ownerOp, m Message) {
 	// the start effects (the owner runs what it owns).
 	op.entries = make([]Entry, 0, len(m.Items))
 	n.out.Effects = slices.Grow(n.out.Effects, len(m.Items))
-	n.reserveForStart(len(m.Items)) // reserve.go
+	n.reserveForStart(len(m.Items))                              // reserve.go
+	n.pendingClaims = slices.Grow(n.pendingClaims, len(m.Items)) // the claims of those it starts here
+	n.batch.expectClaims(len(m.Items))                           // and their hooks' list (changes.go)
 	var nodes []NodeID
 	for i, it := range m.Items {
 		id := it.Spec.ID
