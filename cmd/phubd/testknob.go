@@ -17,7 +17,9 @@ import (
 // quorum-ignores-seeds (majority quorum without counting the configured
 // seeds not yet identified, the rule before core/quorum_seeds.go),
 // volatile-epoch-floor (a durable node that never persists its epoch
-// floor) and
+// floor), zero-stopped-at (tombstones written without their stop time,
+// so they are collected at once), no-epoch-floor (a child whose tombstone
+// expired starts again at epoch 1) and
 // no-fence-guard (strict mode without its fence guard process, so e2e can
 // show what the guard prevents).
 const testBrokenEnv = "PHUBD_TEST_BROKEN"
@@ -60,8 +62,12 @@ func applyTestBroken(value string, b *core.BrokenFor) error {
 			b.QuorumIgnoresSeeds = true
 		case "volatile-epoch-floor":
 			b.VolatileEpochFloor = true
+		case "zero-stopped-at":
+			b.ZeroStoppedAt = true
+		case "no-epoch-floor":
+			b.NoEpochFloor = true
 		default:
-			return fmt.Errorf("%s: unknown fault %q (want ack-before-replicate, ignore-epochs, skip-sync, quorum-ignores-seeds, volatile-epoch-floor or %s)", testBrokenEnv, name, noFenceGuard)
+			return fmt.Errorf("%s: unknown fault %q (want ack-before-replicate, ignore-epochs, skip-sync, quorum-ignores-seeds, volatile-epoch-floor, zero-stopped-at, no-epoch-floor or %s)", testBrokenEnv, name, noFenceGuard)
 		}
 	}
 	return nil
