@@ -239,9 +239,17 @@ func (n *Node) swimSyncedByAgreement(peers []NodeID) {
 		maps.Copy(grown, n.claimStreams)
 		n.claimStreams = grown
 	}
+	// The streams agreedWith would start, from one slab: a node that
+	// forms with N peers starts N of them here at once.
+	need := 0
 	for _, p := range peers {
-		if !n.syncedFrom[p] {
-			n.agreedWith(p)
+		need += btoi(!n.syncedFrom[p] && n.claimStreams[p] == nil)
+	}
+	slab := make([]claimStream, need)
+	for _, p := range peers {
+		if !n.syncedFrom[p] && n.claimStreams[p] == nil {
+			n.claimStreams[p], slab = &slab[0], slab[1:] // new, as noteClaimCount makes it
+			n.noteClaimCount(p, true, 0)                 // what agreedWith does
 		}
 	}
 }
