@@ -213,6 +213,7 @@ func (m *membership) heard(name NodeID, inc uint64, rec *Member, now Instant) (t
 	if s.Status != StatusAlive || t.restarted {
 		s.Incarnation = inc
 		s.Status = StatusAlive
+		s.Detected = false
 		s.since = now
 		m.changed(s)
 	}
@@ -229,6 +230,9 @@ func (m *membership) merge(g Member, now Instant) (t memberTransition, ok bool) 
 		return t, false
 	}
 	s, known := m.members[g.Name]
+	if known {
+		noteDetected(s, g)
+	}
 	switch {
 	case !known && g.Status == StatusAlive && m.probed:
 		// With SWIM an unknown member learned alive comes up at once: a
@@ -257,7 +261,8 @@ func (m *membership) merge(g Member, now Instant) (t memberTransition, ok bool) 
 		// direct contact. Until then a joining node waits for it
 		// (checkSynced), so it does not act on a partial view.
 		s = m.newRecord()
-		*s = memberState{Member: Member{Name: g.Name, Incarnation: g.Incarnation, Status: StatusDown, Addr: g.Addr}, since: now}
+		*s = memberState{Member: Member{Name: g.Name, Incarnation: g.Incarnation, Status: StatusDown, Addr: g.Addr,
+			Detected: g.Status == StatusDown && g.Detected}, since: now}
 		m.members[g.Name] = s
 		m.addName(g.Name, s)
 		m.changed(s)
@@ -268,6 +273,24 @@ func (m *membership) merge(g Member, now Instant) (t memberTransition, ok bool) 
 		s.Addr = g.Addr
 	}
 	return t, false
+}
+
+// noteDetected updates whether a down member this node never heard from
+// directly counts as detected down (Member.Detected) from a record g of
+// it: a record of the same or a newer incarnation that is Detected makes
+// it so, one that shows it alive or suspect undoes it (some node hears
+// it, so a booting node waits for it). A member this node heard from
+// keeps its own verdict.
+func noteDetected(s *memberState, g Member) {
+	if s.Status != StatusDown || s.lastHeard != 0 || g.Incarnation < s.Incarnation {
+		return
+	}
+	switch g.Status {
+	case StatusDown:
+		s.Detected = s.Detected || g.Detected
+	case StatusAlive, StatusSuspect:
+		s.Detected = false
+	}
 }
 
 // left records a member's graceful leave announced by itself at
@@ -289,6 +312,7 @@ func (m *membership) markGone(name NodeID, st MemberStatus, now Instant) (t memb
 		return t, false
 	}
 	t = memberTransition{name: name, from: s.Status, to: st, incarnation: s.Incarnation}
+	s.Detected = st == StatusDown && s.Status == StatusAlive // a detector's verdict (checkSynced trusts it)
 	s.Status = st
 	s.since = now
 	m.changed(s)

@@ -137,6 +137,14 @@ type Member struct {
 	// table and registry hash the same holds everything the member had
 	// decided when it made the stamp.
 	SyncStamp uint64 `json:"syncStamp,omitempty"`
+	// Detected, on a record with Status down, says that a failure
+	// detector declared the member down at this incarnation: the sender
+	// (or a node it learned the record from) knew it alive and then
+	// marked it down. A member only heard of by gossip, never known
+	// alive, is down without it. A node that boots waits up to DownAfter
+	// for a down member to show up unless its record is Detected
+	// (checkSynced). Ignored on any other status.
+	Detected bool `json:"detected,omitempty"`
 }
 
 // Claim is a node's statement that it runs (or is starting) an instance.

@@ -324,16 +324,19 @@ func (n *Node) checkSynced() {
 	}
 	// Seeds, and members learned only through gossip, get DownAfter to
 	// show up, so a joining node does not take children over on a
-	// partial view (many nodes starting at once: Swarm #136).
+	// partial view (many nodes starting at once: Swarm #136) — unless a
+	// failure detector already declared them down (Member.Detected): a
+	// node back from a crash does not wait for a peer that crashed
+	// before it (TestRejoinDoesNotWaitForADetectedDownSeed).
 	if n.now.Sub(n.bootedAt) < n.cfg.Timing.DownAfter {
 		for _, s := range n.cfg.Seeds {
-			if s != n.cfg.Name && s != NodeID(n.cfg.AdvertiseAddr) && !n.seedConnected(s) {
+			if s != n.cfg.Name && s != NodeID(n.cfg.AdvertiseAddr) && !n.seedConnected(s) && !n.seedDetectedDown(s) {
 				return
 			}
 		}
 	}
 	for _, name := range n.members.probeTargets() {
-		if s := n.members.members[name]; s.lastHeard == 0 && n.now.Sub(s.since) < n.cfg.Timing.DownAfter {
+		if s := n.members.members[name]; s.lastHeard == 0 && !s.Detected && n.now.Sub(s.since) < n.cfg.Timing.DownAfter {
 			return
 		}
 	}
@@ -341,6 +344,20 @@ func (n *Node) checkSynced() {
 	n.synced = true
 	n.syncedFrom = nil
 	n.dirtyAll, n.dirty = true, true
+}
+
+// seedDetectedDown reports whether seed s (a member's name or address)
+// names a member a failure detector declared down (Member.Detected).
+func (n *Node) seedDetectedDown(s NodeID) bool {
+	if st, ok := n.members.members[s]; ok {
+		return st.Status == StatusDown && st.Detected
+	}
+	for _, st := range n.members.table() {
+		if NodeID(st.Addr) == s && s != "" && st.Status == StatusDown && st.Detected {
+			return true
+		}
+	}
+	return false
 }
 
 func (n *Node) antiEntropy() {

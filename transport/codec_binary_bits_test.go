@@ -47,17 +47,18 @@ const (
 
 // Field bits of the nested structs.
 const (
-	memName, memInc, memStatus, memAddr, memCordoned, memCordonVer, memBeat, memSyncStamp, memEnd = 1, 2, 4, 8, 16, 32, 64, 128, 256
-	siMeta, siPinned, siEnd                                                                       = 1, 2, 4
-	spID, spKind, spParams, spRestart, spEnd                                                      = 1, 2, 4, 8, 16
-	rpNode, rpInc, rpEpoch, rpActive, rpEnd                                                       = 1, 2, 4, 8, 16
-	clID, clEpoch, clInstance, clActive, clRemoved, clEnd                                         = 1, 2, 4, 8, 16, 32
-	crID, crNodes, crEpoch, crErr, crDetail, crMeta, crEnd                                        = 1, 2, 4, 8, 16, 32, 64
-	lcID, lcKind, lcEpoch, lcInstance, lcStatus, lcActive                                         = 1, 2, 4, 8, 16, 32
-	lcEnd                                                                                         = 64
-	enMeta, enEpoch, enStopped, enHolder, enBy, enPinned                                          = 1, 2, 4, 8, 16, 32
-	enReason, enStoppedAt, enReplicas, enEnd                                                      = 64, 128, 256, 512
-	hoID, hoEpoch, hoInstance, hoState, hoShutdown, hoEnd                                         = 1, 2, 4, 8, 16, 32
+	memName, memInc, memStatus, memAddr, memCordoned, memCordonVer, memBeat, memSyncStamp = 1, 2, 4, 8, 16, 32, 64, 128
+	memDetected, memEnd                                                                   = 256, 512
+	siMeta, siPinned, siEnd                                                               = 1, 2, 4
+	spID, spKind, spParams, spRestart, spEnd                                              = 1, 2, 4, 8, 16
+	rpNode, rpInc, rpEpoch, rpActive, rpEnd                                               = 1, 2, 4, 8, 16
+	clID, clEpoch, clInstance, clActive, clRemoved, clEnd                                 = 1, 2, 4, 8, 16, 32
+	crID, crNodes, crEpoch, crErr, crDetail, crMeta, crEnd                                = 1, 2, 4, 8, 16, 32, 64
+	lcID, lcKind, lcEpoch, lcInstance, lcStatus, lcActive                                 = 1, 2, 4, 8, 16, 32
+	lcEnd                                                                                 = 64
+	enMeta, enEpoch, enStopped, enHolder, enBy, enPinned                                  = 1, 2, 4, 8, 16, 32
+	enReason, enStoppedAt, enReplicas, enEnd                                              = 64, 128, 256, 512
+	hoID, hoEpoch, hoInstance, hoState, hoShutdown, hoEnd                                 = 1, 2, 4, 8, 16, 32
 )
 
 // TestWireBitsMatchTables checks the hand-written bit constants above
@@ -68,7 +69,7 @@ func TestWireBitsMatchTables(t *testing.T) {
 		wireMessage: {mKind, mHub, mFrom, mInc, mSeq, mOp, mOrigin, mOriginInc, mToInc, mHops, mMembers, mItems, mIDs,
 			mEntries, mClaims, mFull, mResults, mChildren, mState, mEpoch, mErr, mDigest, mVersion, mCount, mAcks,
 			mCheckExisting, mPartOf, mPart, mParts, mHandovers, mBusy, mClaimDeltas, mClaimsLen, mClaimsHash, mEnd},
-		wireMember:   {memName, memInc, memStatus, memAddr, memCordoned, memCordonVer, memBeat, memSyncStamp, memEnd},
+		wireMember:   {memName, memInc, memStatus, memAddr, memCordoned, memCordonVer, memBeat, memSyncStamp, memDetected, memEnd},
 		wireItem:     {siMeta, siPinned, siEnd},
 		wireSpec:     {spID, spKind, spParams, spRestart, spEnd},
 		wireReplica:  {rpNode, rpInc, rpEpoch, rpActive, rpEnd},

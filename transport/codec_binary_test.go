@@ -172,6 +172,11 @@ func (g gens) message() *rapid.Generator[core.Message] {
 		}
 		m.ClaimDeltas, m.ClaimsLen = claimCount.Draw(t, "claimDeltas"), claimCount.Draw(t, "claimsLen")
 		m.ClaimsHash = u64.Draw(t, "claimsHash")
+		// A member's Detected (member field 9) is drawn after them, for
+		// the same reason.
+		for i := range m.Members {
+			m.Members[i].Detected = rapid.Bool().Draw(t, "detected")
+		}
 		return m
 	})
 }
@@ -447,6 +452,8 @@ func FuzzDecodeBinaryMessage(f *testing.F) {
 			Claims:  []core.Claim{{ID: "c1", Epoch: 1, Instance: 3, Removed: true}}},
 		{Kind: core.MsgPing, Hub: "phub", From: "n1", Inc: 2, Seq: 5, Digest: 9, Members: []core.Member{ // a member's sync stamp (member field 8)
 			{Name: "n1", Incarnation: 2, Status: core.StatusAlive, Beat: 3, SyncStamp: 1<<63 | 12345}}},
+		{Kind: core.MsgHeartbeat, Hub: "phub", From: "n1", Inc: 2, Members: []core.Member{ // a member declared down by a detector (member field 9)
+			{Name: "n1", Incarnation: 2, Status: core.StatusAlive}, {Name: "n2", Incarnation: 1, Status: core.StatusDown, Detected: true}}},
 	}
 	for i := range seeds {
 		b, err := EncodeMessageBinary(&seeds[i])
