@@ -55,7 +55,7 @@ func (n *Node) Step(now Instant, m Message) {
 	}
 	// Any other message is direct contact.
 	var self *Member // the sender's own record: its address and cordon
-	if m.Kind == MsgJoin || m.Kind == MsgHeartbeat || m.Kind == MsgWelcome || m.Kind == MsgSyncRequest || m.Kind.isSwim() {
+	if m.Kind == MsgJoin || m.Kind == MsgHeartbeat || m.Kind == MsgWelcome || m.Kind == MsgSyncRequest || m.Kind.isSwim() || (m.Kind == MsgReplicate && m.Full) {
 		for i := range m.Members {
 			if m.Members[i].Name == m.From && m.Members[i].Incarnation == m.Inc {
 				self = &m.Members[i]

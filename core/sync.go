@@ -250,8 +250,11 @@ func (n *Node) fullSyncMsg(to NodeID, withClaims, entries bool) Message {
 	if s, ok := n.members.members[to]; ok {
 		// The receiver's record as this node knows it: an uncordoned
 		// receiver waits for a sync made after this node learned it
-		// (cordon.go, syncIsCurrent).
-		m.Members = []Member{s.Member}
+		// (cordon.go, syncIsCurrent). Then this node's own record: a
+		// receiver that just met it (a node back from a crash) learns
+		// its cordon now, not at its next heartbeat (Step takes it;
+		// TestFullSyncCarriesTheSendersCordon).
+		m.Members = []Member{s.Member, n.members.own().Member}
 	}
 	if withClaims {
 		n.claimsVer++
