@@ -59,11 +59,11 @@ type Availability struct {
 type crashRecord struct {
 	node core.NodeID
 	at   core.Instant
-	// back is when the node booted again (0: not in the run); downAfter,
-	// heartbeat and retry are its Timing's DownAfter, HeartbeatInterval
-	// and RetryInterval at the crash.
-	back                        core.Instant
-	downAfter, heartbeat, retry time.Duration
+	// back is when the node booted again (0: not in the run); downAfter
+	// and retry are its Timing's DownAfter and RetryInterval at the
+	// crash.
+	back             core.Instant
+	downAfter, retry time.Duration
 }
 
 // noteBack records that name booted: the end of its last crash, if that

@@ -726,7 +726,7 @@ func (s *Sim) Crash(name core.NodeID) {
 			}
 		}
 	}
-	s.crashes = append(s.crashes, crashRecord{node: name, at: s.now, downAfter: sn.cfg.Timing.DownAfter, heartbeat: sn.cfg.Timing.HeartbeatInterval, retry: sn.cfg.Timing.RetryInterval})
+	s.crashes = append(s.crashes, crashRecord{node: name, at: s.now, downAfter: sn.cfg.Timing.DownAfter, retry: sn.cfg.Timing.RetryInterval})
 	s.crashHitsBatches(name) // handover_batch.go
 	s.killChildren(sn)
 	for _, id := range s.sortedClientIDs() {
