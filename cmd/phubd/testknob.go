@@ -20,7 +20,9 @@ import (
 // floor), zero-stopped-at (tombstones written without their stop time,
 // so they are collected at once), no-epoch-floor (a child whose tombstone
 // expired starts again at epoch 1), intensity-off-by-one (one restart
-// more than Restart.MaxRestarts within Restart.Window) and
+// more than Restart.MaxRestarts within Restart.Window),
+// which-global-drops-child (a peer's first child left out of
+// which_children_global) and
 // no-fence-guard (strict mode without its fence guard process, so e2e can
 // show what the guard prevents).
 const testBrokenEnv = "PHUBD_TEST_BROKEN"
@@ -69,8 +71,10 @@ func applyTestBroken(value string, b *core.BrokenFor) error {
 			b.NoEpochFloor = true
 		case "intensity-off-by-one":
 			b.IntensityOffByOne = true
+		case "which-global-drops-child":
+			b.WhichGlobalDropsChild = true
 		default:
-			return fmt.Errorf("%s: unknown fault %q (want ack-before-replicate, ignore-epochs, skip-sync, quorum-ignores-seeds, volatile-epoch-floor, zero-stopped-at, no-epoch-floor, intensity-off-by-one or %s)", testBrokenEnv, name, noFenceGuard)
+			return fmt.Errorf("%s: unknown fault %q (want ack-before-replicate, ignore-epochs, skip-sync, quorum-ignores-seeds, volatile-epoch-floor, zero-stopped-at, no-epoch-floor, intensity-off-by-one, which-global-drops-child or %s)", testBrokenEnv, name, noFenceGuard)
 		}
 	}
 	return nil

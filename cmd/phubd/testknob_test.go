@@ -12,10 +12,10 @@ func TestTestBrokenKnob(t *testing.T) {
 	if err := applyTestBroken("", &b); err != nil || b != (core.BrokenFor{}) {
 		t.Fatalf("empty value: %+v, %v", b, err)
 	}
-	if err := applyTestBroken("ack-before-replicate, skip-sync,quorum-ignores-seeds,volatile-epoch-floor,zero-stopped-at,no-epoch-floor,intensity-off-by-one", &b); err != nil {
+	if err := applyTestBroken("ack-before-replicate, skip-sync,quorum-ignores-seeds,volatile-epoch-floor,zero-stopped-at,no-epoch-floor,intensity-off-by-one,which-global-drops-child", &b); err != nil {
 		t.Fatal(err)
 	}
-	if want := (core.BrokenFor{AckBeforeReplicate: true, SkipSync: true, QuorumIgnoresSeeds: true, VolatileEpochFloor: true, ZeroStoppedAt: true, NoEpochFloor: true, IntensityOffByOne: true}); b != want {
+	if want := (core.BrokenFor{AckBeforeReplicate: true, SkipSync: true, QuorumIgnoresSeeds: true, VolatileEpochFloor: true, ZeroStoppedAt: true, NoEpochFloor: true, IntensityOffByOne: true, WhichGlobalDropsChild: true}); b != want {
 		t.Fatalf("got %+v, want %+v", b, want)
 	}
 	err := applyTestBroken("ignore-epochs,typo", &b)
