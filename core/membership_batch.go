@@ -56,14 +56,15 @@ func (m *membership) mergeList(list []Member, now Instant) []memberTransition {
 }
 
 // newRecord returns a zeroed record for a new member: the next of the
-// slab, a new slab of slabHint records (1 to 256) when it is used up.
+// slab, a new slab of slabHint records (1 to 64) when it is used up.
 // Records learned together sit together, so walks of the table (bitmaps,
 // gossip, the expiry scan) read memory in order instead of chasing one
 // allocation per member; a slab stays allocated while one of its records
-// is in the table.
+// is in the table, so one member kept while the rest of its slab churns
+// away holds at most 64 records (8 KB).
 func (m *membership) newRecord() *memberState {
 	if len(m.slab) == 0 {
-		m.slab = make([]memberState, min(max(m.slabHint, 1), 256))
+		m.slab = make([]memberState, min(max(m.slabHint, 1), 64))
 	}
 	s := &m.slab[0]
 	m.slab = m.slab[1:]
