@@ -94,8 +94,8 @@ func TestRequestsLeaveBeforeTheIndexWork(t *testing.T) {
 			// Marks the index update of the start's first Ready (the one
 			// carrying the requests to the other owners).
 			if err := a.call(ctx, func() {
-				a.beforeApply = func(rd *core.Ready) {
-					if len(rd.Messages) > 0 && rd.Messages[0].Msg.Kind == core.MsgRequest {
+				a.beforeApply = func(msgs []core.Envelope) {
+					if len(msgs) > 0 && msgs[0].Msg.Kind == core.MsgRequest {
 						logA.mark("apply")
 					}
 				}

@@ -88,9 +88,9 @@ type Hub struct {
 	reportsFed uint64
 	// sendTo is sendMessages' buffer of a message's receivers.
 	sendTo []core.NodeID
-	// beforeApply, if set (tests, on the loop), runs before a Ready's
-	// registry changes are applied to the index.
-	beforeApply func(*core.Ready)
+	// beforeApply, if set (tests, on the loop), runs with a Ready's
+	// messages before its registry changes are applied to the index.
+	beforeApply func([]core.Envelope)
 }
 
 // New validates cfg, creates the node and starts its event loop. The node
@@ -315,7 +315,7 @@ func (h *Hub) process(rd core.Ready) {
 		h.sendMessages(rd.Messages[:early])
 	}
 	if h.beforeApply != nil && len(rd.Changes) > 0 {
-		h.beforeApply(&rd)
+		h.beforeApply(rd.Messages)
 	}
 	// core emits a change for every child whose visible replicas change,
 	// view changes included, so the index follows the changes alone.

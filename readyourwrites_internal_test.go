@@ -72,10 +72,10 @@ func TestAwaitedReplyMeansEveryIndexAgrees(t *testing.T) {
 	check("an awaited stop", 0)
 }
 
-// pauseBeforeAnswers pauses 20 ms if rd answers a peer. The pause widens
-// a race window; it synchronizes nothing.
-func pauseBeforeAnswers(rd *core.Ready) {
-	for _, e := range rd.Messages {
+// pauseBeforeAnswers pauses 20 ms if a Ready's msgs answer a peer. The
+// pause widens a race window; it synchronizes nothing.
+func pauseBeforeAnswers(msgs []core.Envelope) {
+	for _, e := range msgs {
 		if e.Msg.Kind == core.MsgReplicateAck || e.Msg.Kind == core.MsgResult {
 			time.Sleep(20 * time.Millisecond)
 			return
