@@ -151,6 +151,11 @@ type BrokenFor struct {
 	// restart runs without the state, and the sender stops — the state
 	// reaches no instance that runs.
 	HandoverKeptAfterExit bool
+	// AwaitCrashedHolder keeps a hot-swap takeover waiting for the state
+	// of a previous holder that is no longer alive (awaitingState), the
+	// rule before predecessorAlive: when the child moves on, the only
+	// instance stops at once, before the new one runs.
+	AwaitCrashedHolder bool
 }
 
 // DistributionKind selects how children are mapped to nodes.

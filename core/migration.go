@@ -516,3 +516,20 @@ func (n *Node) placedHere(id ChildID) bool {
 	e, ok := n.reg.active(id)
 	return ok && containsNode(n.placement(e), n.cfg.Name)
 }
+
+// predecessorAlive reports whether an alive peer still claims c's child
+// at an older epoch than c's: the holder whose state c, a hot-swap
+// takeover (awaitingState), still waits for. Once that holder crashed
+// (or stopped without handing over) no state will come, and c is the
+// only instance: when the child moves on it hands its own state over and
+// stops once the new instance runs, like any hot swap. Before, it
+// stopped at once, and the child ran nowhere until the new instance ran
+// (crash seeds 32 and 41 with sim's crash-during-handover site).
+func (n *Node) predecessorAlive(c *localChild) bool {
+	for _, p := range n.members.peers() {
+		if cl, ok := n.reg.claim(p, c.spec.ID); ok && cl.Epoch < c.epoch {
+			return true
+		}
+	}
+	return false
+}

@@ -379,7 +379,7 @@ func (n *Node) release(e *Entry, c *localChild, pl []NodeID) bool {
 	if to == "" {
 		return false
 	}
-	if (toClaim.Epoch < c.epoch && !n.migr.handedOverBy(id, to, toClaim)) || c.awaitingState {
+	if (toClaim.Epoch < c.epoch && !n.migr.handedOverBy(id, to, toClaim)) || (c.awaitingState && (n.predecessorAlive(c) || n.cfg.Broken.AwaitCrashedHolder)) {
 		// Ours is a newcomer (a takeover on a partial view, or one still
 		// waiting for the original's state): it has nothing to hand on
 		// and must not overwrite the original's state, so it just stops.

@@ -74,6 +74,11 @@ func TestChecksCatchBrokenCore(t *testing.T) {
 		// states handed to instances that crashed before they ran,
 		// caught by checks.HandoverState); churn 6, crash 7, partition 5.
 		{"handover-kept-after-exit", ClassChildCrash, core.BrokenFor{HandoverKeptAfterExit: true}, 0, nil},
+		// Found by crash-during-handover (faults_starting.go, session
+		// 13): a takeover waiting for the state of a holder that crashed
+		// after handing it off stopped at once when the child moved on
+		// (caught by checks.HotSwapRunsFirst at crash seed 32).
+		{"await-crashed-holder", ClassCrash, core.BrokenFor{AwaitCrashedHolder: true}, 0, nil},
 	}
 	// Seeds tried per case: the default sweep of the class (each case
 	// stops at the first seed that catches it).

@@ -120,6 +120,9 @@ const (
 	// the one it last started on failed (ChildStartFailed,
 	// faults_starting.go).
 	CoverMovedStartFailed = "moved-start-failed"
+	// CoverCrashDuringHandover: a node crashed while a hot-swap handover
+	// it sent or received was in flight (faults_starting.go).
+	CoverCrashDuringHandover = "crash-during-handover"
 )
 
 // CoveragePoints lists every declared point, sorted.
@@ -136,7 +139,7 @@ var CoveragePoints = sortedStrings([]string{
 	CoverCordonedAtQuiescence,
 	CoverGuidedRace, CoverGuidedRaceRefused,
 	CoverHandoverBatch,
-	CoverGivenStateCrashedBeforeRun, CoverMovedStartFailed,
+	CoverGivenStateCrashedBeforeRun, CoverMovedStartFailed, CoverCrashDuringHandover,
 })
 
 // ScriptedCoveragePoints are points the default sweep reaches too rarely

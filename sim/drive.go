@@ -420,6 +420,7 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 			}
 			s.handedOver[e.ID] = append(s.handedOver[e.ID], handedState{node: sn.name, instance: e.Instance, state: string(state)})
 			report(time.Millisecond, core.ChildEvent{Kind: core.ChildHandoverState, ID: e.ID, Instance: e.Instance, State: state})
+			s.crashNodeDuringHandover(sn, time.Millisecond) // once the state left (faults_starting.go)
 		}
 	case core.EffectDeliverHandover:
 		if c := sn.children[e.ID]; c != nil && c.instance == e.Instance {

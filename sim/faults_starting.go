@@ -22,7 +22,11 @@ import (
 //   - SiteMovedStartFails: the start of a child that ran on another node
 //     before (a migration, a hot swap, a cordon's drain, a
 //     redistribution, a takeover after a crash) fails, or the instance
-//     exits before it runs, or right after it ran.
+//     exits before it runs, or right after it ran;
+//   - SiteCrashDuringHandover: a node that handed a child's state over
+//     crashes while the state is in flight (once per seed; hot-swap seeds
+//     of the crash and mix classes), so the receiver's takeover waits for
+//     a holder that is gone.
 //
 // Their draws come from a stream of their own (startFaults.rng), so a
 // seed where they never fire keeps its trace; where they fire the trace
@@ -35,6 +39,11 @@ const (
 	// SiteMovedStartFails fails or crashes a child starting on a node
 	// other than the one it last started on.
 	SiteMovedStartFails = "moved-start-fails"
+	// SiteCrashDuringHandover crashes a node (once per seed) while a
+	// hot-swap handover it sends is in flight: once the state left it
+	// (its instance's state report taken in). The node restarts after
+	// 0.5-2 s times the profile's scale.
+	SiteCrashDuringHandover = "crash-during-handover"
 )
 
 // startFaults is a simulation's state for the sites above.
@@ -42,6 +51,8 @@ type startFaults struct {
 	rng *rand.Rand
 	// lastNode is the node each child last started on.
 	lastNode map[core.ChildID]core.NodeID
+	// nodeCrashed: SiteCrashDuringHandover fired (once per seed).
+	nodeCrashed bool
 }
 
 // movedStartFate is what SiteMovedStartFails does to a start.
@@ -69,6 +80,44 @@ func startFaultOdds(class Class, setup Setup) (crashBeforeRun, movedFails float6
 		return 0, 0
 	}
 	return 0.3 + 0.5*r.Float64(), 0.05 + 0.25*r.Float64()
+}
+
+// crashDuringHandoverOdds returns the odds of SiteCrashDuringHandover for
+// a sweep seed: hot-swap seeds of the crash and mix classes (node crashes
+// are theirs), three in four, from startFaultOdds' stream.
+func crashDuringHandoverOdds(class Class, setup Setup) float64 {
+	if setup.Strategy != "singularity-hot" || (class != ClassCrash && class != ClassMix) {
+		return 0
+	}
+	r := rand.New(rand.NewPCG(setup.Seed, 0xc4a5bef1))
+	if r.IntN(4) == 0 {
+		return 0
+	}
+	return 0.02 + 0.08*r.Float64()
+}
+
+// crashNodeDuringHandover crashes sn at d from now (if a fault may crash
+// it then, and the sites are still enabled: faults end at the heal),
+// while a handover it takes part in is in flight, and restarts it later.
+func (s *Sim) crashNodeDuringHandover(sn *simNode, d time.Duration) {
+	if s.startFaults.nodeCrashed || !s.fireStartFault(SiteCrashDuringHandover) {
+		return
+	}
+	s.startFaults.nodeCrashed = true // one per seed: no storm of crashes, each moving children
+	inc := sn.inc
+	scale := time.Duration(1)
+	if s.opts.Profile != nil {
+		scale = s.opts.Profile.scale()
+	}
+	down := time.Duration(500+s.startFaults.rng.IntN(1500)) * time.Millisecond * scale
+	s.after(d, func() {
+		if sn.inc != inc || s.buggify[SiteCrashDuringHandover] <= 0 || !s.mayCrash(sn.name) {
+			return
+		}
+		s.Crash(sn.name)
+		s.cover(CoverCrashDuringHandover)
+		s.after(down, func() { s.Restart(sn.name) })
+	})
 }
 
 // fireStartFault is fire for the sites above, drawing from their own
@@ -117,7 +166,7 @@ func (s *Sim) crashStarting(sn *simNode, id core.ChildID, instance uint64, d tim
 	inc := sn.inc
 	s.after(d, func() {
 		c := sn.children[id]
-		if !sn.up || sn.inc != inc || c == nil || c.instance != instance || (c.truth.Ran != 0) != ran {
+		if !sn.up || sn.inc != inc || c == nil || c.instance != instance || (c.truth.Ran != 0) != ran || len(s.buggify) == 0 {
 			return
 		}
 		given := len(c.truth.Given) > 0
