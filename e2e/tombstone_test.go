@@ -20,8 +20,9 @@ const (
 )
 
 // TestTombstoneLifetimeOnProcesses is README's bounded-metadata and
-// fencing-epoch promises on three in-memory phubd (tombstone TTL 3 s,
-// anti-entropy 500 ms): an awaited stop's tombstone is on every node when
+// fencing-epoch promises on three in-memory phubd (--durable=false, tombstone
+// TTL 3 s, anti-entropy 500 ms; TestDurableEpochFloorAcrossRestart covers
+// durable mode, phubd's default): an awaited stop's tombstone is on every node when
 // the stop is answered (phub_registry_tombstones 1 on each, and a local
 // lookup says not_found); no node drops it before TTL after the stop was
 // sent (every scrape that ended before then shows it); every node has
@@ -67,7 +68,7 @@ func tombstoneLifetime(t *testing.T, bin string, broken bool) tombstoneVerdict {
 	c := &cluster{t: t, bin: bin, dir: t.TempDir(), http: &http.Client{Timeout: await + 10*time.Second}}
 	for i := 0; i < 3; i++ {
 		p := &proc{name: fmt.Sprintf("tb-%d", i+1), extra: append(loadScaledDetection(),
-			"--tombstone-ttl", tombTTL.String(), "--sync-interval", tombSync.String())}
+			"--durable=false", "--tombstone-ttl", tombTTL.String(), "--sync-interval", tombSync.String())}
 		if broken {
 			p.env = []string{testBrokenEnvName + "=zero-stopped-at,no-epoch-floor"}
 		}
