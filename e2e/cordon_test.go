@@ -23,7 +23,12 @@ import (
 // uncordoned node refuses a cordon (409 no_uncordoned_node), and after the
 // uncordon the children go back to their ring placement — with never two
 // processes of one child at once throughout (counted in /proc; "no child
-// runs twice under cold swap"). The control cordons under hot swap, whose
+// runs twice under cold swap"). The same in strict mode with children
+// that ignore SIGTERM (so the old process lives until the exec grace's
+// SIGKILL, 1 s): strict mode holds a child's lease until its process
+// exited, so even those never overlap (under cold swap outside strict
+// mode they do: TestColdSwapMoveOverlapsAProcessSlowToExit). The control
+// cordons under hot swap, whose
 // new instance starts before the old one stops, with children that ignore
 // SIGTERM (so the old process lives until the exec grace's SIGKILL, 1 s),
 // and must see two processes of a moved child at once, which shows the
@@ -34,14 +39,21 @@ func TestCordonMovesChildrenOffARealNode(t *testing.T) {
 	}
 	bin := buildPhubd(t)
 	t.Run("cold_swap", func(t *testing.T) {
-		moved, overlaps := cordonMoves(t, bin, false, false)
+		moved, overlaps := cordonMoves(t, bin, false, false, false)
 		for _, o := range overlaps {
 			t.Errorf("cold swap: %s", o)
 		}
 		t.Logf("cold swap: %d children moved off the cordoned node, never two processes of one child at once", moved)
 	})
+	t.Run("strict_slow_exit", func(t *testing.T) {
+		moved, overlaps := cordonMoves(t, bin, false, true, true)
+		for _, o := range overlaps {
+			t.Errorf("strict mode: %s", o)
+		}
+		t.Logf("strict mode, children ignoring SIGTERM: %d children moved off the cordoned node, never two processes of one child at once", moved)
+	})
 	t.Run("control_hot_swap", func(t *testing.T) {
-		moved, overlaps := cordonMoves(t, bin, true, true)
+		moved, overlaps := cordonMoves(t, bin, true, true, false)
 		if len(overlaps) == 0 {
 			t.Fatalf("control: under hot swap none of the %d moved children was seen as two processes at once: the count cannot catch an overlap", moved)
 		}
@@ -63,7 +75,7 @@ func TestColdSwapMoveOverlapsAProcessSlowToExit(t *testing.T) {
 	if testing.Short() || os.Getenv("E2E_CANFAIL") == "" {
 		t.Skip("e2e: the can-fail run needs E2E_CANFAIL=1")
 	}
-	moved, overlaps := cordonMoves(t, buildPhubd(t), false, true)
+	moved, overlaps := cordonMoves(t, buildPhubd(t), false, true, false)
 	if len(overlaps) == 0 {
 		t.Fatalf("cold swap waited for every old process of the %d moved children: the gap is closed, turn this test around", moved)
 	}
@@ -76,13 +88,16 @@ func TestColdSwapMoveOverlapsAProcessSlowToExit(t *testing.T) {
 // first moves, with hot) and returns how many children the cordon moved
 // and, for each child seen as more than one process at once, what was
 // seen.
-func cordonMoves(t *testing.T, bin string, hot, stubborn bool) (moved int, overlaps []string) {
+func cordonMoves(t *testing.T, bin string, hot, stubborn, strict bool) (moved int, overlaps []string) {
 	await := loadwait.Scale(20 * time.Second)
 	c := &cluster{t: t, bin: bin, dir: t.TempDir(), http: &http.Client{Timeout: await + 10*time.Second}}
 	for i := 0; i < 3; i++ {
 		extra := append(loadScaledDetection(), "--exec-grace", "1s")
 		if hot {
 			extra = append(extra, "--migration", "hot_swap", "--migration-retention", "2s")
+		}
+		if strict {
+			extra = append(extra, "--partition", "strict", "--partition-voters", "cd-1,cd-2,cd-3")
 		}
 		c.procs = append(c.procs, &proc{name: fmt.Sprintf("cd-%d", i+1), extra: extra})
 	}
