@@ -16,7 +16,7 @@ import (
 // MaxParamBytes beside a valid spec, an id over MaxChildIDBytes, metadata
 // over MaxMetadataBytes, a batch over MaxBatch (lowered to 8 through
 // PHUB_MAX_BATCH) — is refused through phubd's admin API with HTTP 413,
-// code limit_exceeded (the batch: 400, batch_too_large) and an error
+// code limit_exceeded (the batch: its own code, batch_too_large) and an error
 // naming the limit and the child, and
 // registers nothing on any node (every local lookup not_found, every
 // node's list empty). Requests exactly at those limits are accepted, and
@@ -85,11 +85,9 @@ func TestLimitsRefusedThroughTheAdminAPI(t *testing.T) {
 		_ = json.Unmarshal(b, &e)
 		wantStatus, wantCode := http.StatusRequestEntityTooLarge, "limit_exceeded"
 		if o.name == "batch" {
-			// The one limit the admin API answers otherwise: a batch
-			// over MaxBatch is ErrBatchTooLarge, 400 batch_too_large
-			// (its message still says "limit exceeded" and names
-			// Limits.MaxBatch), not README's 413 limit_exceeded.
-			wantStatus, wantCode = http.StatusBadRequest, "batch_too_large"
+			// A batch over MaxBatch keeps its own code (its message
+			// still says "limit exceeded" and names Limits.MaxBatch).
+			wantCode = "batch_too_large"
 		}
 		if status != wantStatus || e.Code != wantCode || !strings.Contains(e.Error, o.limit) || !strings.Contains(e.Error, o.child) {
 			t.Errorf("start over %s: HTTP %d %s, want %d %s naming %s and child %q", o.name, status, truncate(string(b), 300), wantStatus, wantCode, o.limit, o.child)

@@ -186,9 +186,11 @@ func errStatus(err error) (int, string) {
 	code := string(core.Code(err))
 	switch code {
 	case "no_children", "invalid_spec", "duplicate_id", "missing_child_mapping", "invalid_child_mapping",
-		"child_mapping_mismatch", "child_replication_mismatch", "unknown_node", "batch_too_large":
+		"child_mapping_mismatch", "child_replication_mismatch", "unknown_node":
 		return http.StatusBadRequest, code
-	case "limit_exceeded":
+	case "limit_exceeded", "batch_too_large":
+		// A batch over Limits.MaxBatch is a limit like the others (README,
+		// Limits: 413); it keeps its own, more specific code.
 		return http.StatusRequestEntityTooLarge, code
 	case "not_found":
 		return http.StatusNotFound, code
