@@ -19,6 +19,13 @@ import (
 // whole and in order. Frames queued while a carry is pending, or while
 // the writer is busy, take the queue as before.
 
+// maxDirectBytes bounds the frames written directly. A larger frame (a
+// 10k-child round is ~200 KB) costs its sender the receiver's loopback
+// processing too, which the writer goroutine does in parallel with the
+// sender's next work when a processor is free; its own transfer dwarfs
+// the writer's wake-up. It goes through the queue.
+const maxDirectBytes = 64 << 10
+
 // directConn is the connection direct writes go to, set by serve while it
 // serves a plain TCP connection (TLS connections have no direct writes).
 type directConn struct {
@@ -66,11 +73,12 @@ func (p *peer) send(frame []byte) error {
 
 // tryDirect writes frame to the idle connection without blocking and
 // reports whether it did (wholly, or its head with the rest left as the
-// carry). It declines when the writer holds the connection, when frames
+// carry). It declines frames over maxDirectBytes, and when the writer
+// holds the connection, when frames
 // are queued or in flight (unsent > 0: they go first), when there is no
 // plain connection, or when the socket takes nothing.
 func (p *peer) tryDirect(frame []byte) bool {
-	if !p.wmu.TryLock() {
+	if len(frame) > maxDirectBytes || !p.wmu.TryLock() {
 		return false
 	}
 	defer p.wmu.Unlock()

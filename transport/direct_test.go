@@ -47,7 +47,8 @@ func bigRequest(from core.NodeID, seq uint64, n int) core.Message {
 // idle, each message is written by the sending goroutine (one write per
 // message) and the writer goroutine writes no batch, so a message leaves
 // without waiting for the writer to be scheduled. They arrive whole and
-// in order. Fails if Send goes back to queueing every frame.
+// in order; a frame over maxDirectBytes goes through the writer. Fails
+// if Send goes back to queueing every frame.
 func TestTCPDirectWriteOnIdleConnection(t *testing.T) {
 	if !directWrites {
 		t.Skip("no direct writes on this platform")
@@ -88,6 +89,18 @@ func TestTCPDirectWriteOnIdleConnection(t *testing.T) {
 			t.Fatalf("message %d: got seq %d with %d ids", i, in.Msg.Seq, len(in.Msg.IDs))
 		}
 	}
+	// A frame over maxDirectBytes (~84 KB) goes through the writer.
+	direct = p.directWrites.Load()
+	if err := a.Send("b", bigRequest("a", n+1, 2000)); err != nil {
+		t.Fatal(err)
+	}
+	if in := recv(t, b, 5*time.Second); in.Msg.Seq != n+1 || len(in.Msg.IDs) != 2000 {
+		t.Fatalf("big message: got seq %d with %d ids", in.Msg.Seq, len(in.Msg.IDs))
+	}
+	if p.directWrites.Load() != direct || p.batches.Load() == batches {
+		t.Errorf("a frame over maxDirectBytes: %d direct writes, %d writer batches; want 0 and 1",
+			p.directWrites.Load()-direct, p.batches.Load()-batches)
+	}
 }
 
 // TestTCPDirectWriteCarryKeepsFramesWhole fills the socket buffers of a
@@ -126,10 +139,10 @@ func TestTCPDirectWriteCarryKeepsFramesWhole(t *testing.T) {
 		}
 	}
 	b.mu.Unlock()
-	// Frames of ~170 KB, more than the socket buffers hold: send until
-	// a direct write is cut short, then a few more (queued behind the
-	// carry); the queue holds 1024 messages.
-	const ids = 4000
+	// Frames of ~59 KB (under maxDirectBytes), more than the socket
+	// buffers hold: send until a direct write is cut short, then a few
+	// more (queued behind the carry); the queue holds 1024 messages.
+	const ids = 1400
 	sent := uint64(0)
 	for more := 5; more > 0 && sent < 200; {
 		sent++
@@ -141,7 +154,7 @@ func TestTCPDirectWriteCarryKeepsFramesWhole(t *testing.T) {
 		}
 	}
 	if p.carries.Load() == 0 {
-		t.Fatalf("no direct write was cut short in %d messages of ~170 KB", sent)
+		t.Fatalf("no direct write was cut short in %d messages of ~59 KB", sent)
 	}
 	if p.directWrites.Load() == 0 {
 		t.Fatal("no direct write")
