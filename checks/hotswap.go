@@ -19,9 +19,9 @@ type SwapStop struct {
 	// hand it over (0: never, as without Handover): the start of the
 	// wait that Retention bounds.
 	Asked int64
-	// Renewal says the ask was a renewal's (the instance's epoch below
-	// its registry entry's: a stale generation restarted on its own
-	// node), whose state goes to the next instance there, not elsewhere.
+	// Renewal says the ask was a renewal's (a stale generation restarted
+	// on its own node, as core's Effect.Renewal says), whose state goes to
+	// the next instance there, not elsewhere.
 	Renewal bool
 }
 

@@ -204,6 +204,10 @@ type Effect struct {
 	Spec     ChildSpec
 	State    []byte
 	Active   bool
+	// Renewal marks an EffectRequestHandover of a renewal (a stale
+	// generation restarted on its own node, renewWithState): the state
+	// goes to the next instance here, not to another node.
+	Renewal bool
 }
 
 // RegistryChange is emitted whenever the local registry view of a child

@@ -476,7 +476,7 @@ func (n *Node) renewWithState(c *localChild) {
 	}
 	c.handover = &handoverOut{to: n.cfg.Name, deadline: n.now.Add(n.cfg.Migration.Retention)}
 	n.migr.active[id] = struct{}{}
-	n.effect(Effect{Kind: EffectRequestHandover, ID: id, Instance: c.instance, Epoch: c.epoch})
+	n.effect(Effect{Kind: EffectRequestHandover, ID: id, Instance: c.instance, Epoch: c.epoch, Renewal: true})
 }
 
 // renewed completes a renewal: the old instance's state (nil if it never

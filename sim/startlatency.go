@@ -32,8 +32,8 @@ type startLatency struct {
 	// for its state to hand over: the start of the wait Retention bounds
 	// (checks.SwapStop.Asked).
 	asked map[swapKey]int64
-	// renewal: the instances whose last ask was a renewal's (their epoch
-	// below their registry entry's, checks.SwapStop.Renewal).
+	// renewal: the instances whose last ask was a renewal's (core's
+	// Effect.Renewal, checks.SwapStop.Renewal).
 	renewal map[swapKey]bool
 }
 
@@ -96,10 +96,11 @@ func (s *Sim) swapAsked(sn *simNode, e core.Effect) {
 	if s.latency.renewal == nil {
 		s.latency.renewal = map[swapKey]bool{}
 	}
-	// A stale generation's instance is renewed on its own node
-	// (core's renewStaleGeneration): its entry holds a higher epoch.
-	ent := sn.node.Lookup(e.ID)
-	s.latency.renewal[k] = ent != nil && ent.Epoch > e.Epoch
+	// Core says which asks are a renewal's (renewWithState). Before, the
+	// simulator guessed: the instance's epoch below its registry entry's
+	// at the ask; but every hot-swap takeover raises the epoch, so the
+	// guess held for ordinary asks too.
+	s.latency.renewal[k] = e.Renewal
 }
 
 // swapStopped records a stop that sn's core ordered under hot swap while
