@@ -84,12 +84,13 @@ func (n *Node) mergeMembers(list []Member) {
 
 // expireMembers detects silent members and forgets long-gone ones. It
 // walks the table only when some member may expire (membership_delta.go),
-// over a copy of the names: a forgotten member leaves them at once.
+// and looks up only the members that expire (expiringNames): a copy of
+// every name and a lookup each cost O(N) per scan, on every node.
 func (n *Node) expireMembers() {
 	if !n.members.mayExpire(n.now, n.cfg.Timing) {
 		return
 	}
-	for _, name := range slices.Clone(n.members.names()) {
+	for _, name := range n.members.expiringNames(n.now, n.cfg.Timing) {
 		if t, ok := n.members.expire(name, n.now, n.cfg.Timing); ok {
 			n.onMemberTransition(t)
 		}

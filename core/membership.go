@@ -322,27 +322,52 @@ func (m *membership) markGone(name NodeID, st MemberStatus, now Instant) (t memb
 // expire decides at now whether member name fell silent (alive and not
 // heard within timing.DownAfter: marked down) or has been gone long enough
 // to forget (down or left for timing.ForgetDownAfter: dropped). Callers
-// walk names() and react to each transition before expiring the next
-// member, so a reaction sees the members not yet expired as they were.
+// walk expiringNames and react to each transition before expiring the
+// next member, so a reaction sees the members not yet expired as they
+// were.
 func (m *membership) expire(name NodeID, now Instant, timing Timing) (t memberTransition, ok bool) {
 	s, known := m.members[name]
-	if !known || name == m.self {
+	if !known || !m.expiring(s, now, timing) {
 		return t, false
+	}
+	if s.Status == StatusAlive {
+		return m.markGone(name, StatusDown, now)
+	}
+	delete(m.members, name)
+	m.deleteName(name)
+	m.forgot(s)
+	return memberTransition{name: name, from: s.Status, incarnation: s.Incarnation}, true
+}
+
+// expiring reports whether member s expires at now (expire): an alive
+// member silent for timing.DownAfter (unless SWIM probes decide), a down
+// or left one gone for timing.ForgetDownAfter; never this node.
+func (m *membership) expiring(s *memberState, now Instant, timing Timing) bool {
+	if s.Name == m.self {
+		return false
 	}
 	switch s.Status {
 	case StatusAlive:
-		if !m.probed && now.Sub(s.lastHeard) > timing.DownAfter {
-			return m.markGone(name, StatusDown, now)
-		}
+		return !m.probed && now.Sub(s.lastHeard) > timing.DownAfter
 	case StatusDown, StatusLeft:
-		if now.Sub(s.since) > timing.ForgetDownAfter {
-			delete(m.members, name)
-			m.deleteName(name)
-			m.forgot(s)
-			return memberTransition{name: name, from: s.Status, incarnation: s.Incarnation}, true
+		return now.Sub(s.since) > timing.ForgetDownAfter
+	}
+	return false
+}
+
+// expiringNames returns, sorted, the members that expire at now
+// (expiring), in a new slice (nil if none): a walk of the table with no
+// lookup, where a scan of every name looked each one up. Expiring one
+// member changes no other member's record, so the names expire walks
+// through them are those a walk of every name would expire.
+func (m *membership) expiringNames(now Instant, timing Timing) []NodeID {
+	var out []NodeID
+	for _, s := range m.table() {
+		if m.expiring(s, now, timing) {
+			out = append(out, s.Name)
 		}
 	}
-	return t, false
+	return out
 }
 
 // setOwnCordon sets this node's own cordon flag, bumping its version;

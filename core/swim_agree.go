@@ -248,8 +248,11 @@ func (n *Node) swimSyncedByAgreement(peers []NodeID) {
 	slab := make([]claimStream, need)
 	for _, p := range peers {
 		if !n.syncedFrom[p] && n.claimStreams[p] == nil {
-			n.claimStreams[p], slab = &slab[0], slab[1:] // new, as noteClaimCount makes it
-			n.noteClaimCount(p, true, 0)                 // what agreedWith does
+			// What agreedWith's noteClaimCount(p, true, 0) makes of a new
+			// stream (a full list of none at delta 0: next delta 1, no
+			// hole), without looking the stream up again.
+			slab[0].next = 1
+			n.claimStreams[p], slab = &slab[0], slab[1:]
 		}
 	}
 }
