@@ -326,6 +326,7 @@ func (m *membership) markGone(name NodeID, st MemberStatus, now Instant) (t memb
 // next member, so a reaction sees the members not yet expired as they
 // were.
 func (m *membership) expire(name NodeID, now Instant, timing Timing) (t memberTransition, ok bool) {
+	m.delta.expireLooks++
 	s, known := m.members[name]
 	if !known || !m.expiring(s, now, timing) {
 		return t, false

@@ -52,6 +52,10 @@ type memberDelta struct {
 	changedOK bool
 	// work counts the table entries the derivations above looked at.
 	work int
+	// expireLooks counts the members expire looked up (expireMembers
+	// looks up only those expiringNames found: a test tells a lookup per
+	// member expiring from a lookup per member of the table).
+	expireLooks int
 	// moved counts the names written into the sorted names to make room
 	// or to fill them: an insert or a delete moves the names after it, a
 	// merge writes each name of the grown table once (settle).
