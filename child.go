@@ -133,8 +133,11 @@ type childRun struct {
 	idle      *IdleChild
 	idleEnded atomic.Bool
 	// stopped: the hub ended the instance (end), because core stopped
-	// it; outside strict mode its exit is not reported (core ignores it).
-	stopped atomic.Bool
+	// it; outside strict mode its exit is reported only when core awaits
+	// it (awaitExit: core.Effect.AwaitExit, a move keeping the claim
+	// until the instance is gone), else core ignores it.
+	stopped   atomic.Bool
+	awaitExit atomic.Bool
 }
 
 var _ ChildEnv = (*childRun)(nil)
@@ -306,10 +309,11 @@ func (r *childRun) run(ctx context.Context) {
 	}
 	ev := r.exitEvent(err)
 	r.cancel()
-	if r.stopped.Load() && !r.hub.strict {
+	if r.stopped.Load() && !r.hub.strict && !r.awaitExit.Load() {
 		// core stopped this instance and ignores its exit outside
 		// strict mode (strict mode holds the child's lease until the
-		// exit is reported): one input less per stopped child.
+		// exit is reported, and a move its claim: awaitExit): one input
+		// less per stopped child.
 		return
 	}
 	r.hub.report(ev)
@@ -326,13 +330,22 @@ func (r *childRun) safeRun(ctx context.Context) (err error) {
 }
 
 // stopChild performs an EffectStop: it cancels the instance; the instance
-// reports its exit, which core ignores as it is no longer current.
+// reports its exit once it is gone when core awaits it (strict mode, or
+// e.AwaitExit: the claim of a moved child stays until then).
 func (h *Hub) stopChild(e core.Effect) {
 	r := h.runs[e.ID]
 	if r == nil || r.instance != e.Instance {
+		if e.AwaitExit {
+			// Not running here (its start failed or it exited already,
+			// reported or about to be): nothing to wait for.
+			h.queueReport(core.ChildEvent{Kind: core.ChildExited, ID: e.ID, Instance: e.Instance, Reason: "stopped"})
+		}
 		return
 	}
 	delete(h.runs, e.ID)
+	if e.AwaitExit {
+		r.awaitExit.Store(true) // before end sets stopped (run reads both)
+	}
 	h.fence.stopped(r) // no-op if capped already, before the batch's new deadline
 	r.end()
 }

@@ -70,8 +70,9 @@ func (h *Hub) startIdle(e core.Effect, c *IdleChild) {
 // end stops the instance from the loop because core stopped it: an
 // IdleChild at once, any other child by cancelling its context. Core
 // ignores the exit of an instance it stopped, except in strict mode,
-// where the exit releases the child's lease (core/strict.go); so only
-// strict mode reports it (an IdleChild's exit queued as the loop's next
+// where the exit releases the child's lease (core/strict.go), and after
+// a move (core.Effect.AwaitExit: the exit releases its claim); so only
+// those report it (an IdleChild's exit queued as the loop's next
 // input, another child's from its goroutine), as the simulator does.
 func (r *childRun) end() {
 	r.stopped.Store(true)
@@ -80,7 +81,7 @@ func (r *childRun) end() {
 		return
 	}
 	h := r.hub
-	if !h.strict {
+	if !h.strict && !r.awaitExit.Load() {
 		r.endIdle(nil)
 		return
 	}

@@ -69,10 +69,15 @@ func (c *benchCluster) pumpCounting(k *joinCounts) {
 			if k != nil && len(rd.Effects) > 0 {
 				k.depth[name] = max(k.depth[name], d-1) // a child's answer is no network hop
 			}
+			var exits []ChildEvent // reported as one batch, as the hub does
 			for _, e := range rd.Effects {
 				switch e.Kind {
 				case EffectStart:
 					n.ChildEvent(c.now, ChildEvent{Kind: ChildStarted, ID: e.ID, Instance: e.Instance})
+				case EffectStop: // a move awaits the exit (exiting.go): the instance exits at once
+					if e.AwaitExit {
+						exits = append(exits, ChildEvent{Kind: ChildExited, ID: e.ID, Instance: e.Instance})
+					}
 				case EffectRequestHandover: // hot swap: the instance hands its state over at once
 					n.ChildEvent(c.now, ChildEvent{Kind: ChildHandoverState, ID: e.ID, Instance: e.Instance, State: []byte("s")})
 				}
@@ -83,6 +88,13 @@ func (c *benchCluster) pumpCounting(k *joinCounts) {
 						k.started[name] = append(k.started[name], e.ID)
 					}
 				}
+			}
+			if len(exits) > 0 {
+				n.BeginBatch()
+				for _, ev := range exits {
+					n.ChildEvent(c.now, ev)
+				}
+				n.EndBatch()
 			}
 			c.replies = append(c.replies, rd.Replies...)
 		}

@@ -61,8 +61,20 @@ func (n *Node) stopLocal(id ChildID) {
 	if !ok {
 		return
 	}
+	n.stopLocalKeepingClaim(id, c)
+	if n.reg.dropClaim(n.cfg.Name, id) {
+		n.pendingClaims = append(n.pendingClaims, Claim{ID: id, Epoch: c.epoch, Instance: c.instance, Removed: true})
+		n.claimChanged(n.cfg.Name, id, false)
+	}
+}
+
+// stopLocalKeepingClaim stops the local instance c of id and forgets it;
+// the caller retracts its claim (stopLocal at once, exiting.go once it is
+// known gone).
+func (n *Node) stopLocalKeepingClaim(id ChildID, c *localChild) {
 	delete(n.local, id)
-	n.effect(Effect{Kind: EffectStop, ID: id, Instance: c.instance, Epoch: c.epoch})
+	_, await := n.exiting[id]
+	n.effect(Effect{Kind: EffectStop, ID: id, Instance: c.instance, Epoch: c.epoch, AwaitExit: await && n.exiting[id].instance == c.instance})
 	if n.strict != nil {
 		n.strictStopped(id, c.instance)
 	}
@@ -73,10 +85,6 @@ func (n *Node) stopLocal(id ChildID) {
 	if _, waiting := n.repl.waitingStart[id]; waiting { // else ownerStartReport does nothing: no tombstone lookup
 		detail, err := n.stoppedStartReport(id)
 		n.ownerStartReport(id, err, detail)
-	}
-	if n.reg.dropClaim(n.cfg.Name, id) {
-		n.pendingClaims = append(n.pendingClaims, Claim{ID: id, Epoch: c.epoch, Instance: c.instance, Removed: true})
-		n.claimChanged(n.cfg.Name, id, false)
 	}
 }
 
@@ -112,6 +120,8 @@ func (n *Node) ChildEvent(now Instant, ev ChildEvent) {
 	}
 	if n.strict != nil {
 		n.strictExited(ev)
+	} else if len(n.exiting) > 0 {
+		n.exitedStopped(ev) // exiting.go
 	}
 	if !ok || c.instance != ev.Instance {
 		return

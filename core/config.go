@@ -227,6 +227,11 @@ type MigrationConfig struct {
 	// ConfirmHandover keeps the old instance until the new one confirms
 	// it received the state (bounded by Retention).
 	ConfirmHandover bool
+	// ExitWait bounds how long an instance stopped for a move (cold swap,
+	// cordon, graceful leave) keeps its claim while the driver has not
+	// reported its exit; the new holder starts once the claim is gone.
+	// Set it above the driver's stop grace. 0 means DefaultExitWait.
+	ExitWait time.Duration
 }
 
 // SyncKind selects how registry changes spread.
@@ -414,6 +419,8 @@ func (c *Config) Validate() error {
 		return bad("Migration.Kind", fmt.Sprintf("unknown %q", c.Migration.Kind))
 	case c.Migration.Retention <= 0:
 		return bad("Migration.Retention", "must be > 0")
+	case c.Migration.ExitWait < 0:
+		return bad("Migration.ExitWait", "must be >= 0")
 	case c.Sync.Kind != PubSub && c.Sync.Kind != Gossip:
 		return bad("Sync.Kind", fmt.Sprintf("unknown %q", c.Sync.Kind))
 	case c.Sync.Interval <= 0:

@@ -74,6 +74,7 @@
 //	               returns, and to a renewed generation on the same node
 //	handoverbatch.go  handovers and their acks sent as one message per receiver at Ready
 //	leave.go       graceful leave with handover
+//	exiting.go     a move keeps a stopped instance's claim until it is known gone
 //	quorum.go      partition tolerance: static, dynamic and majority quorum
 //	quorum_members.go  majority quorum: which members count (established), against what
 //	quorum_seeds.go    majority quorum: configured seeds count as known until identified

@@ -88,8 +88,8 @@ func (n *Node) cheapInvariants() error {
 	if r.sorted != nil && len(r.sorted) != r.len() {
 		return fmt.Errorf("registry's cached id order holds %d ids for %d entries", len(r.sorted), r.len())
 	}
-	if own := r.claimCount(n.cfg.Name); own != len(n.local) {
-		return fmt.Errorf("%d local children, %d own claims", len(n.local), own)
+	if own := r.claimCount(n.cfg.Name); own < len(n.local) || own > len(n.local)+len(n.exiting) {
+		return fmt.Errorf("%d local children and %d awaiting their exit, %d own claims", len(n.local), len(n.exiting), own)
 	}
 	if len(n.pending.reqs) > n.pending.max {
 		return fmt.Errorf("%d pending requests exceed the limit of %d", len(n.pending.reqs), n.pending.max)
@@ -151,7 +151,7 @@ func (n *Node) claimsInvariant() error {
 		if _, own := r.claimIn(&r.slots[i], id, n.cfg.Name); !own {
 			return nil
 		}
-		if _, ok := n.local[id]; !ok {
+		if _, ok := n.local[id]; !ok && !n.stillExiting(id) {
 			return fmt.Errorf("claim of %s has no local instance", id)
 		}
 		return nil

@@ -208,6 +208,12 @@ type Effect struct {
 	// generation restarted on its own node, renewWithState): the state
 	// goes to the next instance here, not to another node.
 	Renewal bool
+	// AwaitExit (EffectStop, outside strict mode): core keeps the
+	// instance's claim until the driver reports its exit (ChildExited
+	// with this Instance) once the instance is gone, or until
+	// MigrationConfig.ExitWait passes (exiting.go). In strict mode the
+	// driver reports every stopped instance's exit.
+	AwaitExit bool
 }
 
 // RegistryChange is emitted whenever the local registry view of a child

@@ -86,10 +86,13 @@ func (n *Node) tickLeave() {
 		}
 	}
 	for _, id := range sortedChildKeys(n.local) {
-		n.stopLocal(id)
+		n.stopLocalAwaitExit(id) // exiting.go
 	}
 	if n.strict != nil && !n.strictLeaveReleased() {
 		return // strict_leave.go: release the leases once the children are gone
+	}
+	if len(n.exiting) > 0 {
+		return // exiting.go: peers take the children over at the leave
 	}
 	for _, p := range n.members.peers() {
 		n.send(p, Message{Kind: MsgLeave})

@@ -29,8 +29,11 @@ type Node struct {
 	// backoffs holds replicas that exceeded their restart intensity here
 	// and wait out Restart.Window (intensity.go); at most one per child.
 	backoffs map[ChildID]backoff
-	parts    assembler       // chunks.go: messages received in parts
-	sent     RequestCounters // requestcount.go: routed requests and rounds sent and resent
+	// exiting holds instances stopped for a move whose claim stays until
+	// they are known gone (exiting.go); nil until the first.
+	exiting map[ChildID]exitWait
+	parts   assembler       // chunks.go: messages received in parts
+	sent    RequestCounters // requestcount.go: routed requests and rounds sent and resent
 
 	// State of the node's own activities, embedded so their fields read
 	// as the node's; each type says which activity owns them.

@@ -334,6 +334,9 @@ func (n *Node) maybeStart(e *Entry, pl []NodeID) {
 	if oldHolderAlive && n.cfg.Migration.Kind == ColdSwap {
 		return // wait for the old holder to stop it
 	}
+	if n.stillExiting(id) {
+		return // an instance stopped here may still run (exiting.go)
+	}
 	if pl[0] == n.cfg.Name && e.Holder != n.cfg.Name {
 		// Takeover: a new generation, so the old holder's epoch is fenced.
 		t := e.Clone()
@@ -362,7 +365,7 @@ func (n *Node) pushEntry(e *Entry) {
 func (n *Node) release(e *Entry, c *localChild, pl []NodeID) bool {
 	id := e.Spec.ID
 	if n.cfg.Migration.Kind == ColdSwap || len(e.Pinned) > 0 {
-		n.stopLocal(id)
+		n.stopLocalAwaitExit(id) // the claim goes once it is gone (exiting.go)
 		return true
 	}
 	// Hot swap: wait until a new holder claims it, then hand over.

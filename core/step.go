@@ -173,6 +173,7 @@ func (n *Node) Tick(now Instant) {
 	n.expireRequests()
 	n.tickMigrations()
 	n.tickBackoffs()
+	n.tickExiting() // exiting.go
 	n.tickLeave()
 	if n.dirty {
 		n.reconcile()

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,7 +26,7 @@ import (
 // that ignore SIGTERM (so the old process lives until the exec grace's
 // SIGKILL, 1 s): strict mode holds a child's lease until its process
 // exited, so even those never overlap (under cold swap outside strict
-// mode they do: TestColdSwapMoveOverlapsAProcessSlowToExit). The control
+// mode they do: TestColdSwapMoveWaitsForAProcessSlowToExit). The control
 // cordons under hot swap, whose
 // new instance starts before the old one stops, with children that ignore
 // SIGTERM (so the old process lives until the exec grace's SIGKILL, 1 s),
@@ -61,33 +60,30 @@ func TestCordonMovesChildrenOffARealNode(t *testing.T) {
 	})
 }
 
-// TestColdSwapMoveOverlapsAProcessSlowToExit shows a gap between cold
-// swap's promise ("the old holder stops first, the new one starts once
-// the claim is gone") and real processes: outside strict mode core counts
-// an instance stopped when it tells it to stop (child.go: the exit of a
-// stopped instance is not reported), so an exec child that takes its
-// grace to exit (here: SIGTERM ignored, 1 s grace) still runs when its
-// replacement starts on the node that takes it. The same run as
-// TestCordonMovesChildrenOffARealNode's cold swap with such children; it
-// passes while the overlap exists (measured below) and fails once cold
-// swap waits for the old process. Runs with E2E_CANFAIL=1.
-func TestColdSwapMoveOverlapsAProcessSlowToExit(t *testing.T) {
-	if testing.Short() || os.Getenv("E2E_CANFAIL") == "" {
-		t.Skip("e2e: the can-fail run needs E2E_CANFAIL=1")
+// TestColdSwapMoveWaitsForAProcessSlowToExit is cold swap's promise
+// ("the old holder stops first, the new one starts once the claim is
+// gone") on real processes slow to exit: exec children that ignore
+// SIGTERM (1 s exec grace) are moved by a cordon, and no child is ever
+// seen as two processes at once (counted in /proc throughout). The old
+// holder keeps its claim until the runtime reports the process gone
+// (core/exiting.go, child.go's awaitExit); before, it released the claim
+// when it told the child to stop, and 6 of 9 children were seen as 2–4
+// processes at once.
+func TestColdSwapMoveWaitsForAProcessSlowToExit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: starts real processes")
 	}
 	moved, overlaps := cordonMoves(t, buildPhubd(t), false, true, false)
-	if len(overlaps) == 0 {
-		t.Fatalf("cold swap waited for every old process of the %d moved children: the gap is closed, turn this test around", moved)
-	}
 	for _, o := range overlaps {
-		t.Log(o)
+		t.Error(o)
 	}
+	t.Logf("%d moved children, %d seen as two processes at once", moved, len(overlaps))
 }
 
-// cordonMoves runs the cordon scenario (the control part only, up to the
-// first moves, with hot) and returns how many children the cordon moved
-// and, for each child seen as more than one process at once, what was
-// seen.
+// cordonMoves runs the cordon scenario (only up to the first moves with
+// hot, or with stubborn outside strict mode) and returns how many
+// children the cordon moved and, for each child seen as more than one
+// process at once, what was seen.
 func cordonMoves(t *testing.T, bin string, hot, stubborn, strict bool) (moved int, overlaps []string) {
 	await := loadwait.Scale(20 * time.Second)
 	c := &cluster{t: t, bin: bin, dir: t.TempDir(), http: &http.Client{Timeout: await + 10*time.Second}}
@@ -172,8 +168,10 @@ func cordonMoves(t *testing.T, bin string, hot, stubborn, strict bool) (moved in
 		return nil
 	}
 	c.poll(20*time.Second, fmt.Sprintf("the %d children of %s moved off it", held[victim.name], victim.name), offVictim)
-	if hot {
-		// The control ends here: the moves it made are the overlap.
+	if hot || (stubborn && !strict) {
+		// The control ends here: the moves it made are the overlap. So
+		// does TestColdSwapMoveWaitsForAProcessSlowToExit (the moves off
+		// are its subject; each move back would wait out a 1 s grace).
 		return held[victim.name], samplerOverlaps(specs, samplers)
 	}
 

@@ -391,9 +391,10 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 		if c := sn.children[e.ID]; c != nil && c.instance == e.Instance {
 			s.swapStopped(sn, e) // startlatency.go
 			s.endInstance(sn, e.ID)
-			if sn.cfg.Partition.Kind == core.Strict {
+			if sn.cfg.Partition.Kind == core.Strict || e.AwaitExit {
 				// Strict mode keeps a stopped child leased until its exit
-				// is reported (other modes need no report).
+				// is reported, and a move keeps its claim (AwaitExit);
+				// other stops need no report.
 				report(time.Millisecond, core.ChildEvent{Kind: core.ChildExited, ID: e.ID, Instance: e.Instance, Reason: "stopped"})
 			}
 		}
