@@ -40,11 +40,12 @@ type migrations struct {
 	stash map[ChildID]stashed
 	// confirmTo remembers which handover awaits a confirmation.
 	confirmTo map[ChildID]handoverKey
-	// ackOnRun remembers a hot-swap handover delivered to a local
-	// instance that was still starting: it is acknowledged once that
-	// instance runs (ackOnStart), so the sender's instance, which stops
-	// on the acknowledgement, stops only after the new one runs.
-	ackOnRun map[ChildID]runAck
+	// ackOnRun remembers the hot-swap handovers delivered to a local
+	// instance that was still starting (more than one: duplicates after a
+	// partition each hand their state over): each is acknowledged once
+	// that instance runs (ackOnStart), so the sender's instance, which
+	// stops on the acknowledgement, stops only after the new one runs.
+	ackOnRun map[ChildID][]runAck
 	// delivered remembers, per child, the handovers (sending instance
 	// and its epoch) whose state was delivered to the local instance, so
 	// retransmissions are only acked. Duplicates of one child at one
@@ -101,7 +102,7 @@ type stashed struct {
 const maxStash = 100000
 
 func newMigrations() *migrations {
-	return &migrations{stash: map[ChildID]stashed{}, confirmTo: map[ChildID]handoverKey{}, ackOnRun: map[ChildID]runAck{}, delivered: map[ChildID][]handoverKey{}, active: map[ChildID]struct{}{}}
+	return &migrations{stash: map[ChildID]stashed{}, confirmTo: map[ChildID]handoverKey{}, ackOnRun: map[ChildID][]runAck{}, delivered: map[ChildID][]handoverKey{}, active: map[ChildID]struct{}{}}
 }
 
 // takeStash returns the state stashed for id (nil if none), given to
@@ -117,9 +118,23 @@ func (m *migrations) takeStash(id ChildID, instance uint64) []byte {
 	delete(m.stash, id)
 	m.delivered[id] = append(m.delivered[id], s.from)
 	if s.ackOnRun {
-		m.ackOnRun[id] = runAck{key: s.from, instance: instance}
+		m.holdAck(id, runAck{key: s.from, instance: instance})
 	}
 	return s.state
+}
+
+// holdAck holds a's acknowledgement until its instance runs (ackOnRun),
+// once per handover.
+func (m *migrations) holdAck(id ChildID, a runAck) {
+	if !slices.Contains(m.ackOnRun[id], a) {
+		m.ackOnRun[id] = append(m.ackOnRun[id], a)
+	}
+}
+
+// ackHeld reports whether an acknowledgement of the handover k waits for
+// id's local instance to run.
+func (m *migrations) ackHeld(id ChildID, k handoverKey) bool {
+	return slices.ContainsFunc(m.ackOnRun[id], func(a runAck) bool { return a.key == k })
 }
 
 func (n *Node) beginHandover(c *localChild, to NodeID) bool {
@@ -209,12 +224,12 @@ func (n *Node) onHandover(m Message) {
 			dedup = handoverKey{epoch: m.Epoch}
 		}
 		if slices.Contains(n.migr.delivered[id], dedup) {
-			_, starting := n.migr.ackOnRun[id]
-			if _, waiting := n.migr.confirmTo[id]; !waiting && !starting {
+			held := n.migr.ackHeld(id, key)
+			if _, waiting := n.migr.confirmTo[id]; !waiting && !held {
 				if c.status == childStarting && !m.Full {
 					// A restart of the instance it was given to is still
 					// starting: acknowledged once that one runs.
-					n.migr.ackOnRun[id] = runAck{key: key, instance: c.instance}
+					n.migr.holdAck(id, runAck{key: key, instance: c.instance})
 					return
 				}
 				n.queueAck(m.From, id, key) // a retransmission: delivered already
@@ -239,7 +254,7 @@ func (n *Node) onHandover(m Message) {
 			// The sender stops its instance on the acknowledgement:
 			// acknowledged once ours runs (ackOnStart), Retention
 			// bounding the wait as before.
-			n.migr.ackOnRun[id] = runAck{key: key, instance: c.instance}
+			n.migr.holdAck(id, runAck{key: key, instance: c.instance})
 			return
 		}
 	default:
@@ -308,38 +323,52 @@ func (n *Node) onHandoverConfirmed(ev ChildEvent) {
 	n.queueAck(k.from, ev.ID, k)
 }
 
-// ackOnStart acknowledges the hot-swap handover held for id's local
+// ackOnStart acknowledges the hot-swap handovers held for id's local
 // instance (ackOnRun) now that the instance runs. A handover held for an
 // earlier instance that never ran is dropped: its state went with that
 // instance, so its sender must not stop on an acknowledgement; it hands
 // the state on again or stops at Retention.
 func (n *Node) ackOnStart(c *localChild) {
-	a, ok := n.migr.ackOnRun[c.spec.ID]
+	as, ok := n.migr.ackOnRun[c.spec.ID]
 	if !ok {
 		return
 	}
 	delete(n.migr.ackOnRun, c.spec.ID)
-	if a.instance == c.instance {
-		n.queueAck(a.key.from, c.spec.ID, a.key)
+	for _, a := range as {
+		if a.instance == c.instance {
+			n.queueAck(a.key.from, c.spec.ID, a.key)
+		}
 	}
 }
 
-// exitedBeforeRun forgets the hot-swap handover held for c's instance
-// (ackOnRun), which exits before it ran: the state went with it, while
-// the sender's instance still runs with that state. The handover no
-// longer counts as delivered, so the sender's next retransmission gives
-// the state to the restart and is acknowledged once that one runs.
+// exitedBeforeRun forgets the hot-swap handovers held for c's instance
+// (ackOnRun), which exits before it ran: their states went with it,
+// while the senders' instances still run with them. The handovers no
+// longer count as delivered, so each sender's next retransmission gives
+// its state to the restart and is acknowledged once that one runs.
 // Before, the retransmission was taken for a duplicate: only
 // acknowledged once the restart ran, so the sender stopped and its state
-// reached no instance that ran.
+// reached no instance that ran. Before, too, only the last handover held
+// was forgotten: of two given to one instance (duplicates after a
+// partition) the other's state was lost that way
+// (TestHotSwapTwoHandoversToAnInstanceThatExitsBeforeItRuns).
 func (n *Node) exitedBeforeRun(c *localChild) {
 	id := c.spec.ID
-	a, ok := n.migr.ackOnRun[id]
-	if !ok || a.instance != c.instance || n.cfg.Broken.HandoverKeptAfterExit {
+	as, ok := n.migr.ackOnRun[id]
+	if !ok || n.cfg.Broken.HandoverKeptAfterExit {
 		return
 	}
-	delete(n.migr.ackOnRun, id)
-	n.migr.delivered[id] = slices.DeleteFunc(n.migr.delivered[id], func(k handoverKey) bool { return k == a.key })
+	gone := func(a runAck) bool { return a.instance == c.instance }
+	for _, a := range as {
+		if gone(a) {
+			n.migr.delivered[id] = slices.DeleteFunc(n.migr.delivered[id], func(k handoverKey) bool { return k == a.key })
+		}
+	}
+	if as = slices.DeleteFunc(as, gone); len(as) == 0 {
+		delete(n.migr.ackOnRun, id)
+	} else {
+		n.migr.ackOnRun[id] = as
+	}
 }
 
 // onHandoverAck completes a handover: the old instance stops (a leaving
@@ -420,9 +449,15 @@ func (n *Node) tickMigrations() {
 			delete(n.migr.delivered, id)
 		}
 	}
-	for id, a := range n.migr.ackOnRun {
-		if c, ok := n.local[id]; !ok || c.instance != a.instance {
+	for id, as := range n.migr.ackOnRun {
+		c, ok := n.local[id]
+		if ok {
+			as = slices.DeleteFunc(as, func(a runAck) bool { return a.instance != c.instance })
+		}
+		if !ok || len(as) == 0 {
 			delete(n.migr.ackOnRun, id)
+		} else {
+			n.migr.ackOnRun[id] = as
 		}
 	}
 }
