@@ -55,6 +55,7 @@
 //	keyorder.go    the registry's ids in sorted order with their slots: per-node claim lists without a sort
 //	entryapply.go  the entry-apply fast path: whether the registry would take a version
 //	requests.go    the origin side of client requests: routing, retries, timeouts
+//	routegroup.go  the origin's split of a request by owner, sized in one counting pass
 //	owner.go       the owner side: execute, replicate before ack, dedup
 //	donetable.go   answered requests kept for dedup, compactly (a large answer: epoch and shape per child)
 //	reroute.go     one owner per child: a request naming a child another node owns is refused and regrouped

@@ -141,34 +141,35 @@ func (n *Node) requestStart(r Request) {
 	if p == nil {
 		return
 	}
-	seen := map[ChildID]bool{}
-	groups := map[NodeID]*subReq{}
-	var owners []NodeID
+	seen := make(map[ChildID]bool, len(r.Specs))
+	var x ownerIndex
+	of := make([]int32, len(r.Specs)) // each child's owner number; -1: a repeat
 	for i, s := range r.Specs {
 		p.results[i].ID = s.ID
 		if seen[s.ID] {
 			p.results[i].Err = Code(ErrAlreadyStarted)
 			p.results[i].Detail = ErrDuplicateID.Error()
 			p.open--
+			of[i] = -1
 			continue
 		}
 		seen[s.ID] = true
-		meta := r.Start.Metadata
-		owner := n.startOwner(s.ID, r.Start.ChildMapping)
-		g := groups[owner]
-		if g == nil {
-			g = &subReq{parent: p, owner: owner, op: OpStart, check: !r.Start.SkipCheckExisting}
-			groups[owner] = g
-			owners = append(owners, owner)
+		of[i] = int32(x.add(n.startOwner(s.ID, r.Start.ChildMapping)))
+	}
+	gs := x.groups(p, OpStart, !r.Start.SkipCheckExisting)
+	for i, s := range r.Specs {
+		if of[i] < 0 {
+			continue
 		}
+		g := gs[of[i]]
 		g.idx = append(g.idx, i)
-		item := StartItem{Spec: s, Metadata: meta}
+		item := StartItem{Spec: s, Metadata: r.Start.Metadata}
 		if r.Start.ChildMapping != nil {
 			item.Pinned = append([]NodeID(nil), r.Start.ChildMapping[s.ID]...)
 		}
 		g.items = append(g.items, item)
 	}
-	n.dispatch(p, groups, sortedNodes(owners))
+	n.dispatchSorted(p, byOwner(gs))
 	if !r.Start.Await {
 		n.reply(Reply{ID: r.ID, Op: r.Op, Initiated: true})
 	}
@@ -212,21 +213,19 @@ func (n *Node) routeIDs(r Request, op Op, timeout time.Duration, await bool) {
 	if p == nil {
 		return
 	}
-	groups := map[NodeID]*subReq{}
-	var owners []NodeID
+	var x ownerIndex
+	of := make([]int32, len(r.IDs)) // each child's owner number
 	for i, id := range r.IDs {
 		p.results[i].ID = id
-		owner := n.ownerOf(id)
-		g := groups[owner]
-		if g == nil {
-			g = &subReq{parent: p, owner: owner, op: op}
-			groups[owner] = g
-			owners = append(owners, owner)
-		}
+		of[i] = int32(x.add(n.ownerOf(id)))
+	}
+	gs := x.groups(p, op, false)
+	for i, id := range r.IDs {
+		g := gs[of[i]]
 		g.idx = append(g.idx, i)
 		g.ids = append(g.ids, id)
 	}
-	n.dispatch(p, groups, sortedNodes(owners))
+	n.dispatchSorted(p, byOwner(gs))
 	if !await {
 		n.reply(Reply{ID: r.ID, Op: r.Op, Initiated: true})
 	}
@@ -250,8 +249,16 @@ func (n *Node) newPending(r Request, size int, timeout time.Duration) *pendingRe
 // A group of more than subPartItems children goes in parts through its
 // owner's window (subparts.go).
 func (n *Node) dispatch(p *pendingReq, groups map[NodeID]*subReq, owners []NodeID) {
-	for _, o := range owners {
-		g := groups[o]
+	gs := make([]*subReq, len(owners))
+	for k, o := range owners {
+		gs[k] = groups[o]
+	}
+	n.dispatchSorted(p, gs)
+}
+
+// dispatchSorted is dispatch of groups listed in their owners' order.
+func (n *Node) dispatchSorted(p *pendingReq, groups []*subReq) {
+	for _, g := range groups {
 		parts := splitSub(g)
 		if parts == nil {
 			parts = []*subReq{g}

@@ -55,8 +55,14 @@ package core
 // spread over all of them.
 
 // pinnedOf returns the guided pins of id's entry, nil if it has none or
-// there is no entry: get(id)'s Pinned without the copy.
+// there is no entry: get(id)'s Pinned without the copy. With no rare
+// fields held (recordsInvariant: as many as records marked rare), no entry
+// has pins and the index is not read: routing a request of children
+// without pins costs no map lookup per child.
 func (r *registry) pinnedOf(id ChildID) []NodeID {
+	if len(r.rare) == 0 {
+		return nil
+	}
 	rec, ok := r.rec(id)
 	if !ok || !rec.rare {
 		return nil
