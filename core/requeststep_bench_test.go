@@ -13,6 +13,8 @@ func BenchmarkRequestStepStart1k(b *testing.B) { benchmarkRequestStep(b, OpStart
 
 func benchmarkRequestStep(b *testing.B, op Op, n int) {
 	b.ReportAllocs()
+	cpu := newCPUMeter(b)
+	defer cpu.report()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		c := newBenchCluster(b, 3)
@@ -29,7 +31,9 @@ func benchmarkRequestStep(b *testing.B, op Op, n int) {
 		}
 		n1 := c.nodes["n1"]
 		b.StartTimer()
+		cpu.start()
 		rd := requestStep(n1, c.now, r)
+		cpu.stop()
 		b.StopTimer()
 		if len(rd.Messages) == 0 {
 			b.Fatal("no messages")
