@@ -387,6 +387,9 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 		case e.State != nil && s.fireStartFault(SiteCrashBeforeRun):
 			s.crashStarting(sn, e.ID, e.Instance, d/2, false) // given a stashed state
 		}
+		if e.State != nil {
+			s.crashReceiverGiven(sn) // faults_starting.go
+		}
 	case core.EffectStop:
 		if c := sn.children[e.ID]; c != nil && c.instance == e.Instance {
 			s.swapStopped(sn, e) // startlatency.go
@@ -430,6 +433,9 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 			c.truth.Given = append(c.truth.Given, string(e.State))
 			if c.truth.Ran == 0 && s.fireStartFault(SiteCrashBeforeRun) {
 				s.crashStarting(sn, e.ID, e.Instance, 0, false) // faults_starting.go
+			}
+			if c.truth.Ran == 0 {
+				s.crashReceiverGiven(sn) // faults_starting.go
 			}
 			report(time.Millisecond, core.ChildEvent{Kind: core.ChildHandoverConfirmed, ID: e.ID, Instance: e.Instance})
 		}

@@ -26,7 +26,12 @@ import (
 //   - SiteCrashDuringHandover: a node that handed a child's state over
 //     crashes while the state is in flight (once per seed; hot-swap seeds
 //     of the crash and mix classes), so the receiver's takeover waits for
-//     a holder that is gone.
+//     a holder that is gone;
+//   - SiteCrashReceiverGiven: a node whose instance, not yet running, was
+//     just given a handed-over state (delivered, or taken from the stash
+//     at its start) crashes (once per seed; hot-swap seeds of the crash
+//     and mix classes), so the old holder waits on a receiver that is
+//     gone. Its draws come from a stream of its own (receiverCrash).
 //
 // Their draws come from a stream of their own (startFaults.rng), so a
 // seed where they never fire keeps its trace; where they fire the trace
@@ -44,6 +49,10 @@ const (
 	// (its instance's state report taken in). The node restarts after
 	// 0.5-2 s times the profile's scale.
 	SiteCrashDuringHandover = "crash-during-handover"
+	// SiteCrashReceiverGiven crashes a node (once per seed) right after
+	// its instance that has not run yet is given a handed-over state. The
+	// node restarts after 0.5-2 s times the profile's scale.
+	SiteCrashReceiverGiven = "crash-receiver-given"
 )
 
 // startFaults is a simulation's state for the sites above.
@@ -53,6 +62,10 @@ type startFaults struct {
 	lastNode map[core.ChildID]core.NodeID
 	// nodeCrashed: SiteCrashDuringHandover fired (once per seed).
 	nodeCrashed bool
+	// receiverRng is SiteCrashReceiverGiven's stream, receiverCrashed
+	// says it fired (once per seed).
+	receiverRng     *rand.Rand
+	receiverCrashed bool
 }
 
 // movedStartFate is what SiteMovedStartFails does to a start.
@@ -84,7 +97,10 @@ func startFaultOdds(class Class, setup Setup) (crashBeforeRun, movedFails float6
 
 // crashDuringHandoverOdds returns the odds of SiteCrashDuringHandover for
 // a sweep seed: hot-swap seeds of the crash and mix classes (node crashes
-// are theirs), three in four, from startFaultOdds' stream.
+// are theirs), three in four, from startFaultOdds' stream. Per handover
+// 0.2-0.6 (was 0.02-0.1: it fired in 9 of crash and mix seeds 1-150
+// each, now in 16; at 0.5-1.0, 17: the once-per-seed bound and the
+// hot-swap seeds limit it).
 func crashDuringHandoverOdds(class Class, setup Setup) float64 {
 	if setup.Strategy != "singularity-hot" || (class != ClassCrash && class != ClassMix) {
 		return 0
@@ -93,7 +109,7 @@ func crashDuringHandoverOdds(class Class, setup Setup) float64 {
 	if r.IntN(4) == 0 {
 		return 0
 	}
-	return 0.02 + 0.08*r.Float64()
+	return 0.2 + 0.4*r.Float64()
 }
 
 // crashNodeDuringHandover crashes sn at d from now (if a fault may crash
@@ -173,5 +189,53 @@ func (s *Sim) crashStarting(sn *simNode, id core.ChildID, instance uint64, d tim
 		if s.CrashChild(sn.name, id) && !ran && given {
 			s.cover(CoverGivenStateCrashedBeforeRun)
 		}
+	})
+}
+
+// crashReceiverGivenOdds returns the odds of SiteCrashReceiverGiven for a
+// sweep seed: hot-swap seeds of the crash and mix classes, three in
+// four, from a stream of its own.
+func crashReceiverGivenOdds(class Class, setup Setup) float64 {
+	if setup.Strategy != "singularity-hot" || (class != ClassCrash && class != ClassMix) {
+		return 0
+	}
+	r := rand.New(rand.NewPCG(setup.Seed, 0xc4a5bef2))
+	if r.IntN(4) == 0 {
+		return 0
+	}
+	return 0.3 + 0.5*r.Float64()
+}
+
+// crashReceiverGiven crashes sn now (if the site fires, a fault may crash
+// it, and it did not fire yet in this seed): its instance of a child,
+// not yet running, was just given a handed-over state. It restarts sn
+// later.
+func (s *Sim) crashReceiverGiven(sn *simNode) {
+	p := s.buggify[SiteCrashReceiverGiven]
+	if p <= 0 || s.startFaults.receiverCrashed {
+		return
+	}
+	if s.startFaults.receiverRng == nil {
+		s.startFaults.receiverRng = rand.New(rand.NewPCG(s.opts.Seed, 0x57a2f418))
+	}
+	r := s.startFaults.receiverRng
+	if r.Float64() >= p {
+		return
+	}
+	down := time.Duration(500+r.IntN(1500)) * time.Millisecond
+	if s.opts.Profile != nil {
+		down *= s.opts.Profile.scale()
+	}
+	inc := sn.inc
+	s.startFaults.receiverCrashed = true
+	s.hits[SiteCrashReceiverGiven]++
+	s.tracef(TraceEvent{Kind: "buggify"}, "%s", SiteCrashReceiverGiven)
+	// At once, but after the effect is applied (the driver's next event).
+	s.after(0, func() {
+		if sn.inc != inc || !sn.up || !s.mayCrash(sn.name) {
+			return
+		}
+		s.Crash(sn.name)
+		s.after(down, func() { s.Restart(sn.name) })
 	})
 }

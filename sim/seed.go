@@ -117,6 +117,9 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 	if p := crashDuringHandoverOdds(class, setup); p > 0 {
 		s.Buggify(SiteCrashDuringHandover, p) // faults_starting.go
 	}
+	if p := crashReceiverGivenOdds(class, setup); p > 0 {
+		s.Buggify(SiteCrashReceiverGiven, p) // faults_starting.go
+	}
 	for i := 1; i <= setup.Nodes; i++ {
 		if err := s.AddNode(nodeName(i)); err != nil {
 			// Options that core refuses for this seed (strict mode on a
