@@ -18,7 +18,8 @@ import (
 // Only the node itself sets its cordon flag (a cordon request is routed
 // to it); every peer takes the flag from the node's own member record,
 // carried by each heartbeat, ordered by CordonVer. A restart starts
-// uncordoned. A node refuses to cordon itself when it sees no other
+// uncordoned, except for a durable node's recovery wait (persist.go:
+// holdRecoveryCordon, Member.Recovering). A node refuses to cordon itself when it sees no other
 // uncordoned alive member (ErrNoUncordonedNode). Two concurrent cordons
 // of the last two can still cordon every member: the ring is then empty,
 // so nothing runs and starts are refused with ErrNoUncordonedNode until a
@@ -33,16 +34,28 @@ var ErrNoUncordonedNode = errors.New("no uncordoned node")
 // newer than what s holds.
 func takeCordon(s *memberState, rec *Member) {
 	if rec.CordonVer > s.CordonVer {
-		s.Cordoned, s.CordonVer = rec.Cordoned, rec.CordonVer
+		s.Cordoned, s.CordonVer, s.Recovering = rec.Cordoned, rec.CordonVer, rec.Cordoned && rec.Recovering
 	}
 }
 
 // placeable returns the nodes of ns (sorted, alive) the ring may place
-// children on: the uncordoned ones.
+// children on: the uncordoned ones or, when every one is cordoned, those
+// cordoned only for their recovery wait (Member.Recovering). A recovering
+// node runs nothing before its wait ends, and it lifts its cordon through
+// the uncordon path (a fresh sync from every peer), so the fallback only
+// keeps the ring from being empty while a whole cluster boots from disk.
 func (n *Node) placeable(ns []NodeID) []NodeID {
 	out := make([]NodeID, 0, len(ns))
 	for _, name := range ns {
 		if s, ok := n.members.members[name]; !ok || !s.Cordoned {
+			out = append(out, name)
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	for _, name := range ns {
+		if s, ok := n.members.members[name]; ok && s.Recovering {
 			out = append(out, name)
 		}
 	}
@@ -179,6 +192,16 @@ func (n *Node) requestCordon(r Request) {
 func (n *Node) ownerCordon(op *ownerOp) {
 	op.results = []ChildResult{{ID: ChildID(n.cfg.Name), Nodes: []NodeID{n.cfg.Name}}}
 	on := op.op == OpCordon
+	if n.persist.cordoned {
+		// In its recovery wait (persist.go): a cordon is kept when the
+		// wait ends; an uncordon is what the wait's end does.
+		if on {
+			n.persist.cordoned = false
+			n.members.setOwnRecovering(false)
+			n.cordonChanged(n.cfg.Name, true)
+		}
+		return
+	}
 	if on && !n.members.members[n.cfg.Name].Cordoned && len(n.placeable(n.members.view)) <= 1 {
 		op.results[0].Err = Code(ErrNoUncordonedNode)
 		op.results[0].Detail = "every other alive member is cordoned"

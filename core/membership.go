@@ -202,9 +202,9 @@ func (m *membership) heard(name NodeID, inc uint64, rec *Member, now Instant) (t
 	}
 	wasCordoned := s.Cordoned
 	if t.restarted {
-		s.Cordoned, s.CordonVer = false, 0 // a restarted node starts uncordoned
-		s.Beat = 0                         // and with no SWIM news about it
-		s.SyncStamp, s.vouchedFor = 0, 0   // nor a sync stamp of its old life
+		s.Cordoned, s.CordonVer, s.Recovering = false, 0, false // a restarted node starts uncordoned
+		s.Beat = 0                                              // and with no SWIM news about it
+		s.SyncStamp, s.vouchedFor = 0, 0                        // nor a sync stamp of its old life
 	}
 	if rec != nil {
 		takeCordon(s, rec)
@@ -378,10 +378,18 @@ func (m *membership) setOwnCordon(on bool) bool {
 	if s.Cordoned == on {
 		return false
 	}
-	s.Cordoned = on
+	s.Cordoned, s.Recovering = on, false
 	s.CordonVer++
 	m.anyCordoned = m.anyCordoned || on
 	return true
+}
+
+// setOwnRecovering marks this node's own cordon as its recovery wait's
+// (Member.Recovering) or as a requested one, bumping its version.
+func (m *membership) setOwnRecovering(on bool) {
+	s := m.own()
+	s.Recovering = on && s.Cordoned
+	s.CordonVer++
 }
 
 // probeTargets returns down members worth probing (to detect heals),

@@ -145,6 +145,13 @@ type Member struct {
 	// for a down member to show up unless its record is Detected
 	// (checkSynced). Ignored on any other status.
 	Detected bool `json:"detected,omitempty"`
+	// Recovering, set only with Cordoned, says the member cordoned itself
+	// for its recovery wait (persist.go: it cannot run children yet), not
+	// on request; ordered by CordonVer with Cordoned. The ring leaves it
+	// out like any cordoned member unless every alive member is cordoned:
+	// then the recovering ones make the ring (placeable), so a cluster
+	// that boots from disk all at once does not refuse starts.
+	Recovering bool `json:"recovering,omitempty"`
 }
 
 // Claim is a node's statement that it runs (or is starting) an instance.

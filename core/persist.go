@@ -243,6 +243,7 @@ func NewNodeFromSnapshot(cfg Config, now Instant, snap *Snapshot) (*Node, error)
 	}
 	if len(n.persist.waitFor) > 0 {
 		n.synced = false // NewNode found no peer yet; the wait decides
+		n.holdRecoveryCordon()
 	}
 	clear(n.reg.persistDirty) // already on disk
 	n.recovered = len(snap.Entries)
@@ -271,6 +272,9 @@ func NewNodeLostState(cfg Config, now Instant) (*Node, error) {
 			n.persist.lost = true
 			n.synced = false
 		}
+	}
+	if n.persist.lost {
+		n.holdRecoveryCordon()
 	}
 	return n, nil
 }
@@ -324,6 +328,9 @@ type persistState struct {
 	// lost: booted after its persisted state was lost (NewNodeLostState);
 	// it waits for every seed's full sync
 	lost bool
+	// cordoned: the node holds a cordon for its recovery wait
+	// (holdRecoveryCordon), lifted when the wait ends
+	cordoned bool
 }
 
 // awaitingRecovery reports whether a recovered node still waits for the
@@ -435,4 +442,32 @@ func (n *Node) takePersist() *PersistBatch {
 	clear(ps.local)
 	clear(dirty)
 	return b
+}
+
+// holdRecoveryCordon cordons a node that starts a recovery wait
+// (awaitingRecovery), before it meets any peer: its own record says so
+// from its first message on, so every ring, its own included, leaves it
+// out while it cannot run children, and the children its peers took
+// over when it crashed keep running there (durable2's scenario: they
+// used to be stopped at once by cold swap and run nowhere for the whole
+// wait, up to ForgetDownAfter; TestRecoveryWaitLeavesTheNodeOffTheRing).
+// A restart starts uncordoned, so this cordon is the node's only one.
+func (n *Node) holdRecoveryCordon() {
+	if n.members.setOwnCordon(true) {
+		n.members.setOwnRecovering(true) // membership.go
+		n.persist.cordoned = true
+		n.setRingFromView()
+	}
+}
+
+// endRecoveryCordon lifts the recovery wait's cordon once the wait has
+// ended (checkSynced), through the uncordon path: the node takes
+// children only after a fresh sync from every peer that knew the
+// uncordon (setCordon), so no child runs twice under cold swap. A cordon
+// requested during the wait stays (ownerCordon).
+func (n *Node) endRecoveryCordon() {
+	if n.persist.cordoned {
+		n.persist.cordoned = false
+		n.setCordon(false)
+	}
 }

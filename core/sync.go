@@ -304,7 +304,11 @@ func (n *Node) resynced(name NodeID) {
 // a node without memory also needs the full syncs of enough voters to
 // meet every write quorum (strict_ready.go), alone or not.
 func (n *Node) checkSynced() {
-	if n.synced || n.awaitingRecovery() || !n.strictSyncedVoters() {
+	if n.synced || n.awaitingRecovery() {
+		return
+	}
+	n.endRecoveryCordon() // persist.go
+	if !n.strictSyncedVoters() {
 		return
 	}
 	peers := n.members.peers()

@@ -48,7 +48,7 @@ const (
 // Field bits of the nested structs.
 const (
 	memName, memInc, memStatus, memAddr, memCordoned, memCordonVer, memBeat, memSyncStamp = 1, 2, 4, 8, 16, 32, 64, 128
-	memDetected, memEnd                                                                   = 256, 512
+	memDetected, memRecovering, memEnd                                                    = 256, 512, 1024
 	siMeta, siPinned, siEnd                                                               = 1, 2, 4
 	spID, spKind, spParams, spRestart, spEnd                                              = 1, 2, 4, 8, 16
 	rpNode, rpInc, rpEpoch, rpActive, rpEnd                                               = 1, 2, 4, 8, 16
@@ -69,7 +69,7 @@ func TestWireBitsMatchTables(t *testing.T) {
 		wireMessage: {mKind, mHub, mFrom, mInc, mSeq, mOp, mOrigin, mOriginInc, mToInc, mHops, mMembers, mItems, mIDs,
 			mEntries, mClaims, mFull, mResults, mChildren, mState, mEpoch, mErr, mDigest, mVersion, mCount, mAcks,
 			mCheckExisting, mPartOf, mPart, mParts, mHandovers, mBusy, mClaimDeltas, mClaimsLen, mClaimsHash, mEnd},
-		wireMember:   {memName, memInc, memStatus, memAddr, memCordoned, memCordonVer, memBeat, memSyncStamp, memDetected, memEnd},
+		wireMember:   {memName, memInc, memStatus, memAddr, memCordoned, memCordonVer, memBeat, memSyncStamp, memDetected, memRecovering, memEnd},
 		wireItem:     {siMeta, siPinned, siEnd},
 		wireSpec:     {spID, spKind, spParams, spRestart, spEnd},
 		wireReplica:  {rpNode, rpInc, rpEpoch, rpActive, rpEnd},

@@ -32,7 +32,7 @@ var (
 	wireReplica = wireStructOf[core.Replica]("replica", nil, "Node", "Incarnation", "Epoch", "Active")
 	wireEntry   = wireStructOf[core.Entry]("entry", []*wireStruct{wireSpec, wireReplica},
 		"Spec", "Metadata", "Epoch", "Stopped", "Holder", "By", "Pinned", "Reason", "StoppedAt", "Replicas")
-	wireMember = wireStructOf[core.Member]("member", nil, "Name", "Incarnation", "Status", "Addr", "Cordoned", "CordonVer", "Beat", "SyncStamp", "Detected")
+	wireMember = wireStructOf[core.Member]("member", nil, "Name", "Incarnation", "Status", "Addr", "Cordoned", "CordonVer", "Beat", "SyncStamp", "Detected", "Recovering")
 	wireItem   = wireStructOf[core.StartItem]("item", []*wireStruct{wireSpec}, "Spec", "Metadata", "Pinned")
 	// Claim.Ver is receiver-side bookkeeping and never sent.
 	wireClaim    = wireStructOf[core.Claim]("claim", nil, "ID", "Epoch", "Instance", "Active", "Removed")

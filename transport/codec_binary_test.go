@@ -177,6 +177,10 @@ func (g gens) message() *rapid.Generator[core.Message] {
 		for i := range m.Members {
 			m.Members[i].Detected = rapid.Bool().Draw(t, "detected")
 		}
+		// A member's Recovering (member field 10) likewise.
+		for i := range m.Members {
+			m.Members[i].Recovering = rapid.Bool().Draw(t, "recovering")
+		}
 		return m
 	})
 }
@@ -454,6 +458,8 @@ func FuzzDecodeBinaryMessage(f *testing.F) {
 			{Name: "n1", Incarnation: 2, Status: core.StatusAlive, Beat: 3, SyncStamp: 1<<63 | 12345}}},
 		{Kind: core.MsgHeartbeat, Hub: "phub", From: "n1", Inc: 2, Members: []core.Member{ // a member declared down by a detector (member field 9)
 			{Name: "n1", Incarnation: 2, Status: core.StatusAlive}, {Name: "n2", Incarnation: 1, Status: core.StatusDown, Detected: true}}},
+		{Kind: core.MsgHeartbeat, Hub: "phub", From: "n1", Inc: 2, Members: []core.Member{ // a member cordoned for its recovery wait (member field 10)
+			{Name: "n1", Incarnation: 2, Status: core.StatusAlive, Cordoned: true, CordonVer: 2, Recovering: true}}},
 	}
 	for i := range seeds {
 		b, err := EncodeMessageBinary(&seeds[i])

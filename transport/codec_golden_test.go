@@ -53,6 +53,8 @@ func goldenMessages() []struct {
 		{"claimsDigest", claimsDigestMessage()},
 		{"detected", core.Message{Kind: core.MsgHeartbeat, Hub: "phub", From: "n1", Inc: 2, Members: []core.Member{
 			{Name: "n1", Incarnation: 2, Status: core.StatusAlive}, {Name: "n2", Incarnation: 1, Status: core.StatusDown, Detected: true}}}},
+		{"recovering", core.Message{Kind: core.MsgHeartbeat, Hub: "phub", From: "n1", Inc: 2, Members: []core.Member{
+			{Name: "n1", Incarnation: 2, Status: core.StatusAlive, Cordoned: true, CordonVer: 2, Recovering: true}}}},
 		{"empty", core.Message{}},
 	}
 }
@@ -78,7 +80,8 @@ func generatedDigest(t *testing.T) string {
 			m.Handovers = nil
 			m.ClaimDeltas, m.ClaimsLen, m.ClaimsHash = 0, 0, 0
 			for i := range m.Members {
-				m.Members[i].Detected = false // member field 9 came later still: the "detected" line pins it
+				m.Members[i].Detected = false   // member field 9 came later still: the "detected" line pins it
+				m.Members[i].Recovering = false // member field 10 too: the "recovering" line pins it
 			}
 			b, err := EncodeMessageBinary(&m)
 			if err != nil {

@@ -56,7 +56,8 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add(p)
 	for _, s := range []string{`{}`, `null`, `{"k":3,"from":"a"}`, `{"k":5,"from":"a","items":[{"spec":{"id":""}}]}`,
 		`{"k":7,"from":"a","entries":[{"spec":{"id":"c","params":{}}}]}`, `{"k":1,"from":"a","state":"AAEC"}`,
-		`{"k":3,"from":"a","members":[{"name":"b","inc":1,"status":3,"detected":true}]}`, `[`} {
+		`{"k":3,"from":"a","members":[{"name":"b","inc":1,"status":3,"detected":true}]}`,
+		`{"k":3,"from":"a","members":[{"name":"a","inc":1,"status":1,"cordoned":true,"cordonVer":2,"recovering":true}]}`, `[`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
