@@ -40,8 +40,10 @@ func (o Overlap) Duration() time.Duration { return time.Duration(o.End - o.Start
 
 // DuplicateOverlap measures, over all children, the total virtual time
 // during which some child had two or more running instances at once
-// (summed per child), and returns the longest single overlap span. Instances
-// still running (End < 0) are taken to run until now. It is meaningful for
+// (summed per child), and returns the longest single overlap span. An
+// instance runs until its process is gone (ProcessEnd: a child slow to
+// exit runs past End); instances still running are taken to run until
+// now. It is meaningful for
 // replication-factor-1 children: callers with replicated children should
 // not pass them. worst is the zero Overlap when there is no overlap; among
 // equally long spans it is the one of the smallest child id, then the
@@ -53,7 +55,7 @@ func DuplicateOverlap(instances []Instance, now int64) (total time.Duration, wor
 	}
 	edges := make(map[string][]edge)
 	for _, in := range instances {
-		end := in.End
+		end := in.ProcessEnd()
 		if end < 0 {
 			end = now
 		}

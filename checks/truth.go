@@ -30,6 +30,12 @@ type Instance struct {
 	// its queue later, and until then its registry of local children
 	// still lists the instance as starting (none seed 2083).
 	EndSeen int64
+	// Exited is when a stopped instance's process actually exited, if
+	// after End (0: at End). End is when its node told it to stop (and
+	// forgot it); a child slow to exit runs on until Exited. Only the
+	// checks of two instances at once (DuplicateOverlap, ColdSwapGap)
+	// count that time: the others judge what the nodes know.
+	Exited int64
 	// Active is false for a passive replica in active/passive replication.
 	Active bool
 	// Received is the handover state delivered to the instance (at start
@@ -39,6 +45,15 @@ type Instance struct {
 	// order (duplicates of a child after a partition each hand theirs
 	// over).
 	Given []string
+}
+
+// ProcessEnd is when the instance's process was gone: End, or Exited
+// for a child slow to exit; -1 while it runs.
+func (i Instance) ProcessEnd() int64 {
+	if i.End >= 0 && i.Exited > i.End {
+		return i.Exited
+	}
+	return i.End
 }
 
 // RunningAt reports whether the instance runs at instant t.

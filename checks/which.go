@@ -62,7 +62,10 @@ func WhichChildrenGlobal(ws []WhichGlobal, instances []Instance) []Violation {
 				}
 			}
 			for _, in := range instances {
-				if in.Node == l.Node && in.Start <= w.Call && (in.End < 0 || in.End > w.Return) && !have[in.Child] {
+				// Start < Call: an instance started at the call's instant
+				// may start in the very input that answered (its
+				// reconciliation runs after the listing was taken).
+				if in.Node == l.Node && in.Start < w.Call && (in.End < 0 || in.End > w.Return) && !have[in.Child] {
 					add(w, in.Child, l.Node, "%s ran throughout but is not listed", in)
 				}
 			}

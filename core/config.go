@@ -91,6 +91,12 @@ type BrokenFor struct {
 	// StrictNoFence emits no Ready.LeaseUntil: the driver arms no fence
 	// timer, so only the event loop stops children when a lease ends.
 	StrictNoFence bool
+	// ReleaseBeforeExit releases the claim of an instance stopped for a
+	// move (cold swap, cordon, graceful leave) when it is told to stop,
+	// not once its exit is reported (exiting.go): the rule before
+	// session 13, under which the new holder starts while a child slow to
+	// exit still runs.
+	ReleaseBeforeExit bool
 	// NoEpochFloor starts a child whose tombstone expired at epoch 1
 	// again, below the epochs it held before (no epoch floor).
 	NoEpochFloor bool

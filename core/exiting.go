@@ -52,8 +52,12 @@ func (n *Node) stopLocalAwaitExit(id ChildID) {
 	if n.exiting == nil {
 		n.exiting = map[ChildID]exitWait{}
 	}
-	n.exiting[id] = exitWait{instance: c.instance, until: n.now.Add(n.exitWaitFor())}
+	w := exitWait{instance: c.instance, until: n.now.Add(n.exitWaitFor())}
+	n.exiting[id] = w
 	n.stopLocalKeepingClaim(id, c)
+	if n.cfg.Broken.ReleaseBeforeExit {
+		n.releaseExited(id, w) // at once, the exit still awaited by the driver
+	}
 }
 
 // exitedStopped takes in the driver's report that a stopped instance is

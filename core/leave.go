@@ -14,6 +14,17 @@ type leaveState struct {
 	leaving       bool
 	left          bool
 	leaveDeadline Instant
+	// leaveSent: the state each child handed over at the leave, and to
+	// whom, kept while the leave waits for the stopped instances to exit
+	// (exiting.go): a node that joins meanwhile may take a child over
+	// instead, and gets the state too (resendLeaveHandovers).
+	leaveSent map[ChildID]leaveSent
+}
+
+// leaveSent is one child's leave handover: its target and its item.
+type leaveSent struct {
+	to   NodeID
+	item HandoverItem
 }
 
 // Leave starts a graceful leave at time now.
@@ -42,25 +53,17 @@ func (n *Node) Leave(now Instant) {
 	}
 	peers := n.members.peers()
 	if n.cfg.Migration.Kind == HotSwap && n.cfg.Migration.Handover && len(peers) > 0 {
-		without := newRing(n.cfg.Distribution.VirtualNodes)
-		without.set(n.placeable(peers))
+		without := n.ringWithoutSelf(peers)
 		for _, id := range sortedChildKeys(n.local) {
 			c := n.local[id]
 			e, ok := n.reg.active(id)
 			if !ok {
 				continue
 			}
-			var to NodeID
 			if len(e.Pinned) > 0 {
 				continue // guided children are bound to their nodes
 			}
-			k := n.factor()
-			for _, cand := range without.successors(nil, id, k) {
-				if _, holds := n.reg.claim(cand, id); !holds {
-					to = cand
-					break
-				}
-			}
+			to := n.leaveTarget(without, id)
 			if to == "" {
 				continue
 			}
@@ -86,6 +89,12 @@ func (n *Node) tickLeave() {
 		}
 	}
 	for _, id := range sortedChildKeys(n.local) {
+		if h := n.local[id].handover; h != nil && h.shutdown && h.sent {
+			if n.leaveSent == nil {
+				n.leaveSent = map[ChildID]leaveSent{}
+			}
+			n.leaveSent[id] = leaveSent{to: h.to, item: HandoverItem{ID: id, State: h.state, Epoch: n.local[id].epoch, Instance: n.local[id].instance, Shutdown: true}}
+		}
 		n.stopLocalAwaitExit(id) // exiting.go
 	}
 	if n.strict != nil && !n.strictLeaveReleased() {
@@ -94,6 +103,7 @@ func (n *Node) tickLeave() {
 	if len(n.exiting) > 0 {
 		return // exiting.go: peers take the children over at the leave
 	}
+	n.resendLeaveHandovers()
 	for _, p := range n.members.peers() {
 		n.send(p, Message{Kind: MsgLeave})
 	}
@@ -103,3 +113,41 @@ func (n *Node) tickLeave() {
 // Left reports whether a graceful leave has completed; the driver may then
 // close the node.
 func (n *Node) Left() bool { return n.left }
+
+// ringWithoutSelf is the ring of the placeable peers: where this node's
+// children go once it has left.
+func (n *Node) ringWithoutSelf(peers []NodeID) *ring {
+	without := newRing(n.cfg.Distribution.VirtualNodes)
+	without.set(n.placeable(peers))
+	return without
+}
+
+// leaveTarget is the node that takes id over once this node has left:
+// the first of its placement without this node that does not hold it.
+func (n *Node) leaveTarget(without *ring, id ChildID) NodeID {
+	for _, cand := range without.successors(nil, id, n.factor()) {
+		if _, holds := n.reg.claim(cand, id); !holds {
+			return cand
+		}
+	}
+	return ""
+}
+
+// resendLeaveHandovers runs as the leave is announced: a child whose
+// taker changed since its state was handed over (a node joined or was
+// cordoned while the leave waited for the stopped instances) gets its
+// state sent to the new taker, which stashes it, or delivers it to an
+// instance it started already.
+func (n *Node) resendLeaveHandovers() {
+	if len(n.leaveSent) == 0 {
+		return
+	}
+	without := n.ringWithoutSelf(n.members.peers())
+	for _, id := range sortedChildKeys(n.leaveSent) {
+		ls := n.leaveSent[id]
+		if to := n.leaveTarget(without, id); to != "" && to != ls.to {
+			n.queueHandover(to, ls.item)
+		}
+	}
+	n.leaveSent = nil
+}

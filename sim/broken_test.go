@@ -79,6 +79,11 @@ func TestChecksCatchBrokenCore(t *testing.T) {
 		// after handing it off stopped at once when the child moved on
 		// (caught by checks.HotSwapRunsFirst at crash seed 32).
 		{"await-crashed-holder", ClassCrash, core.BrokenFor{AwaitCrashedHolder: true}, 0, nil},
+		// Session 13: outside strict mode a move released its claim when
+		// it told the instance to stop, so with children slow to exit
+		// (slowexit.go) the new holder started while the old instance
+		// still ran (caught by checks.ColdSwapGap in a healthy cluster).
+		{"release-before-exit", ClassChurn, core.BrokenFor{ReleaseBeforeExit: true}, 0, nil},
 	}
 	// Seeds tried per case: the default sweep of the class (each case
 	// stops at the first seed that catches it).

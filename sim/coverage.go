@@ -123,6 +123,9 @@ const (
 	// CoverCrashDuringHandover: a node crashed while a hot-swap handover
 	// it sent or received was in flight (faults_starting.go).
 	CoverCrashDuringHandover = "crash-during-handover"
+	// CoverSlowExit: a stopped child ran on for a drawn time before it
+	// exited (slowexit.go).
+	CoverSlowExit = "slow-exit"
 )
 
 // CoveragePoints lists every declared point, sorted.
@@ -140,6 +143,7 @@ var CoveragePoints = sortedStrings([]string{
 	CoverGuidedRace, CoverGuidedRaceRefused,
 	CoverHandoverBatch,
 	CoverGivenStateCrashedBeforeRun, CoverMovedStartFailed, CoverCrashDuringHandover,
+	CoverSlowExit,
 })
 
 // ScriptedCoveragePoints are points the default sweep reaches too rarely

@@ -393,13 +393,10 @@ func (s *Sim) applyEffect(sn *simNode, e core.Effect) {
 	case core.EffectStop:
 		if c := sn.children[e.ID]; c != nil && c.instance == e.Instance {
 			s.swapStopped(sn, e) // startlatency.go
-			s.endInstance(sn, e.ID)
-			if sn.cfg.Partition.Kind == core.Strict || e.AwaitExit {
-				// Strict mode keeps a stopped child leased until its exit
-				// is reported, and a move keeps its claim (AwaitExit);
-				// other stops need no report.
-				report(time.Millisecond, core.ChildEvent{Kind: core.ChildExited, ID: e.ID, Instance: e.Instance, Reason: "stopped"})
-			}
+			// Strict mode keeps a stopped child leased until its exit is
+			// reported, and a move keeps its claim (AwaitExit); other
+			// stops need no report. It may take a while (slowexit.go).
+			s.stopChild(sn, c, e, report)
 		}
 		if s.handovers[e.ID] == e.Instance {
 			delete(s.handovers, e.ID)

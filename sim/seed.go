@@ -89,6 +89,9 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 	if opts.ChildStartLatency == 0 {
 		opts.ChildStartLatency = seedStartLatency(setup.Strategy, seed, prof.Timing.TickInterval) // startlatency.go
 	}
+	if opts.ChildExitDelay == 0 {
+		opts.ChildExitDelay = 3 * prof.Timing.TickInterval // slowexit.go
+	}
 	s := New(opts)
 	if class == ClassDurable {
 		s.Buggify(SiteCrashAfterAck, 0.05)
@@ -129,6 +132,7 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 			panic(fmt.Errorf("%w: class=%s seed=%d strategy=%s: %s: %v", ErrNodeCannotBoot, class, seed, setup.Strategy, nodeName(i), err))
 		}
 	}
+	s.trackHealth(10*time.Second + time.Duration(s.syncRounds())*prof.SyncInterval) // slowexit.go
 	s.RunFor(max(time.Second, 4*prof.Timing.HeartbeatInterval))
 	s.SetNet(NetConfig{Loss: setup.Loss, Dup: setup.Dup, Reorder: setup.Reorder})
 	pool := 12
@@ -216,6 +220,7 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 			res.Violations = append(res.Violations, checks.Violation{Check: checks.CheckSingularity, Child: worst.Child, Detail: detail})
 		}
 	}
+	res.Violations = append(res.Violations, s.checkColdSwapGap()...)
 	detect := prof.Timing.DownAfter + 2*prof.Timing.TickInterval + 2*s.opts.Net.MaxDelay
 	if setup.Detector == core.Swim {
 		// SWIM's weaker bound (core/swim.go): a minority node notices

@@ -42,6 +42,11 @@ type Options struct {
 	// ChildStartLatency, if set, adds to each start a latency drawn
 	// from the seed, up to this much (startlatency.go).
 	ChildStartLatency time.Duration
+	// ChildExitDelay, if set, makes each stopped child run on for a time
+	// drawn from the seed, up to this much (for one stop in eight, up to
+	// eight times as much) before it exits (slowexit.go); 0: it exits at
+	// once.
+	ChildExitDelay time.Duration
 	// Trace, if set, receives the text trace.
 	Trace io.Writer
 	// ProductionTiming runs nodes with core.DefaultConfig's timings (50 ms
@@ -192,6 +197,12 @@ type Sim struct {
 	handoversDone []checks.Handover
 	// start latencies and hot-swap stops (startlatency.go)
 	latency startLatency
+	// exitRng draws stopped children's exit delays; health records when
+	// the cluster was not healthy, for checks.ColdSwapGap, counting a
+	// disturbance for healthMargin after it (slowexit.go; 0: untracked).
+	exitRng      *rand.Rand
+	health       health
+	healthMargin time.Duration
 	// child faults while a start is in flight (faults_starting.go)
 	startFaults startFaults
 	// registry samples of calm phases (propagation bound)
@@ -302,6 +313,8 @@ type simNode struct {
 	pausedUntil core.Instant
 	pauseQ      []func()
 	fence       core.Mono
+	// exiting: stopped instances still running (slowexit.go)
+	exiting []*exitingChild
 
 	// BatchInputs: queued inputs and the loop's busy horizon
 	queue          []func()
@@ -430,6 +443,7 @@ func (s *Sim) Elapsed() time.Duration { return s.now.Sub(s.start) }
 // Meant for idle stretches: requests in flight are served at that pace.
 func (s *Sim) FastForward(d, tick time.Duration) {
 	s.tracef(TraceEvent{Kind: "fast-forward"}, "%v tick=%v", d, tick)
+	s.noteFastForward(d) // slowexit.go
 	s.idleTick = tick
 	s.RunFor(d)
 	s.idleTick = 0
@@ -445,6 +459,7 @@ func (s *Sim) Events() int { return s.events }
 // adds its line to the trace hash and Options.Trace and, with
 // Options.Record, keeps it.
 func (s *Sim) tracef(ev TraceEvent, format string, args ...any) {
+	s.noteHealth(&ev) // slowexit.go
 	b, mark := s.traceBegin(&ev)
 	s.traceEnd(ev, fmt.Appendf(b, format, args...), mark)
 }
@@ -782,6 +797,7 @@ func (s *Sim) killChildren(sn *simNode) {
 	for _, id := range sortedChildIDs(sn.children) {
 		s.endInstance(sn, id)
 	}
+	s.endAllExiting(sn) // slowexit.go
 }
 
 func (s *Sim) endInstance(sn *simNode, id core.ChildID) {
@@ -798,6 +814,7 @@ func (s *Sim) endInstance(sn *simNode, id core.ChildID) {
 func (s *Sim) SetSkew(name core.NodeID, d time.Duration) {
 	if sn := s.nodes[name]; sn != nil {
 		sn.skew = d
+		s.noteHealth(&TraceEvent{Kind: "skew", Node: string(name)}) // a clock jump (slowexit.go)
 	}
 }
 
