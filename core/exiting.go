@@ -68,6 +68,9 @@ func (n *Node) exitedStopped(ev ChildEvent) {
 	}
 	if w, ok := n.exiting[ev.ID]; ok && w.instance == ev.Instance {
 		n.releaseExited(ev.ID, w)
+		if n.leaving && len(n.exiting) == 0 {
+			n.tickLeave() // the last one: announce the leave now, not at the next tick
+		}
 	}
 }
 

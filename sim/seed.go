@@ -89,7 +89,7 @@ func RunSeedSim(class Class, seed uint64, opts Options) (*Result, *Sim) {
 	if opts.ChildStartLatency == 0 {
 		opts.ChildStartLatency = seedStartLatency(setup.Strategy, seed, prof.Timing.TickInterval) // startlatency.go
 	}
-	if opts.ChildExitDelay == 0 {
+	if opts.ChildExitDelay == 0 { // < 0: exits at once
 		opts.ChildExitDelay = 3 * prof.Timing.TickInterval // slowexit.go
 	}
 	s := New(opts)

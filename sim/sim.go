@@ -44,8 +44,8 @@ type Options struct {
 	ChildStartLatency time.Duration
 	// ChildExitDelay, if set, makes each stopped child run on for a time
 	// drawn from the seed, up to this much (for one stop in eight, up to
-	// eight times as much) before it exits (slowexit.go); 0: it exits at
-	// once.
+	// eight times as much) before it exits (slowexit.go); 0 or less: it
+	// exits at once (RunSeed draws 0 as 3 ticks).
 	ChildExitDelay time.Duration
 	// Trace, if set, receives the text trace.
 	Trace io.Writer
