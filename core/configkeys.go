@@ -70,6 +70,7 @@ var configKeys = []ConfigKey{
 	keyOneOf("replication_signal", "redundancy signals delivered to children", func(c *Config) *SignalMode { return &c.Redundancy.Signal }, SignalNone, SignalActive, SignalPassive, SignalAll),
 	keyOneOf("migration", "migration strategy", func(c *Config) *MigrationKind { return &c.Migration.Kind }, ColdSwap, HotSwap),
 	keyDuration("migration_retention", "how long an old instance waits for its handover (hot swap)", func(c *Config) *time.Duration { return &c.Migration.Retention }),
+	keyDurationOrZero("migration_exit_wait", "how long a move's new holder waits for the old instance's exit report before it starts the child (cold swap, cordon, leave; 0: 10s); set it above the children's stop grace", func(c *Config) *time.Duration { return &c.Migration.ExitWait }),
 	keyBool("migration_handover", "hand state to the new instance (hot swap), also on graceful shutdown", func(c *Config) *bool { return &c.Migration.Handover }),
 	keyBool("migration_confirm", "keep the old instance until the new one confirms the state", func(c *Config) *bool { return &c.Migration.ConfirmHandover }),
 	keyOneOf("sync", "registry synchronization strategy", func(c *Config) *SyncKind { return &c.Sync.Kind }, PubSub, Gossip),

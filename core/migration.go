@@ -395,6 +395,9 @@ func (n *Node) onHandoverAck(from NodeID, ids []ChildID, epoch, instance uint64)
 // tickMigrations retransmits unacknowledged handovers, enforces the
 // retention bound and expires stashes.
 func (n *Node) tickMigrations() {
+	if len(n.migr.active)+len(n.migr.stash)+len(n.migr.delivered)+len(n.migr.ackOnRun) == 0 {
+		return // nothing in flight: most ticks of most nodes
+	}
 	for _, id := range sortedChildKeys(n.migr.active) {
 		c := n.local[id]
 		if c == nil || c.handover == nil {

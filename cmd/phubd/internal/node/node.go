@@ -114,6 +114,7 @@ func Start(cfg config.Config, log *slog.Logger, res seeds.Resolver, opts ...Opti
 
 	cc := cfg.Core
 	cc.Seeds = st.SeedIDs()
+	cc.Migration.ExitWait = exitWaitFor(cc.Migration.ExitWait, cfg.ExecGrace)
 	cc.AdvertiseAddr = advertise
 	if cc.RandSeed == 0 {
 		cc.RandSeed = uint64(time.Now().UnixNano())
@@ -200,4 +201,20 @@ func (n *Node) Close(ctx context.Context) error {
 		}
 	}
 	return err
+}
+
+// exitWaitFor is the core's Migration.ExitWait for exec children stopped
+// with grace: what is configured (0: core.DefaultExitWait), raised to
+// grace plus 2 s when that is longer — a stopped exec child may take its
+// whole grace to exit, and a move's new holder must not start the child
+// while the old process still runs (core/exiting.go).
+func exitWaitFor(configured, grace time.Duration) time.Duration {
+	if grace <= 0 {
+		grace = kinds.DefaultExecGrace
+	}
+	w := configured
+	if w <= 0 {
+		w = core.DefaultExitWait
+	}
+	return max(w, grace+2*time.Second)
 }
