@@ -316,11 +316,60 @@ func (s *Sim) reportChild(r *childReport) {
 		s.childRan(sn, ev) // startlatency.go
 	}
 	if s.direct(sn) {
+		if ev.Kind == core.ChildExited {
+			s.queueExit(sn, ev)
+			return
+		}
 		s.childEvent(sn, ev)
 		s.drain(sn)
 		return
 	}
 	s.input(sn, func() { s.childEvent(sn, ev) })
+}
+
+// queueExit feeds sn's exit reports of one instant as one core batch, as
+// the runtime's loop feeds what its inbox holds: children stopped
+// together by a move exit together, and each exit report fed alone would
+// make its claim retraction a message of its own to every peer (one
+// claims message per moved child instead of one per move).
+func (s *Sim) queueExit(sn *simNode, ev core.ChildEvent) {
+	sn.exits = append(sn.exits, queuedExit{ev: ev, inc: sn.inc})
+	if len(sn.exits) > 1 {
+		return
+	}
+	s.at(s.now, func() {
+		q := sn.exits
+		sn.exits = nil
+		if !sn.up {
+			return
+		}
+		direct := s.direct(sn) // else paused or batching since: the usual input path
+		if direct {
+			sn.node.BeginBatch()
+		}
+		for _, x := range q {
+			if x.inc != sn.inc {
+				continue // made by an instance of an earlier life
+			}
+			if direct {
+				s.childEvent(sn, x.ev)
+			} else {
+				ev := x.ev
+				s.input(sn, func() { s.childEvent(sn, ev) })
+			}
+		}
+		if direct {
+			sn.node.EndBatch()
+			s.drain(sn)
+		}
+	})
+}
+
+// queuedExit is an exit report waiting for its instant's batch, with the
+// incarnation of the node that made it.
+type queuedExit struct {
+	ev  core.ChildEvent
+	inc uint64
 }
 
 // stateNow returns c's state: for a fresh instance (no state handed to

@@ -274,6 +274,9 @@ func (ev TraceEvent) Line() string {
 func (s *Sim) Recorded() []TraceEvent { return s.recorded }
 
 type simNode struct {
+	// exits are exit reports of this instant waiting to be fed as one
+	// batch (queueExit).
+	exits    []queuedExit
 	name     core.NodeID
 	node     *core.Node
 	up       bool
