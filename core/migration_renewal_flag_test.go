@@ -14,19 +14,7 @@ import (
 // --class all --seeds 150 the guess flagged 6707 of 11259 asks, of which
 // 687 were renewals.
 func TestHotSwapAskSaysWhetherItIsARenewal(t *testing.T) {
-	c := newLockstep(t, 2, func(cfg *Config) {
-		fastTiming(cfg)
-		cfg.Migration = MigrationConfig{Kind: HotSwap, Retention: 5 * time.Second, Handover: true}
-	})
-	id := c.ownedBy("n1", "f")
-	if rep := c.request("n1", Request{ID: 1, Op: OpStart, Specs: []ChildSpec{{ID: id}}, Start: StartOptions{Await: true}}); len(rep.Results) != 1 || rep.Results[0].Err != "" {
-		t.Fatalf("start: %+v", rep)
-	}
-	n1 := c.nodes["n1"]
-	l := n1.local[id]
-	if l == nil {
-		t.Fatalf("%s does not run on n1", id)
-	}
+	c, id, n1, l := hotSwapChildOn(t, 2, "n1", "f", 5*time.Second)
 	ask := func() *Effect {
 		for i, e := range c.effects["n1"] {
 			if e.Kind == EffectRequestHandover && e.ID == id && e.Instance == l.instance {

@@ -74,18 +74,26 @@ func TestHotSwapAckWaitsUntilTheNewInstanceRuns(t *testing.T) {
 // n2: it returns the cluster, the child, n2 and the child's instance there.
 func hotSwapOneChild(t *testing.T, nodes int) (*lockstep, ChildID, *Node, *localChild) {
 	t.Helper()
+	return hotSwapChildOn(t, nodes, "n2", "h", time.Second)
+}
+
+// hotSwapChildOn starts, on a cluster of nodes under hot swap with
+// handover and the given retention, one child owned by owner (an id of
+// prefix), and returns the cluster, the id, the owner and its instance.
+func hotSwapChildOn(t *testing.T, nodes int, owner NodeID, prefix string, retention time.Duration) (*lockstep, ChildID, *Node, *localChild) {
+	t.Helper()
 	c := newLockstep(t, nodes, func(cfg *Config) {
 		fastTiming(cfg)
-		cfg.Migration = MigrationConfig{Kind: HotSwap, Retention: time.Second, Handover: true}
+		cfg.Migration = MigrationConfig{Kind: HotSwap, Retention: retention, Handover: true}
 	})
-	id := c.ownedBy("n2", "h")
+	id := c.ownedBy(owner, prefix)
 	if rep := c.request("n1", Request{ID: 1, Op: OpStart, Specs: []ChildSpec{{ID: id}}, Start: StartOptions{Await: true}}); len(rep.Results) != 1 || rep.Results[0].Err != "" {
 		t.Fatalf("start: %+v", rep)
 	}
-	n2 := c.nodes["n2"]
-	l := n2.local[id]
+	n := c.nodes[owner]
+	l := n.local[id]
 	if l == nil {
-		t.Fatalf("%s does not run on n2", id)
+		t.Fatalf("%s does not run on %s", id, owner)
 	}
-	return c, id, n2, l
+	return c, id, n, l
 }

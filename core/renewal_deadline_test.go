@@ -16,19 +16,7 @@ import (
 // instance stopped at Retention and the child ran nowhere until the sync.
 func TestHotSwapRenewalDeadlineKeepsTheInstanceOnAnUnreadyNode(t *testing.T) {
 	const retention = time.Second
-	c := newLockstep(t, 3, func(cfg *Config) {
-		fastTiming(cfg)
-		cfg.Migration = MigrationConfig{Kind: HotSwap, Retention: retention, Handover: true}
-	})
-	id := c.ownedBy("n1", "u")
-	if rep := c.request("n1", Request{ID: 1, Op: OpStart, Specs: []ChildSpec{{ID: id}}, Start: StartOptions{Await: true}}); len(rep.Results) != 1 || rep.Results[0].Err != "" {
-		t.Fatalf("start: %+v", rep)
-	}
-	n1 := c.nodes["n1"]
-	l := n1.local[id]
-	if l == nil {
-		t.Fatalf("%s does not run on n1", id)
-	}
+	c, id, n1, l := hotSwapChildOn(t, 3, "n1", "u", retention)
 
 	// n3 goes away, then comes back; its full sync to n1 is held back.
 	cut := true

@@ -16,19 +16,7 @@ import (
 // seed 2 on ec5b008: n46 stopped b115 113 ms before its restart, while
 // n38's takeover instance was still starting: checks.HotSwapRunsFirst).
 func TestHotSwapRenewalWaitsWhileAReturningMembersSyncIsAwaited(t *testing.T) {
-	c := newLockstep(t, 3, func(cfg *Config) {
-		fastTiming(cfg)
-		cfg.Migration = MigrationConfig{Kind: HotSwap, Retention: 5 * time.Second, Handover: true}
-	})
-	id := c.ownedBy("n1", "u")
-	if rep := c.request("n1", Request{ID: 1, Op: OpStart, Specs: []ChildSpec{{ID: id}}, Start: StartOptions{Await: true}}); len(rep.Results) != 1 || rep.Results[0].Err != "" {
-		t.Fatalf("start: %+v", rep)
-	}
-	n1 := c.nodes["n1"]
-	l := n1.local[id]
-	if l == nil {
-		t.Fatalf("%s does not run on n1", id)
-	}
+	c, id, n1, l := hotSwapChildOn(t, 3, "n1", "u", 5*time.Second)
 
 	// n3 goes away, then comes back; its full sync to n1 is held back.
 	cut := true
