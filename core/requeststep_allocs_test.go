@@ -11,22 +11,10 @@ import (
 // first, untimed. Core is single-goroutine, so the count does not depend
 // on the machine's load.
 func requestStepAllocs(t *testing.T, op Op, n int) (allocs, bytes uint64) {
-	c := newBenchCluster(t, 3)
-	specs := benchSpecs("c", n)
-	ids := make([]ChildID, n)
-	for j, s := range specs {
-		ids[j] = s.ID
-	}
-	r := Request{ID: 2, Op: OpStart, Specs: specs, Start: StartOptions{Await: true}}
-	if op == OpStop {
-		c.nodes["n1"].Request(c.now, Request{ID: 1, Op: OpStart, Specs: specs, Start: StartOptions{Await: true}})
-		c.pump()
-		r = Request{ID: 2, Op: OpStop, IDs: ids, Stop: StopOptions{Await: true}}
-	}
-	n1 := c.nodes["n1"]
+	n1, now, r := requestStepSetup(t, op, n)
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
-	rd := requestStep(n1, c.now, r)
+	rd := requestStep(n1, now, r)
 	runtime.ReadMemStats(&m1)
 	if len(rd.Messages) == 0 {
 		t.Fatalf("%v of %d children sent no message", op, n)
