@@ -86,22 +86,14 @@ func TestColdSwapMoveWaitsForAProcessSlowToExit(t *testing.T) {
 // process at once, what was seen.
 func cordonMoves(t *testing.T, bin string, hot, stubborn, strict bool) (moved int, overlaps []string) {
 	await := loadwait.Scale(20 * time.Second)
-	c := &cluster{t: t, bin: bin, dir: t.TempDir(), http: &http.Client{Timeout: await + 10*time.Second}}
-	for i := 0; i < 3; i++ {
-		extra := append(loadScaledDetection(), "--exec-grace", "1s")
-		if hot {
-			extra = append(extra, "--migration", "hot_swap", "--migration-retention", "2s")
-		}
-		if strict {
-			extra = append(extra, "--partition", "strict", "--partition-voters", "cd-1,cd-2,cd-3")
-		}
-		c.procs = append(c.procs, &proc{name: fmt.Sprintf("cd-%d", i+1), extra: extra})
+	extra := append(loadScaledDetection(), "--exec-grace", "1s")
+	if hot {
+		extra = append(extra, "--migration", "hot_swap", "--migration-retention", "2s")
 	}
-	for _, p := range c.procs {
-		c.start(p)
+	if strict {
+		extra = append(extra, "--partition", "strict", "--partition-voters", "cd-1,cd-2,cd-3")
 	}
-	c.waitFormed(15 * time.Second)
-	c.awaitServing(15 * time.Second)
+	c := formThree(t, bin, "cd", await, extra)
 
 	const n = 9
 	base := uniqueSleep()

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net/http"
 	"strconv"
 	"syscall"
 	"testing"
@@ -49,15 +48,7 @@ func TestGracefulLeaveWaitsForAProcessSlowToExit(t *testing.T) {
 // more than one process at once.
 func gracefulLeave(t *testing.T, stubborn bool) []string {
 	await := loadwait.Scale(20 * time.Second)
-	c := &cluster{t: t, bin: buildPhubd(t), dir: t.TempDir(), http: &http.Client{Timeout: await + 10*time.Second}}
-	for i := 0; i < 3; i++ {
-		c.procs = append(c.procs, &proc{name: fmt.Sprintf("gl-%d", i+1), extra: append(loadScaledDetection(), "--exec-grace", "1s")})
-	}
-	for _, p := range c.procs {
-		c.start(p)
-	}
-	c.waitFormed(15 * time.Second)
-	c.awaitServing(15 * time.Second)
+	c := formThree(t, buildPhubd(t), "gl", await, append(loadScaledDetection(), "--exec-grace", "1s"))
 
 	const n = 9
 	base := uniqueSleep()

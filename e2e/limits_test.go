@@ -27,17 +27,8 @@ func TestLimitsRefusedThroughTheAdminAPI(t *testing.T) {
 		t.Skip("e2e: starts real processes")
 	}
 	await := loadwait.Scale(20 * time.Second)
-	c := &cluster{t: t, bin: buildPhubd(t), dir: t.TempDir(), http: &http.Client{Timeout: await + 10*time.Second}}
 	const maxBatch = 8
-	for i := 0; i < 3; i++ {
-		c.procs = append(c.procs, &proc{name: fmt.Sprintf("lim-%d", i+1), extra: loadScaledDetection(),
-			env: []string{fmt.Sprintf("PHUB_MAX_BATCH=%d", maxBatch)}})
-	}
-	for _, p := range c.procs {
-		c.start(p)
-	}
-	c.waitFormed(15 * time.Second)
-	c.awaitServing(15 * time.Second)
+	c := formThree(t, buildPhubd(t), "lim", await, loadScaledDetection(), fmt.Sprintf("PHUB_MAX_BATCH=%d", maxBatch))
 
 	counter := func(id string, params map[string]string) spec {
 		if params == nil {

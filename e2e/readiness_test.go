@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -29,15 +28,7 @@ func TestAwaitedStartAnsweredAfterTheProbe(t *testing.T) {
 		t.Skip("e2e: starts real processes")
 	}
 	await := loadwait.Scale(20 * time.Second)
-	c := &cluster{t: t, bin: buildPhubd(t), dir: t.TempDir(), http: &http.Client{Timeout: await + 10*time.Second}}
-	for i := 0; i < 3; i++ {
-		c.procs = append(c.procs, &proc{name: fmt.Sprintf("rd-%d", i+1), extra: loadScaledDetection()})
-	}
-	for _, p := range c.procs {
-		c.start(p)
-	}
-	c.waitFormed(15 * time.Second)
-	c.awaitServing(15 * time.Second)
+	c := formThree(t, buildPhubd(t), "rd", await, loadScaledDetection())
 
 	base := uniqueSleep()
 	first, _ := strconv.Atoi(base[1])

@@ -61,19 +61,7 @@ func TestAwaitedWritesAreReadableOnEveryNode(t *testing.T) {
 // an acknowledged write.
 func staleReadsAfterAck(t *testing.T, bin string, broken bool) []string {
 	await := loadwait.Scale(20 * time.Second)
-	c := &cluster{t: t, bin: bin, dir: t.TempDir(), http: &http.Client{Timeout: await + 10*time.Second}}
-	for i := 0; i < 3; i++ {
-		p := &proc{name: fmt.Sprintf("rw-%d", i+1), extra: loadScaledDetection()}
-		if broken {
-			p.env = []string{testBrokenEnvName + "=ack-before-replicate"}
-		}
-		c.procs = append(c.procs, p)
-	}
-	for _, p := range c.procs {
-		c.start(p)
-	}
-	c.waitFormed(15 * time.Second)
-	c.awaitServing(15 * time.Second)
+	c := formThree(t, bin, "rw", await, loadScaledDetection(), knobEnv(broken, "ack-before-replicate")...)
 
 	const n = 24
 	req := startRequest{Await: true, Timeout: await.String()}

@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,19 +49,7 @@ func TestCrashLoopIsUnregisteredAfterMaxRestarts(t *testing.T) {
 // the time every node answers not_found for it.
 func crashLoopRuns(t *testing.T, bin string, broken bool) int {
 	await := loadwait.Scale(20 * time.Second)
-	c := &cluster{t: t, bin: bin, dir: t.TempDir(), http: &http.Client{Timeout: await + 10*time.Second}}
-	for i := 0; i < 3; i++ {
-		p := &proc{name: fmt.Sprintf("rs-%d", i+1), extra: loadScaledDetection()}
-		if broken {
-			p.env = []string{testBrokenEnvName + "=intensity-off-by-one"}
-		}
-		c.procs = append(c.procs, p)
-	}
-	for _, p := range c.procs {
-		c.start(p)
-	}
-	c.waitFormed(15 * time.Second)
-	c.awaitServing(15 * time.Second)
+	c := formThree(t, bin, "rs", await, loadScaledDetection(), knobEnv(broken, "intensity-off-by-one")...)
 
 	runsFile := filepath.Join(c.dir, "runs")
 	script := fmt.Sprintf("echo run >> '%s'; sleep 0.1; exit 3", runsFile)

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -65,20 +64,9 @@ type tombstoneVerdict struct {
 
 func tombstoneLifetime(t *testing.T, bin string, broken bool) tombstoneVerdict {
 	await := loadwait.Scale(20 * time.Second)
-	c := &cluster{t: t, bin: bin, dir: t.TempDir(), http: &http.Client{Timeout: await + 10*time.Second}}
-	for i := 0; i < 3; i++ {
-		p := &proc{name: fmt.Sprintf("tb-%d", i+1), extra: append(loadScaledDetection(),
-			"--durable=false", "--tombstone-ttl", tombTTL.String(), "--sync-interval", tombSync.String())}
-		if broken {
-			p.env = []string{testBrokenEnvName + "=zero-stopped-at,no-epoch-floor"}
-		}
-		c.procs = append(c.procs, p)
-	}
-	for _, p := range c.procs {
-		c.start(p)
-	}
-	c.waitFormed(15 * time.Second)
-	c.awaitServing(15 * time.Second)
+	c := formThree(t, bin, "tb", await, append(loadScaledDetection(),
+		"--durable=false", "--tombstone-ttl", tombTTL.String(), "--sync-interval", tombSync.String()),
+		knobEnv(broken, "zero-stopped-at,no-epoch-floor")...)
 
 	var v tombstoneVerdict
 	const id = "tomb"

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"syscall"
@@ -45,19 +44,7 @@ func TestWhichGlobalNamesTheNodeThatDidNotAnswer(t *testing.T) {
 
 func whichGlobalRun(t *testing.T, bin string, broken bool) []string {
 	await := loadwait.Scale(20 * time.Second)
-	c := &cluster{t: t, bin: bin, dir: t.TempDir(), http: &http.Client{Timeout: await + 10*time.Second}}
-	for i := 0; i < 3; i++ {
-		p := &proc{name: fmt.Sprintf("wg-%d", i+1), extra: []string{"--down-after", "60s", "--request-timeout", await.String()}}
-		if broken {
-			p.env = []string{testBrokenEnvName + "=which-global-drops-child"}
-		}
-		c.procs = append(c.procs, p)
-	}
-	for _, p := range c.procs {
-		c.start(p)
-	}
-	c.waitFormed(15 * time.Second)
-	c.awaitServing(15 * time.Second)
+	c := formThree(t, bin, "wg", await, []string{"--down-after", "60s", "--request-timeout", await.String()}, knobEnv(broken, "which-global-drops-child")...)
 	const n = 12
 	req := startRequest{Await: true, Timeout: await.String()}
 	for i := 0; i < n; i++ {
